@@ -1,0 +1,35 @@
+import * as path from 'node:path';
+import { maskUrl } from '@rewind/local-services';
+import { startApi } from '@rewind/api';
+import { ParsedArgs, rejectUnknown } from '../args';
+import { log, startRuntime } from '../runtime';
+
+/**
+ * rewind up: everything that exists, on the embedded local defaults, in the foreground until Ctrl-C;
+ * local servers this command started are stopped on the way out.
+ */
+export async function upCommand(args: ParsedArgs): Promise<number> {
+  rejectUnknown(args, []);
+  const runtime = await startRuntime();
+  const api = await startApi({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl, port: runtime.config.apiPort, logger: false });
+  const apiUrl = `http://127.0.0.1:${runtime.config.apiPort}`;
+  const rows: [string, string][] = [
+    ['API', `${apiUrl}  (GET /health, /health/live, /health/ready)`],
+    ['Postgres', maskUrl(runtime.databaseUrl) + (runtime.services.startedPostgres ? '  (started now)' : '')],
+    ['Redis', maskUrl(runtime.redisUrl) + (runtime.services.startedRedis ? '  (started now)' : '')],
+    ['Data', path.relative(process.cwd(), runtime.config.dataDir) || runtime.config.dataDir],
+    ['Verify', './rewind verify --all'],
+  ];
+  process.stdout.write(`\nRewind is up.\n${rows.map(([k, v]) => `  ${k.padEnd(9)} ${v}`).join('\n')}\n\nPress Ctrl-C to stop.\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  log('stopping…');
+  await api.close();
+  await runtime.services.stop();
+  log('stopped');
+  return 0;
+}

@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { ConfigError } from '@rewind/config';
+import { parseArgs, UsageError } from './args';
+import { benchCommand } from './commands/bench';
+import { servicesCommand } from './commands/services';
+import { upCommand } from './commands/up';
+import { verifyCommand } from './commands/verify';
+
+const HELP = `rewind: records, stores and replays game sessions played by AI agents
+
+Usage: ./rewind <command> [options]
+
+  up                        start everything on the embedded local defaults and print where to look
+  test [jest args]          type-check and run the whole test suite (real Postgres and Redis)
+  verify <id> | --all       recompute hash chains; name the first broken link; exit 1 if any
+          [--json]
+  bench ingest              the append path against raw COPY of the same rows
+          [--events N] [--sessions N] [--body-bytes N] [--batch N] [--runs N] [--writers N]
+  services start|stop|status  the local Postgres and Redis under .rewind/
+  migrate                   apply prisma/migrations to the database
+  help                      this text
+
+Configuration: environment variables, listed in .env.example.
+`;
+
+const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers'];
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const args = parseArgs(rest, VALUE_OPTIONS);
+  switch (command) {
+    case 'up':
+      return upCommand(args);
+    case 'verify':
+      return verifyCommand(args);
+    case 'bench':
+      return benchCommand(args);
+    case 'services':
+      return servicesCommand(args);
+    case 'migrate': {
+      const { startRuntime } = await import('./runtime');
+      const runtime = await startRuntime({ redis: false });
+      await runtime.services.stop();
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) process.stderr.write(`rewind: ${e.message}\n\n${HELP}`);
+    else if (e instanceof ConfigError) process.stderr.write(`rewind: ${e.message}\n`);
+    else process.stderr.write(`rewind: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(2);
+  },
+);

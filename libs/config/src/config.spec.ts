@@ -1,0 +1,71 @@
+import * as path from 'node:path';
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  const root = '/srv/rewind';
+
+  it('uses the documented defaults when nothing is set', () => {
+    const sut = loadConfig({}, root);
+    expect(sut).toEqual({
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      apiPort: 8080,
+      proxyPort: 8081,
+      simulatorPort: 4100,
+      dataDir: path.join(root, '.rewind'),
+      ingestBatchSize: 2000,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable', () => {
+    const sut = loadConfig(
+      {
+        DATABASE_URL: 'postgresql://u:p@db:5432/rewind',
+        REDIS_URL: 'redis://cache:6379',
+        REWIND_API_PORT: '9000',
+        REWIND_PROXY_PORT: '9001',
+        SIMULATOR_PORT: '9002',
+        REWIND_DATA_DIR: '/var/rewind',
+        REWIND_INGEST_BATCH_SIZE: '500',
+        REWIND_LOG_LEVEL: 'debug',
+      },
+      root,
+    );
+    expect(sut).toMatchObject({ apiPort: 9000, proxyPort: 9001, simulatorPort: 9002, dataDir: '/var/rewind' });
+    expect(sut.databaseUrl).toBe('postgresql://u:p@db:5432/rewind');
+    expect(sut.ingestBatchSize).toBe(500);
+    expect(sut.logLevel).toBe('debug');
+  });
+
+  it('names every problem at once and never echoes a URL that may hold a password', () => {
+    const attempt = () =>
+      loadConfig(
+        {
+          DATABASE_URL: 'mysql://u:secretpw@db/x',
+          REDIS_URL: 'not a url',
+          REWIND_API_PORT: '80x',
+          SIMULATOR_PORT: '70000',
+          REWIND_LOG_LEVEL: 'loud',
+        },
+        root,
+      );
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (e) {
+      const err = e as ConfigError;
+      expect(err.problems).toHaveLength(5);
+      expect(err.message).toContain('DATABASE_URL must start with postgres:// or postgresql://');
+      expect(err.message).toContain('REDIS_URL is not a valid URL');
+      expect(err.message).toContain('REWIND_API_PORT must be an integer from 1 to 65535 (got "80x")');
+      expect(err.message).toContain('SIMULATOR_PORT must be an integer from 1 to 65535 (got "70000")');
+      expect(err.message).toContain('REWIND_LOG_LEVEL must be one of debug, info, warn, error');
+      expect(err.message).not.toContain('secretpw');
+    }
+  });
+
+  it('refuses two services on one port', () => {
+    expect(() => loadConfig({ REWIND_API_PORT: '4100' }, root)).toThrow(/must differ/);
+  });
+});

@@ -1,0 +1,103 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Rewind's configuration, read from the environment once at start-up and validated there.
+ * Nothing else in the code base reads `process.env` (house style #4); pass a `RewindConfig` around.
+ */
+export interface RewindConfig {
+  /** Absent: the local Postgres started under `dataDir` is used. */
+  databaseUrl: string | undefined;
+  /** Absent: the local Redis started under `dataDir` is used. */
+  redisUrl: string | undefined;
+  apiPort: number;
+  proxyPort: number;
+  simulatorPort: number;
+  /** Where local services, journals and generated credentials live (`.rewind/` in the repository). */
+  dataDir: string;
+  /** Events per append batch of the ingest path. */
+  ingestBatchSize: number;
+  logLevel: LogLevel;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\nSee .env.example for every variable.`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRoot()): RewindConfig {
+  const problems: string[] = [];
+  const config: RewindConfig = {
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:'], problems),
+    apiPort: int(env, 'REWIND_API_PORT', 8080, 1, 65535, problems),
+    proxyPort: int(env, 'REWIND_PROXY_PORT', 8081, 1, 65535, problems),
+    simulatorPort: int(env, 'SIMULATOR_PORT', 4100, 1, 65535, problems),
+    dataDir: path.resolve(repoRoot, nonEmpty(env.REWIND_DATA_DIR) ?? '.rewind'),
+    ingestBatchSize: int(env, 'REWIND_INGEST_BATCH_SIZE', 2000, 1, 100_000, problems),
+    logLevel: oneOf(env, 'REWIND_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info', problems),
+  };
+  const ports = [config.apiPort, config.proxyPort, config.simulatorPort];
+  if (new Set(ports).size !== ports.length) {
+    problems.push(`REWIND_API_PORT, REWIND_PROXY_PORT and SIMULATOR_PORT must differ (got ${ports.join(', ')})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** The repository root: the nearest folder above this file that holds `nx.json`. */
+export function findRepoRoot(start: string = __dirname): string {
+  let dir = start;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'nx.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t ? t : undefined;
+}
+
+function url(env: Env, name: string, protocols: string[], problems: string[]): string | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  try {
+    const u = new URL(raw);
+    if (!protocols.includes(u.protocol)) {
+      problems.push(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got ${u.protocol}//…)`);
+    }
+  } catch {
+    problems.push(`${name} is not a valid URL`);
+  }
+  return raw;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+    return fallback;
+  }
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T, problems: string[]): T {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    problems.push(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+    return fallback;
+  }
+  return raw as T;
+}

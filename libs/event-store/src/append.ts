@@ -1,0 +1,239 @@
+import { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyBytea, copyText, COPY_NULL, usToTimestamp } from './copy-encoding';
+import { duplicateConflict, offsetRegression, seqGap, sessionNotFound, sessionSealed, invalidEvent } from './errors';
+import { bodyBytes, eventHash, genesisHash } from './hash';
+import { validateEvent } from './validate';
+import { NewEvent, NewOutboxMessage } from './types';
+
+export interface AppendResult {
+  /** Events written by this call. */
+  appended: number;
+  /** Events that were already stored, identical (idempotent re-append). */
+  duplicates: number;
+  /** Each touched session's head after the call. */
+  heads: Map<string, { seq: number; hash: Buffer }>;
+}
+
+export const EVENT_COLUMNS =
+  'session_id, seq, kind, direction, channel, recorded_at, offset_us, format, body_text, body_bytes, msg_type, tick, request_id, hash';
+
+interface Head {
+  seq: number;
+  hash: Buffer;
+  sealed: boolean;
+  offsetUs: number;
+}
+
+/**
+ * Appends a batch inside the caller's open transaction (so an outcome and its outbox rows, or a test's
+ * held-open transaction, can share it). For every session in the batch, in one round trip, it locks the
+ * session row and reads its head; it checks that the batch continues the head without a gap, re-checks
+ * events already stored (identical → counted as duplicates, different → DUPLICATE_CONFLICT), chains the
+ * hashes, writes the new events with one COPY and moves the heads.
+ */
+export async function appendInTransaction(
+  client: PoolClient,
+  events: readonly NewEvent[],
+  outbox: readonly NewOutboxMessage[] = [],
+): Promise<AppendResult> {
+  const bySession = groupBySession(events);
+  const heads = await lockHeads(client, [...bySession.keys()]);
+  const result: AppendResult = { appended: 0, duplicates: 0, heads: new Map() };
+
+  // 1. Check everything that can refuse the batch before any row is written.
+  const plans: { sessionId: string; fresh: NewEvent[]; previous: Buffer }[] = [];
+  for (const [sessionId, batch] of bySession) {
+    const head = heads.get(sessionId);
+    if (!head) throw sessionNotFound(sessionId);
+    const first = batch[0] as NewEvent;
+    if (first.seq > head.seq + 1) throw seqGap(sessionId, head.seq + 1, first.seq);
+    let fresh = batch;
+    if (first.seq <= head.seq) {
+      const overlap = batch.filter((e) => e.seq <= head.seq);
+      await checkDuplicates(client, sessionId, overlap);
+      result.duplicates += overlap.length;
+      fresh = batch.slice(overlap.length);
+    }
+    if (fresh.length === 0) {
+      result.heads.set(sessionId, { seq: head.seq, hash: head.hash });
+      continue;
+    }
+    if (head.sealed) throw sessionSealed(sessionId, (fresh[0] as NewEvent).seq);
+    let previousOffset = head.offsetUs;
+    for (const e of fresh) {
+      if (e.offsetUs < previousOffset) throw offsetRegression(sessionId, e.seq, previousOffset, e.offsetUs);
+      previousOffset = e.offsetUs;
+    }
+    plans.push({ sessionId, fresh, previous: head.hash });
+    result.appended += fresh.length;
+  }
+  if (plans.length === 0) {
+    if (outbox.length > 0) await insertOutbox(client, outbox);
+    return result;
+  }
+
+  // 2. Chain and stream: Postgres parses one chunk while the next is hashed and encoded here.
+  const moved: { id: string; seq: number; hash: Buffer }[] = [];
+  await copyStreaming(client, function* rows() {
+    for (const plan of plans) {
+      let previous = plan.previous;
+      for (const e of plan.fresh) {
+        const body = bodyBytes(e.body);
+        previous = eventHash(previous, e, body);
+        yield copyRow(e, body, previous);
+      }
+      const last = plan.fresh[plan.fresh.length - 1] as NewEvent;
+      moved.push({ id: plan.sessionId, seq: last.seq, hash: previous });
+      result.heads.set(plan.sessionId, { seq: last.seq, hash: previous });
+    }
+  });
+  {
+    await client.query(
+      `UPDATE sessions s SET head_seq = v.seq, head_hash = v.hash
+         FROM unnest($1::uuid[], $2::int[], $3::bytea[]) AS v(id, seq, hash)
+        WHERE s.id = v.id`,
+      [moved.map((m) => m.id), moved.map((m) => m.seq), moved.map((m) => m.hash)],
+    );
+  }
+  if (outbox.length > 0) await insertOutbox(client, outbox);
+  return result;
+}
+
+/** Validates and groups the batch; within a session, seqs must be contiguous and ascending. */
+function groupBySession(events: readonly NewEvent[]): Map<string, NewEvent[]> {
+  const bySession = new Map<string, NewEvent[]>();
+  events.forEach((e, i) => {
+    validateEvent(e, i);
+    const list = bySession.get(e.sessionId);
+    if (!list) {
+      bySession.set(e.sessionId, [e]);
+      return;
+    }
+    const prev = list[list.length - 1] as NewEvent;
+    if (e.seq !== prev.seq + 1) {
+      throw invalidEvent(i, `seq ${e.seq} of session ${e.sessionId} does not follow seq ${prev.seq} earlier in the batch`);
+    }
+    list.push(e);
+  });
+  return bySession;
+}
+
+async function lockHeads(client: PoolClient, ids: string[]): Promise<Map<string, Head>> {
+  if (ids.length === 0) return new Map();
+  // Ordered locking keeps two writers of overlapping session sets from deadlocking.
+  const { rows } = await client.query<{ id: string; head_seq: number; head_hash: Buffer; status: string; offset_us: string | null }>(
+    `SELECT s.id, s.head_seq, s.head_hash, s.status,
+            (SELECT e.offset_us FROM events e WHERE e.session_id = s.id AND e.seq = s.head_seq) AS offset_us
+       FROM sessions s WHERE s.id = ANY($1::uuid[]) ORDER BY s.id FOR UPDATE OF s`,
+    [ids],
+  );
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { seq: r.head_seq, hash: r.head_hash, sealed: r.status === 'sealed', offsetUs: r.offset_us === null ? 0 : Number(r.offset_us) },
+    ]),
+  );
+}
+
+/** Re-appended events must equal what is stored: same hash given the stored predecessor. */
+async function checkDuplicates(client: PoolClient, sessionId: string, overlap: NewEvent[]): Promise<void> {
+  const from = (overlap[0] as NewEvent).seq;
+  const to = (overlap[overlap.length - 1] as NewEvent).seq;
+  const { rows } = await client.query<{ seq: number; hash: Buffer }>(
+    'SELECT seq, hash FROM events WHERE session_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq',
+    [sessionId, Math.max(1, from - 1), to],
+  );
+  const stored = new Map(rows.map((r) => [r.seq, r.hash]));
+  let previous = from === 1 ? genesisHash(sessionId) : stored.get(from - 1);
+  for (const e of overlap) {
+    const expected = stored.get(e.seq);
+    if (!previous || !expected) throw duplicateConflict(sessionId, e.seq);
+    const computed = eventHash(previous, e);
+    if (!computed.equals(expected)) throw duplicateConflict(sessionId, e.seq);
+    previous = expected;
+  }
+}
+
+function copyRow(e: NewEvent, body: Buffer, hash: Buffer): string {
+  // Postgres text cannot hold NUL: such text goes to body_bytes (read back as text by its format).
+  const text = typeof e.body === 'string' && e.body.length > 0 && !e.body.includes('\u0000') ? e.body : null;
+  const bytes = e.format === 'binary' || (typeof e.body === 'string' && text === null && e.body.length > 0) ? body : null;
+  return (
+    e.sessionId +
+    '\t' +
+    e.seq +
+    '\t' +
+    e.kind +
+    '\t' +
+    e.direction +
+    '\t' +
+    e.channel +
+    '\t' +
+    usToTimestamp(e.recordedAtUs) +
+    '\t' +
+    e.offsetUs +
+    '\t' +
+    e.format +
+    '\t' +
+    (e.format === 'empty' ? COPY_NULL : e.body === '' ? '' : copyText(text)) +
+    '\t' +
+    copyBytea(bytes) +
+    '\t' +
+    copyText(e.msgType) +
+    '\t' +
+    (e.tick == null ? COPY_NULL : String(e.tick)) +
+    '\t' +
+    copyText(e.requestId) +
+    '\t' +
+    copyBytea(hash) +
+    '\n'
+  );
+}
+
+/** Rows per chunk written to the COPY stream before yielding, so the socket flushes while we compute. */
+const CHUNK_ROWS = 250;
+
+async function copyStreaming(client: PoolClient, rows: () => Generator<string>): Promise<void> {
+  const stream = client.query(copyFrom(`COPY events (${EVENT_COLUMNS}) FROM STDIN`));
+  let failure: Error | null = null;
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('error', (e: Error) => {
+      failure = e;
+      reject(e);
+    });
+    stream.on('finish', resolve);
+  });
+  done.catch(() => undefined);
+  let chunk = '';
+  let n = 0;
+  try {
+    for (const row of rows()) {
+      chunk += row;
+      if (++n % CHUNK_ROWS === 0) {
+        if (failure) throw failure;
+        if (!stream.write(chunk)) await new Promise<void>((r) => stream.once('drain', r));
+        chunk = '';
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    }
+  } catch (e) {
+    stream.destroy(e as Error);
+    throw e;
+  }
+  stream.end(chunk);
+  await done;
+}
+
+async function insertOutbox(client: PoolClient, outbox: readonly NewOutboxMessage[]): Promise<void> {
+  await client.query(
+    `INSERT INTO outbox (session_id, queue, job_name, payload)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])`,
+    [
+      outbox.map((m) => m.sessionId ?? null),
+      outbox.map((m) => m.queue),
+      outbox.map((m) => m.jobName),
+      outbox.map((m) => JSON.stringify(m.payload)),
+    ],
+  );
+}

@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { aFrame, aSession, createTestPool, frames } from '@rewind/testing';
+import { EventStore } from './event-store';
+import { EventStoreError, EventStoreErrorCode } from './errors';
+import { NewEvent, StoredEvent } from './types';
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+async function expectStoreError(promise: Promise<unknown>, code: EventStoreErrorCode): Promise<EventStoreError> {
+  const err = await promise.then(
+    () => {
+      throw new Error(`expected ${code}, but the call succeeded`);
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(EventStoreError);
+  expect((err as EventStoreError).code).toBe(code);
+  return err as EventStoreError;
+}
+
+describe('EventStore (Postgres)', () => {
+  let pool: Pool;
+  let sut: EventStore;
+
+  beforeAll(() => {
+    pool = createTestPool();
+    sut = new EventStore(pool);
+  });
+  afterAll(() => pool.end());
+
+  async function newSession(): Promise<string> {
+    return (await sut.openSession(aSession())).id;
+  }
+
+  it('opens a session idempotently and refuses the same id for another platform', async () => {
+    const session = aSession();
+    const first = await sut.openSession(session);
+    const again = await sut.openSession(session);
+    expect(again).toEqual(first);
+    expect(first.headSeq).toBe(0);
+    await expectStoreError(sut.openSession({ ...session, platform: 'rgs' }), EventStoreErrorCode.SessionConflict);
+  });
+
+  it('reads back exactly what was appended, in seq order, across pages', async () => {
+    const id = await newSession();
+    const tricky: NewEvent[] = [
+      aFrame(id, 1, { body: 'tab\there\nnewline\r\nbackslash \\ and \\N and unicode ✓ 🦀', format: 'text', msgType: 'odd\ttype' }),
+      aFrame(id, 2, { body: '{"a":1}\n{"b":2}\n', format: 'ndjson', tick: null }),
+      aFrame(id, 3, { body: Buffer.from([0, 1, 2, 255, 10, 9, 92]), format: 'binary', kind: 'input', direction: 'client_to_platform' }),
+      aFrame(id, 4, { body: null, format: 'empty', kind: 'lifecycle', channel: 'internal', direction: 'internal' }),
+      aFrame(id, 5, { body: 'text with a NUL \u0000 inside', format: 'text' }),
+      aFrame(id, 6, { body: '', format: 'text', requestId: 'req-1' }),
+      ...frames(id, 7, 40),
+    ];
+    const result = await sut.append(tricky);
+    expect(result).toMatchObject({ appended: 46, duplicates: 0 });
+
+    const read = await collect(sut.readSession(id, { pageSize: 7 }));
+    expect(read.map((e) => e.seq)).toEqual(tricky.map((e) => e.seq));
+    read.forEach((stored: StoredEvent, i) => {
+      const sent = tricky[i] as NewEvent;
+      expect(stored.body).toEqual(sent.body);
+      expect(stored).toMatchObject({
+        kind: sent.kind,
+        direction: sent.direction,
+        channel: sent.channel,
+        format: sent.format,
+        recordedAtUs: sent.recordedAtUs,
+        offsetUs: sent.offsetUs,
+        tick: sent.tick ?? null,
+        msgType: sent.msgType ?? null,
+        requestId: sent.requestId ?? null,
+      });
+    });
+    const head = await sut.getSession(id);
+    expect(head?.headSeq).toBe(46);
+    expect(head?.headHash.equals((read[45] as StoredEvent).hash)).toBe(true);
+    expect(result.heads.get(id)?.hash.equals(head?.headHash as Buffer)).toBe(true);
+  });
+
+  it('treats re-appending stored events as a no-op and appends only the new tail', async () => {
+    const id = await newSession();
+    await sut.append(frames(id, 1, 10));
+    expect(await sut.append(frames(id, 1, 10))).toMatchObject({ appended: 0, duplicates: 10 });
+    expect(await sut.append(frames(id, 5, 11))).toMatchObject({ appended: 5, duplicates: 6 });
+    const seqs = (await collect(sut.readSession(id))).map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+  });
+
+  it('rejects a seq gap with the expected seq, and writes nothing of the batch', async () => {
+    const id = await newSession();
+    const other = await newSession();
+    await sut.append(frames(id, 1, 10));
+    const err = await expectStoreError(sut.append([...frames(other, 1, 3), ...frames(id, 12, 3)]), EventStoreErrorCode.SeqGap);
+    expect(err.details).toEqual({ sessionId: id, expected: 11, got: 12 });
+    expect((await sut.getSession(id))?.headSeq).toBe(10);
+    expect((await sut.getSession(other))?.headSeq).toBe(0);
+    await expectStoreError(sut.append([aFrame(id, 11), aFrame(id, 13)]), EventStoreErrorCode.InvalidEvent);
+  });
+
+  it('rejects a duplicate seq with different content, atomically', async () => {
+    const id = await newSession();
+    await sut.append(frames(id, 1, 10));
+    const forged = [...frames(id, 4, 1), aFrame(id, 5, { body: '{"type":"frame","tick":5,"score":999999}' }), ...frames(id, 6, 10)];
+    const err = await expectStoreError(sut.append(forged), EventStoreErrorCode.DuplicateConflict);
+    expect(err.details).toEqual({ sessionId: id, seq: 5 });
+    expect((await sut.getSession(id))?.headSeq).toBe(10);
+    const fifth = (await collect(sut.readSession(id, { fromSeq: 5, toSeq: 5 })))[0];
+    expect(fifth?.body).toBe(aFrame(id, 5).body);
+  });
+
+  it('refuses invalid events with the index and the problem', async () => {
+    const id = await newSession();
+    const cases: [Partial<NewEvent>, RegExp][] = [
+      [{ sessionId: 'not-a-uuid' }, /sessionId must be a uuid/],
+      [{ kind: 'telepathy' as never }, /unknown kind/],
+      [{ format: 'binary', body: 'a string' }, /binary event's body must be a Buffer/],
+      [{ offsetUs: -1 }, /offsetUs must be a non-negative integer/],
+      [{ seq: 0 }, /seq must be an integer from 1/],
+      [{ tick: 1.5 }, /tick must be a 32-bit integer/],
+    ];
+    for (const [override, message] of cases) {
+      const err = await expectStoreError(sut.append([aFrame(id, 1), aFrame(id, 2, override)]), EventStoreErrorCode.InvalidEvent);
+      expect(err.message).toMatch(/event #1 of the batch/);
+      expect(err.message).toMatch(message);
+    }
+    expect((await sut.getSession(id))?.headSeq).toBe(0);
+  });
+
+  it('refuses appends to unknown sessions and offsets that go backwards', async () => {
+    await expectStoreError(sut.append(frames(randomUUID(), 1, 1)), EventStoreErrorCode.SessionNotFound);
+    const id = await newSession();
+    await sut.append(frames(id, 1, 3));
+    await expectStoreError(sut.append([aFrame(id, 4, { offsetUs: 10 })]), EventStoreErrorCode.OffsetRegression);
+  });
+
+  it('seals a session: no more appends, but identical re-appends still succeed', async () => {
+    const id = await newSession();
+    await sut.append(frames(id, 1, 5));
+    await sut.endSession(id, new Date(), { score: 42 });
+    const sealed = await sut.sealSession(id);
+    expect(sealed).toMatchObject({ status: 'sealed', sealedCount: 5, outcome: { score: 42 } });
+    expect(sealed.sealedHash?.equals(sealed.headHash)).toBe(true);
+    await expectStoreError(sut.append(frames(id, 6, 1)), EventStoreErrorCode.SessionSealed);
+    expect(await sut.append(frames(id, 1, 5))).toMatchObject({ appended: 0, duplicates: 5 });
+    expect(await sut.sealSession(id)).toEqual(sealed);
+  });
+
+  it('reads an offset range from the seek index', async () => {
+    const id = await newSession();
+    await sut.append(frames(id, 1, 100)); // offsets seq * 50_000 + 7
+    const range = await collect(sut.readSession(id, { fromOffsetUs: 1_000_000, toOffsetUs: 2_000_000, pageSize: 4 }));
+    expect(range.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 20 + i));
+    expect(await collect(sut.readSession(id, { fromOffsetUs: 10_000_000 }))).toEqual([]);
+  });
+
+  it('writes outbox rows in the same transaction as the events', async () => {
+    const id = await newSession();
+    await sut.append(frames(id, 1, 2), [{ sessionId: id, queue: 'reward-handoff', jobName: 'handoff', payload: { score: 7 } }]);
+    const { rows } = await pool.query('SELECT queue, job_name, payload, relayed_at FROM outbox WHERE session_id = $1', [id]);
+    expect(rows).toEqual([{ queue: 'reward-handoff', job_name: 'handoff', payload: { score: 7 }, relayed_at: null }]);
+
+    await expectStoreError(
+      sut.append(frames(id, 5, 1), [{ sessionId: id, queue: 'reward-handoff', jobName: 'handoff', payload: {} }]),
+      EventStoreErrorCode.SeqGap,
+    );
+    const after = await pool.query('SELECT count(*)::int AS n FROM outbox WHERE session_id = $1', [id]);
+    expect(after.rows[0].n).toBe(1);
+  });
+
+  it('enforces append-only in the database itself', async () => {
+    const id = await newSession();
+    await sut.append(frames(id, 1, 3));
+    await expect(pool.query("UPDATE events SET body_text = 'x' WHERE session_id = $1", [id])).rejects.toThrow(/events is append-only \(UPDATE refused\)/);
+    await expect(pool.query('DELETE FROM events WHERE session_id = $1', [id])).rejects.toThrow(/events is append-only \(DELETE refused\)/);
+    await expect(pool.query('TRUNCATE events')).rejects.toThrow(/append-only \(TRUNCATE refused\)/);
+    await expect(pool.query('DELETE FROM sessions WHERE id = $1', [id])).rejects.toThrow(/sessions is append-only/);
+    await expect(pool.query('UPDATE sessions SET head_seq = 1 WHERE id = $1', [id])).rejects.toThrow(/cannot move backwards/);
+    await sut.sealSession(id);
+    await expect(pool.query("UPDATE sessions SET sealed_hash = '\\x00' WHERE id = $1", [id])).rejects.toThrow(/is sealed/);
+    expect((await collect(sut.readSession(id))).length).toBe(3);
+  });
+});

@@ -1,0 +1,2 @@
+require('../../../scripts/register.js');
+module.exports = require('../src/global-teardown.ts').default;

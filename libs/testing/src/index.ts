@@ -1,0 +1,3 @@
+export * from './test-env';
+export * from './databases';
+export * from './fixtures';
