@@ -10,8 +10,10 @@ if (( major < need_major || (major == need_major && minor < need_minor) )); then
   echo "rewind: Node.js ${need_major}.${need_minor}+ is required, found ${node_version}" >&2; exit 1
 fi
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  echo "rewind: installing dependencies (npm ci)…" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "rewind: installing dependencies from package-lock.json…" >&2
+  # Not `npm ci`: npm 11 leaves other platforms' optional binaries (SWC, msgpackr) out of the lock file
+  # and then refuses `ci`. `install --no-save` installs exactly the locked versions and writes nothing.
+  npm install --no-save --no-audit --no-fund --loglevel=error >&2
 fi
 if [[ ! -f libs/db/src/generated/client.ts || prisma/schema.prisma -nt libs/db/src/generated/client.ts ]]; then
   echo "rewind: generating the Prisma client…" >&2
