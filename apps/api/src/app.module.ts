@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { DbModule } from '@rewind/db';
 import { EventStoreModule } from '@rewind/event-store';
@@ -18,8 +18,22 @@ export class AppModule {
       imports: [DbModule.forRoot({ databaseUrl: options.databaseUrl }), EventStoreModule],
       controllers: [HealthController],
       providers: [
-        // Health probes must fail fast when Redis is away, not queue commands until it returns.
-        { provide: REDIS, useFactory: () => new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false }) },
+        // A probe waits for the connection (bounded by the health check's own timeout) instead of
+        // failing while ioredis is still connecting; a Redis that stays away fails the probe.
+        {
+          provide: REDIS,
+          useFactory: () => {
+            const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
+            // Connection errors surface through /health/ready; log each new one once, not every retry.
+            let last = '';
+            redis.on('error', (e: Error) => {
+              if (e.message !== last) Logger.warn(`redis: ${e.message}`, 'RewindApi');
+              last = e.message;
+            });
+            redis.on('ready', () => (last = ''));
+            return redis;
+          },
+        },
         HealthService,
       ],
     };

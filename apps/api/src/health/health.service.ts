@@ -43,6 +43,6 @@ export class HealthService implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.redis.disconnect();
+    this.redis.disconnect(false);
   }
 }
