@@ -4,12 +4,15 @@ import { NestFactory } from '@nestjs/core';
 import { ApiOptions, AppModule } from './app.module';
 
 /** Creates and starts the HTTP API on 127.0.0.1:`port` (0 picks a free port). */
-export async function startApi(options: ApiOptions & { port: number; host?: string; logger?: boolean }): Promise<INestApplication> {
+export async function startApi(
+  options: ApiOptions & { port: number; host?: string; logger?: boolean; shutdownHooks?: boolean },
+): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(options), {
     logger: options.logger === false ? false : ['error', 'warn', 'log'],
     abortOnError: false,
   });
-  app.enableShutdownHooks();
+  // A stand-alone API closes itself on SIGTERM/SIGINT; an embedding process (rewind up) closes it.
+  if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   await app.listen(options.port, options.host ?? '127.0.0.1');
   Logger.log(`listening on ${await app.getUrl()}`, 'RewindApi');
   return app;

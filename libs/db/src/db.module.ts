@@ -9,7 +9,7 @@ export const PG_POOL = Symbol('PG_POOL');
 class PoolCloser implements OnModuleDestroy {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
   async onModuleDestroy(): Promise<void> {
-    await this.pool.end();
+    if (!this.pool.ended) await this.pool.end();
   }
 }
 

@@ -11,7 +11,13 @@ import { log, startRuntime } from '../runtime';
 export async function upCommand(args: ParsedArgs): Promise<number> {
   rejectUnknown(args, []);
   const runtime = await startRuntime();
-  const api = await startApi({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl, port: runtime.config.apiPort, logger: false });
+  let api;
+  try {
+    api = await startApi({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl, port: runtime.config.apiPort, logger: false, shutdownHooks: false });
+  } catch (e) {
+    await runtime.services.stop();
+    throw e;
+  }
   const apiUrl = `http://127.0.0.1:${runtime.config.apiPort}`;
   const rows: [string, string][] = [
     ['API', `${apiUrl}  (GET /health, /health/live, /health/ready)`],
@@ -28,8 +34,11 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
     process.once('SIGTERM', stop);
   });
   log('stopping…');
-  await api.close();
-  await runtime.services.stop();
+  try {
+    await api.close();
+  } finally {
+    await runtime.services.stop();
+  }
   log('stopped');
   return 0;
 }
