@@ -11,7 +11,7 @@ export interface ScratchDatabase {
 
 /** A new, empty database on the test server, for tests that migrate or break a schema of their own. */
 export async function createScratchDatabase(): Promise<ScratchDatabase> {
-  const name = `rewind_scratch_${randomBytes(6).toString('hex')}`;
+  const name = `rewind_scratch_${process.ppid}_${randomBytes(4).toString('hex')}`; // parent = the Jest run
   const admin = new Client({ connectionString: withDatabase(testServerUrl(), 'postgres') });
   await admin.connect();
   try {

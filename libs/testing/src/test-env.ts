@@ -1,8 +1,7 @@
-import * as path from 'node:path';
-import { findRepoRoot } from '@rewind/config';
+export const TEST_DATABASE_PREFIX = 'rewind_test_';
 
-export const TEST_DATABASE = 'rewind_test';
-export const TEST_STATE_FILE = path.join(findRepoRoot(), '.rewind', 'test-run.json');
+/** The database of one test run (named after the Jest parent process). */
+export const testDatabaseName = (pid: number): string => `${TEST_DATABASE_PREFIX}${pid}`;
 
 function required(name: string): string {
   const v = process.env[name];
