@@ -3,6 +3,7 @@ import { ConfigError } from '@rewind/config';
 import { parseArgs, UsageError } from './args';
 import { benchCommand } from './commands/bench';
 import { servicesCommand } from './commands/services';
+import { simulatorCommand } from './commands/simulator';
 import { upCommand } from './commands/up';
 import { verifyCommand } from './commands/verify';
 
@@ -16,6 +17,7 @@ Usage: ./rewind <command> [options]
           [--json]
   bench ingest              the append path against raw COPY of the same rows
           [--events N] [--sessions N] [--body-bytes N] [--batch N] [--runs N] [--writers N]
+  simulator [--port N] [--seed S]  the four platforms' simulator (MoltStation, SpaceMolt, cloud-play, RGS)
   services start|stop|status  the local Postgres and Redis under .rewind/
   migrate                   apply prisma/migrations to the database
   help                      this text
@@ -23,7 +25,7 @@ Usage: ./rewind <command> [options]
 Configuration: environment variables, listed in .env.example.
 `;
 
-const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers'];
+const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed'];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -37,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       return benchCommand(args);
     case 'services':
       return servicesCommand(args);
+    case 'simulator':
+      return simulatorCommand(args);
     case 'migrate': {
       const { startRuntime } = await import('./runtime');
       const runtime = await startRuntime({ redis: false });

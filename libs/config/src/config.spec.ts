@@ -15,6 +15,8 @@ describe('loadConfig', () => {
       dataDir: path.join(root, '.rewind'),
       ingestBatchSize: 2000,
       logLevel: 'info',
+      simulatorSeed: 'rewind',
+      simulatorFaults: undefined,
     });
   });
 
@@ -47,6 +49,7 @@ describe('loadConfig', () => {
           REWIND_API_PORT: '80x',
           SIMULATOR_PORT: '70000',
           REWIND_LOG_LEVEL: 'loud',
+          SIMULATOR_FAULTS: '[{"platform":',
         },
         root,
       );
@@ -55,7 +58,8 @@ describe('loadConfig', () => {
       attempt();
     } catch (e) {
       const err = e as ConfigError;
-      expect(err.problems).toHaveLength(5);
+      expect(err.problems).toHaveLength(6);
+      expect(err.message).toContain('SIMULATOR_FAULTS is not valid JSON');
       expect(err.message).toContain('DATABASE_URL must start with postgres:// or postgresql://');
       expect(err.message).toContain('REDIS_URL is not a valid URL');
       expect(err.message).toContain('REWIND_API_PORT must be an integer from 1 to 65535 (got "80x")');

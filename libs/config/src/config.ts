@@ -18,6 +18,10 @@ export interface RewindConfig {
   /** Events per append batch of the ingest path. */
   ingestBatchSize: number;
   logLevel: LogLevel;
+  /** Seed of the platform simulator: same seed + same inputs → same frames. */
+  simulatorSeed: string;
+  /** Faults the simulator starts with (JSON: one spec or a list; see docs/simulator/README.md). */
+  simulatorFaults: string | undefined;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -42,6 +46,8 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     dataDir: path.resolve(repoRoot, nonEmpty(env.REWIND_DATA_DIR) ?? '.rewind'),
     ingestBatchSize: int(env, 'REWIND_INGEST_BATCH_SIZE', 2000, 1, 100_000, problems),
     logLevel: oneOf(env, 'REWIND_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info', problems),
+    simulatorSeed: nonEmpty(env.SIMULATOR_SEED) ?? 'rewind',
+    simulatorFaults: json(env, 'SIMULATOR_FAULTS', problems),
   };
   const ports = [config.apiPort, config.proxyPort, config.simulatorPort];
   if (new Set(ports).size !== ports.length) {
@@ -77,6 +83,17 @@ function url(env: Env, name: string, protocols: string[], problems: string[]): s
     }
   } catch {
     problems.push(`${name} is not a valid URL`);
+  }
+  return raw;
+}
+
+function json(env: Env, name: string, problems: string[]): string | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  try {
+    JSON.parse(raw);
+  } catch (e) {
+    problems.push(`${name} is not valid JSON (${(e as Error).message})`);
   }
   return raw;
 }
