@@ -1,5 +1,5 @@
 import { loadConfig } from '@rewind/config';
-import { startApi } from './api';
+import { startApi } from '@rewind/api';
 
 /** Stand-alone API process (production): DATABASE_URL and REDIS_URL are required here. */
 async function main(): Promise<void> {

@@ -51,18 +51,10 @@ export interface NewEvent {
   requestId?: string | null;
 }
 
-export interface StoredEvent {
-  sessionId: string;
-  seq: number;
+/** An event as read back: every field present, plus its place in the global order and its chain link. */
+export interface StoredEvent extends Omit<NewEvent, 'msgType' | 'tick' | 'requestId'> {
   globalPosition: bigint;
   txId: bigint;
-  kind: EventKind;
-  direction: Direction;
-  channel: Channel;
-  recordedAtUs: number;
-  offsetUs: number;
-  format: BodyFormat;
-  body: string | Buffer | null;
   msgType: string | null;
   tick: number | null;
   requestId: string | null;

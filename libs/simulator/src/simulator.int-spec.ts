@@ -22,7 +22,7 @@ describe('simulator host', () => {
   });
 
   it('manages faults over HTTP and validates them', async () => {
-    const listed = await (await fetch(`${sut.url}/admin/faults`)).json();
+    const listed = (await (await fetch(`${sut.url}/admin/faults`)).json()) as { faults: unknown[] };
     expect(listed.faults).toEqual([expect.objectContaining({ platform: 'rgs', fault: 'status-503', times: 1 })]);
 
     const created = await fetch(`${sut.url}/admin/faults`, {
@@ -31,7 +31,7 @@ describe('simulator host', () => {
       body: JSON.stringify({ platform: 'moltstation', fault: 'drop-socket', target: 'abc', params: { afterTicks: 3 } }),
     });
     expect(created.status).toBe(201);
-    const fault = await created.json();
+    const fault = (await created.json()) as { id: number };
     expect(sut.faults.peek('moltstation', 'drop-socket', 'abc')).toMatchObject({ id: fault.id, params: { afterTicks: 3 } });
 
     const bad = await fetch(`${sut.url}/admin/faults`, { method: 'POST', body: '{"platform":"steam","fault":"x"}' });

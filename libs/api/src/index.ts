@@ -1,0 +1,2 @@
+export { startApi } from './api';
+export { AppModule, ApiOptions } from './app.module';
