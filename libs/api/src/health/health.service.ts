@@ -1,8 +1,6 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import Redis from 'ioredis';
+import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@rewind/db';
-
-export const REDIS = Symbol('REDIS');
+import { RedisConnection } from './redis-connection';
 
 export interface CheckResult {
   status: 'up' | 'down';
@@ -19,30 +17,31 @@ const TIMEOUT_MS = 2000;
 
 async function timed(probe: () => Promise<unknown>): Promise<CheckResult> {
   const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       probe(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+      }),
     ]);
     return { status: 'up', latencyMs: Math.round(performance.now() - started) };
   } catch (e) {
     return { status: 'down', latencyMs: Math.round(performance.now() - started), error: e instanceof Error ? e.message : String(e) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
 @Injectable()
-export class HealthService implements OnModuleDestroy {
+export class HealthService {
   constructor(
     private readonly prisma: PrismaService,
-    @Inject(REDIS) private readonly redis: Redis,
+    private readonly redis: RedisConnection,
   ) {}
 
   async check(): Promise<Readiness> {
-    const [postgres, redis] = await Promise.all([timed(() => this.prisma.$queryRaw`SELECT 1`), timed(() => this.redis.ping())]);
+    const [postgres, redis] = await Promise.all([timed(() => this.prisma.$queryRaw`SELECT 1`), timed(() => this.redis.client.ping())]);
     return { status: postgres.status === 'up' && redis.status === 'up' ? 'ok' : 'unavailable', checks: { postgres, redis } };
-  }
-
-  onModuleDestroy(): void {
-    this.redis.disconnect(false);
   }
 }
