@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConfigError } from '@rewind/config';
 import { parseArgs, UsageError } from './args';
 import { benchCommand } from './commands/bench';
+import { demoCommand } from './commands/demo';
 import { servicesCommand } from './commands/services';
 import { simulatorCommand } from './commands/simulator';
 import { upCommand } from './commands/up';
@@ -11,7 +12,8 @@ const HELP = `rewind: records, stores and replays game sessions played by AI age
 
 Usage: ./rewind <command> [options]
 
-  up                        start everything on the embedded local defaults and print where to look
+  demo [--seconds N] [--verbose]  everything of \`up\`, plus the platform simulator and bots playing all four platforms
+  up                        start the services and the API on the embedded local defaults and print where to look
   test [jest args]          type-check and run the whole test suite (real Postgres and Redis)
   verify <id> | --all       recompute hash chains; name the first broken link; exit 1 if any
           [--json]
@@ -25,7 +27,7 @@ Usage: ./rewind <command> [options]
 Configuration: environment variables, listed in .env.example.
 `;
 
-const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed'];
+const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds'];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -33,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'up':
       return upCommand(args);
+    case 'demo':
+      return demoCommand(args);
     case 'verify':
       return verifyCommand(args);
     case 'bench':

@@ -19,6 +19,8 @@ export interface SimulatorOptions {
   faults?: FaultSpec[];
   log?: (line: string) => void;
   now?: () => number;
+  /** Per-platform options (time constants, game parameters…), documented on each platform's page. */
+  platformOptions?: Partial<Record<SimulatedPlatform, Record<string, unknown>>>;
 }
 
 export interface RunningSimulator {
@@ -60,6 +62,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         baseUrl: () => `${url}/${name}`,
         now: options.now ?? Date.now,
         log: (line) => log(`[${name}] ${line}`),
+        options: options.platformOptions?.[name] ?? {},
       }),
     );
   }

@@ -18,6 +18,9 @@ export interface PlatformContext {
   /** Milliseconds clock; tests may inject a fake. */
   now: () => number;
   log: (line: string) => void;
+  /** Platform-specific options from `startSimulator({ platformOptions: { <platform>: … } })`; the
+   *  platform validates them (and documents them on its page). Empty when none were given. */
+  options?: Record<string, unknown>;
 }
 
 /**

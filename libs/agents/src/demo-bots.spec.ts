@@ -1,0 +1,34 @@
+import { DemoBot, runDemoBots } from './demo-bots';
+
+describe('runDemoBots', () => {
+  it('runs every bot repeatedly against its platform, survives failures, and stops on abort', async () => {
+    const controller = new AbortController();
+    const seen: string[] = [];
+    let flaky = 0;
+    const bots: DemoBot[] = [
+      { name: 'steady', platform: 'rgs', run: async (o) => (seen.push(`steady@${o.baseUrl}#${o.seed}`), 'ok') },
+      {
+        name: 'flaky',
+        platform: 'cloudplay',
+        run: async () => {
+          flaky++;
+          if (flaky % 2 === 1) throw new Error('upstream said 503');
+          return 'ok';
+        },
+      },
+    ];
+    const log: string[] = [];
+    const done = runDemoBots(bots, (p) => `http://sim/${p}`, { signal: controller.signal, log: (l) => log.push(l), pauseMs: 5, seed: 's' });
+    await new Promise((r) => setTimeout(r, 80));
+    controller.abort();
+    const counts = await done;
+
+    expect(counts.steady!.ok).toBeGreaterThanOrEqual(3);
+    expect(counts.steady!.failed).toBe(0);
+    expect(counts.flaky!.failed).toBeGreaterThanOrEqual(1);
+    expect(counts.flaky!.ok).toBeGreaterThanOrEqual(1);
+    expect(seen[0]).toBe('steady@http://sim/rgs#s/steady/1');
+    expect(seen[1]).toBe('steady@http://sim/rgs#s/steady/2');
+    expect(log).toContain('[flaky] run 1 failed: upstream said 503');
+  });
+});

@@ -1,0 +1,2 @@
+export * from './rgs-bot';
+export * from './rgs-demo-bot';
