@@ -31,4 +31,16 @@ describe('runDemoBots', () => {
     expect(seen[1]).toBe('steady@http://sim/rgs#s/steady/2');
     expect(log).toContain('[flaky] run 1 failed: upstream said 503');
   });
+
+  it('does not count a run cut short by the stop as completed', async () => {
+    const controller = new AbortController();
+    const bots: DemoBot[] = [
+      { name: 'slow', platform: 'spacemolt', run: (o) => new Promise((resolve) => o.signal?.addEventListener('abort', () => resolve('partial'))) },
+    ];
+    const log: string[] = [];
+    const done = runDemoBots(bots, (p) => p, { signal: controller.signal, log: (l) => log.push(l) });
+    controller.abort();
+    expect(await done).toEqual({ slow: { ok: 0, failed: 0 } });
+    expect(log).toEqual(['[slow] run 1 stopped early: partial']);
+  });
 });

@@ -31,6 +31,10 @@ export async function runDemoBots(
             // Each run's summary is always logged; the bots' step-by-step lines only when verbose.
             log: options.verbose ? (line) => options.log(`[${bot.name}] ${line}`) : () => undefined,
           });
+          if (options.signal.aborted) {
+            options.log(`[${bot.name}] run ${run} stopped early: ${summary}`);
+            break;
+          }
           c.ok++;
           options.log(`[${bot.name}] run ${run}: ${summary}`);
         } catch (e) {

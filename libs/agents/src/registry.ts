@@ -1,6 +1,15 @@
 import { cloudplayDemoBot } from './cloudplay';
 import { DemoBot } from './demo-bots';
+import { flappyBotsDemoBot, shellRunnersDemoBot } from './moltstation';
 import { rgsDemoBot } from './rgs';
+import { spacemoltHttpDemoBot, spacemoltWsDemoBot } from './spacemolt';
 
-/** The bots `rewind demo` runs, one or more per platform. */
-export const DEMO_BOTS: DemoBot[] = [cloudplayDemoBot, rgsDemoBot];
+/** The bots `rewind demo` runs: every platform, every transport. */
+export const DEMO_BOTS: DemoBot[] = [
+  flappyBotsDemoBot,
+  shellRunnersDemoBot,
+  spacemoltWsDemoBot,
+  spacemoltHttpDemoBot,
+  cloudplayDemoBot,
+  rgsDemoBot,
+];

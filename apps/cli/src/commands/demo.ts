@@ -28,6 +28,8 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
       port: runtime.config.simulatorPort,
       seed: runtime.config.simulatorSeed,
       faults: parseFaultSpecs(runtime.config.simulatorFaults),
+      // SpaceMolt's real tick is 10 s (a mining cycle takes minutes); the demo plays it at 0.5 s.
+      platformOptions: { spacemolt: { tickMs: 500 } },
       log: verbose ? (line) => log(`simulator ${line}`) : () => undefined,
     });
     stops.push(() => sim.close());

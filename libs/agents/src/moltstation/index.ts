@@ -1,0 +1,11 @@
+export { MoltClient, MoltHttpError, runSocket, walletFor, TOKEN_RECOVERY_REASONS } from './client';
+export type { AuthStyle, MoltSlug, SocketRun, HttpResult } from './client';
+export { runMoltBot } from './game-bot';
+export type { MoltBotOptions, MoltBotSummary } from './game-bot';
+export { runFlappyBotsFlapper, chooseFlap } from './flappybots-flapper';
+export type { FlapperOptions } from './flappybots-flapper';
+export { runShellRunnersSteerer, chooseDir } from './shellrunners-steerer';
+export type { SteererOptions } from './shellrunners-steerer';
+export { attachSpectator } from './spectator';
+export type { SpectatorOptions, SpectatorHandle } from './spectator';
+export { flappyBotsDemoBot, shellRunnersDemoBot } from './demo-bots';
