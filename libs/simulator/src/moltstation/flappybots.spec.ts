@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FB, FlappyBotsEngine, FlappyFrame, hashSeed, mulberry32, normalizeAction } from './flappybots-engine';
 import { flappyFrameProblems, isFlappyFrame, isFlappyFrameMessage } from './flappybots-frame-validator';
 
-const samples = JSON.parse(readFileSync('/work/shared/platforms/moltstation-flappybots-sample-frames.json', 'utf8')) as Record<'ready' | 'tick40' | 'ended', FlappyFrame>;
+const samples = JSON.parse(readFileSync(join(__dirname, '../../assets/moltstation/flappybots-sample-frames.json'), 'utf8')) as Record<'ready' | 'tick40' | 'ended', FlappyFrame>;
 
 describe('Flappy Bots frame validator (isFlappyFrame)', () => {
   it.each(['ready', 'tick40', 'ended'] as const)('accepts the reference sample frame %s', (name) => {

@@ -1,11 +1,10 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
 import WebSocket from 'ws';
 import { FaultRegistry } from '../core/faults';
 import { createRng } from '../core/rng';
 import type { PlatformSimulator } from '../core/types';
-import { createSpaceMoltSimulatorWith, findRepoRoot, SpaceMoltOptions } from './index';
+import { createSpaceMoltSimulatorWith, SpaceMoltOptions } from './index';
 
 /** The platform mounted alone on a plain HTTP server, to test options the host does not expose. */
 async function mount(options: SpaceMoltOptions, now: () => number = Date.now): Promise<{ url: string; close: () => Promise<void> }> {
@@ -41,10 +40,6 @@ async function mount(options: SpaceMoltOptions, now: () => number = Date.now): P
 }
 
 describe('SpaceMolt simulator factory options', () => {
-  it('finds the repo root (folder with nx.json) above its own folder', () => {
-    expect(findRepoRoot(__dirname)).toBe(path.resolve(__dirname, '../../../..'));
-  });
-
   it('answers 404 with a JSON error when the OpenAPI files are absent (no crash)', async () => {
     const m = await mount({ specDir: '/nonexistent/spacemolt', tickMs: 1000 });
     try {

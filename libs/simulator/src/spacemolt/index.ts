@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PlatformContext, PlatformFactory, PlatformSimulator } from '../core/types';
 import { Game } from './game';
@@ -12,23 +12,12 @@ export interface SpaceMoltOptions {
   maxPayload?: number;
   pingMs?: number;
   idleMs?: number;
-  /** Folder holding openapi-v1/v2.v0.327.2.json; default <repo root>/../shared/platforms/spacemolt. */
+  /** Folder holding openapi-v1/v2.v0.327.2.json; default libs/simulator/assets/spacemolt (shipped with the repository). */
   specDir?: string;
 }
 
 export const DEFAULT_TICK_MS = 10_000;
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024;
-
-/** The repo root: the nearest folder above `from` holding nx.json. */
-export function findRepoRoot(from: string = __dirname): string | undefined {
-  let dir = path.resolve(from);
-  for (;;) {
-    if (existsSync(path.join(dir, 'nx.json'))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
 
 function loadSpec(file: string, log: (l: string) => void): Buffer | undefined {
   try {
@@ -44,8 +33,7 @@ export function createSpaceMoltSimulatorWith(options: SpaceMoltOptions = {}): Pl
     const tickMs = options.tickMs ?? DEFAULT_TICK_MS;
     if (!Number.isFinite(tickMs) || tickMs <= 0) throw new Error(`spacemolt tickMs must be a positive number of ms (got ${tickMs})`);
     const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    const root = findRepoRoot();
-    const specDir = options.specDir ?? path.resolve(root ?? process.cwd(), '../shared/platforms/spacemolt');
+    const specDir = options.specDir ?? path.resolve(__dirname, '../../assets/spacemolt');
     const v1Path = path.join(specDir, 'openapi-v1.v0.327.2.json');
     const v2Path = path.join(specDir, 'openapi-v2.v0.327.2.json');
     const game = new Game(ctx, { tickMs });
