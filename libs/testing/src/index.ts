@@ -1,3 +1,5 @@
 export * from './test-env';
 export * from './databases';
 export * from './fixtures';
+export * from './http';
+export * from './cli';

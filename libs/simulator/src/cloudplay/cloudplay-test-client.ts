@@ -1,12 +1,7 @@
 /** Test helper (not shipped behaviour): raw HTTP calls against the simulator's cloud-play base URL. */
-export interface RawResponse {
-  status: number;
-  headers: Headers;
-  text: string;
-  /** Parsed JSON answer (tests read it loosely). */
-  json: any;
-}
+import { httpCall, RawResponse } from '@rewind/testing';
 
+export type { RawResponse };
 export interface CallOptions {
   token?: string | null;
   body?: unknown;
@@ -22,18 +17,7 @@ export function client(baseUrl: string) {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     const token = opts.token === undefined ? TOKEN_A : opts.token;
     if (token !== null) headers['authorization'] = `Bearer ${token}`;
-    let body: string | undefined = opts.rawBody;
-    if (opts.body !== undefined) body = JSON.stringify(opts.body);
-    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
-    const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    return httpCall(`${baseUrl}${path}`, { method, headers, body: opts.body, raw: opts.rawBody });
   };
 }
 

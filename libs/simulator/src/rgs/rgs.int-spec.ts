@@ -1,34 +1,19 @@
 import { RunningSimulator, startSimulator } from '@rewind/simulator';
+import { httpCall, RawResponse } from '@rewind/testing';
 import { DEFAULT_RGS_OPTIONS } from './http-api';
 import { RoundDetailsWire, sha256Hex, verifyRoundDetails } from './provably-fair';
 
 const OPERATOR_KEY = DEFAULT_RGS_OPTIONS.operatorKey;
 const HOUR = 60 * 60 * 1000;
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+type Reply = RawResponse;
 
 function client(sim: RunningSimulator) {
   const base = sim.baseUrl('rgs');
   return async (method: string, path: string, opts: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Reply> => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
-    let body: string | undefined = opts.raw;
-    if (opts.body !== undefined) body = JSON.stringify(opts.body);
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${path}`, { method, headers, body });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    return httpCall(`${base}${path}`, { method, headers, body: opts.body, raw: opts.raw });
   };
 }
 

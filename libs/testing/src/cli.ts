@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { findRepoRoot } from '@rewind/config';
+import { testDatabaseUrl, testRedisUrl } from './test-env';
+
+export interface RunningCli {
+  /** What the command printed so far. */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves when stdout contains `text` (or rejects after `timeoutMs`). */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  /** The exit code. */
+  exited: Promise<number | null>;
+}
+
+/** Runs `./rewind <args>` as a user would, on the test database and Redis, with extra environment. */
+export function spawnRewind(args: string[], env: Record<string, string> = {}): RunningCli {
+  const root = findRepoRoot();
+  const child = spawn(path.join(root, 'rewind'), args, {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: testDatabaseUrl(), REDIS_URL: testRedisUrl(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return {
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    async waitFor(text, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!stdout.includes(text)) {
+        if (Date.now() > deadline) throw new Error(`"${text}" not printed within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    kill: (signal) => child.kill(signal),
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+  };
+}
