@@ -1,4 +1,5 @@
 /** MoltStation wire protocol: slugs, close codes/reasons, client-message parsing (reference §4). */
+import { createHash } from 'node:crypto';
 export const SLUGS = ['shellrunners', 'flappybots'] as const;
 export type Slug = (typeof SLUGS)[number];
 export const isSlug = (s: unknown): s is Slug => (SLUGS as readonly unknown[]).includes(s);
@@ -74,6 +75,7 @@ export function parseClientMessage(text: string): ClientMessage | ProtocolError 
 export const isProtocolError = (m: ClientMessage | ProtocolError): m is ProtocolError => 'code' in m;
 
 /** Never log a credential in clear: keep a short prefix only. */
+/** A token for log lines: a short sha256 fingerprint, never any of its characters. */
 export function redact(token: string): string {
-  return token.length <= 6 ? '***' : `${token.slice(0, 6)}…`;
+  return `tok#${createHash('sha256').update(token).digest('hex').slice(0, 8)}`;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { splitPath } from '../core/http';
 import { versionInfo } from './commands';
@@ -201,7 +202,7 @@ export class HttpApi {
       const body = await this.body(req, 'invalid_json');
       const session = this.requireSession(sessionHeader, found);
       for (const k of ['category', 'severity', 'message']) if (typeof body[k] !== 'string' || !body[k]) throw new HttpFail(400, 'invalid_params', `agentlogs requires "${k}" (string).`);
-      this.game.ctx.log(`agentlog ${session.player?.username ?? session.id} [${String(body['severity'])}/${String(body['category'])}] ${String(body['message']).slice(0, 500)}`);
+      this.game.ctx.log(`agentlog ${session.player?.username ?? `session#${createHash('sha256').update(session.id).digest('hex').slice(0, 8)}`} [${String(body['severity'])}/${String(body['category'])}] ${String(body['message']).slice(0, 500)}`);
       const result = { message: 'Log entry recorded.' };
       return this.json(res, 200, { result: result.message, structuredContent: result, notifications: session.drain(), session: session.info(), error: null });
     }
