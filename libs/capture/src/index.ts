@@ -1,1 +1,3 @@
 export * from './captured';
+export * from './redaction';
+export * from './ingest';

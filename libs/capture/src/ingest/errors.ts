@@ -1,0 +1,48 @@
+import { EventStoreError, NewEvent } from '@rewind/event-store';
+
+/**
+ * An EventStoreError is the store refusing the data (a bug upstream: a gap, a conflict, a sealed
+ * session); anything else (connection refused or reset, timeouts, pool errors) is treated as the store
+ * being unreachable, and retried.
+ */
+export function isStoreRefusal(e: unknown): e is EventStoreError {
+  return e instanceof EventStoreError;
+}
+
+/** The session a refusal is about, if it can be told. */
+export function refusedSession(e: EventStoreError, events: readonly NewEvent[]): string | null {
+  const sessionId = e.details['sessionId'];
+  if (typeof sessionId === 'string') return sessionId;
+  const index = e.details['index'];
+  if (typeof index === 'number') return events[index]?.sessionId ?? null;
+  return null;
+}
+
+export class StoreTimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what} took longer than ${ms} ms: treating the store as unreachable`);
+    this.name = 'StoreTimeoutError';
+  }
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreTimeoutError(what, ms)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+    promise.catch(() => undefined); // a late failure of the abandoned call is not unhandled
+  }
+}
+
+/** A one-line description of an error for logs (no bodies: messages of the store name ids and seqs only). */
+export function describe(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return `${e.name}${typeof code === 'string' ? ` ${code}` : ''}: ${e.message}`;
+  }
+  return String(e);
+}

@@ -1,0 +1,2 @@
+export { Ingest } from './ingest';
+export type { IngestOptions, IngestStats, IngestLogger, RecordInput, OpenSessionOptions } from './types';

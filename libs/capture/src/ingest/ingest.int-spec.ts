@@ -1,0 +1,321 @@
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { createPgPool } from '@rewind/db';
+import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
+import { aSession, createTestPool, testDatabaseUrl } from '@rewind/testing';
+import { Ingest } from './ingest';
+import { TcpForwarder } from './test-support/tcp-forwarder';
+import { IngestLogger, RecordInput } from './types';
+
+const frame = (sessionId: string, i: number): RecordInput => ({
+  kind: 'frame',
+  direction: 'platform_to_client',
+  channel: 'play_ws',
+  format: 'json',
+  body: JSON.stringify({ type: 'frame', session: sessionId.slice(0, 8), i, s: 'ü "q"' }),
+  msgType: 'frame',
+  tick: i,
+});
+
+function quietLog(): IngestLogger & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+}
+
+async function readAll(store: EventStore, sessionId: string): Promise<StoredEvent[]> {
+  const out: StoredEvent[] = [];
+  for await (const e of store.readSession(sessionId)) out.push(e);
+  return out;
+}
+
+/** Every event of the session stored exactly once, seq 1..n in order, bodies as recorded, chain intact. */
+async function expectStoredExactly(store: EventStore, sessionId: string, bodies: (string | Buffer | null)[]): Promise<void> {
+  const stored = await readAll(store, sessionId);
+  expect(stored.map((e) => e.seq)).toEqual(bodies.map((_, i) => i + 1));
+  expect(stored.map((e) => e.body)).toEqual(bodies);
+  for (let i = 1; i < stored.length; i++) expect(stored[i]!.offsetUs).toBeGreaterThanOrEqual(stored[i - 1]!.offsetUs);
+  const report = await verifySession(store, sessionId);
+  expect(report).toMatchObject({ ok: true, eventsChecked: bodies.length, headSeq: bodies.length });
+}
+
+const journalSegments = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.ndjson'));
+
+describe('Ingest (real Postgres)', () => {
+  let pool: Pool;
+  let store: EventStore;
+  let dirs: string[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  const tmp = (): string => {
+    const d = mkdtempSync(join(tmpdir(), 'rewind-ingest-'));
+    dirs.push(d);
+    return d;
+  };
+  const target = (): { host: string; port: number } => {
+    const u = new URL(testDatabaseUrl());
+    return { host: u.hostname, port: Number(u.port || 5432) };
+  };
+  /** An EventStore reached through a forwarder that the test can cut. */
+  async function storeBehindForwarder(): Promise<{ forwarder: TcpForwarder; store: EventStore }> {
+    const { host, port } = target();
+    const forwarder = await TcpForwarder.start(host, port);
+    const p = createPgPool(forwarder.urlFor(testDatabaseUrl()), { max: 3, connectionTimeoutMillis: 1000 });
+    cleanups.push(async () => {
+      await forwarder.close();
+      await p.end();
+    });
+    return { forwarder, store: new EventStore(p) };
+  }
+
+  beforeAll(() => {
+    pool = createTestPool(4);
+    store = new EventStore(pool);
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    dirs = [];
+  });
+  afterAll(async () => {
+    await pool.end();
+  });
+
+  it('given many record() calls, when flushed, then they are appended in few batches, in order, with their seqs and monotonic offsets', async () => {
+    const log = quietLog();
+    const ingest = await Ingest.open({ store, journalDir: tmp(), batchSize: 500, log });
+    const appendSpy = jest.spyOn(store, 'append');
+    const sessions = [aSession(), aSession(), aSession()];
+    const t0 = process.hrtime.bigint();
+    for (const s of sessions) ingest.openSession(s, { startNs: t0 });
+    const bodies = new Map<string, (string | Buffer | null)[]>(sessions.map((s) => [s.id, []]));
+    for (let i = 1; i <= 1000; i++) {
+      for (const s of sessions) {
+        const input = frame(s.id, i);
+        // i ms after the start, except every 100th event which claims to be earlier: offsets never decrease.
+        const atNs = t0 + BigInt(i % 100 === 0 ? 1 : i) * 1_000_000n;
+        expect(ingest.record(s.id, { ...input, atNs })).toBe(i);
+        bodies.get(s.id)!.push(input.body);
+      }
+    }
+    const [first] = sessions as [(typeof sessions)[0]];
+    expect(ingest.record(first.id, { kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', format: 'binary', body: Buffer.from([0, 1, 255]) })).toBe(1001);
+    expect(ingest.record(first.id, { kind: 'lifecycle', direction: 'internal', channel: 'internal', format: 'empty', body: null })).toBe(1002);
+    bodies.get(first.id)!.push(Buffer.from([0, 1, 255]), null);
+    await ingest.flush();
+
+    expect(appendSpy.mock.calls.length).toBeGreaterThan(0);
+    expect(appendSpy.mock.calls.length).toBeLessThanOrEqual(10); // 3,002 events in batches of ≤ 500
+    appendSpy.mockRestore();
+    for (const s of sessions) await expectStoredExactly(store, s.id, bodies.get(s.id)!);
+    const stored = await readAll(store, first.id);
+    expect(stored[0]!.offsetUs).toBe(1000);
+    expect(stored[98]!.offsetUs).toBe(99_000);
+    expect(stored[99]!.offsetUs).toBe(99_000); // claimed to be earlier: held at the previous offset
+    expect(stored[100]!.offsetUs).toBe(101_000);
+    expect(ingest.stats()).toMatchObject({ buffered: 0, journaled: 0, appended: 3002, outage: false });
+    await ingest.close();
+  });
+
+  it('given Postgres down, when events are recorded, then record() returns at once and flush() resolves once the journal holds them all', async () => {
+    const { forwarder, store: remote } = await storeBehindForwarder();
+    forwarder.pause();
+    const dir = tmp();
+    const log = quietLog();
+    const ingest = await Ingest.open({ store: remote, journalDir: dir, log, retryDelayMs: 50 });
+    const session = aSession();
+    ingest.openSession(session);
+    const started = process.hrtime.bigint();
+    for (let i = 1; i <= 2000; i++) ingest.record(session.id, frame(session.id, i));
+    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    expect(elapsedMs).toBeLessThan(500); // 2,000 synchronous calls, no waiting on the dead store
+    await ingest.flush();
+    expect(ingest.stats()).toMatchObject({ buffered: 0, journaled: 2000, outage: true, appended: 0 });
+    const lines = journalSegments(dir).flatMap((n) => readFileSync(join(dir, n), 'utf8').trim().split('\n'));
+    expect(lines.filter((l) => l.includes('"t":"event"'))).toHaveLength(2000);
+    expect(log.lines.some((l) => l.startsWith('warn the event store is unreachable'))).toBe(true);
+    await ingest.close();
+  });
+
+  it('given an outage in the middle of several sessions, when Postgres comes back, then every event is stored exactly once, in order, with intact chains', async () => {
+    const { forwarder, store: remote } = await storeBehindForwarder();
+    const dir = tmp();
+    const log = quietLog();
+    const ingest = await Ingest.open({ store: remote, journalDir: dir, log, retryDelayMs: 50, maxRetryDelayMs: 200, outageJournalIntervalMs: 100 });
+    const [a, b, c] = [aSession(), aSession({ platform: 'spacemolt' }), aSession()];
+    const bodies = new Map<string, string[]>([a, b, c].map((s) => [s.id, []]));
+    const rec = (id: string): void => {
+      const input = frame(id, bodies.get(id)!.length + 1);
+      expect(ingest.record(id, input)).toBe(bodies.get(id)!.length + 1);
+      bodies.get(id)!.push(input.body as string);
+    };
+    ingest.openSession(a);
+    ingest.openSession(b);
+    for (let i = 0; i < 100; i++) [a, b].forEach((s) => rec(s.id));
+    await ingest.flush();
+    expect(ingest.stats()).toMatchObject({ appended: 200, journaled: 0 });
+
+    forwarder.pause();
+    ingest.openSession(c); // opened during the outage: its open goes through the journal too
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 50; i++) [a, b, c].forEach((s) => rec(s.id));
+      await new Promise((r) => setTimeout(r, 40)); // let the writer fail, journal and retry
+    }
+    await ingest.flush();
+    expect(ingest.stats().outage).toBe(true);
+    expect(ingest.stats().journaled).toBe(900);
+
+    forwarder.resume();
+    for (let i = 0; i < 20; i++) [a, b, c].forEach((s) => rec(s.id)); // newer events, recorded while the journal drains
+    await ingest.waitUntilStored(20_000);
+
+    await expectStoredExactly(store, a.id, bodies.get(a.id)!);
+    await expectStoredExactly(store, b.id, bodies.get(b.id)!);
+    await expectStoredExactly(store, c.id, bodies.get(c.id)!);
+    expect(ingest.stats()).toMatchObject({ buffered: 0, journaled: 0, outage: false, rejected: 0 });
+    expect(journalSegments(dir)).toEqual([]);
+    expect(log.lines.some((l) => l === 'info the event store is reachable again')).toBe(true);
+    await ingest.close();
+  });
+
+  it('given a journal left by a crashed process, when a new Ingest starts, then it drains it first, continues the seqs, and a replay of events already stored is harmless', async () => {
+    const { forwarder, store: deadStore } = await storeBehindForwarder();
+    forwarder.pause();
+    const dir = tmp();
+    const session = aSession();
+    const bodies: string[] = [];
+    const first = await Ingest.open({ store: deadStore, journalDir: dir, log: quietLog(), retryDelayMs: 10_000 });
+    first.openSession(session);
+    for (let i = 1; i <= 150; i++) {
+      const input = frame(session.id, i);
+      first.record(session.id, input);
+      bodies.push(input.body as string);
+    }
+    await first.flush(); // durable in the journal; then the process "dies"
+    await first.close();
+    writeFileSync(join(dir, 'seg-000000000009999.ndjson.tmp'), '{"t":"event","torn'); // a write cut short by the crash
+    const backup = tmp();
+    for (const n of journalSegments(dir)) copyFileSync(join(dir, n), join(backup, n));
+
+    const second = await Ingest.open({ store, journalDir: dir, log: quietLog() });
+    expect(second.stats().journaled).toBe(150);
+    second.openSession(session); // known from the journal: the seqs continue
+    for (let i = 151; i <= 200; i++) {
+      const input = frame(session.id, i);
+      expect(second.record(session.id, input)).toBe(i);
+      bodies.push(input.body as string);
+    }
+    await second.waitUntilStored(20_000);
+    await second.close();
+    await expectStoredExactly(store, session.id, bodies);
+    expect(readdirSync(dir).filter((n) => n.startsWith('seg-'))).toEqual([]);
+
+    // The same journal replayed again (as after a crash between the append and the journal's deletion).
+    const third = await Ingest.open({ store, journalDir: backup, log: quietLog() });
+    await third.waitUntilStored(20_000);
+    expect(third.stats()).toMatchObject({ appended: 0, duplicates: 150, rejected: 0 });
+    await third.close();
+    await expectStoredExactly(store, session.id, bodies);
+  });
+
+  it('given a stream stored by an earlier process, when resumed, then the seqs and offsets continue from the stored head', async () => {
+    const session = aSession();
+    const bodies: string[] = [];
+    const before = await Ingest.open({ store, journalDir: tmp(), log: quietLog() });
+    before.openSession(session);
+    for (let i = 1; i <= 30; i++) {
+      const input = frame(session.id, i);
+      before.record(session.id, input);
+      bodies.push(input.body as string);
+    }
+    await before.close();
+    const lastOffset = (await readAll(store, session.id))[29]!.offsetUs;
+
+    const after = await Ingest.open({ store, journalDir: tmp(), log: quietLog() });
+    expect(await after.resumeSession(session)).toBe(31);
+    const input = frame(session.id, 31);
+    expect(after.record(session.id, input)).toBe(31);
+    bodies.push(input.body as string);
+    await after.close();
+    await expectStoredExactly(store, session.id, bodies);
+    expect((await readAll(store, session.id))[30]!.offsetUs).toBeGreaterThanOrEqual(lastOffset);
+  });
+
+  it('given a small memory bound while Postgres is down, then the buffer never exceeds it and the journal takes the rest', async () => {
+    const { forwarder, store: remote } = await storeBehindForwarder();
+    forwarder.pause();
+    const ingest = await Ingest.open({ store: remote, journalDir: tmp(), maxBufferedEvents: 100, batchSize: 50, log: quietLog(), retryDelayMs: 50 });
+    const session = aSession();
+    ingest.openSession(session);
+    const bodies: string[] = [];
+    let maxBuffered = 0;
+    for (let i = 1; i <= 1000; i++) {
+      const input = frame(session.id, i);
+      ingest.record(session.id, input);
+      bodies.push(input.body as string);
+      maxBuffered = Math.max(maxBuffered, ingest.stats().buffered);
+      if (i % 250 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(maxBuffered).toBeLessThanOrEqual(100 + 50);
+    await ingest.flush();
+    expect(ingest.stats()).toMatchObject({ buffered: 0, journaled: 1000 });
+    forwarder.resume();
+    await ingest.waitUntilStored(20_000);
+    await ingest.close();
+    await expectStoredExactly(store, session.id, bodies);
+  });
+
+  it('given a slow Postgres and a small memory bound, then events spill to the journal and still arrive in order', async () => {
+    const { forwarder, store: remote } = await storeBehindForwarder();
+    const ingest = await Ingest.open({ store: remote, journalDir: tmp(), maxBufferedEvents: 100, batchSize: 50, log: quietLog() });
+    const session = aSession();
+    ingest.openSession(session);
+    await ingest.flush();
+    forwarder.delayMs = 30;
+    const bodies: string[] = [];
+    let maxBuffered = 0;
+    let sawJournal = false;
+    for (let i = 1; i <= 600; i++) {
+      const input = frame(session.id, i);
+      ingest.record(session.id, input);
+      bodies.push(input.body as string);
+      const s = ingest.stats();
+      maxBuffered = Math.max(maxBuffered, s.buffered);
+      sawJournal ||= s.journaled > 0;
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(maxBuffered).toBeLessThanOrEqual(100 + 50);
+    expect(sawJournal).toBe(true);
+    await ingest.waitUntilStored(20_000);
+    forwarder.delayMs = 0;
+    await ingest.close();
+    await expectStoredExactly(store, session.id, bodies);
+  });
+
+  it('given the store refuses a session (a bug), then it is logged loudly, its events are kept aside and other sessions are unaffected', async () => {
+    const dir = tmp();
+    const log = quietLog();
+    const conflicting = aSession({ platform: 'rgs' });
+    await store.openSession(conflicting);
+    const ingest = await Ingest.open({ store, journalDir: dir, log });
+    const good = aSession();
+    ingest.openSession({ ...conflicting, platform: 'moltstation' }); // same id, other platform: SESSION_CONFLICT
+    ingest.openSession(good);
+    const bodies: string[] = [];
+    for (let i = 1; i <= 20; i++) {
+      ingest.record(conflicting.id, frame(conflicting.id, i));
+      const input = frame(good.id, i);
+      ingest.record(good.id, input);
+      bodies.push(input.body as string);
+    }
+    await ingest.waitUntilStored(10_000);
+    await ingest.close();
+    await expectStoredExactly(store, good.id, bodies);
+    expect((await store.getSession(conflicting.id))!.headSeq).toBe(0);
+    expect(ingest.stats()).toMatchObject({ rejected: 20, rejectedSessions: [conflicting.id] });
+    expect(log.lines.some((l) => l.startsWith('error BUG: the event store refused') && l.includes('SESSION_CONFLICT'))).toBe(true);
+    const kept = readFileSync(join(dir, 'rejected', `${conflicting.id}.ndjson`), 'utf8').trim().split('\n');
+    expect(kept).toHaveLength(21); // the open and its 20 events
+    expect(existsSync(join(dir, 'rejected'))).toBe(true);
+  });
+});

@@ -1,0 +1,477 @@
+import { EventStore, EventStoreError, EventStoreErrorCode, NewEvent, NewSession, isUuid, validateEvent } from '@rewind/event-store';
+import { monotonicNs, wallClockUs } from './clock';
+import { describe, isStoreRefusal, refusedSession, withTimeout } from './errors';
+import { Journal } from './journal';
+import { IngestItem, IngestLogger, IngestOptions, IngestStats, OpenSessionOptions, RecordInput } from './types';
+
+interface SessionClock {
+  nextSeq: number;
+  lastOffsetUs: number;
+  /** Offset at `startNs` (non-zero when a stream is continued by this process). */
+  baseOffsetUs: number;
+  startNs: bigint;
+}
+
+const consoleLog: IngestLogger = {
+  info: (m) => console.info(`[ingest] ${m}`),
+  warn: (m) => console.warn(`[ingest] ${m}`),
+  error: (m) => console.error(`[ingest] ${m}`),
+};
+
+/**
+ * The bounded, batching writer in front of the EventStore (one per process). `record` is synchronous and
+ * never waits on storage: it assigns the session's next seq and its offset, queues the event and returns.
+ * A background cycle appends batches (sessions opened first, in the same path); while Postgres is
+ * unreachable, batches go to an on-disk journal and a drainer retries with backoff, replaying the journal
+ * in record order before anything newer. See docs/capture/redaction-and-ingest.md.
+ */
+export class Ingest {
+  private readonly store: EventStore;
+  private readonly journal: Journal;
+  private readonly log: IngestLogger;
+  private readonly batchSize: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxBufferedEvents: number;
+  private readonly initialRetryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly outageJournalIntervalMs: number;
+  private readonly storeTimeoutMs: number;
+
+  private readonly sessions = new Map<string, SessionClock>();
+  private readonly refused = new Set<string>();
+  private buffer: IngestItem[] = [];
+  private bufferedEvents = 0;
+  private inflight: IngestItem[] | null = null;
+  private nextOrdinal = 1;
+  private waiters: { target: number; resolve: () => void }[] = [];
+
+  private started = false;
+  private closed = false;
+  private running: Promise<void> | null = null;
+  private rerun = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerDue = 0;
+
+  private outage = false;
+  private retryAt = 0;
+  private retryDelayMs: number;
+  private lastOutageJournalAt = 0;
+  private readonly counters = { appended: 0, duplicates: 0, rejected: 0, appendCalls: 0 };
+
+  constructor(options: IngestOptions) {
+    this.store = options.store;
+    this.journal = new Journal(options.journalDir);
+    this.log = options.log ?? consoleLog;
+    this.batchSize = Math.max(1, options.batchSize ?? 2000);
+    this.flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 20);
+    this.maxBufferedEvents = Math.max(1, options.maxBufferedEvents ?? 50_000);
+    this.initialRetryDelayMs = Math.max(1, options.retryDelayMs ?? 250);
+    this.maxRetryDelayMs = Math.max(this.initialRetryDelayMs, options.maxRetryDelayMs ?? 5000);
+    this.outageJournalIntervalMs = options.outageJournalIntervalMs ?? 1000;
+    this.storeTimeoutMs = options.storeTimeoutMs ?? 10_000;
+    this.retryDelayMs = this.initialRetryDelayMs;
+  }
+
+  /** An Ingest, started (see `start`). */
+  static async open(options: IngestOptions): Promise<Ingest> {
+    const ingest = new Ingest(options);
+    await ingest.start();
+    return ingest;
+  }
+
+  /**
+   * Indexes the journal left by an earlier run (its sessions' seq counters continue from it) and starts
+   * draining it. Works while Postgres is down. Call once, before `openSession` / `record`.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    const scan = await this.journal.init();
+    this.nextOrdinal = scan.maxOrdinal + 1;
+    const now = monotonicNs();
+    for (const [id, s] of scan.sessions) {
+      this.sessions.set(id, { nextSeq: s.lastSeq + 1, lastOffsetUs: s.lastOffsetUs, baseOffsetUs: s.lastOffsetUs, startNs: now });
+    }
+    if (scan.events > 0) this.log.info(`the journal holds ${scan.events} events of ${scan.sessions.size} sessions from an earlier run: draining them first`);
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /**
+   * Declares a session: it is opened in the store (idempotently) before any of its events are appended.
+   * Synchronous. A session known from the journal continues its counters; `resumeFrom` continues a stream
+   * stored earlier (see `resumeSession`, which looks the head up).
+   */
+  openSession(session: NewSession, options: OpenSessionOptions = {}): void {
+    this.assertOpen();
+    if (!isUuid(session.id)) {
+      throw new EventStoreError(EventStoreErrorCode.InvalidEvent, `session id must be a uuid (got ${JSON.stringify(session.id)})`);
+    }
+    const known = this.sessions.get(session.id);
+    const from = options.resumeFrom;
+    if (!known) {
+      this.sessions.set(session.id, {
+        nextSeq: (from?.seq ?? 0) + 1,
+        lastOffsetUs: from?.offsetUs ?? 0,
+        baseOffsetUs: from?.offsetUs ?? 0,
+        startNs: options.startNs ?? monotonicNs(),
+      });
+    } else if (from && from.seq >= known.nextSeq) {
+      known.nextSeq = from.seq + 1;
+      known.lastOffsetUs = Math.max(known.lastOffsetUs, from.offsetUs);
+      known.baseOffsetUs = known.lastOffsetUs;
+      known.startNs = options.startNs ?? monotonicNs();
+    }
+    this.buffer.push({ ordinal: this.nextOrdinal++, type: 'open', session });
+    this.schedule(this.flushIntervalMs);
+  }
+
+  /**
+   * Continues a stream after a restart or a take-over: looks its head up in the store (needs Postgres) and
+   * opens it so that the next seq follows both the stored head and anything this Ingest already holds
+   * (e.g. from the journal). Returns the seq the next event will get.
+   */
+  async resumeSession(session: NewSession, options: Omit<OpenSessionOptions, 'resumeFrom'> = {}): Promise<number> {
+    this.assertOpen();
+    const stored = await this.store.getSession(session.id);
+    let resumeFrom: OpenSessionOptions['resumeFrom'];
+    if (stored && stored.headSeq > 0) {
+      let offsetUs = 0;
+      for await (const e of this.store.readSession(session.id, { fromSeq: stored.headSeq, toSeq: stored.headSeq })) offsetUs = e.offsetUs;
+      resumeFrom = { seq: stored.headSeq, offsetUs };
+    }
+    this.openSession(session, resumeFrom ? { ...options, resumeFrom } : options);
+    return (this.sessions.get(session.id) as SessionClock).nextSeq;
+  }
+
+  /**
+   * Queues one event and returns its seq. Synchronous, never waits on storage. The offset is monotonic µs
+   * since the session's capture start (never decreasing); recordedAtUs is the wall clock. Throws (and
+   * consumes no seq) for an unknown session or an invalid event: those are bugs of the caller.
+   */
+  record(sessionId: string, input: RecordInput): number {
+    this.assertOpen();
+    const clock = this.sessions.get(sessionId);
+    if (!clock) throw new Error(`session ${sessionId} was not opened in this Ingest (call openSession first)`);
+    const atNs = input.atNs ?? monotonicNs();
+    const elapsedUs = Number((atNs - clock.startNs) / 1000n);
+    const offsetUs = Math.max(clock.lastOffsetUs, clock.baseOffsetUs + elapsedUs);
+    const event: NewEvent = {
+      sessionId,
+      seq: clock.nextSeq,
+      kind: input.kind,
+      direction: input.direction,
+      channel: input.channel,
+      recordedAtUs: input.wallUs ?? wallClockUs(),
+      offsetUs,
+      format: input.format,
+      body: input.body,
+      msgType: input.msgType ?? null,
+      tick: input.tick ?? null,
+      requestId: input.requestId ?? null,
+    };
+    validateEvent(event, 0);
+    clock.nextSeq++;
+    clock.lastOffsetUs = offsetUs;
+    this.buffer.push({ ordinal: this.nextOrdinal++, type: 'event', event });
+    this.bufferedEvents++;
+    if (this.bufferedEvents > this.maxBufferedEvents) this.spill();
+    else this.schedule(this.bufferedEvents >= this.batchSize ? 0 : this.flushIntervalMs);
+    return event.seq;
+  }
+
+  /** Resolves when everything recorded so far is durable: in Postgres or in the journal (fsynced). */
+  flush(): Promise<void> {
+    if (!this.started) return Promise.resolve();
+    const target = this.nextOrdinal - 1;
+    return new Promise<void>((resolve) => {
+      this.waiters.push({ target, resolve });
+      this.checkWaiters();
+      this.schedule(0);
+    });
+  }
+
+  /**
+   * Resolves when everything recorded so far is in Postgres (journal drained); rejects after `timeoutMs`.
+   * For tests, tools and orderly shutdowns that must not leave a journal behind.
+   */
+  async waitUntilStored(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await this.flush();
+    while (this.bufferedEvents > 0 || this.buffer.length > 0 || this.inflight || !this.journal.isEmpty || this.running) {
+      if (Date.now() > deadline) throw new Error(`events still not stored after ${timeoutMs} ms (${JSON.stringify(this.stats())})`);
+      this.schedule(Math.max(0, Math.min(this.flushIntervalMs, this.retryAt - Date.now())));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Makes everything durable (Postgres or journal) and stops. A non-empty journal is drained by the next start. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+    await this.journal.idle();
+  }
+
+  stats(): IngestStats {
+    const oldest = [this.firstEventWallUs(this.inflight ?? []), this.firstEventWallUs(this.buffer), this.journal.oldestWallUs()].filter(
+      (v): v is number => v !== null,
+    );
+    return {
+      buffered: this.bufferedEvents + (this.inflight ?? []).filter((i) => i.type === 'event').length,
+      journaled: this.journal.events,
+      appended: this.counters.appended,
+      duplicates: this.counters.duplicates,
+      rejected: this.counters.rejected,
+      rejectedSessions: [...this.refused],
+      lagMs: oldest.length === 0 ? 0 : Math.max(0, Math.round((wallClockUs() - Math.min(...oldest)) / 1000)),
+      outage: this.outage,
+      appendCalls: this.counters.appendCalls,
+    };
+  }
+
+  // ——— the write cycle ———
+
+  private async cycle(): Promise<void> {
+    for (;;) {
+      await this.journal.idle();
+      if (!this.journal.isEmpty) {
+        if (Date.now() >= this.retryAt && (await this.drainJournal())) continue;
+        // Still unreachable: keep memory bounded and honour flush() by journaling the buffer.
+        const due = this.waiters.length > 0 || this.bufferedEvents >= this.batchSize || Date.now() - this.lastOutageJournalAt >= this.outageJournalIntervalMs;
+        if (this.buffer.length > 0 && due) {
+          this.lastOutageJournalAt = Date.now();
+          await this.toJournal(this.takeAll());
+        }
+        return;
+      }
+      if (this.buffer.length === 0) return;
+      const batch = this.takeBatch();
+      this.inflight = batch;
+      try {
+        await this.writeToStore(batch);
+        this.recovered();
+      } catch (e) {
+        this.enterOutage(e);
+        this.lastOutageJournalAt = Date.now();
+        if (!(await this.toJournal(batch))) return;
+      } finally {
+        this.inflight = null;
+        this.checkWaiters();
+      }
+    }
+  }
+
+  /** Appends the journal's segments in order; false (and backoff) when the store is unreachable. */
+  private async drainJournal(): Promise<boolean> {
+    for (const segment of this.journal.list()) {
+      let items: IngestItem[];
+      try {
+        items = await this.journal.read(segment.name);
+      } catch (e) {
+        // Not an outage: the disk or the segment is damaged. Loud on every attempt; nothing is skipped.
+        this.log.error(`cannot read journal segment ${segment.name} in ${this.journal.dir} (${describe(e)}); retrying`);
+        this.retryAt = Date.now() + this.maxRetryDelayMs;
+        return false;
+      }
+      try {
+        for (const chunk of this.chunks(items)) await this.writeToStore(chunk);
+        await this.journal.remove(segment.name);
+      } catch (e) {
+        this.enterOutage(e);
+        return false;
+      }
+      this.checkWaiters();
+    }
+    this.recovered();
+    return true;
+  }
+
+  /**
+   * Opens the batch's sessions, then appends its events in one call. A transient failure throws (the
+   * caller journals the batch; items refused meanwhile are removed from it). A refusal (EventStoreError)
+   * is a bug: logged loudly, the session's data kept in `rejected/`, the rest of the batch goes on.
+   */
+  private async writeToStore(batch: IngestItem[]): Promise<void> {
+    for (const item of batch.filter((i) => i.type === 'open')) {
+      if (item.type !== 'open') continue;
+      if (this.refused.has(item.session.id)) continue;
+      try {
+        await withTimeout(this.store.openSession(item.session), this.storeTimeoutMs, 'openSession');
+      } catch (e) {
+        if (!isStoreRefusal(e)) throw e;
+        await this.refuse(item.session.id, e, batch);
+      }
+    }
+    const alreadyRefused = new Set<string>();
+    for (const i of batch) if (i.type === 'event' && this.refused.has(i.event.sessionId)) alreadyRefused.add(i.event.sessionId);
+    for (const id of alreadyRefused) {
+      await this.refuse(id, null, batch);
+    }
+    for (;;) {
+      const events = batch.flatMap((i) => (i.type === 'event' ? [i.event] : []));
+      if (events.length === 0) return;
+      try {
+        this.counters.appendCalls++;
+        const result = await withTimeout(this.store.append(events), this.storeTimeoutMs, 'append');
+        this.counters.appended += result.appended;
+        this.counters.duplicates += result.duplicates;
+        return;
+      } catch (e) {
+        if (!isStoreRefusal(e)) throw e;
+        const sessionId = refusedSession(e, events);
+        await this.refuse(sessionId, e, batch, sessionId === null);
+      }
+    }
+  }
+
+  /** Moves a refused session's items out of the batch into `rejected/`, loudly. */
+  private async refuse(sessionId: string | null, e: EventStoreError | null, batch: IngestItem[], everything = false): Promise<void> {
+    const mine = (i: IngestItem): boolean => everything || (i.type === 'open' ? i.session.id : i.event.sessionId) === sessionId;
+    const items = batch.filter(mine);
+    await this.journal.reject(sessionId, items);
+    const events = items.filter((i) => i.type === 'event').length;
+    this.counters.rejected += events;
+    if (e) {
+      this.log.error(
+        `BUG: the event store refused ${events} events of session ${sessionId ?? '(unknown)'} (${e.code}: ${e.message}); ` +
+          `kept in ${this.journal.rejectedDir}; later events of this session are kept there too`,
+      );
+    }
+    if (sessionId) this.refused.add(sessionId);
+    const keep = batch.filter((i) => !mine(i));
+    batch.length = 0;
+    batch.push(...keep);
+  }
+
+  private async toJournal(items: IngestItem[]): Promise<boolean> {
+    try {
+      await this.journal.write(items);
+      return true;
+    } catch (e) {
+      // The disk refused too: keep the items in memory, oldest first, and try again later.
+      this.log.error(`cannot write the journal in ${this.journal.dir} (${describe(e)}): keeping ${items.length} items in memory`);
+      this.buffer.unshift(...items);
+      this.bufferedEvents += items.filter((i) => i.type === 'event').length;
+      this.retryAt = Date.now() + this.retryDelayMs;
+      return false;
+    } finally {
+      this.checkWaiters();
+    }
+  }
+
+  /** Memory bound reached: the whole buffer goes to the journal (drained in order before anything newer). */
+  private spill(): void {
+    const items = this.takeAll();
+    this.journal.write(items).then(
+      () => this.checkWaiters(),
+      (e: unknown) => {
+        this.log.error(`cannot spill to the journal in ${this.journal.dir} (${describe(e)}): keeping ${items.length} items in memory`);
+        this.buffer.unshift(...items);
+        this.bufferedEvents += items.filter((i) => i.type === 'event').length;
+      },
+    );
+    this.schedule(0);
+  }
+
+  private takeAll(): IngestItem[] {
+    this.bufferedEvents = 0;
+    return this.buffer.splice(0);
+  }
+
+  private takeBatch(): IngestItem[] {
+    let events = 0;
+    let n = 0;
+    while (n < this.buffer.length && events < this.batchSize) {
+      if ((this.buffer[n] as IngestItem).type === 'event') events++;
+      n++;
+    }
+    this.bufferedEvents -= events;
+    return this.buffer.splice(0, n);
+  }
+
+  private *chunks(items: IngestItem[]): Generator<IngestItem[]> {
+    let chunk: IngestItem[] = [];
+    let events = 0;
+    for (const item of items) {
+      chunk.push(item);
+      if (item.type === 'event' && ++events >= this.batchSize) {
+        yield chunk;
+        chunk = [];
+        events = 0;
+      }
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+
+  private enterOutage(e: unknown): void {
+    if (!this.outage) this.log.warn(`the event store is unreachable (${describe(e)}): journaling to ${this.journal.dir} and retrying`);
+    this.outage = true;
+    this.retryAt = Date.now() + this.retryDelayMs;
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.maxRetryDelayMs);
+  }
+
+  private recovered(): void {
+    if (this.outage) this.log.info('the event store is reachable again');
+    this.outage = false;
+    this.retryDelayMs = this.initialRetryDelayMs;
+  }
+
+  // ——— scheduling and flush waiters ———
+
+  private schedule(delayMs: number): void {
+    if (this.closed || !this.started) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    const due = Date.now() + delayMs;
+    if (this.timer && this.timerDue <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => this.run(), delayMs);
+    this.timer.unref();
+  }
+
+  private run(): void {
+    this.timer = null;
+    this.running = this.cycle()
+      .catch((e: unknown) => this.log.error(`ingest cycle failed (${describe(e)}); retrying`))
+      .finally(() => {
+        this.running = null;
+        this.checkWaiters();
+        if (this.closed) return;
+        const rerun = this.rerun;
+        this.rerun = false;
+        if (this.buffer.length > 0) this.schedule(rerun && !this.outage ? 0 : this.flushIntervalMs);
+        else if (!this.journal.isEmpty) this.schedule(Math.max(this.flushIntervalMs, this.retryAt - Date.now()));
+      });
+  }
+
+  /** The smallest ordinal not yet durable (in memory, in flight or being written to the journal). */
+  private minNotDurable(): number {
+    const candidates = [this.buffer[0]?.ordinal, this.inflight?.[0]?.ordinal, this.journal.minPendingOrdinal() ?? undefined];
+    return Math.min(...candidates.filter((v): v is number => v !== undefined), Number.MAX_SAFE_INTEGER);
+  }
+
+  private checkWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const min = this.minNotDurable();
+    const ready = this.waiters.filter((w) => w.target < min);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.target >= min);
+    for (const w of ready) w.resolve();
+  }
+
+  private firstEventWallUs(items: IngestItem[]): number | null {
+    for (const i of items) if (i.type === 'event') return i.event.recordedAtUs;
+    return null;
+  }
+
+  private assertOpen(): void {
+    if (!this.started) throw new Error('Ingest.start() has not completed');
+    if (this.closed) throw new Error('this Ingest is closed');
+  }
+}

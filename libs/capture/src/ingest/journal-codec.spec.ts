@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { NewEvent } from '@rewind/event-store';
+import { eventHash, genesisHash } from '@rewind/event-store';
+import { decodeItem, encodeItem } from './journal-codec';
+import { IngestItem } from './types';
+
+const base = (body: NewEvent['body'], format: NewEvent['format']): NewEvent => ({
+  sessionId: randomUUID(),
+  seq: 7,
+  kind: 'frame',
+  direction: 'platform_to_client',
+  channel: 'play_ws',
+  recordedAtUs: 1_795_000_000_123_456,
+  offsetUs: 42,
+  format,
+  body,
+  msgType: 'frame',
+  tick: 3,
+  requestId: null,
+});
+
+describe('journal codec', () => {
+  it.each([
+    ['text with escapes, unicode and a lone surrogate', base('{"a":"ü \\"q\\" \n 🎮 \ud800"}', 'json')],
+    ['text holding a NUL', base('a\u0000b', 'text')],
+    ['binary bytes', base(Buffer.from([0, 255, 10, 13, 34]), 'binary')],
+    ['no body', base(null, 'empty')],
+  ])('given %s, when encoded as one line and decoded, then the event and its hash are unchanged', (_name, event) => {
+    const line = encodeItem({ ordinal: 5, type: 'event', event });
+    expect(line).not.toContain('\n');
+    const back = decodeItem(line) as Extract<IngestItem, { type: 'event' }>;
+    expect(back).toEqual({ ordinal: 5, type: 'event', event });
+    const g = genesisHash(event.sessionId);
+    expect(eventHash(g, back.event).equals(eventHash(g, event))).toBe(true);
+  });
+
+  it('given an open item, when round-tripped, then the session (dates included) is unchanged', () => {
+    const session = { id: randomUUID(), platform: 'rgs' as const, startedAt: new Date('2026-11-23T10:00:00.123Z'), metadata: { a: 1 } };
+    expect(decodeItem(encodeItem({ ordinal: 1, type: 'open', session }))).toEqual({ ordinal: 1, type: 'open', session });
+  });
+});

@@ -1,0 +1,61 @@
+import type { NewEvent, NewSession } from '@rewind/event-store';
+import { IngestItem } from './types';
+
+/**
+ * One NDJSON line per item. Events keep every field, the seq included; a binary body is base64 with
+ * `"b64":true`, a text body is the exact string (JSON.stringify round-trips every UTF-16 string,
+ * lone surrogates included), so a replayed event hashes exactly as the original would have.
+ */
+export function encodeItem(item: IngestItem): string {
+  if (item.type === 'open') {
+    const s = item.session;
+    return JSON.stringify({
+      t: 'open',
+      o: item.ordinal,
+      session: { ...s, startedAt: s.startedAt.toISOString() },
+    });
+  }
+  const e = item.event;
+  const binary = Buffer.isBuffer(e.body);
+  return JSON.stringify({
+    t: 'event',
+    o: item.ordinal,
+    sessionId: e.sessionId,
+    seq: e.seq,
+    kind: e.kind,
+    direction: e.direction,
+    channel: e.channel,
+    recordedAtUs: e.recordedAtUs,
+    offsetUs: e.offsetUs,
+    format: e.format,
+    body: binary ? (e.body as Buffer).toString('base64') : e.body,
+    ...(binary ? { b64: true } : {}),
+    msgType: e.msgType ?? null,
+    tick: e.tick ?? null,
+    requestId: e.requestId ?? null,
+  });
+}
+
+export function decodeItem(line: string): IngestItem {
+  const j = JSON.parse(line) as Record<string, unknown>;
+  if (j['t'] === 'open') {
+    const s = j['session'] as Record<string, unknown>;
+    return { ordinal: j['o'] as number, type: 'open', session: { ...(s as unknown as NewSession), startedAt: new Date(s['startedAt'] as string) } };
+  }
+  if (j['t'] !== 'event') throw new Error(`unknown journal line type ${JSON.stringify(j['t'])}`);
+  const event: NewEvent = {
+    sessionId: j['sessionId'] as string,
+    seq: j['seq'] as number,
+    kind: j['kind'] as NewEvent['kind'],
+    direction: j['direction'] as NewEvent['direction'],
+    channel: j['channel'] as NewEvent['channel'],
+    recordedAtUs: j['recordedAtUs'] as number,
+    offsetUs: j['offsetUs'] as number,
+    format: j['format'] as NewEvent['format'],
+    body: j['b64'] === true ? Buffer.from(j['body'] as string, 'base64') : (j['body'] as string | null),
+    msgType: j['msgType'] as string | null,
+    tick: j['tick'] as number | null,
+    requestId: j['requestId'] as string | null,
+  };
+  return { ordinal: j['o'] as number, type: 'event', event };
+}

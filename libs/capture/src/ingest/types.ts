@@ -1,0 +1,68 @@
+import type { EventStore, NewEvent, NewSession } from '@rewind/event-store';
+
+/** What `Ingest.record` takes: an event without the fields the writer assigns. */
+export type RecordInput = Omit<NewEvent, 'sessionId' | 'seq' | 'offsetUs' | 'recordedAtUs'> & {
+  /** process.hrtime.bigint() when observed (default: now). Drives `offsetUs`. */
+  atNs?: bigint;
+  /** Wall clock, µs since the epoch, when observed (default: now). Becomes `recordedAtUs`. */
+  wallUs?: number;
+};
+
+export interface IngestLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface IngestOptions {
+  store: EventStore;
+  /** Where the outage journal lives (created if missing). One Ingest per directory. */
+  journalDir: string;
+  /** Most events per `store.append` call (default 2000). */
+  batchSize?: number;
+  /** How long recorded events may wait for company before a batch is written (default 20 ms). */
+  flushIntervalMs?: number;
+  /** Events kept in memory at most; beyond it they spill to the journal (default 50,000). */
+  maxBufferedEvents?: number;
+  /** First retry delay after Postgres became unreachable; doubles up to `maxRetryDelayMs` (default 250 ms). */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** While Postgres is down, buffered events are journaled at least this often (default 1000 ms; at once on flush). */
+  outageJournalIntervalMs?: number;
+  /** An append or open that takes longer is treated as an outage (default 10,000 ms). */
+  storeTimeoutMs?: number;
+  log?: IngestLogger;
+}
+
+export interface IngestStats {
+  /** Events in memory (queued or being appended). */
+  buffered: number;
+  /** Events in the on-disk journal, waiting for Postgres. */
+  journaled: number;
+  /** Events this instance appended to Postgres (re-appended duplicates not counted). */
+  appended: number;
+  /** Events found already stored when (re-)appended. */
+  duplicates: number;
+  /** Events refused by the store (EventStoreError) and kept in `<journalDir>/rejected/`. */
+  rejected: number;
+  /** Sessions whose events are refused by the store (their later events go to `rejected/` too). */
+  rejectedSessions: string[];
+  /** Age of the oldest event not yet in Postgres, in ms (0 when everything is stored). */
+  lagMs: number;
+  /** True while Postgres is unreachable (events go to the journal). */
+  outage: boolean;
+  /** Appends (store calls) made. */
+  appendCalls: number;
+}
+
+/** One unit of work, in record order: a session to open or an event to append. */
+export type IngestItem =
+  | { ordinal: number; type: 'open'; session: NewSession }
+  | { ordinal: number; type: 'event'; event: NewEvent };
+
+export interface OpenSessionOptions {
+  /** process.hrtime.bigint() of the capture start (default: now); offsets count from it. */
+  startNs?: bigint;
+  /** Continue an existing stream: its head seq and last offset (see also `Ingest.resumeSession`). */
+  resumeFrom?: { seq: number; offsetUs: number };
+}
