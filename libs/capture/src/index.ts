@@ -1,3 +1,4 @@
 export * from './captured';
 export * from './redaction';
 export * from './ingest';
+export * from './proxy';

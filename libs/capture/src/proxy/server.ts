@@ -1,0 +1,117 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { FactEmitter } from './facts';
+import { forwardHttp, sendProxyJson } from './http-forwarder';
+import { parseUpstreams, routeRequestTarget } from './path-safety';
+import { DEFAULT_MAX_HTTP_BODY_BYTES, DEFAULT_MAX_WS_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, RecordingProxyOptions, RunningRecordingProxy } from './types';
+import { forwardUpgrade, rawHttpAnswer, validUpgradeRequest, WsContext } from './ws-forwarder';
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found' };
+
+/**
+ * The recording proxy: `http(s)/ws` under `/<platform>/…` with the platform's own paths beneath, forwarded to the
+ * configured upstream base only, every exchange and message handed to `sink` as CapturedFacts. Plain node:http + ws
+ * so bytes are forwarded, never re-serialised.
+ */
+export async function startRecordingProxy(options: RecordingProxyOptions): Promise<RunningRecordingProxy> {
+  const upstreams = parseUpstreams(options.upstreams);
+  const configured = new Set<string>(upstreams.keys());
+  const log = options.log ?? (() => undefined);
+  const emitter = new FactEmitter(options.sink, log);
+  const maxWsMessageBytes = options.maxWsMessageBytes ?? DEFAULT_MAX_WS_MESSAGE_BYTES;
+  const maxHttpBodyBytes = options.maxHttpBodyBytes ?? DEFAULT_MAX_HTTP_BODY_BYTES;
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  const chosenProtocol = new WeakMap<http.IncomingMessage, string>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: maxWsMessageBytes,
+    autoPong: false,
+    clientTracking: false,
+    // The client gets exactly the subprotocol the upstream picked (or none).
+    handleProtocols: (_offered, req) => chosenProtocol.get(req) ?? false,
+  });
+  const wsCtx: WsContext = { emitter, maxWsMessageBytes, maxHttpBodyBytes, upstreamTimeoutMs, log, wss, chosenProtocol, live: new Set() };
+  const httpCtx = { emitter, maxHttpBodyBytes, upstreamTimeoutMs, log, agents };
+
+  const server = http.createServer((req, res) => {
+    try {
+      const route = routeRequestTarget(req.url, configured);
+      if (!route.ok) {
+        req.resume();
+        sendProxyJson(res, route.status, route.error === 'unknown_platform' ? { error: route.error } : { error: route.error, message: route.message });
+        log(`http ${req.method} ? → ${route.status} ${route.error}`);
+        return;
+      }
+      forwardHttp(httpCtx, req, res, route.platform, upstreams.get(route.platform)!, route.platformPath, route.pathOnly);
+    } catch (e) {
+      log(`http internal error: ${(e as Error).name}`);
+      sendProxyJson(res, 500, { error: 'proxy_error' });
+    }
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    try {
+      const route = routeRequestTarget(req.url, configured);
+      if (!route.ok) {
+        rawHttpAnswer(socket, route.status, REASONS[route.status] ?? 'Error', route.error === 'unknown_platform' ? { error: route.error } : { error: route.error, message: route.message });
+        log(`ws ? → ${route.status} ${route.error}`);
+        return;
+      }
+      if (!validUpgradeRequest(req)) {
+        rawHttpAnswer(socket, 400, 'Bad Request', { error: 'bad_upgrade', message: 'not a valid WebSocket handshake' });
+        return;
+      }
+      forwardUpgrade(wsCtx, req, socket, head, route.platform, upstreams.get(route.platform)!, route.platformPath, route.pathOnly);
+    } catch (e) {
+      log(`ws internal error: ${(e as Error).name}`);
+      socket.destroy();
+    }
+  });
+  // Never a forward proxy: CONNECT tunnels are refused.
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    rawHttpAnswer(socket, 405, 'Method Not Allowed', { error: 'connect_not_supported' });
+  });
+  // Malformed HTTP, resets mid-headers…: answer 400 when still possible, never crash.
+  server.on('clientError', (_err, socket: Duplex) => {
+    if (socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (e) => log(`proxy server error: ${e.name}`));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log(`recording proxy listening on ${url} for ${[...upstreams.keys()].join(', ') || 'no platform'}`);
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        const pairs = [...wsCtx.live];
+        for (const p of pairs) p.shutdown();
+        await Promise.race([Promise.all(pairs.map((p) => p.done)), new Promise((r) => setTimeout(r, 1_500).unref())]);
+        server.closeAllConnections();
+        await stopped;
+        agents.http.destroy();
+        agents.https.destroy();
+        wss.close();
+      })();
+      return closing;
+    },
+  };
+}

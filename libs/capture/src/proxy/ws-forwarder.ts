@@ -1,0 +1,260 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { ProxyErrorFact, WsCloseFact } from '../captured';
+import { BodyCollector, FactEmitter, headerPairs, stamp } from './facts';
+import { forwardHeaders, headersObject } from './headers';
+import { Upstream, upstreamPath } from './path-safety';
+import type { ProxiedPlatform } from './types';
+
+export interface WsContext {
+  emitter: FactEmitter;
+  maxWsMessageBytes: number;
+  maxHttpBodyBytes: number;
+  upstreamTimeoutMs: number;
+  log: (line: string) => void;
+  /** Client-facing server (noServer); its handleProtocols reads `chosenProtocol`. */
+  wss: WebSocketServer;
+  chosenProtocol: WeakMap<IncomingMessage, string>;
+  /** Live pairs, so close() can end them. */
+  live: Set<{ shutdown(): void; done: Promise<void> }>;
+}
+
+/** Send-buffer level above which the reading side is paused, and below which it resumes. */
+const HIGH_WATER = 4 * 1024 * 1024;
+const LOW_WATER = 1024 * 1024;
+const SHUTDOWN_REASON = 'proxy shutting down';
+
+/** Writes a complete HTTP/1.1 answer on a raw upgrade socket and ends it. */
+export function rawHttpAnswer(socket: Duplex, status: number, reason: string, body: Record<string, unknown>): void {
+  if (socket.destroyed) return;
+  const text = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+}
+
+/** What `ws`'s handleUpgrade would refuse: checked before anything is sent upstream. */
+export function validUpgradeRequest(req: IncomingMessage): boolean {
+  const key = req.headers['sec-websocket-key'];
+  const version = req.headers['sec-websocket-version'];
+  return req.method === 'GET' && String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' && typeof key === 'string' && /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) && (version === '13' || version === '8');
+}
+
+/**
+ * Proxies one WebSocket: connects upstream first (same path, query, subprotocols and end-to-end headers), and
+ * completes the client's handshake only once the upstream accepted, so an upstream refusal (status, headers,
+ * body) reaches the client unchanged. Then relays every message (text/binary and payload kept), ping and pong
+ * (passed through, not answered locally) and the close (code + reason bytes) both ways.
+ */
+export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Duplex, head: Buffer, platform: ProxiedPlatform, up: Upstream, platformPath: string, pathOnly: string): void {
+  const { emitter } = ctx;
+  const started = stamp();
+  socket.on('error', () => undefined);
+  const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const url = `${up.protocol === 'https:' ? 'wss' : 'ws'}://${up.host}${upstreamPath(up, platformPath)}`;
+  const upstream = new WebSocket(url, protocols.length ? protocols : undefined, {
+    headers: headersObject(forwardHeaders(req.rawHeaders, { host: up.host, ws: true })),
+    perMessageDeflate: false,
+    maxPayload: ctx.maxWsMessageBytes,
+    autoPong: false,
+    followRedirects: false,
+    handshakeTimeout: ctx.upstreamTimeoutMs,
+  });
+  let handshakeDone = false;
+  // Keep reading the client socket while the upstream handshake runs, so a hang-up is noticed; bytes sent
+  // before our 101 (unusual) are kept and handed to ws with `head`.
+  const early: Buffer[] = [];
+  let earlyBytes = 0;
+  const onEarly = (chunk: Buffer): void => {
+    early.push(chunk);
+    earlyBytes += chunk.length;
+    if (earlyBytes > ctx.maxWsMessageBytes) socket.destroy();
+  };
+  socket.on('data', onEarly);
+  // node's HTTP server sockets are half-open capable: a client's FIN only ends the readable side.
+  socket.once('end', () => {
+    if (!handshakeDone) socket.destroy();
+  });
+  // The client hung up while the upstream handshake was still under way: abandon it.
+  socket.once('close', () => {
+    if (handshakeDone) return;
+    handshakeDone = true;
+    upstream.terminate();
+    emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: 'client', message: 'client went away before the upstream accepted the WebSocket' });
+    ctx.log(`ws ${platform} ${pathOnly} client gone during the handshake`);
+  });
+
+  // Refused upstream: replay the exact answer to the client, record it as an HTTP exchange.
+  upstream.on('unexpected-response', (upReq, upRes) => {
+    if (handshakeDone) return void upReq.destroy();
+    handshakeDone = true;
+    const id = emitter.nextId('http');
+    const resAt = stamp();
+    const body = new BodyCollector(ctx.maxHttpBodyBytes);
+    emitter.emit(platform, id, started, { type: 'http-request', method: req.method ?? 'GET', path: platformPath, headers: headerPairs(req.rawHeaders), body: Buffer.alloc(0) });
+    const status = upRes.statusCode ?? 502;
+    const flat = forwardHeaders(upRes.rawHeaders);
+    let headText = `HTTP/1.1 ${status} ${upRes.statusMessage ?? ''}\r\n`;
+    for (let i = 0; i + 1 < flat.length; i += 2) headText += `${flat[i]}: ${flat[i + 1]}\r\n`;
+    if (!socket.destroyed) socket.write(`${headText}Connection: close\r\n\r\n`);
+    upRes.on('data', (chunk: Buffer) => {
+      body.add(chunk);
+      if (!socket.destroyed) socket.write(chunk);
+    });
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      socket.end();
+      upReq.destroy();
+      emitter.emit(platform, id, resAt, { type: 'http-response', status, headers: headerPairs(upRes.rawHeaders), body: body.body() });
+      ctx.log(`ws ${platform} ${pathOnly} refused upstream → ${status} (${body.total} B)`);
+    };
+    upRes.on('error', () => undefined);
+    upRes.on('end', end);
+    upRes.on('close', end);
+  });
+
+  upstream.on('error', (e: Error & { code?: string }) => {
+    if (handshakeDone) return; // after open (or after the client left): the 'close' event handles it
+    handshakeDone = true;
+    const timedOut = /timed out/i.test(e.message);
+    const status = timedOut ? 504 : 502;
+    const message = timedOut ? `upstream ${platform} did not accept the WebSocket within ${ctx.upstreamTimeoutMs} ms` : `upstream ${platform} unreachable (${e.code ?? e.message})`;
+    rawHttpAnswer(socket, status, timedOut ? 'Gateway Timeout' : 'Bad Gateway', { error: timedOut ? 'upstream_timeout' : 'upstream_unreachable', message });
+    emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: timedOut ? 'upstream' : 'connect', message, status });
+    ctx.log(`ws ${platform} ${pathOnly} → ${status}`);
+  });
+
+  upstream.on('open', () => {
+    if (handshakeDone) return; // the client gave up meanwhile
+    handshakeDone = true;
+    if (socket.destroyed || !socket.writable) {
+      upstream.close(1001);
+      emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: 'client', message: 'client went away before the upstream accepted the WebSocket' });
+      return;
+    }
+    if (upstream.protocol) ctx.chosenProtocol.set(req, upstream.protocol);
+    let client: WebSocket | undefined;
+    // Upstream messages that arrive before the client leg is ready wait here, in order.
+    const pending: { data: Buffer; binary: boolean }[] = [];
+    upstream.on('message', (data: Buffer, binary: boolean) => {
+      if (client) return;
+      pending.push({ data, binary });
+    });
+    // ws refuses (and destroys) a socket that died meanwhile without calling back: end the upstream then.
+    socket.once('close', () => {
+      if (!client) upstream.close(1001);
+    });
+    socket.off('data', onEarly);
+    ctx.wss.handleUpgrade(req, socket, early.length ? Buffer.concat([head, ...early]) : head, (c) => {
+      client = c;
+      upstream.removeAllListeners('message');
+      relay(ctx, platform, pathOnly, platformPath, req, client, upstream, pending);
+    });
+  });
+}
+
+function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, platformPath: string, req: IncomingMessage, client: WebSocket, upstream: WebSocket, pending: { data: Buffer; binary: boolean }[]): void {
+  const { emitter } = ctx;
+  const id = emitter.nextId('ws');
+  const openedAt = stamp();
+  emitter.emit(platform, id, openedAt, { type: 'ws-open', path: platformPath, headers: headerPairs(req.rawHeaders) });
+  ctx.log(`ws ${platform} ${pathOnly} open (${id})`);
+  const counts = { c2p: 0, p2c: 0, c2pBytes: 0, p2cBytes: 0 };
+  let closeRecorded = false;
+  let proxyError: { side: 'client' | 'platform'; message: string; code: number } | undefined;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let closedSides = 0;
+  let shuttingDown = false;
+
+  const pipe = (from: WebSocket, to: WebSocket, direction: 'client_to_platform' | 'platform_to_client'): ((data: Buffer, binary: boolean) => void) => {
+    let paused = false;
+    return (data, binary) => {
+      emitter.emit(platform, id, stamp(), { type: 'ws-message', direction, data: binary ? data : data.toString('utf8'), binary });
+      if (direction === 'client_to_platform') {
+        counts.c2p++;
+        counts.c2pBytes += data.length;
+      } else {
+        counts.p2c++;
+        counts.p2cBytes += data.length;
+      }
+      if (to.readyState !== WebSocket.OPEN) return;
+      to.send(data, { binary }, () => {
+        if (paused && to.bufferedAmount < LOW_WATER && from.readyState === WebSocket.OPEN) {
+          paused = false;
+          from.resume();
+        }
+      });
+      if (!paused && to.bufferedAmount > HIGH_WATER && from.readyState === WebSocket.OPEN) {
+        paused = true;
+        from.pause();
+      }
+    };
+  };
+  const c2p = pipe(client, upstream, 'client_to_platform');
+  const p2c = pipe(upstream, client, 'platform_to_client');
+  for (const m of pending) p2c(m.data, m.binary);
+  client.on('message', c2p);
+  upstream.on('message', p2c);
+
+  // Ping/pong pass through (autoPong is off on both legs), so each end sees the other's liveness.
+  client.on('ping', (d: Buffer) => upstream.readyState === WebSocket.OPEN && upstream.ping(d));
+  client.on('pong', (d: Buffer) => upstream.readyState === WebSocket.OPEN && upstream.pong(d));
+  upstream.on('ping', (d: Buffer) => client.readyState === WebSocket.OPEN && client.ping(d));
+  upstream.on('pong', (d: Buffer) => client.readyState === WebSocket.OPEN && client.pong(d));
+
+  // Protocol violations detected by ws on one leg (oversized message → 1009, bad UTF-8 → 1007, …): ws closes
+  // that leg with the matching code; the close handler below passes the same code to the other leg.
+  const onError = (side: 'client' | 'platform') => (e: Error & { code?: string }) => {
+    if (proxyError) return;
+    const code = e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 1009 : e.code === 'WS_ERR_INVALID_UTF8' ? 1007 : 1002;
+    proxyError = { side, code, message: code === 1009 ? `message over ${ctx.maxWsMessageBytes} bytes from the ${side}: closed 1009` : `protocol error from the ${side} (${e.code ?? e.message}): closed ${code}` };
+  };
+  client.on('error', onError('client'));
+  upstream.on('error', onError('platform'));
+
+  const onClose = (side: 'client' | 'platform') => (peerCode: number, peerReason: Buffer) => {
+    closedSides++;
+    // After a protocol violation ws closed that leg itself (and stopped reading, so its close event says 1006):
+    // the other leg gets the code the proxy sent.
+    const code = proxyError ? proxyError.code : shuttingDown ? 1001 : peerCode;
+    const reason = proxyError ? Buffer.alloc(0) : shuttingDown ? Buffer.from(SHUTDOWN_REASON) : peerReason;
+    if (closedSides === 2) {
+      ctx.live.delete(handle);
+      resolveDone();
+    }
+    const other = side === 'client' ? upstream : client;
+    if (!closeRecorded) {
+      closeRecorded = true;
+      if (proxyError) emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage: proxyError.side === 'client' ? 'client' : 'upstream', message: proxyError.message });
+      emitter.emit<WsCloseFact>(platform, id, stamp(), { type: 'ws-close', initiator: proxyError || shuttingDown ? 'proxy' : side, code, reason: reason.toString('utf8') });
+      ctx.log(`ws ${platform} ${pathOnly} closed ${code} by ${proxyError || shuttingDown ? 'proxy' : side} (${id}; in ${counts.c2p} msgs/${counts.c2pBytes} B, out ${counts.p2c} msgs/${counts.p2cBytes} B)`);
+    }
+    if (other.readyState === WebSocket.OPEN || other.readyState === WebSocket.CONNECTING) {
+      if (code === 1006) other.terminate();
+      else if (code === 1005) other.close();
+      else other.close(code, reason);
+      // A peer that never answers the close handshake is cut after a grace period.
+      setTimeout(() => other.readyState !== WebSocket.CLOSED && other.terminate(), 5_000).unref();
+    }
+  };
+  client.on('close', onClose('client'));
+  upstream.on('close', onClose('platform'));
+
+  const handle = {
+    done,
+    shutdown: (): void => {
+      shuttingDown = true;
+      for (const w of [client, upstream]) if (w.readyState === WebSocket.OPEN) w.close(1001, SHUTDOWN_REASON);
+      setTimeout(() => {
+        client.terminate();
+        upstream.terminate();
+      }, 1_000).unref();
+    },
+  };
+  ctx.live.add(handle);
+}
