@@ -16,7 +16,7 @@ export interface AppendResult {
 }
 
 export const EVENT_COLUMNS =
-  'session_id, seq, kind, direction, channel, recorded_at, offset_us, format, body_text, body_bytes, msg_type, tick, request_id, hash';
+  'session_id, seq, kind, direction, channel, recorded_at, offset_us, format, body_text, body_bytes, msg_type, tick, request_id, meta, hash';
 
 interface Head {
   seq: number;
@@ -185,6 +185,8 @@ function copyRow(e: NewEvent, body: Buffer, hash: Buffer): string {
     (e.tick == null ? COPY_NULL : String(e.tick)) +
     '\t' +
     copyText(e.requestId) +
+    '\t' +
+    copyText(e.meta) +
     '\t' +
     copyBytea(hash) +
     '\n'

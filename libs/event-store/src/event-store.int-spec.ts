@@ -55,10 +55,11 @@ describe('EventStore (Postgres)', () => {
       aFrame(id, 4, { body: null, format: 'empty', kind: 'lifecycle', channel: 'internal', direction: 'internal' }),
       aFrame(id, 5, { body: 'text with a NUL \u0000 inside', format: 'text' }),
       aFrame(id, 6, { body: '', format: 'text', requestId: 'req-1' }),
-      ...frames(id, 7, 40),
+      aFrame(id, 7, { kind: 'response', channel: 'http', format: 'empty', body: null, meta: JSON.stringify({ status: 204, headers: [['x-a', '1\t2']], path: '/a\\b\nc' }) }),
+      ...frames(id, 8, 40),
     ];
     const result = await sut.append(tricky);
-    expect(result).toMatchObject({ appended: 46, duplicates: 0 });
+    expect(result).toMatchObject({ appended: 47, duplicates: 0 });
 
     const read = await collect(sut.readSession(id, { pageSize: 7 }));
     expect(read.map((e) => e.seq)).toEqual(tricky.map((e) => e.seq));
@@ -75,11 +76,12 @@ describe('EventStore (Postgres)', () => {
         tick: sent.tick ?? null,
         msgType: sent.msgType ?? null,
         requestId: sent.requestId ?? null,
+        meta: sent.meta ?? null,
       });
     });
     const head = await sut.getSession(id);
-    expect(head?.headSeq).toBe(46);
-    expect(head?.headHash.equals((read[45] as StoredEvent).hash)).toBe(true);
+    expect(head?.headSeq).toBe(47);
+    expect(head?.headHash.equals((read[46] as StoredEvent).hash)).toBe(true);
     expect(result.heads.get(id)?.hash.equals(head?.headHash as Buffer)).toBe(true);
   });
 
@@ -123,6 +125,8 @@ describe('EventStore (Postgres)', () => {
       [{ offsetUs: -1 }, /offsetUs must be a non-negative integer/],
       [{ seq: 0 }, /seq must be an integer from 1/],
       [{ tick: 1.5 }, /tick must be a 32-bit integer/],
+      [{ meta: '{"status":' }, /meta is not valid JSON/],
+      [{ meta: '[1,2]' }, /meta must be a JSON object/],
     ];
     for (const [override, message] of cases) {
       const err = await expectStoreError(sut.append([aFrame(id, 1), aFrame(id, 2, override)]), EventStoreErrorCode.InvalidEvent);

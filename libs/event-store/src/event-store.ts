@@ -35,7 +35,7 @@ export interface GlobalPage {
 
 const EVENT_SELECT = `session_id, seq, global_position, tx_id, kind, direction, channel,
   (extract(epoch from recorded_at) * 1000000)::bigint AS recorded_at_us, offset_us, format,
-  body_text, body_bytes, msg_type, tick, request_id, hash`;
+  body_text, body_bytes, msg_type, tick, request_id, meta, hash`;
 
 interface EventRow {
   session_id: string;
@@ -53,6 +53,7 @@ interface EventRow {
   msg_type: string | null;
   tick: number | null;
   request_id: string | null;
+  meta: string | null;
   hash: Buffer;
 }
 
@@ -244,6 +245,7 @@ export function toStoredEvent(r: EventRow): StoredEvent {
     msgType: r.msg_type,
     tick: r.tick,
     requestId: r.request_id,
+    meta: r.meta,
     hash: r.hash,
   };
 }

@@ -5,12 +5,17 @@ import { NewEvent } from './types';
  * The hash chain. Each event's hash is sha256(previous hash ‖ canonical encoding of the event); the
  * first event's previous hash is the session's genesis hash, so a chain cannot be moved to another session.
  *
- * Canonical encoding, version 1 (documented in docs/event-log.md, never changed in place):
- *   header = JSON.stringify(["rewind-event/1", sessionId, seq, kind, direction, channel, recordedAtUs,
- *                            offsetUs, format, msgType|null, tick|null, requestId|null, bodyByteLength])
+ * Canonical encoding (documented in docs/event-log.md; a version is never changed in place):
+ *   version 1, an event without meta:
+ *     header = JSON.stringify(["rewind-event/1", sessionId, seq, kind, direction, channel, recordedAtUs,
+ *                              offsetUs, format, msgType|null, tick|null, requestId|null, bodyByteLength])
+ *   version 2, an event with meta: the same array with "rewind-event/2" first and the meta text appended
  *   encoding = utf8(header) ‖ 0x0a ‖ body bytes (utf8 of a text body; the raw bytes of a binary one)
+ * Which version applies follows from the event itself (meta present or not), so events written before
+ * meta existed keep verifying unchanged.
  */
 export const HASH_VERSION = 'rewind-event/1';
+export const HASH_VERSION_META = 'rewind-event/2';
 
 export function genesisHash(sessionId: string): Buffer {
   return createHash('sha256').update(`rewind-genesis/1\n${sessionId}`, 'utf8').digest();
@@ -29,10 +34,11 @@ const NEWLINE = Buffer.from('\n');
  * array (uuid, enum and integer fields need no escaping; validated before hashing).
  */
 export function canonicalHeader(event: NewEvent, bodyLength: number): string {
+  const meta = event.meta ?? null;
   return (
-    `["${HASH_VERSION}","${event.sessionId}",${event.seq},"${event.kind}","${event.direction}","${event.channel}",` +
+    `["${meta === null ? HASH_VERSION : HASH_VERSION_META}","${event.sessionId}",${event.seq},"${event.kind}","${event.direction}","${event.channel}",` +
     `${event.recordedAtUs},${event.offsetUs},"${event.format}",${jsonOrNull(event.msgType)},${event.tick ?? 'null'},` +
-    `${jsonOrNull(event.requestId)},${bodyLength}]`
+    `${jsonOrNull(event.requestId)},${bodyLength}${meta === null ? '' : `,${JSON.stringify(meta)}`}]`
   );
 }
 

@@ -49,15 +49,18 @@ export interface NewEvent {
   msgType?: string | null;
   tick?: number | null;
   requestId?: string | null;
+  /** JSON text of what is not body bytes (HTTP method/path/status/headers, close code/reason), redacted. */
+  meta?: string | null;
 }
 
 /** An event as read back: every field present, plus its place in the global order and its chain link. */
-export interface StoredEvent extends Omit<NewEvent, 'msgType' | 'tick' | 'requestId'> {
+export interface StoredEvent extends Omit<NewEvent, 'msgType' | 'tick' | 'requestId' | 'meta'> {
   globalPosition: bigint;
   txId: bigint;
   msgType: string | null;
   tick: number | null;
   requestId: string | null;
+  meta: string | null;
   hash: Buffer;
 }
 

@@ -32,4 +32,14 @@ export function validateEvent(e: NewEvent, index: number): void {
   if (e.tick != null && (!Number.isInteger(e.tick) || Math.abs(e.tick) > INT32_MAX)) throw invalidEvent(index, `tick must be a 32-bit integer`);
   if (e.msgType != null && typeof e.msgType !== 'string') throw invalidEvent(index, `msgType must be a string`);
   if (e.requestId != null && typeof e.requestId !== 'string') throw invalidEvent(index, `requestId must be a string`);
+  if (e.meta != null) {
+    if (typeof e.meta !== 'string') throw invalidEvent(index, `meta must be JSON text (a string)`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(e.meta);
+    } catch {
+      throw invalidEvent(index, `meta is not valid JSON`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidEvent(index, `meta must be a JSON object`);
+  }
 }

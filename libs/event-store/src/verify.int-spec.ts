@@ -38,6 +38,14 @@ describe('verifySession against a database edited behind Rewind\'s back', () => 
     expect((await verifySession(store, id))?.firstBreak).toMatchObject({ reason: 'hash_mismatch', seq: 12 });
   });
 
+  it('names an edited meta (an HTTP status changed after the fact)', async () => {
+    const { id } = await store.openSession(aSession());
+    await store.append([...frames(id, 1, 3), { ...frames(id, 4, 1)[0]!, kind: 'response', channel: 'http', meta: '{"status":500}' }, ...frames(id, 5, 2)]);
+    expect((await verifySession(store, id))?.ok).toBe(true);
+    await tamper(pool, `UPDATE events SET meta = '{"status":200}' WHERE session_id = $1 AND seq = 4`, [id]);
+    expect((await verifySession(store, id))?.firstBreak).toMatchObject({ reason: 'hash_mismatch', seq: 4 });
+  });
+
   it('names a deleted event', async () => {
     const id = await recorded();
     await tamper(pool, 'DELETE FROM events WHERE session_id = $1 AND seq = 9', [id]);

@@ -9,7 +9,7 @@ function chained(events: NewEvent[]): StoredEvent[] {
   let previous = genesisHash((events[0] as NewEvent).sessionId);
   return events.map((e, i) => {
     previous = eventHash(previous, e);
-    return { ...e, globalPosition: BigInt(i), txId: 1n, msgType: e.msgType ?? null, tick: e.tick ?? null, requestId: e.requestId ?? null, hash: previous };
+    return { ...e, globalPosition: BigInt(i), txId: 1n, msgType: e.msgType ?? null, tick: e.tick ?? null, requestId: e.requestId ?? null, meta: e.meta ?? null, hash: previous };
   });
 }
 

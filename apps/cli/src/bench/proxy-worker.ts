@@ -1,0 +1,205 @@
+/**
+ * Child processes of `rewind bench proxy` (forked by ./proxy.ts with the repo's register hook):
+ *   role `upstream` — a MoltStation-like WebSocket platform: per session, frames at a fixed rate, each carrying
+ *                     its send time (this process's hrtime); the client answers each frame with a small input
+ *                     carrying that time back, and the RTT is measured here, on one clock.
+ *   role `proxy`    — the recording proxy with a cheap but honest sink (counts facts, touches every payload's
+ *                     length, keeps the last N facts).
+ * Talks to the parent over IPC only; exits when the parent says so or disappears.
+ */
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { CapturedFact, CaptureSink } from '@rewind/capture';
+
+export interface UpstreamConfig {
+  framesPerSec: number;
+  frameBytes: number;
+}
+
+/** Parent → upstream. */
+export type UpstreamCommand = { type: 'go'; phase: number; frames: number } | { type: 'exit' };
+/** Upstream → parent. */
+export type UpstreamReport =
+  | { type: 'ready'; port: number }
+  | { type: 'phase-done'; phase: number; sessions: number; framesSent: number; inputsReceived: number; disconnects: number; rtt: RttSummary; cpuUs: number; timedOut: boolean };
+/** Parent → proxy. */
+export type ProxyCommand = { type: 'stats' } | { type: 'exit' };
+/** Proxy → parent. */
+export type ProxyReport = { type: 'ready'; port: number } | { type: 'stats'; facts: Record<string, number>; wsMessages: number; dataBytes: number; kept: number; cpuUs: number };
+
+export interface RttSummary {
+  count: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+/** Percentiles (nearest-rank) of values in ms. */
+export function summarize(values: Float64Array): RttSummary {
+  const s = Float64Array.from(values).sort();
+  const n = s.length;
+  const at = (q: number): number => (n ? (s[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] as number) : NaN);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += s[i] as number;
+  return { count: n, p50: at(0.5), p99: at(0.99), p999: at(0.999), max: n ? (s[n - 1] as number) : NaN, mean: n ? sum / n : NaN };
+}
+
+const send = (msg: UpstreamReport | ProxyReport): void => {
+  if (process.send) process.send(msg);
+};
+const cpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+/** A ~frameBytes MoltStation-like frame tail (everything after seq and send time), fixed per session. */
+function frameTail(session: number, frameBytes: number): string {
+  const frame: Record<string, unknown> = { tick: 0, phase: 'running', score: session * 3, lives: 3, hunger: 87, pawn: { x: session % 17, y: (session * 7) % 11, dir: 'e' }, entities: [] as unknown[] };
+  let body = JSON.stringify(frame);
+  let k = 0;
+  // `{"type":"frame","seq":NNN,"t":NNNNNNNNNNNN,` ≈ 45 bytes precede the tail.
+  while (body.length < frameBytes - 45) {
+    (frame.entities as unknown[]).push({ id: k, kind: k % 3 ? 'crab' : 'kelp', x: (session + k * 5) % 23, y: (k * 3) % 13 });
+    k++;
+    body = JSON.stringify(frame);
+  }
+  return body.slice(1);
+}
+
+interface Phase {
+  sessions: Map<number, WebSocket>;
+  framesSent: number;
+  inputsReceived: number;
+  expected: number;
+  rtts: Float64Array;
+  rttCount: number;
+  disconnects: number;
+  done: boolean;
+  startCpu: number;
+  finish?: (timedOut: boolean) => void;
+}
+
+async function runUpstream(cfg: UpstreamConfig): Promise<void> {
+  const origin = process.hrtime.bigint();
+  const nowNs = (): number => Number(process.hrtime.bigint() - origin);
+  const intervalMs = 1000 / cfg.framesPerSec;
+  const phases = new Map<number, Phase>();
+  const phaseOf = (n: number): Phase => {
+    let p = phases.get(n);
+    if (!p) {
+      p = { sessions: new Map(), framesSent: 0, inputsReceived: 0, expected: 0, rtts: new Float64Array(0), rttCount: 0, disconnects: 0, done: false, startCpu: 0 };
+      phases.set(n, p);
+    }
+    return p;
+  };
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  const inputRe = /"t":(\d+)/;
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    const q = new URL(req.url ?? '/', 'http://x').searchParams;
+    const phase = phaseOf(Number(q.get('phase')));
+    const session = Number(q.get('s'));
+    phase.sessions.set(session, ws);
+    ws.on('error', () => undefined);
+    ws.on('message', (data: Buffer) => {
+      const m = inputRe.exec(data.toString('latin1', 0, Math.min(data.length, 96)));
+      if (!m) return;
+      const rttMs = (nowNs() - Number(m[1])) / 1e6;
+      if (phase.rttCount < phase.rtts.length) phase.rtts[phase.rttCount++] = rttMs;
+      phase.inputsReceived++;
+      if (phase.inputsReceived === phase.expected && phase.finish) phase.finish(false);
+    });
+    ws.on('close', (code: number) => {
+      // The client closes each session with 1000 once the phase is reported; anything earlier is a loss.
+      if (!phase.done || code !== 1000) phase.disconnects++;
+    });
+  });
+
+  const go = (n: number, frames: number): void => {
+    const phase = phaseOf(n);
+    const sockets = [...phase.sessions.entries()];
+    phase.expected = sockets.length * frames;
+    phase.rtts = new Float64Array(phase.expected);
+    phase.startCpu = cpuUs();
+    let lastSendDone = 0;
+    let guard: NodeJS.Timeout | undefined;
+    phase.finish = (timedOut: boolean): void => {
+      if (phase.done) return;
+      phase.done = true;
+      if (guard) clearTimeout(guard);
+      send({ type: 'phase-done', phase: n, sessions: sockets.length, framesSent: phase.framesSent, inputsReceived: phase.inputsReceived, disconnects: phase.disconnects, rtt: summarize(phase.rtts.subarray(0, phase.rttCount)), cpuUs: cpuUs() - phase.startCpu, timedOut });
+    };
+    sockets.forEach(([session, ws], i) => {
+      const tail = frameTail(session, cfg.frameBytes);
+      let seq = 0;
+      let timer: NodeJS.Timeout | undefined;
+      let stopped = false;
+      const tick = (): void => {
+        if (stopped) return;
+        if (ws.readyState !== WebSocket.OPEN || seq >= frames) {
+          stopped = true;
+          if (timer) clearInterval(timer);
+          // Inputs still in flight get 5 s to arrive; then the phase is reported with what came back.
+          if (++lastSendDone === sockets.length) guard = setTimeout(() => phase.finish?.(true), 5_000);
+          return;
+        }
+        seq++;
+        ws.send(`{"type":"frame","seq":${seq},"t":${nowNs()},${tail}`);
+        phase.framesSent++;
+      };
+      // Sessions are spread evenly over one frame interval, like independent games would be.
+      setTimeout(() => {
+        tick();
+        if (!stopped) timer = setInterval(tick, intervalMs);
+      }, (i / sockets.length) * intervalMs);
+    });
+    if (phase.expected === 0) phase.finish(false);
+  };
+
+  process.on('message', (msg: UpstreamCommand) => {
+    if (msg.type === 'go') go(msg.phase, msg.frames);
+    else if (msg.type === 'exit') wss.close(() => process.exit(0));
+  });
+  send({ type: 'ready', port: (wss.address() as AddressInfo).port });
+}
+
+async function runProxy(upstreamPort: number): Promise<void> {
+  const { startRecordingProxy } = await import('@rewind/capture');
+  const KEEP = 1024;
+  const kept: CapturedFact[] = new Array(KEEP);
+  let n = 0;
+  let wsMessages = 0;
+  let dataBytes = 0;
+  const facts: Record<string, number> = {};
+  // What a recorder minimally does on the forwarding path: look at the fact, account for its payload, keep it.
+  const sink: CaptureSink = {
+    capture(fact) {
+      facts[fact.type] = (facts[fact.type] ?? 0) + 1;
+      if (fact.type === 'ws-message') {
+        wsMessages++;
+        dataBytes += fact.data.length;
+      }
+      kept[n++ % KEEP] = fact;
+    },
+  };
+  const proxy = await startRecordingProxy({ port: 0, host: '127.0.0.1', upstreams: { moltstation: `http://127.0.0.1:${upstreamPort}/moltstation` }, sink });
+  process.on('message', (msg: ProxyCommand) => {
+    if (msg.type === 'stats') send({ type: 'stats', facts: { ...facts }, wsMessages, dataBytes, kept: Math.min(n, KEEP), cpuUs: cpuUs() });
+    else if (msg.type === 'exit') void proxy.close().finally(() => process.exit(0));
+  });
+  send({ type: 'ready', port: proxy.port });
+}
+
+if (require.main === module) {
+  // The parent going away (crash, Ctrl-C) takes this process with it.
+  process.on('disconnect', () => process.exit(0));
+  const [role, arg1, arg2] = process.argv.slice(2);
+  const started = role === 'upstream' ? runUpstream({ framesPerSec: Number(arg1), frameBytes: Number(arg2) }) : role === 'proxy' ? runProxy(Number(arg1)) : Promise.reject(new Error(`unknown role ${role}`));
+  started.catch((e: Error) => {
+    process.stderr.write(`bench proxy worker ${role}: ${e.stack ?? e.message}\n`);
+    process.exit(1);
+  });
+}
