@@ -2,3 +2,4 @@ export * from './captured';
 export * from './redaction';
 export * from './ingest';
 export * from './proxy';
+export * from './pipeline';
