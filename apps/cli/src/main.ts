@@ -19,6 +19,8 @@ Usage: ./rewind <command> [options]
           [--json]
   bench ingest              the append path against raw COPY of the same rows
           [--events N] [--sessions N] [--body-bytes N] [--batch N] [--runs N] [--writers N]
+  bench proxy               the recording proxy's added latency against direct connections
+          [--sessions N] [--frames-per-sec N] [--seconds N] [--frame-bytes N] [--runs N]
   simulator [--port N] [--seed S]  the four platforms' simulator (MoltStation, SpaceMolt, cloud-play, RGS)
   services start|stop|status  the local Postgres and Redis under .rewind/
   migrate                   apply prisma/migrations to the database
@@ -27,7 +29,7 @@ Usage: ./rewind <command> [options]
 Configuration: environment variables, listed in .env.example.
 `;
 
-const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds'];
+const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds', 'frames-per-sec', 'frame-bytes'];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -166,15 +166,14 @@ async function runUpstream(cfg: UpstreamConfig): Promise<void> {
   send({ type: 'ready', port: (wss.address() as AddressInfo).port });
 }
 
-async function runProxy(upstreamPort: number): Promise<void> {
-  const { startRecordingProxy } = await import('@rewind/capture');
+/** What a recorder minimally does on the forwarding path: look at the fact, account for its payload, keep it. */
+export function createBenchSink(): { sink: CaptureSink; stats(): Omit<Extract<ProxyReport, { type: 'stats' }>, 'cpuUs'> } {
   const KEEP = 1024;
   const kept: CapturedFact[] = new Array(KEEP);
   let n = 0;
   let wsMessages = 0;
   let dataBytes = 0;
   const facts: Record<string, number> = {};
-  // What a recorder minimally does on the forwarding path: look at the fact, account for its payload, keep it.
   const sink: CaptureSink = {
     capture(fact) {
       facts[fact.type] = (facts[fact.type] ?? 0) + 1;
@@ -185,9 +184,15 @@ async function runProxy(upstreamPort: number): Promise<void> {
       kept[n++ % KEEP] = fact;
     },
   };
+  return { sink, stats: () => ({ type: 'stats', facts: { ...facts }, wsMessages, dataBytes, kept: Math.min(n, KEEP) }) };
+}
+
+async function runProxy(upstreamPort: number): Promise<void> {
+  const { startRecordingProxy } = await import('@rewind/capture');
+  const { sink, stats } = createBenchSink();
   const proxy = await startRecordingProxy({ port: 0, host: '127.0.0.1', upstreams: { moltstation: `http://127.0.0.1:${upstreamPort}/moltstation` }, sink });
   process.on('message', (msg: ProxyCommand) => {
-    if (msg.type === 'stats') send({ type: 'stats', facts: { ...facts }, wsMessages, dataBytes, kept: Math.min(n, KEEP), cpuUs: cpuUs() });
+    if (msg.type === 'stats') send({ ...stats(), cpuUs: cpuUs() });
     else if (msg.type === 'exit') void proxy.close().finally(() => process.exit(0));
   });
   send({ type: 'ready', port: proxy.port });

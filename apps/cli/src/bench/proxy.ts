@@ -3,7 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { startRecordingProxy } from '@rewind/capture';
+import type { RunningRecordingProxy } from '@rewind/capture';
 import { fmt, median } from './stats';
+import { createBenchSink } from './proxy-worker';
 import type { ProxyCommand, ProxyReport, RttSummary, UpstreamCommand, UpstreamReport } from './proxy-worker';
 
 /**
@@ -28,6 +31,8 @@ export interface ProxyBenchOptions {
   frameBytes: number;
   runs: number;
   out: (line: string) => void;
+  /** Run the proxy inside this (the clients') process instead of its own child process. Default false. */
+  proxyInProcess?: boolean;
 }
 
 export type ProxyBenchPath = 'direct' | 'proxy';
@@ -53,6 +58,8 @@ export interface ProxyBenchPhase {
   proxyFacts?: number;
   proxyCpuUsPerMessage?: number;
   upstreamCpuUsPerFrame: number;
+  /** While frames flowed: CPU of each process in % of one core, and of the whole machine in % of all cores. */
+  cpu: { client: number; upstream: number; proxy: number; machine: number };
   timedOut: boolean;
 }
 
@@ -79,6 +86,18 @@ const REPO_ROOT = path.resolve(__dirname, '../../../..');
 const REGISTER = path.join(REPO_ROOT, 'scripts/register.js');
 const WORKER = path.join(__dirname, 'proxy-worker.ts');
 const GOAL_P99_MS = 1;
+/** Busy and total CPU time of the whole machine (all cores), ms. */
+function machineCpu(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    const t = c.times;
+    busy += t.user + t.nice + t.sys + t.irq;
+    total += t.user + t.nice + t.sys + t.irq + t.idle;
+  }
+  return { busy, total };
+}
+
 const HEAD_RE = /"seq":(\d+),"t":(\d+)/;
 
 interface Worker<C, R> {
@@ -215,12 +234,18 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
   out('');
   out(`${sessions} sessions × ${framesPerSec} frames/s × ${seconds} s per phase (${fmt(sessions * framesPerSec)} frames/s down + as many inputs up), frames ≈ ${frameBytes} B JSON, inputs ≈ 60 B; ${runs} run(s) of direct + via proxy, order alternating, after a warm-up of each.`);
   out(`Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${os.platform()} ${os.release()}; loopback 127.0.0.1 only.`);
-  out(`Processes: upstream platform (child) → recording proxy (child, sink counts facts, touches every payload, keeps the last 1024) → ${sessions} clients (this process). Separate event loops as in production; on ${cpus.length} cores they also compete for CPU, which is part of what is measured.`);
+  const inProcess = options.proxyInProcess ?? false;
+  out(
+    inProcess
+      ? `Processes: upstream platform (child) → recording proxy (IN this process, sink counts facts, touches every payload, keeps the last 1024) → ${sessions} clients (this process). Proxy and clients share one event loop: no extra process wake-up per hop, but the proxy's work delays the clients' and vice versa.`
+      : `Processes: upstream platform (child) → recording proxy (child, sink counts facts, touches every payload, keeps the last 1024) → ${sessions} clients (this process). Separate event loops as in production (agent, recorder and platform are different processes); on ${cpus.length} cores they also compete for CPU, which is part of what is measured.`,
+  );
   out(`RTT = upstream sends a frame stamped with its own hrtime → client answers with an input carrying the stamp → upstream reads it: one clock, no cross-process skew. Added latency = proxied − direct per percentile within a run (the proxy sits in both directions, so this is the round-trip cost of two hops); medians over runs.`);
   out('');
 
   let upstream: Worker<UpstreamCommand, UpstreamReport> | undefined;
   let proxyW: Worker<ProxyCommand, ProxyReport> | undefined;
+  let local: RunningRecordingProxy | undefined;
   const killAll = (): void => {
     for (const w of [upstream, proxyW]) if (w && w.child.exitCode === null) w.child.kill('SIGKILL');
   };
@@ -229,16 +254,24 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
   try {
     upstream = startWorker<UpstreamCommand, UpstreamReport>(['upstream', String(framesPerSec), String(frameBytes)]);
     const upReady = await upstream.next((m): m is Extract<UpstreamReport, { type: 'ready' }> => m.type === 'ready', 30_000, 'upstream ready');
-    proxyW = startWorker<ProxyCommand, ProxyReport>(['proxy', String(upReady.port)]);
-    const pxReady = await proxyW.next((m): m is Extract<ProxyReport, { type: 'ready' }> => m.type === 'ready', 30_000, 'proxy ready');
+    let proxyPort: number;
+    let proxyStats: () => Promise<Extract<ProxyReport, { type: 'stats' }>>;
+    if (inProcess) {
+      const { sink, stats } = createBenchSink();
+      local = await startRecordingProxy({ port: 0, host: '127.0.0.1', upstreams: { moltstation: `http://127.0.0.1:${upReady.port}/moltstation` }, sink });
+      proxyPort = local.port;
+      proxyStats = async () => ({ ...stats(), cpuUs: NaN }); // shares this process's CPU: not separable
+    } else {
+      const px = (proxyW = startWorker<ProxyCommand, ProxyReport>(['proxy', String(upReady.port)]));
+      proxyPort = (await px.next((m): m is Extract<ProxyReport, { type: 'ready' }> => m.type === 'ready', 30_000, 'proxy ready')).port;
+      proxyStats = async () => {
+        const p = px.next((m): m is Extract<ProxyReport, { type: 'stats' }> => m.type === 'stats', 10_000, 'proxy stats');
+        px.send({ type: 'stats' });
+        return p;
+      };
+    }
     const up = upstream;
-    const px = proxyW;
-    const bases: Record<ProxyBenchPath, string> = { direct: `ws://127.0.0.1:${upReady.port}`, proxy: `ws://127.0.0.1:${pxReady.port}` };
-    const proxyStats = async (): Promise<Extract<ProxyReport, { type: 'stats' }>> => {
-      const p = px.next((m): m is Extract<ProxyReport, { type: 'stats' }> => m.type === 'stats', 10_000, 'proxy stats');
-      px.send({ type: 'stats' });
-      return p;
-    };
+    const bases: Record<ProxyBenchPath, string> = { direct: `ws://127.0.0.1:${upReady.port}`, proxy: `ws://127.0.0.1:${proxyPort}` };
 
     let phaseId = 0;
     const runPhase = async (run: number, which: ProxyBenchPath, phaseFrames: number): Promise<ProxyBenchPhase> => {
@@ -246,10 +279,22 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
       const before = await proxyStats();
       const clients = await connectClients(bases[which], id, sessions);
       const done = up.next((m): m is Extract<UpstreamReport, { type: 'phase-done' }> => m.type === 'phase-done' && m.phase === id, (phaseFrames / framesPerSec) * 1000 + 60_000, `phase ${id} results`);
+      const pxGo = await proxyStats();
+      const m0 = machineCpu();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
       up.send({ type: 'go', phase: id, frames: phaseFrames });
       let report: Extract<UpstreamReport, { type: 'phase-done' }>;
+      let pxDone: Extract<ProxyReport, { type: 'stats' }>;
+      let cpu: ProxyBenchPhase['cpu'];
       try {
         report = await done;
+        pxDone = await proxyStats();
+        const wallUs = (performance.now() - t0) * 1000;
+        const c1 = process.cpuUsage(c0);
+        const m1 = machineCpu();
+        const pct = (us: number): number => (100 * us) / wallUs;
+        cpu = { client: pct(c1.user + c1.system), upstream: pct(report.cpuUs), proxy: pct(pxDone.cpuUs - pxGo.cpuUs), machine: (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total) };
       } finally {
         await clients.close();
       }
@@ -271,6 +316,7 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
         rtt: report.rtt,
         ...(which === 'proxy' ? { proxyFacts: facts, proxyCpuUsPerMessage: relayed ? (after.cpuUs - before.cpuUs) / relayed : NaN } : {}),
         upstreamCpuUsPerFrame: report.framesSent ? report.cpuUs / report.framesSent : NaN,
+        cpu,
         timedOut: report.timedOut,
       };
     };
@@ -280,8 +326,8 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
     await runPhase(0, 'direct', warm);
     await runPhase(0, 'proxy', warm);
     out('');
-    out('| run | path | frames sent | frames recv | inputs recv | frames/s | RTT p50 (ms) | RTT p99 (ms) | RTT p99.9 (ms) | RTT max (ms) | proxy CPU µs/msg | lost / disconnects |');
-    out('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    out(`| run | path | frames sent | frames recv | inputs recv | frames/s | RTT p50 (ms) | RTT p99 (ms) | RTT p99.9 (ms) | RTT max (ms) | CPU % of 1 core: client / upstream / proxy | machine busy (% of ${cpus.length} cores, all processes) | lost / disconnects |`);
+    out('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (let run = 1; run <= runs; run++) {
       const order: ProxyBenchPath[] = run % 2 ? ['direct', 'proxy'] : ['proxy', 'direct'];
       for (const which of order) {
@@ -289,11 +335,12 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
         phases.push(p);
         const lost = p.framesSent - p.framesReceived + (p.inputsSent - p.inputsReceived);
         out(
-          `| ${run} | ${which === 'direct' ? 'direct' : 'via proxy'} | ${fmt(p.framesSent)} | ${fmt(p.framesReceived)} | ${fmt(p.inputsReceived)} | ${fmt(p.framesPerSec)} | ${ms3(p.rtt.p50)} | ${ms3(p.rtt.p99)} | ${ms3(p.rtt.p999)} | ${ms3(p.rtt.max)} | ${p.proxyCpuUsPerMessage !== undefined ? p.proxyCpuUsPerMessage.toFixed(1) : '–'} | ${lost} / ${p.disconnects}${p.seqErrors ? `, ${p.seqErrors} out of sequence` : ''}${p.timedOut ? ', timed out' : ''} |`,
+          `| ${run} | ${which === 'direct' ? 'direct' : 'via proxy'} | ${fmt(p.framesSent)} | ${fmt(p.framesReceived)} | ${fmt(p.inputsReceived)} | ${fmt(p.framesPerSec)} | ${ms3(p.rtt.p50)} | ${ms3(p.rtt.p99)} | ${ms3(p.rtt.p999)} | ${ms3(p.rtt.max)} | ${p.cpu.client.toFixed(0)} / ${p.cpu.upstream.toFixed(0)} / ${Number.isFinite(p.cpu.proxy) ? p.cpu.proxy.toFixed(0) : 'in client'} | ${p.cpu.machine.toFixed(0)}% | ${lost} / ${p.disconnects}${p.seqErrors ? `, ${p.seqErrors} out of sequence` : ''}${p.timedOut ? ', timed out' : ''} |`,
         );
       }
     }
   } finally {
+    await local?.close();
     await Promise.all([stopWorker(proxyW as Worker<{ type: 'exit' }, unknown> | undefined), stopWorker(upstream as Worker<{ type: 'exit' }, unknown> | undefined)]);
     process.off('exit', killAll);
   }
@@ -335,7 +382,8 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
   out(`| via proxy | ${fmt(proxied.frames)} | ${fmt(proxied.framesPerSec)} | ${ms3(proxied.p50)} | ${ms3(proxied.p99)} | ${ms3(proxied.max)} |`);
   out(`| **added by the proxy** (proxied − direct, per run) | | | ${signed(added.p50)} | ${signed(added.p99)} | ${signed(added.max)} |`);
   out('');
-  out(`Proxy CPU: ${Number.isFinite(cpuMsg) ? cpuMsg.toFixed(1) : 'n/a'} µs per relayed message (fact + forward), i.e. ~${Number.isFinite(cpuMsg) ? ((cpuMsg * 2 * sessions * framesPerSec) / 1e4).toFixed(0) : 'n/a'}% of one core at this load.`);
+  const busy = (which: ProxyBenchPath): string => `${median(of(which).map((p) => p.cpu.machine)).toFixed(0)}%`;
+  out(`Proxy CPU: ${Number.isFinite(cpuMsg) ? cpuMsg.toFixed(1) : 'n/a (in-process)'} µs per relayed message (fact + forward, connection setup/teardown included). Machine busy while frames flowed (median): direct ${busy('direct')}, via proxy ${busy('proxy')} of ${cpus.length} cores (everything running on the machine, not only this benchmark) — near 100% means processes queue for CPU and the tail measures that queueing.`);
   out(
     complete
       ? `Delivery: complete — every frame and input arrived exactly once and in order, no session disconnected, and the proxy's sink got one ws-message fact per relayed message (${fmt(of('proxy').reduce((a, p) => a + (p.proxyFacts ?? 0), 0))}).`

@@ -1,12 +1,25 @@
 import { intOption, ParsedArgs, rejectUnknown, UsageError } from '../args';
 import { runIngestBench } from '../bench/ingest';
+import { runProxyBench } from '../bench/proxy';
 import { startRuntime } from '../runtime';
 
-/** rewind bench <ingest> [options] */
+/** rewind bench <ingest|proxy> [options] */
 export async function benchCommand(args: ParsedArgs): Promise<number> {
   const which = args.positionals[0];
+  if (which === 'proxy') {
+    rejectUnknown(args, ['sessions', 'frames-per-sec', 'seconds', 'frame-bytes', 'runs']);
+    const result = await runProxyBench({
+      sessions: intOption(args, 'sessions', 200, 1, 5000),
+      framesPerSec: intOption(args, 'frames-per-sec', 20, 1, 1000),
+      seconds: intOption(args, 'seconds', 20, 1, 3600),
+      frameBytes: intOption(args, 'frame-bytes', 800, 64, 1_000_000),
+      runs: intOption(args, 'runs', 3, 1, 20),
+      out: (line) => process.stdout.write(line + '\n'),
+    });
+    return result.goalMet ? 0 : 1;
+  }
   if (which !== 'ingest') {
-    throw new UsageError(`rewind bench needs a benchmark name: ingest${which ? ` (unknown: ${which})` : ''}`);
+    throw new UsageError(`rewind bench needs a benchmark name: ingest or proxy${which ? ` (unknown: ${which})` : ''}`);
   }
   rejectUnknown(args, ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers']);
   const runtime = await startRuntime({ redis: false });
