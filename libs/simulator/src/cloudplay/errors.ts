@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { sendJson } from '../core/http';
+import { codedErrorClass, sendJson } from '../core/http';
 
 /** The document's error table (Status | Error): every error answer is `{ "error": <code>, "message": <text> }`. */
 export const ERROR_STATUS = {
@@ -15,19 +15,7 @@ export const ERROR_STATUS = {
 
 export type CloudplayErrorCode = keyof typeof ERROR_STATUS;
 
-export class CloudplayError extends Error {
-  constructor(
-    readonly code: CloudplayErrorCode,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-
-  get status(): number {
-    return ERROR_STATUS[this.code];
-  }
-}
+export class CloudplayError extends codedErrorClass(ERROR_STATUS) {}
 
 export function sendError(res: ServerResponse, err: CloudplayError): void {
   sendJson(res, err.status, { error: err.code, message: err.message }, err.headers);

@@ -57,3 +57,23 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   const m = h ? /^Bearer\s+(.+)$/i.exec(h) : null;
   return m ? (m[1] as string).trim() : undefined;
 }
+
+/**
+ * A platform's error class over its table of error codes → HTTP statuses: `code`, `message`, extra
+ * response `headers` (e.g. Retry-After), and `status` from the table.
+ */
+export function codedErrorClass<T extends Record<string, number>>(statuses: T) {
+  return class CodedError extends Error {
+    constructor(
+      readonly code: keyof T & string,
+      message: string,
+      readonly headers: Record<string, string> = {},
+    ) {
+      super(message);
+    }
+
+    get status(): number {
+      return statuses[this.code] as number;
+    }
+  };
+}

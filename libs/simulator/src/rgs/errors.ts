@@ -1,4 +1,5 @@
 /** Domain errors carry a stable code; the HTTP edge maps them to a status and `{ error, message }`. */
+import { codedErrorClass } from '../core/http';
 export const RGS_ERRORS = {
   missing_token: 401,
   invalid_token: 401,
@@ -39,15 +40,4 @@ export const RGS_ERRORS = {
 
 export type RgsErrorCode = keyof typeof RGS_ERRORS;
 
-export class RgsError extends Error {
-  constructor(
-    readonly code: RgsErrorCode,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-  get status(): number {
-    return RGS_ERRORS[this.code];
-  }
-}
+export class RgsError extends codedErrorClass(RGS_ERRORS) {}
