@@ -11,7 +11,15 @@ export type CapturedFact =
   | WsCloseFact
   | HttpRequestFact
   | HttpResponseFact
-  | ProxyErrorFact;
+  | ProxyErrorFact
+  | NoteFact;
+
+/**
+ * Who observed the fact: the recording proxy (default), the MoltStation spectator (a spectate socket of
+ * Rewind's own), or a poller (HTTP calls of Rewind's own). Decides the event's channel: proxy WebSockets are
+ * `play_ws` (or `spectate_ws` by path), spectator sockets `spectate_ws`, poller exchanges `poll`.
+ */
+export type FactOrigin = 'proxy' | 'spectator' | 'poller';
 
 interface FactBase {
   platform: SimulatedPlatform;
@@ -21,6 +29,8 @@ interface FactBase {
   atNs: bigint;
   /** Wall clock, µs since the epoch. */
   wallUs: number;
+  /** Default `proxy`. */
+  origin?: FactOrigin;
 }
 
 export interface WsOpenFact extends FactBase {
@@ -68,6 +78,20 @@ export interface ProxyErrorFact extends FactBase {
   stage: 'connect' | 'upstream' | 'client';
   message: string;
   status?: number;
+}
+
+/**
+ * Something the capture side itself states, not a message on the wire: a `gap` (capture was interrupted —
+ * say what was seen last and next, e.g. `{lastTick, nextTick, reason}`) or a `marker` (e.g. a
+ * SPECTATORS_FULL retry, a poller's status transition). Becomes a `gap`/`marker` event, direction
+ * `internal`, body = JSON of `detail` (redacted like any body).
+ */
+export interface NoteFact extends FactBase {
+  type: 'note';
+  kind: 'gap' | 'marker';
+  /** Short machine-readable name, e.g. `spectate-gap`, `spectators-full`, `status-transition`. */
+  msgType: string;
+  detail: Record<string, unknown>;
 }
 
 export interface CaptureSink {

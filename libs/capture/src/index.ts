@@ -3,3 +3,5 @@ export * from './redaction';
 export * from './ingest';
 export * from './proxy';
 export * from './pipeline';
+export * from './tasks';
+export * from './recorder';

@@ -229,13 +229,15 @@ async function copyStreaming(client: PoolClient, rows: () => Generator<string>):
 
 async function insertOutbox(client: PoolClient, outbox: readonly NewOutboxMessage[]): Promise<void> {
   await client.query(
-    `INSERT INTO outbox (session_id, queue, job_name, payload)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])`,
+    `INSERT INTO outbox (session_id, queue, job_name, payload, dedupe_key)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
+     ON CONFLICT (dedupe_key) DO NOTHING`,
     [
       outbox.map((m) => m.sessionId ?? null),
       outbox.map((m) => m.queue),
       outbox.map((m) => m.jobName),
       outbox.map((m) => JSON.stringify(m.payload)),
+      outbox.map((m) => m.dedupeKey ?? null),
     ],
   );
 }

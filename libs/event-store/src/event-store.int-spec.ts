@@ -177,6 +177,18 @@ describe('EventStore (Postgres)', () => {
     expect(after.rows[0].n).toBe(1);
   });
 
+  it('given an outbox message with a dedupe key, when the batch is re-appended or another stream repeats the key, then one row exists', async () => {
+    const id = await newSession();
+    const other = await newSession();
+    const key = `reward-handoff:test:${id}`;
+    const msg = { sessionId: id, queue: 'reward-handoff', jobName: 'handoff', payload: { score: 1 }, dedupeKey: key };
+    await sut.append(frames(id, 1, 2), [msg]);
+    await sut.append(frames(id, 1, 2), [msg]); // a journal replay of a batch that had committed
+    await sut.append(frames(other, 1, 1), [{ ...msg, sessionId: other }]); // a second stream of the same run
+    const { rows } = await pool.query('SELECT session_id FROM outbox WHERE dedupe_key = $1', [key]);
+    expect(rows).toEqual([{ session_id: id }]);
+  });
+
   it('enforces append-only in the database itself', async () => {
     const id = await newSession();
     await sut.append(frames(id, 1, 3));

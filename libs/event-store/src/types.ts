@@ -100,6 +100,8 @@ export interface NewOutboxMessage {
   queue: string;
   jobName: string;
   payload: unknown;
+  /** Unique when set: a second message with the same key is ignored (re-appends, two streams of one run). */
+  dedupeKey?: string | null;
 }
 
 /** A position in the global order: the writing transaction, then the global position within it. */

@@ -1,8 +1,8 @@
-import { EventStore, EventStoreError, EventStoreErrorCode, NewEvent, NewSession, isUuid, validateEvent } from '@rewind/event-store';
+import { EventStore, EventStoreError, EventStoreErrorCode, NewEvent, NewOutboxMessage, NewSession, isUuid, validateEvent } from '@rewind/event-store';
 import { monotonicNs, wallClockUs } from './clock';
 import { describe, isStoreRefusal, refusedSession, withTimeout } from './errors';
 import { Journal } from './journal';
-import { IngestItem, IngestLogger, IngestOptions, IngestStats, OpenSessionOptions, RecordInput } from './types';
+import { IngestItem, IngestLogger, IngestOptions, IngestStats, OpenSessionOptions, RecordInput, itemSession } from './types';
 
 interface SessionClock {
   nextSeq: number;
@@ -148,7 +148,7 @@ export class Ingest {
    * since the session's capture start (never decreasing); recordedAtUs is the wall clock. Throws (and
    * consumes no seq) for an unknown session or an invalid event: those are bugs of the caller.
    */
-  record(sessionId: string, input: RecordInput): number {
+  record(sessionId: string, input: RecordInput, options: { outbox?: NewOutboxMessage[] } = {}): number {
     this.assertOpen();
     const clock = this.sessions.get(sessionId);
     if (!clock) throw new Error(`session ${sessionId} was not opened in this Ingest (call openSession first)`);
@@ -168,15 +168,40 @@ export class Ingest {
       msgType: input.msgType ?? null,
       tick: input.tick ?? null,
       requestId: input.requestId ?? null,
+      meta: input.meta ?? null,
     };
     validateEvent(event, 0);
     clock.nextSeq++;
     clock.lastOffsetUs = offsetUs;
-    this.buffer.push({ ordinal: this.nextOrdinal++, type: 'event', event });
+    const outbox = options.outbox?.map((m) => ({ ...m, sessionId: m.sessionId ?? sessionId }));
+    this.buffer.push({ ordinal: this.nextOrdinal++, type: 'event', event, ...(outbox && outbox.length > 0 ? { outbox } : {}) });
     this.bufferedEvents++;
     if (this.bufferedEvents > this.maxBufferedEvents) this.spill();
     else this.schedule(this.bufferedEvents >= this.batchSize ? 0 : this.flushIntervalMs);
     return event.seq;
+  }
+
+  /**
+   * Marks the session ended (its run is over) once everything recorded before is appended; `outcome` is kept
+   * on the session row. Later events may still be recorded until `sealSession`. Synchronous, queued in order.
+   */
+  endSession(sessionId: string, endedAt: Date, outcome?: unknown): void {
+    this.assertOpen();
+    if (!this.sessions.has(sessionId)) throw new Error(`session ${sessionId} was not opened in this Ingest (call openSession first)`);
+    this.buffer.push({ ordinal: this.nextOrdinal++, type: 'end', sessionId, endedAt, ...(outcome !== undefined ? { outcome } : {}) });
+    this.schedule(this.flushIntervalMs);
+  }
+
+  /**
+   * Seals the session (head hash and count frozen) once everything recorded before is appended; this
+   * Ingest forgets it, so a later `record` for it throws. Synchronous, queued in order.
+   */
+  sealSession(sessionId: string): void {
+    this.assertOpen();
+    if (!this.sessions.has(sessionId)) throw new Error(`session ${sessionId} was not opened in this Ingest (call openSession first)`);
+    this.sessions.delete(sessionId);
+    this.buffer.push({ ordinal: this.nextOrdinal++, type: 'seal', sessionId });
+    this.schedule(this.flushIntervalMs);
   }
 
   /** Resolves when everything recorded so far is durable: in Postgres or in the journal (fsynced). */
@@ -312,24 +337,36 @@ export class Ingest {
     }
     for (;;) {
       const events = batch.flatMap((i) => (i.type === 'event' ? [i.event] : []));
-      if (events.length === 0) return;
+      if (events.length === 0) break;
+      const outbox = batch.flatMap((i) => (i.type === 'event' && i.outbox ? i.outbox : []));
       try {
         this.counters.appendCalls++;
-        const result = await withTimeout(this.store.append(events), this.storeTimeoutMs, 'append');
+        const result = await withTimeout(this.store.append(events, outbox), this.storeTimeoutMs, 'append');
         this.counters.appended += result.appended;
         this.counters.duplicates += result.duplicates;
-        return;
+        break;
       } catch (e) {
         if (!isStoreRefusal(e)) throw e;
         const sessionId = refusedSession(e, events);
         await this.refuse(sessionId, e, batch, sessionId === null);
       }
     }
+    // Ends and seals follow the events recorded before them (all of this batch's events are in by now).
+    for (const item of batch) {
+      if ((item.type !== 'end' && item.type !== 'seal') || this.refused.has(item.sessionId)) continue;
+      try {
+        if (item.type === 'end') await withTimeout(this.store.endSession(item.sessionId, item.endedAt, item.outcome), this.storeTimeoutMs, 'endSession');
+        else await withTimeout(this.store.sealSession(item.sessionId), this.storeTimeoutMs, 'sealSession');
+      } catch (e) {
+        if (!isStoreRefusal(e)) throw e;
+        this.log.error(`BUG: the event store refused to ${item.type} session ${item.sessionId} (${(e as EventStoreError).code}: ${(e as Error).message})`);
+      }
+    }
   }
 
   /** Moves a refused session's items out of the batch into `rejected/`, loudly. */
   private async refuse(sessionId: string | null, e: EventStoreError | null, batch: IngestItem[], everything = false): Promise<void> {
-    const mine = (i: IngestItem): boolean => everything || (i.type === 'open' ? i.session.id : i.event.sessionId) === sessionId;
+    const mine = (i: IngestItem): boolean => everything || itemSession(i) === sessionId;
     const items = batch.filter(mine);
     await this.journal.reject(sessionId, items);
     const events = items.filter((i) => i.type === 'event').length;

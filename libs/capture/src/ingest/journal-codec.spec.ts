@@ -34,6 +34,17 @@ describe('journal codec', () => {
     expect(eventHash(g, back.event).equals(eventHash(g, event))).toBe(true);
   });
 
+  it('given an event with meta and outbox rows, an end and a seal, when round-tripped, then each is unchanged', () => {
+    const event = { ...base('{"a":1}', 'json'), meta: '{"status":200}' };
+    const outbox = [{ sessionId: event.sessionId, queue: 'reward-handoff', jobName: 'reward', payload: { score: 3 }, dedupeKey: 'k' }];
+    const items: IngestItem[] = [
+      { ordinal: 2, type: 'event', event, outbox },
+      { ordinal: 3, type: 'end', sessionId: event.sessionId, endedAt: new Date('2026-11-23T10:00:00.500Z'), outcome: { reason: 'GAME_OVER', score: 3 } },
+      { ordinal: 4, type: 'seal', sessionId: event.sessionId },
+    ];
+    for (const item of items) expect(decodeItem(encodeItem(item))).toEqual(item);
+  });
+
   it('given an open item, when round-tripped, then the session (dates included) is unchanged', () => {
     const session = { id: randomUUID(), platform: 'rgs' as const, startedAt: new Date('2026-11-23T10:00:00.123Z'), metadata: { a: 1 } };
     expect(decodeItem(encodeItem({ ordinal: 1, type: 'open', session }))).toEqual({ ordinal: 1, type: 'open', session });

@@ -1,4 +1,4 @@
-import type { NewEvent, NewSession } from '@rewind/event-store';
+import type { NewEvent, NewOutboxMessage, NewSession } from '@rewind/event-store';
 import { IngestItem } from './types';
 
 /**
@@ -15,6 +15,10 @@ export function encodeItem(item: IngestItem): string {
       session: { ...s, startedAt: s.startedAt.toISOString() },
     });
   }
+  if (item.type === 'end') {
+    return JSON.stringify({ t: 'end', o: item.ordinal, sessionId: item.sessionId, endedAt: item.endedAt.toISOString(), ...(item.outcome !== undefined ? { outcome: item.outcome } : {}) });
+  }
+  if (item.type === 'seal') return JSON.stringify({ t: 'seal', o: item.ordinal, sessionId: item.sessionId });
   const e = item.event;
   const binary = Buffer.isBuffer(e.body);
   return JSON.stringify({
@@ -33,6 +37,8 @@ export function encodeItem(item: IngestItem): string {
     msgType: e.msgType ?? null,
     tick: e.tick ?? null,
     requestId: e.requestId ?? null,
+    ...(e.meta !== undefined && e.meta !== null ? { meta: e.meta } : {}),
+    ...(item.outbox && item.outbox.length > 0 ? { outbox: item.outbox } : {}),
   });
 }
 
@@ -42,6 +48,16 @@ export function decodeItem(line: string): IngestItem {
     const s = j['session'] as Record<string, unknown>;
     return { ordinal: j['o'] as number, type: 'open', session: { ...(s as unknown as NewSession), startedAt: new Date(s['startedAt'] as string) } };
   }
+  if (j['t'] === 'end') {
+    return {
+      ordinal: j['o'] as number,
+      type: 'end',
+      sessionId: j['sessionId'] as string,
+      endedAt: new Date(j['endedAt'] as string),
+      ...('outcome' in j ? { outcome: j['outcome'] } : {}),
+    };
+  }
+  if (j['t'] === 'seal') return { ordinal: j['o'] as number, type: 'seal', sessionId: j['sessionId'] as string };
   if (j['t'] !== 'event') throw new Error(`unknown journal line type ${JSON.stringify(j['t'])}`);
   const event: NewEvent = {
     sessionId: j['sessionId'] as string,
@@ -56,6 +72,8 @@ export function decodeItem(line: string): IngestItem {
     msgType: j['msgType'] as string | null,
     tick: j['tick'] as number | null,
     requestId: j['requestId'] as string | null,
+    ...(typeof j['meta'] === 'string' ? { meta: j['meta'] } : {}),
   };
-  return { ordinal: j['o'] as number, type: 'event', event };
+  const outbox = Array.isArray(j['outbox']) ? (j['outbox'] as NewOutboxMessage[]) : undefined;
+  return { ordinal: j['o'] as number, type: 'event', event, ...(outbox ? { outbox } : {}) };
 }

@@ -1,4 +1,4 @@
-import type { EventStore, NewEvent, NewSession } from '@rewind/event-store';
+import type { EventStore, NewEvent, NewOutboxMessage, NewSession } from '@rewind/event-store';
 
 /** What `Ingest.record` takes: an event without the fields the writer assigns. */
 export type RecordInput = Omit<NewEvent, 'sessionId' | 'seq' | 'offsetUs' | 'recordedAtUs'> & {
@@ -55,10 +55,20 @@ export interface IngestStats {
   appendCalls: number;
 }
 
-/** One unit of work, in record order: a session to open or an event to append. */
+/**
+ * One unit of work, in record order: a session to open, an event to append (with the outbox rows written in
+ * the same transaction), a session to mark ended, a session to seal.
+ */
 export type IngestItem =
   | { ordinal: number; type: 'open'; session: NewSession }
-  | { ordinal: number; type: 'event'; event: NewEvent };
+  | { ordinal: number; type: 'event'; event: NewEvent; outbox?: NewOutboxMessage[] }
+  | { ordinal: number; type: 'end'; sessionId: string; endedAt: Date; outcome?: unknown }
+  | { ordinal: number; type: 'seal'; sessionId: string };
+
+/** The session an item belongs to. */
+export function itemSession(item: IngestItem): string {
+  return item.type === 'open' ? item.session.id : item.type === 'event' ? item.event.sessionId : item.sessionId;
+}
 
 export interface OpenSessionOptions {
   /** process.hrtime.bigint() of the capture start (default: now); offsets count from it. */

@@ -33,7 +33,8 @@ export class FactEncoder {
   encode(fact: CapturedFact): EncodedEvent {
     switch (fact.type) {
       case 'ws-open': {
-        const channel: Channel = /\/spectate(\?|$)/.test(fact.path.split('?')[0] ?? '') ? 'spectate_ws' : 'play_ws';
+        const channel: Channel =
+          fact.origin === 'spectator' || /\/spectate(\?|$)/.test(fact.path.split('?')[0] ?? '') ? 'spectate_ws' : 'play_ws';
         this.connections.set(fact.connectionId, { channel, lastTick: null });
         return this.lifecycle(channel, 'ws-open', { path: this.redactor.redactUrl(fact.path), headers: this.redactor.redactHeaders(fact.headers) });
       }
@@ -49,6 +50,17 @@ export class FactEncoder {
         return this.httpRequest(fact);
       case 'http-response':
         return this.httpResponse(fact);
+      case 'note':
+        return {
+          kind: fact.kind,
+          direction: 'internal',
+          channel: fact.origin === 'spectator' ? 'spectate_ws' : fact.origin === 'poller' ? 'poll' : 'internal',
+          format: 'json',
+          body: this.redactText(JSON.stringify(fact.detail)),
+          msgType: fact.msgType,
+          tick: typeof fact.detail['nextTick'] === 'number' ? (fact.detail['nextTick'] as number) : null,
+          requestId: null,
+        };
       case 'proxy-error': {
         const channel = this.connections.get(fact.connectionId)?.channel ?? 'http';
         return {
@@ -71,7 +83,7 @@ export class FactEncoder {
   }
 
   private wsMessage(fact: WsMessageFact): EncodedEvent {
-    const conn = this.connections.get(fact.connectionId) ?? { channel: 'play_ws' as Channel, lastTick: null };
+    const conn = this.connections.get(fact.connectionId) ?? { channel: (fact.origin === 'spectator' ? 'spectate_ws' : 'play_ws') as Channel, lastTick: null };
     this.connections.set(fact.connectionId, conn);
     const fromClient = fact.direction === 'client_to_platform';
     if (typeof fact.data !== 'string') {
@@ -95,11 +107,12 @@ export class FactEncoder {
 
   private httpRequest(fact: HttpRequestFact): EncodedEvent {
     const route = `${fact.method} ${this.redactor.redactUrl(fact.path.split('?')[0] ?? '/')}`;
-    this.connections.set(fact.connectionId, { channel: 'http', lastTick: null, route });
+    const channel: Channel = fact.origin === 'poller' ? 'poll' : 'http';
+    this.connections.set(fact.connectionId, { channel, lastTick: null, route });
     return {
       kind: 'request',
       direction: 'client_to_platform',
-      channel: 'http',
+      channel,
       ...this.httpBody(fact.body, header(fact.headers, 'content-type')),
       msgType: route,
       tick: null,
@@ -109,12 +122,13 @@ export class FactEncoder {
   }
 
   private httpResponse(fact: HttpResponseFact): EncodedEvent {
-    const route = this.connections.get(fact.connectionId)?.route ?? null;
+    const conn = this.connections.get(fact.connectionId);
+    const route = conn?.route ?? null;
     this.connections.delete(fact.connectionId);
     return {
       kind: 'response',
       direction: 'platform_to_client',
-      channel: 'http',
+      channel: conn?.channel ?? (fact.origin === 'poller' ? 'poll' : 'http'),
       ...this.httpBody(fact.body, header(fact.headers, 'content-type')),
       msgType: route,
       tick: null,

@@ -1,0 +1,69 @@
+/** Test support (not public API): compare what the event store holds with what a bot logged of its own traffic. */
+import type { TrafficEntry, TrafficLog } from '@rewind/agents';
+import type { EventStore, StoredEvent } from '@rewind/event-store';
+import type { Redactor } from '../../redaction';
+
+export async function readStreams(store: EventStore, ids: readonly string[]): Promise<Map<string, StoredEvent[]>> {
+  const out = new Map<string, StoredEvent[]>();
+  for (const id of ids) {
+    const events: StoredEvent[] = [];
+    for await (const e of store.readSession(id)) events.push(e);
+    out.set(id, events);
+  }
+  return out;
+}
+
+const text = (b: string | Buffer | null): string => (b === null ? '' : typeof b === 'string' ? b : b.toString('latin1'));
+
+/** WebSocket messages as [direction, body] in order: stored (concatenated streams) and as the bot saw them (redacted). */
+export function wsSequences(
+  streams: Map<string, StoredEvent[]>,
+  traffic: TrafficLog,
+  redactor: Redactor,
+  channel: 'play_ws' | 'spectate_ws' = 'play_ws',
+  botStreams: (name: string) => boolean = (n) => !/spectate/.test(n),
+): { stored: string[]; bot: string[] } {
+  const stored: string[] = [];
+  for (const events of streams.values()) {
+    for (const e of events) {
+      if (e.channel !== channel || e.direction === 'internal' || e.kind === 'lifecycle') continue;
+      stored.push(`${e.direction === 'client_to_platform' ? 'sent' : 'received'} ${text(e.body)}`);
+    }
+  }
+  const bot = traffic.entries
+    .filter((t: TrafficEntry) => t.channel === 'ws' && botStreams(t.stream) && !(t.meta && (t.meta['event'] === 'close' || t.meta['close'] === true)))
+    .map((t) => `${t.direction} ${typeof t.data === 'string' ? redactor.redactText(t.data) : redactor.redactBinary(t.data).toString('latin1')}`);
+  return { stored, bot };
+}
+
+/** HTTP exchanges as sorted `METHOD path → status | request body | response body` lines: stored vs bot (redacted). */
+export function httpExchanges(streams: Map<string, StoredEvent[]>, traffic: TrafficLog, redactor: Redactor): { stored: string[]; bot: string[] } {
+  const requests = new Map<string, StoredEvent>();
+  const stored: string[] = [];
+  for (const events of streams.values()) {
+    for (const e of events) {
+      if (e.channel !== 'http') continue;
+      if (e.kind === 'request' && e.requestId) requests.set(e.requestId, e);
+      if (e.kind === 'response' && e.requestId) {
+        const req = requests.get(e.requestId);
+        const rm = JSON.parse(req?.meta ?? '{}') as { method?: string; path?: string };
+        const sm = JSON.parse(e.meta ?? '{}') as { status?: number };
+        stored.push(`${rm.method} ${rm.path} → ${sm.status} | ${text(req?.body ?? null)} | ${text(e.body)}`);
+      }
+    }
+  }
+  const bot: string[] = [];
+  const pending: TrafficEntry[] = [];
+  for (const t of traffic.entries) {
+    if (t.channel !== 'http') continue;
+    if (t.direction === 'sent') pending.push(t);
+    else {
+      const i = pending.findIndex((p) => p.stream === t.stream);
+      const req = i >= 0 ? pending.splice(i, 1)[0] : undefined;
+      const path = String(t.meta?.['path'] ?? req?.meta?.['path'] ?? '');
+      const body = (d: string | Buffer | undefined) => (d === undefined ? '' : typeof d === 'string' ? redactor.redactText(d) : redactor.redactBinary(d).toString('latin1'));
+      bot.push(`${String(t.meta?.['method'] ?? req?.meta?.['method'])} ${redactor.redactUrl(path)} → ${String(t.meta?.['status'])} | ${body(req?.data)} | ${body(t.data)}`);
+    }
+  }
+  return { stored: stored.sort(), bot: bot.sort() };
+}
