@@ -5,3 +5,7 @@ export * from './proxy';
 export * from './pipeline';
 export * from './tasks';
 export * from './recorder';
+export * from './spectator';
+export * from './pollers';
+export * from './scaleout';
+export * from './service';

@@ -17,7 +17,32 @@ describe('loadConfig', () => {
       logLevel: 'info',
       simulatorSeed: 'rewind',
       simulatorFaults: undefined,
+      upstreams: {
+        moltstation: 'http://127.0.0.1:4100/moltstation',
+        spacemolt: 'http://127.0.0.1:4100/spacemolt',
+        cloudplay: 'http://127.0.0.1:4100/cloudplay',
+        rgs: 'http://127.0.0.1:4100/rgs',
+      },
+      sealAfterMs: 10_000,
+      runIdleMs: 1_800_000,
+      spectateLive: true,
+      captureConcurrency: 200,
+      captureQueue: 'rewind-capture',
+      redactionKeyHex: undefined,
     });
+  });
+
+  it('reads the upstreams and the recorder settings; a bad key is refused without being echoed', () => {
+    const sut = loadConfig({ REWIND_UPSTREAM_RGS: 'https://rgs.example.com/api/', SIMULATOR_PORT: '4200', REWIND_SPECTATE_LIVE: '0', REWIND_SEAL_AFTER_MS: '0' }, root);
+    expect(sut.upstreams).toMatchObject({ rgs: 'https://rgs.example.com/api', moltstation: 'http://127.0.0.1:4200/moltstation' });
+    expect(sut).toMatchObject({ spectateLive: false, sealAfterMs: 0 });
+    const key = 'zz'.repeat(32);
+    expect(() => loadConfig({ REWIND_REDACTION_KEY: key, REWIND_UPSTREAM_CLOUDPLAY: 'ftp://x' }, root)).toThrow(/REWIND_REDACTION_KEY must be at least 64 hex[\s\S]*REWIND_UPSTREAM_CLOUDPLAY must start with http/);
+    try {
+      loadConfig({ REWIND_REDACTION_KEY: key }, root);
+    } catch (e) {
+      expect((e as Error).message).not.toContain(key);
+    }
   });
 
   it('reads every variable', () => {

@@ -22,7 +22,24 @@ export interface RewindConfig {
   simulatorSeed: string;
   /** Faults the simulator starts with (JSON: one spec or a list; see docs/simulator/README.md). */
   simulatorFaults: string | undefined;
+  /** Base URL per platform the recording proxy forwards to (default: the simulator's). */
+  upstreams: Record<PlatformName, string>;
+  /** An ended run stays open this long for late events (e.g. the agent's snapshot call), then it is sealed. */
+  sealAfterMs: number;
+  /** A run with no traffic for this long ends with reason `idle`. */
+  runIdleMs: number;
+  /** Spectate every live MoltStation agent_api session from the live list (not only those seen by the proxy). */
+  spectateLive: boolean;
+  /** Live captures (spectators, pollers) one recorder process runs at most. */
+  captureConcurrency: number;
+  /** The BullMQ queue of live captures shared by the recorder processes of one installation. */
+  captureQueue: string;
+  /** Hex of a 32-byte key shared by every recorder process (absent: `<dataDir>/redaction.key`, created once). */
+  redactionKeyHex: string | undefined;
 }
+
+export const PLATFORM_NAMES = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] as const;
+export type PlatformName = (typeof PLATFORM_NAMES)[number];
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -48,7 +65,18 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     logLevel: oneOf(env, 'REWIND_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info', problems),
     simulatorSeed: nonEmpty(env.SIMULATOR_SEED) ?? 'rewind',
     simulatorFaults: json(env, 'SIMULATOR_FAULTS', problems),
+    upstreams: {} as Record<PlatformName, string>,
+    sealAfterMs: int(env, 'REWIND_SEAL_AFTER_MS', 10_000, 0, 86_400_000, problems),
+    runIdleMs: int(env, 'REWIND_RUN_IDLE_MS', 1_800_000, 1000, 604_800_000, problems),
+    spectateLive: oneOf(env, 'REWIND_SPECTATE_LIVE', ['1', '0'] as const, '1', problems) === '1',
+    captureConcurrency: int(env, 'REWIND_CAPTURE_CONCURRENCY', 200, 1, 10_000, problems),
+    captureQueue: pattern(env, 'REWIND_CAPTURE_QUEUE', /^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'rewind-capture', 'letters, digits, _ and - (starting with a letter, at most 64)', problems),
+    redactionKeyHex: hexKey(env, 'REWIND_REDACTION_KEY', problems),
   };
+  for (const p of PLATFORM_NAMES) {
+    const name = `REWIND_UPSTREAM_${p.toUpperCase()}`;
+    config.upstreams[p] = url(env, name, ['http:', 'https:'], problems)?.replace(/\/+$/, '') ?? `http://127.0.0.1:${config.simulatorPort}/${p}`;
+  }
   const ports = [config.apiPort, config.proxyPort, config.simulatorPort];
   if (new Set(ports).size !== ports.length) {
     problems.push(`REWIND_API_PORT, REWIND_PROXY_PORT and SIMULATOR_PORT must differ (got ${ports.join(', ')})`);
@@ -83,6 +111,22 @@ function url(env: Env, name: string, protocols: string[], problems: string[]): s
     }
   } catch {
     problems.push(`${name} is not a valid URL`);
+  }
+  return raw;
+}
+
+function pattern(env: Env, name: string, re: RegExp, fallback: string, rule: string, problems: string[]): string {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  if (!re.test(raw)) problems.push(`${name} must be ${rule} (got "${raw}")`);
+  return raw;
+}
+
+function hexKey(env: Env, name: string, problems: string[]): string | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  if (!/^[0-9a-fA-F]{64,}$/.test(raw) || raw.length % 2 !== 0) {
+    problems.push(`${name} must be at least 64 hex characters (32 bytes); the value is not shown`);
   }
   return raw;
 }

@@ -1,20 +1,26 @@
 import { DEMO_BOTS } from '@rewind/agents';
-import { spawnRewind } from '@rewind/testing';
+import { EventStore, verifySession } from '@rewind/event-store';
+import { createTestPool, spawnRewind } from '@rewind/testing';
 
 describe('rewind demo (the README command, as a user runs it)', () => {
   it('serves the four platforms, bots complete runs, and it stops cleanly', async () => {
     const apiPort = 20000 + Math.floor(Math.random() * 2000);
     const simPort = apiPort + 2000;
+    const proxyPort = apiPort + 4000;
+    const startedAt = new Date();
     // The seed is pinned: the simulator's cloud-play cache layout, and so its launch times, derive from it.
     const cli = spawnRewind(['demo', '--seconds', '25'], {
       REWIND_API_PORT: String(apiPort),
       SIMULATOR_PORT: String(simPort),
       SIMULATOR_SEED: 'rewind',
       SIMULATOR_FAULTS: '',
+      REWIND_PROXY_PORT: String(proxyPort),
+      REWIND_CAPTURE_QUEUE: `demo-e2e-${apiPort}`,
+      REWIND_SEAL_AFTER_MS: '1000',
     });
     await cli.waitFor('Stopping after 25 s.');
     for (const platform of ['moltstation', 'spacemolt', 'cloudplay', 'rgs']) {
-      expect(cli.stdout).toContain(`${platform.padEnd(12)} http://127.0.0.1:${simPort}/${platform}`);
+      expect(cli.stdout).toContain(`${platform.padEnd(12)} http://127.0.0.1:${proxyPort}/${platform}  →  http://127.0.0.1:${simPort}/${platform}`);
     }
     expect(cli.stdout).toContain(`bots         ${DEMO_BOTS.map((b) => b.name).join(', ')}`);
     expect((await fetch(`http://127.0.0.1:${simPort}/health`)).status).toBe(200);
@@ -28,5 +34,27 @@ describe('rewind demo (the README command, as a user runs it)', () => {
       expect(counts[bot.name]?.ok ?? 0).toBeGreaterThanOrEqual(1);
     }
     expect(cli.stderr).toContain('rewind: stopped');
+
+    // What the bots played through the proxy is recorded: runs of every platform, chains intact; the
+    // MoltStation runs also have the spectator's stream; ended runs carry their outcome.
+    const pool = createTestPool(2);
+    try {
+      const { rows } = await pool.query<{ id: string; platform: string; status: string; captured_by: string; outcomes: number }>(
+        `SELECT s.id, s.platform, s.status, s.metadata->>'capturedBy' AS captured_by,
+                (SELECT count(*)::int FROM events e WHERE e.session_id = s.id AND e.kind = 'outcome') AS outcomes
+           FROM sessions s WHERE s.started_at >= $1 AND s.metadata->>'stream' = 'run'`,
+        [startedAt],
+      );
+      const by = (platform: string, capturedBy: string) => rows.filter((r) => r.platform === platform && r.captured_by === capturedBy);
+      for (const platform of ['moltstation', 'spacemolt', 'cloudplay', 'rgs']) expect({ platform, runs: by(platform, 'proxy').length > 0 }).toEqual({ platform, runs: true });
+      expect(by('moltstation', 'spectator').length).toBeGreaterThan(0);
+      for (const platform of ['moltstation', 'spacemolt', 'cloudplay']) {
+        expect({ platform, ended: by(platform, 'proxy').some((r) => r.status !== 'open' && r.outcomes === 1) }).toEqual({ platform, ended: true });
+      }
+      const store = new EventStore(pool);
+      for (const r of rows) expect({ id: r.id, ok: (await verifySession(store, r.id))?.ok }).toEqual({ id: r.id, ok: true });
+    } finally {
+      await pool.end();
+    }
   }, 90_000);
 });

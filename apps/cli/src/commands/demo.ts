@@ -3,7 +3,10 @@ import { startApi } from '@rewind/api';
 import { DEMO_BOTS, runDemoBots } from '@rewind/agents';
 import { parseFaultSpecs, SIMULATED_PLATFORMS, startSimulator } from '@rewind/simulator';
 import { intOption, ParsedArgs, rejectUnknown } from '../args';
+import { startRecording } from '../recording';
 import { log, startRuntime } from '../runtime';
+
+const DEMO_RGS_TTL_MS = 30_000;
 
 /**
  * rewind demo: everything on the embedded local defaults — Postgres, Redis, the API, the four platforms'
@@ -28,26 +31,32 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
       port: runtime.config.simulatorPort,
       seed: runtime.config.simulatorSeed,
       faults: parseFaultSpecs(runtime.config.simulatorFaults),
-      // SpaceMolt's real tick is 10 s (a mining cycle takes minutes); the demo plays it at 0.5 s.
-      platformOptions: { spacemolt: { tickMs: 500 } },
+      // SpaceMolt's real tick is 10 s (a mining cycle takes minutes); the demo plays it at 0.5 s. RGS
+      // sessions expire after 1 h of inactivity; in the demo after 30 s, so their runs end while you watch.
+      platformOptions: { spacemolt: { tickMs: 500 }, rgs: { sessionTtlMs: DEMO_RGS_TTL_MS } },
       log: verbose ? (line) => log(`simulator ${line}`) : () => undefined,
     });
     stops.push(() => sim.close());
+    const recording = await startRecording(runtime, { verbose, rgsSessionTtlMs: DEMO_RGS_TTL_MS });
+    stops.push(() => recording.close());
+    const proxyUrl = recording.service.proxyUrl;
 
     const rows: [string, string][] = [
       ['API', `http://127.0.0.1:${runtime.config.apiPort}  (GET /health, /health/live, /health/ready)`],
-      ...SIMULATED_PLATFORMS.map((p): [string, string] => [p, sim.baseUrl(p)]),
+      ['proxy', `${proxyUrl}/<platform>/…  (the bots play through it; every message is recorded)`],
+      ...SIMULATED_PLATFORMS.map((p): [string, string] => [p, `${proxyUrl}/${p}  →  ${sim.baseUrl(p)}`]),
       ['faults', `${sim.url}/admin/faults`],
       ['bots', DEMO_BOTS.map((b) => b.name).join(', ')],
       ['Postgres', maskUrl(runtime.databaseUrl)],
       ['Redis', maskUrl(runtime.redisUrl)],
+      ['sessions', './rewind verify --all   (every recorded session, hash chains checked)'],
     ];
     process.stdout.write(
-      `\nRewind demo is up: the simulator serves the four platforms and the bots play them.\n` +
+      `\nRewind demo is up: the simulator serves the four platforms, the bots play them through the recording proxy.\n` +
         `${rows.map(([k, v]) => `  ${k.padEnd(12)} ${v}`).join('\n')}\n\n` +
         `${seconds ? `Stopping after ${seconds} s.` : 'Press Ctrl-C to stop.'}\n`,
     );
-    bots = runDemoBots(DEMO_BOTS, (p) => sim.baseUrl(p), { signal: controller.signal, log, seed: runtime.config.simulatorSeed, verbose });
+    bots = runDemoBots(DEMO_BOTS, (p) => `${proxyUrl}/${p}`, { signal: controller.signal, log, seed: runtime.config.simulatorSeed, verbose });
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

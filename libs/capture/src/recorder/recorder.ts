@@ -17,7 +17,7 @@ import {
 
 /** A capture task the recorder wants run for a run it saw start (see the scale-out coordinator). */
 export interface TaskOffer {
-  /** Deterministic: `<platform>:<kind>:<run key>`; the task's stream id derives from it. */
+  /** Deterministic: `<platform>.<kind>.<run key>` (see `taskId`); the task's stream id derives from it. */
   id: string;
   kind: 'moltstation-spectate' | 'cloudplay-poll' | 'rgs-poll';
   platform: Platform;
@@ -47,6 +47,8 @@ export interface RecorderOptions {
   onTask?: (offer: TaskOffer) => void;
   /** The latest credential of a run (held in memory or an encrypted vault; never stored in clear). */
   onCredential?: (runKey: string, credential: LearnedCredential) => void;
+  /** The agent called the platform for this run (RGS pollers poll only while the agent is active). */
+  onActivity?: (runKey: string, atMs: number) => void;
   /** Default Date.now. */
   now?: () => number;
 }
@@ -204,11 +206,19 @@ export class Recorder implements CaptureSink {
     };
   }
 
-  /** Records what is held (so nothing is lost) and stops taking facts. Streams stay open: a restart continues. */
+  /**
+   * Records what is held (so nothing is lost), marks every run still open with a `capture-stopped` marker
+   * (its capture ends here, not the run), and stops taking facts. Runs stay open in the store.
+   */
   close(): void {
     if (this.closed) return;
     for (const [id, conn] of this.connections) {
       if (conn.held.length > 0) this.flushHeld(id, conn, conn.streamKey ?? this.fallbackKey(conn));
+    }
+    const wallUs = this.now() * 1000;
+    for (const s of this.streams.values()) {
+      if (s.ended || s.kind === 'task') continue;
+      this.ingest.record(s.id, { kind: 'marker', direction: 'internal', channel: 'internal', format: 'json', body: JSON.stringify({ reason: 'recorder-stopped' }), msgType: 'capture-stopped', wallUs });
     }
     this.closed = true;
     for (const s of this.streams.values()) if (s.timer) clearTimeout(s.timer);
@@ -315,7 +325,7 @@ export class Recorder implements CaptureSink {
     for (const c of a.credentials) this.options.onCredential?.(key, { ...c, key });
     if (a.task && stream.kind === 'run') {
       this.options.onTask?.({
-        id: `${platform}:${a.task.kind}:${safeId(key)}`,
+        id: taskId(platform, a.task.kind, key),
         kind: a.task.kind,
         platform,
         runKey: key,
@@ -323,6 +333,7 @@ export class Recorder implements CaptureSink {
         params: a.task.params,
       });
     }
+    if (stream.kind === 'run') this.options.onActivity?.(key, this.now());
     if (platform === 'rgs' && stream.kind === 'run') {
       const now = this.now();
       if (a.expiresAtMs !== undefined) stream.expiresAtMs = a.expiresAtMs;
@@ -330,7 +341,7 @@ export class Recorder implements CaptureSink {
       if (stream.key.startsWith('token:') && !stream.aliases.has('poll-offered')) {
         // A run first seen by its token (the launch went around the proxy): its poller is keyed by the stream.
         stream.aliases.add('poll-offered');
-        this.options.onTask?.({ id: `rgs:rgs-poll:${safeId(key)}`, kind: 'rgs-poll', platform, runKey: key, platformSessionId: null, params: {} });
+        this.options.onTask?.({ id: taskId('rgs', 'rgs-poll', key), kind: 'rgs-poll', platform, runKey: key, platformSessionId: null, params: {} });
         const bearer = /^Bearer\s+(\S+)/i.exec(request.headers.find(([k]) => k.toLowerCase() === 'authorization')?.[1] ?? '')?.[1];
         if (bearer) this.options.onCredential?.(key, { key, name: 'sessionToken', value: bearer });
       }
@@ -530,6 +541,11 @@ function taskCapturer(kind: unknown): string {
 /** A key as a safe id: fingerprints keep their hex, other characters outside [A-Za-z0-9._:-] become `_`. */
 export function safeId(key: string): string {
   return key.replace(/\[redacted:([0-9a-f]+)\]/g, 'fp-$1').replace(/[^A-Za-z0-9._:-]/g, '_');
+}
+
+/** A task's id: the same in every process for the same run; safe as a BullMQ job id (no `:`). */
+export function taskId(platform: Platform, kind: TaskOffer['kind'], runKey: string): string {
+  return `${platform}.${kind}.${safeId(runKey).replace(/:/g, '.')}`;
 }
 
 /** A stable uuid (v5-shaped, from SHA-256) for a name. */

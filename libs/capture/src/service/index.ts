@@ -1,0 +1,4 @@
+export * from './recorder-service';
+export * from './run-signals';
+export * from './schedulers';
+export * from './task-runners';

@@ -1,0 +1,87 @@
+import { taskId, TaskOffer } from '../recorder';
+import { CaptureCoordinator, CaptureTarget } from '../scaleout';
+import type { CaptureTaskLogger, CaptureTaskResult } from '../tasks';
+import type { TaskScheduler } from './recorder-service';
+
+type StartTask = (offer: TaskOffer, signal: AbortSignal, takeover: boolean) => Promise<CaptureTaskResult>;
+
+export function toTarget(offer: TaskOffer): CaptureTarget {
+  return {
+    id: offer.id,
+    kind: offer.kind,
+    platform: offer.platform,
+    platformSessionId: offer.platformSessionId ?? offer.runKey,
+    params: { ...offer.params, runKey: offer.runKey, hasPlatformSessionId: offer.platformSessionId !== null },
+  };
+}
+
+export function fromTarget(target: CaptureTarget): TaskOffer {
+  const { runKey, hasPlatformSessionId, ...params } = target.params as Record<string, unknown> & { runKey: string; hasPlatformSessionId: boolean };
+  return {
+    id: target.id,
+    kind: target.kind as TaskOffer['kind'],
+    platform: target.platform as TaskOffer['platform'],
+    runKey,
+    platformSessionId: hasPlatformSessionId ? target.platformSessionId : null,
+    params,
+  };
+}
+
+/** The spectate task of a MoltStation session, as the proxy and the live-list discovery both name it. */
+export function spectateOffer(slug: string, platformSessionId: string): TaskOffer {
+  const runKey = `session:${platformSessionId}`;
+  return { id: taskId('moltstation', 'moltstation-spectate', runKey), kind: 'moltstation-spectate', platform: 'moltstation', runKey, platformSessionId, params: { slug, platformSessionId } };
+}
+
+/**
+ * Live captures shared by every recorder process through BullMQ (one job per target; a killed holder's
+ * job is taken over by another process). An offer that cannot reach Redis is retried with back-off for
+ * up to `offerRetryMs`, then dropped with an error line (the proxy's own capture of the run goes on).
+ */
+export function bullmqScheduler(o: {
+  redisUrl: string;
+  holder: string;
+  concurrency: number;
+  log: CaptureTaskLogger;
+  queueName?: string;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  offerRetryMs?: number;
+}): (startTask: StartTask) => Promise<TaskScheduler> {
+  return async (startTask) => {
+    const coordinator = new CaptureCoordinator({
+      redisUrl: o.redisUrl,
+      holder: o.holder,
+      concurrency: o.concurrency,
+      log: o.log,
+      ...(o.queueName ? { queueName: o.queueName } : {}),
+      ...(o.lockDurationMs ? { lockDurationMs: o.lockDurationMs } : {}),
+      ...(o.stalledIntervalMs ? { stalledIntervalMs: o.stalledIntervalMs } : {}),
+      run: (run) => startTask(fromTarget(run.target), run.signal, run.takeover),
+    });
+    await coordinator.start();
+    const timers = new Set<NodeJS.Timeout>();
+    let closing = false;
+    const offer = (target: CaptureTarget, attempt: number, firstAt: number): void => {
+      coordinator.offer(target).catch((e: unknown) => {
+        if (closing) return;
+        if (attempt === 0) o.log.warn(`capture task ${target.id} not scheduled yet (${(e as Error).message}); retrying`);
+        if (Date.now() - firstAt > (o.offerRetryMs ?? 60_000)) {
+          o.log.error(`capture task ${target.id} could not be scheduled (${(e as Error).message}); its run is still recorded by the proxy`);
+          return;
+        }
+        const t = setTimeout(() => (timers.delete(t), offer(target, attempt + 1, firstAt)), Math.min(250 * 2 ** attempt, 5000));
+        timers.add(t);
+      });
+    };
+    return {
+      offer: (x) => offer(toTarget(x), 0, Date.now()),
+      stats: () => ({ ...coordinator.stats() }),
+      async close() {
+        closing = true;
+        for (const t of timers) clearTimeout(t);
+        await coordinator.close();
+      },
+    };
+  };
+}
