@@ -5,6 +5,7 @@ import { benchCommand } from './commands/bench';
 import { demoCommand } from './commands/demo';
 import { servicesCommand } from './commands/services';
 import { simulatorCommand } from './commands/simulator';
+import { recorderCommand } from './commands/recorder';
 import { upCommand } from './commands/up';
 import { verifyCommand } from './commands/verify';
 
@@ -13,7 +14,9 @@ const HELP = `rewind: records, stores and replays game sessions played by AI age
 Usage: ./rewind <command> [options]
 
   demo [--seconds N] [--verbose]  everything of \`up\`, plus the platform simulator and bots playing all four platforms
-  up                        start the services and the API on the embedded local defaults and print where to look
+  up                        start the services, the API and the recorder (proxy on 8081) on the embedded local defaults
+  recorder [--port N] [--instance NAME] [--verbose]
+                            one more recorder process (proxy + a share of the live captures), to scale out
   test [jest args]          type-check and run the whole test suite (real Postgres and Redis)
   verify <id> | --all       recompute hash chains; name the first broken link; exit 1 if any
           [--json]
@@ -29,7 +32,7 @@ Usage: ./rewind <command> [options]
 Configuration: environment variables, listed in .env.example.
 `;
 
-const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds', 'frames-per-sec', 'frame-bytes'];
+const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds', 'frames-per-sec', 'frame-bytes', 'instance'];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -39,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
       return upCommand(args);
     case 'demo':
       return demoCommand(args);
+    case 'recorder':
+      return recorderCommand(args);
     case 'verify':
       return verifyCommand(args);
     case 'bench':

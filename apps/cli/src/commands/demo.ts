@@ -3,7 +3,7 @@ import { startApi } from '@rewind/api';
 import { DEMO_BOTS, runDemoBots } from '@rewind/agents';
 import { parseFaultSpecs, SIMULATED_PLATFORMS, startSimulator } from '@rewind/simulator';
 import { intOption, ParsedArgs, rejectUnknown } from '../args';
-import { startRecording } from '../recording';
+import { startRecording } from '@rewind/capture';
 import { log, startRuntime } from '../runtime';
 
 const DEMO_RGS_TTL_MS = 30_000;

@@ -3,13 +3,18 @@ import { spawnRewind } from '@rewind/testing';
 describe('rewind up (the CLI, as a user runs it)', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('serves health, prints where to look, and stops cleanly on %s', async (signal) => {
     const port = 18000 + Math.floor(Math.random() * 2000);
-    const cli = spawnRewind(['up'], { REWIND_API_PORT: String(port) });
+    const proxyPort = port + 2000;
+    const cli = spawnRewind(['up'], { REWIND_API_PORT: String(port), REWIND_PROXY_PORT: String(proxyPort), SIMULATOR_PORT: String(port + 4000), REWIND_CAPTURE_QUEUE: `up-e2e-${port}` });
     try {
       await cli.waitFor('Press Ctrl-C to stop.');
       expect(cli.stdout).toContain(`API       http://127.0.0.1:${port}`);
       expect(cli.stdout).toMatch(/Postgres  postgresql:\/\/rewind:\*\*\*@/);
       const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
       expect(res.status).toBe(200);
+      expect(cli.stdout).toContain(`Proxy     http://127.0.0.1:${proxyPort}/<platform>/…`);
+      // No platform listens on the default upstream (the simulator is not part of \`up\`): a clear 502.
+      const viaProxy = await fetch(`http://127.0.0.1:${proxyPort}/cloudplay/api/game/sessions`);
+      expect(viaProxy.status).toBe(502);
     } finally {
       cli.kill(signal);
     }

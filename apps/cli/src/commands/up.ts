@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { maskUrl } from '@rewind/local-services';
 import { startApi } from '@rewind/api';
 import { ParsedArgs, rejectUnknown } from '../args';
+import { startRecording } from '@rewind/capture';
 import { log, startRuntime } from '../runtime';
 
 /**
@@ -12,15 +13,20 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
   rejectUnknown(args, []);
   const runtime = await startRuntime();
   let api;
+  let recording;
   try {
     api = await startApi({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl, port: runtime.config.apiPort, logger: false, shutdownHooks: false });
+    recording = await startRecording(runtime, { verbose: runtime.config.logLevel === 'debug' });
   } catch (e) {
+    await api?.close();
     await runtime.services.stop();
     throw e;
   }
   const apiUrl = `http://127.0.0.1:${runtime.config.apiPort}`;
   const rows: [string, string][] = [
     ['API', `${apiUrl}  (GET /health, /health/live, /health/ready)`],
+    ['Proxy', `${recording.service.proxyUrl}/<platform>/…  (point an agent's base URL here to record it)`],
+    ...Object.entries(runtime.config.upstreams).map(([p, url]): [string, string] => [`  ${p}`, `${recording.service.proxyUrl}/${p}  →  ${url}`]),
     ['Postgres', maskUrl(runtime.databaseUrl) + (runtime.services.startedPostgres ? '  (started now)' : '')],
     ['Redis', maskUrl(runtime.redisUrl) + (runtime.services.startedRedis ? '  (started now)' : '')],
     ['Data', path.relative(process.cwd(), runtime.config.dataDir) || runtime.config.dataDir],
@@ -35,6 +41,7 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
   });
   log('stopping…');
   try {
+    await recording.close();
     await api.close();
   } finally {
     await runtime.services.stop();

@@ -2,3 +2,4 @@ export * from './recorder-service';
 export * from './run-signals';
 export * from './schedulers';
 export * from './task-runners';
+export * from './from-config';

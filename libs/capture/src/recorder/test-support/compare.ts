@@ -67,3 +67,25 @@ export function httpExchanges(streams: Map<string, StoredEvent[]>, traffic: Traf
   }
   return { stored: stored.sort(), bot: bot.sort() };
 }
+
+/** Every credential that appears in what a bot sent or received: token-ish JSON values and URL parameters. */
+export function secretsIn(traffic: TrafficLog, extra: string[] = []): string[] {
+  const found = new Set(extra);
+  const walk = (v: unknown, key = ''): void => {
+    if (typeof v === 'string' && /token|password|secret|apikey|registration_code/i.test(key) && v.length >= 8) found.add(v);
+    else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, key === 'session' && k === 'id' ? 'session_id_token' : k);
+  };
+  for (const e of traffic.entries) {
+    const text = typeof e.data === 'string' ? e.data : e.data.toString('utf8');
+    for (const line of text.split('\n')) {
+      try {
+        walk(JSON.parse(line));
+      } catch {
+        // not JSON
+      }
+    }
+    for (const m of text.matchAll(/[?&](sessionToken|token)=([^&"\s]+)/g)) found.add(decodeURIComponent(m[2] as string));
+  }
+  return [...found];
+}

@@ -1,15 +1,20 @@
 import { hostname } from 'node:os';
-import {
-  bullmqScheduler,
-  CredentialVault,
-  loadOrCreateRedactionKey,
-  RunningRecorderService,
-  RunSignalBoard,
-  startRecorderService,
-  taskRunners,
-} from '@rewind/capture';
-import type { CaptureTaskLogger } from '@rewind/capture';
-import type { Runtime } from './runtime';
+import type { RewindConfig } from '@rewind/config';
+import { loadOrCreateRedactionKey } from '../redaction';
+import { CredentialVault } from '../scaleout';
+import type { CaptureTaskLogger } from '../tasks';
+import { RunningRecorderService, startRecorderService } from './recorder-service';
+import { RunSignalBoard } from './run-signals';
+import { bullmqScheduler } from './schedulers';
+import { taskRunners } from './task-runners';
+
+/** What starting a recorder needs: the configuration and the resolved service URLs. */
+export interface RecorderRuntime {
+  config: RewindConfig;
+  databaseUrl: string;
+  redisUrl: string;
+  log: (line: string) => void;
+}
 
 export const MOLTSTATION_SLUGS = ['shellrunners', 'flappybots'];
 
@@ -32,7 +37,7 @@ export interface StartedRecorder {
  * REWIND_PROXY_PORT in front of the configured upstreams, spectators and pollers shared with every other
  * recorder process through BullMQ, the runs' credentials mirrored (encrypted) to Redis for them.
  */
-export async function startRecording(runtime: Runtime, o: { verbose: boolean; instance?: string; port?: number; rgsSessionTtlMs?: number }): Promise<StartedRecorder> {
+export async function startRecording(runtime: RecorderRuntime, o: { verbose: boolean; instance?: string; port?: number; rgsSessionTtlMs?: number }): Promise<StartedRecorder> {
   const { config } = runtime;
   const log = recorderLog(runtime.log, o.verbose);
   const key = config.redactionKeyHex ? Buffer.from(config.redactionKeyHex, 'hex') : loadOrCreateRedactionKey(config.dataDir);
