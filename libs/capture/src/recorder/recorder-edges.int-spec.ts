@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import type { Pool } from 'pg';
+import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
+import { startSimulator, RunningSimulator } from '@rewind/simulator';
+import { createTestPool } from '@rewind/testing';
+import { Ingest } from '../ingest';
+import { startRecordingProxy } from '../proxy';
+import type { RunningRecordingProxy } from '../proxy';
+import { Redactor } from '../redaction';
+import { Recorder } from './recorder';
+import { readStreams } from './test-support/compare';
+
+/** A WebSocket client that keeps every raw text frame and the close. */
+class Client {
+  readonly received: string[] = [];
+  closed: { code: number; reason: string } | null = null;
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d, binary) => this.received.push(binary ? `<binary ${(d as Buffer).length}>` : d.toString()));
+    ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
+    ws.on('error', () => undefined);
+  }
+  static open(url: string): Promise<Client> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      const c = new Client(ws);
+      ws.once('open', () => resolve(c));
+      ws.once('error', reject);
+    });
+  }
+  async waitFor(pred: (text: string) => boolean, what: string, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.received.find(pred);
+      if (hit) return hit;
+      if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms; got ${this.received.slice(-3).join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  async waitClose(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error('not closed');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return this.closed;
+  }
+}
+
+describe('Recorder: closes, replacements and bad input are forwarded as the platform answers them, and recorded', () => {
+  let pool: Pool;
+  let store: EventStore;
+  let sim: RunningSimulator;
+  let proxy: RunningRecordingProxy;
+  let ingest: Ingest;
+  let recorder: Recorder;
+  let dir: string;
+  const errors: string[] = [];
+
+  beforeEach(async () => {
+    pool = createTestPool(2);
+    store = new EventStore(pool);
+    dir = mkdtempSync(join(tmpdir(), 'rewind-edges-'));
+    const log = { info: () => undefined, warn: () => undefined, error: (m: string) => errors.push(m) };
+    ingest = await Ingest.open({ store, journalDir: dir, log });
+    recorder = new Recorder({ ingest, store, redactor: new Redactor(randomBytes(32)), log, sealAfterMs: 100, accountIdleMs: 100 });
+    sim = await startSimulator({ port: 0, seed: 'edges', platformOptions: { spacemolt: { tickMs: 50 } } });
+    proxy = await startRecordingProxy({ port: 0, upstreams: { spacemolt: sim.baseUrl('spacemolt'), moltstation: sim.baseUrl('moltstation') }, sink: recorder, maxWsMessageBytes: 8192 });
+  });
+  afterEach(async () => {
+    await proxy.close();
+    await sim.close();
+    recorder.close();
+    await ingest.close();
+    await pool.end();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function settle(open = 0): Promise<Map<string, StoredEvent[]>> {
+    const deadline = Date.now() + 10_000;
+    while (recorder.stats().openStreams > open && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(recorder.stats()).toMatchObject({ openStreams: open, failures: 0 });
+    await ingest.waitUntilStored();
+    const streams = await readStreams(store, recorder.openedStreams().map((s) => s.id));
+    for (const id of streams.keys()) expect((await verifySession(store, id))?.ok).toBe(true);
+    expect(errors).toEqual([]);
+    return streams;
+  }
+
+  const closeOf = (events: StoredEvent[]) => JSON.parse(events.find((e) => e.msgType === 'ws-close')!.meta!) as { code: number; reason: string; initiator: string };
+  const outcomeOf = (events: StoredEvent[]) => JSON.parse(events.find((e) => e.kind === 'outcome')!.body as string) as Record<string, unknown>;
+
+  async function register(username: string): Promise<Client> {
+    const c = await Client.open(`${proxy.url.replace('http', 'ws')}/spacemolt/ws`);
+    await c.waitFor((t) => t.includes('"welcome"'), 'welcome');
+    c.ws.send(JSON.stringify({ type: 'register', payload: { username, empire: 'solarian', registration_code: 'edge-code-123' }, request_id: 'r1' }));
+    await c.waitFor((t) => t.includes('"logged_in"'), 'logged_in');
+    return c;
+  }
+
+  it('SpaceMolt close 1000 ("server going away"): the client gets it unchanged, the run ends; its reconnect is a new run', async () => {
+    const username = `edge_${randomBytes(3).toString('hex')}`;
+    const first = await register(username);
+    const password = JSON.parse(first.received.find((t) => t.includes('"registered"'))!).payload.password as string;
+    sim.faults.add({ platform: 'spacemolt', fault: 'close-1000', target: username, times: 1 });
+    expect(await first.waitClose()).toEqual({ code: 1000, reason: 'server going away' });
+    const second = await Client.open(`${proxy.url.replace('http', 'ws')}/spacemolt/ws`);
+    await second.waitFor((t) => t.includes('"welcome"'), 'welcome');
+    second.ws.send(JSON.stringify({ type: 'login', payload: { username, password }, request_id: 'l1' }));
+    await second.waitFor((t) => t.includes('"l1"'), 'login answer');
+    second.ws.close(1000, 'bye');
+    await second.waitClose();
+    const streams = [...(await settle()).values()];
+    expect(streams).toHaveLength(2);
+    expect(closeOf(streams[0]!)).toEqual({ code: 1000, reason: 'server going away', initiator: 'platform' });
+    expect(outcomeOf(streams[0]!)).toMatchObject({ reason: 'close', closeCode: 1000, agent: username });
+    expect(outcomeOf(streams[1]!)).toMatchObject({ reason: 'close', closeCode: 1000, initiator: 'client', agent: username });
+    // The password never reaches the store.
+    for (const events of streams) for (const e of events) expect(String(e.body ?? '')).not.toContain(password);
+  });
+
+  it('SpaceMolt 4001: a second login replaces the first connection; the first run ends with 4001, the second goes on', async () => {
+    const username = `edge_${randomBytes(3).toString('hex')}`;
+    const first = await register(username);
+    const password = JSON.parse(first.received.find((t) => t.includes('"registered"'))!).payload.password as string;
+    const second = await Client.open(`${proxy.url.replace('http', 'ws')}/spacemolt/ws`);
+    await second.waitFor((t) => t.includes('"welcome"'), 'welcome');
+    second.ws.send(JSON.stringify({ type: 'login', payload: { username, password }, request_id: 'l2' }));
+    const replaced = await first.waitClose();
+    expect(replaced.code).toBe(4001);
+    await second.waitFor((t) => t.includes('"l2"'), 'login answer');
+    second.ws.send(JSON.stringify({ type: 'logout', request_id: 'bye' }));
+    await second.waitClose();
+    const streams = [...(await settle()).values()];
+    expect(streams).toHaveLength(2);
+    expect(closeOf(streams[0]!)).toMatchObject({ code: 4001, reason: replaced.reason, initiator: 'platform' });
+    expect(outcomeOf(streams[0]!)).toMatchObject({ reason: 'close', closeCode: 4001 });
+    expect(outcomeOf(streams[1]!)).toMatchObject({ reason: 'logout' });
+  });
+
+  it('malformed, unknown, binary and oversized messages: forwarded or refused exactly as the platform does, each recorded', async () => {
+    const c = await register(`edge_${randomBytes(3).toString('hex')}`);
+    const sent = ['{"type":"mine",', '{"type":"warp_drive","request_id":"u1"}', '[1,2,3]'];
+    for (const text of sent) c.ws.send(text);
+    c.ws.send(Buffer.from([0xff, 0x00, 0x01]));
+    await c.waitFor((t) => t.includes('unknown_command'), 'unknown_command');
+    await c.waitFor((t) => (t.match(/invalid_payload/g) ?? []).length > 0 && c.received.filter((x) => x.includes('invalid_payload')).length >= 3, 'three invalid_payload errors');
+    // Over the proxy's limit (8 KiB here): refused with 1009 towards the client, as the platform would.
+    c.ws.send(JSON.stringify({ type: 'chat', payload: { message: 'x'.repeat(10_000) } }));
+    expect((await c.waitClose()).code).toBe(1009);
+    const [events] = [...(await settle()).values()];
+    const fromClient = events!.filter((e) => e.direction === 'client_to_platform' && e.kind !== 'lifecycle').map((e) => (e.format === 'binary' ? `<binary ${(e.body as Buffer).length}>` : e.body));
+    expect(fromClient).toEqual(expect.arrayContaining([...sent, '<binary 3>']));
+    const replies = events!.filter((e) => e.direction === 'platform_to_client' && e.kind !== 'lifecycle').map((e) => e.body as string);
+    expect(replies.filter((r) => r.includes('invalid_payload'))).toHaveLength(3);
+    expect(replies.some((r) => r.includes('unknown_command'))).toBe(true);
+    expect(closeOf(events!)).toMatchObject({ code: 1009, initiator: 'proxy' });
+    expect(outcomeOf(events!)).toMatchObject({ reason: 'close', closeCode: 1009 });
+  });
+
+  it('MoltStation: a malformed auth message is answered 4001 INVALID_TOKEN by the platform, recorded in the run of its sessionId (which goes on)', async () => {
+    const c = await Client.open(`${proxy.url.replace('http', 'ws')}/moltstation/ws/flappybots/play?sessionId=ms_missing`);
+    c.ws.send('{"t":"auth",');
+    expect(await c.waitClose()).toEqual({ code: 4001, reason: 'INVALID_TOKEN' });
+    // A refused socket is not the end of a MoltStation run (the agent re-issues a token and reconnects).
+    const streams = await settle(1);
+    const run = recorder.openedStreams().find((s) => s.key === 'session:ms_missing');
+    expect(run).toBeDefined();
+    const events = streams.get(run!.id)!;
+    expect(events.map((e) => e.kind)).toEqual(['lifecycle', 'input', 'lifecycle']);
+    expect(events[1]!.format).toBe('text');
+    expect(events[1]!.body).toBe('{"t":"auth",');
+    expect(closeOf(events)).toMatchObject({ code: 4001, reason: 'INVALID_TOKEN' });
+  });
+});
