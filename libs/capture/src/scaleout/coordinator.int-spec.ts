@@ -179,10 +179,23 @@ describe('CaptureCoordinator (in-process, real Redis)', () => {
     expect(await a.offer(t)).toBe('exists'); // kept for keepFinishedMs, not re-run at once
   });
 
+  it('accepts target ids with any number of colons (mapped to a BullMQ-safe job id)', async () => {
+    const tasks = new Tasks();
+    const a = coordinator('a', tasks.run);
+    await a.start();
+    const ids = ['rgs:poll:tenant:s-4', 'cloudplay.poll.run-9', 'moltstation:spectate:session:abc:def'];
+    for (const id of ids) expect(await a.offer(target(id))).toBe('added');
+    expect(await a.offer(target(ids[0]))).toBe('exists');
+    await waitFor('three runs', () => tasks.runs.length === 3);
+    expect(tasks.runs.map((r) => r.target.id).sort()).toEqual([...ids].sort());
+    expect(await a.describe(ids[2])).toMatchObject({ state: 'active', lastRun: { holder: 'a', state: 'running' } });
+  });
+
   it('rejects targets whose id is not key-safe', async () => {
     const a = coordinator('a', new Tasks().run);
     await expect(a.offer(target('moltstation:spectate:a b'))).rejects.toThrow(/must start with a letter/);
     await expect(a.offer(target('12345'))).rejects.toThrow(/must start with a letter/);
+    await expect(a.offer(target('rgs:poll:a~b'))).rejects.toThrow(/must start with a letter/);
     await expect(a.offer({ ...target('rgs:poll:x'), kind: '' })).rejects.toThrow(/kind must be a non-empty string/);
   });
 

@@ -4,7 +4,7 @@ import { DelayedError, Job, Queue, UnrecoverableError, WaitingError, Worker, typ
 import type Redis from 'ioredis';
 import type { CaptureTaskLogger, CaptureTaskResult } from '../tasks/types';
 import { ErrorOnce, RedisUnavailableError, fastFailRedis, isConnectionError, reconnectDelayMs, whenReady, withTimeout } from './redis';
-import { type CaptureTarget, validateCaptureTarget } from './target';
+import { type CaptureTarget, captureJobId, validateCaptureTarget } from './target';
 
 /** What the coordinator stores as a job's data: the target and who offered it first. */
 export interface CaptureJobData {
@@ -222,14 +222,14 @@ export class CaptureCoordinator {
     worker.on('locksRenewed', () => this.workerErrors.reset());
     worker.on('lockRenewalFailed', (jobIds) => this.lockLost(jobIds));
     worker.on('stalled', (jobId) =>
-      this.log.warn(`capture ${jobId}: its holder stopped renewing the lock; moved back to wait for a take-over`),
+      this.log.warn(`capture ${jobId.replace(/~/g, ':')}: its holder stopped renewing the lock; moved back to wait for a take-over`),
     );
     worker.run().catch((e: unknown) => this.log.error(`capture worker ${this.holder} stopped: ${(e as Error).message}`));
     await worker.waitUntilReady();
   }
 
   /**
-   * Offers a live target: adds its job unless one exists (`jobId = target.id`, so every process that
+   * Offers a live target: adds its job unless one exists (job id = `captureJobId(target.id)`, so every process that
    * discovers the session offers the same job). `exists` also for a target that finished less than
    * `keepFinishedMs` ago. Rejects with `RedisUnavailableError` while Redis is away (callers retry).
    */
@@ -252,8 +252,8 @@ export class CaptureCoordinator {
   async describe(targetId: string): Promise<TargetStatus | undefined> {
     // State first: a job read after it says completed carries its return value.
     const read = async () => {
-      const state = await this.queue.getJobState(targetId);
-      return { state, job: await this.queue.getJob(targetId) };
+      const state = await this.queue.getJobState(captureJobId(targetId));
+      return { state, job: await this.queue.getJob(captureJobId(targetId)) };
     };
     const { state, job } = await withTimeout(read(), this.offerTimeoutMs, () => new RedisUnavailableError(`describe ${targetId}`));
     if (!job || state === 'unknown') return undefined;
@@ -328,8 +328,9 @@ export class CaptureCoordinator {
     const keep = { age: Math.ceil(this.keepFinishedMs / 1000) };
     const data: CaptureJobData = { target, offeredBy: this.holder, offeredAt: Date.now(), nonce };
     // Adding an existing job id is a no-op in BullMQ; the stored data tells whose add won.
-    await this.queue.add(target.kind, data, { jobId: target.id, removeOnComplete: keep, removeOnFail: keep });
-    const job = await this.queue.getJob(target.id);
+    const jobId = captureJobId(target.id);
+    await this.queue.add(target.kind, data, { jobId, removeOnComplete: keep, removeOnFail: keep });
+    const job = await this.queue.getJob(jobId);
     if (!job) return 'exists';
     if (job.data?.nonce === nonce) {
       this.log.info(`capture ${target.id}: offered (${target.kind})`);

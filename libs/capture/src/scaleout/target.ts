@@ -43,6 +43,15 @@ export function validateCaptureTarget(target: CaptureTarget): void {
   }
 }
 
+/**
+ * The BullMQ job id of a target: its id with `:` written as `~`. BullMQ refuses custom ids with a `:`
+ * unless they have exactly three parts (its legacy repeatable-job format) and its key scans cut ids at the
+ * first `:`; `~` is not allowed in target ids, so the mapping is one-to-one.
+ */
+export function captureJobId(targetId: string): string {
+  return targetId.replace(/:/g, '~');
+}
+
 /** Target ids and credential names share the Redis-key-safe alphabet. */
 export function assertKeySafe(what: string, value: string): void {
   if (typeof value !== 'string' || !NAME.test(value)) {
