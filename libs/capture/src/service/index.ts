@@ -3,3 +3,4 @@ export * from './run-signals';
 export * from './schedulers';
 export * from './task-runners';
 export * from './from-config';
+export * from './orphan-journals';

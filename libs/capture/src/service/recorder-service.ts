@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
@@ -10,6 +11,7 @@ import { loadOrCreateRedactionKey, Redactor } from '../redaction';
 import { Recorder, TaskOffer } from '../recorder';
 import type { CaptureTaskContext, CaptureTaskLogger, CaptureTaskResult } from '../tasks';
 import { MoltStationDiscovery } from '../spectator';
+import { adoptOrphanJournals, claimJournalDir } from './orphan-journals';
 import { RunSignalBoard } from './run-signals';
 import { spectateOffer } from './schedulers';
 
@@ -60,6 +62,8 @@ export interface RunningRecorderService {
   store: EventStore;
   redactor: Redactor;
   stats(): { recorder: ReturnType<Recorder['stats']>; ingest: IngestStats; tasks: Record<string, unknown> };
+  /** Resolves when the journals of dead recorders found at start are drained (see orphan-journals.ts). */
+  orphans: Promise<{ adopted: string[]; kept: string[] }>;
   /** Stops the proxy and the tasks, records what is held, makes everything durable. */
   close(): Promise<void>;
 }
@@ -73,7 +77,16 @@ export async function startRecorderService(o: RecorderServiceOptions): Promise<R
   const instance = o.instance ?? `${hostname()}-${process.pid}`;
   const pool: Pool = createPgPool(o.databaseUrl, { max: 6 });
   const store = new EventStore(pool);
-  const ingest = await Ingest.open({ store, journalDir: join(o.dataDir, 'journal', safeName(instance)), batchSize: o.ingestBatchSize, log: prefixed(o.log, 'ingest') });
+  const journalRoot = join(o.dataDir, 'journal');
+  const journalDir = join(journalRoot, safeName(instance));
+  mkdirSync(journalDir, { recursive: true });
+  claimJournalDir(journalDir);
+  const ingest = await Ingest.open({ store, journalDir, batchSize: o.ingestBatchSize, log: prefixed(o.log, 'ingest') });
+  // Journals of recorders that died on this host are drained in the background (nothing they held is lost).
+  const orphans = adoptOrphanJournals({ root: journalRoot, ownDir: journalDir, store, log: prefixed(o.log, 'orphan journal') }).catch((e: unknown) => {
+    o.log.error(`could not adopt orphan journals: ${(e as Error).message}`);
+    return { adopted: [], kept: [] };
+  });
   const key = o.redactionKey ?? loadOrCreateRedactionKey(o.dataDir);
   const redactor = new Redactor(key);
   const signals = o.signals ?? new RunSignalBoard(null, o.log);
@@ -143,6 +156,7 @@ export async function startRecorderService(o: RecorderServiceOptions): Promise<R
     await scheduler?.close().catch(() => undefined);
     recorder.close();
     await ingest.close();
+    await orphans;
     await pool.end();
     throw e;
   }
@@ -154,12 +168,15 @@ export async function startRecorderService(o: RecorderServiceOptions): Promise<R
     store,
     redactor,
     stats: () => ({ recorder: recorder.stats(), ingest: ingest.stats(), tasks: scheduler?.stats() ?? {} }),
+    orphans,
     async close() {
       await discovery?.stop();
       await running.close();
       await scheduler?.close();
       recorder.close();
       await ingest.close();
+      // A journal still being adopted (Postgres away) stays on disk, claimed by a dead pid: the next start adopts it.
+      await Promise.race([orphans, new Promise((r) => setTimeout(r, 2000).unref())]);
       await pool.end();
     },
   };

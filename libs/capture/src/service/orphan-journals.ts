@@ -1,0 +1,101 @@
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { EventStore } from '@rewind/event-store';
+import { Ingest } from '../ingest';
+import type { CaptureTaskLogger } from '../tasks';
+
+const OWNER_FILE = 'owner.json';
+
+interface Owner {
+  host: string;
+  pid: number;
+  startedAt: string;
+}
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readOwner(dir: string): Owner | null {
+  try {
+    const o = JSON.parse(readFileSync(join(dir, OWNER_FILE), 'utf8')) as Owner;
+    return typeof o.host === 'string' && Number.isInteger(o.pid) ? o : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Claims `dir` as this process's journal directory: refuses (clearly) when a live process on this host owns
+ * it — two recorders with the same instance name would interleave one journal.
+ */
+export function claimJournalDir(dir: string): void {
+  const owner = readOwner(dir);
+  if (owner && owner.host === hostname() && owner.pid !== process.pid && isProcessAlive(owner.pid)) {
+    throw new Error(`the journal ${dir} belongs to the running process ${owner.pid}: give this recorder another --instance name`);
+  }
+  const me: Owner = { host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
+  writeFileSync(join(dir, OWNER_FILE), JSON.stringify(me));
+}
+
+/**
+ * Drains the journals that recorder processes of this host left behind when they died (SIGKILL, crash,
+ * power loss during a Postgres outage): each is renamed atomically to `<dir>.adopted-<pid>` (so only one
+ * live process adopts it), replayed into the store in order through an Ingest of its own, and removed once
+ * empty. Events the store refuses (a take-over wrote the same seq meanwhile) stay in its `rejected/` folder,
+ * which is kept and named in the log. Runs in the background; resolves when every adopted journal is done.
+ */
+export async function adoptOrphanJournals(o: {
+  root: string;
+  ownDir: string;
+  store: EventStore;
+  log: CaptureTaskLogger;
+  isAlive?: (pid: number) => boolean;
+  timeoutMs?: number;
+}): Promise<{ adopted: string[]; kept: string[] }> {
+  const alive = o.isAlive ?? isProcessAlive;
+  const adopted: string[] = [];
+  const kept: string[] = [];
+  if (!existsSync(o.root)) return { adopted, kept };
+  for (const name of readdirSync(o.root)) {
+    const dir = join(o.root, name);
+    if (dir === o.ownDir) continue;
+    const owner = readOwner(dir);
+    if (!owner || owner.host !== hostname() || alive(owner.pid)) continue;
+    const claimed = `${join(o.root, name.replace(/\.adopted-\d+$/, ''))}.adopted-${process.pid}`;
+    try {
+      renameSync(dir, claimed);
+    } catch {
+      continue; // another process adopted it first
+    }
+    writeFileSync(join(claimed, OWNER_FILE), JSON.stringify({ host: hostname(), pid: process.pid, startedAt: new Date().toISOString() }));
+    const ingest = await Ingest.open({ store: o.store, journalDir: claimed, log: o.log });
+    const journaled = ingest.stats().journaled;
+    try {
+      await ingest.waitUntilStored(o.timeoutMs ?? 10 * 60_000);
+    } catch (e) {
+      o.log.warn(`the journal left by process ${owner.pid} is not drained yet (${(e as Error).message}); it stays in ${claimed} for the next start`);
+      await ingest.close();
+      kept.push(claimed);
+      continue;
+    }
+    const stats = ingest.stats();
+    await ingest.close();
+    const rejected = join(claimed, 'rejected');
+    if (stats.rejected > 0 || (existsSync(rejected) && readdirSync(rejected).length > 0)) {
+      o.log.error(`the journal left by process ${owner.pid}: ${stats.rejected} events refused by the store are kept in ${rejected}`);
+      kept.push(claimed);
+    } else {
+      rmSync(claimed, { recursive: true, force: true });
+      adopted.push(claimed);
+    }
+    o.log.info(`drained the journal left by process ${owner.pid} (${journaled} events, ${stats.appended} appended, ${stats.duplicates} already stored)`);
+  }
+  return { adopted, kept };
+}
