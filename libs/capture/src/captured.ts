@@ -78,6 +78,11 @@ export interface ProxyErrorFact extends FactBase {
   stage: 'connect' | 'upstream' | 'client';
   message: string;
   status?: number;
+  /**
+   * HTTP: false for a note about an exchange that goes on (e.g. capture truncated a body; its response fact
+   * follows or came before); otherwise the exchange ended here and no response fact follows.
+   */
+  terminal?: boolean;
 }
 
 /**

@@ -43,14 +43,14 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
   let finished = false;
   let status = 0;
 
-  const error = (stage: ProxyErrorFact['stage'], message: string, errStatus?: number): void => {
-    emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage, message, ...(errStatus === undefined ? {} : { status: errStatus }) });
+  const error = (stage: ProxyErrorFact['stage'], message: string, errStatus?: number, terminal = true): void => {
+    emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage, message, terminal, ...(errStatus === undefined ? {} : { status: errStatus }) });
   };
   const emitRequest = (): void => {
     if (requestFactDone) return;
     requestFactDone = true;
     emitter.emit(platform, id, started, { type: 'http-request', method, path: platformPath, headers: headerPairs(req.rawHeaders), body: reqBody.body() });
-    if (reqBody.truncated) error('client', `capture truncated: request body kept ${ctx.maxHttpBodyBytes} of ${reqBody.total} bytes`);
+    if (reqBody.truncated) error('client', `capture truncated: request body kept ${ctx.maxHttpBodyBytes} of ${reqBody.total} bytes`, undefined, false);
     const p = pendingResponse;
     pendingResponse = undefined;
     p?.();
@@ -158,7 +158,7 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
     upRes.on('end', () => {
       const report = (): void => {
         emitter.emit(platform, id, resAt, { type: 'http-response', status, headers: headerPairs(upRes.rawHeaders), body: resBody.body() });
-        if (resBody.truncated) error('client', `capture truncated: response body kept ${ctx.maxHttpBodyBytes} of ${resBody.total} bytes`);
+        if (resBody.truncated) error('client', `capture truncated: response body kept ${ctx.maxHttpBodyBytes} of ${resBody.total} bytes`, undefined, false);
       };
       if (requestFactDone) report();
       else pendingResponse = report;

@@ -68,7 +68,13 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
     ingest = await Ingest.open({ store, journalDir: dir, log });
     recorder = new Recorder({ ingest, store, redactor: new Redactor(randomBytes(32)), log, sealAfterMs: 100, accountIdleMs: 100 });
     sim = await startSimulator({ port: 0, seed: 'edges', platformOptions: { spacemolt: { tickMs: 50 } } });
-    proxy = await startRecordingProxy({ port: 0, upstreams: { spacemolt: sim.baseUrl('spacemolt'), moltstation: sim.baseUrl('moltstation') }, sink: recorder, maxWsMessageBytes: 8192 });
+    proxy = await startRecordingProxy({
+      port: 0,
+      upstreams: { spacemolt: sim.baseUrl('spacemolt'), moltstation: sim.baseUrl('moltstation'), cloudplay: sim.baseUrl('cloudplay') },
+      sink: recorder,
+      maxWsMessageBytes: 8192,
+      maxHttpBodyBytes: 256,
+    });
   });
   afterEach(async () => {
     await proxy.close();
@@ -174,5 +180,19 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
     expect(events[1]!.format).toBe('text');
     expect(events[1]!.body).toBe('{"t":"auth",');
     expect(closeOf(events)).toMatchObject({ code: 4001, reason: 'INVALID_TOKEN' });
+  });
+
+  it('HTTP: a body over the capture limit is forwarded whole; the stored request is truncated, says so, and stays with its response', async () => {
+    const body = JSON.stringify({ gameSlug: 'x'.repeat(1000) });
+    const call = (base: string) => fetch(`${base}/api/game/launch`, { method: 'POST', headers: { authorization: 'Bearer edge-token-0123456789', 'content-type': 'application/json' }, body });
+    const direct = await call(sim.baseUrl('cloudplay'));
+    const res = await call(`${proxy.url}/cloudplay`);
+    // The platform saw the whole body through the proxy: the same answer as directly.
+    expect({ status: res.status, body: await res.text() }).toEqual({ status: direct.status, body: await direct.text() });
+    const [events] = [...(await settle()).values()];
+    expect(events!.map((e) => e.kind)).toEqual(['request', 'marker', 'response']);
+    expect((events![0]!.body as string).length).toBe(256);
+    expect(events![1]!.body).toMatch(new RegExp(`capture truncated: request body kept 256 of ${Buffer.byteLength(body)} bytes`));
+    expect(JSON.parse(events![2]!.meta!)).toMatchObject({ status: res.status });
   });
 });

@@ -120,6 +120,8 @@ export class Recorder implements CaptureSink {
   /** `<platform>|<alias>` → primary key. */
   private readonly aliases = new Map<string, string>();
   private readonly connections = new Map<string, Connection>();
+  /** HTTP exchanges recently attributed → their stream key (for late notes about them); bounded. */
+  private readonly finished = new Map<string, string>();
   private readonly counters = { facts: 0, events: 0, failures: 0, streamsOpened: 0, runsEnded: 0 };
   private closed = false;
   private readonly opened: { id: string; platform: Platform; key: string; kind: Stream['kind'] }[] = [];
@@ -152,7 +154,7 @@ export class Recorder implements CaptureSink {
     return { ...this.counters, openStreams: this.streams.size, connections: this.connections.size };
   }
 
-  /** Every stream this recorder opened, in order (the keys are safe: fingerprints, never secrets). */
+  /** The streams this recorder opened (the last 90–100k), in order; keys are safe: fingerprints, never secrets. */
   openedStreams(): readonly { id: string; platform: Platform; key: string; kind: 'run' | 'account' | 'task' }[] {
     return this.opened;
   }
@@ -285,13 +287,21 @@ export class Recorder implements CaptureSink {
           else conn.held.push(held);
           return;
         }
-        this.connections.delete(fact.connectionId);
         const request = conn?.request;
         if (!request) {
-          this.recordKey(fact.platform, `account:anonymous`, held, { key: 'account:anonymous' });
+          // A late note of an exchange already attributed (e.g. a truncated response body): same stream.
+          const done = this.finished.get(fact.connectionId);
+          this.recordKey(fact.platform, done ?? 'account:anonymous', held, { key: done ?? 'account:anonymous' });
           return;
         }
-        this.exchange(request, fact.type === 'http-response' ? fact : null, [...(conn?.held ?? []), held]);
+        if (fact.type === 'proxy-error' && fact.terminal === false) {
+          (conn as Connection).held.push(held);
+          return;
+        }
+        this.connections.delete(fact.connectionId);
+        const key = this.exchange(request, fact.type === 'http-response' ? fact : null, [...(conn?.held ?? []), held]);
+        this.finished.set(fact.connectionId, key);
+        if (this.finished.size > 1000) this.finished.delete(this.finished.keys().next().value as string);
         return;
       }
       case 'note':
@@ -301,7 +311,7 @@ export class Recorder implements CaptureSink {
     }
   }
 
-  private exchange(request: HttpRequestFact, response: Extract<CapturedFact, { type: 'http-response' }> | null, held: Held[]): void {
+  private exchange(request: HttpRequestFact, response: Extract<CapturedFact, { type: 'http-response' }> | null, held: Held[]): string {
     const a = attributeHttp(
       {
         platform: request.platform,
@@ -317,7 +327,7 @@ export class Recorder implements CaptureSink {
     const key = this.resolve(platform, a.identity.key);
     for (const h of held) this.recordKey(platform, key, h, a.identity);
     const stream = this.stream(platform, key);
-    if (!stream) return;
+    if (!stream) return key;
     for (const alias of a.aliases) {
       this.aliases.set(this.streamKey(platform, alias), key);
       stream.aliases.add(alias);
@@ -348,6 +358,7 @@ export class Recorder implements CaptureSink {
       this.armTimer(stream);
     }
     if (a.end) this.endStream(stream, a.end);
+    return key;
   }
 
   // ——— streams ———
@@ -410,6 +421,7 @@ export class Recorder implements CaptureSink {
     this.streams.set(this.streamKey(platform, key), stream);
     this.counters.streamsOpened++;
     this.opened.push({ id, platform, key: safeId(key), kind });
+    if (this.opened.length > 100_000) this.opened.splice(0, 10_000);
     return stream;
   }
 
