@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { moltstation, runSpaceMoltWsMiner, TrafficEntry, TrafficLog } from '@rewind/agents';
 import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, type RunningSimulator } from '@rewind/simulator';
@@ -39,6 +39,7 @@ describe('Recorder service: Postgres unreachable mid-run', () => {
     store = new EventStore(pool);
   });
   afterEach(async () => {
+    jest.restoreAllMocks();
     forwarder?.resume();
     await service?.close().catch(() => undefined);
     service = undefined;
@@ -93,9 +94,30 @@ describe('Recorder service: Postgres unreachable mid-run', () => {
     await waitFor('the events so far to be stored', () => svc.stats().ingest.appended > 0, 5000);
     expect(svc.stats().ingest.outage).toBe(false);
 
-    // The cut: Postgres unreachable for 3.5 s while both bots keep playing.
-    const cutAt = Date.now();
-    fwd.pause();
+    // The cut: Postgres becomes unreachable while a write transaction of the ingest is open (the worst
+    // moment, made deterministic: the next transaction cuts the link right after its BEGIN), and stays
+    // unreachable for 3.5 s while both bots keep playing. (A failure "Unhandled error … Connection terminated
+    // unexpectedly" here means a checked-out pg client had no 'error' listener: the recorder process would crash.)
+    const realTransaction = svc.store.transaction.bind(svc.store);
+    let cutInTransaction: (() => void) | undefined;
+    jest.spyOn(svc.store, 'transaction').mockImplementation((<T>(work: (client: PoolClient) => Promise<T>) =>
+      realTransaction(async (client) => {
+        const cut = cutInTransaction;
+        cutInTransaction = undefined;
+        cut?.();
+        return work(client);
+      })) as typeof svc.store.transaction);
+    let cutTimer: NodeJS.Timeout | undefined;
+    const cutAt = await Promise.race([
+      new Promise<number>((resolve) => {
+        cutInTransaction = () => {
+          fwd.pause();
+          resolve(Date.now());
+        };
+      }),
+      new Promise<never>((_, reject) => (cutTimer = setTimeout(() => reject(new Error('no write transaction within 5 s')), 5000))),
+    ]);
+    clearTimeout(cutTimer);
     const samples: { atMs: number; outage: boolean; journaled: number }[] = [];
     const sample = (): void => {
       const s = svc.stats().ingest;
@@ -138,6 +160,10 @@ describe('Recorder service: Postgres unreachable mid-run', () => {
     expect(received(smTraffic, /./).length).toBeGreaterThan(smAtOutage);
 
     await waitFor('Postgres to be reachable again for the ingest', () => !svc.stats().ingest.outage, 15_000);
+    process.stderr.write(
+      `postgres outage: ${outageMs} ms seen by the ingest (${outageSeenAt - cutAt} ms to notice, ${Date.now() - resumedAt} ms to recover); ` +
+        `${moltDuring.length} MoltStation frames and ${smDuring.length} SpaceMolt messages forwarded meanwhile; up to ${Math.max(...during.map((s) => s.journaled))} events journaled\n`,
+    );
 
     const [moltSummary, smSummary] = await Promise.all([molt, miner]);
     expect(moltSummary).toMatchObject({ closeReason: 'EXIT', phase: 'ended', connections: 1 });
