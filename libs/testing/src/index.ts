@@ -3,3 +3,4 @@ export * from './databases';
 export * from './fixtures';
 export * from './http';
 export * from './cli';
+export * from './tcp-forwarder';

@@ -6,7 +6,7 @@ import { createPgPool } from '@rewind/db';
 import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { aSession, createTestPool, testDatabaseUrl } from '@rewind/testing';
 import { Ingest } from './ingest';
-import { TcpForwarder } from './test-support/tcp-forwarder';
+import { TcpForwarder } from '@rewind/testing';
 import { IngestLogger, RecordInput } from './types';
 
 const frame = (sessionId: string, i: number): RecordInput => ({

@@ -121,21 +121,28 @@ function moltstationHttp(x: HttpExchange, fp: Fingerprint): HttpAttribution {
     const sessionId = str(res?.['sessionId']);
     if (!ok(x.status) || !sessionId) return none;
     const source = str(res?.['source']) ?? str(req?.['source']) ?? 'browser_ws';
+    const bearer = bearerOf(x.requestHeaders);
     return {
       identity: { key: `session:${sessionId}`, platformSessionId: sessionId, game: start[1] ?? null, agent: none.identity.agent ?? null, source },
       // Only agent_api sessions appear in the live list; the spectator is started for those.
       ...(source === 'agent_api' ? { task: { kind: 'moltstation-spectate' as const, params: { slug: start[1], platformSessionId: sessionId } } } : {}),
-      credentials: [],
+      credentials: bearer ? [{ key: `session:${sessionId}`, name: 'bearer', value: bearer }] : [],
       aliases: [],
     };
   }
+  // The owner's bearer of a run: the outcome pipeline submits the run's snapshot with it (vault only).
+  const owner = (key: string): LearnedCredential[] => {
+    const bearer = bearerOf(x.requestHeaders);
+    return bearer ? [{ key, name: 'bearer', value: bearer }] : [];
+  };
   const m = MS_SESSION_PATH.exec(p);
   if (m && m[2] !== 'live' && m[2] !== 'start') {
-    return { identity: { key: `session:${m[2]}`, platformSessionId: m[2] ?? null, game: m[1] ?? null }, credentials: [], aliases: [] };
+    const key = `session:${m[2]}`;
+    return { identity: { key, platformSessionId: m[2] ?? null, game: m[1] ?? null }, credentials: owner(key), aliases: [] };
   }
   if (p === '/api/rewards/snapshot') {
     const sessionId = str(req?.['sessionId']);
-    if (sessionId) return { identity: { key: `session:${sessionId}`, platformSessionId: sessionId, game: str(req?.['gameSlug']) ?? null }, credentials: [], aliases: [] };
+    if (sessionId) return { identity: { key: `session:${sessionId}`, platformSessionId: sessionId, game: str(req?.['gameSlug']) ?? null }, credentials: owner(`session:${sessionId}`), aliases: [] };
   }
   return none;
 }

@@ -7,7 +7,7 @@ import { moltstation, runSpaceMoltWsMiner, TrafficEntry, TrafficLog } from '@rew
 import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, type RunningSimulator } from '@rewind/simulator';
 import { createTestPool, testDatabaseUrl } from '@rewind/testing';
-import { TcpForwarder } from '../ingest/test-support/tcp-forwarder';
+import { TcpForwarder } from '@rewind/testing';
 import { httpExchanges, readStreams, wsSequences } from '../recorder/test-support/compare';
 import { RunningRecorderService, startRecorderService } from './recorder-service';
 

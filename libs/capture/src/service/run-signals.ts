@@ -71,6 +71,7 @@ export class RunSignalBoard implements RunSignals {
   }
 
   private set(runKey: string, name: Name, value: string, mirror: boolean): void {
+    if (this.values.get(this.key(runKey, name)) === value) return;
     this.values.set(this.key(runKey, name), value);
     if (mirror) this.mirror(runKey, name, value);
   }

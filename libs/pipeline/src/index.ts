@@ -1,0 +1,6 @@
+export * from './queues';
+export * from './relay';
+export * from './job-stream';
+export * from './workers';
+export * from './types';
+export * from './service';

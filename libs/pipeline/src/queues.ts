@@ -1,0 +1,41 @@
+import { Queue } from 'bullmq';
+import type { DefaultJobOptions } from 'bullmq';
+
+/** The queues the outbox feeds (queue names = `outbox.queue`). */
+export const PIPELINE_QUEUES = ['snapshot-submission', 'reward-handoff'] as const;
+export type PipelineQueue = (typeof PIPELINE_QUEUES)[number];
+
+export interface PipelineRetryPolicy {
+  /** Attempts per job before it is dead-lettered (BullMQ `failed`), ≥ 1. */
+  attempts: number;
+  /** First retry delay; doubles per attempt, with ±50 % jitter, capped at `maxBackoffMs`. */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_RETRY: PipelineRetryPolicy = { attempts: 8, backoffMs: 1000, maxBackoffMs: 60_000 };
+
+/** Job options of every pipeline job: our own backoff strategy; finished jobs kept a week (dedupe by jobId). */
+export function jobOptions(retry: PipelineRetryPolicy): DefaultJobOptions {
+  return {
+    attempts: retry.attempts,
+    backoff: { type: 'rewind-jitter' },
+    removeOnComplete: { age: 7 * 24 * 3600 },
+    // Dead letters stay until an operator retries or removes them.
+    removeOnFail: false,
+  };
+}
+
+/** Exponential backoff with ±50 % jitter (BullMQ custom strategy `rewind-jitter`). */
+export function backoffDelay(attemptsMade: number, retry: PipelineRetryPolicy, random: () => number = Math.random): number {
+  const base = Math.min(retry.maxBackoffMs, retry.backoffMs * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(base * (0.5 + random()));
+}
+
+export function bullConnection(redisUrl: string) {
+  return { url: redisUrl, maxRetriesPerRequest: null, retryStrategy: (n: number) => Math.min(n * 200, 2000), disconnectTimeout: 100 } as const;
+}
+
+export function openQueues(redisUrl: string, prefix: string): Record<PipelineQueue, Queue> {
+  return Object.fromEntries(PIPELINE_QUEUES.map((q) => [q, new Queue(q, { connection: bullConnection(redisUrl), prefix })])) as Record<PipelineQueue, Queue>;
+}

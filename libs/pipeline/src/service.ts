@@ -1,0 +1,124 @@
+import type { Job, Queue, Worker } from 'bullmq';
+import { createPgPool } from '@rewind/db';
+import { EventStore } from '@rewind/event-store';
+import { CredentialVault, Redactor, safeId } from '@rewind/capture';
+import { DEFAULT_RETRY, openQueues, PipelineQueue, PipelineRetryPolicy, PIPELINE_QUEUES } from './queues';
+import { OutboxRelay, RelayLogger } from './relay';
+import { startPipelineWorkers } from './workers';
+
+export interface PipelineOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  /** BullMQ key prefix (default `rewind`). */
+  prefix?: string;
+  /** 32+ bytes: the installation's key (redaction fingerprints; the vault the recorder fills). */
+  key: Buffer;
+  rewardsUrl: string;
+  rewardsApiKey?: string;
+  moltstationUrl?: string;
+  retry?: PipelineRetryPolicy;
+  concurrency?: number;
+  requestTimeoutMs?: number;
+  /** Run the workers here (default true); false: relay only. */
+  workers?: boolean;
+  relayIntervalMs?: number;
+  log: RelayLogger;
+}
+
+export interface DeadLetter {
+  queue: PipelineQueue;
+  jobId: string;
+  runSessionId: string;
+  platform: string;
+  platformSessionId: string | null;
+  attempts: number;
+  failedReason: string;
+  failedAt: string | null;
+}
+
+export interface RunningPipeline {
+  relay: OutboxRelay;
+  queues: Record<PipelineQueue, Queue>;
+  workers: Record<PipelineQueue, Worker> | null;
+  deadLetters(): Promise<DeadLetter[]>;
+  /** Moves dead letters back to the queue (all, or one job id); resolves with how many. */
+  retry(jobId?: string): Promise<number>;
+  /** Waiting, active, delayed, completed and failed counts per queue. */
+  depths(): Promise<Record<PipelineQueue, Record<string, number>>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The outcome pipeline of one process: the outbox relay, the two queues and (unless `workers: false`)
+ * their workers. `apps/pipeline` runs one; `rewind up`/`demo` run one in-process.
+ */
+export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline> {
+  const prefix = o.prefix ?? 'rewind';
+  const retry = o.retry ?? DEFAULT_RETRY;
+  const pool = createPgPool(o.databaseUrl, { max: 4 });
+  const store = new EventStore(pool);
+  const queues = openQueues(o.redisUrl, prefix);
+  const vault = new CredentialVault({ redis: o.redisUrl, secret: o.key, log: o.log });
+  const relay = new OutboxRelay({ pool, queues, retry, log: o.log, ...(o.relayIntervalMs ? { intervalMs: o.relayIntervalMs } : {}) });
+  const workers =
+    o.workers === false
+      ? null
+      : startPipelineWorkers({
+          redisUrl: o.redisUrl,
+          prefix,
+          store,
+          redactor: new Redactor(o.key),
+          retry,
+          concurrency: o.concurrency ?? 8,
+          requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+          rewardsUrl: o.rewardsUrl,
+          ...(o.rewardsApiKey ? { rewardsApiKey: o.rewardsApiKey } : {}),
+          ...(o.moltstationUrl ? { moltstationUrl: o.moltstationUrl } : {}),
+          agentCredential: (_platform, platformSessionId) => vault.get(safeId(`session:${platformSessionId}`), 'bearer'),
+          log: o.log,
+        });
+  relay.start();
+  const failedJobs = async (): Promise<[PipelineQueue, Job][]> => {
+    const out: [PipelineQueue, Job][] = [];
+    for (const q of PIPELINE_QUEUES) for (const job of await queues[q].getFailed(0, 999)) out.push([q, job]);
+    return out;
+  };
+  return {
+    relay,
+    queues,
+    workers,
+    async deadLetters() {
+      return (await failedJobs()).map(([queue, job]) => ({
+        queue,
+        jobId: String(job.id),
+        runSessionId: String(job.data?.sessionId ?? ''),
+        platform: String(job.data?.platform ?? ''),
+        platformSessionId: (job.data?.platformSessionId as string | null) ?? null,
+        attempts: job.attemptsMade,
+        failedReason: job.failedReason,
+        failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+      }));
+    },
+    async retry(jobId) {
+      let n = 0;
+      for (const [, job] of await failedJobs()) {
+        if (jobId && String(job.id) !== jobId) continue;
+        await job.retry('failed', { resetAttemptsMade: true });
+        n++;
+      }
+      return n;
+    },
+    async depths() {
+      const out = {} as Record<PipelineQueue, Record<string, number>>;
+      for (const q of PIPELINE_QUEUES) out[q] = await queues[q].getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+      return out;
+    },
+    async close() {
+      await relay.stop();
+      if (workers) await Promise.all(Object.values(workers).map((w) => w.close()));
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await vault.close();
+      await pool.end();
+    },
+  };
+}
