@@ -29,7 +29,23 @@ describe('loadConfig', () => {
       captureConcurrency: 200,
       captureQueue: 'rewind-capture',
       redactionKeyHex: undefined,
+      pipeline: {
+        rewardsUrl: 'http://127.0.0.1:4100/rewards/handoffs',
+        rewardsApiKey: undefined,
+        attempts: 8,
+        backoffMs: 1000,
+        maxBackoffMs: 60_000,
+        concurrency: 8,
+        requestTimeoutMs: 10_000,
+      },
     });
+  });
+
+  it('validates the pipeline settings together', () => {
+    expect(() => loadConfig({ REWIND_PIPELINE_BACKOFF_MS: '5000', REWIND_PIPELINE_MAX_BACKOFF_MS: '100', REWIND_PIPELINE_ATTEMPTS: '0' }, root)).toThrow(
+      /REWIND_PIPELINE_ATTEMPTS must be an integer from 1 to 100[\s\S]*REWIND_PIPELINE_BACKOFF_MS \(5000\) must not exceed REWIND_PIPELINE_MAX_BACKOFF_MS \(100\)/,
+    );
+    expect(loadConfig({ REWIND_REWARDS_URL: 'https://rewards.example.com/v1/handoffs' }, root).pipeline.rewardsUrl).toBe('https://rewards.example.com/v1/handoffs');
   });
 
   it('reads the upstreams and the recorder settings; a bad key is refused without being echoed', () => {

@@ -34,6 +34,16 @@ export interface RewindConfig {
   captureConcurrency: number;
   /** The BullMQ queue of live captures shared by the recorder processes of one installation. */
   captureQueue: string;
+  /** The outcome pipeline (issue 5): where rewards are handed off, and its retry policy. */
+  pipeline: {
+    rewardsUrl: string;
+    rewardsApiKey: string | undefined;
+    attempts: number;
+    backoffMs: number;
+    maxBackoffMs: number;
+    concurrency: number;
+    requestTimeoutMs: number;
+  };
   /** Hex of a 32-byte key shared by every recorder process (absent: `<dataDir>/redaction.key`, created once). */
   redactionKeyHex: string | undefined;
 }
@@ -72,7 +82,20 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     captureConcurrency: int(env, 'REWIND_CAPTURE_CONCURRENCY', 200, 1, 10_000, problems),
     captureQueue: pattern(env, 'REWIND_CAPTURE_QUEUE', /^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'rewind-capture', 'letters, digits, _ and - (starting with a letter, at most 64)', problems),
     redactionKeyHex: hexKey(env, 'REWIND_REDACTION_KEY', problems),
+    pipeline: {
+      rewardsUrl: '',
+      rewardsApiKey: nonEmpty(env.REWIND_REWARDS_API_KEY),
+      attempts: int(env, 'REWIND_PIPELINE_ATTEMPTS', 8, 1, 100, problems),
+      backoffMs: int(env, 'REWIND_PIPELINE_BACKOFF_MS', 1000, 1, 3_600_000, problems),
+      maxBackoffMs: int(env, 'REWIND_PIPELINE_MAX_BACKOFF_MS', 60_000, 1, 86_400_000, problems),
+      concurrency: int(env, 'REWIND_PIPELINE_CONCURRENCY', 8, 1, 1000, problems),
+      requestTimeoutMs: int(env, 'REWIND_PIPELINE_TIMEOUT_MS', 10_000, 100, 600_000, problems),
+    },
   };
+  config.pipeline.rewardsUrl = url(env, 'REWIND_REWARDS_URL', ['http:', 'https:'], problems) ?? `http://127.0.0.1:${config.simulatorPort}/rewards/handoffs`;
+  if (config.pipeline.backoffMs > config.pipeline.maxBackoffMs) {
+    problems.push(`REWIND_PIPELINE_BACKOFF_MS (${config.pipeline.backoffMs}) must not exceed REWIND_PIPELINE_MAX_BACKOFF_MS (${config.pipeline.maxBackoffMs})`);
+  }
   for (const p of PLATFORM_NAMES) {
     const name = `REWIND_UPSTREAM_${p.toUpperCase()}`;
     config.upstreams[p] = url(env, name, ['http:', 'https:'], problems)?.replace(/\/+$/, '') ?? `http://127.0.0.1:${config.simulatorPort}/${p}`;

@@ -15,9 +15,12 @@ export interface CallResult {
 export async function recordedCall(
   stream: JobStream,
   redactor: Redactor,
-  req: { method: string; url: string; headers: Record<string, string>; body?: string; timeoutMs: number; label: string },
+  req: { method: string; url: string; headers: Record<string, string>; body?: string; timeoutMs: number; label: string; base?: string },
 ): Promise<CallResult> {
-  const path = new URL(req.url).pathname;
+  // The platform's own path (beneath its base URL), as the recorder names the agent's calls.
+  const full = new URL(req.url).pathname;
+  const basePath = req.base ? new URL(req.base).pathname.replace(/\/+$/, '') : '';
+  const path = basePath && full.startsWith(basePath) ? full.slice(basePath.length) || '/' : full;
   const headers = Object.entries(req.headers) as [string, string][];
   const requestId = `${req.label}-${Date.now().toString(36)}`;
   await stream.append({

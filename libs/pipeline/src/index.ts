@@ -4,3 +4,4 @@ export * from './job-stream';
 export * from './workers';
 export * from './types';
 export * from './service';
+export * from './from-config';

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { EventStore } from '@rewind/event-store';
-import { createTestPool, TcpForwarder, testRedisUrl } from '@rewind/testing';
+import { MIGRATIONS_DIR, migrate } from '@rewind/db';
+import { createScratchDatabase, ScratchDatabase, TcpForwarder, testRedisUrl } from '@rewind/testing';
 import { openQueues, PipelineQueue } from './queues';
 import { OutboxRelay } from './relay';
 import type { Queue } from 'bullmq';
 
 describe('OutboxRelay (real Postgres, real Redis)', () => {
+  // A database of its own: the relay takes every unrelayed row, and other test files write outbox rows too.
+  let db: ScratchDatabase;
   let pool: Pool;
   let store: EventStore;
   let forwarder: TcpForwarder;
@@ -15,7 +18,9 @@ describe('OutboxRelay (real Postgres, real Redis)', () => {
   const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
   beforeAll(async () => {
-    pool = createTestPool(3);
+    db = await createScratchDatabase();
+    pool = db.pool;
+    await migrate(pool, MIGRATIONS_DIR);
     store = new EventStore(pool);
     const u = new URL(testRedisUrl());
     forwarder = await TcpForwarder.start(u.hostname, Number(u.port));
@@ -28,7 +33,7 @@ describe('OutboxRelay (real Postgres, real Redis)', () => {
       await q.close();
     }
     await forwarder.close();
-    await pool.end();
+    await db.drop();
   });
 
   /** A run ending: its outcome event and two outbox rows in one append. */

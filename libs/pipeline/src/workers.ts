@@ -72,7 +72,7 @@ async function submitSnapshot(run: RunPayload, stream: JobStream, o: PipelineWor
   if (!o.moltstationUrl) return { status: 'skipped', reason: 'no MoltStation upstream configured' };
   const base = o.moltstationUrl.replace(/\/+$/, '');
   const detailUrl = `${base}/api/games/${encodeURIComponent(run.game)}/sessions/${encodeURIComponent(run.platformSessionId)}`;
-  const detail = async () => recordedCall(stream, o.redactor, { method: 'GET', url: detailUrl, headers: {}, timeoutMs: o.requestTimeoutMs, label: 'session-detail' });
+  const detail = async () => recordedCall(stream, o.redactor, { method: 'GET', url: detailUrl, headers: {}, timeoutMs: o.requestTimeoutMs, label: 'session-detail', base });
   const before = await detail();
   if (before.status === 404) throw new UnrecoverableError(`MoltStation does not know session ${run.platformSessionId}`);
   const view = before.json as { status?: string; snapshotted?: boolean } | null;
@@ -89,6 +89,7 @@ async function submitSnapshot(run: RunPayload, stream: JobStream, o: PipelineWor
     body: JSON.stringify({ gameSlug: run.game, sessionId: run.platformSessionId }),
     timeoutMs: o.requestTimeoutMs,
     label: 'snapshot',
+    base,
   });
   if (res.status === 200) return { status: 'submitted', httpStatus: 200, response: JSON.parse(o.redactor.redactText(res.body)) as unknown };
   if (res.status === 409) {

@@ -2,3 +2,4 @@ export * from './simulator';
 export * from './core/types';
 export * from './core/faults';
 export * from './core/rng';
+export * from './rewards';

@@ -1,13 +1,14 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FaultRegistry, FaultSpec, validateFaultSpec } from './core/faults';
+import { FaultRegistry } from './core/faults';
 import { readJson, sendJson, splitPath } from './core/http';
 import { createRng } from './core/rng';
 import { PlatformFactory, PlatformSimulator, SimulatedPlatform, SIMULATED_PLATFORMS } from './core/types';
 import { createCloudplaySimulator } from './cloudplay';
 import { createMoltStationSimulator } from './moltstation';
 import { createRgsSimulator } from './rgs';
+import { addSimulatorFault, createRewardsService, RewardsOptions, SimulatorFaultSpec, validateSimulatorFaultSpec } from './rewards';
 import { createSpaceMoltSimulator } from './spacemolt';
 
 export interface SimulatorOptions {
@@ -16,11 +17,14 @@ export interface SimulatorOptions {
   host?: string;
   /** Everything random derives from it: same seed + same inputs → same frames. */
   seed?: string;
-  faults?: FaultSpec[];
+  /** Platform faults, and `platform: "rewards"` faults for the rewards endpoint. */
+  faults?: SimulatorFaultSpec[];
   log?: (line: string) => void;
   now?: () => number;
   /** Per-platform options (time constants, game parameters…), documented on each platform's page. */
   platformOptions?: Partial<Record<SimulatedPlatform, Record<string, unknown>>>;
+  /** Options of the rewards endpoint (`apiKey`, `maxBodyBytes`), documented in docs/simulator/rewards.md. */
+  rewards?: Partial<RewardsOptions>;
 }
 
 export interface RunningSimulator {
@@ -29,6 +33,8 @@ export interface RunningSimulator {
   port: number;
   /** Base URL of one platform, e.g. http://127.0.0.1:4100/moltstation */
   baseUrl(platform: SimulatedPlatform): string;
+  /** Base URL of the rewards endpoint (not a recorded platform), e.g. http://127.0.0.1:4100/rewards */
+  rewardsUrl: string;
   faults: FaultRegistry;
   close(): Promise<void>;
 }
@@ -43,14 +49,21 @@ const FACTORIES: Record<SimulatedPlatform, PlatformFactory> = {
 /**
  * The four platforms in one process: each under its own base path with the platform's own paths
  * beneath (`/moltstation/api/games/…`, `/moltstation/ws/{slug}/play`, `/spacemolt/ws`, `/spacemolt/api/v2/…`,
- * `/cloudplay/api/game/…`, `/rgs/game/…`), plus `/admin/faults` and `/health`.
+ * `/cloudplay/api/game/…`, `/rgs/game/…`), plus `/admin/faults` and `/health`, and the rewards pipeline
+ * Rewind hands run outcomes to (`/rewards/handoffs`, not a recorded platform).
  */
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   const seed = options.seed ?? 'rewind';
   const log = options.log ?? (() => undefined);
   const faults = new FaultRegistry();
-  for (const spec of options.faults ?? []) faults.add(spec);
+  for (const spec of options.faults ?? []) addSimulatorFault(faults, spec);
   let url = '';
+  // First: it validates its options, and throws before any platform has started a timer.
+  const rewards = createRewardsService(
+    { rng: createRng(`${seed}/rewards`), seed: `${seed}/rewards`, faults, now: options.now ?? Date.now, log: (line) => log(`[rewards] ${line}`) },
+    options.rewards,
+  );
+
   const platforms = new Map<SimulatedPlatform, PlatformSimulator>();
   for (const name of SIMULATED_PLATFORMS) {
     platforms.set(
@@ -84,9 +97,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
           if (!(await platform.handleHttp(req, res, path))) sendJson(res, 404, { error: 'not_found', message: `no ${req.method} ${path} on ${platform.platform}` });
           return;
         }
+        if (first === 'rewards') return void (await rewards.handleHttp(req, res, path));
         if (first === 'admin') return void (await admin(req, res, path, faults));
         if (first === 'health') return sendJson(res, 200, { status: 'ok', platforms: [...platforms.keys()] });
-        sendJson(res, 404, { error: 'not_found', message: `unknown platform "${first}": use /moltstation, /spacemolt, /cloudplay or /rgs` });
+        sendJson(res, 404, { error: 'not_found', message: `unknown platform "${first}": use /moltstation, /spacemolt, /cloudplay or /rgs (or /rewards)` });
       } catch (e) {
         log(`error on ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
         if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: 'simulator error' });
@@ -119,15 +133,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     port,
     faults,
     baseUrl: (platform) => `${url}/${platform}`,
+    rewardsUrl: `${url}/rewards`,
     async close() {
-      await Promise.all([...platforms.values()].map((p) => p.close()));
+      await Promise.all([...[...platforms.values()].map((p) => p.close()), rewards.close()]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
 
-/** GET /admin/faults, POST /admin/faults {platform, fault, target?, params?, times?}, DELETE /admin/faults[/id]. */
+/** GET /admin/faults, POST /admin/faults {platform (or "rewards"), fault, target?, params?, times?}, DELETE /admin/faults[/id]. */
 async function admin(req: http.IncomingMessage, res: http.ServerResponse, path: string, faults: FaultRegistry): Promise<void> {
   const { segments } = splitPath(path);
   if (segments[0] !== 'faults') return sendJson(res, 404, { error: 'not_found' });
@@ -143,7 +158,7 @@ async function admin(req: http.IncomingMessage, res: http.ServerResponse, path: 
     const body = await readJson(req, res);
     if (body === undefined) return;
     try {
-      return sendJson(res, 201, faults.add(validateFaultSpec(body)));
+      return sendJson(res, 201, addSimulatorFault(faults, validateSimulatorFaultSpec(body)));
     } catch (e) {
       return sendJson(res, 400, { error: 'invalid_fault', message: (e as Error).message });
     }

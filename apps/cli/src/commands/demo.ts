@@ -4,6 +4,7 @@ import { DEMO_BOTS, runDemoBots } from '@rewind/agents';
 import { parseFaultSpecs, SIMULATED_PLATFORMS, startSimulator } from '@rewind/simulator';
 import { intOption, ParsedArgs, rejectUnknown } from '../args';
 import { startRecording } from '@rewind/capture';
+import { startPipelineFromConfig } from '@rewind/pipeline';
 import { log, startRuntime } from '../runtime';
 
 const DEMO_RGS_TTL_MS = 30_000;
@@ -39,6 +40,8 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
     stops.push(() => sim.close());
     const recording = await startRecording(runtime, { verbose, rgsSessionTtlMs: DEMO_RGS_TTL_MS });
     stops.push(() => recording.close());
+    const pipeline = await startPipelineFromConfig(runtime, { info: (m) => (verbose ? log(`pipeline ${m}`) : undefined), warn: (m) => log(`pipeline warning: ${m}`), error: (m) => log(`pipeline error: ${m}`) });
+    stops.push(() => pipeline.close());
     const proxyUrl = recording.service.proxyUrl;
 
     const rows: [string, string][] = [
@@ -46,6 +49,7 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
       ['proxy', `${proxyUrl}/<platform>/…  (the bots play through it; every message is recorded)`],
       ...SIMULATED_PLATFORMS.map((p): [string, string] => [p, `${proxyUrl}/${p}  →  ${sim.baseUrl(p)}`]),
       ['faults', `${sim.url}/admin/faults`],
+      ['rewards', `${runtime.config.pipeline.rewardsUrl}  (run outcomes handed off here; GET lists them)`],
       ['bots', DEMO_BOTS.map((b) => b.name).join(', ')],
       ['Postgres', maskUrl(runtime.databaseUrl)],
       ['Redis', maskUrl(runtime.redisUrl)],

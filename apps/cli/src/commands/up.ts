@@ -3,6 +3,7 @@ import { maskUrl } from '@rewind/local-services';
 import { startApi } from '@rewind/api';
 import { ParsedArgs, rejectUnknown } from '../args';
 import { startRecording } from '@rewind/capture';
+import { startPipelineFromConfig } from '@rewind/pipeline';
 import { log, startRuntime } from '../runtime';
 
 /**
@@ -14,10 +15,13 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
   const runtime = await startRuntime();
   let api;
   let recording;
+  let pipeline;
   try {
     api = await startApi({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl, port: runtime.config.apiPort, logger: false, shutdownHooks: false });
     recording = await startRecording(runtime, { verbose: runtime.config.logLevel === 'debug' });
+    pipeline = await startPipelineFromConfig(runtime, { info: () => undefined, warn: (m) => log(`pipeline warning: ${m}`), error: (m) => log(`pipeline error: ${m}`) });
   } catch (e) {
+    await recording?.close();
     await api?.close();
     await runtime.services.stop();
     throw e;
@@ -41,6 +45,7 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
   });
   log('stopping…');
   try {
+    await pipeline.close();
     await recording.close();
     await api.close();
   } finally {
