@@ -4,10 +4,14 @@ import { EventStoreModule } from '@rewind/event-store';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
 import { RedisConnection } from './health/redis-connection';
+import { MetricsController, PipelineController, QueueDashboardController } from './pipeline/pipeline.controller';
+import { PipelineQueues } from './pipeline/pipeline-queues';
 
 export interface ApiOptions {
   databaseUrl: string;
   redisUrl: string;
+  /** BullMQ key prefix of the pipeline's queues (default `rewind`). */
+  queuePrefix?: string;
 }
 
 @Module({})
@@ -16,8 +20,9 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [DbModule.forRoot({ databaseUrl: options.databaseUrl }), EventStoreModule],
-      controllers: [HealthController],
+      controllers: [HealthController, PipelineController, MetricsController, QueueDashboardController],
       providers: [
+        { provide: PipelineQueues, useFactory: () => new PipelineQueues(options.redisUrl, options.queuePrefix ?? 'rewind') },
         // A probe waits for the connection (bounded by the health check's own timeout) instead of
         // failing while ioredis is still connecting; a Redis that stays away fails the probe.
         { provide: RedisConnection, useFactory: () => new RedisConnection(options.redisUrl) },

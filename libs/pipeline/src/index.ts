@@ -5,3 +5,4 @@ export * from './workers';
 export * from './types';
 export * from './service';
 export * from './from-config';
+export * from './dead-letters';

@@ -1,8 +1,9 @@
-import type { Job, Queue, Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import { createPgPool } from '@rewind/db';
 import { EventStore } from '@rewind/event-store';
 import { CredentialVault, Redactor, safeId } from '@rewind/capture';
-import { DEFAULT_RETRY, openQueues, PipelineQueue, PipelineRetryPolicy, PIPELINE_QUEUES } from './queues';
+import { DeadLetter, listDeadLetters, queueDepths, retryDeadLetters } from './dead-letters';
+import { DEFAULT_RETRY, openQueues, PipelineQueue, PipelineRetryPolicy } from './queues';
 import { OutboxRelay, RelayLogger } from './relay';
 import { startPipelineWorkers } from './workers';
 
@@ -23,17 +24,6 @@ export interface PipelineOptions {
   workers?: boolean;
   relayIntervalMs?: number;
   log: RelayLogger;
-}
-
-export interface DeadLetter {
-  queue: PipelineQueue;
-  jobId: string;
-  runSessionId: string;
-  platform: string;
-  platformSessionId: string | null;
-  attempts: number;
-  failedReason: string;
-  failedAt: string | null;
 }
 
 export interface RunningPipeline {
@@ -78,41 +68,13 @@ export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline
           log: o.log,
         });
   relay.start();
-  const failedJobs = async (): Promise<[PipelineQueue, Job][]> => {
-    const out: [PipelineQueue, Job][] = [];
-    for (const q of PIPELINE_QUEUES) for (const job of await queues[q].getFailed(0, 999)) out.push([q, job]);
-    return out;
-  };
   return {
     relay,
     queues,
     workers,
-    async deadLetters() {
-      return (await failedJobs()).map(([queue, job]) => ({
-        queue,
-        jobId: String(job.id),
-        runSessionId: String(job.data?.sessionId ?? ''),
-        platform: String(job.data?.platform ?? ''),
-        platformSessionId: (job.data?.platformSessionId as string | null) ?? null,
-        attempts: job.attemptsMade,
-        failedReason: job.failedReason,
-        failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
-      }));
-    },
-    async retry(jobId) {
-      let n = 0;
-      for (const [, job] of await failedJobs()) {
-        if (jobId && String(job.id) !== jobId) continue;
-        await job.retry('failed', { resetAttemptsMade: true });
-        n++;
-      }
-      return n;
-    },
-    async depths() {
-      const out = {} as Record<PipelineQueue, Record<string, number>>;
-      for (const q of PIPELINE_QUEUES) out[q] = await queues[q].getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
-      return out;
-    },
+    deadLetters: () => listDeadLetters(queues),
+    retry: (jobId) => retryDeadLetters(queues, jobId),
+    depths: () => queueDepths(queues),
     async close() {
       await relay.stop();
       if (workers) await Promise.all(Object.values(workers).map((w) => w.close()));

@@ -14,7 +14,7 @@ describe('API health (real Postgres and Redis)', () => {
       expect(await get(app, '/health/live')).toEqual({ status: 200, body: { status: 'ok' } });
       const ready = await get(app, '/health/ready');
       expect(ready.status).toBe(200);
-      expect(ready.body).toMatchObject({ status: 'ok', checks: { postgres: { status: 'up' }, redis: { status: 'up' } } });
+      expect(ready.body).toMatchObject({ status: 'ok', checks: { postgres: { status: 'up' }, redis: { status: 'up' }, queues: { status: 'up', depths: { 'reward-handoff': expect.any(Object) } } } });
     } finally {
       await app.close();
     }
@@ -26,7 +26,7 @@ describe('API health (real Postgres and Redis)', () => {
     try {
       const ready = await get(app, '/health/ready');
       expect(ready.status).toBe(503);
-      expect(ready.body).toMatchObject({ status: 'unavailable', checks: { postgres: { status: 'up' }, redis: { status: 'down' } } });
+      expect(ready.body).toMatchObject({ status: 'unavailable', checks: { postgres: { status: 'up' }, redis: { status: 'down' }, queues: { status: 'down' } } });
       expect(ready.body.checks.redis.error).toEqual(expect.any(String));
       expect((await get(app, '/health/live')).status).toBe(200);
     } finally {

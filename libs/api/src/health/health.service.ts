@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '@rewind/db';
+import { queueDepths } from '@rewind/pipeline';
+import { PipelineQueues } from '../pipeline/pipeline-queues';
 import { RedisConnection } from './redis-connection';
 
 export interface CheckResult {
@@ -10,7 +12,7 @@ export interface CheckResult {
 
 export interface Readiness {
   status: 'ok' | 'unavailable';
-  checks: { postgres: CheckResult; redis: CheckResult };
+  checks: { postgres: CheckResult; redis: CheckResult; queues: CheckResult & { depths?: Record<string, Record<string, number>> } };
 }
 
 const TIMEOUT_MS = 2000;
@@ -38,10 +40,17 @@ export class HealthService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly redis: RedisConnection,
+    private readonly pipeline: PipelineQueues,
   ) {}
 
   async check(): Promise<Readiness> {
-    const [postgres, redis] = await Promise.all([timed(() => this.prisma.$queryRaw`SELECT 1`), timed(() => this.redis.client.ping())]);
-    return { status: postgres.status === 'up' && redis.status === 'up' ? 'ok' : 'unavailable', checks: { postgres, redis } };
+    let depths: Record<string, Record<string, number>> | undefined;
+    const [postgres, redis, queues] = await Promise.all([
+      timed(() => this.prisma.$queryRaw`SELECT 1`),
+      timed(() => this.redis.client.ping()),
+      timed(async () => (depths = await queueDepths(this.pipeline.queues))),
+    ]);
+    const up = postgres.status === 'up' && redis.status === 'up' && queues.status === 'up';
+    return { status: up ? 'ok' : 'unavailable', checks: { postgres, redis, queues: { ...queues, ...(depths ? { depths } : {}) } } };
   }
 }

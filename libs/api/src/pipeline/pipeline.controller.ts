@@ -1,0 +1,102 @@
+import { Controller, Get, Header, HttpCode, NotFoundException, Param, Post, Redirect } from '@nestjs/common';
+import { PG_POOL } from '@rewind/db';
+import { Inject } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { DeadLetter, listDeadLetters, PIPELINE_QUEUES, queueDepths, retryDeadLetters } from '@rewind/pipeline';
+import { PipelineQueues } from './pipeline-queues';
+
+const JOB_ID = /^[A-Za-z0-9._:~-]{1,200}$/;
+
+/** Dead letters of the outcome pipeline (jobs that used up their attempts), and the operators' retry. */
+@Controller('api/pipeline')
+export class PipelineController {
+  constructor(private readonly p: PipelineQueues) {}
+
+  @Get('dead-letters')
+  async deadLetters(): Promise<{ deadLetters: DeadLetter[] }> {
+    return { deadLetters: await listDeadLetters(this.p.queues) };
+  }
+
+  @Post('dead-letters/retry')
+  @HttpCode(200)
+  async retryAll(): Promise<{ retried: number }> {
+    return { retried: await retryDeadLetters(this.p.queues) };
+  }
+
+  @Post('dead-letters/:jobId/retry')
+  @HttpCode(200)
+  async retryOne(@Param('jobId') jobId: string): Promise<{ retried: number }> {
+    if (!JOB_ID.test(jobId)) throw new NotFoundException({ error: 'not_found', message: 'no dead letter with that job id' });
+    const retried = await retryDeadLetters(this.p.queues, jobId);
+    if (retried === 0) throw new NotFoundException({ error: 'not_found', message: `no dead letter with job id ${jobId}` });
+    return { retried };
+  }
+}
+
+/** Prometheus text: queue depths by state, outbox rows waiting for the relay. */
+@Controller()
+export class MetricsController {
+  constructor(
+    private readonly p: PipelineQueues,
+    @Inject(PG_POOL) private readonly pool: Pool,
+  ) {}
+
+  @Get('metrics')
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  async metrics(): Promise<string> {
+    const depths = await queueDepths(this.p.queues);
+    const { rows } = await this.pool.query<{ queue: string; n: number }>('SELECT queue, count(*)::int AS n FROM outbox WHERE relayed_at IS NULL GROUP BY queue');
+    const lines = [
+      '# HELP rewind_queue_jobs Jobs of the outcome pipeline by queue and state (completed: kept 7 days; failed: dead letters).',
+      '# TYPE rewind_queue_jobs gauge',
+      ...PIPELINE_QUEUES.flatMap((q) => Object.entries(depths[q]).map(([state, n]) => `rewind_queue_jobs{queue="${q}",state="${state}"} ${n}`)),
+      '# HELP rewind_outbox_pending Outbox rows not yet relayed to BullMQ.',
+      '# TYPE rewind_outbox_pending gauge',
+      ...PIPELINE_QUEUES.map((q) => `rewind_outbox_pending{queue="${q}"} ${rows.find((r) => r.queue === q)?.n ?? 0}`),
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+}
+
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The operators' queue dashboard: depths per queue and the dead letters, each with a retry button. No scripts, no external assets. */
+@Controller('queues')
+export class QueueDashboardController {
+  constructor(private readonly p: PipelineQueues) {}
+
+  @Get()
+  @Header('content-type', 'text/html; charset=utf-8')
+  async page(): Promise<string> {
+    const [depths, dead] = await Promise.all([queueDepths(this.p.queues), listDeadLetters(this.p.queues)]);
+    const states = ['waiting', 'active', 'delayed', 'completed', 'failed'];
+    const depthRows = PIPELINE_QUEUES.map((q) => `<tr><th>${q}</th>${states.map((s) => `<td>${depths[q][s] ?? 0}</td>`).join('')}</tr>`).join('');
+    const deadRows = dead
+      .map(
+        (d) =>
+          `<tr><td>${esc(d.queue)}</td><td><code>${esc(d.jobId)}</code></td><td>${esc(d.platform)}</td><td><code>${esc(d.runSessionId)}</code></td><td>${d.attempts}</td><td>${esc(d.failedReason)}</td><td>${esc(d.failedAt ?? '')}</td>` +
+          `<td><form method="post" action="/queues/retry/${encodeURIComponent(d.jobId)}"><button>retry</button></form></td></tr>`,
+      )
+      .join('');
+    return `<!doctype html><html><head><meta charset="utf-8"><title>Rewind queues</title>
+<style>body{font:14px system-ui,sans-serif;margin:2rem}table{border-collapse:collapse;margin-bottom:2rem}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}</style></head>
+<body><h1>Outcome pipeline</h1>
+<table><tr><th>queue</th>${states.map((s) => `<th>${s}</th>`).join('')}</tr>${depthRows}</table>
+<h2>Dead letters (${dead.length})</h2>
+${dead.length ? `<form method="post" action="/queues/retry"><button>retry all</button></form>` : '<p>None.</p>'}
+<table><tr><th>queue</th><th>job</th><th>platform</th><th>run</th><th>attempts</th><th>reason</th><th>failed at</th><th></th></tr>${deadRows}</table>
+</body></html>`;
+  }
+
+  @Post('retry')
+  @Redirect('/queues', 303)
+  async retryAll(): Promise<void> {
+    await retryDeadLetters(this.p.queues);
+  }
+
+  @Post('retry/:jobId')
+  @Redirect('/queues', 303)
+  async retryOne(@Param('jobId') jobId: string): Promise<void> {
+    if (JOB_ID.test(jobId)) await retryDeadLetters(this.p.queues, jobId);
+  }
+}

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import { INestApplication } from '@nestjs/common';
+import { Queue, Worker } from 'bullmq';
+import { bullConnection, jobOptions } from '@rewind/pipeline';
+import { testDatabaseUrl, testRedisUrl } from '@rewind/testing';
+import { startApi } from '../api';
+
+describe('pipeline operations in the API: dead letters, retry, metrics, the queue dashboard', () => {
+  let app: INestApplication;
+  let base: string;
+  const prefix = `api-${randomUUID().slice(0, 8)}`;
+  let queue: Queue;
+  const jobId = randomUUID();
+
+  beforeAll(async () => {
+    app = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: prefix, port: 0, logger: false });
+    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    // A handoff whose only attempt fails: a dead letter.
+    queue = new Queue('reward-handoff', { connection: bullConnection(testRedisUrl()), prefix });
+    await queue.add('reward', { sessionId: 'run-1', platform: 'rgs', platformSessionId: 'rgs-1' }, { ...jobOptions({ attempts: 1, backoffMs: 1, maxBackoffMs: 1 }), jobId });
+    const worker = new Worker('reward-handoff', async () => {
+      throw new Error('the rewards pipeline answered 500');
+    }, { connection: bullConnection(testRedisUrl()), prefix });
+    const deadline = Date.now() + 10_000;
+    while ((await queue.getFailedCount()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await worker.close();
+  });
+  afterAll(async () => {
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await app.close();
+  });
+
+  it('lists the dead letter, shows it in /metrics and on the dashboard, retries it, and answers 404 for an unknown job', async () => {
+    const list = (await (await fetch(`${base}/api/pipeline/dead-letters`)).json()) as { deadLetters: { jobId: string; failedReason: string; platform: string }[] };
+    expect(list.deadLetters).toEqual([expect.objectContaining({ jobId, platform: 'rgs', failedReason: 'the rewards pipeline answered 500', queue: 'reward-handoff' })]);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('rewind_queue_jobs{queue="reward-handoff",state="failed"} 1');
+    expect(metrics).toMatch(/rewind_outbox_pending\{queue="snapshot-submission"\} \d+/);
+    const page = await fetch(`${base}/queues`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain(jobId);
+    const missing = await fetch(`${base}/api/pipeline/dead-letters/${randomUUID()}/retry`, { method: 'POST' });
+    expect(missing.status).toBe(404);
+    const retried = await fetch(`${base}/api/pipeline/dead-letters/${jobId}/retry`, { method: 'POST' });
+    expect({ status: retried.status, body: await retried.json() }).toEqual({ status: 200, body: { retried: 1 } });
+    expect(await queue.getFailedCount()).toBe(0);
+    expect(await (await queue.getJob(jobId))?.getState()).toBe('waiting');
+  });
+});
