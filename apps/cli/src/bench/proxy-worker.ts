@@ -24,9 +24,20 @@ export type UpstreamReport =
   | { type: 'ready'; port: number }
   | { type: 'phase-done'; phase: number; sessions: number; framesSent: number; inputsReceived: number; disconnects: number; rtt: RttSummary; cpuUs: number; timedOut: boolean };
 /** Parent → proxy. */
-export type ProxyCommand = { type: 'stats' } | { type: 'exit' };
+export type ProxyCommand = { type: 'stats'; /** Start a new event-loop-delay / GC window (the measured phase). */ reset?: boolean } | { type: 'exit' };
 /** Proxy → parent. */
-export type ProxyReport = { type: 'ready'; port: number } | { type: 'stats'; facts: Record<string, number>; wsMessages: number; dataBytes: number; kept: number; cpuUs: number };
+export type ProxyReport = { type: 'ready'; port: number } | { type: 'stats'; facts: Record<string, number>; wsMessages: number; dataBytes: number; kept: number; cpuUs: number; loop?: ProxyLoopStats };
+
+/** The proxy process's own view of a window (since the last reset): how late its event loop ran, and GC pauses. */
+export interface ProxyLoopStats {
+  /** Event-loop lateness (perf_hooks.monitorEventLoopDelay, sampled by a 10 ms timer so it barely adds wake-ups; the 10 ms interval itself subtracted), ms. */
+  delayP99: number;
+  delayMax: number;
+  /** Garbage collections (all kinds) and their pause times, ms. */
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+}
 
 export interface RttSummary {
   count: number;
@@ -189,10 +200,29 @@ export function createBenchSink(): { sink: CaptureSink; stats(): Omit<Extract<Pr
 
 async function runProxy(upstreamPort: number): Promise<void> {
   const { startRecordingProxy } = await import('@rewind/capture');
+  const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
   const { sink, stats } = createBenchSink();
   const proxy = await startRecordingProxy({ port: 0, host: '127.0.0.1', upstreams: { moltstation: `http://127.0.0.1:${upstreamPort}/moltstation` }, sink });
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const gc = { count: 0, totalMs: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += e.duration;
+      if (e.duration > gc.maxMs) gc.maxMs = e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (msg: ProxyCommand) => {
-    if (msg.type === 'stats') send({ ...stats(), cpuUs: cpuUs() });
+    if (msg.type === 'stats') {
+      // The histogram holds whole timer intervals (resolution + lateness): keep the lateness.
+      const loop: ProxyLoopStats = { delayP99: Math.max(0, delay.percentile(99) / 1e6 - 10), delayMax: Math.max(0, delay.max / 1e6 - 10), gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs };
+      send({ ...stats(), cpuUs: cpuUs(), loop });
+      if (msg.reset) {
+        delay.reset();
+        gc.count = gc.totalMs = gc.maxMs = 0;
+      }
+    }
     else if (msg.type === 'exit') void proxy.close().finally(() => process.exit(0));
   });
   send({ type: 'ready', port: proxy.port });

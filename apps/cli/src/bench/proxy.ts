@@ -1,4 +1,5 @@
-import { ChildProcess, fork } from 'node:child_process';
+import { ChildProcess, fork, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -7,7 +8,7 @@ import { startRecordingProxy } from '@rewind/capture';
 import type { RunningRecordingProxy } from '@rewind/capture';
 import { fmt, median } from './stats';
 import { createBenchSink } from './proxy-worker';
-import type { ProxyCommand, ProxyReport, RttSummary, UpstreamCommand, UpstreamReport } from './proxy-worker';
+import type { ProxyCommand, ProxyLoopStats, ProxyReport, RttSummary, UpstreamCommand, UpstreamReport } from './proxy-worker';
 
 /**
  * rewind bench proxy: the latency the recording proxy adds to live WebSocket traffic, measured against a direct
@@ -57,6 +58,8 @@ export interface ProxyBenchPhase {
   /** Proxied phases: ws-message facts the sink got, and proxy CPU per relayed message (µs). */
   proxyFacts?: number;
   proxyCpuUsPerMessage?: number;
+  /** Proxy process (own child only), while frames flowed: event-loop delay and GC pauses. */
+  proxyLoop?: ProxyLoopStats;
   upstreamCpuUsPerFrame: number;
   /** While frames flowed: CPU of each process in % of one core, and of the whole machine in % of all cores. */
   cpu: { client: number; upstream: number; proxy: number; machine: number };
@@ -106,8 +109,29 @@ interface Worker<C, R> {
   next<T extends R>(pred: (m: R) => m is T, timeoutMs: number, what: string): Promise<T>;
 }
 
+/** Extra node flags for the proxy child only (diagnosis: --trace-gc, --cpu-prof…), space-separated. */
+const PROXY_NODE_ARGS = (process.env.REWIND_BENCH_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+
+/**
+ * REWIND_BENCH_PIN=1: the "recorder has its own core" layout — the proxy child pinned to the last CPU, the clients
+ * (this process) and the upstream child to the others (they stand for the agents' and the platform's machines).
+ * Default: no pinning, all three processes share every core. Needs taskset(1) and at least 2 CPUs.
+ */
+const TASKSET = '/usr/bin/taskset';
+function pinLayout(): { proxy: string; others: string; all: string } | undefined {
+  const n = os.cpus().length;
+  if (process.env.REWIND_BENCH_PIN !== '1' || n < 2 || !fs.existsSync(TASKSET)) return undefined;
+  return { proxy: String(n - 1), others: n === 2 ? '0' : `0-${n - 2}`, all: `0-${n - 1}` };
+}
+const PIN = pinLayout();
+/** Sets the CPU affinity of every thread of `pid`. */
+const pinPid = (pid: number, cpus: string): void => void spawnSync(TASKSET, ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+
 function startWorker<C, R extends { type: string }>(args: string[]): Worker<C, R> {
-  const child = fork(WORKER, args, { cwd: REPO_ROOT, execArgv: ['-r', REGISTER], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const nodeArgs = args[0] === 'proxy' ? [...PROXY_NODE_ARGS, '-r', REGISTER] : ['-r', REGISTER];
+  // Pinned: node is started through taskset, so every thread it creates inherits the mask.
+  const pin = PIN ? (args[0] === 'proxy' ? PIN.proxy : PIN.others) : undefined;
+  const child = fork(WORKER, args, { cwd: REPO_ROOT, ...(pin ? { execPath: TASKSET, execArgv: ['-c', pin, process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let exited: string | undefined;
   child.on('exit', (code, signal) => (exited = `exited (${signal ?? code})`));
   return {
@@ -235,6 +259,10 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
   out(`${sessions} sessions × ${framesPerSec} frames/s × ${seconds} s per phase (${fmt(sessions * framesPerSec)} frames/s down + as many inputs up), frames ≈ ${frameBytes} B JSON, inputs ≈ 60 B; ${runs} run(s) of direct + via proxy, order alternating, after a warm-up of each.`);
   out(`Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${os.platform()} ${os.release()}; loopback 127.0.0.1 only.`);
   const inProcess = options.proxyInProcess ?? false;
+  if (PIN) {
+    pinPid(process.pid, PIN.others);
+    out(`CPU layout (REWIND_BENCH_PIN=1): recording proxy pinned to CPU ${PIN.proxy} alone; clients and upstream pinned to CPU ${PIN.others} (they stand for the agents' and the platform's machines), in both phases.`);
+  }
   out(
     inProcess
       ? `Processes: upstream platform (child) → recording proxy (IN this process, sink counts facts, touches every payload, keeps the last 1024) → ${sessions} clients (this process). Proxy and clients share one event loop: no extra process wake-up per hop, but the proxy's work delays the clients' and vice versa.`
@@ -255,7 +283,7 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
     upstream = startWorker<UpstreamCommand, UpstreamReport>(['upstream', String(framesPerSec), String(frameBytes)]);
     const upReady = await upstream.next((m): m is Extract<UpstreamReport, { type: 'ready' }> => m.type === 'ready', 30_000, 'upstream ready');
     let proxyPort: number;
-    let proxyStats: () => Promise<Extract<ProxyReport, { type: 'stats' }>>;
+    let proxyStats: (reset?: boolean) => Promise<Extract<ProxyReport, { type: 'stats' }>>;
     if (inProcess) {
       const { sink, stats } = createBenchSink();
       local = await startRecordingProxy({ port: 0, host: '127.0.0.1', upstreams: { moltstation: `http://127.0.0.1:${upReady.port}/moltstation` }, sink });
@@ -264,9 +292,9 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
     } else {
       const px = (proxyW = startWorker<ProxyCommand, ProxyReport>(['proxy', String(upReady.port)]));
       proxyPort = (await px.next((m): m is Extract<ProxyReport, { type: 'ready' }> => m.type === 'ready', 30_000, 'proxy ready')).port;
-      proxyStats = async () => {
+      proxyStats = async (reset) => {
         const p = px.next((m): m is Extract<ProxyReport, { type: 'stats' }> => m.type === 'stats', 10_000, 'proxy stats');
-        px.send({ type: 'stats' });
+        px.send({ type: 'stats', reset });
         return p;
       };
     }
@@ -279,7 +307,7 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
       const before = await proxyStats();
       const clients = await connectClients(bases[which], id, sessions);
       const done = up.next((m): m is Extract<UpstreamReport, { type: 'phase-done' }> => m.type === 'phase-done' && m.phase === id, (phaseFrames / framesPerSec) * 1000 + 60_000, `phase ${id} results`);
-      const pxGo = await proxyStats();
+      const pxGo = await proxyStats(true);
       const m0 = machineCpu();
       const c0 = process.cpuUsage();
       const t0 = performance.now();
@@ -314,7 +342,7 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
         disconnects: report.disconnects + clients.disconnects,
         seqErrors: clients.seqErrors,
         rtt: report.rtt,
-        ...(which === 'proxy' ? { proxyFacts: facts, proxyCpuUsPerMessage: relayed ? (after.cpuUs - before.cpuUs) / relayed : NaN } : {}),
+        ...(which === 'proxy' ? { proxyFacts: facts, proxyCpuUsPerMessage: relayed ? (after.cpuUs - before.cpuUs) / relayed : NaN, proxyLoop: pxDone.loop } : {}),
         upstreamCpuUsPerFrame: report.framesSent ? report.cpuUs / report.framesSent : NaN,
         cpu,
         timedOut: report.timedOut,
@@ -326,8 +354,8 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
     await runPhase(0, 'direct', warm);
     await runPhase(0, 'proxy', warm);
     out('');
-    out(`| run | path | frames sent | frames recv | inputs recv | frames/s | RTT p50 (ms) | RTT p99 (ms) | RTT p99.9 (ms) | RTT max (ms) | CPU % of 1 core: client / upstream / proxy | machine busy (% of ${cpus.length} cores, all processes) | lost / disconnects |`);
-    out('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    out(`| run | path | frames sent | frames recv | inputs recv | frames/s | RTT p50 (ms) | RTT p99 (ms) | RTT p99.9 (ms) | RTT max (ms) | CPU % of 1 core: client / upstream / proxy | machine busy (% of ${cpus.length} cores, all processes) | proxy loop delay p99 / max (ms) | proxy GC: pauses, total / max (ms) | lost / disconnects |`);
+    out('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (let run = 1; run <= runs; run++) {
       const order: ProxyBenchPath[] = run % 2 ? ['direct', 'proxy'] : ['proxy', 'direct'];
       for (const which of order) {
@@ -335,7 +363,7 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
         phases.push(p);
         const lost = p.framesSent - p.framesReceived + (p.inputsSent - p.inputsReceived);
         out(
-          `| ${run} | ${which === 'direct' ? 'direct' : 'via proxy'} | ${fmt(p.framesSent)} | ${fmt(p.framesReceived)} | ${fmt(p.inputsReceived)} | ${fmt(p.framesPerSec)} | ${ms3(p.rtt.p50)} | ${ms3(p.rtt.p99)} | ${ms3(p.rtt.p999)} | ${ms3(p.rtt.max)} | ${p.cpu.client.toFixed(0)} / ${p.cpu.upstream.toFixed(0)} / ${Number.isFinite(p.cpu.proxy) ? p.cpu.proxy.toFixed(0) : 'in client'} | ${p.cpu.machine.toFixed(0)}% | ${lost} / ${p.disconnects}${p.seqErrors ? `, ${p.seqErrors} out of sequence` : ''}${p.timedOut ? ', timed out' : ''} |`,
+          `| ${run} | ${which === 'direct' ? 'direct' : 'via proxy'} | ${fmt(p.framesSent)} | ${fmt(p.framesReceived)} | ${fmt(p.inputsReceived)} | ${fmt(p.framesPerSec)} | ${ms3(p.rtt.p50)} | ${ms3(p.rtt.p99)} | ${ms3(p.rtt.p999)} | ${ms3(p.rtt.max)} | ${p.cpu.client.toFixed(0)} / ${p.cpu.upstream.toFixed(0)} / ${Number.isFinite(p.cpu.proxy) ? p.cpu.proxy.toFixed(0) : 'in client'} | ${p.cpu.machine.toFixed(0)}% | ${p.proxyLoop ? `${p.proxyLoop.delayP99.toFixed(1)} / ${p.proxyLoop.delayMax.toFixed(1)}` : ''} | ${p.proxyLoop ? `${p.proxyLoop.gcCount}, ${p.proxyLoop.gcTotalMs.toFixed(0)} / ${p.proxyLoop.gcMaxMs.toFixed(1)}` : ''} | ${lost} / ${p.disconnects}${p.seqErrors ? `, ${p.seqErrors} out of sequence` : ''}${p.timedOut ? ', timed out' : ''} |`,
         );
       }
     }
@@ -343,6 +371,7 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
     await local?.close();
     await Promise.all([stopWorker(proxyW as Worker<{ type: 'exit' }, unknown> | undefined), stopWorker(upstream as Worker<{ type: 'exit' }, unknown> | undefined)]);
     process.off('exit', killAll);
+    if (PIN) pinPid(process.pid, PIN.all);
   }
 
   // Verification: everything sent arrived, exactly once, in order, and the proxy recorded every message.

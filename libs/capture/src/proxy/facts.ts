@@ -14,7 +14,14 @@ export interface Stamp {
 }
 
 export function stamp(): Stamp {
-  const atNs = process.hrtime.bigint();
+  return stampAt(process.hrtime.bigint());
+}
+
+/**
+ * The stamp for a monotonic instant read earlier (`process.hrtime.bigint()`), so the forwarding path only reads the
+ * clock and the rest (wall-clock derivation, the object) happens after the bytes were handed to the socket.
+ */
+export function stampAt(atNs: bigint): Stamp {
   let wallUs = wallOriginUs + Number((atNs - hrOrigin) / 1000n);
   const nowUs = Date.now() * 1000;
   // Re-anchor when the wall clock was stepped (NTP…) or drifted more than 2 ms from the monotonic clock.
@@ -44,14 +51,31 @@ export class FactEmitter {
     return kind === 'ws' ? `ws-${++this.wsSeq}` : `http-${++this.httpSeq}`;
   }
 
+  /**
+   * The hot path's fact (one per relayed WebSocket message): built as one object of a fixed shape, no spread, no
+   * intermediate literal. Called after the message was forwarded. Text payloads become their exact string here.
+   */
+  emitMessage(platform: ProxiedPlatform, connectionId: string, atNs: bigint, direction: 'client_to_platform' | 'platform_to_client', data: Buffer, binary: boolean): void {
+    const at = stampAt(atNs);
+    try {
+      this.sink.capture({ platform, connectionId, atNs, wallUs: at.wallUs, type: 'ws-message', direction, data: binary ? data : data.toString('utf8'), binary });
+    } catch (e) {
+      this.sinkError(e);
+    }
+  }
+
+  private sinkError(e: unknown): void {
+    if (!this.sinkFailed) {
+      this.sinkFailed = true;
+      this.log(`capture sink threw (${(e as Error)?.name ?? 'error'}); forwarding continues, further sink errors are not logged`);
+    }
+  }
+
   emit<F extends CapturedFact>(platform: ProxiedPlatform, connectionId: string, at: Stamp, fact: Body<F>): void {
     try {
       this.sink.capture({ platform, connectionId, atNs: at.atNs, wallUs: at.wallUs, ...fact } as CapturedFact);
     } catch (e) {
-      if (!this.sinkFailed) {
-        this.sinkFailed = true;
-        this.log(`capture sink threw (${(e as Error)?.name ?? 'error'}); forwarding continues, further sink errors are not logged`);
-      }
+      this.sinkError(e);
     }
   }
 }

@@ -24,6 +24,9 @@ export interface WsContext {
 const HIGH_WATER = 4 * 1024 * 1024;
 const LOW_WATER = 1024 * 1024;
 const SHUTDOWN_REASON = 'proxy shutting down';
+/** Shared send options (ws only reads them): no object per message. */
+const SEND_BINARY = { binary: true } as const;
+const SEND_TEXT = { binary: false } as const;
 
 /** Writes a complete HTTP/1.1 answer on a raw upgrade socket and ends it. */
 export function rawHttpAnswer(socket: Duplex, status: number, reason: string, body: Record<string, unknown>): void {
@@ -171,28 +174,35 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
   let closedSides = 0;
   let shuttingDown = false;
 
+  // The hot path, once per relayed message: read the clock, forward, then (the bytes already handed to the
+  // socket) account and record. No per-message closures or option objects; ws copies masked payloads, so the
+  // received buffer is still intact when the fact is built after send().
   const pipe = (from: WebSocket, to: WebSocket, direction: 'client_to_platform' | 'platform_to_client'): ((data: Buffer, binary: boolean) => void) => {
     let paused = false;
+    const c2pDir = direction === 'client_to_platform';
+    const onSent = (): void => {
+      if (paused && to.bufferedAmount < LOW_WATER && from.readyState === WebSocket.OPEN) {
+        paused = false;
+        from.resume();
+      }
+    };
     return (data, binary) => {
-      emitter.emit(platform, id, stamp(), { type: 'ws-message', direction, data: binary ? data : data.toString('utf8'), binary });
-      if (direction === 'client_to_platform') {
+      const atNs = process.hrtime.bigint();
+      if (to.readyState === WebSocket.OPEN) {
+        to.send(data, binary ? SEND_BINARY : SEND_TEXT, onSent);
+        if (!paused && to.bufferedAmount > HIGH_WATER && from.readyState === WebSocket.OPEN) {
+          paused = true;
+          from.pause();
+        }
+      }
+      if (c2pDir) {
         counts.c2p++;
         counts.c2pBytes += data.length;
       } else {
         counts.p2c++;
         counts.p2cBytes += data.length;
       }
-      if (to.readyState !== WebSocket.OPEN) return;
-      to.send(data, { binary }, () => {
-        if (paused && to.bufferedAmount < LOW_WATER && from.readyState === WebSocket.OPEN) {
-          paused = false;
-          from.resume();
-        }
-      });
-      if (!paused && to.bufferedAmount > HIGH_WATER && from.readyState === WebSocket.OPEN) {
-        paused = true;
-        from.pause();
-      }
+      emitter.emitMessage(platform, id, atNs, direction, data, binary);
     };
   };
   const c2p = pipe(client, upstream, 'client_to_platform');
