@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   if (!config.databaseUrl || !config.redisUrl) {
     throw new Error('apps/api needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind up');
   }
-  await startApi({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, port: config.apiPort });
+  await startApi({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, queuePrefix: config.pipeline.queuePrefix, port: config.apiPort });
 }
 
 main().catch((e: unknown) => {

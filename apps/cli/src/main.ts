@@ -5,6 +5,7 @@ import { benchCommand } from './commands/bench';
 import { demoCommand } from './commands/demo';
 import { servicesCommand } from './commands/services';
 import { simulatorCommand } from './commands/simulator';
+import { pipelineCommand } from './commands/pipeline';
 import { recorderCommand } from './commands/recorder';
 import { upCommand } from './commands/up';
 import { verifyCommand } from './commands/verify';
@@ -24,6 +25,8 @@ Usage: ./rewind <command> [options]
           [--events N] [--sessions N] [--body-bytes N] [--batch N] [--runs N] [--writers N]
   bench proxy               the recording proxy's added latency against direct connections
           [--sessions N] [--frames-per-sec N] [--seconds N] [--frame-bytes N] [--runs N]
+  pipeline dead-letters [--json]   outcome-pipeline jobs that used up their attempts
+  pipeline retry <jobId> | --all   move dead letters back to their queue
   simulator [--port N] [--seed S]  the four platforms' simulator (MoltStation, SpaceMolt, cloud-play, RGS)
   services start|stop|status  the local Postgres and Redis under .rewind/
   migrate                   apply prisma/migrations to the database
@@ -44,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
       return demoCommand(args);
     case 'recorder':
       return recorderCommand(args);
+    case 'pipeline':
+      return pipelineCommand(args);
     case 'verify':
       return verifyCommand(args);
     case 'bench':

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       captureQueue: 'rewind-capture',
       redactionKeyHex: undefined,
       pipeline: {
+        queuePrefix: 'rewind',
         rewardsUrl: 'http://127.0.0.1:4100/rewards/handoffs',
         rewardsApiKey: undefined,
         attempts: 8,

@@ -34,8 +34,10 @@ export interface RewindConfig {
   captureConcurrency: number;
   /** The BullMQ queue of live captures shared by the recorder processes of one installation. */
   captureQueue: string;
-  /** The outcome pipeline (issue 5): where rewards are handed off, and its retry policy. */
+  /** The outcome pipeline: where rewards are handed off, and its retry policy. */
   pipeline: {
+    /** BullMQ key prefix of the pipeline's queues (one installation, one prefix). */
+    queuePrefix: string;
     rewardsUrl: string;
     rewardsApiKey: string | undefined;
     attempts: number;
@@ -83,6 +85,7 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     captureQueue: pattern(env, 'REWIND_CAPTURE_QUEUE', /^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'rewind-capture', 'letters, digits, _ and - (starting with a letter, at most 64)', problems),
     redactionKeyHex: hexKey(env, 'REWIND_REDACTION_KEY', problems),
     pipeline: {
+      queuePrefix: pattern(env, 'REWIND_QUEUE_PREFIX', /^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'rewind', 'letters, digits, _ and - (starting with a letter, at most 64)', problems),
       rewardsUrl: '',
       rewardsApiKey: nonEmpty(env.REWIND_REWARDS_API_KEY),
       attempts: int(env, 'REWIND_PIPELINE_ATTEMPTS', 8, 1, 100, problems),

@@ -14,6 +14,7 @@ export function startPipelineFromConfig(
   return startPipeline({
     databaseUrl: runtime.databaseUrl,
     redisUrl: runtime.redisUrl,
+    prefix: p.queuePrefix,
     key: config.redactionKeyHex ? Buffer.from(config.redactionKeyHex, 'hex') : loadOrCreateRedactionKey(config.dataDir),
     rewardsUrl: p.rewardsUrl,
     ...(p.rewardsApiKey ? { rewardsApiKey: p.rewardsApiKey } : {}),

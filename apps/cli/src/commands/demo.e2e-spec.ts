@@ -1,6 +1,7 @@
 import { DEMO_BOTS } from '@rewind/agents';
 import { EventStore, verifySession } from '@rewind/event-store';
-import { createTestPool, spawnRewind } from '@rewind/testing';
+import { Queue } from 'bullmq';
+import { createTestPool, spawnRewind, testRedisUrl } from '@rewind/testing';
 
 describe('rewind demo (the README command, as a user runs it)', () => {
   it('serves the four platforms, bots complete runs, and it stops cleanly', async () => {
@@ -16,6 +17,7 @@ describe('rewind demo (the README command, as a user runs it)', () => {
       SIMULATOR_FAULTS: '',
       REWIND_PROXY_PORT: String(proxyPort),
       REWIND_CAPTURE_QUEUE: `demo-e2e-${apiPort}`,
+      REWIND_QUEUE_PREFIX: `demo-e2e-${apiPort}`,
       REWIND_SEAL_AFTER_MS: '1000',
     });
     await cli.waitFor('Stopping after 25 s.');
@@ -53,6 +55,18 @@ describe('rewind demo (the README command, as a user runs it)', () => {
       }
       const store = new EventStore(pool);
       for (const r of rows) expect({ id: r.id, ok: (await verifySession(store, r.id))?.ok }).toEqual({ id: r.id, ok: true });
+      // The runs that ended were handed to the pipeline: their handoff jobs exist under this run's prefix.
+      const rewards = new Queue('reward-handoff', { connection: { url: testRedisUrl() }, prefix: `demo-e2e-${apiPort}` });
+      const capture = new Queue(`demo-e2e-${apiPort}`, { connection: { url: testRedisUrl() }, prefix: 'rewind' });
+      try {
+        const counts = await rewards.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+        expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      } finally {
+        for (const q of [rewards, capture]) {
+          await q.obliterate({ force: true });
+          await q.close();
+        }
+      }
     } finally {
       await pool.end();
     }

@@ -26,7 +26,7 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
   const controller = new AbortController();
   let bots: Promise<unknown> = Promise.resolve();
   try {
-    const api = await startApi({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl, port: runtime.config.apiPort, logger: false, shutdownHooks: false });
+    const api = await startApi({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl, queuePrefix: runtime.config.pipeline.queuePrefix, port: runtime.config.apiPort, logger: false, shutdownHooks: false });
     stops.push(() => api.close());
     const sim = await startSimulator({
       port: runtime.config.simulatorPort,

@@ -17,7 +17,7 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
   let recording;
   let pipeline;
   try {
-    api = await startApi({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl, port: runtime.config.apiPort, logger: false, shutdownHooks: false });
+    api = await startApi({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl, queuePrefix: runtime.config.pipeline.queuePrefix, port: runtime.config.apiPort, logger: false, shutdownHooks: false });
     recording = await startRecording(runtime, { verbose: runtime.config.logLevel === 'debug' });
     pipeline = await startPipelineFromConfig(runtime, { info: () => undefined, warn: (m) => log(`pipeline warning: ${m}`), error: (m) => log(`pipeline error: ${m}`) });
   } catch (e) {
