@@ -37,7 +37,9 @@ export async function recordedCall(
   try {
     res = await fetch(req.url, { method: req.method, headers: req.headers, ...(req.body ? { body: req.body } : {}), signal: AbortSignal.timeout(req.timeoutMs) });
   } catch (e) {
-    const message = e instanceof Error && e.name === 'TimeoutError' ? `no answer within ${req.timeoutMs} ms` : `unreachable (${(e as Error).message})`;
+    const err = e as Error & { cause?: Error };
+    const timedOut = err.name === 'TimeoutError' || err.cause?.name === 'TimeoutError' || /due to timeout/.test(err.message);
+    const message = timedOut ? `no answer within ${req.timeoutMs} ms` : `unreachable (${err.cause?.message ?? err.message})`;
     await stream.append({ kind: 'marker', direction: 'internal', channel: 'internal', format: 'text', body: `${req.label}: ${message}`, msgType: 'call-failed', requestId });
     throw new Error(`${req.label}: ${message}`);
   }
