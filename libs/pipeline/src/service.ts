@@ -23,6 +23,9 @@ export interface PipelineOptions {
   /** Run the workers here (default true); false: relay only. */
   workers?: boolean;
   relayIntervalMs?: number;
+  /** Worker lock and stalled-job check (default 30 s each): a killed worker's job is taken over after about both. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   log: RelayLogger;
 }
 
@@ -64,6 +67,8 @@ export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline
           rewardsUrl: o.rewardsUrl,
           ...(o.rewardsApiKey ? { rewardsApiKey: o.rewardsApiKey } : {}),
           ...(o.moltstationUrl ? { moltstationUrl: o.moltstationUrl } : {}),
+          ...(o.lockDurationMs ? { lockDurationMs: o.lockDurationMs } : {}),
+          ...(o.stalledIntervalMs ? { stalledIntervalMs: o.stalledIntervalMs } : {}),
           agentCredential: (_platform, platformSessionId) => vault.get(safeId(`session:${platformSessionId}`), 'bearer'),
           log: o.log,
         });

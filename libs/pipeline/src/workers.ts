@@ -23,6 +23,9 @@ export interface PipelineWorkerOptions {
   rewardsApiKey?: string;
   /** Base URL of MoltStation (snapshot endpoint and session detail). */
   moltstationUrl?: string;
+  /** Lock of an active job; a worker that dies is taken over once it expires and a stalled check runs (defaults 30 s / 30 s). */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   /** The agent's bearer for a run (from the encrypted vault the recorder fills). */
   agentCredential: (platform: string, platformSessionId: string) => Promise<string | undefined>;
   log: RelayLogger;
@@ -38,7 +41,16 @@ const marker = (msgType: string, detail: unknown) => ({ kind: 'marker' as const,
  */
 export function startPipelineWorkers(o: PipelineWorkerOptions): Record<PipelineQueue, Worker> {
   const settings = { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, o.retry) };
-  const common = { connection: bullConnection(o.redisUrl), prefix: o.prefix, concurrency: o.concurrency, settings, lockDuration: 30_000 };
+  const common = {
+    connection: bullConnection(o.redisUrl),
+    prefix: o.prefix,
+    concurrency: o.concurrency,
+    settings,
+    lockDuration: o.lockDurationMs ?? 30_000,
+    stalledInterval: o.stalledIntervalMs ?? 30_000,
+    // A job whose worker died is retried, never failed for it (its handoff is idempotent).
+    maxStalledCount: 1000,
+  };
   const wrap = <T>(queue: PipelineQueue, work: (job: Job<RunPayload>, stream: JobStream) => Promise<T>) => async (job: Job<RunPayload>): Promise<T> => {
     const stream = new JobStream(o.store, String(job.id), queue, job.data);
     await stream.append(marker('attempt', { attempt: job.attemptsMade + 1, of: job.opts.attempts ?? 1 }));

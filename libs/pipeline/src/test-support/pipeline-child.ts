@@ -16,6 +16,8 @@ interface ChildOptions {
   moltstationUrl?: string;
   requestTimeoutMs: number;
   attempts: number;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 async function main(): Promise<void> {
@@ -32,6 +34,8 @@ async function main(): Promise<void> {
     concurrency: 4,
     requestTimeoutMs: o.requestTimeoutMs,
     relayIntervalMs: 50,
+    ...(o.lockDurationMs ? { lockDurationMs: o.lockDurationMs } : {}),
+    ...(o.stalledIntervalMs ? { stalledIntervalMs: o.stalledIntervalMs } : {}),
     log: { info: line('info'), warn: line('warn'), error: line('error') },
   });
   process.stdout.write('ready\n');
