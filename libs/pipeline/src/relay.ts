@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Queue } from 'bullmq';
+import { withTransaction } from '@rewind/db';
 import { jobOptions, PipelineQueue, PipelineRetryPolicy, PIPELINE_QUEUES } from './queues';
 
 export interface RelayLogger {
@@ -68,23 +69,14 @@ export class OutboxRelay {
 
   /** One round: claim up to `batchSize` unrelayed rows, add them to their queues, mark them relayed. */
   async relayOnce(): Promise<number> {
-    const client = await this.o.pool.connect();
-    let broken: Error | undefined;
-    const onError = (e: Error): void => {
-      broken = e;
-    };
-    client.on('error', onError);
-    let claimed: OutboxRow[] = [];
-    try {
-      await client.query('BEGIN');
+    let failure: Error | null = null;
+    const relayed = await withTransaction(this.o.pool, async (client) => {
       const { rows } = await client.query<OutboxRow>(
         `SELECT id, queue, job_name, payload FROM outbox WHERE relayed_at IS NULL
           ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.o.batchSize ?? 100],
       );
-      claimed = rows;
       const done: string[] = [];
-      let failure: Error | null = null;
       for (const row of rows) {
         const queue = (PIPELINE_QUEUES as readonly string[]).includes(row.queue) ? this.o.queues[row.queue as PipelineQueue] : undefined;
         if (!queue) {
@@ -105,22 +97,16 @@ export class OutboxRelay {
         await client.query('UPDATE outbox SET relayed_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])', [done]);
       }
       if (failure) {
+        // The rows wait; what happened is noted on them (committed with the marks of the rows that made it).
         const rest = rows.map((r) => r.id).filter((id) => !done.includes(id));
-        await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])', [rest, failure.message.slice(0, 500)]);
+        await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])', [rest, (failure as Error).message.slice(0, 500)]);
       }
-      await client.query('COMMIT');
-      this.counters.rounds++;
-      this.counters.relayed += done.length;
-      if (failure) throw failure;
       return done.length;
-    } catch (e) {
-      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.removeListener('error', onError);
-      client.release(broken ?? undefined);
-      void claimed;
-    }
+    });
+    this.counters.rounds++;
+    this.counters.relayed += relayed;
+    if (failure) throw failure;
+    return relayed;
   }
 
   private schedule(ms: number): void {

@@ -4,3 +4,4 @@ export * from './fixtures';
 export * from './http';
 export * from './cli';
 export * from './tcp-forwarder';
+export * from './wait';

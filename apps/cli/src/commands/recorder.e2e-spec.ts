@@ -9,18 +9,8 @@ import { moltstation } from '@rewind/agents';
 import { CaptureCoordinator, spectateOffer, uuidFrom, type TargetStatus } from '@rewind/capture';
 import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, type RunningSimulator } from '@rewind/simulator';
-import { createTestPool, spawnRewind, testRedisUrl, type RunningCli } from '@rewind/testing';
+import { createTestPool, spawnRewind, testRedisUrl, type RunningCli, waitFor } from '@rewind/testing';
 
-/** Polls `check` until it returns something other than undefined/false; fails after `timeoutMs`. */
-async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 async function readAll(store: EventStore, sessionId: string): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];

@@ -3,6 +3,7 @@ import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, Tr
 import { validateEvent } from '@rewind/event-store';
 import type { CapturedFact, CaptureSink } from '../captured';
 import { withRig } from '../proxy/test-helpers';
+import { secretsIn } from '../recorder/test-support/compare';
 import { Redactor } from '../redaction';
 import { EncodedEvent, FactEncoder } from './encode';
 
@@ -15,27 +16,6 @@ class EncodingSink implements CaptureSink {
   }
 }
 
-/** Every credential that appears in what the bot sent or received: token-ish JSON values and URL parameters. */
-function secretsIn(traffic: TrafficLog, extra: string[] = []): string[] {
-  const found = new Set(extra);
-  const walk = (v: unknown, key = ''): void => {
-    if (typeof v === 'string' && /token|password|secret|apikey/i.test(key) && v.length >= 8) found.add(v);
-    else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, key === 'session' && k === 'id' ? 'session_id_token' : k);
-  };
-  for (const e of traffic.entries) {
-    const text = typeof e.data === 'string' ? e.data : e.data.toString('utf8');
-    for (const line of text.split('\n')) {
-      try {
-        walk(JSON.parse(line));
-      } catch {
-        // not JSON
-      }
-    }
-    for (const m of text.matchAll(/[?&](sessionToken|token)=([^&"\s]+)/g)) found.add(decodeURIComponent(m[2] as string));
-  }
-  return [...found];
-}
 
 function expectNoSecret(events: EncodedEvent[], secrets: string[]): void {
   expect(secrets.length).toBeGreaterThan(0);

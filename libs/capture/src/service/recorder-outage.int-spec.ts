@@ -6,21 +6,11 @@ import type { Pool, PoolClient } from 'pg';
 import { moltstation, runSpaceMoltWsMiner, TrafficEntry, TrafficLog } from '@rewind/agents';
 import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, type RunningSimulator } from '@rewind/simulator';
-import { createTestPool, testDatabaseUrl } from '@rewind/testing';
+import { createTestPool, testDatabaseUrl, waitFor } from '@rewind/testing';
 import { TcpForwarder } from '@rewind/testing';
 import { httpExchanges, readStreams, wsSequences } from '../recorder/test-support/compare';
 import { RunningRecorderService, startRecorderService } from './recorder-service';
 
-/** Polls `check` until it returns something other than undefined/false; fails after `timeoutMs`. */
-async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 const received = (traffic: TrafficLog, stream: RegExp): TrafficEntry[] =>
   traffic.entries.filter((e) => e.channel === 'ws' && e.direction === 'received' && stream.test(e.stream) && e.data !== '');

@@ -1,3 +1,4 @@
+export { waitFor } from '@rewind/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -6,16 +7,6 @@ import Redis from 'ioredis';
 import type { CaptureTaskLogger } from '../../tasks/types';
 import type { CaptureTarget } from '../target';
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 export const uniqueName = (label: string): string => `t${process.pid}-${label}-${randomBytes(4).toString('hex')}`;
 
