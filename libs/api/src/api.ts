@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ApiOptions, AppModule } from './app.module';
 
 /** Creates and starts the HTTP API on 127.0.0.1:`port` (0 picks a free port). */
@@ -13,6 +14,12 @@ export async function startApi(
   });
   // A stand-alone API closes itself on SIGTERM/SIGINT; an embedding process (rewind up) closes it.
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
+  // OpenAPI: the document at /docs-json, Swagger UI at /docs (its assets come from swagger-ui-dist, locally).
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle('Rewind API').setDescription('Recorded sessions, their events, the outcome pipeline, health and metrics.').setVersion('1').build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   await app.listen(options.port, options.host ?? '127.0.0.1');
   Logger.log(`listening on ${await app.getUrl()}`, 'RewindApi');
   return app;

@@ -6,6 +6,7 @@ import { HealthService } from './health/health.service';
 import { RedisConnection } from './health/redis-connection';
 import { MetricsController, PipelineController, QueueDashboardController } from './pipeline/pipeline.controller';
 import { PipelineQueues } from './pipeline/pipeline-queues';
+import { SessionsController } from './sessions/sessions.controller';
 
 export interface ApiOptions {
   databaseUrl: string;
@@ -20,7 +21,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [DbModule.forRoot({ databaseUrl: options.databaseUrl }), EventStoreModule],
-      controllers: [HealthController, PipelineController, MetricsController, QueueDashboardController],
+      controllers: [HealthController, SessionsController, PipelineController, MetricsController, QueueDashboardController],
       providers: [
         { provide: PipelineQueues, useFactory: () => new PipelineQueues(options.redisUrl, options.queuePrefix ?? 'rewind') },
         // A probe waits for the connection (bounded by the health check's own timeout) instead of
