@@ -28,7 +28,7 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
   }
   const apiUrl = `http://127.0.0.1:${runtime.config.apiPort}`;
   const rows: [string, string][] = [
-    ['API', `${apiUrl}  (GET /health/ready, /metrics; queue dashboard at /queues)`],
+    ['API', `${apiUrl}  (GET /api/sessions, /health/ready, /metrics; OpenAPI at /docs; queue dashboard at /queues)`],
     ['Proxy', `${recording.service.proxyUrl}/<platform>/…  (point an agent's base URL here to record it)`],
     ...Object.entries(runtime.config.upstreams).map(([p, url]): [string, string] => [`  ${p}`, `${recording.service.proxyUrl}/${p}  →  ${url}`]),
     ['Postgres', maskUrl(runtime.databaseUrl) + (runtime.services.startedPostgres ? '  (started now)' : '')],
