@@ -5,6 +5,8 @@ import { benchCommand } from './commands/bench';
 import { demoCommand } from './commands/demo';
 import { servicesCommand } from './commands/services';
 import { simulatorCommand } from './commands/simulator';
+import { exportCommand } from './commands/export';
+import { importCommand } from './commands/import';
 import { pipelineCommand } from './commands/pipeline';
 import { recorderCommand } from './commands/recorder';
 import { upCommand } from './commands/up';
@@ -21,6 +23,8 @@ Usage: ./rewind <command> [options]
   test [jest args]          type-check and run the whole test suite (real Postgres and Redis)
   verify <id> | --all       recompute hash chains; name the first broken link; exit 1 if any
           [--json]
+  export <id> [-o file]     write a session as portable NDJSON (rewind-export/1, docs/export-format.md); stdout without -o
+  import <file>             read a rewind-export/1 file into the database (checks every line and the hash chain)
   bench ingest              the append path against raw COPY of the same rows
           [--events N] [--sessions N] [--body-bytes N] [--batch N] [--runs N] [--writers N]
   bench proxy               the recording proxy's added latency against direct connections
@@ -35,7 +39,7 @@ Usage: ./rewind <command> [options]
 Configuration: environment variables, listed in .env.example.
 `;
 
-const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds', 'frames-per-sec', 'frame-bytes', 'instance'];
+const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds', 'frames-per-sec', 'frame-bytes', 'instance', 'o', 'output'];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -49,6 +53,10 @@ async function main(argv: string[]): Promise<number> {
       return recorderCommand(args);
     case 'pipeline':
       return pipelineCommand(args);
+    case 'export':
+      return exportCommand(args);
+    case 'import':
+      return importCommand(args);
     case 'verify':
       return verifyCommand(args);
     case 'bench':

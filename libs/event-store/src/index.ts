@@ -6,3 +6,4 @@ export * from './event-store';
 export * from './verify';
 export { validateEvent, isUuid } from './validate';
 export * from './event-store.module';
+export * from './portable';
