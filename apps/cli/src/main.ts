@@ -9,6 +9,7 @@ import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { pipelineCommand } from './commands/pipeline';
 import { recorderCommand } from './commands/recorder';
+import { replayCommand } from './commands/replay';
 import { upCommand } from './commands/up';
 import { verifyCommand } from './commands/verify';
 
@@ -23,6 +24,8 @@ Usage: ./rewind <command> [options]
   test [jest args]          type-check and run the whole test suite (real Postgres and Redis)
   verify <id> | --all       recompute hash chains; name the first broken link; exit 1 if any
           [--json]
+  replay <id> [--speed N] [--from-seq N] [--skip-idle MS] [--json]
+                            replay a stored session in real time (speed 0.25–32), printing each event, then a summary
   export <id> [-o file]     write a session as portable NDJSON (rewind-export/1, docs/export-format.md); stdout without -o
   import <file>             read a rewind-export/1 file into the database (checks every line and the hash chain)
   bench ingest              the append path against raw COPY of the same rows
@@ -39,7 +42,7 @@ Usage: ./rewind <command> [options]
 Configuration: environment variables, listed in .env.example.
 `;
 
-const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds', 'frames-per-sec', 'frame-bytes', 'instance', 'o', 'output'];
+const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds', 'frames-per-sec', 'frame-bytes', 'instance', 'o', 'output', 'speed', 'from-seq', 'skip-idle'];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -53,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       return recorderCommand(args);
     case 'pipeline':
       return pipelineCommand(args);
+    case 'replay':
+      return replayCommand(args);
     case 'export':
       return exportCommand(args);
     case 'import':

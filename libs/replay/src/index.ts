@@ -1,0 +1,6 @@
+export * from './types';
+export * from './clock';
+export * from './markers';
+export * from './lateness';
+export * from './sources';
+export * from './replay-session';
