@@ -1,0 +1,151 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import type { INestApplication } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { moltstation, TrafficLog } from '@rewind/agents';
+import { Ingest, Recorder, Redactor, startRecordingProxy } from '@rewind/capture';
+import { EventStore } from '@rewind/event-store';
+import { isFlappyFrameMessage, startSimulator } from '@rewind/simulator';
+import { createTestPool, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
+import { startApi } from '../api';
+
+interface Received {
+  texts: string[];
+  at: number[];
+  close: { code: number; reason: string } | null;
+  ws: WebSocket;
+}
+
+function connect(url: string, headers: Record<string, string> = {}): Promise<Received> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    const r: Received = { texts: [], at: [], close: null, ws };
+    ws.on('message', (d) => {
+      r.texts.push(d.toString());
+      r.at.push(performance.now());
+    });
+    ws.on('close', (code, reason) => (r.close = { code, reason: reason.toString() }));
+    ws.once('open', () => resolve(r));
+    ws.once('error', reject);
+  });
+}
+const closed = (r: Received, timeoutMs = 30_000) => waitFor(`close (got ${r.texts.length} messages: ${r.texts.slice(0, 2).join(' | ').slice(0, 300)})`, () => r.close ?? undefined, timeoutMs);
+
+describe('replay gateway (real Postgres, a run recorded from the simulator)', () => {
+  let pool: Pool;
+  let store: EventStore;
+  let api: INestApplication;
+  let base: string;
+  let sessionId = '';
+  let platformSessionId = '';
+  const traffic = new TrafficLog();
+  const apiKey = `key-${randomBytes(12).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'rewind-gw-'));
+
+  beforeAll(async () => {
+    pool = createTestPool(3);
+    store = new EventStore(pool);
+    // Record one Flappy Bots run through the proxy.
+    const sim = await startSimulator({ port: 0, seed: 'gateway' });
+    const ingest = await Ingest.open({ store, journalDir: dir });
+    const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const recorder = new Recorder({ ingest, store, redactor: new Redactor(randomBytes(32)), log, sealAfterMs: 50, accountIdleMs: 50 });
+    const proxy = await startRecordingProxy({ port: 0, upstreams: { moltstation: sim.baseUrl('moltstation') }, sink: recorder });
+    const summary = await moltstation.runFlappyBotsFlapper({ baseUrl: `${proxy.url}/moltstation`, seed: 'gw', traffic, stopAfterTick: 40 });
+    platformSessionId = summary.sessionId;
+    await waitFor('every stream sealed', () => recorder.stats().openStreams === 0 || undefined, 10_000);
+    await ingest.waitUntilStored();
+    await proxy.close();
+    await sim.close();
+    recorder.close();
+    await ingest.close();
+    sessionId = recorder.openedStreams().find((s) => s.kind === 'run')!.id;
+    api = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `gw-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [apiKey], secret: randomBytes(32) } });
+    base = (await api.getUrl()).replace('[::1]', '127.0.0.1').replace('http', 'ws');
+  }, 60_000);
+  afterAll(async () => {
+    await api?.close();
+    await pool.end();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('/replay/:id streams every event in the envelope with the recorded gaps (scaled by speed), then ends', async () => {
+    const speed = 4;
+    const r = await connect(`${base}/replay/${sessionId}?speed=${speed}`, { authorization: `Bearer ${apiKey}` });
+    await closed(r);
+    expect(r.close).toEqual({ code: 1000, reason: 'end of session' });
+    const msgs = r.texts.map((t) => JSON.parse(t) as { type: string; seq?: number; offsetUs?: number });
+    expect(msgs[0]).toMatchObject({ type: 'hello', session: { id: sessionId, platform: 'moltstation' }, speed });
+    expect(msgs[msgs.length - 1]).toMatchObject({ type: 'end' });
+    const events = msgs.map((m, i) => ({ m, at: r.at[i] as number })).filter((x) => x.m.type === 'event');
+    const stored = [];
+    for await (const e of store.readSession(sessionId)) stored.push(e.seq);
+    expect(events.map((x) => x.m.seq)).toEqual(stored);
+    // Lateness of each event (as received by the client) against the recorded schedule / speed, anchored at
+    // the earliest arrival the schedule allows: every gap between events is the recorded one, within the bound.
+    const o0 = events[0]!.m.offsetUs!;
+    const due = events.map((x) => (x.m.offsetUs! - o0) / 1000 / speed);
+    const anchor = Math.min(...events.map((x, i) => x.at - due[i]!));
+    const lateness = events.map((x, i) => x.at - anchor - due[i]!).sort((a, b) => a - b);
+    expect(lateness[Math.floor(lateness.length * 0.5)]!).toBeLessThan(10);
+    expect(lateness[Math.floor(lateness.length * 0.99)]!).toBeLessThan(25);
+  }, 30_000);
+
+  it('the MoltStation spectate protocol at /replay/moltstation: token, auth message, hello, the recorded frames (valid Flappy frames), GAME_OVER', async () => {
+    const tokenRes = await fetch(`${base.replace('ws', 'http')}/replay/moltstation/api/games/flappybots/sessions/${platformSessionId}/spectate-token-public`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` } });
+    expect(tokenRes.status).toBe(200);
+    const { token } = (await tokenRes.json()) as { token: string };
+    const r = await connect(`${base}/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}`);
+    r.ws.send(JSON.stringify({ t: 'auth', token }));
+    await closed(r);
+    expect(r.texts[0]).toBe('{"t":"hello","role":"spectate","tickHz":20}');
+    const frames = r.texts.slice(1);
+    expect(frames.length).toBeGreaterThan(30);
+    for (const f of frames) expect(isFlappyFrameMessage(JSON.parse(f))).toBe(true);
+    const botFrames = traffic.entries.filter((t) => t.channel === 'ws' && t.direction === 'received' && String(t.data).startsWith('{"t":"frame"')).map((t) => t.data);
+    expect(frames).toEqual(botFrames);
+    expect(r.close).toEqual({ code: 1000, reason: 'GAME_OVER' });
+    // Legacy style: ?token= in the URL.
+    const q = await connect(`${base}/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}&token=${encodeURIComponent(token)}`);
+    await waitFor('hello', () => q.texts[0], 5000);
+    expect(q.texts[0]).toBe('{"t":"hello","role":"spectate","tickHz":20}');
+    q.ws.close();
+  }, 40_000);
+
+  it('answers bad ids, bad credentials, bad parameters and bad control messages clearly', async () => {
+    const err = async (path: string, headers: Record<string, string> = {}) => {
+      const r = await connect(`${base}${path}`, headers);
+      await closed(r, 5000);
+      return { close: r.close, first: JSON.parse(r.texts[0] ?? '{}') as { type?: string; message?: string } };
+    };
+    expect(await err(`/replay/${randomUUID()}`, { authorization: `Bearer ${apiKey}` })).toMatchObject({ close: { code: 4404 }, first: { type: 'error', message: expect.stringMatching(/not found/) } });
+    expect(await err(`/replay/${sessionId}?token=rt1.forged.sig`)).toMatchObject({ close: { code: 4401 }, first: { message: 'replay token signature is invalid' } });
+    expect(await err(`/replay/${sessionId}`)).toMatchObject({ close: { code: 4401 }, first: { message: 'an API key or a replay token is required' } });
+    expect(await err(`/replay/${sessionId}?speed=64`, { authorization: `Bearer ${apiKey}` })).toMatchObject({ close: { code: 4400 }, first: { message: expect.stringMatching(/speed must be a number from 0.25 to 32/) } });
+    expect(await err(`/replay/nowhere/at/all`)).toMatchObject({ close: { code: 4404 } });
+    const bad = await connect(`${base}/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}`);
+    bad.ws.send('{"t":"auth","token":"rt1.nope.nope"}');
+    expect(await closed(bad, 5000)).toEqual({ code: 4001, reason: 'INVALID_TOKEN' });
+
+    const live = await connect(`${base}/replay/${sessionId}?speed=0.25`, { authorization: `Bearer ${apiKey}` });
+    live.ws.send('not json');
+    live.ws.send(JSON.stringify({ type: 'warp' }));
+    live.ws.send(JSON.stringify({ type: 'seek', seq: 1_000_000 }));
+    live.ws.send(JSON.stringify({ type: 'pause' }));
+    const errors = await waitFor('three errors and a state', () => {
+      const m = live.texts.map((t) => JSON.parse(t) as { type: string; message?: string; state?: string });
+      const e = m.filter((x) => x.type === 'error');
+      return e.length >= 3 && m.some((x) => x.type === 'state' && x.state === 'paused') ? e : undefined;
+    }, 5000);
+    expect(errors.map((e) => e.message)).toEqual([
+      'a control message is a JSON object with a "type"',
+      'unknown control "warp" (pause, resume, speed, seek)',
+      expect.stringMatching(/past the end|beyond|after the last/i),
+    ]);
+    expect(live.close).toBeNull();
+    live.ws.close();
+  }, 30_000);
+});

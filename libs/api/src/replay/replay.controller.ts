@@ -1,0 +1,56 @@
+import { Controller, Headers, HttpCode, NotFoundException, Param, Post, UnauthorizedException } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Inject } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { PG_POOL } from '@rewind/db';
+import { EventStore } from '@rewind/event-store';
+import { ReplayAuth } from './replay-auth';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const REPLAY_TOKEN_TTL_MS = 60 * 60_000;
+
+function apiKeyOf(authorization: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+}
+
+/** Replay tokens: minted with an API key, good for one session for an hour (see docs/replay.md). */
+@ApiTags('replay')
+@Controller()
+export class ReplayTokenController {
+  constructor(
+    private readonly auth: ReplayAuth,
+    private readonly store: EventStore,
+    @Inject(PG_POOL) private readonly pool: Pool,
+  ) {}
+
+  private requireKey(authorization: string | undefined): void {
+    if (!this.auth.isApiKey(apiKeyOf(authorization))) throw new UnauthorizedException({ error: 'unauthorized', message: 'an API key is required (Authorization: Bearer <key>)' });
+  }
+
+  @Post('api/sessions/:id/replay-token')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A replay token for one session (WebSocket /replay/:id?token=…), valid 1 h' })
+  async mint(@Param('id') id: string, @Headers('authorization') authorization?: string) {
+    this.requireKey(authorization);
+    if (!UUID.test(id) || !(await this.store.getSession(id))) throw new NotFoundException({ error: 'not_found', message: `no session ${id.slice(0, 80)}` });
+    return { sessionId: id, ...this.auth.mint(id, REPLAY_TOKEN_TTL_MS) };
+  }
+
+  /**
+   * MoltStation's own token endpoints under the replay base, so an unmodified spectator client (given an API
+   * key as its bearer) gets a token for the recorded run of `{sessionId}` (the platform's session id).
+   */
+  @Post(['replay/moltstation/api/games/:slug/sessions/:sessionId/spectate-token', 'replay/moltstation/api/games/:slug/sessions/:sessionId/spectate-token-public'])
+  @HttpCode(200)
+  async moltstationToken(@Param('slug') slug: string, @Param('sessionId') sessionId: string, @Headers('authorization') authorization?: string) {
+    this.requireKey(authorization);
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id FROM sessions WHERE platform = 'moltstation' AND platform_session_id = $1 AND (game = $2 OR game IS NULL) AND metadata->>'stream' = 'run'
+        ORDER BY (metadata->>'capturedBy' = 'spectator') DESC, head_seq DESC LIMIT 1`,
+      [sessionId.slice(0, 200), slug.slice(0, 100)],
+    );
+    if (!rows[0]) throw new NotFoundException({ error: 'Session not found', code: 'SESSION_NOT_FOUND' });
+    const { token, expiresAt } = this.auth.mint(rows[0].id, REPLAY_TOKEN_TTL_MS);
+    return { token, spectateToken: token, expiresAt, spectators: { current: 0, max: 25 } };
+  }
+}
