@@ -7,7 +7,14 @@ async function main(): Promise<void> {
   if (!config.databaseUrl || !config.redisUrl) {
     throw new Error('apps/api needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind up');
   }
-  await startApi({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, queuePrefix: config.pipeline.queuePrefix, port: config.apiPort });
+  if (config.apiKeys.length === 0 || !config.redactionKeyHex) throw new Error('apps/api needs REWIND_API_KEYS and REWIND_REDACTION_KEY (the replay gateway authenticates with them)');
+  await startApi({
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
+    queuePrefix: config.pipeline.queuePrefix,
+    replay: { apiKeys: config.apiKeys, secret: Buffer.from(config.redactionKeyHex, 'hex') },
+    port: config.apiPort,
+  });
 }
 
 main().catch((e: unknown) => {

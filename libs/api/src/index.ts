@@ -1,2 +1,3 @@
 export { startApi } from './api';
 export { AppModule, ApiOptions } from './app.module';
+export * from './replay/api-key-file';

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       captureConcurrency: 200,
       captureQueue: 'rewind-capture',
       redactionKeyHex: undefined,
+      apiKeys: [],
       pipeline: {
         queuePrefix: 'rewind',
         rewardsUrl: 'http://127.0.0.1:4100/rewards/handoffs',
@@ -40,6 +41,16 @@ describe('loadConfig', () => {
         requestTimeoutMs: 10_000,
       },
     });
+  });
+
+  it('reads API keys and refuses short ones without echoing them', () => {
+    expect(loadConfig({ REWIND_API_KEYS: 'aaaaaaaaaaaaaaaa1, bbbbbbbbbbbbbbbb2' }, root).apiKeys).toEqual(['aaaaaaaaaaaaaaaa1', 'bbbbbbbbbbbbbbbb2']);
+    expect(() => loadConfig({ REWIND_API_KEYS: 'short-key' }, root)).toThrow(/REWIND_API_KEYS must be a comma-separated list of keys of at least 16 characters/);
+    try {
+      loadConfig({ REWIND_API_KEYS: 'short-key' }, root);
+    } catch (e) {
+      expect((e as Error).message).not.toContain('short-key');
+    }
   });
 
   it('validates the pipeline settings together', () => {

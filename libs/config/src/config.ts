@@ -46,6 +46,8 @@ export interface RewindConfig {
     concurrency: number;
     requestTimeoutMs: number;
   };
+  /** API keys (replay gateway, replay tokens); none: a local key is generated in `<dataDir>/api-key`. */
+  apiKeys: string[];
   /** Hex of a 32-byte key shared by every recorder process (absent: `<dataDir>/redaction.key`, created once). */
   redactionKeyHex: string | undefined;
 }
@@ -84,6 +86,7 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     captureConcurrency: int(env, 'REWIND_CAPTURE_CONCURRENCY', 200, 1, 10_000, problems),
     captureQueue: pattern(env, 'REWIND_CAPTURE_QUEUE', /^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'rewind-capture', 'letters, digits, _ and - (starting with a letter, at most 64)', problems),
     redactionKeyHex: hexKey(env, 'REWIND_REDACTION_KEY', problems),
+    apiKeys: apiKeys(env, problems),
     pipeline: {
       queuePrefix: pattern(env, 'REWIND_QUEUE_PREFIX', /^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'rewind', 'letters, digits, _ and - (starting with a letter, at most 64)', problems),
       rewardsUrl: '',
@@ -146,6 +149,14 @@ function pattern(env: Env, name: string, re: RegExp, fallback: string, rule: str
   if (raw === undefined) return fallback;
   if (!re.test(raw)) problems.push(`${name} must be ${rule} (got "${raw}")`);
   return raw;
+}
+
+function apiKeys(env: Env, problems: string[]): string[] {
+  const raw = nonEmpty(env.REWIND_API_KEYS);
+  if (raw === undefined) return [];
+  const keys = raw.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  if (keys.some((k) => k.length < 16 || /\s/.test(k))) problems.push('REWIND_API_KEYS must be a comma-separated list of keys of at least 16 characters each; the values are not shown');
+  return keys;
 }
 
 function hexKey(env: Env, name: string, problems: string[]): string | undefined {

@@ -4,6 +4,7 @@ import { DEMO_BOTS, runDemoBots } from '@rewind/agents';
 import { parseFaultSpecs, SIMULATED_PLATFORMS, startSimulator } from '@rewind/simulator';
 import { intOption, ParsedArgs, rejectUnknown } from '../args';
 import { startRecording } from '@rewind/capture';
+import { apiOptions } from '../api-options';
 import { startPipelineFromConfig } from '@rewind/pipeline';
 import { log, startRuntime } from '../runtime';
 
@@ -26,7 +27,7 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
   const controller = new AbortController();
   let bots: Promise<unknown> = Promise.resolve();
   try {
-    const api = await startApi({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl, queuePrefix: runtime.config.pipeline.queuePrefix, port: runtime.config.apiPort, logger: false, shutdownHooks: false });
+    const api = await startApi({ ...apiOptions(runtime), port: runtime.config.apiPort, logger: false, shutdownHooks: false });
     stops.push(() => api.close());
     const sim = await startSimulator({
       port: runtime.config.simulatorPort,
@@ -50,6 +51,7 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
       ...SIMULATED_PLATFORMS.map((p): [string, string] => [p, `${proxyUrl}/${p}  →  ${sim.baseUrl(p)}`]),
       ['faults', `${sim.url}/admin/faults`],
       ['rewards', `${runtime.config.pipeline.rewardsUrl}  (run outcomes handed off here; GET lists them)`],
+      ['replay', `ws://127.0.0.1:${runtime.config.apiPort}/replay/<sessionId>  (Authorization: Bearer <API key ${apiOptions(runtime).apiKeyNote}>)`],
       ['bots', DEMO_BOTS.map((b) => b.name).join(', ')],
       ['Postgres', maskUrl(runtime.databaseUrl)],
       ['Redis', maskUrl(runtime.redisUrl)],

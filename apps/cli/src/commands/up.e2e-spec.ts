@@ -12,6 +12,7 @@ describe('rewind up (the CLI, as a user runs it)', () => {
       const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
       expect(res.status).toBe(200);
       expect(cli.stdout).toContain(`Proxy     http://127.0.0.1:${proxyPort}/<platform>/…`);
+      expect(cli.stdout).toContain(`Replay    ws://127.0.0.1:${port}/replay/<sessionId>  (API key in .rewind/api-key)`);
       // No platform listens on the default upstream (the simulator is not part of \`up\`): a clear 502.
       const viaProxy = await fetch(`http://127.0.0.1:${proxyPort}/cloudplay/api/game/sessions`);
       expect(viaProxy.status).toBe(502);

@@ -3,6 +3,7 @@ import { maskUrl } from '@rewind/local-services';
 import { startApi } from '@rewind/api';
 import { ParsedArgs, rejectUnknown } from '../args';
 import { startRecording } from '@rewind/capture';
+import { apiOptions } from '../api-options';
 import { startPipelineFromConfig } from '@rewind/pipeline';
 import { log, startRuntime } from '../runtime';
 
@@ -17,7 +18,7 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
   let recording;
   let pipeline;
   try {
-    api = await startApi({ databaseUrl: runtime.databaseUrl, redisUrl: runtime.redisUrl, queuePrefix: runtime.config.pipeline.queuePrefix, port: runtime.config.apiPort, logger: false, shutdownHooks: false });
+    api = await startApi({ ...apiOptions(runtime), port: runtime.config.apiPort, logger: false, shutdownHooks: false });
     recording = await startRecording(runtime, { verbose: runtime.config.logLevel === 'debug' });
     pipeline = await startPipelineFromConfig(runtime, { info: () => undefined, warn: (m) => log(`pipeline warning: ${m}`), error: (m) => log(`pipeline error: ${m}`) });
   } catch (e) {
@@ -31,6 +32,7 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
     ['API', `${apiUrl}  (GET /api/sessions, /health/ready, /metrics; OpenAPI at /docs; queue dashboard at /queues)`],
     ['Proxy', `${recording.service.proxyUrl}/<platform>/…  (point an agent's base URL here to record it)`],
     ...Object.entries(runtime.config.upstreams).map(([p, url]): [string, string] => [`  ${p}`, `${recording.service.proxyUrl}/${p}  →  ${url}`]),
+    ['Replay', `ws://127.0.0.1:${runtime.config.apiPort}/replay/<sessionId>  (API key ${apiOptions(runtime).apiKeyNote})`],
     ['Postgres', maskUrl(runtime.databaseUrl) + (runtime.services.startedPostgres ? '  (started now)' : '')],
     ['Redis', maskUrl(runtime.redisUrl) + (runtime.services.startedRedis ? '  (started now)' : '')],
     ['Data', path.relative(process.cwd(), runtime.config.dataDir) || runtime.config.dataDir],
