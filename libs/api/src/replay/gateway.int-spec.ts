@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { INestApplication } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { moltstation, TrafficLog } from '@rewind/agents';
+import { moltstation, runSpaceMoltWsMiner, TrafficLog } from '@rewind/agents';
 import { Ingest, Recorder, Redactor, startRecordingProxy } from '@rewind/capture';
 import { EventStore } from '@rewind/event-store';
 import { isFlappyFrameMessage, startSimulator } from '@rewind/simulator';
@@ -41,20 +41,24 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
   let base: string;
   let sessionId = '';
   let platformSessionId = '';
+  let spacemoltSessionId = '';
   const traffic = new TrafficLog();
+  const smTraffic = new TrafficLog();
   const apiKey = `key-${randomBytes(12).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'rewind-gw-'));
+  const redactor = new Redactor(randomBytes(32));
 
   beforeAll(async () => {
     pool = createTestPool(3);
     store = new EventStore(pool);
     // Record one Flappy Bots run through the proxy.
-    const sim = await startSimulator({ port: 0, seed: 'gateway' });
+    const sim = await startSimulator({ port: 0, seed: 'gateway', platformOptions: { spacemolt: { tickMs: 50 } } });
     const ingest = await Ingest.open({ store, journalDir: dir });
     const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-    const recorder = new Recorder({ ingest, store, redactor: new Redactor(randomBytes(32)), log, sealAfterMs: 50, accountIdleMs: 50 });
-    const proxy = await startRecordingProxy({ port: 0, upstreams: { moltstation: sim.baseUrl('moltstation') }, sink: recorder });
+    const recorder = new Recorder({ ingest, store, redactor, log, sealAfterMs: 50, accountIdleMs: 50 });
+    const proxy = await startRecordingProxy({ port: 0, upstreams: { moltstation: sim.baseUrl('moltstation'), spacemolt: sim.baseUrl('spacemolt') }, sink: recorder });
     const summary = await moltstation.runFlappyBotsFlapper({ baseUrl: `${proxy.url}/moltstation`, seed: 'gw', traffic, stopAfterTick: 40 });
+    await runSpaceMoltWsMiner({ baseUrl: `${proxy.url}/spacemolt`, seed: 'gw', traffic: smTraffic, cycles: 1 });
     platformSessionId = summary.sessionId;
     await waitFor('every stream sealed', () => recorder.stats().openStreams === 0 || undefined, 10_000);
     await ingest.waitUntilStored();
@@ -62,7 +66,8 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     await sim.close();
     recorder.close();
     await ingest.close();
-    sessionId = recorder.openedStreams().find((s) => s.kind === 'run')!.id;
+    sessionId = recorder.openedStreams().find((s) => s.kind === 'run' && s.platform === 'moltstation')!.id;
+    spacemoltSessionId = recorder.openedStreams().find((s) => s.kind === 'run' && s.platform === 'spacemolt')!.id;
     api = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `gw-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [apiKey], secret: randomBytes(32) } });
     base = (await api.getUrl()).replace('[::1]', '127.0.0.1').replace('http', 'ws');
   }, 60_000);
@@ -147,5 +152,41 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     ]);
     expect(live.close).toBeNull();
     live.ws.close();
+  }, 30_000);
+
+  it('controls: speed changes and a seek lands on the asked seq (read through the index, not from the start)', async () => {
+    const r = await connect(`${base}/replay/${sessionId}?speed=0.25`, { authorization: `Bearer ${apiKey}` });
+    const parsed = () => r.texts.map((t) => JSON.parse(t) as { type: string; seq?: number; speed?: number; state?: string });
+    await waitFor('first event', () => parsed().some((m) => m.type === 'event') || undefined, 5000);
+    r.ws.send(JSON.stringify({ type: 'speed', speed: 32 }));
+    await waitFor('speed state', () => parsed().some((m) => m.type === 'state' && m.speed === 32) || undefined, 5000);
+    r.ws.send(JSON.stringify({ type: 'seek', seq: 30 }));
+    await closed(r);
+    const m = parsed();
+    // Two state answers (speed, then seek); the seek's first event may come just before its answer.
+    expect(m.filter((x) => x.type === 'state')).toHaveLength(2);
+    const speedAt = m.findIndex((x) => x.type === 'state');
+    const events = m.slice(speedAt + 1).filter((x) => x.type === 'event').map((x) => x.seq as number);
+    const landed = events.lastIndexOf(30);
+    expect(landed).toBeGreaterThanOrEqual(0);
+    const tail = events.slice(landed);
+    expect(tail).toEqual(Array.from({ length: tail.length }, (_, i) => 30 + i));
+    // The seek was a jump: before it, the stream was elsewhere (behind seq 29 or already past 30).
+    expect(landed === 0 || events[landed - 1] !== 29).toBe(true);
+    expect(m[m.length - 1]).toMatchObject({ type: 'end' });
+  }, 30_000);
+
+  it('SpaceMolt at /replay/spacemolt/ws with a replay token: the recorded server messages (secrets fingerprinted), in order', async () => {
+    const minted = await fetch(`${base.replace('ws', 'http')}/api/sessions/${spacemoltSessionId}/replay-token`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` } });
+    expect(minted.status).toBe(200);
+    const { token } = (await minted.json()) as { token: string };
+    expect((await fetch(`${base.replace('ws', 'http')}/api/sessions/${spacemoltSessionId}/replay-token`, { method: 'POST' })).status).toBe(401);
+    const r = await connect(`${base}/replay/spacemolt/ws?sessionId=${spacemoltSessionId}&speed=16&token=${encodeURIComponent(token)}`);
+    await closed(r);
+    // What was stored (and so replayed) is what the bot received with its credentials fingerprinted.
+    const bot = smTraffic.entries.filter((t) => t.channel === 'ws' && t.direction === 'received' && !(t.meta && t.meta['close'])).map((t) => redactor.redactText(String(t.data)));
+    expect(r.texts.length).toBeGreaterThan(5);
+    expect(r.texts).toEqual(bot);
+    expect(r.close).toEqual({ code: 1000, reason: 'end of recording' });
   }, 30_000);
 });
