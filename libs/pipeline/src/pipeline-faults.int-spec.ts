@@ -9,8 +9,7 @@ import { moltstation } from '@rewind/agents';
 import { CredentialVault, RunningRecorderService, RunSignalBoard, startRecorderService } from '@rewind/capture';
 import { EventStore, NewOutboxMessage, Platform, StoredEvent } from '@rewind/event-store';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
-import { MIGRATIONS_DIR, migrate } from '@rewind/db';
-import { createScratchDatabase, ScratchDatabase, TcpForwarder, testRedisUrl } from '@rewind/testing';
+import { createMigratedScratchDatabase, ScratchDatabase, TcpForwarder, testRedisUrl } from '@rewind/testing';
 import { openQueues, PipelineQueue } from './queues';
 import { RunningPipeline, startPipeline } from './service';
 
@@ -51,9 +50,8 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
   const cleanups: (() => Promise<unknown> | void)[] = [];
 
   beforeAll(async () => {
-    db = await createScratchDatabase();
+    db = await createMigratedScratchDatabase();
     pool = db.pool;
-    await migrate(pool, MIGRATIONS_DIR);
     store = new EventStore(pool);
     dataDir = mkdtempSync(join(tmpdir(), 'rewind-pipeline-faults-'));
     sim = await startSimulator({ port: 0, seed: 'pipeline-faults' });

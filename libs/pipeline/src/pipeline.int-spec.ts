@@ -7,8 +7,7 @@ import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltWsMiner } fro
 import { CredentialVault, RunningRecorderService, RunSignalBoard, startRecorderService } from '@rewind/capture';
 import { StoredEvent } from '@rewind/event-store';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
-import { MIGRATIONS_DIR, migrate } from '@rewind/db';
-import { createScratchDatabase, ScratchDatabase, testRedisUrl } from '@rewind/testing';
+import { createMigratedScratchDatabase, ScratchDatabase, testRedisUrl } from '@rewind/testing';
 import { RunningPipeline, startPipeline } from './service';
 
 interface Handoff {
@@ -33,9 +32,8 @@ describe('the outcome pipeline: runs recorded through the proxy are snapshotted 
   const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(`ERROR ${m}`) };
 
   beforeAll(async () => {
-    db = await createScratchDatabase();
+    db = await createMigratedScratchDatabase();
     pool = db.pool;
-    await migrate(pool, MIGRATIONS_DIR);
     dataDir = mkdtempSync(join(tmpdir(), 'rewind-pipeline-'));
     sim = await startSimulator({ port: 0, seed: 'pipeline', platformOptions: { spacemolt: { tickMs: 50 }, cloudplay: { timeScale: 0.001 }, rgs: { sessionTtlMs: 1500 } } });
     vault = new CredentialVault({ redis: testRedisUrl(), secret: key, log });

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { EventStore } from '@rewind/event-store';
-import { MIGRATIONS_DIR, migrate } from '@rewind/db';
-import { createScratchDatabase, ScratchDatabase, TcpForwarder, testRedisUrl } from '@rewind/testing';
+import { createMigratedScratchDatabase, ScratchDatabase, TcpForwarder, testRedisUrl } from '@rewind/testing';
 import { openQueues, PipelineQueue } from './queues';
 import { OutboxRelay } from './relay';
 import type { Queue } from 'bullmq';
@@ -18,9 +17,8 @@ describe('OutboxRelay (real Postgres, real Redis)', () => {
   const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
   beforeAll(async () => {
-    db = await createScratchDatabase();
+    db = await createMigratedScratchDatabase();
     pool = db.pool;
-    await migrate(pool, MIGRATIONS_DIR);
     store = new EventStore(pool);
     const u = new URL(testRedisUrl());
     forwarder = await TcpForwarder.start(u.hostname, Number(u.port));

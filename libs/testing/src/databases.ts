@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
-import { createPgPool, withDatabase } from '@rewind/db';
+import { createPgPool, migrate, MIGRATIONS_DIR, withDatabase } from '@rewind/db';
 import { testDatabaseUrl, testServerUrl } from './test-env';
 
 export interface ScratchDatabase {
@@ -60,4 +60,11 @@ export async function tamper(pool: Pool, sql: string, params: unknown[] = []): P
   } finally {
     client.release();
   }
+}
+
+/** A new database with Rewind's schema, for tests whose components take every row of a table (e.g. the outbox relay). */
+export async function createMigratedScratchDatabase(): Promise<ScratchDatabase> {
+  const db = await createScratchDatabase();
+  await migrate(db.pool, MIGRATIONS_DIR);
+  return db;
 }
