@@ -34,6 +34,8 @@ Usage: ./rewind <command> [options]
           [--sessions N] [--frames-per-sec N] [--seconds N] [--frame-bytes N] [--runs N]
   pipeline dead-letters [--json]   outcome-pipeline jobs that used up their attempts
   pipeline retry <jobId> | --all   move dead letters back to their queue
+  bench replay              the replay gateway: lateness of 500 concurrent 20 Hz streams, seek in a one-hour session
+          [--sessions N] [--seconds N] [--seeks N] [--runs N]
   simulator [--port N] [--seed S]  the four platforms' simulator (MoltStation, SpaceMolt, cloud-play, RGS)
   services start|stop|status  the local Postgres and Redis under .rewind/
   migrate                   apply prisma/migrations to the database
@@ -42,7 +44,7 @@ Usage: ./rewind <command> [options]
 Configuration: environment variables, listed in .env.example.
 `;
 
-const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds', 'frames-per-sec', 'frame-bytes', 'instance', 'o', 'output', 'speed', 'from-seq', 'skip-idle'];
+const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds', 'frames-per-sec', 'frame-bytes', 'instance', 'o', 'output', 'speed', 'from-seq', 'skip-idle', 'seeks'];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

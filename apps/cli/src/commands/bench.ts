@@ -1,9 +1,10 @@
 import { intOption, ParsedArgs, rejectUnknown, UsageError } from '../args';
 import { runIngestBench } from '../bench/ingest';
 import { runProxyBench } from '../bench/proxy';
+import { runReplayBench } from '../bench/replay';
 import { startRuntime } from '../runtime';
 
-/** rewind bench <ingest|proxy> [options] */
+/** rewind bench <ingest|proxy|replay> [options] */
 export async function benchCommand(args: ParsedArgs): Promise<number> {
   const which = args.positionals[0];
   if (which === 'proxy') {
@@ -18,8 +19,26 @@ export async function benchCommand(args: ParsedArgs): Promise<number> {
     });
     return result.goalMet ? 0 : 1;
   }
+  if (which === 'replay') {
+    rejectUnknown(args, ['sessions', 'seconds', 'seeks', 'runs']);
+    const runtime = await startRuntime();
+    try {
+      const result = await runReplayBench({
+        serverUrl: runtime.databaseUrl,
+        redisUrl: runtime.redisUrl,
+        sessions: intOption(args, 'sessions', 500, 1, 5000),
+        seconds: intOption(args, 'seconds', 20, 1, 3600),
+        seeks: intOption(args, 'seeks', 50, 1, 10_000),
+        runs: intOption(args, 'runs', 3, 1, 20),
+        out: (line) => process.stdout.write(line + '\n'),
+      });
+      return result.goalMet ? 0 : 1;
+    } finally {
+      await runtime.services.stop();
+    }
+  }
   if (which !== 'ingest') {
-    throw new UsageError(`rewind bench needs a benchmark name: ingest or proxy${which ? ` (unknown: ${which})` : ''}`);
+    throw new UsageError(`rewind bench needs a benchmark name: ingest, proxy or replay${which ? ` (unknown: ${which})` : ''}`);
   }
   rejectUnknown(args, ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers']);
   const runtime = await startRuntime({ redis: false });

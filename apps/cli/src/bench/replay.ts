@@ -1,0 +1,542 @@
+import { ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client, Pool } from 'pg';
+import WebSocket from 'ws';
+import { createPgPool, migrate, MIGRATIONS_DIR, withDatabase } from '@rewind/db';
+import { EventStore, NewEvent } from '@rewind/event-store';
+import { makeEvents } from './ingest';
+import { fmt, median } from './stats';
+import type { ApiCommand, ApiLoopStats, ApiReport } from './replay-worker';
+
+/**
+ * rewind bench replay: the replay gateway's timing under load (issue 6).
+ *
+ * Setup: a scratch database (created, migrated, dropped at the end) holding `sessions` recorded sessions of
+ * 20 Hz frames (~400-byte JSON bodies, offsets 50 ms apart), each `seconds` + 5 s long, and one one-hour
+ * session (72,000 frames), all written with `EventStore.append` in batches of 2,000.
+ *
+ * Two processes: the API (`startApi`, replay gateway included) in a child process on the scratch database, and
+ * the clients in this process.
+ *   - Lateness: `sessions` WebSockets open `/replay/{id}?speed=1` at once. Per stream, each event's lateness is
+ *     its arrival (this process's clock) against the recorded schedule anchored at the earliest arrival that
+ *     schedule allows: anchor = min over the stream's events of (arrival − (offset − offset₀)/speed), lateness =
+ *     arrival − anchor − (offset − offset₀)/speed. So a stream's best-placed event has lateness 0 and every figure
+ *     is end-to-end (gateway timer + store reads + serialization + loopback + client wake-up), on one clock.
+ *     The goal figure is taken over the window in which all streams play at once (from the last stream's first
+ *     event to the first stream's last); the start-up (500 streams opening in the same instant) is reported too.
+ *   - Seek: on one open `/replay/{hour}?speed=1` socket, `seeks` times: a random offset in the hour, the time from
+ *     sending `{type:'seek', offsetUs}` until the first event at/after it (known seq) arrives — measured over the
+ *     WebSocket, end to end.
+ * Every stream is checked: every event of its session arrived once, in seq order, followed by `end`.
+ */
+export interface ReplayBenchOptions {
+  serverUrl: string;
+  redisUrl: string;
+  sessions: number;
+  seconds: number;
+  seeks: number;
+  runs: number;
+  out: (line: string) => void;
+}
+
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface ReplayBenchRun {
+  run: number;
+  streams: number;
+  eventsExpected: number;
+  eventsReceived: number;
+  eventsPerSec: number;
+  /** Seconds from the first socket's open request to the last stream's first event. */
+  startSpreadS: number;
+  /** Seconds during which all streams played at once. */
+  windowS: number;
+  /** Lateness (ms) of the events in the all-streams window (the goal figure) and of all events. */
+  window: Percentiles;
+  all: Percentiles;
+  seek: Percentiles;
+  seekFailures: number;
+  problems: string[];
+  cpu: { client: number; api: number; machine: number };
+  apiLoop: ApiLoopStats;
+}
+
+export interface ReplayBenchResult {
+  runs: ReplayBenchRun[];
+  /** Median over runs of the window p99 (ms). */
+  latenessP99: number;
+  /** All seeks of all runs (ms). */
+  seek: Percentiles;
+  complete: boolean;
+  problems: string[];
+  goals: { lateness: boolean; seek: boolean };
+  goalMet: boolean;
+}
+
+const REPO_ROOT = path.resolve(__dirname, '../../../..');
+const REGISTER = path.join(REPO_ROOT, 'scripts/register.js');
+const WORKER = path.join(__dirname, 'replay-worker.ts');
+const HZ = 20;
+const STEP_US = 1_000_000 / HZ;
+const BODY_BYTES = 400;
+const HOUR_EVENTS = 3600 * HZ;
+const LEAD_S = 5;
+const BATCH = 2000;
+const GOAL_LATENESS_P99_MS = 5;
+const GOAL_SEEK_P99_MS = 100;
+const SEEK_TIMEOUT_MS = 5_000;
+
+// ---- pure helpers (replay.spec.ts) -------------------------------------------------------------------------
+
+/** Nearest-rank percentiles of values (ms). */
+export function percentiles(values: ArrayLike<number>): Percentiles {
+  const s = Float64Array.from(values).sort();
+  const n = s.length;
+  const at = (q: number): number => (n ? (s[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] as number) : NaN);
+  return { count: n, p50: at(0.5), p99: at(0.99), max: n ? (s[n - 1] as number) : NaN };
+}
+
+/**
+ * Lateness (ms) of each event of one stream: arrival against the recorded schedule anchored at the earliest
+ * arrival that schedule allows (anchor = min(arrival − (offset − offset₀)/speed)), so the best-placed event is 0.
+ */
+export function streamLateness(arrivalsMs: ArrayLike<number>, offsetsUs: ArrayLike<number>, speed: number): Float64Array {
+  const n = Math.min(arrivalsMs.length, offsetsUs.length);
+  const out = new Float64Array(n);
+  if (!n) return out;
+  const o0 = offsetsUs[0] as number;
+  let anchor = Infinity;
+  for (let i = 0; i < n; i++) anchor = Math.min(anchor, (arrivalsMs[i] as number) - ((offsetsUs[i] as number) - o0) / 1000 / speed);
+  for (let i = 0; i < n; i++) out[i] = (arrivalsMs[i] as number) - anchor - ((offsetsUs[i] as number) - o0) / 1000 / speed;
+  return out;
+}
+
+/** Seq of the first event at/after `offsetUs` in a session whose event k (from 1) is at k × stepUs. */
+export function firstSeqAtOrAfter(offsetUs: number, stepUs: number): number {
+  return Math.max(1, Math.ceil(offsetUs / stepUs));
+}
+
+/** What is wrong with a received seq sequence that should be exactly 1..expected (empty: nothing). */
+export function deliveryProblems(seqs: ArrayLike<number>, expected: number): string[] {
+  const problems: string[] = [];
+  const seen = new Uint8Array(expected + 1);
+  let dup = 0;
+  let outOfOrder = 0;
+  let foreign = 0;
+  for (let i = 0; i < seqs.length; i++) {
+    const s = seqs[i] as number;
+    if (i > 0 && s <= (seqs[i - 1] as number)) outOfOrder++;
+    if (s < 1 || s > expected) foreign++;
+    else if (seen[s]) dup++;
+    else seen[s] = 1;
+  }
+  let missing = 0;
+  for (let s = 1; s <= expected; s++) if (!seen[s]) missing++;
+  if (missing) problems.push(`${missing} missing`);
+  if (dup) problems.push(`${dup} duplicated`);
+  if (outOfOrder) problems.push(`${outOfOrder} out of order`);
+  if (foreign) problems.push(`${foreign} outside 1..${expected}`);
+  return problems;
+}
+
+/** Small seeded PRNG (mulberry32), so a run's seek targets can be reproduced. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---- process plumbing --------------------------------------------------------------------------------------
+
+function machineCpu(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    const t = c.times;
+    busy += t.user + t.nice + t.sys + t.irq;
+    total += t.user + t.nice + t.sys + t.irq + t.idle;
+  }
+  return { busy, total };
+}
+
+interface ApiChild {
+  child: ChildProcess;
+  port: number;
+  stats(reset?: boolean): Promise<Extract<ApiReport, { type: 'stats' }>>;
+  stop(): Promise<void>;
+}
+
+function nextMessage<T extends ApiReport>(child: ChildProcess, pred: (m: ApiReport) => m is T, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const onMessage = (m: ApiReport): void => {
+      if (!pred(m)) return;
+      done();
+      resolve(m);
+    };
+    const onExit = (code: number | null, signal: string | null): void => {
+      done();
+      reject(new Error(`API child exited (${signal ?? code}) before ${what}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`API child: no ${what} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+async function startApiChild(databaseUrl: string, redisUrl: string, apiKey: string, secret: Buffer): Promise<ApiChild> {
+  const child = fork(WORKER, [databaseUrl, redisUrl, apiKey, secret.toString('hex')], { cwd: REPO_ROOT, execArgv: ['-r', REGISTER], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const send = (m: ApiCommand): void => void (child.connected && child.send(m));
+  const ready = await nextMessage(child, (m): m is Extract<ApiReport, { type: 'ready' }> => m.type === 'ready', 60_000, 'ready');
+  return {
+    child,
+    port: ready.port,
+    stats: (reset) => {
+      const p = nextMessage(child, (m): m is Extract<ApiReport, { type: 'stats' }> => m.type === 'stats', 10_000, 'stats');
+      send({ type: 'stats', reset });
+      return p;
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      send({ type: 'exit' });
+      const t = setTimeout(() => child.kill('SIGKILL'), 8_000);
+      await gone;
+      clearTimeout(t);
+    },
+  };
+}
+
+async function createScratchDatabase(serverUrl: string): Promise<{ url: string; pool: Pool; drop(): Promise<void> }> {
+  const name = `rewind_bench_replay_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string): Promise<void> => {
+    const c = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = withDatabase(serverUrl, name);
+  const pool = createPgPool(url, { max: 4 });
+  let dropped = false;
+  return {
+    url,
+    pool,
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await pool.end().catch(() => undefined);
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+/** Writes `count` sessions of `perSession` 20 Hz frames (round-robin batches, as live traffic); returns their ids. */
+async function writeSessions(store: EventStore, count: number, perSession: number, label: string): Promise<string[]> {
+  const { events } = makeEvents(count, count * perSession, BODY_BYTES);
+  const ids = events.slice(0, count).map((e) => e.sessionId);
+  const startedAt = new Date();
+  for (const id of ids) await store.openSession({ id, platform: 'moltstation', game: 'shellrunners', startedAt, metadata: { bench: label } });
+  for (let i = 0; i < events.length; i += BATCH) await store.append(events.slice(i, i + BATCH) as NewEvent[]);
+  return ids;
+}
+
+// ---- clients -----------------------------------------------------------------------------------------------
+
+const EVENT_RE = /^\{"type":"event","seq":(\d+),"offsetUs":(\d+)/;
+
+interface Stream {
+  seqs: Int32Array;
+  offsets: Float64Array;
+  arrivals: Float64Array;
+  count: number;
+  /** Events beyond the expected count (kept out of the arrays, counted as a problem). */
+  extra: number;
+  helloAt: number;
+  end: { emitted: number; lastSeq: number | null; stopped: boolean } | null;
+  errors: string[];
+  closeCode: number | null;
+}
+
+const auth = (apiKey: string) => ({ perMessageDeflate: false, headers: { authorization: `Bearer ${apiKey}` } });
+
+/** Opens one replay socket per id at once and waits for every stream to end (or the deadline). */
+async function playStreams(port: number, apiKey: string, ids: string[], expected: number, query: string, deadlineMs: number): Promise<{ streams: Stream[]; t0: number; timedOut: boolean }> {
+  const t0 = performance.now();
+  const streams: Stream[] = [];
+  const sockets: WebSocket[] = [];
+  const closed = ids.map((id) => {
+    const st: Stream = { seqs: new Int32Array(expected), offsets: new Float64Array(expected), arrivals: new Float64Array(expected), count: 0, extra: 0, helloAt: NaN, end: null, errors: [], closeCode: null };
+    streams.push(st);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/replay/${id}?${query}`, auth(apiKey));
+    sockets.push(ws);
+    ws.on('message', (data: Buffer) => {
+      const now = performance.now();
+      const m = EVENT_RE.exec(data.toString('latin1', 0, Math.min(data.length, 64)));
+      if (m) {
+        if (st.count >= expected) return void st.extra++;
+        st.seqs[st.count] = Number(m[1]);
+        st.offsets[st.count] = Number(m[2]);
+        st.arrivals[st.count] = now;
+        st.count++;
+        return;
+      }
+      let msg: { type?: string; emitted?: number; lastSeq?: number | null; stopped?: boolean; message?: string };
+      try {
+        msg = JSON.parse(data.toString('utf8')) as typeof msg;
+      } catch {
+        return void st.errors.push('unparsable message');
+      }
+      if (msg.type === 'hello') st.helloAt = now;
+      else if (msg.type === 'end') st.end = { emitted: msg.emitted ?? -1, lastSeq: msg.lastSeq ?? null, stopped: !!msg.stopped };
+      else if (msg.type === 'error') st.errors.push(String(msg.message));
+    });
+    ws.on('error', (e) => st.errors.push(e.message));
+    return new Promise<void>((r) =>
+      ws.once('close', (code) => {
+        st.closeCode = code;
+        r();
+      }),
+    );
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([Promise.all(closed).then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), deadlineMs)))]);
+  clearTimeout(timer);
+  if (timedOut) {
+    for (const ws of sockets) ws.terminate();
+    await Promise.all(closed);
+  }
+  return { streams, t0, timedOut };
+}
+
+/** `seeks` seeks to random offsets on one open socket of the hour session; ms from sending to the target's first event. */
+async function runSeeks(port: number, apiKey: string, hourId: string, seeks: number, rnd: () => number): Promise<{ ms: number[]; failures: string[] }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/replay/${hourId}?speed=1`, auth(apiKey));
+  let waiting: { seq: number; resolve: (at: number) => void } | null = null;
+  const failures: string[] = [];
+  let firstEvent!: () => void;
+  const playing = new Promise<void>((r) => (firstEvent = r));
+  ws.on('message', (data: Buffer) => {
+    const now = performance.now();
+    const m = EVENT_RE.exec(data.toString('latin1', 0, Math.min(data.length, 64)));
+    if (m) {
+      firstEvent();
+      if (waiting && Number(m[1]) === waiting.seq) {
+        const w = waiting;
+        waiting = null;
+        w.resolve(now);
+      }
+      return;
+    }
+    const msg = JSON.parse(data.toString('utf8')) as { type?: string; message?: string; state?: string };
+    if (msg.type === 'error') failures.push(`gateway error: ${String(msg.message)}`);
+    else if (msg.type === 'state' && msg.state !== 'playing') failures.push(`state after seek: ${String(msg.state)}`);
+  });
+  ws.on('error', (e) => failures.push(e.message));
+  const closed = new Promise<void>((r) => ws.once('close', () => r()));
+  const ms: number[] = [];
+  try {
+    await Promise.race([playing, closed.then(() => Promise.reject(new Error('seek socket closed before playing'))), sleep(30_000).then(() => Promise.reject(new Error('seek socket: no event within 30 s')))]);
+    for (let i = 0; i < seeks; i++) {
+      await sleep(50 + rnd() * 100); // let it play a little between seeks, as a viewer scrubbing would
+      const offsetUs = Math.floor(rnd() * HOUR_EVENTS * STEP_US);
+      const seq = firstSeqAtOrAfter(offsetUs, STEP_US);
+      let timer: NodeJS.Timeout | undefined;
+      const sentAt = performance.now();
+      const arrived = new Promise<number>((resolve) => {
+        waiting = { seq, resolve };
+        timer = setTimeout(() => resolve(NaN), SEEK_TIMEOUT_MS);
+      });
+      ws.send(JSON.stringify({ type: 'seek', offsetUs }));
+      const at = await arrived;
+      clearTimeout(timer);
+      waiting = null;
+      if (Number.isNaN(at)) failures.push(`seek to ${(offsetUs / 1e6).toFixed(3)} s: seq ${seq} not received within ${SEEK_TIMEOUT_MS} ms`);
+      else ms.push(at - sentAt);
+    }
+  } finally {
+    ws.close(1000, 'bench over');
+    const t = setTimeout(() => ws.terminate(), 3_000);
+    await closed;
+    clearTimeout(t);
+  }
+  return { ms, failures };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const ms2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+const pct3 = (p: Percentiles): string => `${ms2(p.p50)} / ${ms2(p.p99)} / ${ms2(p.max)}`;
+
+// ---- the benchmark -----------------------------------------------------------------------------------------
+
+export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBenchResult> {
+  const { sessions, seconds, seeks, runs, out } = o;
+  for (const [k, v] of Object.entries({ sessions, seconds, seeks, runs })) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`runReplayBench: ${k} must be a positive integer (got ${v})`);
+  }
+  const perSession = (seconds + LEAD_S) * HZ;
+  const cpus = os.cpus();
+  const seed = randomBytes(4).readUInt32LE(0);
+  out('# rewind bench replay');
+  out('');
+  out(`${sessions} concurrent streams at speed 1 of recorded 20 Hz sessions (${fmt(perSession)} frames each = ${seconds + LEAD_S} s, ~${BODY_BYTES}-byte JSON bodies; ${fmt(sessions * HZ)} events/s in all), ${runs} run(s) after a 2 s warm-up; ${seeks} seek(s) per run in a one-hour session (${fmt(HOUR_EVENTS)} frames), seed ${seed}.`);
+  out(`Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${os.platform()} ${os.release()}; loopback only. Processes: API + replay gateway (child, startApi) → clients (this process); Postgres local.`);
+  out(`Lateness = arrival − (stream anchor + (offset − offset₀)/speed), anchor = the earliest arrival the schedule allows (so ≥ 0; end to end, client clock). Goal figure: events arriving while all ${sessions} streams play (last stream's first event → first stream's last). Seek = send {type:'seek',offsetUs} on an open /replay socket → first event at/after the target arrives.`);
+  out('');
+
+  const db = await createScratchDatabase(o.serverUrl);
+  let api: ApiChild | undefined;
+  const killApi = (): void => void (api && api.child.exitCode === null && api.child.kill('SIGKILL'));
+  process.once('exit', killApi);
+  const results: ReplayBenchRun[] = [];
+  const allSeeks: number[] = [];
+  try {
+    await migrate(db.pool, MIGRATIONS_DIR, () => undefined);
+    const store = new EventStore(db.pool);
+    const setupStart = performance.now();
+    const ids = await writeSessions(store, sessions, perSession, 'replay-streams');
+    const [hourId] = await writeSessions(store, 1, HOUR_EVENTS, 'replay-seek-hour');
+    await db.pool.query('ANALYZE events');
+    out(`Setup: ${fmt(sessions * perSession + HOUR_EVENTS)} events appended in ${fmt((performance.now() - setupStart) / 1000, 1)} s into a scratch database.`);
+
+    const apiKey = `bench-${randomBytes(12).toString('hex')}`;
+    api = await startApiChild(db.url, o.redisUrl, apiKey, randomBytes(32));
+    const rnd = prng(seed);
+
+    // Warm-up: every stream plays its last 2 s (JIT, connection pool, page cache); not counted.
+    const warm = await playStreams(api.port, apiKey, ids, 2 * HZ, `speed=1&fromSeq=${perSession - 2 * HZ + 1}`, 60_000);
+    const warmBad = warm.streams.filter((s) => s.count !== 2 * HZ || !s.end).length;
+    out(`Warm-up: ${sessions} streams × 2 s${warmBad ? ` (${warmBad} incomplete)` : ''}.`);
+    out('');
+    out(`| run | events recv / expected | events/s | start spread (s) | all-streams window (s) | lateness in window p50 / p99 / max (ms) | lateness all events p50 / p99 / max (ms) | seek p50 / p99 / max (ms) | CPU % of 1 core: clients / API | machine busy (% of ${cpus.length} cores) | API loop delay p99 / max (ms) | API GC: pauses, total / max (ms) | problems |`);
+    out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (let run = 1; run <= runs; run++) {
+      await api.stats(true);
+      const m0 = machineCpu();
+      const c0 = process.cpuUsage();
+      const a0 = (await api.stats()).cpuUs;
+      const w0 = performance.now();
+      const played = await playStreams(api.port, apiKey, ids, perSession, 'speed=1', (perSession / HZ) * 1000 + 60_000);
+      const wallUs = (performance.now() - w0) * 1000;
+      const apiAfter = await api.stats(true);
+      const c1 = process.cpuUsage(c0);
+      const m1 = machineCpu();
+      const cpu = { client: (100 * (c1.user + c1.system)) / wallUs, api: (100 * (apiAfter.cpuUs - a0)) / wallUs, machine: (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total) };
+
+      const problems: string[] = [];
+      if (played.timedOut) problems.push('timed out');
+      let firstAll = Infinity;
+      let lastAll = -Infinity;
+      let windowStart = -Infinity;
+      let windowEnd = Infinity;
+      let received = 0;
+      const lateAll: number[] = [];
+      const lateWindow: number[] = [];
+      const perStream = played.streams.map((st, i) => {
+        received += st.count;
+        const bad = deliveryProblems(st.seqs.subarray(0, st.count), perSession);
+        if (st.extra) bad.push(`${st.extra} extra`);
+        if (!st.end) bad.push(`no end (closed ${st.closeCode ?? 'never'})`);
+        else if (st.end.emitted !== perSession || st.end.stopped) bad.push(`end says emitted ${st.end.emitted}${st.end.stopped ? ', stopped' : ''}`);
+        if (st.errors.length) bad.push(`errors: ${st.errors.slice(0, 2).join('; ')}`);
+        if (bad.length) problems.push(`stream ${i + 1}: ${bad.join(', ')}`);
+        if (st.count) {
+          firstAll = Math.min(firstAll, st.arrivals[0] as number);
+          lastAll = Math.max(lastAll, st.arrivals[st.count - 1] as number);
+          windowStart = Math.max(windowStart, st.arrivals[0] as number);
+          windowEnd = Math.min(windowEnd, st.arrivals[st.count - 1] as number);
+        }
+        return streamLateness(st.arrivals.subarray(0, st.count), st.offsets.subarray(0, st.count), 1);
+      });
+      played.streams.forEach((st, i) => {
+        const late = perStream[i] as Float64Array;
+        for (let k = 0; k < st.count; k++) {
+          const v = late[k] as number;
+          lateAll.push(v);
+          const at = st.arrivals[k] as number;
+          if (at >= windowStart && at <= windowEnd) lateWindow.push(v);
+        }
+      });
+      const eventsExpected = sessions * perSession;
+      if (received !== eventsExpected && !problems.some((p) => p.startsWith('stream'))) problems.push(`${received} of ${eventsExpected} events received`);
+
+      const seek = await runSeeks(api.port, apiKey, hourId as string, seeks, rnd);
+      problems.push(...seek.failures);
+      allSeeks.push(...seek.ms);
+      const r: ReplayBenchRun = {
+        run,
+        streams: sessions,
+        eventsExpected,
+        eventsReceived: received,
+        eventsPerSec: lastAll > firstAll ? received / ((lastAll - firstAll) / 1000) : NaN,
+        startSpreadS: (windowStart - played.t0) / 1000,
+        windowS: Math.max(0, windowEnd - windowStart) / 1000,
+        window: percentiles(lateWindow),
+        all: percentiles(lateAll),
+        seek: percentiles(seek.ms),
+        seekFailures: seek.failures.length,
+        problems,
+        cpu,
+        apiLoop: apiAfter.loop,
+      };
+      results.push(r);
+      const shown = problems.length ? `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; … ${problems.length - 3} more` : ''}` : 'none';
+      out(
+        `| ${run} | ${fmt(received)} / ${fmt(eventsExpected)} | ${fmt(r.eventsPerSec)} | ${r.startSpreadS.toFixed(2)} | ${r.windowS.toFixed(1)} | ${pct3(r.window)} | ${pct3(r.all)} | ${pct3(r.seek)} | ${cpu.client.toFixed(0)} / ${cpu.api.toFixed(0)} | ${cpu.machine.toFixed(0)}% | ${r.apiLoop.delayP99.toFixed(1)} / ${r.apiLoop.delayMax.toFixed(1)} | ${r.apiLoop.gcCount}, ${r.apiLoop.gcTotalMs.toFixed(0)} / ${r.apiLoop.gcMaxMs.toFixed(1)} | ${shown} |`,
+      );
+    }
+  } finally {
+    await api?.stop();
+    process.off('exit', killApi);
+    await db.drop();
+  }
+
+  const problems = results.flatMap((r) => r.problems.map((p) => `run ${r.run}: ${p}`));
+  const complete = problems.length === 0;
+  const latenessP99 = median(results.map((r) => r.window.p99));
+  const seek = percentiles(allSeeks);
+  const goals = { lateness: complete && latenessP99 <= GOAL_LATENESS_P99_MS, seek: complete && seek.p99 <= GOAL_SEEK_P99_MS };
+  out('');
+  out(`Summary (medians over ${runs} run(s)):`);
+  out('');
+  out('| figure | p50 (ms) | p99 (ms) | max (ms) | goal |');
+  out('|---|---:|---:|---:|---|');
+  out(`| lateness, all ${sessions} streams playing | ${ms2(median(results.map((r) => r.window.p50)))} | ${ms2(latenessP99)} | ${ms2(median(results.map((r) => r.window.max)))} | p99 ≤ ${GOAL_LATENESS_P99_MS} ms: ${goals.lateness ? 'met' : 'NOT met'} |`);
+  out(`| lateness, all events (start-up included) | ${ms2(median(results.map((r) => r.all.p50)))} | ${ms2(median(results.map((r) => r.all.p99)))} | ${ms2(median(results.map((r) => r.all.max)))} | (not a goal) |`);
+  out(`| seek to a random point of one hour (all ${fmt(seek.count)} seeks of all runs) | ${ms2(seek.p50)} | ${ms2(seek.p99)} | ${ms2(seek.max)} | p99 ≤ ${GOAL_SEEK_P99_MS} ms: ${goals.seek ? 'met' : 'NOT met'} |`);
+  out('');
+  out(
+    complete
+      ? `Delivery: complete — every stream got every event of its session exactly once, in seq order, then \`end\`; every seek landed on the first event at/after its target.`
+      : `Delivery: INCOMPLETE —\n${problems
+          .slice(0, 20)
+          .map((p) => `  - ${p}`)
+          .join('\n')}${problems.length > 20 ? `\n  - … ${problems.length - 20} more` : ''}`,
+  );
+  const missed = [...(goals.lateness ? [] : [`lateness p99 ${ms2(latenessP99)} ms (goal ≤ ${GOAL_LATENESS_P99_MS} ms)`]), ...(goals.seek ? [] : [`seek p99 ${ms2(seek.p99)} ms (goal ≤ ${GOAL_SEEK_P99_MS} ms)`])];
+  out(`goals: ${missed.length === 0 ? 'met' : `NOT met (${complete ? '' : 'delivery incomplete; '}${missed.join('; ')})`}`);
+  return { runs: results, latenessP99, seek, complete, problems, goals, goalMet: goals.lateness && goals.seek };
+}
