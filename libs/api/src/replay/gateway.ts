@@ -152,6 +152,14 @@ export class ReplayGateway {
     throw new BadRequest(REPLAY_CLOSE.notFound, `no replay endpoint at ${url.pathname.slice(0, 80)}`);
   }
 
+  /**
+   * A stream's source: pages of 100 rows, the first page 40–160 rows at random, so that streams started
+   * together do not all refill in the same instant (hundreds of page reads at once stall the event loop).
+   */
+  private source(sessionId: string) {
+    return storeSource(this.store, sessionId, { pageSize: 100, firstPageSize: 40 + Math.floor(Math.random() * 121) });
+  }
+
   private async session(id: string): Promise<SessionRecord> {
     const s = UUID.test(id) ? await this.store.getSession(id) : null;
     if (!s) throw new BadRequest(REPLAY_CLOSE.notFound, `session ${id.slice(0, 60)} not found`);
@@ -170,7 +178,7 @@ export class ReplayGateway {
     const speed = speedOf(url.searchParams.get('speed'));
     const from = startOf(url);
     const skipIdleMs = skipIdleOf(url.searchParams.get('skipIdle'));
-    const replay = new ReplaySession<StoredEvent>(storeSource(this.store, record.id), { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) });
+    const replay = new ReplaySession<StoredEvent>(this.source(record.id), { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) });
     this.sessions.add(replay);
     ws.send(JSON.stringify({ type: 'hello', session: { id: record.id, platform: record.platform, game: record.game, events: record.headSeq, status: record.status }, speed }));
     replay.on('event', (em) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(envelope(em.event))));
@@ -261,7 +269,7 @@ export class ReplayGateway {
     const checked = this.auth.check(record.id, { token });
     if (!checked.ok) return void close(checked.reason.includes('expired') ? 4410 : 4001, checked.reason.includes('expired') ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN');
     ws.send(JSON.stringify({ t: 'hello', role: 'spectate', tickHz: 20 }));
-    const replay = new ReplaySession<StoredEvent>(storeSource(this.store, record.id), { speed: 1 });
+    const replay = new ReplaySession<StoredEvent>(this.source(record.id), { speed: 1 });
     this.sessions.add(replay);
     let lastReason = 'GAME_OVER';
     replay.on('event', ({ event: e }) => {
@@ -290,7 +298,7 @@ export class ReplayGateway {
     const record = await this.session(url.searchParams.get('sessionId') ?? '');
     if (record.platform !== 'spacemolt') throw new BadRequest(REPLAY_CLOSE.badRequest, `session ${record.id} is not a SpaceMolt session`);
     this.authorize(record.id, req, url);
-    const replay = new ReplaySession<StoredEvent>(storeSource(this.store, record.id), { speed: speedOf(url.searchParams.get('speed')) });
+    const replay = new ReplaySession<StoredEvent>(this.source(record.id), { speed: speedOf(url.searchParams.get('speed')) });
     this.sessions.add(replay);
     replay.on('event', ({ event: e }) => {
       if (e.channel === 'play_ws' && e.direction === 'platform_to_client' && e.kind !== 'lifecycle' && ws.readyState === WebSocket.OPEN) ws.send(e.body ?? '');
