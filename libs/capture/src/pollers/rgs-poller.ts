@@ -115,7 +115,8 @@ export async function pollRgsSession(options: RgsPollerOptions, ctx: CaptureTask
     networkFailuresInRow = 0;
     const { status, body } = ex.response;
     const ok = status >= 200 && status < 300;
-    if (!ok) log.warn(`rgs poller: ${route} → ${status}`);
+    // A 401 is the agent's token rotation (normal: the poller waits for the new token), not a problem.
+    if (!ok && status !== 401) log.warn(`rgs poller: ${route} → ${status}`);
     if (status === 401) {
       rec.exchange(ex);
       const code = errorCode(body);
@@ -124,7 +125,9 @@ export async function pollRgsSession(options: RgsPollerOptions, ctx: CaptureTask
         rejectedToken = token;
         stats.tokenRejections++;
         rec.marker('token-rejected', { method, path: routeOf(path), status, error: code ?? null, waitingForNewToken: true });
-        log.warn(`rgs poller: token rejected (${code ?? 'no error code'}), waiting for a new one`);
+        const line = `rgs poller: ${route} → 401 ${code ?? 'no error code'}; waiting for the agent's new token`;
+        if (code === 'token_rotated') log.info(line);
+        else log.warn(line);
       }
       return { kind: 'token' };
     }
