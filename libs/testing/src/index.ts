@@ -5,3 +5,4 @@ export * from './http';
 export * from './cli';
 export * from './tcp-forwarder';
 export * from './wait';
+export * from './ports';

@@ -1,13 +1,11 @@
 import { DEMO_BOTS } from '@rewind/agents';
 import { EventStore, verifySession } from '@rewind/event-store';
 import { Queue } from 'bullmq';
-import { createTestPool, spawnRewind, testRedisUrl } from '@rewind/testing';
+import { createTestPool, freePorts, spawnRewind, testRedisUrl } from '@rewind/testing';
 
 describe('rewind demo (the README command, as a user runs it)', () => {
   it('serves the four platforms, bots complete runs, and it stops cleanly', async () => {
-    const apiPort = 20000 + Math.floor(Math.random() * 2000);
-    const simPort = apiPort + 2000;
-    const proxyPort = apiPort + 4000;
+    const [apiPort, simPort, proxyPort] = (await freePorts(3)) as [number, number, number];
     const startedAt = new Date();
     // The seed is pinned: the simulator's cloud-play cache layout, and so its launch times, derive from it.
     const cli = spawnRewind(['demo', '--seconds', '25'], {

@@ -9,7 +9,7 @@ import { moltstation } from '@rewind/agents';
 import { CaptureCoordinator, spectateOffer, uuidFrom, type TargetStatus } from '@rewind/capture';
 import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, type RunningSimulator } from '@rewind/simulator';
-import { createTestPool, spawnRewind, testRedisUrl, type RunningCli, waitFor } from '@rewind/testing';
+import { createTestPool, freePorts, spawnRewind, testRedisUrl, type RunningCli, waitFor } from '@rewind/testing';
 
 
 async function readAll(store: EventStore, sessionId: string): Promise<StoredEvent[]> {
@@ -72,20 +72,20 @@ describe('rewind recorder (two processes, as an operator runs them)', () => {
     queueName = `rec-e2e-${process.pid}-${randomBytes(4).toString('hex')}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'rewind-recorder-e2e-'));
     dirs.push(dataDir);
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const [proxyA, proxyB, apiPort, simPort] = await freePorts(4);
     const env = {
       REWIND_CAPTURE_QUEUE: queueName,
       REWIND_UPSTREAM_MOLTSTATION: sim.baseUrl('moltstation'),
       REWIND_SPECTATE_LIVE: '1',
       REWIND_SEAL_AFTER_MS: '500',
-      REWIND_API_PORT: String(base + 10),
-      SIMULATOR_PORT: String(base + 11),
-      REWIND_PROXY_PORT: String(base),
+      REWIND_API_PORT: String(apiPort),
+      SIMULATOR_PORT: String(simPort),
+      REWIND_PROXY_PORT: String(proxyA),
       REWIND_DATA_DIR: dataDir,
       REWIND_REDACTION_KEY: randomBytes(32).toString('hex'),
     };
-    const a = spawnRewind(['recorder', '--instance', 'A', '--port', String(base), '--verbose'], env);
-    const b = spawnRewind(['recorder', '--instance', 'B', '--port', String(base + 1), '--verbose'], env);
+    const a = spawnRewind(['recorder', '--instance', 'A', '--port', String(proxyA), '--verbose'], env);
+    const b = spawnRewind(['recorder', '--instance', 'B', '--port', String(proxyB), '--verbose'], env);
     clis.push(a, b);
     await Promise.all([a.waitFor('Press Ctrl-C to stop.', 30_000), b.waitFor('Press Ctrl-C to stop.', 30_000)]);
 
