@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { CapturedFact, CaptureSink } from '@rewind/capture';
+import { loopProbe, type LoopStats } from './stats';
 
 export interface UpstreamConfig {
   framesPerSec: number;
@@ -26,18 +27,7 @@ export type UpstreamReport =
 /** Parent → proxy. */
 export type ProxyCommand = { type: 'stats'; /** Start a new event-loop-delay / GC window (the measured phase). */ reset?: boolean } | { type: 'exit' };
 /** Proxy → parent. */
-export type ProxyReport = { type: 'ready'; port: number } | { type: 'stats'; facts: Record<string, number>; wsMessages: number; dataBytes: number; kept: number; cpuUs: number; loop?: ProxyLoopStats };
-
-/** The proxy process's own view of a window (since the last reset): how late its event loop ran, and GC pauses. */
-export interface ProxyLoopStats {
-  /** Event-loop lateness (perf_hooks.monitorEventLoopDelay, sampled by a 10 ms timer so it barely adds wake-ups; the 10 ms interval itself subtracted), ms. */
-  delayP99: number;
-  delayMax: number;
-  /** Garbage collections (all kinds) and their pause times, ms. */
-  gcCount: number;
-  gcTotalMs: number;
-  gcMaxMs: number;
-}
+export type ProxyReport = { type: 'ready'; port: number } | { type: 'stats'; facts: Record<string, number>; wsMessages: number; dataBytes: number; kept: number; cpuUs: number; loop?: LoopStats };
 
 export interface RttSummary {
   count: number;
@@ -200,28 +190,12 @@ export function createBenchSink(): { sink: CaptureSink; stats(): Omit<Extract<Pr
 
 async function runProxy(upstreamPort: number): Promise<void> {
   const { startRecordingProxy } = await import('@rewind/capture');
-  const { monitorEventLoopDelay, PerformanceObserver } = await import('node:perf_hooks');
   const { sink, stats } = createBenchSink();
   const proxy = await startRecordingProxy({ port: 0, host: '127.0.0.1', upstreams: { moltstation: `http://127.0.0.1:${upstreamPort}/moltstation` }, sink });
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
-  const gc = { count: 0, totalMs: 0, maxMs: 0 };
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      gc.count++;
-      gc.totalMs += e.duration;
-      if (e.duration > gc.maxMs) gc.maxMs = e.duration;
-    }
-  }).observe({ entryTypes: ['gc'] });
+  const probe = loopProbe();
   process.on('message', (msg: ProxyCommand) => {
     if (msg.type === 'stats') {
-      // The histogram holds whole timer intervals (resolution + lateness): keep the lateness.
-      const loop: ProxyLoopStats = { delayP99: Math.max(0, delay.percentile(99) / 1e6 - 10), delayMax: Math.max(0, delay.max / 1e6 - 10), gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs };
-      send({ ...stats(), cpuUs: cpuUs(), loop });
-      if (msg.reset) {
-        delay.reset();
-        gc.count = gc.totalMs = gc.maxMs = 0;
-      }
+      send({ ...stats(), cpuUs: cpuUs(), loop: probe.read(msg.reset === true) });
     }
     else if (msg.type === 'exit') void proxy.close().finally(() => process.exit(0));
   });

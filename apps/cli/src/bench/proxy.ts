@@ -6,9 +6,9 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { startRecordingProxy } from '@rewind/capture';
 import type { RunningRecordingProxy } from '@rewind/capture';
-import { fmt, median } from './stats';
+import { fmt, LoopStats, machineCpu, median } from './stats';
 import { createBenchSink } from './proxy-worker';
-import type { ProxyCommand, ProxyLoopStats, ProxyReport, RttSummary, UpstreamCommand, UpstreamReport } from './proxy-worker';
+import type { ProxyCommand, ProxyReport, RttSummary, UpstreamCommand, UpstreamReport } from './proxy-worker';
 
 /**
  * rewind bench proxy: the latency the recording proxy adds to live WebSocket traffic, measured against a direct
@@ -59,7 +59,7 @@ export interface ProxyBenchPhase {
   proxyFacts?: number;
   proxyCpuUsPerMessage?: number;
   /** Proxy process (own child only), while frames flowed: event-loop delay and GC pauses. */
-  proxyLoop?: ProxyLoopStats;
+  proxyLoop?: LoopStats;
   upstreamCpuUsPerFrame: number;
   /** While frames flowed: CPU of each process in % of one core, and of the whole machine in % of all cores. */
   cpu: { client: number; upstream: number; proxy: number; machine: number };
@@ -89,17 +89,6 @@ const REPO_ROOT = path.resolve(__dirname, '../../../..');
 const REGISTER = path.join(REPO_ROOT, 'scripts/register.js');
 const WORKER = path.join(__dirname, 'proxy-worker.ts');
 const GOAL_P99_MS = 1;
-/** Busy and total CPU time of the whole machine (all cores), ms. */
-function machineCpu(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    const t = c.times;
-    busy += t.user + t.nice + t.sys + t.irq;
-    total += t.user + t.nice + t.sys + t.irq + t.idle;
-  }
-  return { busy, total };
-}
 
 const HEAD_RE = /"seq":(\d+),"t":(\d+)/;
 

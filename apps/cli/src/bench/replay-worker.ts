@@ -6,22 +6,12 @@
  *
  * argv: databaseUrl redisUrl apiKey secretHex
  */
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { loopProbe, type LoopStats } from './stats';
 
 /** Parent → API child. */
 export type ApiCommand = { type: 'stats'; /** Start a new measuring window. */ reset?: boolean } | { type: 'exit' };
 /** API child → parent. */
-export type ApiReport = { type: 'ready'; port: number } | { type: 'stats'; cpuUs: number; loop: ApiLoopStats };
-
-/** The API process's own view of a window (since the last reset). */
-export interface ApiLoopStats {
-  /** Event-loop lateness (monitorEventLoopDelay at 10 ms resolution, the interval subtracted), ms. */
-  delayP99: number;
-  delayMax: number;
-  gcCount: number;
-  gcTotalMs: number;
-  gcMaxMs: number;
-}
+export type ApiReport = { type: 'ready'; port: number } | { type: 'stats'; cpuUs: number; loop: LoopStats };
 
 async function main(): Promise<void> {
   const [databaseUrl, redisUrl, apiKey, secretHex] = process.argv.slice(2);
@@ -31,16 +21,7 @@ async function main(): Promise<void> {
   const address = (app.getHttpServer() as import('node:http').Server).address();
   const port = typeof address === 'object' && address ? address.port : 0;
 
-  const delay = monitorEventLoopDelay({ resolution: 10 });
-  delay.enable();
-  const gc = { count: 0, totalMs: 0, maxMs: 0 };
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      gc.count++;
-      gc.totalMs += e.duration;
-      if (e.duration > gc.maxMs) gc.maxMs = e.duration;
-    }
-  }).observe({ entryTypes: ['gc'] });
+  const probe = loopProbe();
   const cpuUs = (): number => {
     const u = process.cpuUsage();
     return u.user + u.system;
@@ -59,15 +40,7 @@ async function main(): Promise<void> {
   process.on('message', (msg: ApiCommand) => {
     if (msg.type === 'exit') return void exit();
     if (msg.type === 'stats') {
-      send({
-        type: 'stats',
-        cpuUs: cpuUs(),
-        loop: { delayP99: Math.max(0, delay.percentile(99) / 1e6 - 10), delayMax: Math.max(0, delay.max / 1e6 - 10), gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs },
-      });
-      if (msg.reset) {
-        delay.reset();
-        gc.count = gc.totalMs = gc.maxMs = 0;
-      }
+      send({ type: 'stats', cpuUs: cpuUs(), loop: probe.read(msg.reset === true) });
     }
   });
   process.on('disconnect', () => void exit());

@@ -8,8 +8,8 @@ import WebSocket from 'ws';
 import { createPgPool, migrate, MIGRATIONS_DIR, withDatabase } from '@rewind/db';
 import { EventStore, NewEvent } from '@rewind/event-store';
 import { makeEvents } from './ingest';
-import { fmt, median } from './stats';
-import type { ApiCommand, ApiLoopStats, ApiReport } from './replay-worker';
+import { fmt, LoopStats, machineCpu, median } from './stats';
+import type { ApiCommand, ApiReport } from './replay-worker';
 
 /**
  * rewind bench replay: the replay gateway's timing under load (issue 6).
@@ -66,7 +66,7 @@ export interface ReplayBenchRun {
   seekFailures: number;
   problems: string[];
   cpu: { client: number; api: number; machine: number };
-  apiLoop: ApiLoopStats;
+  apiLoop: LoopStats;
 }
 
 export interface ReplayBenchResult {
@@ -161,16 +161,6 @@ export function prng(seed: number): () => number {
 
 // ---- process plumbing --------------------------------------------------------------------------------------
 
-function machineCpu(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const c of os.cpus()) {
-    const t = c.times;
-    busy += t.user + t.nice + t.sys + t.irq;
-    total += t.user + t.nice + t.sys + t.irq + t.idle;
-  }
-  return { busy, total };
-}
 
 interface ApiChild {
   child: ChildProcess;
