@@ -286,8 +286,18 @@ export interface WsMessageSignal {
   logout?: boolean;
 }
 
+/** Messages that can carry a signal at all: the rest (nearly every frame) are not parsed a second time here. */
+const MAY_SIGNAL = {
+  moltstationFrame: /"phase"\s*:\s*"ended"/,
+  spacemoltCommand: /"(?:login|register|logout)"/,
+};
+
 export function inspectWsMessage(platform: SimulatedPlatform, fromClient: boolean, text: string): WsMessageSignal {
   if (text.length > 1_000_000 || text[0] !== '{') return {};
+  // The encoder has already parsed each message once; on the hot path only candidates are parsed again.
+  // (Text with \u escapes could spell a key differently: it is always parsed.)
+  const candidate = (re: RegExp): boolean => re.test(text) || text.includes('\\u');
+  if (platform === 'moltstation' ? fromClient || !candidate(MAY_SIGNAL.moltstationFrame) : platform !== 'spacemolt' || !fromClient || !candidate(MAY_SIGNAL.spacemoltCommand)) return {};
   let msg: Record<string, unknown> | null = null;
   try {
     const v = JSON.parse(text) as unknown;
