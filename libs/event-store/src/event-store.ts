@@ -132,27 +132,8 @@ export class EventStore {
 
   async getSession(sessionId: string): Promise<SessionRecord | null> {
     if (!isUuid(sessionId)) return null;
-    const { rows } = await this.pool.query('SELECT * FROM sessions WHERE id = $1', [sessionId]);
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      id: r.id,
-      platform: r.platform,
-      game: r.game,
-      platformSessionId: r.platform_session_id,
-      agent: r.agent,
-      source: r.source,
-      status: r.status,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
-      headSeq: r.head_seq,
-      headHash: r.head_hash,
-      sealedAt: r.sealed_at,
-      sealedHash: r.sealed_hash,
-      sealedCount: r.sealed_count,
-      outcome: r.outcome,
-      metadata: r.metadata,
-    };
+    const { rows } = await this.pool.query<SessionRow>('SELECT * FROM sessions WHERE id = $1', [sessionId]);
+    return rows[0] ? toSessionRecord(rows[0]) : null;
   }
 
   async listSessionIds(): Promise<string[]> {
@@ -213,6 +194,48 @@ export class EventStore {
   transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     return withTransaction(this.pool, work);
   }
+}
+
+/** A row of `sessions` as `pg` returns it (SELECT *). */
+export interface SessionRow {
+  id: string;
+  platform: SessionRecord['platform'];
+  game: string | null;
+  platform_session_id: string | null;
+  agent: string | null;
+  source: string | null;
+  status: SessionRecord['status'];
+  started_at: Date;
+  ended_at: Date | null;
+  head_seq: number;
+  head_hash: Buffer;
+  sealed_at: Date | null;
+  sealed_hash: Buffer | null;
+  sealed_count: number | null;
+  outcome: unknown;
+  metadata: Record<string, unknown>;
+}
+
+/** A `sessions` row as a SessionRecord. */
+export function toSessionRecord(r: SessionRow): SessionRecord {
+  return {
+    id: r.id,
+    platform: r.platform,
+    game: r.game,
+    platformSessionId: r.platform_session_id,
+    agent: r.agent,
+    source: r.source,
+    status: r.status,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    headSeq: r.head_seq,
+    headHash: r.head_hash,
+    sealedAt: r.sealed_at,
+    sealedHash: r.sealed_hash,
+    sealedCount: r.sealed_count,
+    outcome: r.outcome,
+    metadata: r.metadata,
+  };
 }
 
 export function toStoredEvent(r: EventRow): StoredEvent {

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, NotFoundException, Param, Query, Res } from '@
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Pool } from 'pg';
 import { PG_POOL } from '@rewind/db';
-import { CHANNELS, DIRECTIONS, EVENT_KINDS, EventStore, PLATFORMS, SESSION_STATUSES, SessionRecord, StoredEvent } from '@rewind/event-store';
+import { CHANNELS, DIRECTIONS, EVENT_KINDS, EventStore, PLATFORMS, SESSION_STATUSES, SessionRecord, SessionRow, StoredEvent, toSessionRecord } from '@rewind/event-store';
 import { decodeCursor, encodeCursor } from './cursor';
 import { intParam, isUuidParam, oneOfParam, textParam, timeParam } from './query';
 
@@ -111,16 +111,11 @@ export class SessionsController {
       where.push(`(started_at, id) < ($${args.length - 1}, $${args.length}::uuid)`);
     }
     args.push(limit + 1);
-    const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT id FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT $${args.length}`,
+    const { rows } = await this.pool.query<SessionRow>(
+      `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT $${args.length}`,
       args,
     );
-    const page = rows.slice(0, limit);
-    const sessions = [];
-    for (const r of page) {
-      const s = await this.store.getSession(r.id);
-      if (s) sessions.push(sessionView(s));
-    }
+    const sessions = rows.slice(0, limit).map((r) => sessionView(toSessionRecord(r)));
     const last = sessions[sessions.length - 1];
     return { sessions, nextCursor: rows.length > limit && last ? encodeCursor({ t: last.startedAt, id: last.id }) : null };
   }
