@@ -12,6 +12,7 @@ export class JobStream {
   readonly sessionId: string;
   private opened = false;
   private startedAtUs = 0;
+  private head: { seq: number; offsetUs: number } | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -39,21 +40,30 @@ export class JobStream {
       this.opened = true;
     }
     for (let attempt = 0; ; attempt++) {
-      const head = await this.store.getSession(this.sessionId);
+      // The head is read once and then kept (one writer per job); it is read again only after a conflict.
+      this.head ??= await this.readHead();
       const nowUs = Date.now() * 1000;
-      let lastOffset = 0;
-      if (head && head.headSeq > 0) for await (const last of this.store.readSession(this.sessionId, { fromSeq: head.headSeq, toSeq: head.headSeq })) lastOffset = last.offsetUs;
-      const seq = (head?.headSeq ?? 0) + 1;
+      const seq = this.head.seq + 1;
+      const offsetUs = Math.max(this.head.offsetUs, nowUs - this.startedAtUs);
       try {
         await this.store.append([
-          { ...e, sessionId: this.sessionId, seq, recordedAtUs: nowUs, offsetUs: Math.max(lastOffset, nowUs - this.startedAtUs), msgType: e.msgType ?? null, requestId: e.requestId ?? null, meta: e.meta ?? null },
+          { ...e, sessionId: this.sessionId, seq, recordedAtUs: nowUs, offsetUs, msgType: e.msgType ?? null, requestId: e.requestId ?? null, meta: e.meta ?? null },
         ]);
+        this.head = { seq, offsetUs };
         return seq;
       } catch (err) {
+        this.head = null;
         const raced = err instanceof EventStoreError && (err.code === EventStoreErrorCode.DuplicateConflict || err.code === EventStoreErrorCode.SeqGap);
         if (!raced || attempt >= 5) throw err;
       }
     }
+  }
+
+  private async readHead(): Promise<{ seq: number; offsetUs: number }> {
+    const session = await this.store.getSession(this.sessionId);
+    let offsetUs = 0;
+    if (session && session.headSeq > 0) for await (const last of this.store.readSession(this.sessionId, { fromSeq: session.headSeq, toSeq: session.headSeq })) offsetUs = last.offsetUs;
+    return { seq: session?.headSeq ?? 0, offsetUs };
   }
 
   async end(result: unknown): Promise<void> {
