@@ -4,12 +4,12 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { Pool } from 'pg';
 import { EventStore, SessionRecord, StoredEvent } from '@rewind/event-store';
 import { ReplayError, ReplaySession, SeekTarget, storeSource, validateSpeed } from '@rewind/replay';
+import { findMoltstationRecording } from './recordings';
 import { ReplayAuth } from './replay-auth';
 
 /** Close codes of the replay gateway (4xxx: the request was wrong; the reason says what). */
 export const REPLAY_CLOSE = { badRequest: 4400, unauthorized: 4401, notFound: 4404, done: 1000, server: 1011 } as const;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_CONTROL_BYTES = 4096;
 
 /** A fresh connection and the messages it sent before its route took over. */
@@ -161,7 +161,7 @@ export class ReplayGateway {
   }
 
   private async session(id: string): Promise<SessionRecord> {
-    const s = UUID.test(id) ? await this.store.getSession(id) : null;
+    const s = await this.store.getSession(id); // null for an unknown id, or one that is not a uuid
     if (!s) throw new BadRequest(REPLAY_CLOSE.notFound, `session ${id.slice(0, 60)} not found`);
     return s;
   }
@@ -239,15 +239,11 @@ export class ReplayGateway {
     }
   }
 
-  /** The recorded stream of a MoltStation session that holds its frames: the spectator's, else the proxy's. */
   private async moltstationRecording(platformSessionId: string): Promise<SessionRecord> {
-    const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT id FROM sessions WHERE platform = 'moltstation' AND platform_session_id = $1 AND metadata->>'stream' = 'run'
-        ORDER BY (metadata->>'capturedBy' = 'spectator') DESC, head_seq DESC LIMIT 1`,
-      [platformSessionId],
-    );
-    if (!rows[0]) throw new BadRequest(4404, 'TOKEN_NOT_FOUND');
-    return this.session(rows[0].id);
+    // Any game: a token for the run on the wrong game's path is refused below as the platform does (4001).
+    const id = await findMoltstationRecording(this.pool, platformSessionId);
+    if (!id) throw new BadRequest(4404, 'TOKEN_NOT_FOUND');
+    return this.session(id);
   }
 
   private async moltstation(conn: Conn, url: URL, slug: string): Promise<void> {

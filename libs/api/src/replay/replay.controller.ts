@@ -4,9 +4,9 @@ import { Inject } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from '@rewind/db';
 import { EventStore } from '@rewind/event-store';
+import { findMoltstationRecording } from './recordings';
 import { ReplayAuth } from './replay-auth';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const REPLAY_TOKEN_TTL_MS = 60 * 60_000;
 
 function apiKeyOf(authorization: string | undefined): string | undefined {
@@ -32,7 +32,7 @@ export class ReplayTokenController {
   @ApiOperation({ summary: 'A replay token for one session (WebSocket /replay/:id?token=…), valid 1 h' })
   async mint(@Param('id') id: string, @Headers('authorization') authorization?: string) {
     this.requireKey(authorization);
-    if (!UUID.test(id) || !(await this.store.getSession(id))) throw new NotFoundException({ error: 'not_found', message: `no session ${id.slice(0, 80)}` });
+    if (!(await this.store.getSession(id))) throw new NotFoundException({ error: 'not_found', message: `no session ${id.slice(0, 80)}` });
     return { sessionId: id, ...this.auth.mint(id, REPLAY_TOKEN_TTL_MS) };
   }
 
@@ -44,13 +44,9 @@ export class ReplayTokenController {
   @HttpCode(200)
   async moltstationToken(@Param('slug') slug: string, @Param('sessionId') sessionId: string, @Headers('authorization') authorization?: string) {
     this.requireKey(authorization);
-    const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT id FROM sessions WHERE platform = 'moltstation' AND platform_session_id = $1 AND (game = $2 OR game IS NULL) AND metadata->>'stream' = 'run'
-        ORDER BY (metadata->>'capturedBy' = 'spectator') DESC, head_seq DESC LIMIT 1`,
-      [sessionId.slice(0, 200), slug.slice(0, 100)],
-    );
-    if (!rows[0]) throw new NotFoundException({ error: 'Session not found', code: 'SESSION_NOT_FOUND' });
-    const { token, expiresAt } = this.auth.mint(rows[0].id, REPLAY_TOKEN_TTL_MS);
+    const recording = await findMoltstationRecording(this.pool, sessionId.slice(0, 200), slug.slice(0, 100));
+    if (!recording) throw new NotFoundException({ error: 'Session not found', code: 'SESSION_NOT_FOUND' });
+    const { token, expiresAt } = this.auth.mint(recording, REPLAY_TOKEN_TTL_MS);
     return { token, spectateToken: token, expiresAt, spectators: { current: 0, max: 25 } };
   }
 }

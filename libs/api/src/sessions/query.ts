@@ -29,8 +29,3 @@ export function textParam(raw: string | undefined, name: string, max = 200): str
   if (raw.length > max) throw new BadRequestException({ error: 'invalid_parameter', message: `${name} is longer than ${max} characters` });
   return raw;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuidParam(raw: string): boolean {
-  return UUID.test(raw);
-}

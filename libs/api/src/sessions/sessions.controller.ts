@@ -2,9 +2,9 @@ import { Controller, Get, Inject, NotFoundException, Param, Query, Res } from '@
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Pool } from 'pg';
 import { PG_POOL } from '@rewind/db';
-import { CHANNELS, DIRECTIONS, EVENT_KINDS, EventStore, PLATFORMS, SESSION_STATUSES, SessionRecord, SessionRow, StoredEvent, toSessionRecord } from '@rewind/event-store';
+import { CHANNELS, DIRECTIONS, EVENT_KINDS, EventStore, PLATFORMS, SESSION_STATUSES, SessionRecord, SessionRow, StoredEvent, isUuid, toSessionRecord } from '@rewind/event-store';
 import { decodeCursor, encodeCursor } from './cursor';
-import { intParam, isUuidParam, oneOfParam, textParam, timeParam } from './query';
+import { intParam, oneOfParam, textParam, timeParam } from './query';
 
 /** What the controller uses of Express's response (no @types/express needed). */
 interface StreamResponse {
@@ -17,7 +17,7 @@ interface StreamResponse {
 }
 
 type SessionCursor = { t: string; id: string };
-const isSessionCursor = (v: unknown): v is SessionCursor => !!v && typeof (v as SessionCursor).t === 'string' && typeof (v as SessionCursor).id === 'string' && isUuidParam((v as SessionCursor).id) && !Number.isNaN(Date.parse((v as SessionCursor).t));
+const isSessionCursor = (v: unknown): v is SessionCursor => !!v && typeof (v as SessionCursor).t === 'string' && typeof (v as SessionCursor).id === 'string' && isUuid((v as SessionCursor).id) && !Number.isNaN(Date.parse((v as SessionCursor).t));
 const isSeqCursor = (v: unknown): v is { seq: number } => !!v && Number.isSafeInteger((v as { seq: number }).seq) && (v as { seq: number }).seq >= 0;
 
 /** A session as the API shows it: hashes in hex, times in ISO 8601. */
@@ -123,7 +123,7 @@ export class SessionsController {
   @Get(':id')
   @ApiOperation({ summary: 'One session' })
   async one(@Param('id') id: string) {
-    const s = isUuidParam(id) ? await this.store.getSession(id) : null;
+    const s = await this.store.getSession(id); // null for an unknown id, or one that is not a uuid
     if (!s) throw new NotFoundException({ error: 'not_found', message: `no session ${id.slice(0, 80)}` });
     return sessionView(s);
   }
@@ -138,7 +138,7 @@ export class SessionsController {
   @ApiQuery({ name: 'limit', required: false, description: '1–1000, default 200 (JSON pages)' })
   @ApiQuery({ name: 'cursor', required: false })
   async events(@Param('id') id: string, @Query() q: Record<string, string | undefined>, @Res({ passthrough: true }) res: StreamResponse) {
-    const s = isUuidParam(id) ? await this.store.getSession(id) : null;
+    const s = await this.store.getSession(id); // null for an unknown id, or one that is not a uuid
     if (!s) throw new NotFoundException({ error: 'not_found', message: `no session ${id.slice(0, 80)}` });
     const kind = oneOfParam(q['kind'], 'kind', EVENT_KINDS);
     const channel = oneOfParam(q['channel'], 'channel', CHANNELS);
