@@ -9,3 +9,4 @@ export * from './spectator';
 export * from './pollers';
 export * from './scaleout';
 export * from './service';
+export * from './timeout';

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { Queue } from 'bullmq';
 import { withTransaction } from '@rewind/db';
+import { withTimeout } from '@rewind/capture';
 import { jobOptions, PipelineQueue, PipelineRetryPolicy, PIPELINE_QUEUES } from './queues';
 
 export interface RelayLogger {
@@ -77,6 +78,7 @@ export class OutboxRelay {
         [this.o.batchSize ?? 100],
       );
       const done: string[] = [];
+      const addTimeoutMs = this.o.addTimeoutMs ?? 3000;
       for (const row of rows) {
         const queue = (PIPELINE_QUEUES as readonly string[]).includes(row.queue) ? this.o.queues[row.queue as PipelineQueue] : undefined;
         if (!queue) {
@@ -86,7 +88,7 @@ export class OutboxRelay {
           continue;
         }
         try {
-          await withTimeout(queue.add(row.job_name, row.payload, { ...jobOptions(this.o.retry), jobId: row.id }), this.o.addTimeoutMs ?? 3000);
+          await withTimeout(queue.add(row.job_name, row.payload, { ...jobOptions(this.o.retry), jobId: row.id }), addTimeoutMs, () => new Error(`Redis did not answer within ${addTimeoutMs} ms`));
           done.push(row.id);
         } catch (e) {
           failure = e as Error;
@@ -129,14 +131,5 @@ export class OutboxRelay {
       this.failures++;
       this.schedule(Math.min(5000, (this.o.intervalMs ?? 250) * 2 ** this.failures));
     }
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(t);
   }
 }

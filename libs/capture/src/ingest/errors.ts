@@ -1,3 +1,4 @@
+import { withTimeout as withTimeoutError } from '../timeout';
 import { EventStoreError, NewEvent } from '@rewind/event-store';
 
 /**
@@ -25,17 +26,9 @@ export class StoreTimeoutError extends Error {
   }
 }
 
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeoutError(what, ms)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-    promise.catch(() => undefined); // a late failure of the abandoned call is not unhandled
-  }
+/** `promise`, or a StoreTimeoutError naming `what` after `ms` (an append that hangs counts as an outage). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return withTimeoutError(promise, ms, () => new StoreTimeoutError(what, ms));
 }
 
 /** A one-line description of an error for logs (no bodies: messages of the store name ids and seqs only). */

@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { DelayedError, Job, Queue, UnrecoverableError, WaitingError, Worker, type JobProgress } from 'bullmq';
 import type Redis from 'ioredis';
 import type { CaptureTaskLogger, CaptureTaskResult } from '../tasks/types';
-import { ErrorOnce, RedisUnavailableError, fastFailRedis, isConnectionError, reconnectDelayMs, whenReady, withTimeout } from './redis';
+import { withTimeout } from '../timeout';
+import { ErrorOnce, RedisUnavailableError, fastFailRedis, isConnectionError, reconnectDelayMs, whenReady } from './redis';
 import { type CaptureTarget, captureJobId, validateCaptureTarget } from './target';
 
 /** What the coordinator stores as a job's data: the target and who offered it first. */

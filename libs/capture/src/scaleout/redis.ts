@@ -28,20 +28,6 @@ export function fastFailRedis(url: string, extra: RedisOptions = {}): Redis {
   });
 }
 
-/** Rejects with `onTimeout()` when `promise` takes longer than `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(onTimeout()), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Logs each distinct connection error once (not on every reconnect attempt) until the next success. */
 export class ErrorOnce {
