@@ -1,5 +1,4 @@
-import type { ServerResponse } from 'node:http';
-import { codedErrorClass, sendJson } from '../core/http';
+import { codedErrorClass } from '../core/http';
 
 /** The document's error table (Status | Error): every error answer is `{ "error": <code>, "message": <text> }`. */
 export const ERROR_STATUS = {
@@ -16,7 +15,3 @@ export const ERROR_STATUS = {
 export type CloudplayErrorCode = keyof typeof ERROR_STATUS;
 
 export class CloudplayError extends codedErrorClass(ERROR_STATUS) {}
-
-export function sendError(res: ServerResponse, err: CloudplayError): void {
-  sendJson(res, err.status, { error: err.code, message: err.message }, err.headers);
-}

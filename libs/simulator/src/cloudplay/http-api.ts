@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from '../core/http';
+import { sendJson, sendCodedError } from '../core/http';
 import { authenticate, CloudplayUser } from './auth';
 import { discardBody, readJsonObject } from './body';
-import { CloudplayError, sendError } from './errors';
+import { CloudplayError } from './errors';
 import { CloudplayFaults, Endpoint, numberParam } from './faults';
 import type { LaunchInput, LaunchOverrides, SessionRecord, SessionStore } from './session-store';
 
@@ -77,7 +77,7 @@ export class CloudplayHttpApi {
       if (!(e instanceof CloudplayError)) throw e;
       if (closeAfter) e.headers['connection'] = 'close';
       this.deps.log(`${req.method} ${path.split('?')[0]} → ${e.status} ${e.code}: ${e.message}`);
-      sendError(res, e);
+      sendCodedError(res, e);
     }
   }
 

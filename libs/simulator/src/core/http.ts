@@ -62,6 +62,11 @@ export function bearerToken(req: IncomingMessage): string | undefined {
  * A platform's error class over its table of error codes → HTTP statuses: `code`, `message`, extra
  * response `headers` (e.g. Retry-After), and `status` from the table.
  */
+/** Answers a coded error as `{ "error": <code>, "message": <text> }` with its status and headers. */
+export function sendCodedError(res: ServerResponse, err: { status: number; code: string; message: string; headers: Record<string, string> }): void {
+  sendJson(res, err.status, { error: err.code, message: err.message }, err.headers);
+}
+
 export function codedErrorClass<T extends Record<string, number>>(statuses: T) {
   return class CodedError extends Error {
     constructor(

@@ -1,5 +1,4 @@
-import type { ServerResponse } from 'node:http';
-import { codedErrorClass, sendJson } from '../core/http';
+import { codedErrorClass } from '../core/http';
 
 /** Every error answer of the rewards endpoint is `{ "error": <code>, "message": <text> }`. */
 export const ERROR_STATUS = {
@@ -18,7 +17,3 @@ export const ERROR_STATUS = {
 export type RewardsErrorCode = keyof typeof ERROR_STATUS;
 
 export class RewardsError extends codedErrorClass(ERROR_STATUS) {}
-
-export function sendError(res: ServerResponse, err: RewardsError): void {
-  sendJson(res, err.status, { error: err.code, message: err.message }, err.headers);
-}

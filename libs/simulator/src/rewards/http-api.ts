@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { bearerToken, sendJson } from '../core/http';
-import { RewardsError, sendError } from './errors';
+import { bearerToken, sendJson, sendCodedError } from '../core/http';
+import { RewardsError } from './errors';
 import { numberParam, RewardsFaults } from './faults';
 import type { RewardsOptions } from './options';
 import type { Handoff, HandoffStore } from './store';
@@ -54,7 +54,7 @@ export class RewardsHttpApi {
     } catch (e) {
       if (!(e instanceof RewardsError)) throw e;
       this.deps.log(`${req.method} ${path.split('?')[0]} → ${e.status} ${e.code}: ${e.message}`);
-      sendError(res, e);
+      sendCodedError(res, e);
     }
   }
 
