@@ -163,6 +163,23 @@ describe('EventStore (Postgres)', () => {
     expect(await collect(sut.readSession(id, { fromOffsetUs: 10_000_000 }))).toEqual([]);
   });
 
+  it('serves replay pages: the same fields as readSession, from a seq or the first event at/after an offset', async () => {
+    const id = await newSession();
+    const sent: NewEvent[] = [
+      aFrame(id, 1, { body: Buffer.from([0, 1, 255]), format: 'binary', kind: 'input', direction: 'client_to_platform' }),
+      aFrame(id, 2, { body: null, format: 'empty', kind: 'lifecycle', channel: 'internal', direction: 'internal', meta: '{"reason":"x"}' }),
+      ...frames(id, 3, 38), // seq 3..40, offsets seq * 50_000 + 7
+    ];
+    await sut.append(sent);
+    const full = await collect(sut.readSession(id));
+    const lean = [...(await sut.readReplayPage(id, { afterSeq: 0 }, 30)), ...(await sut.readReplayPage(id, { afterSeq: 30 }, 30))];
+    expect(lean).toEqual(full.map(({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta }) => ({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta })));
+    expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 }, 3)).map((e) => e.seq)).toEqual([20, 21, 22]);
+    expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 + 8 }, 1)).map((e) => e.seq)).toEqual([21]);
+    expect(await sut.readReplayPage(id, { fromOffsetUs: 10_000_000 }, 5)).toEqual([]);
+    expect(await sut.readReplayPage(id, { afterSeq: 40 }, 5)).toEqual([]);
+  });
+
   it('writes outbox rows in the same transaction as the events', async () => {
     const id = await newSession();
     await sut.append(frames(id, 1, 2), [{ sessionId: id, queue: 'reward-handoff', jobName: 'handoff', payload: { score: 7 } }]);

@@ -11,6 +11,7 @@ import {
   NewEvent,
   NewOutboxMessage,
   NewSession,
+  ReplayRow,
   SessionRecord,
   StoredEvent,
 } from './types';
@@ -172,6 +173,36 @@ export class EventStore {
   }
 
   /**
+   * One page of a session's events with only what a replay sends: no hash, global position, transaction id
+   * or recorded time to parse and keep (a replay gateway holds pages of hundreds of streams at once, and
+   * every object it keeps is garbage-collector work). From the seq after `afterSeq`, or from the first
+   * event at/after `fromOffsetUs` through the (session_id, offset_us) index, in one round trip.
+   */
+  async readReplayPage(sessionId: string, from: { afterSeq: number } | { fromOffsetUs: number }, limit: number): Promise<ReplayRow[]> {
+    const start =
+      'afterSeq' in from
+        ? { sql: 'seq > $2', arg: from.afterSeq }
+        : { sql: 'seq >= (SELECT seq FROM events WHERE session_id = $1 AND offset_us >= $2 ORDER BY offset_us, seq LIMIT 1)', arg: from.fromOffsetUs };
+    const { rows } = await this.pool.query<ReplayRowWire>(
+      `SELECT seq, offset_us, kind, direction, channel, format, body_text, body_bytes, msg_type, tick, meta FROM events
+        WHERE session_id = $1 AND ${start.sql} ORDER BY seq LIMIT $3`,
+      [sessionId, start.arg, limit],
+    );
+    return rows.map((r) => ({
+      seq: r.seq,
+      offsetUs: Number(r.offset_us),
+      kind: r.kind,
+      direction: r.direction,
+      channel: r.channel,
+      format: r.format,
+      body: bodyOf(r),
+      msgType: r.msg_type,
+      tick: r.tick,
+      meta: r.meta,
+    }));
+  }
+
+  /**
    * The next page of the global order: events of committed transactions only, ordered by (transaction
    * id, global position). It stops below the oldest transaction still open, so an event committed late
    * by a transaction that started early is never skipped (the Marten high-water-mark bug; the fix is
@@ -238,11 +269,16 @@ export function toSessionRecord(r: SessionRow): SessionRecord {
   };
 }
 
+type ReplayRowWire = Pick<EventRow, 'seq' | 'offset_us' | 'kind' | 'direction' | 'channel' | 'format' | 'body_text' | 'body_bytes' | 'msg_type' | 'tick' | 'meta'>;
+
+function bodyOf(r: Pick<EventRow, 'format' | 'body_text' | 'body_bytes'>): string | Buffer | null {
+  if (r.format === 'empty') return null;
+  if (r.format === 'binary') return r.body_bytes;
+  return r.body_text ?? (r.body_bytes ? r.body_bytes.toString('utf8') : '');
+}
+
 export function toStoredEvent(r: EventRow): StoredEvent {
-  let body: string | Buffer | null;
-  if (r.format === 'empty') body = null;
-  else if (r.format === 'binary') body = r.body_bytes;
-  else body = r.body_text ?? (r.body_bytes ? r.body_bytes.toString('utf8') : '');
+  const body = bodyOf(r);
   return {
     sessionId: r.session_id,
     seq: r.seq,

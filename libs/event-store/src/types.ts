@@ -64,6 +64,9 @@ export interface StoredEvent extends Omit<NewEvent, 'msgType' | 'tick' | 'reques
   hash: Buffer;
 }
 
+/** An event as a replay needs it (EventStore.readReplayPage): its place, its kind and what it carried. */
+export type ReplayRow = Pick<StoredEvent, 'seq' | 'offsetUs' | 'kind' | 'direction' | 'channel' | 'format' | 'body' | 'msgType' | 'tick' | 'meta'>;
+
 export interface NewSession {
   id: string;
   platform: Platform;

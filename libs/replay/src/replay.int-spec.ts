@@ -3,8 +3,8 @@ import { EventStore, NewEvent, StoredEvent } from '@rewind/event-store';
 import { aFrame, aSession, createTestPool } from '@rewind/testing';
 import { LatenessProbe } from './lateness';
 import { ReplayEmission, ReplaySession } from './replay-session';
-import { storeSource } from './sources';
-import { ReplayErrorCode } from './types';
+import { replayRowSource, storeSource } from './sources';
+import { ReplayableEvent, ReplayErrorCode } from './types';
 
 const T0_US = Date.UTC(2026, 10, 23, 10, 0, 0) * 1000;
 
@@ -105,7 +105,11 @@ describe('replay from the event store (real clock, real database)', () => {
     expect(summary.wallMs).toBeLessThan(1_000); // without skip-idle it would take > 250 ms of silence alone + ~500 ms
   });
 
-  describe('a large session (20k events)', () => {
+  // Both store sources: the full rows (`rewind replay`) and the lean rows the gateway streams.
+  describe.each([
+    ['storeSource', storeSource],
+    ['replayRowSource', replayRowSource],
+  ] as const)('a large session (20k events), %s', (_name, makeSource) => {
     let id: string;
     const total = 20_000;
     beforeAll(async () => {
@@ -116,9 +120,9 @@ describe('replay from the event store (real clock, real database)', () => {
     }, 120_000);
 
     async function pausedReplay() {
-      const source = storeSource(store, id, { pageSize: 500 });
+      const source = makeSource(store, id, { pageSize: 500 });
       const replay = new ReplaySession(source);
-      const emitted: ReplayEmission<StoredEvent>[] = [];
+      const emitted: ReplayEmission<ReplayableEvent>[] = [];
       replay.on('event', (e) => emitted.push(e));
       await replay.start();
       replay.pause();
@@ -145,7 +149,7 @@ describe('replay from the event store (real clock, real database)', () => {
       console.log(`seek by offset into ${total} events: ${times.map((t) => t.toFixed(1)).join(', ')} ms (median ${median(times).toFixed(1)})`);
       expect(median(times)).toBeLessThan(100);
 
-      const next = new Promise<ReplayEmission<StoredEvent>>((resolve) => replay.on('event', resolve));
+      const next = new Promise<ReplayEmission<ReplayableEvent>>((resolve) => replay.on('event', resolve));
       replay.resume();
       const first = await next;
       expect(first.seq).toBe(11_111);
@@ -167,7 +171,7 @@ describe('replay from the event store (real clock, real database)', () => {
       // eslint-disable-next-line no-console
       console.log(`seek by seq into ${total} events: ${times.map((t) => t.toFixed(1)).join(', ')} ms (median ${median(times).toFixed(1)})`);
       expect(median(times)).toBeLessThan(100);
-      const next = new Promise<ReplayEmission<StoredEvent>>((resolve) => replay.on('event', resolve));
+      const next = new Promise<ReplayEmission<ReplayableEvent>>((resolve) => replay.on('event', resolve));
       replay.resume();
       expect((await next).seq).toBe(10_002);
       expect(emitted.map((e) => e.seq)).toEqual([1, 10_002]);
@@ -185,9 +189,9 @@ describe('replay from the event store (real clock, real database)', () => {
     });
   });
 
-  it('refuses an unknown session (SESSION_NOT_FOUND), also for a malformed id', async () => {
+  it.each([storeSource, replayRowSource])('refuses an unknown session (SESSION_NOT_FOUND), also for a malformed id (%p)', async (makeSource) => {
     for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
-      const replay = new ReplaySession(storeSource(store, id));
+      const replay = new ReplaySession(makeSource(store, id));
       await expect(replay.start()).rejects.toMatchObject({ code: ReplayErrorCode.SessionNotFound, message: `session ${id} not found` });
     }
   });

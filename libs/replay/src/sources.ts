@@ -1,4 +1,4 @@
-import type { EventStore, ReadSessionOptions, StoredEvent } from '@rewind/event-store';
+import type { EventStore, ReadSessionOptions, ReplayRow, StoredEvent } from '@rewind/event-store';
 import { ReplayableEvent, ReplayError, ReplayErrorCode, SeekTarget, EventSource } from './types';
 
 /** Counters of what a source read: lets tests prove a seek did not read from the start. */
@@ -64,12 +64,40 @@ export interface StoreSourceOptions {
   firstPageSize?: number;
 }
 
+type PageStart = { afterSeq: number } | { fromOffsetUs: number };
+
 /**
  * A session of the event store as a replay source: keyset pages of `EventStore.readSession`, opened
  * from a seq (`fromSeq`) or an offset (`fromOffsetUs`, through the (session_id, offset_us) index).
  * The first open checks that the session exists (SESSION_NOT_FOUND otherwise).
  */
 export function storeSource(store: EventStore, sessionId: string, options: StoreSourceOptions = {}): CountingSource<StoredEvent> {
+  return pagedStoreSource(store, sessionId, options, async (start, size) => {
+    const range: ReadSessionOptions = 'afterSeq' in start ? { fromSeq: start.afterSeq + 1 } : { fromOffsetUs: start.fromOffsetUs };
+    const rows = store.readSession(sessionId, { ...range, pageSize: size });
+    const page: StoredEvent[] = [];
+    try {
+      while (page.length < size) {
+        const r = await rows.next();
+        if (r.done) break;
+        page.push(r.value);
+      }
+    } finally {
+      await rows.return(undefined);
+    }
+    return page;
+  });
+}
+
+/**
+ * Like `storeSource`, with lean rows (`EventStore.readReplayPage`: no hash, positions or recorded time to
+ * parse and keep): what the replay gateway streams. Each page is one round trip, a seek's included.
+ */
+export function replayRowSource(store: EventStore, sessionId: string, options: StoreSourceOptions = {}): CountingSource<ReplayRow> {
+  return pagedStoreSource(store, sessionId, options, (start, size) => store.readReplayPage(sessionId, start, size));
+}
+
+function pagedStoreSource<E extends ReplayableEvent>(store: EventStore, sessionId: string, options: StoreSourceOptions, fetchPage: (start: PageStart, size: number) => Promise<E[]>): CountingSource<E> {
   const pageSize = options.pageSize ?? 500;
   const firstPageSize = options.firstPageSize ?? 100;
   const stats = freshStats();
@@ -83,34 +111,24 @@ export function storeSource(store: EventStore, sessionId: string, options: Store
     }));
   return {
     stats,
-    open(from?: SeekTarget): AsyncIterator<StoredEvent[]> {
+    open(from?: SeekTarget): AsyncIterator<E[]> {
       stats.opens++;
       stats.firstSeqOfLastOpen = null;
       return (async function* () {
         await ensureSession();
-        // The first page is small (a seek needs one event to play, fast); then full keyset pages from
-        // the seq after it. Each batch below is exactly one round trip of readSession.
-        let range: ReadSessionOptions = from === undefined ? {} : 'seq' in from ? { fromSeq: from.seq } : { fromOffsetUs: from.offsetUs };
+        // The first page is small (a seek needs one event to play, fast); then full keyset pages from the
+        // seq after it. Each fetchPage is one round trip.
+        let start: PageStart = from === undefined ? { afterSeq: 0 } : 'seq' in from ? { afterSeq: from.seq - 1 } : { fromOffsetUs: from.offsetUs };
         let size = Math.min(firstPageSize, pageSize);
         for (;;) {
-          const rows = store.readSession(sessionId, { ...range, pageSize: size });
-          const page: StoredEvent[] = [];
-          try {
-            while (page.length < size) {
-              const r = await rows.next();
-              if (r.done) break;
-              page.push(r.value);
-            }
-          } finally {
-            await rows.return(undefined);
-          }
+          const page = await fetchPage(start, size);
           stats.pagesRead++;
           if (page.length === 0) return;
           stats.eventsRead += page.length;
-          stats.firstSeqOfLastOpen ??= (page[0] as StoredEvent).seq;
+          stats.firstSeqOfLastOpen ??= (page[0] as E).seq;
           yield page;
           if (page.length < size) return;
-          range = { fromSeq: (page[page.length - 1] as StoredEvent).seq + 1 };
+          start = { afterSeq: (page[page.length - 1] as E).seq };
           size = pageSize;
         }
       })();
@@ -119,8 +137,8 @@ export function storeSource(store: EventStore, sessionId: string, options: Store
       await ensureSession();
       const session = await store.getSession(sessionId);
       if (!session || session.headSeq < 1) return null;
-      for await (const e of store.readSession(sessionId, { fromSeq: session.headSeq, pageSize: 1 })) return { seq: e.seq, offsetUs: e.offsetUs };
-      return null;
+      const [e] = await fetchPage({ afterSeq: session.headSeq - 1 }, 1);
+      return e ? { seq: e.seq, offsetUs: e.offsetUs } : null;
     },
   };
 }

@@ -2,8 +2,8 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Pool } from 'pg';
-import { EventStore, SessionRecord, StoredEvent } from '@rewind/event-store';
-import { ReplayError, ReplaySession, SeekTarget, storeSource, validateSpeed } from '@rewind/replay';
+import { EventStore, ReplayRow, SessionRecord } from '@rewind/event-store';
+import { replayRowSource, ReplayError, ReplaySession, SeekTarget, validateSpeed } from '@rewind/replay';
 import { findMoltstationRecording } from './recordings';
 import { ReplayAuth } from './replay-auth';
 
@@ -74,7 +74,7 @@ function skipIdleOf(raw: string | null): number | undefined {
 }
 
 /** The documented envelope of `/replay/:sessionId`. */
-export function envelope(e: StoredEvent) {
+export function envelope(e: ReplayRow) {
   const binary = Buffer.isBuffer(e.body);
   return {
     type: 'event',
@@ -104,7 +104,7 @@ export function envelope(e: StoredEvent) {
  */
 export class ReplayGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  private readonly sessions = new Set<ReplaySession<StoredEvent>>();
+  private readonly sessions = new Set<ReplaySession<ReplayRow>>();
 
   constructor(
     private readonly store: EventStore,
@@ -157,7 +157,7 @@ export class ReplayGateway {
    * together do not all refill in the same instant (hundreds of page reads at once stall the event loop).
    */
   private source(sessionId: string) {
-    return storeSource(this.store, sessionId, { pageSize: 100, firstPageSize: 40 + Math.floor(Math.random() * 121) });
+    return replayRowSource(this.store, sessionId, { pageSize: 100, firstPageSize: 40 + Math.floor(Math.random() * 121) });
   }
 
   private async session(id: string): Promise<SessionRecord> {
@@ -178,7 +178,7 @@ export class ReplayGateway {
     const speed = speedOf(url.searchParams.get('speed'));
     const from = startOf(url);
     const skipIdleMs = skipIdleOf(url.searchParams.get('skipIdle'));
-    const replay = new ReplaySession<StoredEvent>(this.source(record.id), { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) });
+    const replay = new ReplaySession<ReplayRow>(this.source(record.id), { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) });
     this.sessions.add(replay);
     ws.send(JSON.stringify({ type: 'hello', session: { id: record.id, platform: record.platform, game: record.game, events: record.headSeq, status: record.status }, speed }));
     replay.on('event', (em) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(envelope(em.event))));
@@ -203,7 +203,7 @@ export class ReplayGateway {
   }
 
   /** Control messages: `{type:"pause"|"resume"}`, `{type:"speed",speed}`, `{type:"seek",seq}|{type:"seek",offsetUs}`. */
-  private async control(ws: WebSocket, replay: ReplaySession<StoredEvent>, data: Buffer, binary: boolean): Promise<void> {
+  private async control(ws: WebSocket, replay: ReplaySession<ReplayRow>, data: Buffer, binary: boolean): Promise<void> {
     const answer = (o: object) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(o));
     if (binary || data.length > MAX_CONTROL_BYTES) return void answer({ type: 'error', code: 'bad_control', message: 'control messages are JSON text under 4 KiB' });
     let msg: Record<string, unknown>;
@@ -265,7 +265,7 @@ export class ReplayGateway {
     const checked = this.auth.check(record.id, { token });
     if (!checked.ok) return void close(checked.reason.includes('expired') ? 4410 : 4001, checked.reason.includes('expired') ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN');
     ws.send(JSON.stringify({ t: 'hello', role: 'spectate', tickHz: 20 }));
-    const replay = new ReplaySession<StoredEvent>(this.source(record.id), { speed: 1 });
+    const replay = new ReplaySession<ReplayRow>(this.source(record.id), { speed: 1 });
     this.sessions.add(replay);
     let lastReason = 'GAME_OVER';
     replay.on('event', ({ event: e }) => {
@@ -294,7 +294,7 @@ export class ReplayGateway {
     const record = await this.session(url.searchParams.get('sessionId') ?? '');
     if (record.platform !== 'spacemolt') throw new BadRequest(REPLAY_CLOSE.badRequest, `session ${record.id} is not a SpaceMolt session`);
     this.authorize(record.id, req, url);
-    const replay = new ReplaySession<StoredEvent>(this.source(record.id), { speed: speedOf(url.searchParams.get('speed')) });
+    const replay = new ReplaySession<ReplayRow>(this.source(record.id), { speed: speedOf(url.searchParams.get('speed')) });
     this.sessions.add(replay);
     replay.on('event', ({ event: e }) => {
       if (e.channel === 'play_ws' && e.direction === 'platform_to_client' && e.kind !== 'lifecycle' && ws.readyState === WebSocket.OPEN) ws.send(e.body ?? '');
