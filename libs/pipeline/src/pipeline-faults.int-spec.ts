@@ -9,7 +9,7 @@ import { moltstation } from '@rewind/agents';
 import { CredentialVault, RunningRecorderService, RunSignalBoard, startRecorderService } from '@rewind/capture';
 import { EventStore, NewOutboxMessage, Platform, StoredEvent } from '@rewind/event-store';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
-import { createMigratedScratchDatabase, ScratchDatabase, TcpForwarder, testRedisUrl } from '@rewind/testing';
+import { createMigratedScratchDatabase, ScratchDatabase, tamper, TcpForwarder, testRedisUrl } from '@rewind/testing';
 import { openQueues, PipelineQueue } from './queues';
 import { RunningPipeline, startPipeline } from './service';
 
@@ -393,5 +393,23 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
     expect(await detail(first.sessionId)).toMatchObject({ status: 'ended', snapshotted: true });
     await until('both runs handed off', async () => (await handoffs()).filter((h) => [first.sessionId, second.sessionId].includes(h.body.platformSessionId ?? '')).length === 2);
     expect(await pipeline.deadLetters()).toEqual([]);
+  }, 60_000);
+  it('given runs whose outbox payload has no source (the spectator stream ended first), when the snapshot job runs, then the platform detail decides: agent_api submitted, browser_ws skipped', async () => {
+    const [agent, practice] = await Promise.all([flappyRun('nosrc-a', { snapshot: false }), flappyRun('nosrc-b', { source: 'browser_ws' })]);
+    const agentRows = await rowsOfRun('moltstation', agent.sessionId);
+    const practiceRows = await rowsOfRun('moltstation', practice.sessionId);
+    const ids = [...agentRows, ...practiceRows].map((r) => r.id);
+    expect(await tamper(pool, `UPDATE outbox SET payload = jsonb_set(payload, '{source}', 'null') WHERE id = ANY($1::uuid[])`, [ids])).toBe(4);
+
+    const pipeline = await start();
+    const finished = (row: OutboxRow) =>
+      until(`snapshot job ${row.id} finished`, async () => {
+        const j = await pipeline.queues['snapshot-submission'].getJob(row.id);
+        return (await j?.isCompleted()) && j;
+      });
+    expect((await finished(snapshotRow(agentRows))).returnvalue).toMatchObject({ status: 'submitted', httpStatus: 200 });
+    expect((await finished(snapshotRow(practiceRows))).returnvalue).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/browser_ws run is practice/) });
+    const detail = (await (await fetch(`${sim.baseUrl('moltstation')}/api/games/flappybots/sessions/${agent.sessionId}`)).json()) as { snapshotted: boolean };
+    expect(detail.snapshotted).toBe(true);
   }, 60_000);
 });

@@ -77,9 +77,11 @@ export function startPipelineWorkers(o: PipelineWorkerOptions): Record<PipelineQ
   return { 'snapshot-submission': snapshot, 'reward-handoff': reward };
 }
 
+const practice = (source: string | null): SnapshotResult => ({ status: 'skipped', reason: `a ${source ?? 'unknown-source'} run is practice: only agent_api runs are snapshotted` });
+
 async function submitSnapshot(run: RunPayload, stream: JobStream, o: PipelineWorkerOptions): Promise<SnapshotResult> {
   if (run.platform !== 'moltstation') return { status: 'skipped', reason: `no snapshot endpoint for ${run.platform}` };
-  if (run.source !== 'agent_api') return { status: 'skipped', reason: `a ${run.source ?? 'unknown-source'} run is practice: only agent_api runs are snapshotted` };
+  if (run.source !== null && run.source !== 'agent_api') return practice(run.source);
   if (!run.platformSessionId || !run.game) return { status: 'skipped', reason: 'the run has no MoltStation session id or game' };
   if (!o.moltstationUrl) return { status: 'skipped', reason: 'no MoltStation upstream configured' };
   const base = o.moltstationUrl.replace(/\/+$/, '');
@@ -87,8 +89,11 @@ async function submitSnapshot(run: RunPayload, stream: JobStream, o: PipelineWor
   const detail = async () => recordedCall(stream, o.redactor, { method: 'GET', url: detailUrl, headers: {}, timeoutMs: o.requestTimeoutMs, label: 'session-detail', base });
   const before = await detail();
   if (before.status === 404) throw new UnrecoverableError(`MoltStation does not know session ${run.platformSessionId}`);
-  const view = before.json as { status?: string; snapshotted?: boolean } | null;
+  const view = before.json as { status?: string; snapshotted?: boolean; source?: string } | null;
   if (before.status !== 200 || !view) throw new Error(`session detail answered ${before.status}`);
+  // A run whose spectator stream ended first carries no source (the spectator never sees the start call):
+  // the platform's own detail says whether the session is rewards-eligible.
+  if (run.source === null && view.source !== 'agent_api') return practice(view.source ?? null);
   if (view.snapshotted) return { status: 'already-snapshotted', by: 'agent' };
   if (view.status !== 'ended') throw new Error(`session ${run.platformSessionId} is ${view.status ?? 'in an unknown state'}, not ended yet`);
   const token = await o.agentCredential('moltstation', run.platformSessionId);
