@@ -15,6 +15,8 @@ export function apiOptions(runtime: Runtime): ApiOptions & { apiKeyNote: string 
     redisUrl: runtime.redisUrl,
     queuePrefix: config.pipeline.queuePrefix,
     replay: { apiKeys, secret },
+    rewardsUrl: config.pipeline.rewardsUrl,
+    ...(config.pipeline.rewardsApiKey ? { rewardsApiKey: config.pipeline.rewardsApiKey } : {}),
     apiKeyNote: local ? `in ${path.relative(process.cwd(), path.join(config.dataDir, 'api-key')) || path.join(config.dataDir, 'api-key')}` : 'from REWIND_API_KEYS',
   };
 }

@@ -22,7 +22,7 @@ Usage: ./rewind <command> [options]
   recorder [--port N] [--instance NAME] [--verbose]
                             one more recorder process (proxy + a share of the live captures), to scale out
   test [jest args]          type-check and run the whole test suite (real Postgres and Redis)
-  verify <id> | --all       recompute hash chains; name the first broken link; exit 1 if any
+  verify <id> | --all       recompute hash chains and audit the runs; exit 1 on a broken link or a mismatch
           [--json]
   replay <id> [--speed N] [--from-seq N] [--skip-idle MS] [--json]
                             replay a stored session in real time (speed 0.25–32), printing each event, then a summary

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { DynamicModule, Module } from '@nestjs/common';
-import { DbModule } from '@rewind/db';
-import { EventStoreModule } from '@rewind/event-store';
+import type { Pool } from 'pg';
+import { AuditService } from '@rewind/audit';
+import { DbModule, PG_POOL } from '@rewind/db';
+import { EventStore, EventStoreModule } from '@rewind/event-store';
+import { AnalyticsController, AuditController } from './audit/audit.controller';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
 import { RedisConnection } from './health/redis-connection';
@@ -18,6 +21,9 @@ export interface ApiOptions {
   queuePrefix?: string;
   /** Replay access: API keys and the installation secret the replay tokens are signed with. */
   replay?: { apiKeys: string[]; secret: Buffer };
+  /** Where audits read back handoff receipts (REWIND_REWARDS_URL); unset: not asked. */
+  rewardsUrl?: string;
+  rewardsApiKey?: string;
 }
 
 @Module({})
@@ -26,13 +32,18 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [DbModule.forRoot({ databaseUrl: options.databaseUrl }), EventStoreModule],
-      controllers: [HealthController, SessionsController, ReplayTokenController, PipelineController, MetricsController, QueueDashboardController],
+      controllers: [HealthController, SessionsController, AuditController, AnalyticsController, ReplayTokenController, PipelineController, MetricsController, QueueDashboardController],
       providers: [
         { provide: ReplayAuth, useFactory: () => new ReplayAuth(options.replay?.apiKeys ?? [], options.replay?.secret ?? randomBytes(32)) },
         { provide: PipelineQueues, useFactory: () => new PipelineQueues(options.redisUrl, options.queuePrefix ?? 'rewind') },
         // A probe waits for the connection (bounded by the health check's own timeout) instead of
         // failing while ioredis is still connecting; a Redis that stays away fails the probe.
         { provide: RedisConnection, useFactory: () => new RedisConnection(options.redisUrl) },
+        {
+          provide: AuditService,
+          inject: [PG_POOL, EventStore],
+          useFactory: (pool: Pool, store: EventStore) => new AuditService(pool, store, { ...(options.rewardsUrl ? { rewardsUrl: options.rewardsUrl } : {}), ...(options.rewardsApiKey ? { rewardsApiKey: options.rewardsApiKey } : {}) }),
+        },
         HealthService,
       ],
     };

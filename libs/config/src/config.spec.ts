@@ -15,7 +15,7 @@ describe('loadConfig', () => {
       dataDir: path.join(root, '.rewind'),
       ingestBatchSize: 2000,
       logLevel: 'info',
-      simulatorSeed: 'rewind',
+      simulatorSeed: expect.stringMatching(/^rewind-[0-9a-f]{8}$/),
       simulatorFaults: undefined,
       upstreams: {
         moltstation: 'http://127.0.0.1:4100/moltstation',

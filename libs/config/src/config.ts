@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -77,7 +78,9 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     dataDir: path.resolve(repoRoot, nonEmpty(env.REWIND_DATA_DIR) ?? '.rewind'),
     ingestBatchSize: int(env, 'REWIND_INGEST_BATCH_SIZE', 2000, 1, 100_000, problems),
     logLevel: oneOf(env, 'REWIND_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info', problems),
-    simulatorSeed: nonEmpty(env.SIMULATOR_SEED) ?? 'rewind',
+    // A fresh seed per start unless one is given: a deterministic simulator restarted with the same seed hands
+    // out the same platform session ids, which real platforms never do (and Rewind keys runs by them).
+    simulatorSeed: nonEmpty(env.SIMULATOR_SEED) ?? `rewind-${randomBytes(4).toString('hex')}`,
     simulatorFaults: json(env, 'SIMULATOR_FAULTS', problems),
     upstreams: {} as Record<PlatformName, string>,
     sealAfterMs: int(env, 'REWIND_SEAL_AFTER_MS', 10_000, 0, 86_400_000, problems),

@@ -141,11 +141,11 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
         [platform, platformSessionId],
       )
     ).rows;
-  /** The two outbox rows of a run, once the recorder has written them. */
+  /** The three outbox rows of a run (snapshot, handoff, audit), once the recorder has written them. */
   const rowsOfRun = (platform: string, platformSessionId: string) =>
     until(`outbox rows of ${platform}:${platformSessionId}`, async () => {
       const rows = await outboxOf(platform, platformSessionId);
-      return rows.length === 2 && rows;
+      return rows.length === 3 && rows;
     });
   const rewardRow = (rows: OutboxRow[]) => rows.find((r) => r.queue === 'reward-handoff')!;
   const snapshotRow = (rows: OutboxRow[]) => rows.find((r) => r.queue === 'snapshot-submission')!;
@@ -199,7 +199,7 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
     const ids = runs.map((r) => r.sessionId);
     expect(runs.map((r) => r.closeReason)).toEqual(['GAME_OVER', 'GAME_OVER', 'GAME_OVER']);
     const rows = (await Promise.all(ids.map((id) => rowsOfRun('moltstation', id)))).flat();
-    expect(rows).toHaveLength(6);
+    expect(rows).toHaveLength(9); // snapshot, handoff and audit per run
 
     // The relay tried while Redis was away: every row waits, with its attempt and the error noted.
     const waiting = await until('relay attempts noted on every row', async () => {
@@ -399,7 +399,7 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
     const agentRows = await rowsOfRun('moltstation', agent.sessionId);
     const practiceRows = await rowsOfRun('moltstation', practice.sessionId);
     const ids = [...agentRows, ...practiceRows].map((r) => r.id);
-    expect(await tamper(pool, `UPDATE outbox SET payload = jsonb_set(payload, '{source}', 'null') WHERE id = ANY($1::uuid[])`, [ids])).toBe(4);
+    expect(await tamper(pool, `UPDATE outbox SET payload = jsonb_set(payload, '{source}', 'null') WHERE id = ANY($1::uuid[])`, [ids])).toBe(6);
 
     const pipeline = await start();
     const finished = (row: OutboxRow) =>

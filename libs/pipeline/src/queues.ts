@@ -1,8 +1,8 @@
 import { Queue } from 'bullmq';
 import type { DefaultJobOptions } from 'bullmq';
 
-/** The queues the outbox feeds (queue names = `outbox.queue`). */
-export const PIPELINE_QUEUES = ['snapshot-submission', 'reward-handoff'] as const;
+/** The queues the outbox feeds (queue names = `outbox.queue`); `run-audit` audits the run once the other two are done. */
+export const PIPELINE_QUEUES = ['snapshot-submission', 'reward-handoff', 'run-audit'] as const;
 export type PipelineQueue = (typeof PIPELINE_QUEUES)[number];
 
 export interface PipelineRetryPolicy {

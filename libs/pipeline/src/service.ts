@@ -1,6 +1,7 @@
 import type { Queue, Worker } from 'bullmq';
 import { createPgPool } from '@rewind/db';
 import { EventStore } from '@rewind/event-store';
+import { AuditService } from '@rewind/audit';
 import { CredentialVault, Redactor, safeId } from '@rewind/capture';
 import { DeadLetter, listDeadLetters, queueDepths, retryDeadLetters } from './dead-letters';
 import { DEFAULT_RETRY, openQueues, PipelineQueue, PipelineRetryPolicy } from './queues';
@@ -70,6 +71,7 @@ export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline
           ...(o.lockDurationMs ? { lockDurationMs: o.lockDurationMs } : {}),
           ...(o.stalledIntervalMs ? { stalledIntervalMs: o.stalledIntervalMs } : {}),
           agentCredential: (_platform, platformSessionId) => vault.get(safeId(`session:${platformSessionId}`), 'bearer'),
+          audits: new AuditService(pool, store, { rewardsUrl: o.rewardsUrl, ...(o.rewardsApiKey ? { rewardsApiKey: o.rewardsApiKey } : {}) }),
           log: o.log,
         });
   relay.start();

@@ -23,3 +23,9 @@ export interface RewardResult {
   receiptId: string | null;
   duplicate: boolean;
 }
+
+export interface AuditJobResult {
+  status: 'ok' | 'mismatch' | 'unverifiable';
+  auditId: string;
+  findings: number;
+}

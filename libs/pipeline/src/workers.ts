@@ -1,12 +1,13 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { EventStore } from '@rewind/event-store';
+import type { AuditService } from '@rewind/audit';
 import type { Redactor } from '@rewind/capture';
 import { JobStream } from './job-stream';
 import { recordedCall } from './http-call';
 import { backoffDelay, bullConnection, PipelineQueue, PipelineRetryPolicy } from './queues';
 import type { RelayLogger } from './relay';
-import type { RewardResult, RunPayload, SnapshotResult } from './types';
+import type { AuditJobResult, RewardResult, RunPayload, SnapshotResult } from './types';
 
 export interface PipelineWorkerOptions {
   redisUrl: string;
@@ -28,6 +29,8 @@ export interface PipelineWorkerOptions {
   stalledIntervalMs?: number;
   /** The agent's bearer for a run (from the encrypted vault the recorder fills). */
   agentCredential: (platform: string, platformSessionId: string) => Promise<string | undefined>;
+  /** Audits a run and stores the findings (libs/audit). */
+  audits: AuditService;
   log: RelayLogger;
 }
 
@@ -73,8 +76,23 @@ export function startPipelineWorkers(o: PipelineWorkerOptions): Record<PipelineQ
     common,
   );
   const reward = new Worker<RunPayload, RewardResult>('reward-handoff', wrap('reward-handoff', (job, stream) => handOff(job, stream, o)), common);
-  for (const w of [snapshot, reward]) w.on('error', (e) => o.log.warn(`pipeline worker: ${e.message}`));
-  return { 'snapshot-submission': snapshot, 'reward-handoff': reward };
+  const audit = new Worker<RunPayload, AuditJobResult>('run-audit', (job) => auditJob(job, o), common);
+  for (const w of [snapshot, reward, audit]) w.on('error', (e) => o.log.warn(`pipeline worker: ${e.message}`));
+  return { 'snapshot-submission': snapshot, 'reward-handoff': reward, 'run-audit': audit };
+}
+
+/**
+ * The run's audit, once its snapshot and handoff jobs have a result: until then each attempt fails with
+ * "waiting" and is retried with the pipeline's backoff; the last attempt audits whatever is there (what is
+ * missing is then reported unverifiable). Findings go to the `audits` table, not to a job stream.
+ */
+async function auditJob(job: Job<RunPayload>, o: PipelineWorkerOptions): Promise<AuditJobResult> {
+  const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  const audit = await o.audits.auditSession(job.data.sessionId, 'pipeline', !last);
+  if (audit === 'pending') throw new Error(`run ${job.data.sessionId}: waiting for its snapshot and reward jobs to finish`);
+  if (!audit) throw new UnrecoverableError(`run ${job.data.sessionId} is not in the store`);
+  if (audit.status === 'mismatch') o.log.warn(`audit of ${audit.runKey}: mismatch (${audit.findings.filter((f) => f.status === 'mismatch').map((f) => f.check).join(', ')})`);
+  return { status: audit.status, auditId: audit.id, findings: audit.findings.length };
 }
 
 const practice = (source: string | null): SnapshotResult => ({ status: 'skipped', reason: `a ${source ?? 'unknown-source'} run is practice: only agent_api runs are snapshotted` });

@@ -88,7 +88,7 @@ describe('Recorder: bots play through the recording proxy; the store holds exact
     const outcome = outcomeOf(events);
     expect(outcome).toMatchObject({ reason: 'GAME_OVER', phase: 'ended', score: summary!.score });
     expect(session?.outcome).toMatchObject({ reason: 'GAME_OVER' });
-    expect((await outboxOf(run!.id)).map((o) => o.queue)).toEqual(['reward-handoff', 'snapshot-submission']);
+    expect((await outboxOf(run!.id)).map((o) => o.queue)).toEqual(['reward-handoff', 'run-audit', 'snapshot-submission']);
     // Inputs carry the tick of the last frame the agent had seen.
     let lastTick: number | null = null;
     for (const e of events) {

@@ -465,10 +465,11 @@ export class Recorder implements CaptureSink {
     const outcome: Record<string, unknown> = { platform, game: stream.identity.game ?? null, platformSessionId: stream.identity.platformSessionId ?? null, agent: stream.identity.agent ?? null, ...signal.outcome, reason: signal.reason };
     const run = stream.identity.platformSessionId ? `${platform}:${stream.identity.platformSessionId}` : `${platform}:${stream.id}`;
     const payload = { sessionId: stream.id, platform, game: stream.identity.game ?? null, platformSessionId: stream.identity.platformSessionId ?? null, agent: stream.identity.agent ?? null, source: stream.identity.source ?? null, outcome };
-    // One snapshot and one handoff per platform run, whichever of its streams (proxy, spectator, poller) ends first.
+    // One snapshot, one handoff and one audit per platform run, whichever of its streams (proxy, spectator, poller) ends first.
     const outbox: NewOutboxMessage[] = [
       { queue: 'snapshot-submission', jobName: 'snapshot', payload, dedupeKey: `snapshot-submission:${run}` },
       { queue: 'reward-handoff', jobName: 'reward', payload, dedupeKey: `reward-handoff:${run}` },
+      { queue: 'run-audit', jobName: 'audit', payload, dedupeKey: `run-audit:${run}` },
     ];
     this.ingest.record(
       stream.id,

@@ -1,0 +1,138 @@
+import type { Pool } from 'pg';
+import { ChainVerifier, EventStore, isUuid, SessionRecord, SessionRow, StoredEvent, toSessionRecord } from '@rewind/event-store';
+import type { EvidenceEvent, EvidenceStream, OutboxEvidence, RunEvidence, StreamRole } from './types';
+
+/**
+ * Reads one platform run from the store: every recorder stream of it (same platform and platform session
+ * id; a platform without run ids — SpaceMolt — has one stream per run), the pipeline's job streams that
+ * name one of them as `runSessionId`, and the outbox rows they wrote. Any of the run's session ids finds it.
+ */
+
+interface RunMembers {
+  runKey: string;
+  anchor: SessionRecord;
+  recorder: SessionRecord[];
+  pipeline: SessionRecord[];
+  outbox: OutboxEvidence[];
+}
+
+const streamOf = (s: SessionRecord): string => String((s.metadata as Record<string, unknown>)['stream'] ?? '');
+
+const RECORDER_ROLES = new Set(['proxy', 'spectator', 'poller']);
+
+function roleOf(s: SessionRecord): StreamRole {
+  const m = s.metadata as Record<string, unknown>;
+  if (streamOf(s) === 'pipeline') return m['queue'] === 'snapshot-submission' ? 'snapshot-submission' : 'reward-handoff';
+  const by = String(m['capturedBy'] ?? 'proxy');
+  return (RECORDER_ROLES.has(by) ? by : 'proxy') as StreamRole;
+}
+
+/** The run's key: `${platform}:${platformSessionId}`, else `${platform}:${the run stream's id}`. */
+export const runKeyOf = (s: Pick<SessionRecord, 'platform' | 'platformSessionId' | 'id'>): string => `${s.platform}:${s.platformSessionId ?? s.id}`;
+
+async function sessions(pool: Pool, where: string, params: unknown[]): Promise<SessionRecord[]> {
+  const { rows } = await pool.query<SessionRow>(`SELECT * FROM sessions WHERE ${where} ORDER BY started_at, id`, params);
+  return rows.map(toSessionRecord);
+}
+
+/** The run a session belongs to, or null (unknown id, or an account stream that is no run). */
+export async function findRun(pool: Pool, sessionId: string): Promise<RunMembers | null> {
+  if (!isUuid(sessionId)) return null;
+  const [first] = await sessions(pool, 'id = $1', [sessionId]);
+  if (!first) return null;
+  let anchor = first;
+  if (streamOf(first) === 'pipeline') {
+    const runSessionId = (first.metadata as Record<string, unknown>)['runSessionId'];
+    const [run] = typeof runSessionId === 'string' ? await sessions(pool, 'id = $1', [runSessionId]) : [];
+    if (!run) return null;
+    anchor = run;
+  }
+  if (streamOf(anchor) !== 'run') return null;
+  const recorder = anchor.platformSessionId
+    ? await sessions(pool, `platform = $1 AND platform_session_id = $2 AND metadata->>'stream' = 'run'`, [anchor.platform, anchor.platformSessionId])
+    : [anchor];
+  const ids = recorder.map((s) => s.id);
+  const pipeline = await sessions(pool, `metadata->>'stream' = 'pipeline' AND metadata->>'runSessionId' = ANY($1::text[])`, [ids]);
+  const { rows } = await pool.query<{ id: string; queue: string; session_id: string | null; payload: Record<string, unknown>; created_at: Date; relayed_at: Date | null }>(
+    'SELECT id, queue, session_id, payload, created_at, relayed_at FROM outbox WHERE session_id = ANY($1::uuid[]) ORDER BY created_at, id',
+    [ids],
+  );
+  const outbox = rows.map((r) => ({ id: r.id, queue: r.queue, sessionId: r.session_id, payload: r.payload, createdAt: r.created_at, relayedAt: r.relayed_at }));
+  return { runKey: runKeyOf(anchor), anchor, recorder, pipeline, outbox };
+}
+
+function evidenceEvent(e: StoredEvent): EvidenceEvent {
+  const binary = Buffer.isBuffer(e.body);
+  return {
+    sessionId: e.sessionId,
+    seq: e.seq,
+    offsetUs: e.offsetUs,
+    recordedAtUs: e.recordedAtUs,
+    kind: e.kind,
+    direction: e.direction,
+    channel: e.channel,
+    format: e.format,
+    body: binary ? (e.body as Buffer).toString('base64') : (e.body as string | null),
+    bodyEncoding: binary ? 'base64' : 'utf8',
+    msgType: e.msgType,
+    tick: e.tick,
+    requestId: e.requestId,
+    meta: e.meta,
+  };
+}
+
+/** Reads a stream's events and verifies its chain on the way (the audit's `chain` findings come from here). */
+async function loadStream(store: EventStore, s: SessionRecord): Promise<EvidenceStream> {
+  const verifier = new ChainVerifier(s.id);
+  const events: EvidenceEvent[] = [];
+  for await (const e of store.readSession(s.id, { pageSize: 2000 })) {
+    verifier.push(e);
+    events.push(evidenceEvent(e));
+  }
+  const report = verifier.finish(s);
+  return {
+    sessionId: s.id,
+    role: roleOf(s),
+    stream: streamOf(s),
+    status: s.status,
+    startedAt: s.startedAt,
+    endedAt: s.endedAt,
+    outcomeColumn: s.outcome,
+    metadata: s.metadata as Record<string, unknown>,
+    events,
+    chain: { ok: report.ok, eventsChecked: report.eventsChecked, headSeq: report.headSeq, sealed: report.sealed, firstBreak: report.firstBreak },
+  };
+}
+
+/** Every stream of the run `sessionId` belongs to, read and chain-verified; null when it is no run. */
+export async function loadRunEvidence(pool: Pool, store: EventStore, sessionId: string): Promise<RunEvidence | null> {
+  const members = await findRun(pool, sessionId);
+  if (!members) return null;
+  const { anchor, recorder, pipeline, outbox } = members;
+  const streams: EvidenceStream[] = [];
+  for (const s of [...recorder, ...pipeline]) streams.push(await loadStream(store, s));
+  const fromOutbox = outbox.map((o) => o.payload['sessionId']).find((v): v is string => typeof v === 'string');
+  const fromJobs = pipeline.map((p) => (p.metadata as Record<string, unknown>)['runSessionId']).find((v): v is string => typeof v === 'string');
+  const first = (f: (s: SessionRecord) => string | null) => recorder.map(f).find((v) => v !== null) ?? null;
+  return {
+    runKey: members.runKey,
+    platform: anchor.platform,
+    game: first((s) => s.game),
+    agent: first((s) => s.agent),
+    source: first((s) => s.source),
+    platformSessionId: anchor.platformSessionId,
+    runSessionId: fromOutbox ?? fromJobs ?? streams.find((s) => s.stream === 'run' && s.events.some((e) => e.kind === 'outcome'))?.sessionId ?? null,
+    streams,
+    outbox,
+  };
+}
+
+/** One session id per run (its earliest recorder stream), oldest first: what "audit all" walks. */
+export async function listRunAnchors(pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT DISTINCT ON (platform, COALESCE(platform_session_id, id::text)) id
+       FROM sessions WHERE metadata->>'stream' = 'run'
+      ORDER BY platform, COALESCE(platform_session_id, id::text), started_at, id`,
+  );
+  return rows.map((r) => r.id);
+}
