@@ -52,20 +52,26 @@ export async function exportCommand(args: ParsedArgs): Promise<number> {
   }
 }
 
+/** Where the bar is drawn: stderr, or anything with `isTTY` and `write` (tests). */
+export interface ProgressOutput {
+  isTTY?: boolean;
+  write(chunk: string): boolean;
+}
+
 /** A one-line progress bar on stderr, only when stderr is a terminal and the session is long. */
-export function progressBar(verb: string, minTotal = 5000): { update: (p: ExportProgress) => void; clear: () => void } {
-  const tty = process.stderr.isTTY === true;
+export function progressBar(verb: string, minTotal = 5000, out: ProgressOutput = process.stderr): { update: (p: ExportProgress) => void; clear: () => void } {
+  const tty = out.isTTY === true;
   let shown = false;
   return {
     update(p) {
       if (!tty || p.total < minTotal) return;
       const width = 30;
       const done = Math.min(width, Math.round((p.events / Math.max(1, p.total)) * width));
-      process.stderr.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${p.events}/${p.total} events ${verb}`);
+      out.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${p.events}/${p.total} events ${verb}`);
       shown = true;
     },
     clear() {
-      if (shown) process.stderr.write('\r\x1b[K');
+      if (shown) out.write('\r\x1b[K');
       shown = false;
     },
   };
