@@ -188,6 +188,12 @@ describe('auditMoltStation', () => {
       expect(f).toMatchObject({ status: 'mismatch', expected: 'snapshotted', found: 'skipped (a unknown-source run is practice)', at: { sessionId: job.sessionId, seq: 2 } });
     });
 
+    it('given an agent_api run cut short (no final frame in any stream) whose snapshot job dead-lettered, when audited, then snapshot is unverifiable, not a mismatch', () => {
+      const cut = proxy(frames(GAME.slice(0, 3)), [wsClose(1006, '')]);
+      const job = stream('snapshot-submission', [marker('attempt', { attempt: 1, of: 1 }), marker('dead-letter', { error: 'MoltStation does not know session', attempt: 1 })]);
+      expect(one(auditMoltStation(msRun([cut, job])), 'moltstation.snapshot')).toMatchObject({ status: 'unverifiable', detail: expect.stringContaining('did not end'), at: { sessionId: job.sessionId, seq: 2 } });
+    });
+
     it('given a run without source whose proxy started it agent_api and snapshotted it itself, when the pipeline skipped, then snapshot is ok by the agent', () => {
       const p = proxy(frames(GAME), [wsClose(1000, 'GAME_OVER'), outcomeOf('GAME_OVER'), ...agentSnapshot(3)]);
       const f = one(auditMoltStation(msRun([p, snapshotJob({ status: 'skipped', reason: 'practice' })], null)), 'moltstation.snapshot');

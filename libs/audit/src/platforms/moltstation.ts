@@ -147,7 +147,7 @@ function publishedScores(run: RunEvidence, final: Frame | undefined, why: string
 }
 
 /** An agent_api run must end snapshotted (by the pipeline or by the agent itself); a practice run must not. */
-function snapshotFinding(run: RunEvidence, recorder: EvidenceStream[]): Finding {
+function snapshotFinding(run: RunEvidence, recorder: EvidenceStream[], ended: boolean): Finding {
   const check = 'moltstation.snapshot';
   const bodies = (streams: EvidenceStream[], match: (t: string) => boolean) => streams.flatMap((s) => s.events.filter((e) => okResponse(e, match)).map((e) => ({ s, e, body: jsonObject(e) ?? {} })));
   const start = bodies(recorder, (t) => SESSION_START.test(t))[0];
@@ -165,6 +165,8 @@ function snapshotFinding(run: RunEvidence, recorder: EvidenceStream[]): Finding 
   if (source === 'agent_api') {
     if (by) return { check, status: 'ok', detail: `an agent_api run, snapshotted by ${by}${agent && status ? `; the pipeline's result: ${outcome}` : ''}`, ...(at ? { at } : {}) };
     if (!resultEv) return { check, status: 'unverifiable', detail: 'an agent_api run without a snapshot: no snapshot result recorded (yet)' };
+    // Only an ended session can be snapshotted: a run cut short (the capture or the platform went away) is no mismatch.
+    if (!ended) return { check, status: 'unverifiable', detail: `an agent_api run that did not end in any recorded stream (no final frame): not snapshotted (pipeline: ${outcome})`, at: refOf(resultEv) };
     return { check, status: 'mismatch', expected: 'snapshotted', found: outcome, detail: `an agent_api run was not snapshotted: the pipeline's result is ${outcome}`, at: refOf(resultEv) };
   }
   if (by) return { check, status: 'mismatch', expected: 'not snapshotted', found: `snapshotted by ${by}`, detail: `a ${source} run is practice but was snapshotted by ${by}`, ...(at ? { at } : {}) };
@@ -191,6 +193,6 @@ export function auditMoltStation(run: RunEvidence): Finding[] {
     ...invariant('moltstation.lives', caps, (f) => f.lives, (prev, cur) => cur > prev, 'lives increased'),
     ...invariant('moltstation.score-monotonic', caps, (f) => f.score, (prev, cur) => cur < prev, 'score decreased'),
     ...publishedScores(run, reference?.final, caps.map((c) => `${label(c.stream)}: ${c.hole}`).join('; ') || 'no recorder stream'),
-    snapshotFinding(run, recorder),
+    snapshotFinding(run, recorder, reference !== undefined),
   ];
 }
