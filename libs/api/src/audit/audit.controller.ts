@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { AuditService, StoredAudit } from '@rewind/audit';
 import { PG_POOL } from '@rewind/db';
 import { PLATFORMS } from '@rewind/event-store';
-import { intParam, oneOfParam, textParam, timeParam } from '../sessions/query';
+import { commonFilters, intParam, oneOfParam } from '../sessions/query';
 
 const auditView = (a: StoredAudit) => ({
   id: a.id,
@@ -118,30 +118,14 @@ export class AnalyticsController {
   @ApiQuery({ name: 'limit', required: false, description: 'runs: 1–1000, default 100 (newest first)' })
   @ApiOkResponse({ description: '{ runs: RunSummary[] } or { groupBy, groups: [{ key, runs, avgScore, maxScore, avgDurationMs, totalInputs, avgInputsPerMinute, avgReactionP50Ms, gaps, livesLost, audit: {ok, mismatch, unverifiable, none} }] }' })
   async runs(@Query() q: Record<string, string | undefined>) {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      args.push(v);
-      where.push(sql.replace('$?', `$${args.length}`));
-    };
-    const platform = oneOfParam(q['platform'], 'platform', PLATFORMS);
-    if (platform) add('platform = $?::"Platform"', platform);
-    const game = textParam(q['game'], 'game');
-    if (game) add('game = $?', game);
-    const agent = textParam(q['agent'], 'agent');
-    if (agent) add('agent = $?', agent);
+    const w = commonFilters(q, PLATFORMS);
     const auditStatus = oneOfParam(q['auditStatus'], 'auditStatus', AUDIT_STATUSES);
-    if (auditStatus) add('audit_status = $?', auditStatus);
-    const from = timeParam(q['from'], 'from');
-    if (from) add('started_at >= $?', from);
-    const to = timeParam(q['to'], 'to');
-    if (to) add('started_at < $?', to);
+    if (auditStatus) w.add('audit_status = $?', auditStatus);
     const groupBy = oneOfParam(q['groupBy'], 'groupBy', GROUPS);
-    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
     if (!groupBy) {
       const limit = intParam(q['limit'], 'limit', 100, 1, 1000);
-      args.push(limit);
-      const { rows } = await this.pool.query<SummaryRow>(`SELECT * FROM run_summaries ${whereSql} ORDER BY started_at DESC NULLS LAST, run_key LIMIT $${args.length}`, args);
+      w.args.push(limit);
+      const { rows } = await this.pool.query<SummaryRow>(`SELECT * FROM run_summaries ${w.sql} ORDER BY started_at DESC NULLS LAST, run_key LIMIT $${w.args.length}`, w.args);
       return { runs: rows.map(runView) };
     }
     const key = GROUP_SQL[groupBy];
@@ -151,8 +135,8 @@ export class AnalyticsController {
               sum(gaps)::int AS gaps, sum(lives_lost)::int AS "livesLost",
               count(*) FILTER (WHERE audit_status = 'ok')::int AS ok, count(*) FILTER (WHERE audit_status = 'mismatch')::int AS mismatch,
               count(*) FILTER (WHERE audit_status = 'unverifiable')::int AS unverifiable, count(*) FILTER (WHERE audit_status IS NULL)::int AS none
-         FROM run_summaries ${whereSql} GROUP BY 1 ORDER BY 1 NULLS LAST`,
-      args,
+         FROM run_summaries ${w.sql} GROUP BY 1 ORDER BY 1 NULLS LAST`,
+      w.args,
     );
     return {
       groupBy,

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { PG_POOL } from '@rewind/db';
 import { CHANNELS, DIRECTIONS, EVENT_KINDS, EventStore, PLATFORMS, SESSION_STATUSES, SessionRecord, SessionRow, StoredEvent, isUuid, toSessionRecord } from '@rewind/event-store';
 import { decodeCursor, encodeCursor } from './cursor';
-import { intParam, oneOfParam, textParam, timeParam } from './query';
+import { commonFilters, intParam, oneOfParam, textParam } from './query';
 
 /** What the controller uses of Express's response (no @types/express needed). */
 interface StreamResponse {
@@ -85,36 +85,18 @@ export class SessionsController {
   @ApiOkResponse({ description: '{ sessions: Session[], nextCursor: string | null }' })
   async list(@Query() q: Record<string, string | undefined>) {
     const limit = intParam(q['limit'], 'limit', 50, 1, 500);
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const add = (sql: string, v: unknown) => {
-      args.push(v);
-      where.push(sql.replace('$?', `$${args.length}`));
-    };
-    const platform = oneOfParam(q['platform'], 'platform', PLATFORMS);
-    if (platform) add('platform = $?::"Platform"', platform);
+    const w = commonFilters(q, PLATFORMS);
     const status = oneOfParam(q['status'], 'status', SESSION_STATUSES);
-    if (status) add('status = $?::"SessionStatus"', status);
-    const game = textParam(q['game'], 'game');
-    if (game) add('game = $?', game);
-    const agent = textParam(q['agent'], 'agent');
-    if (agent) add('agent = $?', agent);
+    if (status) w.add('status = $?::"SessionStatus"', status);
     const psid = textParam(q['platformSessionId'], 'platformSessionId');
-    if (psid) add('platform_session_id = $?', psid);
-    const from = timeParam(q['from'], 'from');
-    if (from) add('started_at >= $?', from);
-    const to = timeParam(q['to'], 'to');
-    if (to) add('started_at < $?', to);
+    if (psid) w.add('platform_session_id = $?', psid);
     const cursor = decodeCursor(q['cursor'], isSessionCursor);
     if (cursor) {
-      args.push(new Date(cursor.t), cursor.id);
-      where.push(`(started_at, id) < ($${args.length - 1}, $${args.length}::uuid)`);
+      w.args.push(new Date(cursor.t), cursor.id);
+      w.raw(`(started_at, id) < ($${w.args.length - 1}, $${w.args.length}::uuid)`);
     }
-    args.push(limit + 1);
-    const { rows } = await this.pool.query<SessionRow>(
-      `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC LIMIT $${args.length}`,
-      args,
-    );
+    w.args.push(limit + 1);
+    const { rows } = await this.pool.query<SessionRow>(`SELECT * FROM sessions ${w.sql} ORDER BY started_at DESC, id DESC LIMIT $${w.args.length}`, w.args);
     const sessions = rows.slice(0, limit).map((r) => sessionView(toSessionRecord(r)));
     const last = sessions[sessions.length - 1];
     return { sessions, nextCursor: rows.length > limit && last ? encodeCursor({ t: last.startedAt, id: last.id }) : null };
