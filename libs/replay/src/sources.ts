@@ -142,3 +142,60 @@ function pagedStoreSource<E extends ReplayableEvent>(store: EventStore, sessionI
     },
   };
 }
+
+export interface FollowOptions {
+  /** How often to look for new events once the stored ones are played (default 250 ms). */
+  pollMs?: number;
+  /** Stops following (the viewer went away). */
+  signal?: AbortSignal;
+}
+
+const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * Follows a session that is still being recorded: once the stored events are played and `isOpen()` still
+ * says so, it looks again every `pollMs` from the next seq, so a live run plays as it is recorded. It ends
+ * when the session is no longer open and nothing more is stored, or when `signal` aborts.
+ */
+export function followSource<E extends ReplayableEvent>(inner: EventSource<E>, isOpen: () => Promise<boolean>, options: FollowOptions = {}): EventSource<E> {
+  const pollMs = options.pollMs ?? 250;
+  const signal = options.signal;
+  return {
+    ...(inner.last ? { last: () => (inner.last as NonNullable<EventSource<E>['last']>)() } : {}),
+    open(from?: SeekTarget): AsyncIterator<E[]> {
+      return (async function* () {
+        let lastSeq: number | null = null;
+        let pages = inner.open(from);
+        for (;;) {
+          for (let r = await pages.next(); !r.done; r = await pages.next()) {
+            if (r.value.length > 0) lastSeq = (r.value[r.value.length - 1] as E).seq;
+            yield r.value;
+          }
+          // The stored events are played: wait for more while the session is open.
+          for (;;) {
+            if (signal?.aborted) return;
+            const open = await isOpen();
+            pages = inner.open(lastSeq === null ? from : { seq: lastSeq + 1 });
+            const r = await pages.next();
+            if (!r.done && r.value.length > 0) {
+              lastSeq = (r.value[r.value.length - 1] as E).seq;
+              yield r.value;
+              break; // read on from this new page
+            }
+            if (!open) return;
+            await pause(pollMs, signal);
+          }
+        }
+      })();
+    },
+  };
+}

@@ -194,4 +194,28 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     expect(r.texts).toEqual(bot);
     expect(r.close).toEqual({ code: 1000, reason: 'end of recording' });
   }, 30_000);
+  it('given follow=1 on a session still being recorded, then events stored later are played as they come, and the stream ends when the session ends', async () => {
+    const id = randomUUID();
+    await store.openSession({ id, platform: 'moltstation', game: 'flappybots', startedAt: new Date(), metadata: { stream: 'run', capturedBy: 'proxy' } });
+    const t0 = Date.now() * 1000;
+    const frame = (seq: number) => ({ sessionId: id, seq, kind: 'frame' as const, direction: 'platform_to_client' as const, channel: 'play_ws' as const, recordedAtUs: t0 + seq * 50_000, offsetUs: seq * 50_000, format: 'json' as const, body: `{"t":"frame","frame":{"tick":${seq}}}`, tick: seq });
+    await store.append([1, 2, 3].map(frame));
+    const r = await connect(`${base}/replay/${id}?follow=1&speed=32`, { authorization: `Bearer ${apiKey}` });
+    const seqs = () => r.texts.map((t) => JSON.parse(t) as { type: string; seq?: number }).filter((m) => m.type === 'event').map((m) => m.seq);
+    await waitFor('the stored events', () => seqs().length === 3 || undefined, 5_000);
+    await new Promise((res) => setTimeout(res, 400));
+    expect(r.close).toBeNull(); // still open: waiting for more
+    await store.append([4, 5].map(frame));
+    await waitFor('the events stored later', () => seqs().length === 5 || undefined, 5_000);
+    expect(seqs()).toEqual([1, 2, 3, 4, 5]);
+    await store.append([frame(6)]);
+    await store.endSession(id, new Date(), { reason: 'test' });
+    const c = await closed(r, 5_000);
+    expect(c.code).toBe(1000);
+    expect(seqs()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(JSON.parse(r.texts[r.texts.length - 1]!)).toMatchObject({ type: 'end', emitted: 6, lastSeq: 6 });
+
+    const bad = await connect(`${base}/replay/${id}?follow=maybe`, { authorization: `Bearer ${apiKey}` });
+    expect(await closed(bad, 5_000)).toMatchObject({ code: 4400, reason: expect.stringContaining('follow must be') });
+  }, 30_000);
 });

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Pool } from 'pg';
 import { EventStore, ReplayRow, SessionRecord } from '@rewind/event-store';
-import { replayRowSource, ReplayError, ReplaySession, SeekTarget, validateSpeed } from '@rewind/replay';
+import { followSource, replayRowSource, ReplayError, ReplaySession, SeekTarget, validateSpeed } from '@rewind/replay';
 import { findMoltstationRecording } from './recordings';
 import { ReplayAuth } from './replay-auth';
 
@@ -73,6 +73,12 @@ function skipIdleOf(raw: string | null): number | undefined {
   return n;
 }
 
+function flagOf(raw: string | null, name: string): boolean {
+  if (raw === null || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new BadRequest(REPLAY_CLOSE.badRequest, `${name} must be 1, true, 0 or false`);
+}
+
 /** The documented envelope of `/replay/:sessionId`. */
 export function envelope(e: ReplayRow) {
   const binary = Buffer.isBuffer(e.body);
@@ -93,7 +99,7 @@ export function envelope(e: ReplayRow) {
 
 /**
  * The replay gateway's WebSockets, on the API's HTTP server:
- * - `/replay/:sessionId?speed=&fromSeq=|from=&skipIdle=` — every event in the documented envelope, with
+ * - `/replay/:sessionId?speed=&fromSeq=|from=&skipIdle=&follow=` — every event in the documented envelope, with
  *   control messages (pause, resume, speed, seek);
  * - `/replay/moltstation/ws/{slug}/spectate?sessionId=<platform session id>` — MoltStation's own spectate
  *   protocol (both auth styles, `hello`, the recorded frames' exact text, close `1000 GAME_OVER`), so an
@@ -178,7 +184,12 @@ export class ReplayGateway {
     const speed = speedOf(url.searchParams.get('speed'));
     const from = startOf(url);
     const skipIdleMs = skipIdleOf(url.searchParams.get('skipIdle'));
-    const replay = new ReplaySession<ReplayRow>(this.source(record.id), { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) });
+    // follow=1: a session still being recorded plays on as events are stored (live view), until it ends.
+    const follow = flagOf(url.searchParams.get('follow'), 'follow');
+    const stopFollowing = new AbortController();
+    ws.on('close', () => stopFollowing.abort());
+    const source = follow ? followSource(this.source(record.id), async () => (await this.store.getSession(record.id))?.status === 'open', { signal: stopFollowing.signal }) : this.source(record.id);
+    const replay = new ReplaySession<ReplayRow>(source, { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) });
     this.sessions.add(replay);
     ws.send(JSON.stringify({ type: 'hello', session: { id: record.id, platform: record.platform, game: record.game, events: record.headSeq, status: record.status }, speed }));
     replay.on('event', (em) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(envelope(em.event))));
