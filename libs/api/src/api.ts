@@ -9,6 +9,7 @@ import { EventStore } from '@rewind/event-store';
 import { ApiOptions, AppModule } from './app.module';
 import { ReplayGateway } from './replay/gateway';
 import { ReplayAuth } from './replay/replay-auth';
+import { viewerAssets } from './viewer/viewer-assets';
 
 /** Creates and starts the HTTP API on 127.0.0.1:`port` (0 picks a free port). */
 export async function startApi(
@@ -20,6 +21,8 @@ export async function startApi(
   });
   // A stand-alone API closes itself on SIGTERM/SIGINT; an embedding process (rewind up) closes it.
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
+  // The web viewer at / (apps/viewer): pages and its modules, served from source like the rest of Rewind.
+  app.use(viewerAssets());
   // OpenAPI: the document at /docs-json, Swagger UI at /docs (its assets come from swagger-ui-dist, locally).
   const document = SwaggerModule.createDocument(
     app,

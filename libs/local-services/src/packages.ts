@@ -52,15 +52,24 @@ export async function ensureServerPackages(dataDir: string, want: { postgres: bo
   if (!fs.existsSync('/usr/bin/apt-get')) {
     throw new Error(`Rewind's local services need ${list}, which are not installed, and there is no apt-get here. Install them, ${alternative}.`);
   }
+  await aptInstall(dataDir, () => missingPackages(want.postgres, want.redis), alternative, 'the local servers', log);
+}
+
+/**
+ * apt-get update (once per process) and apt-get install -y of what `missing()` lists, serialised by
+ * `<dataDir>/install.lock` (another process may have installed them meanwhile); throws with `alternative`
+ * when it fails or the packages still cannot be found.
+ */
+async function aptInstall(dataDir: string, missing: () => string[], alternative: string, what: string, log: (line: string) => void): Promise<void> {
   await withLock(
     dataDir,
     'install',
     async () => {
-      const stillMissing = missingPackages(want.postgres, want.redis); // another process may have installed them
+      const stillMissing = missing();
       if (stillMissing.length === 0) return;
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
       if (!aptUpdated) {
-        log('running apt-get update (once) to install the local servers');
+        log(`running apt-get update (once) to install ${what}`);
         const code = await runVisible('apt-get', ['update'], env);
         if (code !== 0) log(`apt-get update failed (exit ${code}); trying the install anyway`);
         aptUpdated = true;
@@ -70,10 +79,28 @@ export async function ensureServerPackages(dataDir: string, want: { postgres: bo
       if (code !== 0) {
         throw new Error(`apt-get install -y ${stillMissing.join(' ')} failed (exit ${code}; its output is above). Install them by hand, ${alternative}.`);
       }
-      const after = missingPackages(want.postgres, want.redis);
+      const after = missing();
       if (after.length > 0) throw new Error(`apt-get installed ${stillMissing.join(' ')}, but ${after.join(' and ')} still cannot be found.`);
       log(`installed ${stillMissing.join(', ')}`);
     },
-    { timeoutMs: APT_TIMEOUT_MS, what: 'installing the local servers with apt-get' },
+    { timeoutMs: APT_TIMEOUT_MS, what: `installing ${what} with apt-get` },
   );
+}
+
+/** Debian's Chromium (the viewer's browser test drives it with playwright-core; no browser download), or null. */
+export function findChromium(): string | null {
+  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+/** The path of Chromium, installed with apt-get (as root) when missing. */
+export async function ensureChromium(dataDir: string, log: (line: string) => void): Promise<string> {
+  const found = findChromium();
+  if (found) return found;
+  const alternative = 'e.g. sudo apt-get install -y chromium';
+  if (!isRoot() || !fs.existsSync('/usr/bin/apt-get')) throw new Error(`the viewer's browser test needs Debian's chromium, which is not installed, and it cannot be installed from here: ${alternative}`);
+  await aptInstall(dataDir, () => (findChromium() ? [] : ['chromium']), alternative, 'Chromium', log);
+  return findChromium() as string;
 }
