@@ -4,6 +4,8 @@
 set -euo pipefail
 echo "rewind test: type-checking (tsc --noEmit)…" >&2
 node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
+# The web viewer's browser modules (DOM types, ES modules): apps/viewer/tsconfig.json.
+node node_modules/typescript/bin/tsc -p apps/viewer/tsconfig.json --noEmit
 echo "rewind test: running the test suite (jest)…" >&2
 mkdir -p test-output
 results=test-output/jest-results.json

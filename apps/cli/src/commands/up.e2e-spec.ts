@@ -12,6 +12,9 @@ describe('rewind up (the CLI, as a user runs it)', () => {
       expect(res.status).toBe(200);
       expect(cli.stdout).toContain(`Proxy     http://127.0.0.1:${proxyPort}/<platform>/…`);
       expect(cli.stdout).toContain(`Replay    ws://127.0.0.1:${port}/replay/<sessionId>  (API key in .rewind/api-key)`);
+      expect(cli.stdout).toContain(`Viewer    http://127.0.0.1:${port}/  (recorded runs in a browser`);
+      const viewer = await fetch(`http://127.0.0.1:${port}/`);
+      expect({ status: viewer.status, type: viewer.headers.get('content-type') }).toEqual({ status: 200, type: 'text/html; charset=utf-8' });
       // No platform listens on the default upstream (the simulator is not part of \`up\`): a clear 502.
       const viaProxy = await fetch(`http://127.0.0.1:${proxyPort}/cloudplay/api/game/sessions`);
       expect(viaProxy.status).toBe(502);

@@ -1,0 +1,132 @@
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chromium, Browser, Page } from 'playwright-core';
+import { findRepoRoot } from '@rewind/config';
+import { ensureChromium } from '@rewind/local-services';
+import { freePorts, RunningCli, spawnRewind, waitFor } from '@rewind/testing';
+
+/** Screenshots of this run, for people to look at (test-output/ is kept by CI, not committed). */
+const SHOTS = path.join(findRepoRoot(), 'test-output', 'viewer');
+
+interface ViewerState {
+  playing: boolean;
+  seq: number | null;
+  offsetUs: number | null;
+  framesDrawn: number;
+  ended: boolean;
+}
+
+/**
+ * The web viewer in a real browser: `rewind demo` records runs from the simulator, then Debian's Chromium
+ * (driven by playwright-core, no browser download) opens the viewer the API serves, plays a recorded
+ * Flappy Bots run from the replay gateway, checks that the canvas changes over time and that the scrubber
+ * seeks, and saves screenshots.
+ */
+describe('the web viewer in headless Chromium', () => {
+  let cli: RunningCli;
+  let browser: Browser;
+  let page: Page;
+  let base = '';
+  const apiKey = `viewer-e2e-${randomBytes(12).toString('hex')}`;
+  const pageErrors: string[] = [];
+  const offOrigin: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const executablePath = await ensureChromium(path.join(findRepoRoot(), '.rewind'), (line) => process.stderr.write(`[viewer e2e] ${line}\n`));
+    const [apiPort, simPort, proxyPort] = (await freePorts(3)) as [number, number, number];
+    base = `http://127.0.0.1:${apiPort}`;
+    cli = spawnRewind(['demo', '--seconds', '90'], {
+      REWIND_API_PORT: String(apiPort),
+      SIMULATOR_PORT: String(simPort),
+      REWIND_PROXY_PORT: String(proxyPort),
+      REWIND_API_KEYS: apiKey,
+      SIMULATOR_FAULTS: '',
+      REWIND_CAPTURE_QUEUE: `viewer-e2e-${apiPort}`,
+      REWIND_QUEUE_PREFIX: `viewer-e2e-${apiPort}`,
+      REWIND_SEAL_AFTER_MS: '1000',
+    });
+    await cli.waitFor('Rewind demo is up', 120_000);
+    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+    // The page works with nothing but the API: every request it makes goes to the API's origin.
+    page.on('request', (r) => !r.url().startsWith(base) && !r.url().startsWith(base.replace('http', 'ws')) && !r.url().startsWith('data:') && offOrigin.push(r.url()));
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    cli?.kill('SIGINT');
+    await cli?.exited;
+  });
+
+  /** A Flappy Bots run that ended, recorded by the proxy (its frames are what the bot saw). */
+  async function endedFlappyRun(): Promise<{ id: string; events: number }> {
+    return waitFor(
+      'an ended Flappy Bots run',
+      async () => {
+        const r = (await (await fetch(`${base}/api/sessions?platform=moltstation&game=flappybots&limit=50`)).json()) as { sessions: { id: string; status: string; events: number; metadata: Record<string, unknown> }[] };
+        const run = r.sessions.find((s) => s.status !== 'open' && s.metadata['stream'] === 'run' && s.metadata['capturedBy'] === 'proxy' && s.events > 100);
+        return run && { id: run.id, events: run.events };
+      },
+      90_000,
+      500,
+    );
+  }
+
+  // (The callbacks run in the page; this file is type-checked without the DOM library, hence the shapes.)
+  const state = () => page.evaluate(() => (globalThis as unknown as { rewindViewer: { state(): ViewerState } }).rewindViewer.state());
+  const canvasPixels = () => page.evaluate(() => (globalThis as unknown as { document: { querySelector(s: string): { toDataURL(): string } } }).document.querySelector('#stage').toDataURL());
+
+  it('lists the recorded sessions with live and audit badges', async () => {
+    await endedFlappyRun();
+    await page.goto(`${base}/#key=${apiKey}`);
+    await page.waitForSelector('.session-row', { timeout: 15_000 });
+    expect(await page.locator('.session-row').count()).toBeGreaterThan(3);
+    expect(await page.locator('.badge-audit').count()).toBeGreaterThan(0);
+    expect(page.url()).not.toContain(apiKey); // the key leaves the address bar
+    await page.screenshot({ path: path.join(SHOTS, '1-sessions.png'), fullPage: true });
+  }, 120_000);
+
+  it('plays a recorded Flappy Bots run on the canvas, seeks with the scrubber, and shows the audit', async () => {
+    const run = await endedFlappyRun();
+    await page.goto(`${base}/session.html?id=${run.id}`);
+    await page.waitForSelector('#stage');
+    await page.waitForSelector('#audit .badge-audit', { timeout: 20_000 });
+    await page.selectOption('#speed', '2');
+    await page.click('#play');
+    await waitFor('frames drawn', async () => (await state()).framesDrawn > 5, 15_000, 100);
+    const first = await canvasPixels();
+    await page.screenshot({ path: path.join(SHOTS, '2-playing.png') });
+    await page.waitForTimeout(700);
+    const second = await canvasPixels();
+    expect(second).not.toBe(first); // the bot and the gates moved
+    const playing = await state();
+    expect(playing.playing).toBe(true);
+    expect(playing.seq).toBeGreaterThan(1);
+
+    // Seek to ~80 % of the run with the scrubber: the position jumps there, without playing what lies between.
+    const max = Number(await page.getAttribute('#scrubber', 'max'));
+    const target = Math.round(max * 0.8);
+    await page.locator('#scrubber').evaluate((el, v) => {
+      const input = el as unknown as { value: string; dispatchEvent(e: Event): boolean };
+      input.value = String(v);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }, target);
+    const before = playing.seq as number;
+    const after = await waitFor('the seek to land', async () => {
+      const s = await state();
+      return s.seq !== null && s.seq > before + 20 && s;
+    }, 15_000, 100);
+    expect(after.seq).toBeGreaterThan(before);
+    await page.screenshot({ path: path.join(SHOTS, '3-after-seek.png') });
+    expect(await page.textContent('#inspector')).toMatch(/"t":\s*"frame"|frame/);
+    expect(await page.textContent('#audit')).toMatch(/chain/);
+    await page.screenshot({ path: path.join(SHOTS, '4-audit.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    expect(offOrigin).toEqual([]);
+  }, 120_000);
+});
