@@ -129,4 +129,64 @@ describe('the web viewer in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
     expect(offOrigin).toEqual([]);
   }, 120_000);
+  it('draws a recorded ShellRunners run (pawn, entities, HUD) and changes it as it plays', async () => {
+    const run = await waitFor(
+      'an ended ShellRunners run',
+      async () => {
+        const r = (await (await fetch(`${base}/api/sessions?platform=moltstation&game=shellrunners&limit=50`)).json()) as { sessions: { id: string; status: string; events: number; metadata: Record<string, unknown> }[] };
+        return r.sessions.find((s) => s.status !== 'open' && s.metadata['stream'] === 'run' && s.metadata['capturedBy'] === 'proxy' && s.events > 60);
+      },
+      90_000,
+      500,
+    );
+    await page.goto(`${base}/session.html?id=${run.id}`);
+    await page.waitForSelector('#stage');
+    await page.selectOption('#speed', '4');
+    await page.click('#play');
+    await waitFor('frames drawn', async () => (await state()).framesDrawn > 5, 15_000, 100);
+    const first = await canvasPixels();
+    await page.waitForTimeout(600);
+    expect(await canvasPixels()).not.toBe(first);
+    await page.screenshot({ path: path.join(SHOTS, '5-shellrunners.png') });
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+  it('follows a session while it is being recorded (live view, joining late)', async () => {
+    const live = await waitFor(
+      'a MoltStation run being recorded',
+      async () => {
+        const r = (await (await fetch(`${base}/api/sessions?platform=moltstation&status=open&limit=50`)).json()) as { sessions: { id: string; events: number; metadata: Record<string, unknown> }[] };
+        return r.sessions.find((s) => s.metadata['stream'] === 'run' && s.metadata['capturedBy'] === 'proxy' && s.events > 20);
+      },
+      60_000,
+      200,
+    );
+    await page.goto(`${base}/session.html?id=${live.id}`);
+    await page.waitForSelector('#follow:not([hidden])', { timeout: 10_000 });
+    await page.click('#follow');
+    const first = await waitFor('live frames', async () => {
+      const s = await state();
+      return s.seq !== null && s.seq > 0 && s.framesDrawn > 0 && s;
+    }, 15_000, 100);
+    expect(first.seq).toBeGreaterThan(live.events - 60); // a late joiner starts near the live edge, not at seq 1
+    await waitFor('more frames as they are recorded', async () => ((await state()).seq ?? 0) > (first.seq as number) + 5 || undefined, 20_000, 100);
+    await page.screenshot({ path: path.join(SHOTS, '6-live.png') });
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('shows an RGS run as a timeline of rounds with their key values', async () => {
+    const rgs = await waitFor(
+      'an RGS run with rounds',
+      async () => {
+        const r = (await (await fetch(`${base}/api/sessions?platform=rgs&game=dice-alpha&limit=50`)).json()) as { sessions: { id: string; events: number; metadata: Record<string, unknown> }[] };
+        return r.sessions.find((s) => s.metadata['capturedBy'] === 'proxy' && s.events > 10);
+      },
+      60_000,
+      200,
+    );
+    await page.goto(`${base}/session.html?id=${rgs.id}`);
+    await page.waitForFunction(() => /payout/i.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#events')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    expect(await page.textContent('#events')).toMatch(/multiplier/i);
+    await page.screenshot({ path: path.join(SHOTS, '7-rgs.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

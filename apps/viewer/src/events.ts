@@ -78,6 +78,16 @@ export interface AuditView {
   findings: AuditFinding[];
 }
 
+/** Where an event stands and what it is: what the timeline, the inspector and the list all read. */
+export interface EventHead {
+  seq: number;
+  offsetUs: number;
+  kind: string;
+  direction?: string | null;
+  channel?: string | null;
+  msgType?: string | null;
+}
+
 /** The text of a body: utf8 as is, base64 decoded as UTF-8 (invalid bytes replaced). */
 export function bodyText(body: string | null | undefined, encoding: string | null | undefined): string {
   if (body === null || body === undefined) return '';

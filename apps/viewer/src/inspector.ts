@@ -1,15 +1,9 @@
 /** The event inspector: one event's raw body and its parsed JSON. */
-import { bodyText, formatOffset, parseJson } from './events.js';
+import { bodyText, EventHead, formatOffset, parseJson } from './events.js';
 import { clear, h } from './dom.js';
 
 /** What the inspector shows of an event (REST event or WS envelope). */
-export interface InspectedEvent {
-  seq: number;
-  offsetUs: number;
-  kind: string;
-  direction?: string | null;
-  channel?: string | null;
-  msgType?: string | null;
+export interface InspectedEvent extends EventHead {
   tick?: number | null;
   format?: string | null;
   body: string | null;

@@ -1,5 +1,5 @@
 /** Timeline markers of a session, from its recorded events (pure). */
-import { asObject, bodyText, frameEventList, gameFrameOf, isGameFrameEvent, parseJson } from './events.js';
+import { asObject, bodyText, EventHead, frameEventList, gameFrameOf, isGameFrameEvent, parseJson } from './events.js';
 
 export type MarkerKind = 'death' | 'powerup' | 'game_over' | 'gap' | 'outcome' | 'close' | 'marker' | 'status';
 
@@ -10,13 +10,7 @@ export interface TimelineMarker {
   label: string;
 }
 
-export interface MarkerSourceEvent {
-  seq: number;
-  offsetUs: number;
-  kind: string;
-  direction?: string | null;
-  channel?: string | null;
-  msgType?: string | null;
+export interface MarkerSourceEvent extends EventHead {
   body?: string | null;
   bodyEncoding?: string | null;
 }
