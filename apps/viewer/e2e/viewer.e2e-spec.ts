@@ -123,7 +123,13 @@ describe('the web viewer in headless Chromium', () => {
     }, 15_000, 100);
     expect(after.seq).toBeGreaterThan(before);
     await page.screenshot({ path: path.join(SHOTS, '3-after-seek.png') });
-    expect(await page.textContent('#inspector')).toMatch(/"t":\s*"frame"|frame/);
+    // Paused, the inspector shows the event the replay stands on: its seq, its parsed body and the raw one.
+    await page.click('#play');
+    await waitFor('paused', async () => !(await state()).playing || undefined, 5_000, 50);
+    const here = await state();
+    const inspector = (await page.textContent('#inspector')) ?? '';
+    expect(inspector).toContain(`#${here.seq} `);
+    expect(inspector).toMatch(/Parsed\s*\{[\s\S]*"t":/);
     expect(await page.textContent('#audit')).toMatch(/chain/);
     await page.screenshot({ path: path.join(SHOTS, '4-audit.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
