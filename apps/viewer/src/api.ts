@@ -93,8 +93,20 @@ export class ApiError extends Error {
   }
 }
 
+/** The stored key, sent with every API request (reading recorded data needs the `read` scope). */
+function storedKey(): string | null {
+  const storage = (globalThis as { localStorage?: KeyEnv['storage'] }).localStorage;
+  const k = storage?.getItem(API_KEY_STORAGE);
+  return k && k.trim() ? k.trim() : null;
+}
+
+/** Request headers: JSON, and the API key when there is one. */
+export function apiHeaders(key: string | null): Record<string, string> {
+  return key ? { accept: 'application/json', authorization: `Bearer ${key}` } : { accept: 'application/json' };
+}
+
 export async function getJson<T>(path: string): Promise<T> {
-  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  const res = await fetch(path, { headers: apiHeaders(storedKey()) });
   const text = await res.text();
   let body: unknown;
   try {

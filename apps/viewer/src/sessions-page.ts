@@ -1,5 +1,5 @@
 /** index.html: the recorded sessions, filtered, with live and audit badges; "load more" pages on. */
-import { listRuns, listSessions, storeApiKey, takeApiKey } from './api.js';
+import { ApiError, listRuns, listSessions, storeApiKey, takeApiKey } from './api.js';
 import type { RunView, SessionView } from './events.js';
 import { badge, byId, clear, h, keyForm } from './dom.js';
 import { auditBadgeFor, durationText, filtersFromSearch, outcomeText, searchFromFilters, visibleSessions, type ListFilters } from './sessions-list.js';
@@ -129,7 +129,8 @@ async function loadPage(reset: boolean): Promise<void> {
     refreshAuditsLater();
   } catch (e) {
     more.disabled = false;
-    setStatus(`Could not load sessions: ${(e as Error).message}`, true);
+    const status = e instanceof ApiError ? e.status : 0;
+    setStatus(status === 401 || status === 403 ? `An API key with the "read" scope is needed to list sessions: ${(e as Error).message}` : `Could not load sessions: ${(e as Error).message}`, true);
   }
 }
 
@@ -142,13 +143,14 @@ function keyArea(key: string | null): void {
       storeApiKey(localStorage, null);
       keyArea(null);
     });
-    area.append(h('span', { class: 'muted small' }, 'API key stored for replays · '), forget);
+    area.append(h('span', { class: 'muted small' }, 'API key stored · '), forget);
   } else {
     area.append(
       keyForm((k) => {
         storeApiKey(localStorage, k);
         keyArea(k);
-      }, 'needed to replay; printed by ./rewind demo; stored in .rewind/api-key'),
+        void loadPage(true);
+      }, 'needed to list and replay sessions; ./rewind demo says where it is (.rewind/api-key)'),
     );
   }
 }

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import type { Pool } from 'pg';
 import { AuditService } from '@rewind/audit';
 import { DbModule, PG_POOL } from '@rewind/db';
 import { EventStore, EventStoreModule } from '@rewind/event-store';
 import { AnalyticsController, AuditController } from './audit/audit.controller';
+import { ApiKeys } from './auth/api-keys';
+import { ScopeGuard } from './auth/scope.guard';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
 import { RedisConnection } from './health/redis-connection';
@@ -19,7 +22,10 @@ export interface ApiOptions {
   redisUrl: string;
   /** BullMQ key prefix of the pipeline's queues (default `rewind`). */
   queuePrefix?: string;
-  /** Replay access: API keys and the installation secret the replay tokens are signed with. */
+  /**
+   * API keys (REWIND_API_KEYS entries: `<key>` = every scope, or `<key>:read+replay+admin`) and the
+   * installation secret the replay tokens are signed with. Without keys every guarded route answers 401.
+   */
   replay?: { apiKeys: string[]; secret: Buffer };
   /** Where audits read back handoff receipts (REWIND_REWARDS_URL); unset: not asked. */
   rewardsUrl?: string;
@@ -34,7 +40,9 @@ export class AppModule {
       imports: [DbModule.forRoot({ databaseUrl: options.databaseUrl }), EventStoreModule],
       controllers: [HealthController, SessionsController, AuditController, AnalyticsController, ReplayTokenController, PipelineController, MetricsController, QueueDashboardController],
       providers: [
-        { provide: ReplayAuth, useFactory: () => new ReplayAuth(options.replay?.apiKeys ?? [], options.replay?.secret ?? randomBytes(32)) },
+        { provide: ApiKeys, useFactory: () => new ApiKeys(options.replay?.apiKeys ?? []) },
+        { provide: APP_GUARD, useClass: ScopeGuard },
+        { provide: ReplayAuth, inject: [ApiKeys], useFactory: (keys: ApiKeys) => new ReplayAuth(keys, options.replay?.secret ?? randomBytes(32)) },
         { provide: PipelineQueues, useFactory: () => new PipelineQueues(options.redisUrl, options.queuePrefix ?? 'rewind') },
         // A probe waits for the connection (bounded by the health check's own timeout) instead of
         // failing while ioredis is still connecting; a Redis that stays away fails the probe.

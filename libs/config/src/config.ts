@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseApiKeyEntry } from './api-keys';
 
 /**
  * Rewind's configuration, read from the environment once at start-up and validated there.
@@ -158,7 +159,9 @@ function apiKeys(env: Env, problems: string[]): string[] {
   const raw = nonEmpty(env.REWIND_API_KEYS);
   if (raw === undefined) return [];
   const keys = raw.split(',').map((k) => k.trim()).filter((k) => k !== '');
-  if (keys.some((k) => k.length < 16 || /\s/.test(k))) problems.push('REWIND_API_KEYS must be a comma-separated list of keys of at least 16 characters each; the values are not shown');
+  if (keys.some((k) => parseApiKeyEntry(k).key.length < 16 || /\s/.test(k))) {
+    problems.push('REWIND_API_KEYS must be a comma-separated list of keys of at least 16 characters each, each optionally followed by :<scopes> (read, replay, admin joined by +); the values are not shown');
+  }
   return keys;
 }
 

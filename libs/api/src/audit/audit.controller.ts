@@ -5,6 +5,7 @@ import { AuditService, StoredAudit } from '@rewind/audit';
 import { PG_POOL } from '@rewind/db';
 import { PLATFORMS } from '@rewind/event-store';
 import { commonFilters, intParam, oneOfParam } from '../sessions/query';
+import { RequireScope } from '../auth/scope.guard';
 
 const auditView = (a: StoredAudit) => ({
   id: a.id,
@@ -21,6 +22,7 @@ const auditView = (a: StoredAudit) => ({
 const notARun = (id: string) => new NotFoundException({ error: 'not_found', message: `no run with session ${id.slice(0, 80)} (unknown id, or a stream that is no run)` });
 
 @ApiTags('audit')
+@RequireScope('read')
 @Controller('api/sessions')
 export class AuditController {
   constructor(private readonly audits: AuditService) {}
@@ -35,6 +37,7 @@ export class AuditController {
   }
 
   @Post(':id/audit')
+  @RequireScope('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Audits the run this session belongs to now, stores and returns the result' })
   async audit(@Param('id') id: string) {
@@ -99,6 +102,7 @@ const runView = (r: SummaryRow) => ({
 });
 
 @ApiTags('analytics')
+@RequireScope('read')
 @Controller('api/analytics')
 export class AnalyticsController {
   constructor(
@@ -157,6 +161,7 @@ export class AnalyticsController {
   }
 
   @Post('rebuild')
+  @RequireScope('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Rebuilds run_summaries from the events of every run' })
   async rebuild() {

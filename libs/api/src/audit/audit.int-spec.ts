@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { EventStore, NewEvent } from '@rewind/event-store';
@@ -15,6 +15,8 @@ describe('audit and analytics API (real Postgres)', () => {
   let pool: Pool;
   let store: EventStore;
   const game = `g-${randomUUID().slice(0, 8)}`;
+  const readKey = `read-${randomBytes(12).toString('hex')}`;
+  const adminKey = `admin-${randomBytes(12).toString('hex')}`;
   const runs: { id: string; psid: string; inputs: number; score: number; agent: string }[] = [];
 
   /** A run of `frames` frames, an input after every `every`-th frame; the final frame ends it with `score`. */
@@ -50,7 +52,7 @@ describe('audit and analytics API (real Postgres)', () => {
   beforeAll(async () => {
     pool = createTestPool(2);
     store = new EventStore(pool);
-    app = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `api-a-${randomUUID().slice(0, 6)}`, port: 0, logger: false });
+    app = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `api-a-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [`${readKey}:read`, adminKey], secret: randomBytes(32) } });
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     await writeRun('agent-a', 40, 3);
     await writeRun('agent-a', 25, 2);
@@ -62,7 +64,7 @@ describe('audit and analytics API (real Postgres)', () => {
   });
 
   const get = async (path: string) => {
-    const r = await fetch(`${base}${path}`);
+    const r = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${readKey}` } });
     return { status: r.status, body: (await r.json()) as Record<string, unknown> };
   };
 
@@ -82,7 +84,9 @@ describe('audit and analytics API (real Postgres)', () => {
   it('given a frame edited behind Rewind\'s back, when re-audited (POST), then the audit fails naming the event', async () => {
     const run = runs[2]!;
     expect(await tamper(pool, `UPDATE events SET body_text = replace(body_text, '"current":20', '"current":21') WHERE session_id = $1 AND seq = 13`, [run.id])).toBe(1);
-    const r = await fetch(`${base}/api/sessions/${run.id}/audit`, { method: 'POST' });
+    const asReader = await fetch(`${base}/api/sessions/${run.id}/audit`, { method: 'POST', headers: { authorization: `Bearer ${readKey}` } });
+    expect(asReader.status).toBe(403); // re-auditing is an operator's action
+    const r = await fetch(`${base}/api/sessions/${run.id}/audit`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}` } });
     expect(r.status).toBe(200);
     const body = (await r.json()) as { status: string; findings: { check: string; status: string; at?: { sessionId: string; seq: number } }[] };
     expect(body.status).toBe('mismatch');

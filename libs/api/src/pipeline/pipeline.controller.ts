@@ -4,10 +4,12 @@ import { Inject } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { DeadLetter, listDeadLetters, PIPELINE_QUEUES, queueDepths, retryDeadLetters } from '@rewind/pipeline';
 import { PipelineQueues } from './pipeline-queues';
+import { RequireScope } from '../auth/scope.guard';
 
 const JOB_ID = /^[A-Za-z0-9._:~-]{1,200}$/;
 
 /** Dead letters of the outcome pipeline (jobs that used up their attempts), and the operators' retry. */
+@RequireScope('read')
 @Controller('api/pipeline')
 export class PipelineController {
   constructor(private readonly p: PipelineQueues) {}
@@ -18,12 +20,14 @@ export class PipelineController {
   }
 
   @Post('dead-letters/retry')
+  @RequireScope('admin')
   @HttpCode(200)
   async retryAll(): Promise<{ retried: number }> {
     return { retried: await retryDeadLetters(this.p.queues) };
   }
 
   @Post('dead-letters/:jobId/retry')
+  @RequireScope('admin')
   @HttpCode(200)
   async retryOne(@Param('jobId') jobId: string): Promise<{ retried: number }> {
     if (!JOB_ID.test(jobId)) throw new NotFoundException({ error: 'not_found', message: 'no dead letter with that job id' });
@@ -61,6 +65,7 @@ export class MetricsController {
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The operators' queue dashboard: depths per queue and the dead letters, each with a retry button. No scripts, no external assets. */
+@RequireScope('read')
 @Controller('queues')
 export class QueueDashboardController {
   constructor(private readonly p: PipelineQueues) {}
@@ -89,12 +94,14 @@ ${dead.length ? `<form method="post" action="/queues/retry"><button>retry all</b
   }
 
   @Post('retry')
+  @RequireScope('admin')
   @Redirect('/queues', 303)
   async retryAll(): Promise<void> {
     await retryDeadLetters(this.p.queues);
   }
 
   @Post('retry/:jobId')
+  @RequireScope('admin')
   @Redirect('/queues', 303)
   async retryOne(@Param('jobId') jobId: string): Promise<void> {
     if (JOB_ID.test(jobId)) await retryDeadLetters(this.p.queues, jobId);

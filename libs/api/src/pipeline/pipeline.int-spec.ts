@@ -1,9 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import { bullConnection, jobOptions } from '@rewind/pipeline';
 import { testDatabaseUrl, testRedisUrl } from '@rewind/testing';
 import { startApi } from '../api';
+
+const readKey = `read-${randomBytes(12).toString('hex')}`;
+const adminKey = `admin-${randomBytes(12).toString('hex')}`;
 
 describe('pipeline operations in the API: dead letters, retry, metrics, the queue dashboard', () => {
   let app: INestApplication;
@@ -13,7 +16,7 @@ describe('pipeline operations in the API: dead letters, retry, metrics, the queu
   const jobId = randomUUID();
 
   beforeAll(async () => {
-    app = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: prefix, port: 0, logger: false });
+    app = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: prefix, port: 0, logger: false, replay: { apiKeys: [`${readKey}:read`, `${adminKey}:admin`], secret: randomBytes(32) } });
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     // A handoff whose only attempt fails: a dead letter.
     queue = new Queue('reward-handoff', { connection: bullConnection(testRedisUrl()), prefix });
@@ -32,17 +35,21 @@ describe('pipeline operations in the API: dead letters, retry, metrics, the queu
   });
 
   it('lists the dead letter, shows it in /metrics and on the dashboard, retries it, and answers 404 for an unknown job', async () => {
-    const list = (await (await fetch(`${base}/api/pipeline/dead-letters`)).json()) as { deadLetters: { jobId: string; failedReason: string; platform: string }[] };
+    const read = { authorization: `Bearer ${readKey}` };
+    const admin = { authorization: `Bearer ${adminKey}` };
+    const list = (await (await fetch(`${base}/api/pipeline/dead-letters`, { headers: read })).json()) as { deadLetters: { jobId: string; failedReason: string; platform: string }[] };
     expect(list.deadLetters).toEqual([expect.objectContaining({ jobId, platform: 'rgs', failedReason: 'the rewards pipeline answered 500', queue: 'reward-handoff' })]);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('rewind_queue_jobs{queue="reward-handoff",state="failed"} 1');
     expect(metrics).toMatch(/rewind_outbox_pending\{queue="snapshot-submission"\} \d+/);
-    const page = await fetch(`${base}/queues`);
+    expect((await fetch(`${base}/queues`)).status).toBe(401);
+    const page = await fetch(`${base}/queues`, { headers: { cookie: `rewind_api_key=${readKey}` } }); // a browser, with the viewer's cookie
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toContain(jobId);
-    const missing = await fetch(`${base}/api/pipeline/dead-letters/${randomUUID()}/retry`, { method: 'POST' });
+    expect((await fetch(`${base}/api/pipeline/dead-letters/${jobId}/retry`, { method: 'POST', headers: read })).status).toBe(403);
+    const missing = await fetch(`${base}/api/pipeline/dead-letters/${randomUUID()}/retry`, { method: 'POST', headers: admin });
     expect(missing.status).toBe(404);
-    const retried = await fetch(`${base}/api/pipeline/dead-letters/${jobId}/retry`, { method: 'POST' });
+    const retried = await fetch(`${base}/api/pipeline/dead-letters/${jobId}/retry`, { method: 'POST', headers: admin });
     expect({ status: retried.status, body: await retried.json() }).toEqual({ status: 200, body: { retried: 1 } });
     expect(await queue.getFailedCount()).toBe(0);
     expect(await (await queue.getJob(jobId))?.getState()).toBe('waiting');

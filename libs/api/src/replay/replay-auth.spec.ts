@@ -8,7 +8,15 @@ describe('ReplayAuth', () => {
 
   it('given an API key, accepts it for any session; refuses a wrong or missing one', () => {
     expect(auth.check('s1', { apiKey: 'key-0123456789abcdef' })).toEqual({ ok: true, via: 'api-key' });
-    expect(auth.check('s1', { apiKey: 'key-0123456789abcdeX' })).toEqual({ ok: false, reason: 'an API key or a replay token is required' });
+    expect(auth.check('s1', { apiKey: 'key-0123456789abcdeX' })).toEqual({ ok: false, reason: 'the API key is not valid' });
+    expect(auth.check('s1', {})).toEqual({ ok: false, reason: 'an API key or a replay token is required' });
+  });
+
+  it('given keys with scopes, then only a key with the replay scope watches replays', () => {
+    const scoped = new ReplayAuth(['reader-0123456789abcdef:read', 'watcher-0123456789abcdef:read+replay'], randomBytes(32), () => now);
+    expect(scoped.check('s1', { apiKey: 'watcher-0123456789abcdef' })).toEqual({ ok: true, via: 'api-key' });
+    expect(scoped.check('s1', { apiKey: 'reader-0123456789abcdef' })).toEqual({ ok: false, reason: 'this API key lacks the "replay" scope' });
+    expect(scoped.check('s1', { apiKey: 'reader-0123456789abcdef:read' })).toEqual({ ok: false, reason: 'the API key is not valid' }); // the suffix is no part of the key
   });
 
   it('given a replay token, accepts it for its session until it expires; refuses forged, tampered, foreign and expired ones', () => {

@@ -1,30 +1,29 @@
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { ApiKeys } from '../auth/api-keys';
 
 export const REPLAY_TOKEN_INFO = 'rewind replay token v1';
 
 export type ReplayAuthResult = { ok: true; via: 'api-key' | 'replay-token' } | { ok: false; reason: string };
 
 /**
- * Who may watch a replay: a holder of an API key (compared by SHA-256 digest in constant time; keys are
- * never logged or stored), or of a replay token minted for that one session: `rt1.<payload>.<hmac>`,
+ * Who may watch a replay: a holder of an API key with the `replay` scope (compared by SHA-256 digest in
+ * constant time; keys are never logged or stored), or of a replay token minted for that one session: `rt1.<payload>.<hmac>`,
  * payload = base64url JSON `{sid, exp}` (exp: ms since the epoch), HMAC-SHA256 with a key derived (HKDF) from
  * the installation's secret.
  */
 export class ReplayAuth {
-  private readonly keyDigests: Buffer[];
+  private readonly keys: ApiKeys;
   private readonly tokenKey: Buffer;
 
-  constructor(apiKeys: readonly string[], secret: Buffer, private readonly now: () => number = Date.now) {
-    this.keyDigests = apiKeys.map((k) => createHash('sha256').update(k).digest());
+  /** `apiKeys`: REWIND_API_KEYS entries (`<key>` or `<key>:<scopes>`); a key watches replays with the `replay` scope. */
+  constructor(apiKeys: readonly string[] | ApiKeys, secret: Buffer, private readonly now: () => number = Date.now) {
+    this.keys = apiKeys instanceof ApiKeys ? apiKeys : new ApiKeys(apiKeys);
     this.tokenKey = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), REPLAY_TOKEN_INFO, 32));
   }
 
+  /** True for one of our API keys with the `replay` scope. */
   isApiKey(candidate: string | undefined): boolean {
-    if (!candidate) return false;
-    const d = createHash('sha256').update(candidate).digest();
-    let found = false;
-    for (const k of this.keyDigests) if (timingSafeEqual(k, d)) found = true;
-    return found;
+    return this.keys.scopesOf(candidate)?.has('replay') === true;
   }
 
   mint(sessionId: string, ttlMs: number): { token: string; expiresAt: string } {
@@ -35,6 +34,11 @@ export class ReplayAuth {
 
   /** Checks an API key or a replay token for `sessionId` (the platform-compatible endpoints pass the recorded session's id). */
   check(sessionId: string, credential: { apiKey?: string; token?: string }): ReplayAuthResult {
+    if (credential.apiKey !== undefined && credential.token === undefined) {
+      const k = this.keys.check(credential.apiKey, 'replay');
+      if (k.ok) return { ok: true, via: 'api-key' };
+      return { ok: false, reason: k.reason };
+    }
     if (this.isApiKey(credential.apiKey)) return { ok: true, via: 'api-key' };
     const token = credential.token;
     if (!token) return { ok: false, reason: 'an API key or a replay token is required' };

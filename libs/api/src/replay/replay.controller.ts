@@ -1,17 +1,14 @@
-import { Controller, Headers, HttpCode, NotFoundException, Param, Post, UnauthorizedException } from '@nestjs/common';
+import { Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Inject } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { PG_POOL } from '@rewind/db';
 import { EventStore } from '@rewind/event-store';
 import { findMoltstationRecording } from './recordings';
+import { RequireScope } from '../auth/scope.guard';
 import { ReplayAuth } from './replay-auth';
 
 export const REPLAY_TOKEN_TTL_MS = 60 * 60_000;
-
-function apiKeyOf(authorization: string | undefined): string | undefined {
-  return /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-}
 
 /** Replay tokens: minted with an API key, good for one session for an hour (see docs/replay.md). */
 @ApiTags('replay')
@@ -23,15 +20,11 @@ export class ReplayTokenController {
     @Inject(PG_POOL) private readonly pool: Pool,
   ) {}
 
-  private requireKey(authorization: string | undefined): void {
-    if (!this.auth.isApiKey(apiKeyOf(authorization))) throw new UnauthorizedException({ error: 'unauthorized', message: 'an API key is required (Authorization: Bearer <key>)' });
-  }
-
   @Post('api/sessions/:id/replay-token')
   @HttpCode(200)
   @ApiOperation({ summary: 'A replay token for one session (WebSocket /replay/:id?token=…), valid 1 h' })
-  async mint(@Param('id') id: string, @Headers('authorization') authorization?: string) {
-    this.requireKey(authorization);
+  @RequireScope('replay')
+  async mint(@Param('id') id: string) {
     if (!(await this.store.getSession(id))) throw new NotFoundException({ error: 'not_found', message: `no session ${id.slice(0, 80)}` });
     return { sessionId: id, ...this.auth.mint(id, REPLAY_TOKEN_TTL_MS) };
   }
@@ -42,8 +35,8 @@ export class ReplayTokenController {
    */
   @Post(['replay/moltstation/api/games/:slug/sessions/:sessionId/spectate-token', 'replay/moltstation/api/games/:slug/sessions/:sessionId/spectate-token-public'])
   @HttpCode(200)
-  async moltstationToken(@Param('slug') slug: string, @Param('sessionId') sessionId: string, @Headers('authorization') authorization?: string) {
-    this.requireKey(authorization);
+  @RequireScope('replay')
+  async moltstationToken(@Param('slug') slug: string, @Param('sessionId') sessionId: string) {
     const recording = await findMoltstationRecording(this.pool, sessionId.slice(0, 200), slug.slice(0, 100));
     if (!recording) throw new NotFoundException({ error: 'Session not found', code: 'SESSION_NOT_FOUND' });
     const { token, expiresAt } = this.auth.mint(recording, REPLAY_TOKEN_TTL_MS);

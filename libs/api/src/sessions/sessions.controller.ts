@@ -5,6 +5,7 @@ import { PG_POOL } from '@rewind/db';
 import { CHANNELS, DIRECTIONS, EVENT_KINDS, EventStore, PLATFORMS, SESSION_STATUSES, SessionRecord, SessionRow, StoredEvent, isUuid, toSessionRecord } from '@rewind/event-store';
 import { decodeCursor, encodeCursor } from './cursor';
 import { commonFilters, intParam, oneOfParam, textParam } from './query';
+import { RequireScope } from '../auth/scope.guard';
 
 /** What the controller uses of Express's response (no @types/express needed). */
 interface StreamResponse {
@@ -64,6 +65,7 @@ export function eventView(e: StoredEvent) {
 }
 
 @ApiTags('sessions')
+@RequireScope('read')
 @Controller('api/sessions')
 export class SessionsController {
   constructor(

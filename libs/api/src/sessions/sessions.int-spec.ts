@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { EventStore, NewEvent } from '@rewind/event-store';
@@ -11,6 +11,8 @@ describe('sessions API and OpenAPI (real Postgres)', () => {
   let pool: Pool;
   let store: EventStore;
   const agent = `agent-${randomUUID().slice(0, 8)}`;
+  const readKey = `read-${randomBytes(12).toString('hex')}`;
+  const replayKey = `replay-${randomBytes(12).toString('hex')}`;
   const ids: string[] = [];
 
   const ev = (sessionId: string, seq: number, over: Partial<NewEvent> = {}): NewEvent => ({
@@ -30,7 +32,7 @@ describe('sessions API and OpenAPI (real Postgres)', () => {
   beforeAll(async () => {
     pool = createTestPool(2);
     store = new EventStore(pool);
-    app = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `api-s-${randomUUID().slice(0, 6)}`, port: 0, logger: false });
+    app = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `api-s-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [`${readKey}:read`, `${replayKey}:replay`], secret: randomBytes(32) } });
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     for (let i = 0; i < 3; i++) {
       const id = randomUUID();
@@ -46,7 +48,7 @@ describe('sessions API and OpenAPI (real Postgres)', () => {
   });
 
   const get = async (path: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${base}${path}`, { headers });
+    const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${readKey}`, ...headers } });
     const text = await res.text();
     return { status: res.status, type: res.headers.get('content-type') ?? '', text, json: (() => { try { return JSON.parse(text); } catch { return null; } })() };
   };
@@ -96,5 +98,16 @@ describe('sessions API and OpenAPI (real Postgres)', () => {
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');
     expect(ui.text).not.toMatch(/src="https?:\/\//);
+  });
+  it('needs an API key with the read scope: 401 without one or with an unknown one, 403 with a replay-only key; health and docs stay open', async () => {
+    const none = await fetch(`${base}/api/sessions`);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toMatchObject({ error: 'unauthorized', message: expect.stringContaining('"read" scope') });
+    expect((await get('/api/sessions', { authorization: 'Bearer not-a-key-0123456789' })).status).toBe(401);
+    const replayOnly = await get(`/api/sessions/${ids[0]}`, { authorization: `Bearer ${replayKey}` });
+    expect(replayOnly).toMatchObject({ status: 403, json: { error: 'forbidden', message: 'this API key lacks the "read" scope' } });
+    expect((await get(`/api/sessions/${ids[0]}`, { authorization: '', 'x-api-key': readKey })).status).toBe(200);
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    expect((await fetch(`${base}/docs-json`)).status).toBe(200);
   });
 });
