@@ -35,7 +35,8 @@ export function pipelinePending(run: RunEvidence): boolean {
   const queues = new Set(run.outbox.map((o) => o.queue).filter((q) => q === 'snapshot-submission' || q === 'reward-handoff'));
   for (const q of queues) {
     const jobs = run.streams.filter((s) => s.role === q);
-    const done = jobs.some((s) => s.events.some((e) => e.kind === 'marker' && (e.msgType === 'result' || e.msgType === 'dead-letter')));
+    // Finished = a dead letter, or a result whose stream has been ended (its sessions.outcome written).
+    const done = jobs.some((s) => s.events.some((e) => e.kind === 'marker' && (e.msgType === 'dead-letter' || (e.msgType === 'result' && s.status !== 'open'))));
     if (!done) return true;
   }
   return false;

@@ -106,6 +106,13 @@ describe('the checks every run gets', () => {
     expect(pipelinePending(r)).toBe(true);
   });
 
+  it('given a job that wrote its result but has not ended its stream yet, then the pipeline is pending and *-stored is unverifiable, not a mismatch', () => {
+    const r = consistentRun();
+    r.streams[1] = { ...r.streams[1]!, status: 'open', outcomeColumn: null };
+    expect(pipelinePending(r)).toBe(true);
+    expect(auditRewardHandoff(r).find((f) => f.check === 'pipeline.reward-stored')).toMatchObject({ status: 'unverifiable', detail: expect.stringContaining('not ended its stream yet') });
+  });
+
   it('given a mismatch anywhere, then the run audit is mismatch and lists mismatches first', () => {
     const r = consistentRun();
     r.streams[0]!.outcomeColumn = null;

@@ -105,7 +105,9 @@ export function auditRewardHandoff(run: RunEvidence): Finding[] {
     if (receiptId) receipts.add(receiptId);
     out.push({ check: 'pipeline.reward', status: a.resultBody?.['status'] === 'handed-off' ? 'ok' : 'mismatch', subject: s.sessionId, expected: 'handed-off', found: a.resultBody?.['status'], at: refOf(a.result), detail: `${label(s)}: ${String(a.resultBody?.['status'])}${receiptId ? `, receipt ${receiptId}` : ''}` });
     out.push(
-      sameJson(a.resultBody, s.outcomeColumn)
+      s.status === 'open'
+        ? { check: 'pipeline.reward-stored', status: 'unverifiable', subject: s.sessionId, detail: `${label(s)}: the job has not ended its stream yet (its result is not stored in sessions.outcome yet)` }
+        : sameJson(a.resultBody, s.outcomeColumn)
         ? { check: 'pipeline.reward-stored', status: 'ok', subject: s.sessionId, detail: `${label(s)}: sessions.outcome equals the result marker` }
         : { check: 'pipeline.reward-stored', status: 'mismatch', subject: s.sessionId, expected: a.resultBody, found: s.outcomeColumn, at: refOf(a.result), detail: `${label(s)}: sessions.outcome differs from the chained result at seq ${a.result.seq}` },
     );
@@ -140,7 +142,9 @@ export function auditSnapshotStored(run: RunEvidence): Finding[] {
       const { result, resultBody } = lastAttempt(s);
       if (!result) return [];
       return [
-        sameJson(resultBody, s.outcomeColumn)
+        s.status === 'open'
+          ? { check: 'pipeline.snapshot-stored', status: 'unverifiable', subject: s.sessionId, detail: `${label(s)}: the job has not ended its stream yet (its result is not stored in sessions.outcome yet)` }
+          : sameJson(resultBody, s.outcomeColumn)
           ? { check: 'pipeline.snapshot-stored', status: 'ok', subject: s.sessionId, detail: `${label(s)}: sessions.outcome equals the result marker` }
           : { check: 'pipeline.snapshot-stored', status: 'mismatch', subject: s.sessionId, expected: resultBody, found: s.outcomeColumn, at: refOf(result), detail: `${label(s)}: sessions.outcome differs from the chained result at seq ${result.seq}` },
       ];

@@ -81,27 +81,41 @@ function evidenceEvent(e: StoredEvent): EvidenceEvent {
   };
 }
 
-/** Reads a stream's events and verifies its chain on the way (the audit's `chain` findings come from here). */
-async function loadStream(store: EventStore, s: SessionRecord): Promise<EvidenceStream> {
-  const verifier = new ChainVerifier(s.id);
-  const events: EvidenceEvent[] = [];
-  for await (const e of store.readSession(s.id, { pageSize: 2000 })) {
-    verifier.push(e);
-    events.push(evidenceEvent(e));
+/**
+ * Reads a stream's events and verifies its chain on the way (the audit's `chain` findings come from here).
+ * A stream still being written (a pipeline job's) can move while it is read: the session row is read
+ * before and after the events, and the read is taken again until both agree, so an append in between is
+ * not mistaken for tampering; events stored beyond the head (added behind Rewind's back) still break it.
+ */
+async function loadStream(store: EventStore, first: SessionRecord): Promise<EvidenceStream> {
+  let s = first;
+  for (let attempt = 1; ; attempt++) {
+    const verifier = new ChainVerifier(s.id);
+    const events: EvidenceEvent[] = [];
+    for await (const e of store.readSession(s.id, { pageSize: 2000 })) {
+      verifier.push(e);
+      events.push(evidenceEvent(e));
+    }
+    const after = (await store.getSession(s.id)) ?? s;
+    const moved = after.headSeq !== s.headSeq || after.status !== s.status || !after.headHash.equals(s.headHash);
+    if (moved && attempt < 5) {
+      s = after;
+      continue;
+    }
+    const report = verifier.finish(s);
+    return {
+      sessionId: s.id,
+      role: roleOf(s),
+      stream: streamOf(s),
+      status: s.status,
+      startedAt: s.startedAt,
+      endedAt: s.endedAt,
+      outcomeColumn: s.outcome,
+      metadata: s.metadata as Record<string, unknown>,
+      events,
+      chain: { ok: report.ok, eventsChecked: report.eventsChecked, headSeq: report.headSeq, sealed: report.sealed, firstBreak: report.firstBreak },
+    };
   }
-  const report = verifier.finish(s);
-  return {
-    sessionId: s.id,
-    role: roleOf(s),
-    stream: streamOf(s),
-    status: s.status,
-    startedAt: s.startedAt,
-    endedAt: s.endedAt,
-    outcomeColumn: s.outcome,
-    metadata: s.metadata as Record<string, unknown>,
-    events,
-    chain: { ok: report.ok, eventsChecked: report.eventsChecked, headSeq: report.headSeq, sealed: report.sealed, firstBreak: report.firstBreak },
-  };
 }
 
 /** Every stream of the run `sessionId` belongs to, read and chain-verified; null when it is no run. */
