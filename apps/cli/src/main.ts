@@ -36,6 +36,8 @@ Usage: ./rewind <command> [options]
   pipeline retry <jobId> | --all   move dead letters back to their queue
   bench replay              the replay gateway: lateness of 500 concurrent 20 Hz streams, seek in a one-hour session
           [--sessions N] [--seconds N] [--seeks N] [--runs N]
+  bench soak                everything under mixed load with scripted faults, then a reconciliation (exit 1 if lost)
+          [--sessions N] [--seconds S] [--replays N] [--faults all|postgres-restart,redis-restart,…]
   simulator [--port N] [--seed S]  the four platforms' simulator (MoltStation, SpaceMolt, cloud-play, RGS)
   services start|stop|status  the local Postgres and Redis under .rewind/
   migrate                   apply prisma/migrations to the database

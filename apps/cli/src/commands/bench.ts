@@ -2,9 +2,10 @@ import { intOption, ParsedArgs, rejectUnknown, UsageError } from '../args';
 import { runIngestBench } from '../bench/ingest';
 import { runProxyBench } from '../bench/proxy';
 import { runReplayBench } from '../bench/replay';
+import { parseFaults, runSoak } from '../bench/soak';
 import { startRuntime } from '../runtime';
 
-/** rewind bench <ingest|proxy|replay> [options] */
+/** rewind bench <ingest|proxy|replay|soak> [options] */
 export async function benchCommand(args: ParsedArgs): Promise<number> {
   const which = args.positionals[0];
   if (which === 'proxy') {
@@ -37,8 +38,28 @@ export async function benchCommand(args: ParsedArgs): Promise<number> {
       await runtime.services.stop();
     }
   }
+  if (which === 'soak') {
+    rejectUnknown(args, ['sessions', 'seconds', 'faults', 'replays']);
+    const faultsOpt = args.options.get('faults');
+    const faults = parseFaults(typeof faultsOpt === 'string' ? faultsOpt : undefined);
+    const runtime = await startRuntime();
+    try {
+      const result = await runSoak({
+        serverUrl: runtime.databaseUrl,
+        redisUrl: runtime.redisUrl,
+        sessions: intOption(args, 'sessions', 1000, 1, 20_000),
+        seconds: intOption(args, 'seconds', 60, 5, 24 * 3600),
+        replays: intOption(args, 'replays', 50, 0, 5000),
+        faults,
+        out: (line) => process.stdout.write(line + '\n'),
+      });
+      return result.ok ? 0 : 1;
+    } finally {
+      await runtime.services.stop();
+    }
+  }
   if (which !== 'ingest') {
-    throw new UsageError(`rewind bench needs a benchmark name: ingest, proxy or replay${which ? ` (unknown: ${which})` : ''}`);
+    throw new UsageError(`rewind bench needs a benchmark name: ingest, proxy, replay or soak${which ? ` (unknown: ${which})` : ''}`);
   }
   rejectUnknown(args, ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers']);
   const runtime = await startRuntime({ redis: false });

@@ -1,0 +1,566 @@
+/**
+ * Child processes of `rewind bench soak` (forked by ./soak.ts with the repo's register hook). The role is the
+ * first argument, its options come as JSON in REWIND_SOAK_WORKER; every role talks to the parent over IPC and
+ * exits when the parent disappears. Roles:
+ *   - `sim`      the simulator (all four platforms) on a fixed port, so a restart comes back at the same address;
+ *   - `rewards`  a second simulator whose rewards endpoint receives the handoffs (never restarted: its list of
+ *                handoffs, with `deliveries`, is the reconciliation's evidence);
+ *   - `recorder` a recorder process as `rewind recorder` runs one (proxy + spectators + pollers through BullMQ,
+ *                ingest with its journal), its Postgres and Redis through the parent's forwarders;
+ *   - `pipeline` the outcome pipeline (relay + workers), Postgres and Redis through the same forwarders;
+ *   - `bots`     the agents: `sessions` slots each playing runs back to back through the recorders' proxies until
+ *                the deadline (plus a few unrecorded probe slots straight to the simulator, for the latency
+ *                baseline), each run's traffic reduced to digests as it ends; at the end it reconciles those
+ *                digests with the store (libs/capture's compare.ts) and verifies every stream's hash chain.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { TrafficEntry } from '@rewind/agents';
+
+export type SoakRole = 'sim' | 'rewards' | 'recorder' | 'pipeline' | 'bots';
+
+export interface SimConfig {
+  port: number;
+  seed: string;
+}
+export interface RecorderConfig {
+  databaseUrl: string;
+  redisUrl: string;
+  upstreams: Record<string, string>;
+  dataDir: string;
+  instance: string;
+  keyHex: string;
+  queueName: string;
+  concurrency: number;
+}
+export interface PipelineConfig {
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+  keyHex: string;
+  rewardsUrl: string;
+  moltstationUrl: string;
+}
+export interface BotsConfig {
+  /** The simulator's base URL (probe slots; platform paths below it). */
+  simUrl: string;
+  proxies: string[];
+  sessions: number;
+  probes: number;
+  seconds: number;
+  seed: string;
+  keyHex: string;
+  /** Direct (not forwarded) database URL, for the reconciliation. */
+  databaseUrl: string;
+}
+
+/** Mix of a slot's runs by index (pure; soak.spec.ts). */
+export type BotKind = 'flappy' | 'shell' | 'sm-ws' | 'sm-http' | 'cloudplay' | 'rgs';
+export function botKindFor(slot: number): BotKind {
+  // Out of every 50 slots: 20 Flappy Bots, 20 ShellRunners (80% MoltStation), 2+2 SpaceMolt, 3 cloud-play, 3 RGS.
+  const k = slot % 50;
+  if (k < 20) return k % 2 ? 'shell' : 'flappy';
+  if (k < 40) return k % 2 ? 'flappy' : 'shell';
+  if (k < 42) return 'sm-ws';
+  if (k < 44) return 'sm-http';
+  if (k < 47) return 'cloudplay';
+  return 'rgs';
+}
+
+// ---- IPC --------------------------------------------------------------------------------------------------
+
+export type WorkerCommand = { type: 'stats'; /** bots: start a new latency window */ reset?: boolean } | { type: 'proxies'; urls: string[] } | { type: 'stop' } | { type: 'reconcile' } | { type: 'exit' };
+
+export interface LatencyWindow {
+  proxied: { count: number; p50: number; p99: number };
+  direct: { count: number; p50: number; p99: number };
+}
+export interface BotsStats {
+  type: 'stats';
+  runsStarted: number;
+  runsOk: number;
+  runsFailed: number;
+  inFlight: number;
+  errors: Record<string, number>;
+  latency: LatencyWindow;
+  messages: number;
+}
+export interface ServiceStats {
+  type: 'stats';
+  cpuUs: number;
+  ingest?: { buffered: number; journaled: number; appended: number; duplicates: number; rejected: number; lagMs: number; outage: boolean };
+  recorder?: { openStreams: number; streamsOpened: number; events: number; failures: number };
+  tasks?: Record<string, unknown>;
+}
+export interface Reconciliation {
+  type: 'reconciled';
+  runs: number;
+  wsRuns: number;
+  wsMatched: number;
+  wsBotOnly: number;
+  wsStoreOnly: number;
+  wsMessagesBot: number;
+  wsMessagesMatched: number;
+  httpBot: number;
+  httpStored: number;
+  httpMatched: number;
+  streams: number;
+  chainsOk: number;
+  chainFailures: string[];
+  unsealed: number;
+  /** platform/capturedBy/status → streams not sealed. */
+  unsealedBy: Record<string, number>;
+  /** Runs matched per direction whose two directions interleave differently in the store than the bot saw. */
+  interleaved: number;
+  problems: string[];
+  /** MoltStation runs whose stream differs: where and how (first few). */
+  diffs: string[];
+  ms: number;
+}
+export type WorkerReport = { type: 'ready'; port?: number } | ServiceStats | BotsStats | { type: 'stopped' } | Reconciliation;
+
+const send = (m: WorkerReport): void => void (process.connected && process.send?.(m));
+const cpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+const config = <T>(): T => JSON.parse(process.env['REWIND_SOAK_WORKER'] ?? '{}') as T;
+const line = (role: string) => (m: string) => process.stderr.write(`[soak ${role}] ${m}\n`);
+const quietLog = (role: string, verbose = false) => ({ info: verbose ? line(role) : () => undefined, warn: line(`${role} warn`), error: line(`${role} error`) });
+
+// ---- sim / rewards ----------------------------------------------------------------------------------------
+
+export const SIM_PLATFORM_OPTIONS = { spacemolt: { tickMs: 50 }, cloudplay: { timeScale: 0.001 }, rgs: { sessionTtlMs: 2500 } };
+
+async function runSim(): Promise<void> {
+  const c = config<SimConfig>();
+  const { startSimulator } = await import('@rewind/simulator');
+  const sim = await startSimulator({ port: c.port, seed: c.seed, platformOptions: SIM_PLATFORM_OPTIONS });
+  process.on('message', (m: WorkerCommand) => {
+    if (m.type === 'stats') send({ type: 'stats', cpuUs: cpuUs() });
+    else if (m.type === 'exit') void sim.close().finally(() => process.exit(0));
+  });
+  send({ type: 'ready', port: sim.port });
+}
+
+// ---- recorder ---------------------------------------------------------------------------------------------
+
+async function runRecorder(): Promise<void> {
+  const c = config<RecorderConfig>();
+  const { CredentialVault, RunSignalBoard, startRecorderService, bullmqScheduler, taskRunners, MOLTSTATION_SLUGS } = await import('@rewind/capture');
+  const log = quietLog(`recorder ${c.instance}`);
+  const key = Buffer.from(c.keyHex, 'hex');
+  const vault = new CredentialVault({ redis: c.redisUrl, secret: key, log });
+  const signals = new RunSignalBoard(vault, log);
+  const service = await startRecorderService({
+    databaseUrl: c.databaseUrl,
+    proxyPort: 0,
+    proxyHost: '127.0.0.1',
+    upstreams: c.upstreams,
+    dataDir: c.dataDir,
+    instance: c.instance,
+    redactionKey: key,
+    sealAfterMs: 500,
+    accountIdleMs: 1000,
+    rgsSessionTtlMs: 2500,
+    signals,
+    scheduler: bullmqScheduler({ redisUrl: c.redisUrl, holder: c.instance, concurrency: c.concurrency, queueName: c.queueName, lockDurationMs: 4000, stalledIntervalMs: 2000, log }),
+    runners: taskRunners({ upstreams: c.upstreams, signals, pollIntervalMs: 250, rgsSessionTtlMs: 2500 }),
+    discover: { slugs: MOLTSTATION_SLUGS, intervalMs: 500 },
+    log,
+  });
+  process.on('message', (m: WorkerCommand) => {
+    if (m.type === 'stats') {
+      const s = service.stats();
+      send({
+        type: 'stats',
+        cpuUs: cpuUs(),
+        ingest: { buffered: s.ingest.buffered, journaled: s.ingest.journaled, appended: s.ingest.appended, duplicates: s.ingest.duplicates, rejected: s.ingest.rejected, lagMs: s.ingest.lagMs, outage: s.ingest.outage },
+        recorder: { openStreams: s.recorder.openStreams, streamsOpened: s.recorder.streamsOpened, events: s.recorder.events, failures: s.recorder.failures },
+        tasks: s.tasks,
+      });
+    } else if (m.type === 'exit') {
+      const t = setTimeout(() => process.exit(0), 20_000);
+      void service
+        .close()
+        .then(() => vault.close())
+        .catch((e: Error) => line('recorder')(`close: ${e.message}`))
+        .finally(() => {
+          clearTimeout(t);
+          process.exit(0);
+        });
+    }
+  });
+  send({ type: 'ready', port: Number(new URL(service.proxyUrl).port) });
+}
+
+// ---- pipeline ---------------------------------------------------------------------------------------------
+
+async function runPipelineRole(): Promise<void> {
+  const c = config<PipelineConfig>();
+  const { startPipeline } = await import('@rewind/pipeline');
+  const pipeline = await startPipeline({
+    databaseUrl: c.databaseUrl,
+    redisUrl: c.redisUrl,
+    prefix: c.prefix,
+    key: Buffer.from(c.keyHex, 'hex'),
+    rewardsUrl: c.rewardsUrl,
+    moltstationUrl: c.moltstationUrl,
+    retry: { attempts: 12, backoffMs: 200, maxBackoffMs: 3000 },
+    concurrency: 8,
+    requestTimeoutMs: 5000,
+    relayIntervalMs: 100,
+    lockDurationMs: 5000,
+    stalledIntervalMs: 3000,
+    log: quietLog('pipeline'),
+  });
+  process.on('message', (m: WorkerCommand) => {
+    if (m.type === 'stats') send({ type: 'stats', cpuUs: cpuUs() });
+    else if (m.type === 'exit') {
+      const t = setTimeout(() => process.exit(0), 10_000);
+      void pipeline.close().finally(() => {
+        clearTimeout(t);
+        process.exit(0);
+      });
+    }
+  });
+  send({ type: 'ready' });
+}
+
+// ---- bots -------------------------------------------------------------------------------------------------
+
+const FRAME_RE = /^\{"t":"frame".*?"tick":(\d+)/;
+const TICK_MS = 50;
+
+/** Nearest-rank p50/p99 of a sample (pure; soak.spec.ts). */
+export function p50p99(values: number[]): { count: number; p50: number; p99: number } {
+  const s = Float64Array.from(values).sort();
+  const n = s.length;
+  const at = (q: number): number => (n ? (s[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] as number) : NaN);
+  return { count: n, p50: at(0.5), p99: at(0.99) };
+}
+
+/**
+ * Frame lateness on one connection: a MoltStation frame of tick k is due at anchor + k × 50 ms; the anchor is the
+ * earliest arrival that schedule allows so far (min over frames of arrival − k × 50). Frames carry no send time, so
+ * this is lateness against the simulator's own tick schedule; the proxy's share is proxied − direct (pure).
+ */
+export class TickLateness {
+  private anchor = new Map<string, number>();
+  push(stream: string, tick: number, arrivalMs: number): number {
+    const base = arrivalMs - tick * TICK_MS;
+    const a = Math.min(this.anchor.get(stream) ?? Infinity, base);
+    this.anchor.set(stream, a);
+    return base - a;
+  }
+}
+
+const digest = (lines: string[]): string => createHash('sha1').update(lines.join('\n')).digest('hex');
+/**
+ * A WebSocket conversation's identity for the reconciliation: each direction's messages, in order (pure). The
+ * interleaving of the two directions is not part of it: a frame the platform sends while the agent's input is in
+ * flight is legitimately seen in a different relative order by the bot and by the proxy between them.
+ */
+export function conversationDigest(lines: string[]): string {
+  return `${digest(lines.filter((l) => l.startsWith('sent ')))}:${digest(lines.filter((l) => !l.startsWith('sent ')))}`;
+}
+const lineHash = (s: string): number => createHash('sha1').update(s).digest().readUInt32LE(0);
+
+interface RunDigest {
+  kind: BotKind;
+  platformSessionId: string | undefined;
+  wsDigest: string | null;
+  wsFull: string | null;
+  wsLines: Uint32Array;
+}
+
+async function runBots(): Promise<void> {
+  const c = config<BotsConfig>();
+  const agents = await import('@rewind/agents');
+  const { TrafficLog, moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, runSpaceMoltWsMiner } = agents;
+  const { Redactor } = await import('@rewind/capture');
+  const compare = await import('../../../../libs/capture/src/recorder/test-support/compare');
+  const key = Buffer.from(c.keyHex, 'hex');
+  let proxies = [...c.proxies];
+  let rr = 0;
+  const deadline = Date.now() + c.seconds * 1000;
+  let stopping = false;
+  const abort = new AbortController();
+  const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, inFlight: 0, messages: 0 };
+  const errors: Record<string, number> = {};
+  let latProxied: number[] = [];
+  let latDirect: number[] = [];
+  const runs: RunDigest[] = [];
+  const httpBot: string[] = [];
+
+  /** A TrafficLog that also samples frame lateness as frames arrive. */
+  class SampledLog extends TrafficLog {
+    private readonly late = new TickLateness();
+    constructor(
+      private readonly sink: number[] | null,
+      private readonly keep: boolean,
+    ) {
+      super();
+    }
+    override record(entry: Omit<TrafficEntry, 'atMs'>): void {
+      const now = performance.now();
+      if (this.keep) super.record(entry);
+      stats.messages++;
+      if (this.sink && entry.channel === 'ws' && entry.direction === 'received' && typeof entry.data === 'string') {
+        const m = FRAME_RE.exec(entry.data.slice(0, 200));
+        if (m) {
+          const v = this.late.push(entry.stream, Number(m[1]), now);
+          // Keep the window's sample bounded (a uniform-enough thinning at high rates).
+          if (this.sink.length < 200_000) this.sink.push(v);
+        }
+      }
+    }
+  }
+
+  const pickProxy = (): string => proxies[rr++ % proxies.length] as string;
+
+  const playOnce = async (slot: number, n: number, kind: BotKind, base: string, traffic: InstanceType<typeof TrafficLog> | undefined): Promise<string | undefined> => {
+    const seed = `${c.seed}-${slot}-${n}`;
+    const signal = abort.signal;
+    const r = (p: string): string => `${base}/${p}`;
+    const rnd = (lo: number, hi: number): number => lo + (((slot * 7919 + n * 104729) >>> 0) % (hi - lo + 1));
+    switch (kind) {
+      case 'flappy':
+        return (await moltstation.runFlappyBotsFlapper({ baseUrl: r('moltstation'), seed, traffic, signal, stopAfterTick: rnd(100, 400) })).sessionId;
+      case 'shell':
+        return (await moltstation.runShellRunnersSteerer({ baseUrl: r('moltstation'), seed, traffic, signal, exitAfterTick: rnd(100, 400), simulatorOptions: { hungerMax: 1_000_000, livesMax: 1000 } })).sessionId;
+      case 'sm-ws':
+        await runSpaceMoltWsMiner({ baseUrl: r('spacemolt'), seed, traffic, signal, cycles: 1 });
+        return undefined;
+      case 'sm-http':
+        await runSpaceMoltHttpMiner({ baseUrl: r('spacemolt'), seed, traffic, signal, cycles: 1 });
+        return undefined;
+      case 'cloudplay':
+        return (await runCloudplayLauncher({ baseUrl: r('cloudplay'), seed, traffic, signal, token: `cp-${randomBytes(12).toString('hex')}`, keepalives: 3, keepaliveIntervalMs: 500, pollIntervalMs: 100 })).sessionId;
+      case 'rgs':
+        await runRgsBot({ baseUrl: r('rgs'), seed, traffic, signal, diceRounds: 6, minesRounds: 1 });
+        return undefined;
+    }
+  };
+
+  /** Reduces a finished run's traffic to what the reconciliation needs (redacted as the recorder stores it). */
+  const digestRun = (kind: BotKind, psid: string | undefined, traffic: InstanceType<typeof TrafficLog>): void => {
+    const redactor = new Redactor(key);
+    // Redact everything in traffic order first, so the redactor learns each secret where the recorder did.
+    for (const e of traffic.entries) {
+      if (typeof e.data === 'string') redactor.redactText(e.data);
+      else redactor.redactBinary(e.data);
+      if (typeof e.meta?.['path'] === 'string') redactor.redactUrl(e.meta['path'] as string);
+    }
+    const ws = compare.wsSequences(new Map(), traffic, redactor).bot;
+    const http = compare.httpExchanges(new Map(), traffic, redactor).bot;
+    httpBot.push(...http);
+    runs.push({ kind, platformSessionId: psid, wsDigest: ws.length ? conversationDigest(ws) : null, wsFull: ws.length ? digest(ws) : null, wsLines: Uint32Array.from(ws.map(lineHash)) });
+  };
+
+  const slot = async (i: number, probe: boolean): Promise<void> => {
+    const kind: BotKind = probe ? 'flappy' : botKindFor(i);
+    for (let n = 0; !stopping && Date.now() < deadline; n++) {
+      const traffic = new SampledLog(kind === 'flappy' || kind === 'shell' ? (probe ? latDirect : latProxied) : null, !probe);
+      const base = probe ? c.simUrl : pickProxy();
+      stats.runsStarted++;
+      stats.inFlight++;
+      let psid: string | undefined;
+      let failed = false;
+      try {
+        psid = await playOnce(i, n, kind, base, traffic);
+        stats.runsOk++;
+      } catch (e) {
+        failed = true;
+        stats.runsFailed++;
+        const msg = `${kind}: ${((e as Error).message ?? String(e)).replace(/[0-9a-f]{8,}|\d+/g, '#').slice(0, 120)}`;
+        errors[msg] = (errors[msg] ?? 0) + 1;
+        if (!probe) psid = /session ([\w-]+)/.exec((e as Error).message ?? '')?.[1];
+      } finally {
+        stats.inFlight--;
+      }
+      if (!probe) digestRun(kind, psid ?? firstSessionId(traffic.entries), traffic);
+      if (failed) await sleep(250 + Math.random() * 500); // no hot loop while a platform or proxy is down
+    }
+  };
+
+  // Slots start spread over the first 2 s, as agents arriving.
+  const slots = [
+    ...Array.from({ length: c.sessions }, (_, i) => sleep((i / c.sessions) * 2000).then(() => slot(i, false))),
+    ...Array.from({ length: c.probes }, (_, i) => sleep((i / Math.max(1, c.probes)) * 2000).then(() => slot(c.sessions + i, true))),
+  ];
+  const allDone = Promise.all(slots).then(() => send({ type: 'stopped' }));
+
+  process.on('message', (m: WorkerCommand) => {
+    if (m.type === 'proxies') proxies = m.urls.length ? [...m.urls] : proxies;
+    else if (m.type === 'stats') {
+      const w: LatencyWindow = { proxied: p50p99(latProxied), direct: p50p99(latDirect) };
+      if (m.reset) {
+        latProxied = [];
+        latDirect = [];
+      }
+      send({ type: 'stats', ...stats, errors: { ...errors }, latency: w });
+    } else if (m.type === 'stop') {
+      stopping = true;
+      // Runs still playing 45 s after the deadline are cut (their traffic so far is still reconciled).
+      setTimeout(() => abort.abort(), 45_000).unref();
+    } else if (m.type === 'reconcile') {
+      void allDone
+        .then(() => reconcile(c, key, runs, httpBot, compare, Redactor))
+        .then((r) => send(r))
+        .catch((e: Error) => {
+          line('bots')(`reconcile failed: ${e.stack ?? e.message}`);
+          process.exit(1);
+        });
+    } else if (m.type === 'exit') process.exit(0);
+  });
+  send({ type: 'ready' });
+}
+
+function firstSessionId(entries: TrafficEntry[]): string | undefined {
+  for (const e of entries) {
+    if (e.channel === 'http' && e.direction === 'received' && typeof e.data === 'string') {
+      const m = /"sessionId"\s*:\s*"([^"]+)"/.exec(e.data);
+      if (m) return m[1];
+    }
+  }
+  return undefined;
+}
+
+async function reconcile(
+  c: BotsConfig,
+  key: Buffer,
+  runs: RunDigest[],
+  httpBot: string[],
+  compare: typeof import('../../../../libs/capture/src/recorder/test-support/compare'),
+  RedactorCtor: typeof import('@rewind/capture').Redactor,
+): Promise<Reconciliation> {
+  const t0 = Date.now();
+  const { createPgPool } = await import('@rewind/db');
+  const { EventStore, verifySession } = await import('@rewind/event-store');
+  const { TrafficLog } = await import('@rewind/agents');
+  const pool = createPgPool(c.databaseUrl, { max: 4 });
+  const store = new EventStore(pool);
+  const redactor = new RedactorCtor(key);
+  const empty = new TrafficLog();
+  const problems: string[] = [];
+  try {
+    const { rows } = await pool.query<{ id: string; platform: string; psid: string | null; captured: string | null; status: string }>(
+      `SELECT id, platform, platform_session_id AS psid, metadata->>'capturedBy' AS captured, status FROM sessions ORDER BY started_at`,
+    );
+    const storeWs = new Map<string, number>();
+    const storeFull = new Set<string>();
+    const unsealedBy: Record<string, number> = {};
+    const storeWsByPsid = new Map<string, Uint32Array>();
+    const httpStored: string[] = [];
+    let chainsOk = 0;
+    let unsealed = 0;
+    const chainFailures: string[] = [];
+    for (const s of rows) {
+      const v = await verifySession(store, s.id);
+      if (v?.ok) chainsOk++;
+      else chainFailures.push(`${s.id} (${s.platform}, ${s.captured}): ${JSON.stringify(v).slice(0, 200)}`);
+      if (s.status !== 'sealed') {
+        unsealed++;
+        const k = `${s.platform}/${s.captured}/${s.status}`;
+        unsealedBy[k] = (unsealedBy[k] ?? 0) + 1;
+      }
+      if (s.captured !== 'proxy') continue;
+      const events = [];
+      for await (const e of store.readSession(s.id)) events.push(e);
+      const one = new Map([[s.id, events]]);
+      const ws = compare.wsSequences(one, empty, redactor).stored;
+      if (ws.length) {
+        const d = conversationDigest(ws);
+        storeWs.set(d, (storeWs.get(d) ?? 0) + 1);
+        storeFull.add(digest(ws));
+        if (s.psid && s.platform === 'moltstation') storeWsByPsid.set(s.psid, Uint32Array.from(ws.map(lineHash)));
+      }
+      httpStored.push(...compare.httpExchanges(one, empty, redactor).stored);
+    }
+    // WebSocket: each bot run's messages, in order, are exactly one stored stream's (a multiset of digests).
+    let wsRuns = 0;
+    let wsMatched = 0;
+    let wsBotOnly = 0;
+    let wsMessagesBot = 0;
+    let wsMessagesMatched = 0;
+    let interleaved = 0;
+    const diffs: string[] = [];
+    const left = new Map(storeWs);
+    for (const r of runs) {
+      if (!r.wsDigest) continue;
+      wsRuns++;
+      wsMessagesBot += r.wsLines.length;
+      const n = left.get(r.wsDigest) ?? 0;
+      if (n > 0) {
+        left.set(r.wsDigest, n - 1);
+        wsMatched++;
+        wsMessagesMatched += r.wsLines.length;
+        if (r.wsFull && !storeFull.has(r.wsFull)) interleaved++;
+        continue;
+      }
+      wsBotOnly++;
+      const stored = r.platformSessionId ? storeWsByPsid.get(r.platformSessionId) : undefined;
+      if (stored) {
+        let i = 0;
+        while (i < stored.length && i < r.wsLines.length && stored[i] === r.wsLines[i]) i++;
+        const botSet = new Set(r.wsLines);
+        const storedSet = new Set(stored);
+        const missing = [...r.wsLines].filter((h) => !storedSet.has(h)).length;
+        const extra = [...stored].filter((h) => !botSet.has(h)).length;
+        wsMessagesMatched += i;
+        if (diffs.length < 20) diffs.push(`${r.kind} ${r.platformSessionId}: bot ${r.wsLines.length} msgs, stored ${stored.length}; first difference at #${i}; ${missing} bot msgs not stored, ${extra} stored msgs the bot never saw`);
+      } else if (diffs.length < 20) diffs.push(`${r.kind} ${r.platformSessionId ?? '(no session id)'}: ${r.wsLines.length} msgs, no stored stream with the same messages${r.platformSessionId ? ' (none for its session id)' : ''}`);
+    }
+    const wsStoreOnly = [...left.values()].reduce((a, b) => a + b, 0);
+    if (wsBotOnly) problems.push(`${wsBotOnly} of ${wsRuns} bot runs' WebSocket traffic is not stored exactly (once, in order)`);
+    if (wsStoreOnly) problems.push(`${wsStoreOnly} stored proxy streams hold WebSocket traffic no bot run matches`);
+    // HTTP: the multiset of exchanges (method, path, status, bodies) the bots made equals the stored one.
+    const count = (xs: string[]): Map<string, number> => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
+    const hb = count(httpBot);
+    const hs = count(httpStored);
+    let httpMatched = 0;
+    for (const [k, n] of hb) httpMatched += Math.min(n, hs.get(k) ?? 0);
+    if (httpMatched !== httpBot.length) problems.push(`${httpBot.length - httpMatched} of ${httpBot.length} bot HTTP exchanges not stored exactly once`);
+    if (httpMatched !== httpStored.length) problems.push(`${httpStored.length - httpMatched} stored HTTP exchanges no bot made`);
+    if (chainFailures.length) problems.push(`${chainFailures.length} streams fail hash-chain verification`);
+    if (unsealed) problems.push(`${unsealed} streams not sealed at the end (${Object.entries(unsealedBy).map(([k, v]) => `${v} ${k}`).join(', ')})`);
+    return {
+      type: 'reconciled',
+      runs: runs.length,
+      wsRuns,
+      wsMatched,
+      wsBotOnly,
+      wsStoreOnly,
+      wsMessagesBot,
+      wsMessagesMatched,
+      httpBot: httpBot.length,
+      httpStored: httpStored.length,
+      httpMatched,
+      streams: rows.length,
+      chainsOk,
+      chainFailures: chainFailures.slice(0, 10),
+      unsealed,
+      unsealedBy,
+      interleaved,
+      problems,
+      diffs,
+      ms: Date.now() - t0,
+    };
+  } finally {
+    await pool.end();
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+if (require.main === module) {
+  process.on('disconnect', () => process.exit(0));
+  const role = process.argv[2] as SoakRole;
+  const roles: Record<SoakRole, () => Promise<void>> = { sim: runSim, rewards: runSim, recorder: runRecorder, pipeline: runPipelineRole, bots: runBots };
+  const run = roles[role];
+  (run ? run() : Promise.reject(new Error(`unknown role ${role}`))).catch((e: Error) => {
+    process.stderr.write(`[soak ${role}] failed: ${e.stack ?? e.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,55 @@
+import { faultSchedule, parseFaults, reconcileHandoffs, SOAK_FAULTS } from './soak';
+import { botKindFor, conversationDigest, p50p99, TickLateness } from './soak-worker';
+
+describe('rewind bench soak: pure parts', () => {
+  it('parses --faults: none by default, all, a list in order without duplicates, unknown names refused', () => {
+    expect(parseFaults(undefined)).toEqual([]);
+    expect(parseFaults('none')).toEqual([]);
+    expect(parseFaults('all')).toEqual([...SOAK_FAULTS]);
+    expect(parseFaults('recorder-kill, postgres-restart,recorder-kill')).toEqual(['recorder-kill', 'postgres-restart']);
+    expect(() => parseFaults('postgres-restart,disk-full')).toThrow(/unknown fault "disk-full"/);
+  });
+
+  it('spreads faults over the run, away from its first and last tenth, in the order given', () => {
+    const s = faultSchedule([...SOAK_FAULTS], 60);
+    expect(s.map((x) => x.fault)).toEqual([...SOAK_FAULTS]);
+    expect(s[0]!.atS).toBeGreaterThanOrEqual(6);
+    expect(s[s.length - 1]!.atS).toBeLessThanOrEqual(54);
+    for (let i = 1; i < s.length; i++) expect(s[i]!.atS).toBeGreaterThan(s[i - 1]!.atS);
+    expect(faultSchedule(['pipeline-kill'], 15)).toEqual([{ fault: 'pipeline-kill', atS: 7.5 }]);
+    expect(faultSchedule([], 60)).toEqual([]);
+  });
+
+  it('reconciles handoffs with the outbox: missing, duplicated, unknown and re-delivered runs are counted', () => {
+    expect(reconcileHandoffs(['a', 'b'], [{ runSessionId: 'a', deliveries: 1 }, { runSessionId: 'b', deliveries: 2 }])).toEqual({ outboxRows: 2, listed: 2, duplicates: 0, missing: 0, extra: 0, maxDeliveries: 2, redelivered: 1 });
+    expect(reconcileHandoffs(['a', 'b', 'c'], [{ runSessionId: 'a', deliveries: 1 }, { runSessionId: 'a', deliveries: 1 }, { runSessionId: 'z', deliveries: 1 }])).toMatchObject({ duplicates: 1, missing: 2, extra: 1 });
+  });
+
+  it('mixes platforms: 80% MoltStation (half each game), the rest SpaceMolt, cloud-play and RGS', () => {
+    const kinds = Array.from({ length: 1000 }, (_, i) => botKindFor(i));
+    const n = (k: string): number => kinds.filter((x) => x === k).length;
+    expect(n('flappy')).toBe(400);
+    expect(n('shell')).toBe(400);
+    expect(n('sm-ws') + n('sm-http')).toBe(80);
+    expect(n('cloudplay')).toBe(60);
+    expect(n('rgs')).toBe(60);
+  });
+
+  it('a conversation is identified by each direction in order, not by how the directions interleave', () => {
+    const a = conversationDigest(['received f1', 'sent i1', 'received f2', 'sent i2']);
+    expect(conversationDigest(['received f1', 'received f2', 'sent i1', 'sent i2'])).toBe(a);
+    expect(conversationDigest(['received f2', 'received f1', 'sent i1', 'sent i2'])).not.toBe(a);
+    expect(conversationDigest(['received f1', 'sent i1', 'received f2'])).not.toBe(a);
+  });
+
+  it('frame lateness against the 50 ms tick schedule, anchored at the best-placed frame so far', () => {
+    const l = new TickLateness();
+    expect(l.push('s', 10, 1000)).toBe(0);
+    expect(l.push('s', 11, 1053)).toBe(3);
+    expect(l.push('s', 12, 1098)).toBe(0); // earlier than the schedule so far: the new anchor
+    expect(l.push('s', 13, 1150)).toBe(2);
+    expect(l.push('t', 0, 5)).toBe(0); // streams are independent
+    expect(p50p99([5, 1, 3, 2, 4])).toEqual({ count: 5, p50: 3, p99: 5 });
+    expect(p50p99([]).count).toBe(0);
+  });
+});

@@ -1,0 +1,684 @@
+import { ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client, Pool } from 'pg';
+import WebSocket from 'ws';
+import { createPgPool, migrate, MIGRATIONS_DIR, withDatabase } from '@rewind/db';
+import { fmt } from './stats';
+import { SoakForwarder } from './soak-forwarder';
+import type { ApiCommand, ApiReport } from './replay-worker';
+import type { BotsConfig, BotsStats, PipelineConfig, Reconciliation, RecorderConfig, ServiceStats, SimConfig, SoakRole, WorkerCommand, WorkerReport } from './soak-worker';
+
+/**
+ * rewind bench soak: Rewind end to end under sustained mixed traffic, with scripted faults.
+ *
+ * Processes (each its own): the simulator (platforms), a second simulator holding the rewards endpoint, two
+ * recorders (proxy + spectators + pollers sharing captures through BullMQ), the pipeline, the API (replay
+ * gateway), the bots; this process scripts faults, samples every 5 s and runs `replays` replay clients.
+ * Recorders and pipeline reach Postgres and Redis through forwarders in this process (SoakForwarder), so a
+ * "restart" or a stall is scripted on the link, never on the shared servers. Everything goes to a scratch
+ * database (dropped at the end) and unique BullMQ queue names/prefixes (obliterated at the end).
+ */
+export const SOAK_FAULTS = ['postgres-restart', 'redis-restart', 'recorder-kill', 'pipeline-kill', 'upstream-restart', 'network-stall'] as const;
+export type SoakFault = (typeof SOAK_FAULTS)[number];
+
+export interface SoakOptions {
+  serverUrl: string;
+  redisUrl: string;
+  sessions: number;
+  seconds: number;
+  faults: SoakFault[];
+  replays: number;
+  out: (line: string) => void;
+  /** How long a scripted outage/stall lasts (ms). Default 3000. */
+  outageMs?: number;
+}
+
+export interface FaultObservation {
+  fault: SoakFault;
+  atS: number;
+  notes: string[];
+}
+
+export interface SoakResult {
+  ok: boolean;
+  problems: string[];
+  faults: FaultObservation[];
+  reconciliation: Reconciliation | null;
+  handoffs: { outboxRows: number; listed: number; duplicates: number; missing: number; extra: number; maxDeliveries: number; redelivered: number };
+  rows: SoakRow[];
+}
+
+export interface SoakRow {
+  t: number;
+  eventsPerSec: number;
+  added: { p50: number; p99: number };
+  proxied: { p50: number; p99: number };
+  lagMs: number;
+  buffered: number;
+  journaled: number;
+  runs: { ok: number; failed: number; inFlight: number };
+  replayEventsPerSec: number;
+  rssMb: Record<string, number>;
+  note: string;
+}
+
+// ---- pure helpers (soak.spec.ts) ---------------------------------------------------------------------------
+
+/** `--faults` value → the faults, in the order given (`all`: every one; empty: none). */
+export function parseFaults(spec: string | undefined): SoakFault[] {
+  if (!spec || spec === 'none') return [];
+  if (spec === 'all') return [...SOAK_FAULTS];
+  const out: SoakFault[] = [];
+  for (const f of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!(SOAK_FAULTS as readonly string[]).includes(f)) throw new Error(`unknown fault "${f}" (known: ${SOAK_FAULTS.join(', ')}, all)`);
+    if (!out.includes(f as SoakFault)) out.push(f as SoakFault);
+  }
+  return out;
+}
+
+/** When (s from the start) each fault is scripted: spread evenly over the run, none in its first or last tenth. */
+export function faultSchedule(faults: readonly SoakFault[], seconds: number): { fault: SoakFault; atS: number }[] {
+  const n = faults.length;
+  return faults.map((fault, i) => ({ fault, atS: Math.round((seconds * (0.1 + (0.8 * (i + 0.5)) / n)) * 10) / 10 }));
+}
+
+/** Reward handoffs vs the outbox: each reward-handoff row's run listed exactly once (pure). */
+export function reconcileHandoffs(outboxSessions: string[], listed: { runSessionId: string; deliveries: number }[]): SoakResult['handoffs'] {
+  const byRun = new Map<string, number>();
+  for (const h of listed) byRun.set(h.runSessionId, (byRun.get(h.runSessionId) ?? 0) + 1);
+  const want = new Set(outboxSessions);
+  let missing = 0;
+  for (const s of want) if (!byRun.has(s)) missing++;
+  let extra = 0;
+  let duplicates = 0;
+  for (const [s, n] of byRun) {
+    if (!want.has(s)) extra++;
+    if (n > 1) duplicates += n - 1;
+  }
+  return {
+    outboxRows: outboxSessions.length,
+    listed: listed.length,
+    duplicates,
+    missing,
+    extra,
+    maxDeliveries: listed.reduce((m, h) => Math.max(m, h.deliveries), 0),
+    redelivered: listed.filter((h) => h.deliveries > 1).length,
+  };
+}
+
+/** Resident set size of a process in MB (Linux /proc; NaN elsewhere or when gone). */
+export function rssMb(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+// ---- process plumbing --------------------------------------------------------------------------------------
+
+const REPO_ROOT = path.resolve(__dirname, '../../../..');
+const REGISTER = path.join(REPO_ROOT, 'scripts/register.js');
+const WORKER = path.join(__dirname, 'soak-worker.ts');
+const API_WORKER = path.join(__dirname, 'replay-worker.ts');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Child<R> {
+  name: string;
+  child: ChildProcess;
+  send(m: WorkerCommand | ApiCommand): void;
+  next<T extends R>(pred: (m: R) => m is T, timeoutMs: number, what: string): Promise<T>;
+  alive(): boolean;
+}
+
+function forkChild<R>(name: string, file: string, args: string[], env: Record<string, string>): Child<R> {
+  const child = fork(file, args, { cwd: REPO_ROOT, execArgv: ['-r', REGISTER], env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  let exited: string | undefined;
+  child.on('exit', (code, signal) => (exited = `exited (${signal ?? code})`));
+  return {
+    name,
+    child,
+    alive: () => !exited,
+    send: (m) => void (child.connected && child.send(m)),
+    next: (pred, timeoutMs, what) =>
+      new Promise((resolve, reject) => {
+        if (exited) return reject(new Error(`${name} ${exited} before ${what}`));
+        const done = (): void => {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+        };
+        const onMessage = (m: R): void => {
+          if (!pred(m)) return;
+          done();
+          resolve(m);
+        };
+        const onExit = (): void => {
+          done();
+          reject(new Error(`${name} ${exited ?? 'exited'} before ${what}`));
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`${name}: no ${what} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        child.on('message', onMessage);
+        child.on('exit', onExit);
+      }),
+  };
+}
+
+function startRole<C>(role: SoakRole, name: string, c: C): Child<WorkerReport> {
+  return forkChild<WorkerReport>(name, WORKER, [role], { REWIND_SOAK_WORKER: JSON.stringify(c) });
+}
+const isReady = (m: WorkerReport): m is Extract<WorkerReport, { type: 'ready' }> => m.type === 'ready';
+const isStats = (m: WorkerReport): m is ServiceStats => m.type === 'stats';
+
+async function stopChild(c: Child<unknown> | undefined, graceMs = 20_000): Promise<void> {
+  if (!c || !c.alive()) return;
+  const gone = new Promise<void>((r) => c.child.once('exit', () => r()));
+  c.send({ type: 'exit' });
+  const t = setTimeout(() => c.child.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(t);
+}
+
+async function killChild(c: Child<unknown>): Promise<void> {
+  if (!c.alive()) return;
+  const gone = new Promise<void>((r) => c.child.once('exit', () => r()));
+  c.child.kill('SIGKILL');
+  await gone;
+}
+
+async function scratchDatabase(serverUrl: string): Promise<{ url: string; pool: Pool; drop(): Promise<void> }> {
+  const name = `rewind_bench_soak_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string): Promise<void> => {
+    const c = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = withDatabase(serverUrl, name);
+  const pool = createPgPool(url, { max: 4 });
+  await migrate(pool, MIGRATIONS_DIR, () => undefined);
+  let dropped = false;
+  return {
+    url,
+    pool,
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await pool.end().catch(() => undefined);
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as import('node:net').AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// ---- replay clients ----------------------------------------------------------------------------------------
+
+interface Replays {
+  events: number;
+  completed: number;
+  errors: number;
+  stop(): Promise<void>;
+}
+
+/** `n` replay clients, each playing random sealed sessions (speed 4) from the gateway, one after another. */
+function startReplays(n: number, port: number, apiKey: string, pool: Pool): Replays {
+  const state: Replays = { events: 0, completed: 0, errors: 0, stop: async () => undefined };
+  let stopped = false;
+  let ids: string[] = [];
+  const open = new Set<WebSocket>();
+  const refresh = async (): Promise<void> => {
+    const { rows } = await pool.query<{ id: string }>(`SELECT id FROM sessions WHERE status = 'sealed' AND metadata->>'stream' = 'run' ORDER BY random() LIMIT 500`).catch(() => ({ rows: [] as { id: string }[] }));
+    if (rows.length) ids = rows.map((r) => r.id);
+  };
+  const refresher = setInterval(() => void refresh(), 5000);
+  void refresh();
+  const client = async (): Promise<void> => {
+    while (!stopped) {
+      const id = ids[Math.floor(Math.random() * ids.length)];
+      if (!id) {
+        await sleep(1000);
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/replay/${id}?speed=4`, { perMessageDeflate: false, headers: { authorization: `Bearer ${apiKey}` } });
+        open.add(ws);
+        ws.on('message', (data: Buffer) => {
+          if (data.toString('latin1', 0, 16).startsWith('{"type":"event"')) state.events++;
+          else if (data.includes('"type":"end"')) state.completed++;
+          else if (data.includes('"type":"error"')) state.errors++;
+        });
+        ws.on('error', () => state.errors++);
+        ws.once('close', () => {
+          open.delete(ws);
+          resolve();
+        });
+      });
+    }
+  };
+  const clients = Array.from({ length: n }, () => client());
+  state.stop = async () => {
+    stopped = true;
+    clearInterval(refresher);
+    for (const ws of open) ws.terminate();
+    await Promise.all(clients);
+  };
+  return state;
+}
+
+// ---- the soak ----------------------------------------------------------------------------------------------
+
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+  const { sessions, seconds, replays, out } = o;
+  const outageMs = o.outageMs ?? 3000;
+  const cpus = os.cpus();
+  const seed = `soak-${randomBytes(3).toString('hex')}`;
+  const probes = Math.max(2, Math.round(sessions * 0.02));
+  out('# rewind bench soak');
+  out('');
+  out(`${sessions} concurrent bot sessions (80% MoltStation Flappy Bots/ShellRunners at 20 frames/s, 8% SpaceMolt WS/HTTP, 6% cloud-play, 6% RGS; runs back to back) for ${seconds} s through two recorders' proxies, spectators on every MoltStation agent_api run, ${replays} concurrent replays (speed 4) from the gateway, ${probes} unrecorded probe sessions straight to the simulator (latency baseline). Faults: ${o.faults.length ? o.faults.join(', ') : 'none'}. Seed ${seed}.`);
+  out(`Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, node ${process.version}, ${os.platform()} ${os.release()}.`);
+  out('');
+
+  const db = await scratchDatabase(o.serverUrl);
+  const pgFwd = await SoakForwarder.start(o.serverUrl);
+  const redisFwd = await SoakForwarder.start(o.redisUrl);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rewind-soak-'));
+  const keyHex = randomBytes(32).toString('hex');
+  const queueName = `soak-capture-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const prefix = `soak-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const apiKey = `soak-${randomBytes(12).toString('hex')}`;
+  const simPort = await freePort();
+  const children: Child<unknown>[] = [];
+  const killAll = (): void => {
+    for (const c of children) if (c.alive()) c.child.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+  const problems: string[] = [];
+  const observations: FaultObservation[] = [];
+  const rows: SoakRow[] = [];
+  let reconciliation: Reconciliation | null = null;
+  let handoffs: SoakResult['handoffs'] = { outboxRows: 0, listed: 0, duplicates: 0, missing: 0, extra: 0, maxDeliveries: 0, redelivered: 0 };
+  let replayState: Replays | undefined;
+
+  const simBase = `http://127.0.0.1:${simPort}`;
+  const upstreams = { moltstation: `${simBase}/moltstation`, spacemolt: `${simBase}/spacemolt`, cloudplay: `${simBase}/cloudplay`, rgs: `${simBase}/rgs` };
+  const startSim = async (): Promise<Child<WorkerReport>> => {
+    const c = startRole<SimConfig>('sim', 'simulator', { port: simPort, seed });
+    children.push(c);
+    await c.next(isReady, 60_000, 'simulator ready');
+    return c;
+  };
+  const recorderConfig = (instance: string): RecorderConfig => ({
+    databaseUrl: pgFwd.urlFor(db.url),
+    redisUrl: redisFwd.urlFor(o.redisUrl),
+    upstreams,
+    dataDir,
+    instance,
+    keyHex,
+    queueName,
+    concurrency: Math.max(50, sessions),
+  });
+  const startRecorder = async (instance: string): Promise<{ c: Child<WorkerReport>; url: string }> => {
+    const c = startRole<RecorderConfig>('recorder', `recorder ${instance}`, recorderConfig(instance));
+    children.push(c);
+    const ready = await c.next(isReady, 60_000, 'recorder ready');
+    return { c, url: `http://127.0.0.1:${ready.port}` };
+  };
+  const pipelineConfig: PipelineConfig = { databaseUrl: pgFwd.urlFor(db.url), redisUrl: redisFwd.urlFor(o.redisUrl), prefix, keyHex, rewardsUrl: '', moltstationUrl: upstreams.moltstation };
+  const startPipe = async (): Promise<Child<WorkerReport>> => {
+    const c = startRole<PipelineConfig>('pipeline', 'pipeline', pipelineConfig);
+    children.push(c);
+    await c.next(isReady, 60_000, 'pipeline ready');
+    return c;
+  };
+
+  try {
+    let sim = await startSim();
+    const rewards = startRole<SimConfig>('rewards', 'rewards', { port: 0, seed: `${seed}-rewards` });
+    children.push(rewards);
+    const rewardsPort = (await rewards.next(isReady, 60_000, 'rewards ready')).port as number;
+    const rewardsUrl = `http://127.0.0.1:${rewardsPort}/rewards/handoffs`;
+    pipelineConfig.rewardsUrl = rewardsUrl;
+    const recs: { name: string; c: Child<WorkerReport>; url: string }[] = [];
+    for (const name of ['A', 'B']) recs.push({ name, ...(await startRecorder(name)) });
+    let pipeline = await startPipe();
+    const api = forkChild<ApiReport>('api', API_WORKER, [db.url, o.redisUrl, apiKey, randomBytes(32).toString('hex')], {});
+    children.push(api);
+    const apiPort = (await api.next((m): m is Extract<ApiReport, { type: 'ready' }> => m.type === 'ready', 60_000, 'API ready')).port;
+    const botsConfig: BotsConfig = { simUrl: simBase, proxies: recs.map((r) => r.url), sessions, probes, seconds, seed, keyHex, databaseUrl: db.url };
+    out(`Processes: simulator (pid ${sim.child.pid}), rewards endpoint (${rewards.child.pid}), recorders A (${recs[0]?.c.child.pid}) and B (${recs[1]?.c.child.pid}), pipeline (${pipeline.child.pid}), API (${api.child.pid}), bots (below), this process (${process.pid}: forwarders, replays, fault script). Postgres/Redis of recorders and pipeline through forwarders :${pgFwd.port}/:${redisFwd.port}.`);
+    const bots = startRole<BotsConfig>('bots', 'bots', botsConfig);
+    children.push(bots);
+    await bots.next(isReady, 60_000, 'bots ready');
+    const t0 = Date.now();
+    replayState = startReplays(replays, apiPort, apiKey, db.pool);
+
+    // ---- sampling ----
+    const latest = new Map<string, ServiceStats>();
+    const appendedBase = new Map<string, number>(); // appended by killed recorders, kept in the totals
+    const appendedTotal = (): number => [...latest.entries()].reduce((a, [, s]) => a + (s.ingest?.appended ?? 0), 0) + [...appendedBase.values()].reduce((a, b) => a + b, 0);
+    const sampleRecorders = async (): Promise<void> => {
+      await Promise.all(
+        recs.map(async (r) => {
+          if (!r.c.alive()) return;
+          const p = r.c.next(isStats, 5000, 'stats').catch(() => undefined);
+          r.c.send({ type: 'stats' });
+          const s = await p;
+          if (s) latest.set(r.name, s);
+        }),
+      );
+    };
+    const ingestNow = (): { lagMs: number; buffered: number; journaled: number; outage: boolean } => {
+      let lagMs = 0;
+      let buffered = 0;
+      let journaled = 0;
+      let outage = false;
+      for (const r of recs) {
+        const s = latest.get(r.name)?.ingest;
+        if (!s || !r.c.alive()) continue;
+        lagMs = Math.max(lagMs, s.lagMs);
+        buffered += s.buffered;
+        journaled += s.journaled;
+        outage ||= s.outage;
+      }
+      return { lagMs, buffered, journaled, outage };
+    };
+    const handoffList = async (): Promise<{ runSessionId: string; deliveries: number }[]> => {
+      const r = await fetch(rewardsUrl, { signal: AbortSignal.timeout(10_000) });
+      const j = (await r.json()) as { handoffs: { body: { runSessionId: string }; deliveries: number }[] };
+      return j.handoffs.map((h) => ({ runSessionId: h.body.runSessionId, deliveries: h.deliveries }));
+    };
+    let lastBots: BotsStats | undefined;
+    const sampleBots = async (reset = false): Promise<BotsStats | undefined> => {
+      const p = bots.next((m): m is BotsStats => m.type === 'stats', 10_000, 'bots stats').catch(() => undefined);
+      bots.send({ type: 'stats', reset });
+      const s = await p;
+      if (s) lastBots = s;
+      return s;
+    };
+
+    out('');
+    out(`| t (s) | events/s stored | proxy added p50 / p99 (ms) | frame lateness via proxy p50 / p99 (ms) | ingest lag max (ms) / buffered / journaled | runs ok / failed / playing | replay events/s | RSS MB: sim / rec A / rec B / pipeline / API / bots / this | note |`);
+    out('|---:|---:|---:|---:|---:|---:|---:|---|---|');
+    let notes: string[] = [];
+    let prevAppended = 0;
+    let prevReplay = 0;
+    let prevAt = Date.now();
+    const sampler = async (): Promise<void> => {
+      await sampleRecorders();
+      const b = await sampleBots(true);
+      const now = Date.now();
+      const dt = (now - prevAt) / 1000;
+      const appended = appendedTotal();
+      const ing = ingestNow();
+      const lat = b?.latency;
+      const row: SoakRow = {
+        t: Math.round((now - t0) / 1000),
+        eventsPerSec: (appended - prevAppended) / dt,
+        added: { p50: lat ? lat.proxied.p50 - lat.direct.p50 : NaN, p99: lat ? lat.proxied.p99 - lat.direct.p99 : NaN },
+        proxied: { p50: lat?.proxied.p50 ?? NaN, p99: lat?.proxied.p99 ?? NaN },
+        lagMs: ing.lagMs,
+        buffered: ing.buffered,
+        journaled: ing.journaled,
+        runs: { ok: b?.runsOk ?? 0, failed: b?.runsFailed ?? 0, inFlight: b?.inFlight ?? 0 },
+        replayEventsPerSec: ((replayState?.events ?? 0) - prevReplay) / dt,
+        rssMb: {
+          sim: rssMb(sim.child.pid),
+          recA: rssMb(recs[0]?.c.alive() ? recs[0].c.child.pid : undefined),
+          recB: rssMb(recs[1]?.c.alive() ? recs[1].c.child.pid : undefined),
+          pipeline: rssMb(pipeline.child.pid),
+          api: rssMb(api.child.pid),
+          bots: rssMb(bots.child.pid),
+          self: process.memoryUsage().rss / 2 ** 20,
+        },
+        note: notes.join('; '),
+      };
+      notes = [];
+      prevAppended = appended;
+      prevReplay = replayState?.events ?? 0;
+      prevAt = now;
+      rows.push(row);
+      const r = row.rssMb;
+      out(
+        `| ${row.t} | ${fmt(row.eventsPerSec)} | ${f2(row.added.p50)} / ${f2(row.added.p99)} | ${f2(row.proxied.p50)} / ${f2(row.proxied.p99)} | ${fmt(row.lagMs)} / ${fmt(row.buffered)} / ${fmt(row.journaled)} | ${row.runs.ok} / ${row.runs.failed} / ${row.runs.inFlight} | ${fmt(row.replayEventsPerSec)} | ${[r['sim'], r['recA'], r['recB'], r['pipeline'], r['api'], r['bots'], r['self']].map((x) => (Number.isFinite(x) ? fmt(x as number) : '–')).join(' / ')} | ${row.note} |`,
+      );
+    };
+    let sampling = true;
+    const samplerLoop = (async () => {
+      let next = t0 + 5000;
+      while (sampling) {
+        await sleep(Math.max(0, next - Date.now()));
+        next += 5000;
+        if (!sampling) break;
+        await sampler().catch((e: Error) => problems.push(`sampler: ${e.message}`));
+      }
+    })();
+
+    // ---- faults ----
+    /** Polls `f` every 200 ms until true; ms waited, or NaN after `timeoutMs`. */
+    const until = async (f: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> => {
+      const s = Date.now();
+      while (Date.now() - s < timeoutMs) {
+        if (await f()) return Date.now() - s;
+        await sleep(200);
+      }
+      return NaN;
+    };
+    const runFault = async (fault: SoakFault, atS: number): Promise<void> => {
+      const obs: FaultObservation = { fault, atS, notes: [] };
+      observations.push(obs);
+      notes.push(`▶ ${fault}`);
+      const note = (s: string): void => void obs.notes.push(s);
+      const watchIngest = async (ms: number): Promise<{ maxJournaled: number; maxLag: number; sawOutage: boolean }> => {
+        let maxJournaled = 0;
+        let maxLag = 0;
+        let sawOutage = false;
+        const end = Date.now() + ms;
+        while (Date.now() < end) {
+          await sampleRecorders();
+          const i = ingestNow();
+          maxJournaled = Math.max(maxJournaled, i.journaled);
+          maxLag = Math.max(maxLag, i.lagMs);
+          sawOutage ||= i.outage;
+          await sleep(200);
+        }
+        return { maxJournaled, maxLag, sawOutage };
+      };
+      const drained = async (): Promise<boolean> => {
+        await sampleRecorders();
+        const i = ingestNow();
+        return !i.outage && i.journaled === 0 && i.lagMs < 1000;
+      };
+      switch (fault) {
+        case 'postgres-restart':
+        case 'network-stall': {
+          const s0 = Date.now();
+          if (fault === 'postgres-restart') pgFwd.pause();
+          else pgFwd.stall(outageMs);
+          const w = await watchIngest(outageMs);
+          if (fault === 'postgres-restart') pgFwd.resume();
+          const recovered = await until(drained, 60_000);
+          note(`${fault === 'postgres-restart' ? 'Postgres link down (connections dropped, new ones refused)' : 'Postgres link stalled (no byte either way)'} for ${Date.now() - s0 - (Number.isFinite(recovered) ? recovered : 60_000)} ms; ingest outage seen: ${w.sawOutage ? 'yes' : 'no'}, up to ${fmt(w.maxJournaled)} events journaled, ingest lag up to ${fmt(w.maxLag)} ms; back to lag < 1 s with nothing journaled ${Number.isFinite(recovered) ? `${fmt(recovered)} ms after the link came back` : 'NOT within 60 s'}`);
+          break;
+        }
+        case 'redis-restart': {
+          const before = (await handoffList().catch(() => [])).length;
+          redisFwd.pause();
+          await sleep(outageMs);
+          redisFwd.resume();
+          const resumed = await until(async () => (await handoffList().catch(() => [])).length > before, 60_000);
+          note(`Redis link down ${outageMs} ms (recorders' BullMQ/vault and pipeline connections dropped, refused); ${fmt(redisFwd.counts.dropped)} connections dropped so far; new handoffs ${Number.isFinite(resumed) ? `arrived ${fmt(resumed)} ms after the link came back` : 'did NOT arrive within 60 s after'}`);
+          break;
+        }
+        case 'recorder-kill': {
+          const victim = recs[0] as { name: string; c: Child<WorkerReport>; url: string };
+          const survivor = recs[1] as { name: string; c: Child<WorkerReport>; url: string };
+          await sampleRecorders();
+          const vStats = latest.get(victim.name);
+          const sTasks = (s: ServiceStats | undefined): number => Number((s?.tasks as Record<string, unknown> | undefined)?.['running'] ?? 0);
+          const survivorBefore = sTasks(latest.get(survivor.name));
+          const victimTasks = sTasks(vStats);
+          bots.send({ type: 'proxies', urls: [survivor.url] });
+          const killedAt = Date.now();
+          await killChild(victim.c);
+          appendedBase.set(`${victim.name}@${killedAt}`, vStats?.ingest?.appended ?? 0);
+          latest.delete(victim.name);
+          note(`SIGKILLed recorder ${victim.name} (held ${victimTasks} running captures, ${fmt(vStats?.ingest?.buffered ?? 0)} events buffered in memory at the last sample); bots moved to ${survivor.name}'s proxy`);
+          const took = await until(async () => {
+            await sampleRecorders();
+            return sTasks(latest.get(survivor.name)) > survivorBefore || victimTasks === 0;
+          }, 30_000);
+          note(victimTasks ? `survivor ${survivor.name} running captures ${survivorBefore} → ${sTasks(latest.get(survivor.name))}: take-over ${Number.isFinite(took) ? `within ${fmt(took)} ms` : 'NOT seen within 30 s'}` : 'the victim held no captures');
+          // A replacement process (as a supervisor would restart it) adopts the dead one's journal.
+          const name = `${victim.name}2`;
+          const started = Date.now();
+          const repl = await startRecorder(name);
+          recs[0] = { name, ...repl };
+          bots.send({ type: 'proxies', urls: recs.map((r) => r.url) });
+          note(`replacement recorder ${name} up ${fmt(Date.now() - started)} ms later (${fmt(Date.now() - killedAt)} ms after the kill); bots use both proxies again`);
+          break;
+        }
+        case 'pipeline-kill': {
+          const before = (await handoffList().catch(() => [])).length;
+          const killedAt = Date.now();
+          await killChild(pipeline);
+          pipeline = await startPipe();
+          const up = Date.now() - killedAt;
+          const resumed = await until(async () => (await handoffList().catch(() => [])).length > before, 60_000);
+          note(`SIGKILLed the pipeline (${before} handoffs listed); a new one up after ${fmt(up)} ms; the next handoff ${Number.isFinite(resumed) ? `arrived ${fmt(up + resumed)} ms after the kill` : 'did NOT arrive within 60 s'}`);
+          break;
+        }
+        case 'upstream-restart': {
+          const failedBefore = lastBots?.runsFailed ?? 0;
+          const killedAt = Date.now();
+          await killChild(sim);
+          await sleep(1000);
+          sim = await startSim();
+          const up = Date.now() - killedAt;
+          const okBefore = (await sampleBots())?.runsOk ?? 0;
+          const recovered = await until(async () => ((await sampleBots())?.runsOk ?? 0) > okBefore + 5, 60_000);
+          note(`SIGKILLed the simulator, restarted on the same port after ${fmt(up)} ms (every live run lost server-side); bot runs failed meanwhile: ${(lastBots?.runsFailed ?? 0) - failedBefore}; runs completing again ${Number.isFinite(recovered) ? `${fmt(up + recovered)} ms after the kill` : 'NOT within 60 s'}`);
+          break;
+        }
+      }
+      out(`fault ${fault} at ${atS} s: ${obs.notes.join('; ')}`);
+    };
+    const faultsDone = (async () => {
+      for (const { fault, atS } of faultSchedule(o.faults, seconds)) {
+        await sleep(Math.max(0, t0 + atS * 1000 - Date.now()));
+        await runFault(fault, atS).catch((e: Error) => problems.push(`fault ${fault}: ${e.message}`));
+      }
+    })();
+
+    await sleep(Math.max(0, t0 + seconds * 1000 - Date.now()));
+    await faultsDone;
+    bots.send({ type: 'stop' });
+    await bots.next((m): m is { type: 'stopped' } => m.type === 'stopped', 90_000, 'bots to finish their runs').catch((e: Error) => problems.push(e.message));
+    await replayState.stop();
+    sampling = false;
+    await samplerLoop;
+    const playedS = (Date.now() - t0) / 1000;
+
+    // ---- drain ----
+    const drainStart = Date.now();
+    const settled = await until(async () => {
+      await sampleRecorders();
+      const i = ingestNow();
+      const open = recs.reduce((a, r) => a + (r.c.alive() ? (latest.get(r.name)?.recorder?.openStreams ?? 0) : 0), 0);
+      return open === 0 && i.buffered === 0 && i.journaled === 0 && !i.outage;
+    }, 120_000);
+    if (!Number.isFinite(settled)) problems.push('recorders did not settle (streams open or events unstored) within 120 s after the bots stopped');
+    const outboxRows = async (): Promise<string[]> => (await db.pool.query<{ session_id: string }>(`SELECT session_id FROM outbox WHERE queue = 'reward-handoff'`)).rows.map((r) => r.session_id);
+    const delivered = await until(async () => {
+      const want = await outboxRows();
+      const got = await handoffList().catch(() => []);
+      return new Set(got.map((h) => h.runSessionId)).size >= new Set(want).size;
+    }, 120_000);
+    if (!Number.isFinite(delivered)) problems.push('not every reward handoff was delivered within 120 s');
+    await sleep(2000); // late duplicates, if any, get their chance to show
+    const stored = await db.pool.query<{ n: string; kinds: string }>(`SELECT count(*) AS n FROM events`);
+    handoffs = reconcileHandoffs(await outboxRows(), await handoffList());
+    out('');
+    out(`Drain: ${fmt((Date.now() - drainStart) / 1000, 1)} s after the bots stopped (${fmt(playedS, 1)} s of play) until every stream was sealed, every event stored and every handoff listed. ${fmt(Number(stored.rows[0]?.n ?? 0))} events in the store.`);
+    if (handoffs.duplicates || handoffs.missing || handoffs.extra) problems.push(`handoffs: ${handoffs.missing} runs not handed off, ${handoffs.duplicates} handed off twice, ${handoffs.extra} unknown`);
+
+    // ---- reconciliation ----
+    bots.send({ type: 'reconcile' });
+    reconciliation = await bots.next((m): m is Reconciliation => m.type === 'reconciled', 30 * 60_000, 'reconciliation');
+    problems.push(...reconciliation.problems);
+    const r = reconciliation;
+    const b = lastBots;
+    out(`Bots: ${fmt(r.runs)} runs (${fmt(b?.runsOk ?? 0)} completed, ${fmt(b?.runsFailed ?? 0)} failed${b && Object.keys(b.errors).length ? `: ${Object.entries(b.errors).sort((x, y) => y[1] - x[1]).slice(0, 6).map(([k, v]) => `${v}× ${k}`).join('; ')}` : ''}).`);
+    out('');
+    out('| reconciliation | result |');
+    out('|---|---|');
+    out(`| WebSocket traffic of each bot run stored exactly once, each direction in order, byte for byte (compare.ts) | ${fmt(r.wsMatched)} of ${fmt(r.wsRuns)} runs; ${fmt(r.wsMessagesMatched)} of ${fmt(r.wsMessagesBot)} messages${r.wsStoreOnly ? `; ${r.wsStoreOnly} stored streams unmatched` : ''}; ${fmt(r.interleaved)} runs interleave the two directions differently (not an error) |`);
+    out(`| HTTP exchanges of every bot stored exactly once | ${fmt(r.httpMatched)} of ${fmt(r.httpBot)} (store holds ${fmt(r.httpStored)}) |`);
+    out(`| hash chains verified | ${fmt(r.chainsOk)} of ${fmt(r.streams)} streams${r.unsealed ? `; ${r.unsealed} not sealed` : ''} |`);
+    out(`| reward handoffs (one per ended run, rewards endpoint's list) | ${fmt(handoffs.listed)} listed for ${fmt(handoffs.outboxRows)} outbox rows; ${handoffs.missing} missing, ${handoffs.duplicates} duplicated, ${handoffs.extra} unknown; ${handoffs.redelivered} absorbed re-deliveries (max deliveries ${handoffs.maxDeliveries}) |`);
+    out(`| events lost | ${fmt(r.wsMessagesBot - r.wsMessagesMatched + (r.httpBot - r.httpMatched))} |`);
+    const audits = await db.pool.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM audits GROUP BY status`).catch(() => ({ rows: [] as { status: string; n: string }[] }));
+    out(`| pipeline audits (libs/audit, run by the pipeline; informational) | ${audits.rows.map((a) => `${a.n} ${a.status}`).join(', ') || 'none'} |`);
+    out(`(reconciliation took ${fmt(r.ms / 1000, 1)} s)`);
+    for (const d of r.diffs) out(`  - ${d}`);
+    for (const c of r.chainFailures) out(`  - chain: ${c}`);
+  } finally {
+    await replayState?.stop().catch(() => undefined);
+    for (const c of [...children].reverse()) await stopChild(c, 20_000).catch(() => undefined);
+    killAll();
+    process.off('exit', killAll);
+    await pgFwd.close().catch(() => undefined);
+    await redisFwd.close().catch(() => undefined);
+    await cleanupRedis(o.redisUrl, queueName, prefix).catch((e: Error) => out(`(could not clear Redis keys: ${e.message})`));
+    await db.drop().catch((e: Error) => out(`(could not drop the scratch database: ${e.message})`));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const ok = problems.length === 0;
+  out('');
+  out(ok ? 'Reconciliation: HELD — nothing lost, duplicated or reordered; every chain verifies; every ended run handed off once.' : `Reconciliation: FAILED —\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return { ok, problems, faults: observations, reconciliation, handoffs, rows };
+}
+
+/** Removes this soak's BullMQ keys (capture queue under `rewind:`, pipeline queues under its prefix). */
+async function cleanupRedis(redisUrl: string, queueName: string, prefix: string): Promise<void> {
+  const { default: Redis } = await import('ioredis');
+  const r = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+  await r.connect();
+  try {
+    for (const pattern of [`rewind:${queueName}:*`, `${prefix}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await r.del(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    r.disconnect();
+  }
+}
