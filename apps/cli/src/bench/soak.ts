@@ -327,8 +327,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
   const simBase = `http://127.0.0.1:${simPort}`;
   const upstreams = { moltstation: `${simBase}/moltstation`, spacemolt: `${simBase}/spacemolt`, cloudplay: `${simBase}/cloudplay`, rgs: `${simBase}/rgs` };
+  let simStarts = 0;
+  // Each start gets its own seed: a simulator restarted with the same seed would hand out the same platform
+  // session ids again, which no real platform does (and Rewind keys runs and capture tasks by them).
   const startSim = async (): Promise<Child<WorkerReport>> => {
-    const c = startRole<SimConfig>('sim', 'simulator', { port: simPort, seed });
+    const c = startRole<SimConfig>('sim', 'simulator', { port: simPort, seed: simStarts++ === 0 ? seed : `${seed}-restart${simStarts}` });
     children.push(c);
     await c.next(isReady, 60_000, 'simulator ready');
     return c;
