@@ -6,3 +6,4 @@ export * from './cli';
 export * from './tcp-forwarder';
 export * from './wait';
 export * from './ports';
+export * from './fuzz';

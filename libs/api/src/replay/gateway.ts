@@ -12,6 +12,96 @@ export const REPLAY_CLOSE = { badRequest: 4400, unauthorized: 4401, notFound: 44
 
 const MAX_CONTROL_BYTES = 4096;
 
+/**
+ * Flow control of a replay stream towards a slow (or stopped) reader: `ws.send` queues without bound, so a
+ * client that stops reading at speed 32 would otherwise make the gateway hold the whole session in memory.
+ */
+export interface ReplayFlowOptions {
+  /** Send buffer (`ws.bufferedAmount`) above which the replay is paused. Default 1 MiB. */
+  highWaterBytes?: number;
+  /** The paused replay resumes once the send buffer drained below this. Default 256 KiB. */
+  lowWaterBytes?: number;
+  /** Paused for the reader this long without draining: closed 1008 "slow reader". Default 30 s. */
+  stallTimeoutMs?: number;
+  /** How often a paused stream looks at its send buffer. Default 50 ms. */
+  pollMs?: number;
+}
+
+export const REPLAY_FLOW_DEFAULTS: Required<ReplayFlowOptions> = { highWaterBytes: 1024 * 1024, lowWaterBytes: 256 * 1024, stallTimeoutMs: 30_000, pollMs: 50 };
+
+/** Close code and reason for a reader that stopped reading for longer than the stall timeout. */
+export const SLOW_READER_CLOSE = { code: 1008, reason: 'slow reader' } as const;
+
+/**
+ * One stream's flow control: after each send, a send buffer over the high-water mark pauses the replay (it
+ * emits nothing more, reads no further page); a poll resumes it once the buffer drained below the low-water mark.
+ * A pause asked by the client (control message) is kept apart: draining never resumes a replay the client
+ * paused, and the client's resume waits for the drain.
+ */
+class SendFlow {
+  private held = false;
+  private heldSince = 0;
+  private userPaused = false;
+  private poll: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly replay: ReplaySession<ReplayRow>,
+    private readonly limits: Required<ReplayFlowOptions>,
+    private readonly onStall: () => void,
+  ) {
+    ws.once('close', () => this.dispose());
+  }
+
+  /** Call after every send. */
+  sent(): void {
+    if (this.held || this.ws.bufferedAmount <= this.limits.highWaterBytes) return;
+    this.held = true;
+    this.heldSince = Date.now();
+    this.replay.pause();
+    this.poll = setInterval(() => this.check(), this.limits.pollMs);
+    this.poll.unref();
+  }
+
+  pauseByClient(): void {
+    this.userPaused = true;
+    this.replay.pause();
+  }
+
+  resumeByClient(): void {
+    this.userPaused = false;
+    if (!this.held) this.replay.resume();
+  }
+
+  /** The state as the client sees it: a flow pause alone is not a pause it asked for. */
+  get state(): string {
+    return this.held && !this.userPaused && this.replay.state === 'paused' ? 'playing' : this.replay.state;
+  }
+
+  private check(): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return this.dispose();
+    if (this.ws.bufferedAmount < this.limits.lowWaterBytes) {
+      this.release();
+      if (!this.userPaused) this.replay.resume();
+      return;
+    }
+    if (Date.now() - this.heldSince >= this.limits.stallTimeoutMs) {
+      this.release();
+      this.onStall();
+    }
+  }
+
+  private release(): void {
+    this.held = false;
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
+  }
+
+  dispose(): void {
+    this.release();
+  }
+}
+
 /** A fresh connection and the messages it sent before its route took over. */
 interface Conn {
   ws: WebSocket;
@@ -111,18 +201,45 @@ export function envelope(e: ReplayRow) {
 export class ReplayGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly sessions = new Set<ReplaySession<ReplayRow>>();
+  private readonly flowLimits: Required<ReplayFlowOptions>;
+  private slowReaderCloses = 0;
 
   constructor(
     private readonly store: EventStore,
     private readonly pool: Pool,
     private readonly auth: ReplayAuth,
-  ) {}
+    flow: ReplayFlowOptions = {},
+  ) {
+    this.flowLimits = { ...REPLAY_FLOW_DEFAULTS, ...flow };
+  }
+
+  /** Live replays, open connections, and readers closed for being too slow (since start). */
+  stats(): { replays: number; connections: number; slowReaderCloses: number } {
+    return { replays: this.sessions.size, connections: this.wss.clients.size, slowReaderCloses: this.slowReaderCloses };
+  }
+
+  /** Flow control for one stream; a reader stalled past the timeout is closed 1008 and cut a moment later. */
+  private flow(ws: WebSocket, replay: ReplaySession<ReplayRow>): SendFlow {
+    return new SendFlow(ws, replay, this.flowLimits, () => {
+      this.slowReaderCloses++;
+      // Closing first: the stopped replay's 'end' then finds the socket closing and sends no normal end.
+      if (ws.readyState === WebSocket.OPEN) ws.close(SLOW_READER_CLOSE.code, SLOW_READER_CLOSE.reason);
+      replay.stop();
+      this.sessions.delete(replay);
+      // The close frame waits behind the unread data: a reader that never reads would hold it for ws's 30 s.
+      setTimeout(() => ws.terminate(), 1_000).unref();
+    });
+  }
 
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://replay');
       if (!url.pathname.startsWith('/replay/')) return; // not ours: other upgrade handlers (none today) or a 404 by node
       this.wss.handleUpgrade(req, socket, head, (ws) => {
+        // A protocol violation by the client (a message over maxPayload, bad UTF-8, a bad frame): ws closes the
+        // socket itself (1009/1007/1002) and emits 'error'; without a listener that 'error' is an uncaught
+        // exception that ends the whole API process.
+        ws.on('error', () => undefined);
         // Messages that arrive while the route looks the session up are kept, not lost (e.g. an auth message
         // sent right after the socket opened).
         const early: { data: Buffer; binary: boolean }[] = [];
@@ -191,9 +308,18 @@ export class ReplayGateway {
     const source = follow ? followSource(this.source(record.id), async () => (await this.store.getSession(record.id))?.status === 'open', { signal: stopFollowing.signal }) : this.source(record.id);
     const replay = new ReplaySession<ReplayRow>(source, { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) });
     this.sessions.add(replay);
+    const flow = this.flow(ws, replay);
     ws.send(JSON.stringify({ type: 'hello', session: { id: record.id, platform: record.platform, game: record.game, events: record.headSeq, status: record.status }, speed }));
-    replay.on('event', (em) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(envelope(em.event))));
-    replay.on('marker', (m) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'marker', ...m })));
+    replay.on('event', (em) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      ws.send(JSON.stringify(envelope(em.event)));
+      flow.sent();
+    });
+    replay.on('marker', (m) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      ws.send(JSON.stringify({ type: 'marker', ...m }));
+      flow.sent();
+    });
     replay.on('end', (summary) => {
       this.sessions.delete(replay);
       if (ws.readyState !== WebSocket.OPEN) return;
@@ -210,11 +336,11 @@ export class ReplayGateway {
     });
     await replay.start();
     // Control messages apply to a started replay (early ones were kept until now).
-    onMessages(conn, (data, binary) => void this.control(ws, replay, data, binary));
+    onMessages(conn, (data, binary) => void this.control(ws, replay, flow, data, binary));
   }
 
   /** Control messages: `{type:"pause"|"resume"}`, `{type:"speed",speed}`, `{type:"seek",seq}|{type:"seek",offsetUs}`. */
-  private async control(ws: WebSocket, replay: ReplaySession<ReplayRow>, data: Buffer, binary: boolean): Promise<void> {
+  private async control(ws: WebSocket, replay: ReplaySession<ReplayRow>, flow: SendFlow, data: Buffer, binary: boolean): Promise<void> {
     const answer = (o: object) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(o));
     if (binary || data.length > MAX_CONTROL_BYTES) return void answer({ type: 'error', code: 'bad_control', message: 'control messages are JSON text under 4 KiB' });
     let msg: Record<string, unknown>;
@@ -228,10 +354,10 @@ export class ReplayGateway {
     try {
       switch (msg['type']) {
         case 'pause':
-          replay.pause();
+          flow.pauseByClient();
           break;
         case 'resume':
-          replay.resume();
+          flow.resumeByClient();
           break;
         case 'speed':
           replay.setSpeed(Number(msg['speed']));
@@ -244,7 +370,7 @@ export class ReplayGateway {
         default:
           throw new BadRequest(REPLAY_CLOSE.badRequest, `unknown control "${String(msg['type']).slice(0, 40)}" (pause, resume, speed, seek)`);
       }
-      answer({ type: 'state', state: replay.state, speed: replay.speed });
+      answer({ type: 'state', state: flow.state, speed: replay.speed });
     } catch (e) {
       answer({ type: 'error', code: 'bad_control', message: (e as Error).message });
     }
@@ -278,9 +404,13 @@ export class ReplayGateway {
     ws.send(JSON.stringify({ t: 'hello', role: 'spectate', tickHz: 20 }));
     const replay = new ReplaySession<ReplayRow>(this.source(record.id), { speed: 1 });
     this.sessions.add(replay);
+    const flow = this.flow(ws, replay);
     let lastReason = 'GAME_OVER';
     replay.on('event', ({ event: e }) => {
-      if (e.kind === 'frame' && e.direction === 'platform_to_client' && typeof e.body === 'string' && ws.readyState === WebSocket.OPEN) ws.send(e.body);
+      if (e.kind === 'frame' && e.direction === 'platform_to_client' && typeof e.body === 'string' && ws.readyState === WebSocket.OPEN) {
+        ws.send(e.body);
+        flow.sent();
+      }
       if (e.msgType === 'ws-close' && e.meta) {
         const reason = (JSON.parse(e.meta) as { reason?: string }).reason;
         if (reason === 'GAME_OVER' || reason === 'EXIT') lastReason = reason;
@@ -307,8 +437,12 @@ export class ReplayGateway {
     this.authorize(record.id, req, url);
     const replay = new ReplaySession<ReplayRow>(this.source(record.id), { speed: speedOf(url.searchParams.get('speed')) });
     this.sessions.add(replay);
+    const flow = this.flow(ws, replay);
     replay.on('event', ({ event: e }) => {
-      if (e.channel === 'play_ws' && e.direction === 'platform_to_client' && e.kind !== 'lifecycle' && ws.readyState === WebSocket.OPEN) ws.send(e.body ?? '');
+      if (e.channel === 'play_ws' && e.direction === 'platform_to_client' && e.kind !== 'lifecycle' && ws.readyState === WebSocket.OPEN) {
+        ws.send(e.body ?? '');
+        flow.sent();
+      }
     });
     replay.on('end', () => {
       this.sessions.delete(replay);

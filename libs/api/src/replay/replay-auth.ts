@@ -54,6 +54,7 @@ export class ReplayAuth {
     } catch {
       return { ok: false, reason: 'replay token is malformed' };
     }
+    if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return { ok: false, reason: 'replay token is malformed' };
     if (claims.sid !== sessionId) return { ok: false, reason: 'replay token is for another session' };
     if (typeof claims.exp !== 'number' || claims.exp < this.now()) return { ok: false, reason: 'replay token has expired' };
     return { ok: true, via: 'replay-token' };

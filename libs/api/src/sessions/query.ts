@@ -26,7 +26,11 @@ export function timeParam(raw: string | undefined, name: string): Date | undefin
 
 export function textParam(raw: string | undefined, name: string, max = 200): string | undefined {
   if (raw === undefined || raw === '') return undefined;
+  // `?agent=a&agent=b` arrives as an array: one value per parameter.
+  if (typeof raw !== 'string') throw new BadRequestException({ error: 'invalid_parameter', message: `${name} must be given once` });
   if (raw.length > max) throw new BadRequestException({ error: 'invalid_parameter', message: `${name} is longer than ${max} characters` });
+  // Postgres text cannot hold NUL: refused here with the parameter's name, not as a database error.
+  if (raw.includes('\u0000')) throw new BadRequestException({ error: 'invalid_parameter', message: `${name} must not contain a NUL character` });
   return raw;
 }
 

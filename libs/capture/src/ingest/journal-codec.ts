@@ -42,13 +42,29 @@ export function encodeItem(item: IngestItem): string {
   });
 }
 
+/** A journal line that is JSON but not a journal item: says which and why (the ingest logs and keeps it). */
+export class JournalLineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'JournalLineError';
+  }
+}
+
 export function decodeItem(line: string): IngestItem {
-  const j = JSON.parse(line) as Record<string, unknown>;
+  const parsed = JSON.parse(line) as unknown;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new JournalLineError(`a journal line must be a JSON object (got ${line.slice(0, 40)})`);
+  const j = parsed as Record<string, unknown>;
+  const need = (ok: boolean, what: string) => {
+    if (!ok) throw new JournalLineError(`journal ${String(j['t'])} line without ${what}`);
+  };
+  need(typeof j['o'] === 'number', 'its ordinal ("o")');
   if (j['t'] === 'open') {
     const s = j['session'] as Record<string, unknown>;
+    need(!!s && typeof s === 'object' && typeof s['id'] === 'string' && typeof s['startedAt'] === 'string', 'a session with id and startedAt');
     return { ordinal: j['o'] as number, type: 'open', session: { ...(s as unknown as NewSession), startedAt: new Date(s['startedAt'] as string) } };
   }
   if (j['t'] === 'end') {
+    need(typeof j['sessionId'] === 'string' && typeof j['endedAt'] === 'string', 'sessionId and endedAt');
     return {
       ordinal: j['o'] as number,
       type: 'end',
@@ -59,6 +75,7 @@ export function decodeItem(line: string): IngestItem {
   }
   if (j['t'] === 'seal') return { ordinal: j['o'] as number, type: 'seal', sessionId: j['sessionId'] as string };
   if (j['t'] !== 'event') throw new Error(`unknown journal line type ${JSON.stringify(j['t'])}`);
+  if (j['b64'] === true) need(typeof j['body'] === 'string', 'its base64 body');
   const event: NewEvent = {
     sessionId: j['sessionId'] as string,
     seq: j['seq'] as number,

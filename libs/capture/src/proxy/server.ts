@@ -35,7 +35,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     // The client gets exactly the subprotocol the upstream picked (or none).
     handleProtocols: (_offered, req) => chosenProtocol.get(req) ?? false,
   });
-  const wsCtx: WsContext = { emitter, maxWsMessageBytes, maxHttpBodyBytes, upstreamTimeoutMs, log, wss, chosenProtocol, live: new Set() };
+  const wsCtx: WsContext = { emitter, maxWsMessageBytes, maxHttpBodyBytes, upstreamTimeoutMs, log, wss, chosenProtocol, live: new Set(), pendingUpgrades: new Set() };
   const httpCtx = { emitter, maxHttpBodyBytes, upstreamTimeoutMs, log, agents };
 
   const server = http.createServer((req, res) => {
@@ -77,10 +77,13 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     socket.on('error', () => undefined);
     rawHttpAnswer(socket, 405, 'Method Not Allowed', { error: 'connect_not_supported' });
   });
-  // Malformed HTTP, resets mid-headers…: answer 400 when still possible, never crash.
-  server.on('clientError', (_err, socket: Duplex) => {
-    if (socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
+  // Malformed HTTP, resets mid-headers…: answer when still possible (431 for a head over node's header limit, 408
+  // for a head or request that took too long, else 400), never crash.
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    if (socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    } else socket.destroy();
   });
 
   const host = options.host ?? '127.0.0.1';
@@ -102,6 +105,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const abort of [...wsCtx.pendingUpgrades]) abort();
         const pairs = [...wsCtx.live];
         for (const p of pairs) p.shutdown();
         await Promise.race([Promise.all(pairs.map((p) => p.done)), new Promise((r) => setTimeout(r, 1_500).unref())]);

@@ -18,6 +18,8 @@ export interface WsContext {
   chosenProtocol: WeakMap<IncomingMessage, string>;
   /** Live pairs, so close() can end them. */
   live: Set<{ shutdown(): void; done: Promise<void> }>;
+  /** Upgrades still waiting for the upstream's handshake, so close() can end them too (else it waits up to upstreamTimeoutMs). */
+  pendingUpgrades: Set<() => void>;
 }
 
 /** Send-buffer level above which the reading side is paused, and below which it resumes. */
@@ -27,6 +29,23 @@ const SHUTDOWN_REASON = 'proxy shutting down';
 /** Shared send options (ws only reads them): no object per message. */
 const SEND_BINARY = { binary: true } as const;
 const SEND_TEXT = { binary: false } as const;
+
+/**
+ * The close code `ws` itself sent on the offending leg for a protocol error (it keeps it on the error under a
+ * private symbol): 1009 for a message or frame length over the limit (also a frame announcing > 2^53 bytes), 1008
+ * for too many fragments or buffered chunks, 1007 for bad UTF-8, 1002 for the rest. The other leg and the
+ * recorded close get the same code.
+ */
+export function wsErrorCloseCode(e: Error & { code?: string }): number {
+  for (const sym of Object.getOwnPropertySymbols(e)) {
+    if (sym.description !== 'status-code') continue;
+    const v = (e as unknown as Record<symbol, unknown>)[sym];
+    if (typeof v === 'number' && v >= 1000 && v < 5000) return v;
+  }
+  if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || e.code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return 1009;
+  if (e.code === 'WS_ERR_TOO_MANY_BUFFERED_PARTS') return 1008;
+  return e.code === 'WS_ERR_INVALID_UTF8' ? 1007 : 1002;
+}
 
 /** Writes a complete HTTP/1.1 answer on a raw upgrade socket and ends it. */
 export function rawHttpAnswer(socket: Duplex, status: number, reason: string, body: Record<string, unknown>): void {
@@ -66,15 +85,30 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
     handshakeTimeout: ctx.upstreamTimeoutMs,
   });
   let handshakeDone = false;
+  const settleHandshake = (): void => {
+    handshakeDone = true;
+    ctx.pendingUpgrades.delete(abortOnShutdown);
+  };
+  // The proxy closes while the upstream has not answered yet: 503 to the client, the upstream attempt dropped.
+  const abortOnShutdown = (): void => {
+    if (handshakeDone) return;
+    settleHandshake();
+    upstream.terminate();
+    rawHttpAnswer(socket, 503, 'Service Unavailable', { error: 'proxy_shutting_down', message: 'the recording proxy is shutting down' });
+    emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: 'client', message: 'proxy shut down before the upstream accepted the WebSocket', status: 503 });
+  };
+  ctx.pendingUpgrades.add(abortOnShutdown);
   // Keep reading the client socket while the upstream handshake runs, so a hang-up is noticed; bytes sent
   // before our 101 (unusual) are kept and handed to ws with `head`.
+  // `head` (bytes that came with the request) counts too: a client can send them all in one segment.
   const early: Buffer[] = [];
-  let earlyBytes = 0;
+  let earlyBytes = head.length;
   const onEarly = (chunk: Buffer): void => {
     early.push(chunk);
     earlyBytes += chunk.length;
     if (earlyBytes > ctx.maxWsMessageBytes) socket.destroy();
   };
+  if (earlyBytes > ctx.maxWsMessageBytes) setImmediate(() => socket.destroy());
   socket.on('data', onEarly);
   // node's HTTP server sockets are half-open capable: a client's FIN only ends the readable side.
   socket.once('end', () => {
@@ -83,7 +117,7 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
   // The client hung up while the upstream handshake was still under way: abandon it.
   socket.once('close', () => {
     if (handshakeDone) return;
-    handshakeDone = true;
+    settleHandshake();
     upstream.terminate();
     emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: 'client', message: 'client went away before the upstream accepted the WebSocket' });
     ctx.log(`ws ${platform} ${pathOnly} client gone during the handshake`);
@@ -92,7 +126,7 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
   // Refused upstream: replay the exact answer to the client, record it as an HTTP exchange.
   upstream.on('unexpected-response', (upReq, upRes) => {
     if (handshakeDone) return void upReq.destroy();
-    handshakeDone = true;
+    settleHandshake();
     const id = emitter.nextId('http');
     const resAt = stamp();
     const body = new BodyCollector(ctx.maxHttpBodyBytes);
@@ -122,7 +156,7 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
 
   upstream.on('error', (e: Error & { code?: string }) => {
     if (handshakeDone) return; // after open (or after the client left): the 'close' event handles it
-    handshakeDone = true;
+    settleHandshake();
     const timedOut = /timed out/i.test(e.message);
     const status = timedOut ? 504 : 502;
     const message = timedOut ? `upstream ${platform} did not accept the WebSocket within ${ctx.upstreamTimeoutMs} ms` : `upstream ${platform} unreachable (${e.code ?? e.message})`;
@@ -133,7 +167,7 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
 
   upstream.on('open', () => {
     if (handshakeDone) return; // the client gave up meanwhile
-    handshakeDone = true;
+    settleHandshake();
     if (socket.destroyed || !socket.writable) {
       upstream.close(1001);
       emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: 'client', message: 'client went away before the upstream accepted the WebSocket' });
@@ -221,8 +255,12 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
   // that leg with the matching code; the close handler below passes the same code to the other leg.
   const onError = (side: 'client' | 'platform') => (e: Error & { code?: string }) => {
     if (proxyError) return;
-    const code = e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 1009 : e.code === 'WS_ERR_INVALID_UTF8' ? 1007 : 1002;
-    proxyError = { side, code, message: code === 1009 ? `message over ${ctx.maxWsMessageBytes} bytes from the ${side}: closed 1009` : `protocol error from the ${side} (${e.code ?? e.message}): closed ${code}` };
+    const code = wsErrorCloseCode(e);
+    proxyError = {
+      side,
+      code,
+      message: e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || e.code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH' ? `message over ${ctx.maxWsMessageBytes} bytes from the ${side}: closed 1009` : `protocol error from the ${side} (${e.code ?? e.message}): closed ${code}`,
+    };
   };
   client.on('error', onError('client'));
   upstream.on('error', onError('platform'));
