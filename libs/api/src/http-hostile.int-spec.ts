@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { EventStore, NewEvent } from '@rewind/event-store';
-import { createTestPool, testDatabaseUrl, testRedisUrl } from '@rewind/testing';
+import { createMigratedScratchDatabase, ScratchDatabase, testRedisUrl } from '@rewind/testing';
 import { fuzz, HOSTILE_STRINGS } from '../../testing/src/fuzz';
 import { startApi } from './api';
 
@@ -124,18 +124,21 @@ describe(`HTTP API fuzz (seed ${SEED}, real Postgres)`, () => {
     return [`${name}=${enc}`, `${name}=${enc}&${name}=${enc}`, `${name}=1&${name}=${enc}`, `${name}[]=${enc}`, `${name}[a]=${enc}`];
   }
 
+  // A database of its own: "the database is unchanged" must not see what other test files write meanwhile.
+  let db: ScratchDatabase;
   beforeAll(async () => {
-    pool = createTestPool(2);
+    db = await createMigratedScratchDatabase();
+    pool = db.pool;
     store = new EventStore(pool);
     await store.openSession({ id: sessionId, platform: 'moltstation', game: 'flappybots', agent: 'fuzz-agent', startedAt: new Date(), metadata: { stream: 'run' } });
     const ev = (seq: number): NewEvent => ({ sessionId, seq, kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', recordedAtUs: Date.now() * 1000 + seq, offsetUs: seq * 1000, format: 'json', body: `{"t":"frame","frame":{"tick":${seq}}}`, tick: seq });
     await store.append(Array.from({ length: 30 }, (_, i) => ev(i + 1)));
-    api = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `fuzz-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [KEY], secret: randomBytes(32) } });
+    api = await startApi({ databaseUrl: db.url, redisUrl: testRedisUrl(), queuePrefix: `fuzz-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [KEY], secret: randomBytes(32) } });
     base = (await api.getUrl()).replace('[::1]', '127.0.0.1');
   }, 60_000);
   afterAll(async () => {
     await api?.close();
-    await pool.end();
+    await db?.drop();
   });
 
   it('given the routes with sane parameters, then 200 JSON (the control case)', async () => {
