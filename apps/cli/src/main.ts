@@ -46,7 +46,7 @@ Usage: ./rewind <command> [options]
 Configuration: environment variables, listed in .env.example.
 `;
 
-const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds', 'frames-per-sec', 'frame-bytes', 'instance', 'o', 'output', 'speed', 'from-seq', 'skip-idle', 'seeks'];
+const VALUE_OPTIONS = ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers', 'port', 'seed', 'seconds', 'frames-per-sec', 'frame-bytes', 'instance', 'o', 'output', 'speed', 'from-seq', 'skip-idle', 'seeks', 'replays', 'faults'];
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client, Pool } from 'pg';
 import WebSocket from 'ws';
-import { createPgPool, migrate, MIGRATIONS_DIR, withDatabase } from '@rewind/db';
 import { EventStore, NewEvent } from '@rewind/event-store';
 import { makeEvents } from './ingest';
+import { benchDatabase } from './scratch-db';
 import { fmt, LoopStats, machineCpu, median } from './stats';
 import type { ApiCommand, ApiReport } from './replay-worker';
 
@@ -217,33 +216,6 @@ async function startApiChild(databaseUrl: string, redisUrl: string, apiKey: stri
   };
 }
 
-async function createScratchDatabase(serverUrl: string): Promise<{ url: string; pool: Pool; drop(): Promise<void> }> {
-  const name = `rewind_bench_replay_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string): Promise<void> => {
-    const c = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = withDatabase(serverUrl, name);
-  const pool = createPgPool(url, { max: 4 });
-  let dropped = false;
-  return {
-    url,
-    pool,
-    drop: async () => {
-      if (dropped) return;
-      dropped = true;
-      await pool.end().catch(() => undefined);
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    },
-  };
-}
-
 /** Writes `count` sessions of `perSession` 20 Hz frames (round-robin batches, as live traffic); returns their ids. */
 async function writeSessions(store: EventStore, count: number, perSession: number, label: string): Promise<string[]> {
   const { events } = makeEvents(count, count * perSession, BODY_BYTES);
@@ -397,14 +369,13 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
   out(`Lateness = arrival − (stream anchor + (offset − offset₀)/speed), anchor = the earliest arrival the schedule allows (so ≥ 0; end to end, client clock). Goal figure: events arriving while all ${sessions} streams play (last stream's first event → first stream's last). Seek = send {type:'seek',offsetUs} on an open /replay socket → first event at/after the target arrives.`);
   out('');
 
-  const db = await createScratchDatabase(o.serverUrl);
+  const db = await benchDatabase(o.serverUrl, 'replay');
   let api: ApiChild | undefined;
   const killApi = (): void => void (api && api.child.exitCode === null && api.child.kill('SIGKILL'));
   process.once('exit', killApi);
   const results: ReplayBenchRun[] = [];
   const allSeeks: number[] = [];
   try {
-    await migrate(db.pool, MIGRATIONS_DIR, () => undefined);
     const store = new EventStore(db.pool);
     const setupStart = performance.now();
     const ids = await writeSessions(store, sessions, perSession, 'replay-streams');

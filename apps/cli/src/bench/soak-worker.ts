@@ -460,7 +460,9 @@ async function reconcile(
       const v = await verifySession(store, s.id);
       if (v?.ok) chainsOk++;
       else chainFailures.push(`${s.id} (${s.platform}, ${s.captured}): ${JSON.stringify(v).slice(0, 200)}`);
-      if (s.status !== 'sealed') {
+      // A pipeline job's stream is ended, never sealed, by design: a retried job (a dead letter sent back) appends
+      // its next attempt to it. Recorder streams must be sealed once their run is over.
+      if (s.status !== 'sealed' && !(s.captured === 'pipeline' && s.status === 'ended')) {
         unsealed++;
         const k = `${s.platform}/${s.captured}/${s.status}`;
         unsealedBy[k] = (unsealedBy[k] ?? 0) + 1;

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client, Pool } from 'pg';
+import type { Pool } from 'pg';
 import WebSocket from 'ws';
-import { createPgPool, migrate, MIGRATIONS_DIR, withDatabase } from '@rewind/db';
+import { benchDatabase } from './scratch-db';
 import { fmt } from './stats';
 import { SoakForwarder } from './soak-forwarder';
 import type { ApiCommand, ApiReport } from './replay-worker';
@@ -194,34 +194,6 @@ async function killChild(c: Child<unknown>): Promise<void> {
   await gone;
 }
 
-async function scratchDatabase(serverUrl: string): Promise<{ url: string; pool: Pool; drop(): Promise<void> }> {
-  const name = `rewind_bench_soak_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string): Promise<void> => {
-    const c = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = withDatabase(serverUrl, name);
-  const pool = createPgPool(url, { max: 4 });
-  await migrate(pool, MIGRATIONS_DIR, () => undefined);
-  let dropped = false;
-  return {
-    url,
-    pool,
-    drop: async () => {
-      if (dropped) return;
-      dropped = true;
-      await pool.end().catch(() => undefined);
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    },
-  };
-}
-
 async function freePort(): Promise<number> {
   const net = await import('node:net');
   return new Promise((resolve, reject) => {
@@ -304,7 +276,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   out(`Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, node ${process.version}, ${os.platform()} ${os.release()}.`);
   out('');
 
-  const db = await scratchDatabase(o.serverUrl);
+  const db = await benchDatabase(o.serverUrl, 'soak');
   const pgFwd = await SoakForwarder.start(o.serverUrl);
   const redisFwd = await SoakForwarder.start(o.redisUrl);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rewind-soak-'));
