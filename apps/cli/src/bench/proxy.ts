@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { startRecordingProxy } from '@rewind/capture';
 import type { RunningRecordingProxy } from '@rewind/capture';
+import { nextMessage } from './child-message';
 import { fmt, LoopStats, machineCpu, median } from './stats';
 import { createBenchSink } from './proxy-worker';
 import type { ProxyCommand, ProxyReport, RttSummary, UpstreamCommand, UpstreamReport } from './proxy-worker';
@@ -121,37 +122,12 @@ function startWorker<C, R extends { type: string }>(args: string[]): Worker<C, R
   // Pinned: node is started through taskset, so every thread it creates inherits the mask.
   const pin = PIN ? (args[0] === 'proxy' ? PIN.proxy : PIN.others) : undefined;
   const child = fork(WORKER, args, { cwd: REPO_ROOT, ...(pin ? { execPath: TASKSET, execArgv: ['-c', pin, process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  let exited: string | undefined;
-  child.on('exit', (code, signal) => (exited = `exited (${signal ?? code})`));
   return {
     child,
     send: (msg) => {
       if (child.connected) child.send(msg as object);
     },
-    next: (pred, timeoutMs, what) =>
-      new Promise((resolve, reject) => {
-        if (exited) return reject(new Error(`bench worker ${args[0]} ${exited} before ${what}`));
-        const done = (): void => {
-          clearTimeout(timer);
-          child.off('message', onMessage);
-          child.off('exit', onExit);
-        };
-        const onMessage = (m: R): void => {
-          if (!pred(m)) return;
-          done();
-          resolve(m);
-        };
-        const onExit = (): void => {
-          done();
-          reject(new Error(`bench worker ${args[0]} ${exited ?? 'exited'} before ${what}`));
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`bench worker ${args[0]}: no ${what} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        child.on('message', onMessage);
-        child.on('exit', onExit);
-      }),
+    next: (pred, timeoutMs, what) => nextMessage(child, `bench worker ${args[0]}`, pred, timeoutMs, what),
   };
 }
 

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { EventStore, NewEvent } from '@rewind/event-store';
 import { makeEvents } from './ingest';
 import { benchDatabase } from './scratch-db';
+import { nextMessage } from './child-message';
 import { fmt, LoopStats, machineCpu, median } from './stats';
 import type { ApiCommand, ApiReport } from './replay-worker';
 
@@ -168,40 +169,15 @@ interface ApiChild {
   stop(): Promise<void>;
 }
 
-function nextMessage<T extends ApiReport>(child: ChildProcess, pred: (m: ApiReport) => m is T, timeoutMs: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    const onMessage = (m: ApiReport): void => {
-      if (!pred(m)) return;
-      done();
-      resolve(m);
-    };
-    const onExit = (code: number | null, signal: string | null): void => {
-      done();
-      reject(new Error(`API child exited (${signal ?? code}) before ${what}`));
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`API child: no ${what} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
-
 async function startApiChild(databaseUrl: string, redisUrl: string, apiKey: string, secret: Buffer): Promise<ApiChild> {
   const child = fork(WORKER, [databaseUrl, redisUrl, apiKey, secret.toString('hex')], { cwd: REPO_ROOT, execArgv: ['-r', REGISTER], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const send = (m: ApiCommand): void => void (child.connected && child.send(m));
-  const ready = await nextMessage(child, (m): m is Extract<ApiReport, { type: 'ready' }> => m.type === 'ready', 60_000, 'ready');
+  const ready = await nextMessage(child, 'API child', (m: ApiReport): m is Extract<ApiReport, { type: 'ready' }> => m.type === 'ready', 60_000, 'ready');
   return {
     child,
     port: ready.port,
     stats: (reset) => {
-      const p = nextMessage(child, (m): m is Extract<ApiReport, { type: 'stats' }> => m.type === 'stats', 10_000, 'stats');
+      const p = nextMessage(child, 'API child', (m: ApiReport): m is Extract<ApiReport, { type: 'stats' }> => m.type === 'stats', 10_000, 'stats');
       send({ type: 'stats', reset });
       return p;
     },

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Pool } from 'pg';
 import WebSocket from 'ws';
 import { benchDatabase } from './scratch-db';
+import { nextMessage } from './child-message';
 import { fmt } from './stats';
 import { SoakForwarder } from './soak-forwarder';
 import type { ApiCommand, ApiReport } from './replay-worker';
@@ -138,37 +139,12 @@ interface Child<R> {
 
 function forkChild<R>(name: string, file: string, args: string[], env: Record<string, string>): Child<R> {
   const child = fork(file, args, { cwd: REPO_ROOT, execArgv: ['-r', REGISTER], env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  let exited: string | undefined;
-  child.on('exit', (code, signal) => (exited = `exited (${signal ?? code})`));
   return {
     name,
     child,
-    alive: () => !exited,
+    alive: () => child.exitCode === null && child.signalCode === null,
     send: (m) => void (child.connected && child.send(m)),
-    next: (pred, timeoutMs, what) =>
-      new Promise((resolve, reject) => {
-        if (exited) return reject(new Error(`${name} ${exited} before ${what}`));
-        const done = (): void => {
-          clearTimeout(timer);
-          child.off('message', onMessage);
-          child.off('exit', onExit);
-        };
-        const onMessage = (m: R): void => {
-          if (!pred(m)) return;
-          done();
-          resolve(m);
-        };
-        const onExit = (): void => {
-          done();
-          reject(new Error(`${name} ${exited ?? 'exited'} before ${what}`));
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${name}: no ${what} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        child.on('message', onMessage);
-        child.on('exit', onExit);
-      }),
+    next: (pred, timeoutMs, what) => nextMessage(child, name, pred, timeoutMs, what),
   };
 }
 
