@@ -210,6 +210,19 @@ describe('audits of recorded runs (real simulator, recorder, pipeline, Postgres 
     }
   });
 
+  it('given a handoff result marker overwritten with text that is not JSON, when audited, then the audit still completes and names that event', async () => {
+    const { rows } = await pool.query<{ session_id: string; seq: number; body_text: string }>(
+      `SELECT e.session_id, e.seq, e.body_text FROM events e JOIN sessions s ON s.id = e.session_id
+        WHERE s.platform = 'spacemolt' AND s.metadata->>'queue' = 'reward-handoff' AND e.msg_type = 'result' ORDER BY s.started_at LIMIT 1`,
+    );
+    const e = rows[0]!;
+    expect(await tamper(pool, `UPDATE events SET body_text = 'not json {' WHERE session_id = $1 AND seq = $2`, [e.session_id, e.seq])).toBe(1);
+    const a = (await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit;
+    expect(a.status).toBe('mismatch');
+    expect(a.findings.find((f) => f.check === 'chain' && f.status === 'mismatch')).toMatchObject({ at: { sessionId: e.session_id, seq: e.seq }, found: 'hash_mismatch' });
+    await tamper(pool, 'UPDATE events SET body_text = $3 WHERE session_id = $1 AND seq = $2', [e.session_id, e.seq, e.body_text]);
+  });
+
   it('given a recorded RGS round whose revealed server seed is forged, when audited, then provably-fair fails naming the round', async () => {
     const e = await eventWith('rgs', '"serverSeed":"');
     const seed = /"serverSeed":"([0-9a-f]{64})"/.exec(e.body_text)![1]!;

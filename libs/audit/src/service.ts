@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { EventStore } from '@rewind/event-store';
 import { AuditResult, auditRun, pipelinePending } from './audit';
+import { jsonObject } from './json';
 import { listRunAnchors, loadRunEvidence, findRun } from './load';
 import { summarizeRun } from './summary/summarize';
 import type { AuditStatus, Finding, RewardReceipt, RunEvidence, RunSummary } from './types';
@@ -126,8 +127,8 @@ export class AuditService {
     const ids = new Set<string>();
     for (const s of run.streams.filter((x) => x.role === 'reward-handoff'))
       for (const e of s.events)
-        if (e.kind === 'marker' && e.msgType === 'result' && e.body) {
-          const id = (JSON.parse(e.body) as { receiptId?: unknown }).receiptId;
+        if (e.kind === 'marker' && e.msgType === 'result') {
+          const id = jsonObject(e)?.['receiptId'];
           if (typeof id === 'string') ids.add(id);
         }
     const out: RewardReceipt[] = [];
