@@ -1,10 +1,10 @@
 import { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyBytea, copyText, COPY_NULL, usToTimestamp } from './copy-encoding';
-import { duplicateConflict, offsetRegression, seqGap, sessionNotFound, sessionSealed, invalidEvent } from './errors';
+import { duplicateConflict, EventStoreError, EventStoreErrorCode, offsetRegression, seqGap, sessionNotFound, sessionSealed, invalidEvent } from './errors';
 import { bodyBytes, eventHash, genesisHash } from './hash';
-import { validateEvent } from './validate';
-import { NewEvent, NewOutboxMessage } from './types';
+import { isUuid, validateEvent } from './validate';
+import { NewEvent, NewOutboxMessage, NewSession } from './types';
 
 export interface AppendResult {
   /** Events written by this call. */
@@ -23,6 +23,28 @@ interface Head {
   hash: Buffer;
   sealed: boolean;
   offsetUs: number;
+  platform: string;
+}
+
+/** A session marked ended within a batch (see `EventStore.endSession`). */
+export interface BatchEnd {
+  sessionId: string;
+  endedAt: Date;
+  outcome?: unknown;
+}
+
+/**
+ * Everything a writer has for the store at once, applied in ONE transaction in this order: sessions opened
+ * (idempotently), events appended (with their outbox rows), sessions ended, sessions sealed. A busy writer
+ * pays a fixed number of round trips per batch whatever it holds (a run's outcome event, its outbox rows and
+ * its end commit together, so nobody reads an outcome event whose session row does not say so yet).
+ */
+export interface StoreBatch {
+  opens?: readonly NewSession[];
+  events?: readonly NewEvent[];
+  outbox?: readonly NewOutboxMessage[];
+  ends?: readonly BatchEnd[];
+  seals?: readonly string[];
 }
 
 /**
@@ -37,8 +59,47 @@ export async function appendInTransaction(
   events: readonly NewEvent[],
   outbox: readonly NewOutboxMessage[] = [],
 ): Promise<AppendResult> {
+  return writeBatchInTransaction(client, { events, outbox });
+}
+
+/** Applies a `StoreBatch` inside the caller's open transaction (see `StoreBatch` for the order). */
+export async function writeBatchInTransaction(client: PoolClient, batch: StoreBatch): Promise<AppendResult> {
+  const events = batch.events ?? [];
+  const outbox = batch.outbox ?? [];
+  const opens = batch.opens ?? [];
+  const ends = batch.ends ?? [];
+  const seals = batch.seals ?? [];
   const bySession = groupBySession(events);
-  const heads = await lockHeads(client, [...bySession.keys()]);
+  if (opens.length > 0) await insertSessions(client, opens);
+  const touched = new Set<string>([...bySession.keys(), ...opens.map((o) => o.id), ...ends.map((e) => e.sessionId), ...seals]);
+  const heads = await lockHeads(client, [...touched]);
+  for (const o of opens) {
+    const head = heads.get(o.id);
+    if (!head) throw sessionNotFound(o.id);
+    if (head.platform !== o.platform) {
+      throw new EventStoreError(EventStoreErrorCode.SessionConflict, `session ${o.id} already exists for platform ${head.platform}, not ${o.platform}`, { sessionId: o.id });
+    }
+  }
+  for (const id of [...ends.map((e) => e.sessionId), ...seals]) if (!heads.has(id)) throw sessionNotFound(id);
+  const result = await appendLocked(client, bySession, heads, outbox);
+  if (ends.length > 0) await endSessions(client, ends);
+  if (seals.length > 0) {
+    await client.query(
+      `UPDATE sessions SET status = 'sealed', ended_at = COALESCE(ended_at, now()), sealed_at = now(),
+              sealed_hash = head_hash, sealed_count = head_seq
+        WHERE id = ANY($1::uuid[]) AND sealed_at IS NULL`,
+      [[...new Set(seals)]],
+    );
+  }
+  return result;
+}
+
+async function appendLocked(
+  client: PoolClient,
+  bySession: Map<string, NewEvent[]>,
+  heads: Map<string, Head>,
+  outbox: readonly NewOutboxMessage[],
+): Promise<AppendResult> {
   const result: AppendResult = { appended: 0, duplicates: 0, heads: new Map() };
 
   // 1. Check everything that can refuse the batch before any row is written.
@@ -119,11 +180,55 @@ function groupBySession(events: readonly NewEvent[]): Map<string, NewEvent[]> {
   return bySession;
 }
 
+async function insertSessions(client: PoolClient, all: readonly NewSession[]): Promise<void> {
+  const byId = new Map<string, NewSession>();
+  for (const o of all) {
+    if (!isUuid(o.id)) throw new EventStoreError(EventStoreErrorCode.InvalidEvent, `session id must be a uuid (got ${JSON.stringify(o.id)})`, { sessionId: o.id });
+    if (!byId.has(o.id)) byId.set(o.id, o);
+  }
+  const opens = [...byId.values()];
+  await client.query(
+    `INSERT INTO sessions (id, platform, game, platform_session_id, agent, source, started_at, head_hash, metadata)
+     SELECT * FROM unnest($1::uuid[], $2::"Platform"[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[], $9::jsonb[])
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      opens.map((o) => o.id),
+      opens.map((o) => o.platform),
+      opens.map((o) => o.game ?? null),
+      opens.map((o) => o.platformSessionId ?? null),
+      opens.map((o) => o.agent ?? null),
+      opens.map((o) => o.source ?? null),
+      opens.map((o) => o.startedAt),
+      opens.map((o) => genesisHash(o.id)),
+      opens.map((o) => JSON.stringify(o.metadata ?? {})),
+    ],
+  );
+}
+
+/** Several ends of one session in a batch: the first end time and the last outcome given win (as one call each would). */
+async function endSessions(client: PoolClient, ends: readonly BatchEnd[]): Promise<void> {
+  const merged = new Map<string, { endedAt: Date; outcome: string | null }>();
+  for (const e of ends) {
+    const outcome = e.outcome === undefined ? null : JSON.stringify(e.outcome);
+    const m = merged.get(e.sessionId);
+    if (!m) merged.set(e.sessionId, { endedAt: e.endedAt, outcome });
+    else if (outcome !== null) m.outcome = outcome;
+  }
+  const ids = [...merged.keys()];
+  await client.query(
+    `UPDATE sessions s SET status = CASE WHEN s.status = 'sealed' THEN s.status ELSE 'ended'::"SessionStatus" END,
+            ended_at = COALESCE(s.ended_at, v.ended_at), outcome = COALESCE(v.outcome, s.outcome)
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::jsonb[]) AS v(id, ended_at, outcome)
+      WHERE s.id = v.id`,
+    [ids, ids.map((id) => (merged.get(id) as { endedAt: Date }).endedAt), ids.map((id) => (merged.get(id) as { outcome: string | null }).outcome)],
+  );
+}
+
 async function lockHeads(client: PoolClient, ids: string[]): Promise<Map<string, Head>> {
   if (ids.length === 0) return new Map();
   // Ordered locking keeps two writers of overlapping session sets from deadlocking.
-  const { rows } = await client.query<{ id: string; head_seq: number; head_hash: Buffer; status: string; offset_us: string | null }>(
-    `SELECT s.id, s.head_seq, s.head_hash, s.status,
+  const { rows } = await client.query<{ id: string; platform: string; head_seq: number; head_hash: Buffer; status: string; offset_us: string | null }>(
+    `SELECT s.id, s.platform, s.head_seq, s.head_hash, s.status,
             (SELECT e.offset_us FROM events e WHERE e.session_id = s.id AND e.seq = s.head_seq) AS offset_us
        FROM sessions s WHERE s.id = ANY($1::uuid[]) ORDER BY s.id FOR UPDATE OF s`,
     [ids],
@@ -131,7 +236,7 @@ async function lockHeads(client: PoolClient, ids: string[]): Promise<Map<string,
   return new Map(
     rows.map((r) => [
       r.id,
-      { seq: r.head_seq, hash: r.head_hash, sealed: r.status === 'sealed', offsetUs: r.offset_us === null ? 0 : Number(r.offset_us) },
+      { seq: r.head_seq, hash: r.head_hash, sealed: r.status === 'sealed', offsetUs: r.offset_us === null ? 0 : Number(r.offset_us), platform: r.platform },
     ]),
   );
 }

@@ -206,6 +206,76 @@ describe('EventStore (Postgres)', () => {
     expect(rows).toEqual([{ session_id: id }]);
   });
 
+  describe('writeBatch (one transaction for opens, events, outbox, ends and seals)', () => {
+    it('given new sessions, events, an outcome with its outbox row, an end and a seal, when written as one batch, then the rows equal what the single calls would leave', async () => {
+      const a = aSession();
+      const b = aSession();
+      const outcome = { score: 12, reason: 'GAME_OVER' };
+      const result = await sut.writeBatch({
+        opens: [a, b, a],
+        events: [...frames(a.id, 1, 3), ...frames(b.id, 1, 2)],
+        outbox: [{ sessionId: a.id, queue: 'reward-handoff', jobName: 'reward', payload: outcome, dedupeKey: `reward-handoff:batch:${a.id}` }],
+        ends: [{ sessionId: a.id, endedAt: new Date('2026-11-23T10:00:00Z'), outcome }],
+        seals: [a.id],
+      });
+      expect(result.appended).toBe(5);
+      const sa = await sut.getSession(a.id);
+      expect(sa).toMatchObject({ status: 'sealed', headSeq: 3, sealedCount: 3, outcome, endedAt: new Date('2026-11-23T10:00:00Z') });
+      expect(sa?.sealedHash?.equals(sa.headHash)).toBe(true);
+      expect(await sut.getSession(b.id)).toMatchObject({ status: 'open', headSeq: 2, outcome: null });
+      const { rows } = await pool.query('SELECT payload FROM outbox WHERE session_id = $1', [a.id]);
+      expect(rows).toEqual([{ payload: outcome }]);
+
+      // The same shape through the single calls gives the same chain.
+      const c = { ...aSession(), id: randomUUID() };
+      await sut.openSession(c);
+      await sut.append(frames(c.id, 1, 3));
+      const viaBatch = (await collect(sut.readSession(a.id))).map((e) => e.msgType);
+      const viaCalls = (await collect(sut.readSession(c.id))).map((e) => e.msgType);
+      expect(viaBatch).toEqual(viaCalls);
+    });
+
+    it('given a batch that fails on one session, when written, then nothing of the batch is stored and the error names that session', async () => {
+      const a = aSession();
+      const fresh = aSession();
+      await sut.openSession(a);
+      await sut.append(frames(a.id, 1, 2));
+      const err = await expectStoreError(
+        sut.writeBatch({ opens: [fresh], events: [...frames(fresh.id, 1, 2), ...frames(a.id, 5, 1)], ends: [{ sessionId: fresh.id, endedAt: new Date() }] }),
+        EventStoreErrorCode.SeqGap,
+      );
+      expect(err.details['sessionId']).toBe(a.id);
+      expect(await sut.getSession(fresh.id)).toBeNull();
+    });
+
+    it('refuses an open of an existing id for another platform, an end or seal of an unknown session, and events after a seal in an earlier batch', async () => {
+      const a = aSession();
+      await sut.writeBatch({ opens: [a], events: frames(a.id, 1, 1), seals: [a.id] });
+      const conflict = await expectStoreError(sut.writeBatch({ opens: [{ ...a, platform: a.platform === 'rgs' ? 'spacemolt' : 'rgs' }] }), EventStoreErrorCode.SessionConflict);
+      expect(conflict.details['sessionId']).toBe(a.id);
+      const unknown = randomUUID();
+      expect((await expectStoreError(sut.writeBatch({ ends: [{ sessionId: unknown, endedAt: new Date() }] }), EventStoreErrorCode.SessionNotFound)).details['sessionId']).toBe(unknown);
+      expect((await expectStoreError(sut.writeBatch({ seals: [unknown] }), EventStoreErrorCode.SessionNotFound)).details['sessionId']).toBe(unknown);
+      expect((await expectStoreError(sut.writeBatch({ events: frames(a.id, 2, 1) }), EventStoreErrorCode.SessionSealed)).details['sessionId']).toBe(a.id);
+      // An end after the seal changes nothing the seal froze (as endSession does).
+      await sut.writeBatch({ ends: [{ sessionId: a.id, endedAt: new Date(), outcome: { late: true } }] });
+      expect(await sut.getSession(a.id)).toMatchObject({ status: 'sealed', headSeq: 1, sealedCount: 1 });
+    });
+
+    it('given two ends of one session in a batch, then the first end time and the last outcome win, as two endSession calls would', async () => {
+      const a = aSession();
+      await sut.writeBatch({
+        opens: [a],
+        ends: [
+          { sessionId: a.id, endedAt: new Date('2026-11-23T10:00:00Z'), outcome: { n: 1 } },
+          { sessionId: a.id, endedAt: new Date('2026-11-23T11:00:00Z'), outcome: { n: 2 } },
+          { sessionId: a.id, endedAt: new Date('2026-11-23T12:00:00Z') },
+        ],
+      });
+      expect(await sut.getSession(a.id)).toMatchObject({ status: 'ended', endedAt: new Date('2026-11-23T10:00:00Z'), outcome: { n: 2 } });
+    });
+  });
+
   it('enforces append-only in the database itself', async () => {
     const id = await newSession();
     await sut.append(frames(id, 1, 3));
