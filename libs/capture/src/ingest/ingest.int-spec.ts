@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { createPgPool } from '@rewind/db';
-import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
+import { EventStore, EventStoreError, EventStoreErrorCode, StoredEvent, verifySession } from '@rewind/event-store';
 import { aSession, createTestPool, testDatabaseUrl } from '@rewind/testing';
 import { Ingest } from './ingest';
+import { WriterThread } from './writer-thread';
 import { TcpForwarder } from '@rewind/testing';
 import { IngestLogger, RecordInput } from './types';
 
@@ -18,6 +19,14 @@ const frame = (sessionId: string, i: number): RecordInput => ({
   msgType: 'frame',
   tick: i,
 });
+
+async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 function quietLog(): IngestLogger & { lines: string[] } {
   const lines: string[] = [];
@@ -84,7 +93,7 @@ describe('Ingest (real Postgres)', () => {
   it('given many record() calls, when flushed, then they are appended in few batches, in order, with their seqs and monotonic offsets', async () => {
     const log = quietLog();
     const ingest = await Ingest.open({ store, journalDir: tmp(), batchSize: 500, log });
-    const appendSpy = jest.spyOn(store, 'append');
+    const appendSpy = jest.spyOn(store, 'writeBatch');
     const sessions = [aSession(), aSession(), aSession()];
     const t0 = process.hrtime.bigint();
     for (const s of sessions) ingest.openSession(s, { startNs: t0 });
@@ -106,6 +115,8 @@ describe('Ingest (real Postgres)', () => {
 
     expect(appendSpy.mock.calls.length).toBeGreaterThan(0);
     expect(appendSpy.mock.calls.length).toBeLessThanOrEqual(10); // 3,002 events in batches of ≤ 500
+    // One store transaction per batch, whatever it holds: the sessions are opened in the first one.
+    expect(appendSpy.mock.calls[0]?.[0].opens?.map((o) => o.id)).toEqual(sessions.map((s) => s.id));
     appendSpy.mockRestore();
     for (const s of sessions) await expectStoredExactly(store, s.id, bodies.get(s.id)!);
     const stored = await readAll(store, first.id);
@@ -114,6 +125,30 @@ describe('Ingest (real Postgres)', () => {
     expect(stored[99]!.offsetUs).toBe(99_000); // claimed to be earlier: held at the previous offset
     expect(stored[100]!.offsetUs).toBe(101_000);
     expect(ingest.stats()).toMatchObject({ buffered: 0, journaled: 0, appended: 3002, outage: false });
+    await ingest.close();
+  });
+
+  it('given a run whose outcome event is the last of a full batch, when stored, then its end (and seal) commit in the same transaction, never in the next batch', async () => {
+    const ingest = await Ingest.open({ store, journalDir: tmp(), batchSize: 3, log: quietLog() });
+    const spy = jest.spyOn(store, 'writeBatch');
+    const s = aSession();
+    ingest.openSession(s);
+    ingest.record(s.id, frame(s.id, 1));
+    ingest.record(s.id, frame(s.id, 2));
+    ingest.record(s.id, { kind: 'outcome', direction: 'internal', channel: 'internal', format: 'json', body: '{"score":3}', msgType: 'outcome' });
+    ingest.endSession(s.id, new Date('2026-11-23T10:00:00Z'), { score: 3 });
+    ingest.sealSession(s.id);
+    const other = aSession();
+    ingest.openSession(other);
+    ingest.record(other.id, frame(other.id, 1));
+    await ingest.waitUntilStored();
+    const withOutcome = spy.mock.calls.map(([b]) => b).find((b) => b.events?.some((e) => e.kind === 'outcome'));
+    spy.mockRestore();
+    expect(withOutcome?.events?.length).toBe(3);
+    expect(withOutcome?.ends).toEqual([{ sessionId: s.id, endedAt: new Date('2026-11-23T10:00:00Z'), outcome: { score: 3 } }]);
+    expect(withOutcome?.seals).toEqual([s.id]);
+    expect(await store.getSession(s.id)).toMatchObject({ status: 'sealed', headSeq: 3, outcome: { score: 3 } });
+    expect(await store.getSession(other.id)).toMatchObject({ status: 'open', headSeq: 1 });
     await ingest.close();
   });
 
@@ -176,6 +211,75 @@ describe('Ingest (real Postgres)', () => {
     expect(journalSegments(dir)).toEqual([]);
     expect(log.lines.some((l) => l === 'info the event store is reachable again')).toBe(true);
     await ingest.close();
+  });
+
+  describe('the writer thread (what the recorder uses)', () => {
+    it('given batches written by the thread, when Postgres is cut mid-run and comes back, then every event (binary bodies too) is stored exactly once, in order', async () => {
+      const forwarder = await TcpForwarder.start(target().host, target().port);
+      const writer = new WriterThread({ databaseUrl: forwarder.urlFor(testDatabaseUrl()), connectionTimeoutMs: 1000 });
+      cleanups.push(async () => {
+        await writer.close();
+        await forwarder.close();
+      });
+      const log = quietLog();
+      const ingest = await Ingest.open({ store, writer, journalDir: tmp(), log, retryDelayMs: 50, maxRetryDelayMs: 200, outageJournalIntervalMs: 100, storeTimeoutMs: 2000 });
+      const [a, b] = [aSession(), aSession({ platform: 'spacemolt' })];
+      const bodies = new Map<string, (string | Buffer)[]>([a, b].map((s) => [s.id, []]));
+      const rec = (id: string, n: number): void => {
+        const binary = n % 7 === 0;
+        const body = binary ? Buffer.from([0, n % 256, 255, 10]) : (frame(id, n).body as string);
+        ingest.record(id, { ...frame(id, n), ...(binary ? { format: 'binary' as const, body, msgType: null } : {}) });
+        bodies.get(id)!.push(body);
+      };
+      ingest.openSession(a);
+      ingest.openSession(b);
+      let n = 0;
+      for (; n < 100; n++) [a, b].forEach((s) => rec(s.id, n + 1));
+      await ingest.flush();
+      expect(ingest.stats()).toMatchObject({ appended: 200, outage: false });
+      expect(writer.threadId).not.toBeNull();
+
+      forwarder.pause();
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 40; i++, n++) [a, b].forEach((s) => rec(s.id, n + 1));
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      await ingest.flush();
+      await waitUntil(() => ingest.stats().outage, 10_000);
+      forwarder.resume();
+      for (let i = 0; i < 20; i++, n++) [a, b].forEach((s) => rec(s.id, n + 1));
+      await ingest.waitUntilStored(20_000);
+      await expectStoredExactly(store, a.id, bodies.get(a.id)!);
+      await expectStoredExactly(store, b.id, bodies.get(b.id)!);
+      expect(log.lines.some((l) => l.startsWith('warn the event store is unreachable'))).toBe(true);
+      await ingest.close();
+    });
+
+    it("given a refusal, then it comes back as the store's typed error naming the session; given the thread dies, then its pending write fails (transient) and the next write starts a new thread", async () => {
+      const writer = new WriterThread({ databaseUrl: testDatabaseUrl() });
+      cleanups.push(() => writer.close());
+      const s = aSession();
+      await writer.writeBatch({ opens: [s], events: [{ ...frame(s.id, 1), sessionId: s.id, seq: 1, offsetUs: 0, recordedAtUs: Date.now() * 1000, requestId: null }] });
+      const refusal = await writer.writeBatch({ events: [{ ...frame(s.id, 5), sessionId: s.id, seq: 5, offsetUs: 1, recordedAtUs: Date.now() * 1000, requestId: null }] }).catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(EventStoreError);
+      expect(refusal).toMatchObject({ code: EventStoreErrorCode.SeqGap, details: { sessionId: s.id, expected: 2, got: 5 } });
+
+      const first = writer.threadId;
+      // Kill the thread while a write waits on it.
+      const pending = writer.writeBatch({ events: [{ ...frame(s.id, 2), sessionId: s.id, seq: 2, offsetUs: 2, recordedAtUs: Date.now() * 1000, requestId: null }] });
+      await (writer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      const lost = await pending.then(
+        () => null,
+        (e: Error) => e,
+      );
+      // Either it committed before the kill or it failed as transient (not a refusal): never a wrong answer.
+      if (lost) expect(lost).not.toBeInstanceOf(EventStoreError);
+      const head = (await store.getSession(s.id))!.headSeq;
+      const next = head + 1;
+      await writer.writeBatch({ events: [{ ...frame(s.id, next), sessionId: s.id, seq: next, offsetUs: 3, recordedAtUs: Date.now() * 1000, requestId: null }] });
+      expect(writer.threadId).not.toBe(first);
+      expect((await store.getSession(s.id))!.headSeq).toBe(next);
+    });
   });
 
   it('given a journal left by a crashed process, when a new Ingest starts, then it drains it first, continues the seqs, and a replay of events already stored is harmless', async () => {

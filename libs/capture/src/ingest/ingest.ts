@@ -1,7 +1,8 @@
-import { EventStore, EventStoreError, EventStoreErrorCode, NewEvent, NewOutboxMessage, NewSession, isUuid, validateEvent } from '@rewind/event-store';
+import { BatchEnd, EventStore, EventStoreError, EventStoreErrorCode, NewEvent, NewOutboxMessage, NewSession, isUuid, validateEvent } from '@rewind/event-store';
 import { monotonicNs, wallClockUs } from './clock';
 import { describe, isStoreRefusal, refusedSession, withTimeout } from './errors';
 import { Journal } from './journal';
+import type { BatchWriter } from './writer-thread';
 import { IngestItem, IngestLogger, IngestOptions, IngestStats, OpenSessionOptions, RecordInput, itemSession } from './types';
 
 interface SessionClock {
@@ -27,6 +28,7 @@ const consoleLog: IngestLogger = {
  */
 export class Ingest {
   private readonly store: EventStore;
+  private readonly writer: BatchWriter;
   private readonly journal: Journal;
   private readonly log: IngestLogger;
   private readonly batchSize: number;
@@ -60,6 +62,7 @@ export class Ingest {
 
   constructor(options: IngestOptions) {
     this.store = options.store;
+    this.writer = options.writer ?? options.store;
     this.journal = new Journal(options.journalDir);
     this.log = options.log ?? consoleLog;
     this.batchSize = Math.max(1, options.batchSize ?? 2000);
@@ -315,51 +318,45 @@ export class Ingest {
   }
 
   /**
-   * Opens the batch's sessions, then appends its events in one call. A transient failure throws (the
-   * caller journals the batch; items refused meanwhile are removed from it). A refusal (EventStoreError)
-   * is a bug: logged loudly, the session's data kept in `rejected/`, the rest of the batch goes on.
+   * Writes the batch in ONE store transaction (`EventStore.writeBatch`: its sessions opened, its events and
+   * outbox rows appended, its ends and seals applied, in that order), so the round trips per batch stay fixed
+   * however many sessions it touches — under load the event loop's latency multiplies every round trip. Ends
+   * and seals follow the events recorded before them (every event of the batch is in by then). A transient
+   * failure throws (the caller journals the batch; items refused meanwhile are removed from it). A refusal
+   * (EventStoreError) is a bug: logged loudly, that session's items kept in `rejected/`, the rest written.
    */
   private async writeToStore(batch: IngestItem[]): Promise<void> {
-    for (const item of batch.filter((i) => i.type === 'open')) {
-      if (item.type !== 'open') continue;
-      if (this.refused.has(item.session.id)) continue;
-      try {
-        await withTimeout(this.store.openSession(item.session), this.storeTimeoutMs, 'openSession');
-      } catch (e) {
-        if (!isStoreRefusal(e)) throw e;
-        await this.refuse(item.session.id, e, batch);
-      }
-    }
     const alreadyRefused = new Set<string>();
-    for (const i of batch) if (i.type === 'event' && this.refused.has(i.event.sessionId)) alreadyRefused.add(i.event.sessionId);
-    for (const id of alreadyRefused) {
-      await this.refuse(id, null, batch);
+    for (const i of batch) {
+      const id = itemSession(i);
+      if (id !== null && this.refused.has(id)) alreadyRefused.add(id);
     }
+    for (const id of alreadyRefused) await this.refuse(id, null, batch);
     for (;;) {
-      const events = batch.flatMap((i) => (i.type === 'event' ? [i.event] : []));
-      if (events.length === 0) break;
-      const outbox = batch.flatMap((i) => (i.type === 'event' && i.outbox ? i.outbox : []));
+      const events: NewEvent[] = [];
+      const outbox: NewOutboxMessage[] = [];
+      const opens: NewSession[] = [];
+      const ends: BatchEnd[] = [];
+      const seals: string[] = [];
+      for (const i of batch) {
+        if (i.type === 'event') {
+          events.push(i.event);
+          if (i.outbox) outbox.push(...i.outbox);
+        } else if (i.type === 'open') opens.push(i.session);
+        else if (i.type === 'end') ends.push({ sessionId: i.sessionId, endedAt: i.endedAt, ...(i.outcome !== undefined ? { outcome: i.outcome } : {}) });
+        else seals.push(i.sessionId);
+      }
+      if (batch.length === 0) return;
       try {
         this.counters.appendCalls++;
-        const result = await withTimeout(this.store.append(events, outbox), this.storeTimeoutMs, 'append');
+        const result = await withTimeout(this.writer.writeBatch({ opens, events, outbox, ends, seals }), this.storeTimeoutMs, 'writeBatch');
         this.counters.appended += result.appended;
         this.counters.duplicates += result.duplicates;
-        break;
+        return;
       } catch (e) {
         if (!isStoreRefusal(e)) throw e;
         const sessionId = refusedSession(e, events);
         await this.refuse(sessionId, e, batch, sessionId === null);
-      }
-    }
-    // Ends and seals follow the events recorded before them (all of this batch's events are in by now).
-    for (const item of batch) {
-      if ((item.type !== 'end' && item.type !== 'seal') || this.refused.has(item.sessionId)) continue;
-      try {
-        if (item.type === 'end') await withTimeout(this.store.endSession(item.sessionId, item.endedAt, item.outcome), this.storeTimeoutMs, 'endSession');
-        else await withTimeout(this.store.sealSession(item.sessionId), this.storeTimeoutMs, 'sealSession');
-      } catch (e) {
-        if (!isStoreRefusal(e)) throw e;
-        this.log.error(`BUG: the event store refused to ${item.type} session ${item.sessionId} (${(e as EventStoreError).code}: ${(e as Error).message})`);
       }
     }
   }
@@ -425,6 +422,8 @@ export class Ingest {
       if ((this.buffer[n] as IngestItem).type === 'event') events++;
       n++;
     }
+    // The end (and seal) right after a run's outcome event commit with it, never in the next batch.
+    while (n < this.buffer.length && (this.buffer[n] as IngestItem).type !== 'event') n++;
     this.bufferedEvents -= events;
     return this.buffer.splice(0, n);
   }
@@ -433,12 +432,14 @@ export class Ingest {
     let chunk: IngestItem[] = [];
     let events = 0;
     for (const item of items) {
-      chunk.push(item);
-      if (item.type === 'event' && ++events >= this.batchSize) {
+      if (item.type === 'event' && events >= this.batchSize) {
+        // Cut before the next event, so the ends and seals after a full chunk's last event stay with it.
         yield chunk;
         chunk = [];
         events = 0;
       }
+      chunk.push(item);
+      if (item.type === 'event') events++;
     }
     if (chunk.length > 0) yield chunk;
   }

@@ -1,4 +1,5 @@
 import type { EventStore, NewEvent, NewOutboxMessage, NewSession } from '@rewind/event-store';
+import type { BatchWriter } from './writer-thread';
 
 /** What `Ingest.record` takes: an event without the fields the writer assigns. */
 export type RecordInput = Omit<NewEvent, 'sessionId' | 'seq' | 'offsetUs' | 'recordedAtUs'> & {
@@ -15,10 +16,13 @@ export interface IngestLogger {
 }
 
 export interface IngestOptions {
+  /** Reads (resuming a stream's head) and, unless `writer` is given, the batch writes. */
   store: EventStore;
+  /** Who applies each batch (default: `store`); the recorder uses a `WriterThread`. */
+  writer?: BatchWriter;
   /** Where the outage journal lives (created if missing). One Ingest per directory. */
   journalDir: string;
-  /** Most events per `store.append` call (default 2000). */
+  /** Most events per batch written (default 2000). */
   batchSize?: number;
   /** How long recorded events may wait for company before a batch is written (default 20 ms). */
   flushIntervalMs?: number;

@@ -61,6 +61,9 @@ describe('Recorder service: Postgres unreachable mid-run', () => {
       redactionKey: randomBytes(32),
       sealAfterMs: 300,
       accountIdleMs: 500,
+      // The cut below is placed inside a write transaction by intercepting the store on this thread; the
+      // writer thread's own outage handling is tested in writer-thread.int-spec.ts.
+      ingestWriter: 'inline',
       log: { info: (m) => logs.push(`info ${m}`), warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`ERROR ${m}`) },
     });
     const svc = service;

@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { createPgPool } from '@rewind/db';
 import { EventStore } from '@rewind/event-store';
 import type { CaptureSink } from '../captured';
-import { Ingest, IngestStats } from '../ingest';
+import { Ingest, IngestStats, WriterThread } from '../ingest';
 import { startRecordingProxy, RunningRecordingProxy, ProxiedPlatform } from '../proxy';
 import { loadOrCreateRedactionKey, Redactor } from '../redaction';
 import { Recorder, TaskOffer } from '../recorder';
@@ -41,6 +41,11 @@ export interface RecorderServiceOptions {
   accountIdleMs?: number;
   rgsSessionTtlMs?: number;
   ingestBatchSize?: number;
+  /**
+   * `thread` (default): batches are written by a worker thread with its own pool, so a busy event loop does
+   * not slow the writes; `inline`: on this thread through `store` (tests that intercept the store's calls).
+   */
+  ingestWriter?: 'thread' | 'inline';
   /**
    * Builds the scheduler of live captures once the recorder exists (it needs `startTask`). Absent: capture
    * tasks are not run (proxy capture only).
@@ -81,7 +86,9 @@ export async function startRecorderService(o: RecorderServiceOptions): Promise<R
   const journalDir = join(journalRoot, safeName(instance));
   mkdirSync(journalDir, { recursive: true });
   claimJournalDir(journalDir);
-  const ingest = await Ingest.open({ store, journalDir, batchSize: o.ingestBatchSize, log: prefixed(o.log, 'ingest') });
+  const logIngest = prefixed(o.log, 'ingest');
+  const writer = o.ingestWriter === 'inline' ? null : new WriterThread({ databaseUrl: o.databaseUrl, log: (l) => logIngest.warn(l) });
+  const ingest = await Ingest.open({ store, ...(writer ? { writer } : {}), journalDir, batchSize: o.ingestBatchSize, log: logIngest });
   // Journals of recorders that died on this host are drained in the background (nothing they held is lost).
   const orphans = adoptOrphanJournals({ root: journalRoot, ownDir: journalDir, store, log: prefixed(o.log, 'orphan journal') }).catch((e: unknown) => {
     o.log.error(`could not adopt orphan journals: ${(e as Error).message}`);
@@ -156,6 +163,7 @@ export async function startRecorderService(o: RecorderServiceOptions): Promise<R
     await scheduler?.close().catch(() => undefined);
     recorder.close();
     await ingest.close();
+    await writer?.close();
     await orphans;
     await pool.end();
     throw e;
@@ -175,6 +183,7 @@ export async function startRecorderService(o: RecorderServiceOptions): Promise<R
       await scheduler?.close();
       recorder.close();
       await ingest.close();
+      await writer?.close();
       // A journal still being adopted (Postgres away) stays on disk, claimed by a dead pid: the next start adopts it.
       await Promise.race([orphans, new Promise((r) => setTimeout(r, 2000).unref())]);
       await pool.end();
