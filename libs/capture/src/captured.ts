@@ -47,6 +47,11 @@ export interface WsMessageFact extends FactBase {
   /** Text frames as the exact string, binary frames as bytes. */
   data: string | Buffer;
   binary: boolean;
+  /**
+   * The other leg was already closing or closed, so the proxy relayed it to no one (e.g. an input the agent
+   * sent while the platform's close was on its way). Recorded all the same: the sender did send it.
+   */
+  undelivered?: boolean;
 }
 
 export interface WsCloseFact extends FactBase {
@@ -83,6 +88,11 @@ export interface ProxyErrorFact extends FactBase {
    * follows or came before); otherwise the exchange ended here and no response fact follows.
    */
   terminal?: boolean;
+  /**
+   * What the proxy answered the client itself, when it did (the platform never answered): the exact JSON body
+   * and headers sent with `status`. Recorded, so the log holds every byte the agent received.
+   */
+  answer?: { headers: [string, string][]; body: Buffer };
 }
 
 /**

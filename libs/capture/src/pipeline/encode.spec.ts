@@ -92,6 +92,34 @@ describe('FactEncoder', () => {
     expect(e).toMatchObject({ kind: 'marker', direction: 'internal', msgType: 'proxy-error', body: 'upstream refused' });
     expect(JSON.parse(e.meta as string)).toEqual({ stage: 'connect', status: 502 });
   });
+
+  it('given the proxy answered an HTTP request itself (platform unreachable), then the exact answer is recorded with the request id, as a marker, never as a platform response', () => {
+    enc({ ...base, platform: 'rgs', connectionId: 'http-13', type: 'http-request', method: 'POST', path: '/game/play', headers: [], body: Buffer.from('{"amount":1}') });
+    const answer = '{"error":"upstream_unreachable","message":"upstream rgs unreachable (ECONNREFUSED)"}';
+    const e = enc({
+      ...base,
+      platform: 'rgs',
+      connectionId: 'http-13',
+      type: 'proxy-error',
+      stage: 'connect',
+      message: 'upstream rgs unreachable (ECONNREFUSED)',
+      status: 502,
+      answer: { headers: [['content-type', 'application/json; charset=utf-8'], ['content-length', String(answer.length)]], body: Buffer.from(answer) },
+    });
+    expect(e).toMatchObject({ kind: 'marker', direction: 'internal', channel: 'http', msgType: 'proxy-error', format: 'json', body: answer, requestId: 'http-13' });
+    expect(JSON.parse(e.meta as string)).toMatchObject({ stage: 'connect', status: 502, answeredBy: 'proxy', message: 'upstream rgs unreachable (ECONNREFUSED)' });
+    // The exchange is over: a later fact with the same id is not taken for its response.
+    const late = enc({ ...base, platform: 'rgs', connectionId: 'http-13', type: 'http-response', status: 200, headers: [], body: Buffer.alloc(0) });
+    expect(late.msgType).toBeNull();
+  });
+
+  it('marks a WebSocket message the proxy could not relay (the other leg had closed) as undelivered', () => {
+    const e = enc({ ...base, platform: 'moltstation', connectionId: 'ws-9', type: 'ws-message', direction: 'client_to_platform', data: '{"t":"action","action":"FLAP"}', binary: false, undelivered: true });
+    expect(e).toMatchObject({ kind: 'input', body: '{"t":"action","action":"FLAP"}' });
+    expect(JSON.parse(e.meta as string)).toEqual({ undelivered: true });
+    const normal = enc({ ...base, platform: 'moltstation', connectionId: 'ws-9', type: 'ws-message', direction: 'client_to_platform', data: '{"t":"action","action":"FLAP"}', binary: false });
+    expect(normal.meta ?? null).toBeNull();
+  });
 });
 
 describe('FactEncoder: credentials inside URLs in bodies', () => {

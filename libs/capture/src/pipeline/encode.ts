@@ -17,6 +17,9 @@ interface ConnectionState {
 /** Credentials carried in URL query parameters inside a body (e.g. the RGS launch URL's `sessionToken`). */
 const QUERY_SECRET = /[?&](sessionToken|token|playToken|spectateToken|accessToken|apiKey|api_key|key)=([^&"'\s#<>]+)/gi;
 
+/** `meta` of a WebSocket message the proxy could not relay (the other leg had closed). */
+export const UNDELIVERED_META = JSON.stringify({ undelivered: true });
+
 const TEXT_TYPES = /^(application\/(json|x-ndjson|.*\+json|javascript|xml|x-www-form-urlencoded)|text\/)/i;
 
 /**
@@ -62,7 +65,23 @@ export class FactEncoder {
           requestId: null,
         };
       case 'proxy-error': {
-        const channel = this.connections.get(fact.connectionId)?.channel ?? 'http';
+        const conn = this.connections.get(fact.connectionId);
+        const channel = conn?.channel ?? 'http';
+        // An HTTP exchange ends here (a WebSocket's state goes with its ws-close).
+        if (conn?.route !== undefined && fact.terminal !== false) this.connections.delete(fact.connectionId);
+        if (fact.answer && fact.status !== undefined) {
+          // The proxy answered the client itself: the answer is what the agent received (a marker, never a platform response).
+          return {
+            kind: 'marker',
+            direction: 'internal',
+            channel,
+            ...this.httpBody(fact.answer.body, header(fact.answer.headers, 'content-type')),
+            msgType: 'proxy-error',
+            tick: null,
+            requestId: conn?.route !== undefined ? fact.connectionId : null,
+            meta: JSON.stringify({ stage: fact.stage, status: fact.status, answeredBy: 'proxy', message: this.redactText(fact.message), headers: fact.answer.headers }),
+          };
+        }
         return {
           kind: 'marker',
           direction: 'internal',
@@ -86,8 +105,9 @@ export class FactEncoder {
     const conn = this.connections.get(fact.connectionId) ?? { channel: (fact.origin === 'spectator' ? 'spectate_ws' : 'play_ws') as Channel, lastTick: null };
     this.connections.set(fact.connectionId, conn);
     const fromClient = fact.direction === 'client_to_platform';
+    const meta = fact.undelivered ? { meta: UNDELIVERED_META } : {};
     if (typeof fact.data !== 'string') {
-      return { kind: fromClient ? 'input' : 'notification', direction: fact.direction, channel: conn.channel, format: 'binary', body: this.redactor.redactBinary(fact.data), msgType: null, tick: null, requestId: null };
+      return { kind: fromClient ? 'input' : 'notification', direction: fact.direction, channel: conn.channel, format: 'binary', body: this.redactor.redactBinary(fact.data), msgType: null, tick: null, requestId: null, ...meta };
     }
     const { format, first } = parseText(fact.data);
     const c = classifyWs(fact.platform, fromClient, first);
@@ -102,6 +122,7 @@ export class FactEncoder {
       // An input carries the tick of the last frame the agent had seen: reaction latency and replay need it.
       tick: fromClient && c.kind === 'input' ? conn.lastTick : c.tick,
       requestId: c.requestId,
+      ...meta,
     };
   }
 
@@ -150,17 +171,22 @@ export class FactEncoder {
    * redactor replaces them there and wherever they turn up later.
    */
   private redactText(text: string): string {
-    for (const m of text.matchAll(QUERY_SECRET)) {
-      let value = m[2] as string;
-      try {
-        value = decodeURIComponent(value);
-      } catch {
-        // keep the raw value
-      }
-      if (value.length >= 8 && !value.startsWith('[redacted:')) this.redactor.remember(value);
-      if (value !== m[2] && (m[2] as string).length >= 8) this.redactor.remember(m[2] as string);
-    }
+    learnQuerySecrets(this.redactor, text);
     return this.redactor.redactText(text);
+  }
+}
+
+/** Teaches `redactor` the credentials carried as URL query parameters inside `text` (see `FactEncoder.redactText`). */
+export function learnQuerySecrets(redactor: Redactor, text: string): void {
+  for (const m of text.matchAll(QUERY_SECRET)) {
+    let value = m[2] as string;
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      // keep the raw value
+    }
+    if (value.length >= 8 && !value.startsWith('[redacted:')) redactor.remember(value);
+    if (value !== m[2] && (m[2] as string).length >= 8) redactor.remember(m[2] as string);
   }
 }
 

@@ -55,10 +55,10 @@ export class FactEmitter {
    * The hot path's fact (one per relayed WebSocket message): built as one object of a fixed shape, no spread, no
    * intermediate literal. Called after the message was forwarded. Text payloads become their exact string here.
    */
-  emitMessage(platform: ProxiedPlatform, connectionId: string, atNs: bigint, direction: 'client_to_platform' | 'platform_to_client', data: Buffer, binary: boolean): void {
+  emitMessage(platform: ProxiedPlatform, connectionId: string, atNs: bigint, direction: 'client_to_platform' | 'platform_to_client', data: Buffer, binary: boolean, undelivered = false): void {
     const at = stampAt(atNs);
     try {
-      this.sink.capture({ platform, connectionId, atNs, wallUs: at.wallUs, type: 'ws-message', direction, data: binary ? data : data.toString('utf8'), binary });
+      this.sink.capture({ platform, connectionId, atNs, wallUs: at.wallUs, type: 'ws-message', direction, data: binary ? data : data.toString('utf8'), binary, ...(undelivered ? { undelivered } : {}) });
     } catch (e) {
       this.sinkError(e);
     }

@@ -83,6 +83,12 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
         const text = binary ? '' : data.toString();
         const m = /^close:(\d+):(.*)$/.exec(text);
         if (m) return ws.close(Number(m[1]), m[2]);
+        const bye = /^bye:(\d+):(.*)$/.exec(text);
+        if (bye) {
+          // A last message and the close right behind it (as a game over does).
+          ws.send('bye');
+          return ws.close(Number(bye[1]), bye[2]);
+        }
         if (text === 'terminate') return ws.terminate();
         if (text === 'ping') return ws.ping(Buffer.from('hello?'));
         const big = /^big:(\d+)$/.exec(text);

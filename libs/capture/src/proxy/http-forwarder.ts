@@ -14,15 +14,20 @@ export interface ForwardContext {
   agents: { http: http.Agent; https: https.Agent };
 }
 
-/** A JSON answer made by the proxy itself (errors): never contains request data. */
-export function sendProxyJson(res: http.ServerResponse, status: number, body: Record<string, unknown>): void {
+/** A JSON answer made by the proxy itself (errors): never contains request data. Returns what was sent (for the record), if anything. */
+export function sendProxyJson(res: http.ServerResponse, status: number, body: Record<string, unknown>): NonNullable<ProxyErrorFact['answer']> | undefined {
   if (res.headersSent || res.destroyed) {
     res.destroy();
-    return;
+    return undefined;
   }
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  const headers: [string, string][] = [
+    ['content-type', 'application/json; charset=utf-8'],
+    ['content-length', String(Buffer.byteLength(text))],
+  ];
+  res.writeHead(status, Object.fromEntries(headers));
   res.end(text);
+  return { headers, body: Buffer.from(text) };
 }
 
 /**
@@ -43,8 +48,8 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
   let finished = false;
   let status = 0;
 
-  const error = (stage: ProxyErrorFact['stage'], message: string, errStatus?: number, terminal = true): void => {
-    emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage, message, terminal, ...(errStatus === undefined ? {} : { status: errStatus }) });
+  const error = (stage: ProxyErrorFact['stage'], message: string, errStatus?: number, terminal = true, answer?: ProxyErrorFact['answer']): void => {
+    emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage, message, terminal, ...(errStatus === undefined ? {} : { status: errStatus }), ...(answer ? { answer } : {}) });
   };
   const emitRequest = (): void => {
     if (requestFactDone) return;
@@ -73,9 +78,9 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
     // node refuses to send something it parsed (e.g. an unusual header value): nothing reached the upstream.
     req.resume();
     finished = true;
-    sendProxyJson(res, 400, { error: 'bad_request', message: 'request cannot be forwarded as received' });
+    const answer = sendProxyJson(res, 400, { error: 'bad_request', message: 'request cannot be forwarded as received' });
     emitRequest();
-    error('client', `request not forwardable (${(e as Error & { code?: string }).code ?? 'error'})`, 400);
+    error('client', `request not forwardable (${(e as Error & { code?: string }).code ?? 'error'})`, 400, true, answer);
     logLine('400 not forwardable');
     return;
   }
@@ -124,8 +129,8 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
         : `upstream ${platform} unreachable (${e.code ?? e.message})`;
     req.unpipe(upReq);
     req.resume();
-    sendProxyJson(res, code, { error: timedOut ? 'upstream_timeout' : invalid ? 'bad_upstream_response' : 'upstream_unreachable', message });
-    const report = (): void => error(timedOut || invalid ? 'upstream' : 'connect', message, code);
+    const answer = sendProxyJson(res, code, { error: timedOut ? 'upstream_timeout' : invalid ? 'bad_upstream_response' : 'upstream_unreachable', message });
+    const report = (): void => error(timedOut || invalid ? 'upstream' : 'connect', message, code, true, answer);
     if (requestFactDone) report();
     else pendingResponse = report;
     logLine(String(code));
@@ -147,8 +152,8 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
       upRes.resume();
       upReq.destroy();
       const message = `upstream ${platform} sent a response that cannot be relayed (${(e as Error & { code?: string }).code ?? 'error'})`;
-      sendProxyJson(res, 502, { error: 'bad_upstream_response', message });
-      const report = (): void => error('upstream', message, 502);
+      const answer = sendProxyJson(res, 502, { error: 'bad_upstream_response', message });
+      const report = (): void => error('upstream', message, 502, true, answer);
       if (requestFactDone) report();
       else pendingResponse = report;
       logLine('502 bad upstream response');

@@ -165,6 +165,21 @@ describe('recording proxy edge cases (fake upstream)', () => {
     expect(closes).toEqual([expect.objectContaining({ initiator: 'platform', code: 4999, reason: 'platform says no' }), expect.objectContaining({ initiator: 'platform', code: 1006 })]);
   });
 
+  it('WebSocket: given a client message crossing the platform close, then it is recorded on the same connection, marked undelivered', async () => {
+    const a = await openWs(`${proxy.url.replace('http', 'ws')}/rgs/ws`);
+    a.ws.on('message', (d: Buffer) => d.toString() === 'bye' && a.ws.send('late input'));
+    a.ws.send('bye:1000:GAME_OVER');
+    expect(await a.closed).toEqual({ code: 1000, reason: 'GAME_OVER' });
+    await proxy.close();
+    const facts = sink.facts.filter((f) => f.type === 'ws-message' || f.type === 'ws-close');
+    expect(new Set(facts.map((f) => f.connectionId)).size).toBe(1);
+    const seen = facts.map((f) => (f.type === 'ws-message' ? `${f.direction} ${String(f.data)}${f.undelivered ? ' (undelivered)' : ''}` : `close ${f.code} ${f.reason} by ${f.initiator}`));
+    // The late input reaches the proxy while the upstream leg is closing: before or after its close event.
+    expect(seen.slice(0, 2)).toEqual(['client_to_platform bye:1000:GAME_OVER', 'platform_to_client bye']);
+    expect(seen.slice(2).sort()).toEqual(['client_to_platform late input (undelivered)', 'close 1000 GAME_OVER by platform']);
+    expect(up.wsSeen.at(-1)?.messages.map((m) => m.data.toString())).toEqual(['bye:1000:GAME_OVER']);
+  });
+
   it('WebSocket: a close frame without a code (1005) is passed on without a code', async () => {
     const a = await openWs(`${proxy.url.replace('http', 'ws')}/rgs/ws`);
     a.ws.close();
@@ -417,6 +432,9 @@ describe('recording proxy against the simulator', () => {
         ['connect', 502],
         ['connect', 502],
       ]);
+      // What the client received from the proxy itself is carried for the record, byte for byte.
+      const answer = JSON.stringify({ error: 'upstream_unreachable', message: 'upstream cloudplay unreachable (ECONNREFUSED)' });
+      expect(s.of('proxy-error').map((f) => f.answer?.body.toString())).toEqual([answer, answer]);
     } finally {
       await p.close();
     }

@@ -48,10 +48,16 @@ export function wsErrorCloseCode(e: Error & { code?: string }): number {
 }
 
 /** Writes a complete HTTP/1.1 answer on a raw upgrade socket and ends it. */
-export function rawHttpAnswer(socket: Duplex, status: number, reason: string, body: Record<string, unknown>): void {
-  if (socket.destroyed) return;
+export function rawHttpAnswer(socket: Duplex, status: number, reason: string, body: Record<string, unknown>): NonNullable<ProxyErrorFact['answer']> | undefined {
+  if (socket.destroyed) return undefined;
   const text = JSON.stringify(body);
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  const headers: [string, string][] = [
+    ['Content-Type', 'application/json; charset=utf-8'],
+    ['Content-Length', String(Buffer.byteLength(text))],
+    ['Connection', 'close'],
+  ];
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${text}`);
+  return { headers, body: Buffer.from(text) };
 }
 
 /** What `ws`'s handleUpgrade would refuse: checked before anything is sent upstream. */
@@ -94,8 +100,8 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
     if (handshakeDone) return;
     settleHandshake();
     upstream.terminate();
-    rawHttpAnswer(socket, 503, 'Service Unavailable', { error: 'proxy_shutting_down', message: 'the recording proxy is shutting down' });
-    emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: 'client', message: 'proxy shut down before the upstream accepted the WebSocket', status: 503 });
+    const answer = rawHttpAnswer(socket, 503, 'Service Unavailable', { error: 'proxy_shutting_down', message: 'the recording proxy is shutting down' });
+    emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: 'client', message: 'proxy shut down before the upstream accepted the WebSocket', status: 503, ...(answer ? { answer } : {}) });
   };
   ctx.pendingUpgrades.add(abortOnShutdown);
   // Keep reading the client socket while the upstream handshake runs, so a hang-up is noticed; bytes sent
@@ -160,8 +166,8 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
     const timedOut = /timed out/i.test(e.message);
     const status = timedOut ? 504 : 502;
     const message = timedOut ? `upstream ${platform} did not accept the WebSocket within ${ctx.upstreamTimeoutMs} ms` : `upstream ${platform} unreachable (${e.code ?? e.message})`;
-    rawHttpAnswer(socket, status, timedOut ? 'Gateway Timeout' : 'Bad Gateway', { error: timedOut ? 'upstream_timeout' : 'upstream_unreachable', message });
-    emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: timedOut ? 'upstream' : 'connect', message, status });
+    const answer = rawHttpAnswer(socket, status, timedOut ? 'Gateway Timeout' : 'Bad Gateway', { error: timedOut ? 'upstream_timeout' : 'upstream_unreachable', message });
+    emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: timedOut ? 'upstream' : 'connect', message, status, ...(answer ? { answer } : {}) });
     ctx.log(`ws ${platform} ${pathOnly} → ${status}`);
   });
 
@@ -222,7 +228,8 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
     };
     return (data, binary) => {
       const atNs = process.hrtime.bigint();
-      if (to.readyState === WebSocket.OPEN) {
+      const deliverable = to.readyState === WebSocket.OPEN;
+      if (deliverable) {
         to.send(data, binary ? SEND_BINARY : SEND_TEXT, onSent);
         if (!paused && to.bufferedAmount > HIGH_WATER && from.readyState === WebSocket.OPEN) {
           paused = true;
@@ -236,7 +243,7 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
         counts.p2c++;
         counts.p2cBytes += data.length;
       }
-      emitter.emitMessage(platform, id, atNs, direction, data, binary);
+      emitter.emitMessage(platform, id, atNs, direction, data, binary, !deliverable);
     };
   };
   const c2p = pipe(client, upstream, 'client_to_platform');
@@ -275,13 +282,15 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
       ctx.live.delete(handle);
       resolveDone();
     }
-    const other = side === 'client' ? upstream : client;
+    // Recorded at the first close. A message still in flight from the other side (an agent's input crossing the
+    // platform's close) may follow it: it is recorded after, marked undelivered (see `pipe`).
     if (!closeRecorded) {
       closeRecorded = true;
       if (proxyError) emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage: proxyError.side === 'client' ? 'client' : 'upstream', message: proxyError.message });
       emitter.emit<WsCloseFact>(platform, id, stamp(), { type: 'ws-close', initiator: proxyError || shuttingDown ? 'proxy' : side, code, reason: reason.toString('utf8') });
       ctx.log(`ws ${platform} ${pathOnly} closed ${code} by ${proxyError || shuttingDown ? 'proxy' : side} (${id}; in ${counts.c2p} msgs/${counts.c2pBytes} B, out ${counts.p2c} msgs/${counts.p2cBytes} B)`);
     }
+    const other = side === 'client' ? upstream : client;
     if (other.readyState === WebSocket.OPEN || other.readyState === WebSocket.CONNECTING) {
       if (code === 1006) other.terminate();
       else if (code === 1005) other.close();

@@ -107,6 +107,44 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
     return c;
   }
 
+  it("MoltStation: an agent's input that crossed the platform's GAME_OVER close joins its run (after the close, marked undelivered), no stream of its own", async () => {
+    const at = (ms: number) => ({ atNs: BigInt(Date.now() + ms) * 1_000_000n, wallUs: (Date.now() + ms) * 1000 });
+    const base = { platform: 'moltstation' as const, connectionId: 'ws-late-1' };
+    recorder.capture({ ...base, ...at(0), type: 'ws-open', path: '/ws/flappybots/play?sessionId=ms_latecrossing00000001', headers: [] });
+    recorder.capture({ ...base, ...at(1), type: 'ws-message', direction: 'platform_to_client', data: '{"t":"frame","frame":{"tick":7,"phase":"over","score":2}}', binary: false });
+    recorder.capture({ ...base, ...at(2), type: 'ws-close', initiator: 'platform', code: 1000, reason: 'GAME_OVER' });
+    recorder.capture({ ...base, ...at(3), type: 'ws-message', direction: 'client_to_platform', data: '{"t":"action","action":"FLAP"}', binary: false, undelivered: true });
+    const streams = await settle();
+    expect(recorder.openedStreams().map((s) => s.key)).toEqual(['session:ms_latecrossing00000001']);
+    const events = [...streams.values()][0] as StoredEvent[];
+    expect(events.map((e) => e.msgType ?? e.kind)).toEqual(['ws-open', 'frame', 'ws-close', 'outcome', 'action']);
+    expect(events.at(-1)).toMatchObject({ direction: 'client_to_platform', meta: JSON.stringify({ undelivered: true }) });
+  });
+
+  it('MoltStation: a rewards snapshot asked after the run was sealed goes to an after-run stream (attributed, sealed once quiet), never re-ending the run', async () => {
+    const at = (ms: number) => ({ atNs: BigInt(Date.now() + ms) * 1_000_000n, wallUs: (Date.now() + ms) * 1000 });
+    const psid = 'ms_afterrun0000000000000001';
+    const ws = { platform: 'moltstation' as const, connectionId: 'ws-after-1' };
+    recorder.capture({ ...ws, ...at(0), type: 'ws-open', path: `/ws/flappybots/play?sessionId=${psid}`, headers: [] });
+    recorder.capture({ ...ws, ...at(1), type: 'ws-message', direction: 'platform_to_client', data: '{"t":"frame","frame":{"tick":9,"phase":"over","score":4}}', binary: false });
+    recorder.capture({ ...ws, ...at(2), type: 'ws-close', initiator: 'platform', code: 1000, reason: 'GAME_OVER' });
+    const deadline = Date.now() + 5000;
+    while (recorder.stats().openStreams > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20)); // sealed after the grace
+    const http = { platform: 'moltstation' as const, connectionId: 'http-after-1' };
+    const body = JSON.stringify({ sessionId: psid, gameSlug: 'flappybots' });
+    recorder.capture({ ...http, ...at(0), type: 'http-request', method: 'POST', path: '/api/rewards/snapshot', headers: [['content-type', 'application/json']], body: Buffer.from(body) });
+    recorder.capture({ ...http, ...at(1), type: 'http-response', status: 200, headers: [['content-type', 'application/json']], body: Buffer.from('{"ok":true}') });
+    const streams = await settle();
+    const [run, after] = recorder.openedStreams();
+    expect(recorder.openedStreams()).toHaveLength(2);
+    const afterRow = await store.getSession(after!.id);
+    expect(afterRow).toMatchObject({ status: 'sealed', platformSessionId: psid, outcome: null, metadata: expect.objectContaining({ stream: 'after-run', previous: run!.id }) });
+    expect(streams.get(after!.id)!.map((e) => e.kind)).toEqual(['request', 'response']);
+    expect(streams.get(run!.id)!.filter((e) => e.kind === 'outcome')).toHaveLength(1);
+    const outbox = await pool.query('SELECT queue FROM outbox WHERE session_id = ANY($1::uuid[]) ORDER BY queue', [[run!.id, after!.id]]);
+    expect(outbox.rows.map((r) => r.queue)).toEqual(['reward-handoff', 'run-audit', 'snapshot-submission']);
+  });
+
   it('SpaceMolt close 1000 ("server going away"): the client gets it unchanged, the run ends; its reconnect is a new run', async () => {
     const username = `edge_${randomBytes(3).toString('hex')}`;
     const first = await register(username);

@@ -122,6 +122,13 @@ export class Recorder implements CaptureSink {
   private readonly connections = new Map<string, Connection>();
   /** HTTP exchanges recently attributed → their stream key (for late notes about them); bounded. */
   private readonly finished = new Map<string, string>();
+  /**
+   * WebSockets recently closed → their stream (bounded): a message that crossed the close (an agent's input
+   * sent while the platform's close was on its way, recorded by the proxy as undelivered) joins its run.
+   */
+  private readonly closedSockets = new Map<string, { platform: Platform; key: string }>();
+  /** Runs sealed here recently: `<platform>|<key>` → their stream id (bounded), for after-run traffic. */
+  private readonly sealedRuns = new Map<string, string>();
   private readonly counters = { facts: 0, events: 0, failures: 0, streamsOpened: 0, runsEnded: 0 };
   private closed = false;
   private readonly opened: { id: string; platform: Platform; key: string; kind: Stream['kind'] }[] = [];
@@ -241,6 +248,12 @@ export class Recorder implements CaptureSink {
         return;
       }
       case 'ws-message': {
+        const late = this.connections.has(fact.connectionId) ? undefined : this.closedSockets.get(fact.connectionId);
+        const lateStream = late ? this.stream(late.platform, late.key) : undefined;
+        if (lateStream) {
+          this.recordInto(lateStream, held);
+          return;
+        }
         const conn = this.connection(fact.connectionId, fact.platform);
         const signal = typeof fact.data === 'string' ? inspectWsMessage(fact.platform, fact.direction === 'client_to_platform', fact.data) : {};
         if (!conn.streamKey) {
@@ -263,6 +276,8 @@ export class Recorder implements CaptureSink {
         const conn = this.connection(fact.connectionId, fact.platform);
         this.connections.delete(fact.connectionId);
         const key = conn.streamKey ?? this.fallbackKey(conn);
+        this.closedSockets.set(fact.connectionId, { platform: conn.platform, key });
+        if (this.closedSockets.size > 1000) this.closedSockets.delete(this.closedSockets.keys().next().value as string);
         conn.held.push(held);
         this.flushHeld(fact.connectionId, conn, key);
         const stream = this.stream(conn.platform, key);
@@ -357,7 +372,7 @@ export class Recorder implements CaptureSink {
       }
       this.armTimer(stream);
     }
-    if (a.end) this.endStream(stream, a.end);
+    if (a.end && stream.kind === 'run') this.endStream(stream, a.end);
     return key;
   }
 
@@ -413,11 +428,16 @@ export class Recorder implements CaptureSink {
       if (!existing.identity.agent && identity.agent) existing.identity.agent = identity.agent;
       return existing;
     }
-    const kind: Stream['kind'] = key.startsWith('account:') ? 'account' : 'run';
+    // Traffic about a run this recorder already ended and sealed (an agent asking for its rewards snapshot or
+    // polling a stopped session after the grace period) goes to an "after-run" stream: recorded, attributed to
+    // the run (same platform session), sealed once quiet like an account stream; it never ends the run again.
+    const sealedRun = key.startsWith('account:') ? undefined : this.sealedRuns.get(this.streamKey(platform, key));
+    const kind: Stream['kind'] = key.startsWith('account:') || sealedRun ? 'account' : 'run';
     const id = randomUUID();
-    const stream = this.newStream(id, platform, key, kind, identity, null);
+    const stream = this.newStream(id, platform, key, kind, identity, sealedRun ?? null);
     const startedAt = new Date(Math.floor((wallUs ?? this.now() * 1000) / 1000));
-    this.ingest.openSession({ ...this.newSession(id, platform, identity, kind, { key: safeId(key) }), startedAt });
+    const extra = sealedRun ? { key: safeId(key), stream: 'after-run', previous: sealedRun } : { key: safeId(key) };
+    this.ingest.openSession({ ...this.newSession(id, platform, identity, kind, extra), startedAt });
     this.streams.set(this.streamKey(platform, key), stream);
     this.counters.streamsOpened++;
     this.opened.push({ id, platform, key: safeId(key), kind });
@@ -485,6 +505,10 @@ export class Recorder implements CaptureSink {
   private seal(stream: Stream): void {
     if (stream.timer) clearTimeout(stream.timer);
     stream.timer = null;
+    if (stream.kind === 'run') {
+      for (const k of [stream.key, ...stream.aliases]) this.sealedRuns.set(this.streamKey(stream.platform, k), stream.id);
+      while (this.sealedRuns.size > 10_000) this.sealedRuns.delete(this.sealedRuns.keys().next().value as string);
+    }
     this.streams.delete(this.streamKey(stream.platform, stream.key));
     for (const alias of stream.aliases) this.aliases.delete(this.streamKey(stream.platform, alias));
     for (const [id, conn] of this.connections) if (conn.streamKey === stream.key && conn.platform === stream.platform) this.connections.delete(id);

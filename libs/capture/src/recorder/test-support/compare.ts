@@ -36,7 +36,11 @@ export function wsSequences(
   return { stored, bot };
 }
 
-/** HTTP exchanges as sorted `METHOD path → status | request body | response body` lines: stored vs bot (redacted). */
+/**
+ * HTTP exchanges as sorted `METHOD path → status | request body | response body` lines: stored vs bot (redacted).
+ * An answer the proxy gave itself (the platform unreachable: a `proxy-error` marker with `answeredBy: proxy`)
+ * counts as the exchange's response: it is what the bot received.
+ */
 export function httpExchanges(streams: Map<string, StoredEvent[]>, traffic: TrafficLog, redactor: Redactor): { stored: string[]; bot: string[] } {
   const requests = new Map<string, StoredEvent>();
   const stored: string[] = [];
@@ -44,7 +48,8 @@ export function httpExchanges(streams: Map<string, StoredEvent[]>, traffic: Traf
     for (const e of events) {
       if (e.channel !== 'http') continue;
       if (e.kind === 'request' && e.requestId) requests.set(e.requestId, e);
-      if (e.kind === 'response' && e.requestId) {
+      const proxyAnswer = e.kind === 'marker' && e.msgType === 'proxy-error' && e.requestId !== null && requests.has(e.requestId) && (JSON.parse(e.meta ?? '{}') as { answeredBy?: string }).answeredBy === 'proxy';
+      if ((e.kind === 'response' || proxyAnswer) && e.requestId) {
         const req = requests.get(e.requestId);
         const rm = JSON.parse(req?.meta ?? '{}') as { method?: string; path?: string };
         const sm = JSON.parse(e.meta ?? '{}') as { status?: number };
