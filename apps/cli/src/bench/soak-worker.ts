@@ -162,6 +162,10 @@ async function runRecorder(): Promise<void> {
     redactionKey: key,
     sealAfterMs: 500,
     accountIdleMs: 1000,
+    // The soak's platforms run fast (SpaceMolt ticks of 50 ms, cloud-play time ×1000, RGS tokens of 2.5 s) and
+    // its runs last 5–20 s: a run stream silent for 15 s lost its end signal (its connection cut by a fault)
+    // and is ended as idle, as the default 30 min would in production, so the drain can see everything sealed.
+    runIdleMs: 15_000,
     rgsSessionTtlMs: 2500,
     signals,
     scheduler: bullmqScheduler({ redisUrl: c.redisUrl, holder: c.instance, concurrency: c.concurrency, queueName: c.queueName, lockDurationMs: 4000, stalledIntervalMs: 2000, log }),
@@ -278,7 +282,7 @@ async function runBots(): Promise<void> {
   const c = config<BotsConfig>();
   const agents = await import('@rewind/agents');
   const { TrafficLog, moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, runSpaceMoltWsMiner } = agents;
-  const { Redactor } = await import('@rewind/capture');
+  const { Redactor, learnQuerySecrets } = await import('@rewind/capture');
   const compare = await import('../../../../libs/capture/src/recorder/test-support/compare');
   const key = Buffer.from(c.keyHex, 'hex');
   let proxies = [...c.proxies];
@@ -348,8 +352,10 @@ async function runBots(): Promise<void> {
     const redactor = new Redactor(key);
     // Redact everything in traffic order first, so the redactor learns each secret where the recorder did.
     for (const e of traffic.entries) {
-      if (typeof e.data === 'string') redactor.redactText(e.data);
-      else redactor.redactBinary(e.data);
+      if (typeof e.data === 'string') {
+        learnQuerySecrets(redactor, e.data); // as the recorder's encoder does (a launch URL's sessionToken)
+        redactor.redactText(e.data);
+      } else redactor.redactBinary(e.data);
       if (typeof e.meta?.['path'] === 'string') redactor.redactUrl(e.meta['path'] as string);
     }
     const ws = compare.wsSequences(new Map(), traffic, redactor).bot;
@@ -445,8 +451,8 @@ async function reconcile(
   const empty = new TrafficLog();
   const problems: string[] = [];
   try {
-    const { rows } = await pool.query<{ id: string; platform: string; psid: string | null; captured: string | null; status: string }>(
-      `SELECT id, platform, platform_session_id AS psid, metadata->>'capturedBy' AS captured, status FROM sessions ORDER BY started_at`,
+    const { rows } = await pool.query<{ id: string; platform: string; psid: string | null; captured: string | null; key: string | null; status: string }>(
+      `SELECT id, platform, platform_session_id AS psid, metadata->>'capturedBy' AS captured, metadata->>'key' AS key, status FROM sessions ORDER BY started_at`,
     );
     const storeWs = new Map<string, number>();
     const storeFull = new Set<string>();
@@ -456,6 +462,7 @@ async function reconcile(
     let chainsOk = 0;
     let unsealed = 0;
     const chainFailures: string[] = [];
+    const diffs: string[] = [];
     for (const s of rows) {
       const v = await verifySession(store, s.id);
       if (v?.ok) chainsOk++;
@@ -466,6 +473,7 @@ async function reconcile(
         unsealed++;
         const k = `${s.platform}/${s.captured}/${s.status}`;
         unsealedBy[k] = (unsealedBy[k] ?? 0) + 1;
+        if (unsealedBy[k] <= 2) diffs.push(`not sealed: ${k} ${s.id} (platform session ${s.psid ?? 'none'}, key ${s.key ?? '?'}, last events: ${await lastKinds(store, s.id)})`);
       }
       if (s.captured !== 'proxy') continue;
       const events = [];
@@ -487,7 +495,6 @@ async function reconcile(
     let wsMessagesBot = 0;
     let wsMessagesMatched = 0;
     let interleaved = 0;
-    const diffs: string[] = [];
     const left = new Map(storeWs);
     for (const r of runs) {
       if (!r.wsDigest) continue;
@@ -523,6 +530,9 @@ async function reconcile(
     const hs = count(httpStored);
     let httpMatched = 0;
     for (const [k, n] of hb) httpMatched += Math.min(n, hs.get(k) ?? 0);
+    const unmatched = (a: Map<string, number>, b: Map<string, number>): string[] => [...a].filter(([k, n]) => n > (b.get(k) ?? 0)).map(([k]) => k);
+    for (const k of unmatched(hb, hs).slice(0, 3)) diffs.push(`http exchange a bot made, not stored so: ${k.slice(0, 300)}`);
+    for (const k of unmatched(hs, hb).slice(0, 3)) diffs.push(`http exchange stored, no bot made it so: ${k.slice(0, 300)}`);
     if (httpMatched !== httpBot.length) problems.push(`${httpBot.length - httpMatched} of ${httpBot.length} bot HTTP exchanges not stored exactly once`);
     if (httpMatched !== httpStored.length) problems.push(`${httpStored.length - httpMatched} stored HTTP exchanges no bot made`);
     if (chainFailures.length) problems.push(`${chainFailures.length} streams fail hash-chain verification`);
@@ -555,6 +565,15 @@ async function reconcile(
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The last few events of a stream as `kind/msgType` (diagnosis of a stream left open). */
+async function lastKinds(store: import('@rewind/event-store').EventStore, sessionId: string): Promise<string> {
+  const s = await store.getSession(sessionId);
+  if (!s || s.headSeq === 0) return 'none';
+  const out: string[] = [];
+  for await (const e of store.readSession(sessionId, { fromSeq: Math.max(1, s.headSeq - 3) })) out.push(`${e.kind}/${e.msgType ?? '-'}${e.meta ? ` ${e.meta.slice(0, 80)}` : ''}`);
+  return out.join(', ');
+}
 
 if (require.main === module) {
   process.on('disconnect', () => process.exit(0));

@@ -1,7 +1,28 @@
-import { faultSchedule, parseFaults, reconcileHandoffs, SOAK_FAULTS } from './soak';
+import { cpuSeconds, faultSchedule, parseFaults, postgresCpuSeconds, profileArgs, reconcileHandoffs, SOAK_FAULTS } from './soak';
 import { botKindFor, conversationDigest, p50p99, TickLateness } from './soak-worker';
 
 describe('rewind bench soak: pure parts', () => {
+  it('reads the CPU time a process used (grows while it computes), NaN for no process; the postgres total is a number', () => {
+    const before = cpuSeconds(process.pid);
+    const until = Date.now() + 120;
+    let x = 0;
+    while (Date.now() < until) x += Math.sqrt(x + 1);
+    expect(x).toBeGreaterThan(0);
+    expect(cpuSeconds(process.pid)).toBeGreaterThan(before);
+    expect(cpuSeconds(undefined)).toBeNaN();
+    expect(cpuSeconds(2 ** 30)).toBeNaN();
+    expect(postgresCpuSeconds()).toBeGreaterThanOrEqual(0);
+  });
+
+  it('profiles only the children named in REWIND_SOAK_PROFILE (a prefix of their names, or all), each into a folder of its own', () => {
+    expect(profileArgs('recorder A', '')).toEqual([]);
+    expect(profileArgs('api', 'recorder')).toEqual([]);
+    const a = profileArgs('recorder A', 'recorder, api');
+    expect(a[0]).toBe('--cpu-prof');
+    expect(a[1]).toMatch(/^--cpu-prof-dir=.*test-output\/soak-profiles\/recorder-A$/);
+    expect(profileArgs('bots', 'all')).toHaveLength(2);
+  });
+
   it('parses --faults: none by default, all, a list in order without duplicates, unknown names refused', () => {
     expect(parseFaults(undefined)).toEqual([]);
     expect(parseFaults('none')).toEqual([]);

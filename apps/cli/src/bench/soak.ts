@@ -1,6 +1,6 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Pool } from 'pg';
@@ -63,6 +63,8 @@ export interface SoakRow {
   runs: { ok: number; failed: number; inFlight: number };
   replayEventsPerSec: number;
   rssMb: Record<string, number>;
+  /** CPU used in the window, % of one core, per process (and `postgres`: every server process together). */
+  cpuPct: Record<string, number>;
   note: string;
 }
 
@@ -121,6 +123,40 @@ export function rssMb(pid: number | undefined): number {
   }
 }
 
+/** user + system CPU time of a process in seconds (Linux /proc; NaN elsewhere or when gone). */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** CPU seconds of every `postgres` process on this machine (the server and its backends). */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  try {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
+        const v = cpuSeconds(Number(d));
+        if (Number.isFinite(v)) total += v;
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    return NaN;
+  }
+  return total;
+}
+
 // ---- process plumbing --------------------------------------------------------------------------------------
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
@@ -137,8 +173,18 @@ interface Child<R> {
   alive(): boolean;
 }
 
+/**
+ * Diagnosis: `REWIND_SOAK_PROFILE=recorder,api` (a prefix of child names, or `all`) writes a V8 CPU profile of
+ * those children to test-output/soak-profiles/<child>/ when they exit normally (not for a SIGKILLed one).
+ */
+export function profileArgs(name: string, setting = process.env['REWIND_SOAK_PROFILE'] ?? ''): string[] {
+  const wanted = setting.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!wanted.some((w) => w === 'all' || name.startsWith(w))) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${path.join(REPO_ROOT, 'test-output/soak-profiles', name.replace(/\W+/g, '-'))}`];
+}
+
 function forkChild<R>(name: string, file: string, args: string[], env: Record<string, string>): Child<R> {
-  const child = fork(file, args, { cwd: REPO_ROOT, execArgv: ['-r', REGISTER], env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(file, args, { cwd: REPO_ROOT, execArgv: ['-r', REGISTER, ...profileArgs(name)], env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   return {
     name,
     child,
@@ -374,9 +420,26 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     };
 
     out('');
-    out(`| t (s) | events/s stored | proxy added p50 / p99 (ms) | frame lateness via proxy p50 / p99 (ms) | ingest lag max (ms) / buffered / journaled | runs ok / failed / playing | replay events/s | RSS MB: sim / rec A / rec B / pipeline / API / bots / this | note |`);
-    out('|---:|---:|---:|---:|---:|---:|---:|---|---|');
+    out(`| t (s) | events/s stored | proxy added p50 / p99 (ms) | frame lateness via proxy p50 / p99 (ms) | ingest lag max (ms) / buffered / journaled | runs ok / failed / playing | replay events/s | RSS MB: sim / rec A / rec B / pipeline / API / bots / this | CPU % of a core: sim / rec A / rec B / pipeline / API / bots / this / postgres | note |`);
+    out('|---:|---:|---:|---:|---:|---:|---:|---|---|---|');
     let notes: string[] = [];
+    const prevCpu = new Map<string, { pid: number; s: number }>();
+    let prevCpuAt = Date.now();
+    /** % of one core each process used since the previous window (a restarted process starts a new count). */
+    const cpuWindow = (pids: Record<string, number | undefined>): Record<string, number> => {
+      const now = Date.now();
+      const dt = (now - prevCpuAt) / 1000;
+      prevCpuAt = now;
+      const out: Record<string, number> = {};
+      for (const [k, pid] of [...Object.entries(pids), ['postgres', -1] as const]) {
+        const s = pid === -1 ? postgresCpuSeconds() : cpuSeconds(pid);
+        const before = prevCpu.get(k);
+        out[k] = before && before.pid === pid && Number.isFinite(s) ? ((s - before.s) / dt) * 100 : NaN;
+        if (pid !== undefined && Number.isFinite(s)) prevCpu.set(k, { pid, s });
+      }
+      return out;
+    };
+    cpuWindow({ sim: sim.child.pid, recA: recs[0]?.c.child.pid, recB: recs[1]?.c.child.pid, pipeline: pipeline.child.pid, api: api.child.pid, bots: bots.child.pid, self: process.pid });
     let prevAppended = 0;
     let prevReplay = 0;
     let prevAt = Date.now();
@@ -407,6 +470,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           bots: rssMb(bots.child.pid),
           self: process.memoryUsage().rss / 2 ** 20,
         },
+        cpuPct: cpuWindow({
+          sim: sim.child.pid,
+          recA: recs[0]?.c.alive() ? recs[0].c.child.pid : undefined,
+          recB: recs[1]?.c.alive() ? recs[1].c.child.pid : undefined,
+          pipeline: pipeline.child.pid,
+          api: api.child.pid,
+          bots: bots.child.pid,
+          self: process.pid,
+        }),
         note: notes.join('; '),
       };
       notes = [];
@@ -415,8 +487,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       prevAt = now;
       rows.push(row);
       const r = row.rssMb;
+      const c = row.cpuPct;
       out(
-        `| ${row.t} | ${fmt(row.eventsPerSec)} | ${f2(row.added.p50)} / ${f2(row.added.p99)} | ${f2(row.proxied.p50)} / ${f2(row.proxied.p99)} | ${fmt(row.lagMs)} / ${fmt(row.buffered)} / ${fmt(row.journaled)} | ${row.runs.ok} / ${row.runs.failed} / ${row.runs.inFlight} | ${fmt(row.replayEventsPerSec)} | ${[r['sim'], r['recA'], r['recB'], r['pipeline'], r['api'], r['bots'], r['self']].map((x) => (Number.isFinite(x) ? fmt(x as number) : '–')).join(' / ')} | ${row.note} |`,
+        `| ${row.t} | ${fmt(row.eventsPerSec)} | ${f2(row.added.p50)} / ${f2(row.added.p99)} | ${f2(row.proxied.p50)} / ${f2(row.proxied.p99)} | ${fmt(row.lagMs)} / ${fmt(row.buffered)} / ${fmt(row.journaled)} | ${row.runs.ok} / ${row.runs.failed} / ${row.runs.inFlight} | ${fmt(row.replayEventsPerSec)} | ${[r['sim'], r['recA'], r['recB'], r['pipeline'], r['api'], r['bots'], r['self']].map((x) => (Number.isFinite(x) ? fmt(x as number) : '–')).join(' / ')} | ${[c['sim'], c['recA'], c['recB'], c['pipeline'], c['api'], c['bots'], c['self'], c['postgres']].map((x) => (Number.isFinite(x) ? fmt(x as number) : '–')).join(' / ')} | ${row.note} |`,
       );
     };
     let sampling = true;
@@ -606,7 +679,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await pgFwd.close().catch(() => undefined);
     await redisFwd.close().catch(() => undefined);
     await cleanupRedis(o.redisUrl, queueName, prefix).catch((e: Error) => out(`(could not clear Redis keys: ${e.message})`));
-    await db.drop().catch((e: Error) => out(`(could not drop the scratch database: ${e.message})`));
+    if (process.env['REWIND_SOAK_KEEP_DB'] === '1') out(`(scratch database kept for inspection: ${db.url.replace(/:[^:@/]*@/, ':***@')})`);
+    else await db.drop().catch((e: Error) => out(`(could not drop the scratch database: ${e.message})`));
     rmSync(dataDir, { recursive: true, force: true });
   }
   const ok = problems.length === 0;
