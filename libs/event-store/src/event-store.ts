@@ -146,6 +146,18 @@ export class EventStore {
     return rows[0] ? toSessionRecord(rows[0]) : null;
   }
 
+  /**
+   * Streams not yet sealed that a given capture process opened (`metadata.writer`), oldest first: what a dead
+   * recorder left open.
+   */
+  async openSessionsOfWriter(writer: string): Promise<SessionRecord[]> {
+    const { rows } = await this.pool.query<SessionRow>(
+      `SELECT * FROM sessions WHERE status <> 'sealed' AND metadata->>'writer' = $1 ORDER BY started_at, id`,
+      [writer],
+    );
+    return rows.map(toSessionRecord);
+  }
+
   async listSessionIds(): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM sessions ORDER BY started_at, id');
     return rows.map((r) => r.id);

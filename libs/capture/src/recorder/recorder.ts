@@ -51,6 +51,11 @@ export interface RecorderOptions {
   onActivity?: (runKey: string, atMs: number) => void;
   /** Default Date.now. */
   now?: () => number;
+  /**
+   * This process's writer token, kept in the metadata of every proxy stream it opens (`metadata.writer`): if
+   * the process dies, whoever adopts its journal seals what it left open (see `sealStreamsOfDeadWriter`).
+   */
+  writer?: string;
 }
 
 interface Held {
@@ -454,7 +459,13 @@ export class Recorder implements CaptureSink {
       agent: identity.agent ?? null,
       source: identity.source ?? null,
       startedAt: new Date(this.now()),
-      metadata: { stream: kind === 'task' ? 'run' : kind, capturedBy: kind === 'task' ? taskCapturer(extra['task']) : this.capturedBy, ...extra },
+      metadata: {
+        stream: kind === 'task' ? 'run' : kind,
+        capturedBy: kind === 'task' ? taskCapturer(extra['task']) : this.capturedBy,
+        // Task streams are continued by whoever takes the task over: they belong to no single writer.
+        ...(kind !== 'task' && this.options.writer ? { writer: this.options.writer } : {}),
+        ...extra,
+      },
     };
   }
 

@@ -34,13 +34,13 @@ describe('journals left by dead recorders', () => {
   afterAll(() => pool.end());
 
   /** What a recorder killed during a Postgres outage leaves: a journal with a session and its events. */
-  async function leaveJournal(name: string, owner: { host: string; pid: number }): Promise<{ sessionId: string; events: number }> {
+  async function leaveJournal(name: string, owner: { host: string; pid: number; writer?: string }): Promise<{ sessionId: string; events: number }> {
     const dir = join(root, name);
     mkdirSync(dir, { recursive: true });
     const unreachable = createPgPool('postgresql://nobody:x@127.0.0.1:1/none', { max: 1 });
     const ingest = await Ingest.open({ store: new EventStore(unreachable), journalDir: dir, retryDelayMs: 60_000, log });
     const sessionId = randomUUID();
-    ingest.openSession({ id: sessionId, platform: 'moltstation', startedAt: new Date() });
+    ingest.openSession({ id: sessionId, platform: 'moltstation', startedAt: new Date(), ...(owner.writer ? { metadata: { stream: 'run', writer: owner.writer } } : {}) });
     for (let i = 0; i < 25; i++) {
       ingest.record(sessionId, { kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', format: 'json', body: `{"t":"frame","frame":{"tick":${i}}}`, tick: i });
     }
@@ -61,6 +61,42 @@ describe('journals left by dead recorders', () => {
     for await (const e of store.readSession(left.sessionId)) events.push(e);
     expect(events.map((e) => e.tick)).toEqual(Array.from({ length: left.events }, (_, i) => i));
     expect((await verifySession(store, left.sessionId))?.ok).toBe(true);
+  });
+
+  it('given a dead recorder that left streams open (stored and journaled), when its journal is adopted, then they end with a recorder-died marker and are sealed; task streams and other writers are left alone', async () => {
+    const dead = `A/${deadPid()}/dead0001`;
+    const open = async (metadata: Record<string, unknown>): Promise<string> => {
+      const id = randomUUID();
+      await store.openSession({ id, platform: 'moltstation', startedAt: new Date(), metadata });
+      await store.append([{ sessionId: id, seq: 1, kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', recordedAtUs: Date.now() * 1000, offsetUs: 0, format: 'json', body: '{"t":"frame"}', tick: 1 }]);
+      return id;
+    };
+    const run = await open({ stream: 'run', capturedBy: 'proxy', writer: dead });
+    const task = await open({ stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate' });
+    const other = await open({ stream: 'run', capturedBy: 'proxy', writer: 'B/1/alive001' });
+    // It died during an outage: one of its streams exists only in its journal.
+    const left = await leaveJournal('host-dead-writer', { host: hostname(), pid: Number(dead.split('/')[1]), writer: dead });
+    const result = await adoptOrphanJournals({ root, ownDir: join(root, 'me'), store, log });
+    expect(result.adopted).toHaveLength(1);
+    const journaled = await store.getSession(left.sessionId);
+    expect(journaled).toMatchObject({ status: 'sealed', headSeq: left.events + 1 }); // drained first, then sealed
+    const sealed = await store.getSession(run);
+    expect(sealed).toMatchObject({ status: 'sealed', headSeq: 2, outcome: null });
+    const last = [];
+    for await (const e of store.readSession(run, { fromSeq: 2 })) last.push(e);
+    expect(last).toMatchObject([{ kind: 'marker', msgType: 'capture-stopped', body: JSON.stringify({ reason: 'recorder-died', writer: dead }) }]);
+    expect((await verifySession(store, run))?.ok).toBe(true);
+    expect(await store.getSession(task)).toMatchObject({ status: 'open', headSeq: 1 });
+    expect(await store.getSession(other)).toMatchObject({ status: 'open', headSeq: 1 });
+  });
+
+  it('claims a journal directory and names the writer of a dead previous owner (not its own, not a live one)', () => {
+    const dir = join(root, 'inst');
+    mkdirSync(dir);
+    expect(claimJournalDir(dir, 'inst/1/first')).toEqual({ previousWriter: null });
+    writeFileSync(join(dir, 'owner.json'), JSON.stringify({ host: hostname(), pid: deadPid(), startedAt: '', writer: 'inst/2/dead' }));
+    expect(claimJournalDir(dir, 'inst/3/me')).toEqual({ previousWriter: 'inst/2/dead' });
+    expect(claimJournalDir(dir, 'inst/3/me')).toEqual({ previousWriter: null }); // ours now
   });
 
   it('leaves alone the journals of live processes and of other hosts; refuses to share a live process\'s journal', async () => {

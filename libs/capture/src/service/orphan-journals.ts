@@ -11,6 +11,8 @@ interface Owner {
   host: string;
   pid: number;
   startedAt: string;
+  /** The recorder's writer token (`metadata.writer` of the streams it opened). */
+  writer?: string;
 }
 
 export function isProcessAlive(pid: number): boolean {
@@ -35,13 +37,43 @@ function readOwner(dir: string): Owner | null {
  * Claims `dir` as this process's journal directory: refuses (clearly) when a live process on this host owns
  * it — two recorders with the same instance name would interleave one journal.
  */
-export function claimJournalDir(dir: string): void {
+export function claimJournalDir(dir: string, writer?: string): { previousWriter: string | null } {
   const owner = readOwner(dir);
   if (owner && owner.host === hostname() && owner.pid !== process.pid && isProcessAlive(owner.pid)) {
     throw new Error(`the journal ${dir} belongs to the running process ${owner.pid}: give this recorder another --instance name`);
   }
-  const me: Owner = { host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
+  const me: Owner = { host: hostname(), pid: process.pid, startedAt: new Date().toISOString(), ...(writer ? { writer } : {}) };
   writeFileSync(join(dir, OWNER_FILE), JSON.stringify(me));
+  return { previousWriter: owner && owner.pid !== process.pid && owner.writer && owner.writer !== writer ? owner.writer : null };
+}
+
+/**
+ * Ends and seals the streams a dead recorder process left open (its proxy's runs and accounts, found by the
+ * `metadata.writer` token it stamped on them): each gets a `capture-stopped` marker (`recorder-died`: the
+ * capture ended there, not necessarily the run), is marked ended without an outcome, and sealed. Call once
+ * that process's journal is drained (its events are in). Task streams carry no writer: a take-over continues
+ * them. Returns how many streams were sealed.
+ */
+export async function sealStreamsOfDeadWriter(o: { store: EventStore; ingest: Ingest; writer: string; log: CaptureTaskLogger }): Promise<number> {
+  const open = await o.store.openSessionsOfWriter(o.writer);
+  for (const s of open) {
+    await o.ingest.resumeSession({ id: s.id, platform: s.platform, startedAt: s.startedAt });
+    o.ingest.record(s.id, {
+      kind: 'marker',
+      direction: 'internal',
+      channel: 'internal',
+      format: 'json',
+      body: JSON.stringify({ reason: 'recorder-died', writer: o.writer }),
+      msgType: 'capture-stopped',
+    });
+    o.ingest.endSession(s.id, new Date());
+    o.ingest.sealSession(s.id);
+  }
+  if (open.length > 0) {
+    await o.ingest.waitUntilStored(60_000);
+    o.log.info(`sealed ${open.length} streams left open by the dead recorder ${o.writer}`);
+  }
+  return open.length;
 }
 
 /**
@@ -84,6 +116,11 @@ export async function adoptOrphanJournals(o: {
       await ingest.close();
       kept.push(claimed);
       continue;
+    }
+    if (owner.writer) {
+      await sealStreamsOfDeadWriter({ store: o.store, ingest, writer: owner.writer, log: o.log }).catch((e: unknown) =>
+        o.log.warn(`could not seal the streams left open by process ${owner.pid}: ${(e as Error).message}`),
+      );
     }
     const stats = ingest.stats();
     await ingest.close();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { loadOrCreateRedactionKey, Redactor } from '../redaction';
 import { Recorder, TaskOffer } from '../recorder';
 import type { CaptureTaskContext, CaptureTaskLogger, CaptureTaskResult } from '../tasks';
 import { MoltStationDiscovery } from '../spectator';
-import { adoptOrphanJournals, claimJournalDir } from './orphan-journals';
+import { adoptOrphanJournals, claimJournalDir, sealStreamsOfDeadWriter } from './orphan-journals';
 import { RunSignalBoard } from './run-signals';
 import { spectateOffer } from './schedulers';
 
@@ -85,10 +86,19 @@ export async function startRecorderService(o: RecorderServiceOptions): Promise<R
   const journalRoot = join(o.dataDir, 'journal');
   const journalDir = join(journalRoot, safeName(instance));
   mkdirSync(journalDir, { recursive: true });
-  claimJournalDir(journalDir);
+  // A token per process start: stamped on the streams this process opens, and in its journal's owner file.
+  const writerToken = `${instance}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  const { previousWriter } = claimJournalDir(journalDir, writerToken);
   const logIngest = prefixed(o.log, 'ingest');
   const writer = o.ingestWriter === 'inline' ? null : new WriterThread({ databaseUrl: o.databaseUrl, log: (l) => logIngest.warn(l) });
   const ingest = await Ingest.open({ store, ...(writer ? { writer } : {}), journalDir, batchSize: o.ingestBatchSize, log: logIngest });
+  // This instance's previous process died (its journal is now ours): once its events are in, seal what it left open.
+  const sweep = previousWriter
+    ? ingest
+        .waitUntilStored(10 * 60_000)
+        .then(() => sealStreamsOfDeadWriter({ store, ingest, writer: previousWriter, log: logIngest }))
+        .catch((e: unknown) => logIngest.warn(`could not seal the streams left open by ${previousWriter}: ${(e as Error).message}`))
+    : Promise.resolve();
   // Journals of recorders that died on this host are drained in the background (nothing they held is lost).
   const orphans = adoptOrphanJournals({ root: journalRoot, ownDir: journalDir, store, log: prefixed(o.log, 'orphan journal') }).catch((e: unknown) => {
     o.log.error(`could not adopt orphan journals: ${(e as Error).message}`);
@@ -104,6 +114,7 @@ export async function startRecorderService(o: RecorderServiceOptions): Promise<R
     store,
     redactor,
     log: o.log,
+    writer: writerToken,
     ...(o.sealAfterMs !== undefined ? { sealAfterMs: o.sealAfterMs } : {}),
     ...(o.runIdleMs !== undefined ? { runIdleMs: o.runIdleMs } : {}),
     ...(o.accountIdleMs !== undefined ? { accountIdleMs: o.accountIdleMs } : {}),
@@ -182,6 +193,7 @@ export async function startRecorderService(o: RecorderServiceOptions): Promise<R
       await running.close();
       await scheduler?.close();
       recorder.close();
+      await Promise.race([sweep, new Promise((r) => setTimeout(r, 2000).unref())]);
       await ingest.close();
       await writer?.close();
       // A journal still being adopted (Postgres away) stays on disk, claimed by a dead pid: the next start adopts it.
