@@ -137,23 +137,30 @@ export function cpuSeconds(pid: number | undefined): number {
 }
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
-/** CPU seconds of every `postgres` process on this machine (the server and its backends). */
-export function postgresCpuSeconds(): number {
-  let total = 0;
+/** CPU seconds of each `postgres` process on this machine (the server and its backends), by pid. */
+export function postgresCpuSeconds(): Map<number, number> {
+  const out = new Map<number, number>();
   try {
     for (const d of readdirSync('/proc')) {
       if (!/^\d+$/.test(d)) continue;
       try {
         if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
         const v = cpuSeconds(Number(d));
-        if (Number.isFinite(v)) total += v;
+        if (Number.isFinite(v)) out.set(Number(d), v);
       } catch {
         // gone meanwhile
       }
     }
   } catch {
-    return NaN;
+    // no /proc
   }
+  return out;
+}
+
+/** CPU seconds the postgres processes used between two samples (backends that exited meanwhile are not counted; new ones count whole). */
+export function postgresCpuDelta(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, s] of after) total += s - (before.get(pid) ?? 0);
   return total;
 }
 
@@ -424,6 +431,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     out('|---:|---:|---:|---:|---:|---:|---:|---|---|---|');
     let notes: string[] = [];
     const prevCpu = new Map<string, { pid: number; s: number }>();
+    let prevPg: Map<number, number> | null = null;
     let prevCpuAt = Date.now();
     /** % of one core each process used since the previous window (a restarted process starts a new count). */
     const cpuWindow = (pids: Record<string, number | undefined>): Record<string, number> => {
@@ -431,12 +439,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const dt = (now - prevCpuAt) / 1000;
       prevCpuAt = now;
       const out: Record<string, number> = {};
-      for (const [k, pid] of [...Object.entries(pids), ['postgres', -1] as const]) {
-        const s = pid === -1 ? postgresCpuSeconds() : cpuSeconds(pid);
+      for (const [k, pid] of Object.entries(pids)) {
+        const s = cpuSeconds(pid);
         const before = prevCpu.get(k);
         out[k] = before && before.pid === pid && Number.isFinite(s) ? ((s - before.s) / dt) * 100 : NaN;
         if (pid !== undefined && Number.isFinite(s)) prevCpu.set(k, { pid, s });
       }
+      const pg = postgresCpuSeconds();
+      out['postgres'] = prevPg && pg.size > 0 ? (postgresCpuDelta(prevPg, pg) / dt) * 100 : NaN;
+      prevPg = pg;
       return out;
     };
     cpuWindow({ sim: sim.child.pid, recA: recs[0]?.c.child.pid, recB: recs[1]?.c.child.pid, pipeline: pipeline.child.pid, api: api.child.pid, bots: bots.child.pid, self: process.pid });
