@@ -396,6 +396,52 @@ describe('Ingest (real Postgres)', () => {
     await expectStoredExactly(store, session.id, bodies);
   });
 
+  it('given a stream another writer took over while this one still held events of it, then those events are re-homed to a new stream (nothing set aside), with the rest of this writer\'s items of it', async () => {
+    const log = quietLog();
+    const stale = await Ingest.open({ store, journalDir: tmp(), log });
+    const session = aSession({ metadata: { stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', taskId: 't-1' } });
+    stale.openSession(session);
+    for (let i = 1; i <= 5; i++) stale.record(session.id, frame(session.id, i));
+    await stale.waitUntilStored();
+    // The task is taken over: the new holder continues the stored stream (seq 6…) while the stale holder still records.
+    const taker = await Ingest.open({ store, journalDir: tmp(), log: quietLog() });
+    expect(await taker.resumeSession(session)).toBe(6);
+    const takerBodies: string[] = [];
+    for (let i = 6; i <= 10; i++) {
+      const input = { ...frame(session.id, i), body: `{"taker":${i}}` };
+      taker.record(session.id, input);
+      takerBodies.push(input.body);
+    }
+    await taker.waitUntilStored();
+    const staleBodies: string[] = [];
+    for (let i = 6; i <= 8; i++) {
+      const input = { ...frame(session.id, i), body: `{"stale":${i}}` };
+      stale.record(session.id, input);
+      staleBodies.push(input.body);
+    }
+    stale.endSession(session.id, new Date('2026-11-23T12:00:00Z'));
+    stale.sealSession(session.id);
+    await stale.waitUntilStored();
+    expect(stale.stats()).toMatchObject({ rejected: 0, rejectedSessions: [] });
+
+    const stored = await readAll(store, session.id);
+    expect(stored.map((e) => e.body)).toEqual([...stored.slice(0, 5).map((e) => e.body), ...takerBodies]);
+    expect(await store.getSession(session.id)).toMatchObject({ status: 'open', headSeq: 10 });
+    const { rows } = await pool.query<{ id: string }>(`SELECT id FROM sessions WHERE metadata->>'rehomedFrom' = $1`, [session.id]);
+    expect(rows).toHaveLength(1);
+    const home = rows[0]!.id;
+    expect(await store.getSession(home)).toMatchObject({
+      status: 'sealed',
+      platform: session.platform,
+      headSeq: 3,
+      metadata: { task: 'moltstation-spectate', taskId: 't-1', capturedBy: 'spectator', rehomedFrom: session.id, rehomeReason: 'DUPLICATE_CONFLICT' },
+    });
+    await expectStoredExactly(store, home, staleBodies);
+    expect(log.lines.some((l) => l.startsWith(`warn the stream ${session.id} was written by another writer meanwhile`))).toBe(true);
+    await stale.close();
+    await taker.close();
+  });
+
   it('given the store refuses a session (a bug), then it is logged loudly, its events are kept aside and other sessions are unaffected', async () => {
     const dir = tmp();
     const log = quietLog();

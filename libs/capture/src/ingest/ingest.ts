@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BatchEnd, EventStore, EventStoreError, EventStoreErrorCode, NewEvent, NewOutboxMessage, NewSession, isUuid, validateEvent } from '@rewind/event-store';
 import { monotonicNs, wallClockUs } from './clock';
 import { describe, isStoreRefusal, refusedSession, withTimeout } from './errors';
@@ -12,6 +13,9 @@ interface SessionClock {
   baseOffsetUs: number;
   startNs: bigint;
 }
+
+/** Refusals that mean "another writer wrote this stream meanwhile": the events are re-homed, not set aside. */
+const REHOMED_CODES = new Set<EventStoreErrorCode>([EventStoreErrorCode.DuplicateConflict, EventStoreErrorCode.SessionSealed, EventStoreErrorCode.SeqGap]);
 
 const consoleLog: IngestLogger = {
   info: (m) => console.info(`[ingest] ${m}`),
@@ -41,6 +45,8 @@ export class Ingest {
 
   private readonly sessions = new Map<string, SessionClock>();
   private readonly refused = new Set<string>();
+  /** Streams another writer took over meanwhile → the stream this writer's later events go to (see `rehome`). */
+  private readonly rehomed = new Map<string, { id: string; nextSeq: number }>();
   private buffer: IngestItem[] = [];
   private bufferedEvents = 0;
   private inflight: IngestItem[] | null = null;
@@ -326,6 +332,7 @@ export class Ingest {
    * (EventStoreError) is a bug: logged loudly, that session's items kept in `rejected/`, the rest written.
    */
   private async writeToStore(batch: IngestItem[]): Promise<void> {
+    this.applyRehomes(batch);
     const alreadyRefused = new Set<string>();
     for (const i of batch) {
       const id = itemSession(i);
@@ -356,8 +363,67 @@ export class Ingest {
       } catch (e) {
         if (!isStoreRefusal(e)) throw e;
         const sessionId = refusedSession(e, events);
+        if (sessionId !== null && REHOMED_CODES.has(e.code) && !this.rehomed.has(sessionId) && (await this.rehome(sessionId, e, batch))) continue;
         await this.refuse(sessionId, e, batch, sessionId === null);
       }
+    }
+  }
+
+  /**
+   * Another writer wrote this stream meanwhile (a capture task taken over while this process still held
+   * unstored events of it, e.g. during a Redis or Postgres outage): its events are not this writer's to put
+   * there, and not to lose either. They go, renumbered from seq 1 with their own times, into a new stream
+   * with the same platform, run and metadata plus `rehomedFrom` (the stream) and `rehomeReason` (the store's
+   * refusal); this writer's later items of the stream follow them there (its end and seal included). Loud,
+   * never silent. False when the stream cannot be read (the batch is refused as before).
+   */
+  private async rehome(sessionId: string, e: EventStoreError, batch: IngestItem[]): Promise<boolean> {
+    let original;
+    try {
+      original = await withTimeout(this.store.getSession(sessionId), this.storeTimeoutMs, 'getSession');
+    } catch (err) {
+      if (isStoreRefusal(err)) return false;
+      throw err;
+    }
+    if (!original) return false;
+    const id = randomUUID();
+    this.rehomed.set(sessionId, { id, nextSeq: 1 });
+    const events = batch.filter((i) => i.type === 'event' && i.event.sessionId === sessionId).length;
+    this.log.warn(
+      `the stream ${sessionId} was written by another writer meanwhile (${e.code}: ${e.message}): this writer's ${events} events of it and any later ones go to the new stream ${id} (metadata.rehomedFrom)`,
+    );
+    const open: IngestItem = {
+      ordinal: 0,
+      type: 'open',
+      session: {
+        id,
+        platform: original.platform,
+        game: original.game,
+        platformSessionId: original.platformSessionId,
+        agent: original.agent,
+        source: original.source,
+        startedAt: new Date(Math.floor((batch.find((i) => i.type === 'event' && i.event.sessionId === sessionId) as { event: NewEvent } | undefined)?.event.recordedAtUs ?? Date.now() * 1000) / 1000),
+        metadata: { ...(original.metadata as Record<string, unknown>), rehomedFrom: sessionId, rehomeReason: e.code },
+      },
+    };
+    const first = batch.findIndex((i) => itemSession(i) === sessionId);
+    batch.splice(Math.max(0, first), 0, open);
+    this.applyRehomes(batch);
+    return true;
+  }
+
+  /** Rewrites the items of re-homed streams (see `rehome`) to their new stream, in place. */
+  private applyRehomes(batch: IngestItem[]): void {
+    if (this.rehomed.size === 0) return;
+    for (let k = 0; k < batch.length; k++) {
+      const i = batch[k] as IngestItem;
+      const to = this.rehomed.get(itemSession(i));
+      if (!to) continue;
+      if (i.type === 'open') batch.splice(k--, 1); // the original exists; its new home is opened by `rehome`
+      else if (i.type === 'event') {
+        const outbox = i.outbox?.map((m) => ({ ...m, sessionId: m.sessionId === i.event.sessionId ? to.id : m.sessionId }));
+        batch[k] = { ...i, event: { ...i.event, sessionId: to.id, seq: to.nextSeq++ }, ...(outbox ? { outbox } : {}) };
+      } else batch[k] = { ...i, sessionId: to.id };
     }
   }
 
