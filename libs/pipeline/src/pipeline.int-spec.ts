@@ -151,6 +151,8 @@ describe('the outcome pipeline: runs recorded through the proxy are snapshotted 
     const events = await pipelineEvents(dead[0]!.jobId);
     expect(events.filter((e) => e.msgType === 'attempt')).toHaveLength(4);
     expect(events[events.length - 1]!.msgType).toBe('dead-letter');
+    // Its attempts are over until a retry: the job's stream is ended (not sealed: the retry appends on).
+    expect(await recorder.store.getSession(events[0]!.sessionId)).toMatchObject({ status: 'ended', outcome: { deadLetter: true } });
     await fetch(`${sim.url}/admin/faults`, { method: 'DELETE' });
     const before = (await handoffs()).length;
     expect(await pipeline.retry(dead[0]!.jobId)).toBe(1);

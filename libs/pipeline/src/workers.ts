@@ -65,6 +65,8 @@ export function startPipelineWorkers(o: PipelineWorkerOptions): Record<PipelineQ
     } catch (e) {
       const last = e instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       await stream.append(marker(last ? 'dead-letter' : 'attempt-failed', { error: (e as Error).message, attempt: job.attemptsMade + 1 })).catch(() => undefined);
+      // A dead letter's attempts are over until someone retries it: its stream is ended (a retry appends on).
+      if (last) await stream.end({ deadLetter: true, error: (e as Error).message }).catch(() => undefined);
       if (last) o.log.error(`${queue} job ${job.id} (run ${job.data.sessionId}) is dead-lettered: ${(e as Error).message}`);
       throw e;
     }
