@@ -517,7 +517,7 @@ async function reconcile(
         const storedSet = new Set(stored);
         const missing = [...r.wsLines].filter((h) => !storedSet.has(h)).length;
         const extra = [...stored].filter((h) => !botSet.has(h)).length;
-        wsMessagesMatched += i;
+        wsMessagesMatched += r.wsLines.length - missing; // lost = what the bot saw that the store lacks, not what follows a difference
         if (diffs.length < 20) diffs.push(`${r.kind} ${r.platformSessionId}: bot ${r.wsLines.length} msgs, stored ${stored.length}; first difference at #${i}; ${missing} bot msgs not stored, ${extra} stored msgs the bot never saw`);
       } else if (diffs.length < 20) diffs.push(`${r.kind} ${r.platformSessionId ?? '(no session id)'}: ${r.wsLines.length} msgs, no stored stream with the same messages${r.platformSessionId ? ' (none for its session id)' : ''}`);
     }
