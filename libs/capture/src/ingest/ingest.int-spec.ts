@@ -213,6 +213,67 @@ describe('Ingest (real Postgres)', () => {
     await ingest.close();
   });
 
+  describe('the write-ahead log (what the recorder uses)', () => {
+    it('given a process SIGKILLed with everything it recorded still in memory, when the next Ingest starts on its directory, then every event is stored once, in order, with the end', async () => {
+      const dir = tmp();
+      const sessionId = aSession().id;
+      const { spawnSync } = await import('node:child_process');
+      const register = join(__dirname, '../../../../scripts/register.js');
+      const child = spawnSync(process.execPath, ['-r', register, join(__dirname, 'test-support/wal-child.ts'), testDatabaseUrl(), dir, sessionId, '300'], { encoding: 'utf8', timeout: 60_000 });
+      expect(child.signal).toBe('SIGKILL');
+      expect(child.stdout).toContain('recorded 300');
+      expect(await store.getSession(sessionId)).toBeNull(); // nothing had reached Postgres
+      expect(readdirSync(join(dir, 'wal')).filter((n) => n.endsWith('.ndjson')).length).toBeGreaterThan(0);
+
+      const log = quietLog();
+      const next = await Ingest.open({ store, journalDir: dir, writeAhead: true, log });
+      await next.waitUntilStored(20_000);
+      const stored = await readAll(store, sessionId);
+      expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      expect(stored.map((e) => e.tick)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      expect(stored[9]!.body).toEqual(Buffer.from([10, 0, 255]));
+      expect(await store.getSession(sessionId)).toMatchObject({ status: 'ended', outcome: { score: 300 } });
+      expect((await verifySession(store, sessionId))?.ok).toBe(true);
+      expect(log.lines.some((l) => l.includes('the write-ahead log of an earlier process held 302 items'))).toBe(true);
+      await next.close();
+      // A clean close leaves no log behind; a second start finds nothing to recover.
+      expect(readdirSync(join(dir, 'wal')).filter((n) => n.endsWith('.ndjson'))).toEqual([]);
+    });
+
+    it('given a log cut mid-line (the machine stopped), then the complete lines are recovered and the torn one is dropped and said', async () => {
+      const dir = tmp();
+      const s = aSession();
+      const first = await Ingest.open({ store, journalDir: dir, writeAhead: true, flushIntervalMs: 600_000, batchSize: 1_000_000, log: quietLog() });
+      first.openSession(s);
+      for (let i = 1; i <= 5; i++) first.record(s.id, frame(s.id, i));
+      const walDir = join(dir, 'wal');
+      const [name] = readdirSync(walDir);
+      writeFileSync(join(walDir, name!), readFileSync(join(walDir, name!), 'utf8') + '{"t":"event","o":99,"ev');
+      const log = quietLog();
+      const next = await Ingest.open({ store, journalDir: dir, writeAhead: true, log });
+      await next.waitUntilStored(10_000);
+      expect((await readAll(store, s.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(log.lines.some((l) => l.startsWith('warn write-ahead log') && l.includes('cut mid-write'))).toBe(true);
+      await next.close();
+    });
+
+    it('deletes log files once what they hold is stored, while recording goes on', async () => {
+      const dir = tmp();
+      const s = aSession();
+      const ingest = await Ingest.open({ store, journalDir: dir, writeAhead: true, log: quietLog() });
+      ingest.openSession(s);
+      for (let i = 1; i <= 200; i++) ingest.record(s.id, frame(s.id, i));
+      await ingest.flush();
+      await new Promise((r) => setTimeout(r, 50));
+      ingest.record(s.id, frame(s.id, 201));
+      await ingest.flush();
+      const files = readdirSync(join(dir, 'wal')).filter((n) => n.endsWith('.ndjson'));
+      expect(files.length).toBeLessThanOrEqual(1); // at most the file being written
+      await ingest.close();
+      expect(readdirSync(join(dir, 'wal')).filter((n) => n.endsWith('.ndjson'))).toEqual([]);
+    });
+  });
+
   describe('the writer thread (what the recorder uses)', () => {
     it('given batches written by the thread, when Postgres is cut mid-run and comes back, then every event (binary bodies too) is stored exactly once, in order', async () => {
       const forwarder = await TcpForwarder.start(target().host, target().port);

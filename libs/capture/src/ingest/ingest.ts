@@ -3,6 +3,9 @@ import { BatchEnd, EventStore, EventStoreError, EventStoreErrorCode, NewEvent, N
 import { monotonicNs, wallClockUs } from './clock';
 import { describe, isStoreRefusal, refusedSession, withTimeout } from './errors';
 import { Journal } from './journal';
+import { WriteAheadLog } from './write-ahead';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BatchWriter } from './writer-thread';
 import { IngestItem, IngestLogger, IngestOptions, IngestStats, OpenSessionOptions, RecordInput, itemSession } from './types';
 
@@ -34,6 +37,7 @@ export class Ingest {
   private readonly store: EventStore;
   private readonly writer: BatchWriter;
   private readonly journal: Journal;
+  private readonly wal: WriteAheadLog | null;
   private readonly log: IngestLogger;
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
@@ -70,6 +74,7 @@ export class Ingest {
     this.store = options.store;
     this.writer = options.writer ?? options.store;
     this.journal = new Journal(options.journalDir);
+    this.wal = options.writeAhead ? new WriteAheadLog(join(options.journalDir, 'wal'), options.log ?? consoleLog) : null;
     this.log = options.log ?? consoleLog;
     this.batchSize = Math.max(1, options.batchSize ?? 2000);
     this.flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 20);
@@ -94,6 +99,12 @@ export class Ingest {
    */
   async start(): Promise<void> {
     if (this.started) return;
+    if (this.wal) {
+      // What a dead predecessor logged ahead becomes a journal segment first (drained like any other).
+      await mkdir(this.journal.dir, { recursive: true });
+      const left = await this.wal.recover((items) => this.journal.write(items));
+      if (left.items > 0) this.log.info(`the write-ahead log of an earlier process held ${left.items} items (${left.files} files): journaled, draining them first`);
+    }
     const scan = await this.journal.init();
     this.nextOrdinal = scan.maxOrdinal + 1;
     const now = monotonicNs();
@@ -130,7 +141,7 @@ export class Ingest {
       known.baseOffsetUs = known.lastOffsetUs;
       known.startNs = options.startNs ?? monotonicNs();
     }
-    this.buffer.push({ ordinal: this.nextOrdinal++, type: 'open', session });
+    this.take({ ordinal: this.nextOrdinal++, type: 'open', session });
     this.schedule(this.flushIntervalMs);
   }
 
@@ -183,7 +194,7 @@ export class Ingest {
     clock.nextSeq++;
     clock.lastOffsetUs = offsetUs;
     const outbox = options.outbox?.map((m) => ({ ...m, sessionId: m.sessionId ?? sessionId }));
-    this.buffer.push({ ordinal: this.nextOrdinal++, type: 'event', event, ...(outbox && outbox.length > 0 ? { outbox } : {}) });
+    this.take({ ordinal: this.nextOrdinal++, type: 'event', event, ...(outbox && outbox.length > 0 ? { outbox } : {}) });
     this.bufferedEvents++;
     if (this.bufferedEvents > this.maxBufferedEvents) this.spill();
     else this.schedule(this.bufferedEvents >= this.batchSize ? 0 : this.flushIntervalMs);
@@ -197,7 +208,7 @@ export class Ingest {
   endSession(sessionId: string, endedAt: Date, outcome?: unknown): void {
     this.assertOpen();
     if (!this.sessions.has(sessionId)) throw new Error(`session ${sessionId} was not opened in this Ingest (call openSession first)`);
-    this.buffer.push({ ordinal: this.nextOrdinal++, type: 'end', sessionId, endedAt, ...(outcome !== undefined ? { outcome } : {}) });
+    this.take({ ordinal: this.nextOrdinal++, type: 'end', sessionId, endedAt, ...(outcome !== undefined ? { outcome } : {}) });
     this.schedule(this.flushIntervalMs);
   }
 
@@ -209,7 +220,7 @@ export class Ingest {
     this.assertOpen();
     if (!this.sessions.has(sessionId)) throw new Error(`session ${sessionId} was not opened in this Ingest (call openSession first)`);
     this.sessions.delete(sessionId);
-    this.buffer.push({ ordinal: this.nextOrdinal++, type: 'seal', sessionId });
+    this.take({ ordinal: this.nextOrdinal++, type: 'seal', sessionId });
     this.schedule(this.flushIntervalMs);
   }
 
@@ -247,6 +258,8 @@ export class Ingest {
     this.timer = null;
     await this.running;
     await this.journal.idle();
+    // Everything recorded is in Postgres or the journal by now: the write-ahead log has nothing left to keep.
+    this.wal?.close(this.minNotDurable() === Number.MAX_SAFE_INTEGER);
   }
 
   stats(): IngestStats {
@@ -560,7 +573,14 @@ export class Ingest {
     return Math.min(...candidates.filter((v): v is number => v !== undefined), Number.MAX_SAFE_INTEGER);
   }
 
+  /** Queues an item, written ahead to the local log first when there is one (see `WriteAheadLog`). */
+  private take(item: IngestItem): void {
+    this.wal?.append(item);
+    this.buffer.push(item);
+  }
+
   private checkWaiters(): void {
+    this.wal?.release(this.minNotDurable());
     if (this.waiters.length === 0) return;
     const min = this.minNotDurable();
     const ready = this.waiters.filter((w) => w.target < min);

@@ -20,6 +20,12 @@ export interface IngestOptions {
   store: EventStore;
   /** Who applies each batch (default: `store`); the recorder uses a `WriterThread`. */
   writer?: BatchWriter;
+  /**
+   * Log every item to `<journalDir>/wal/` (a synchronous write, page cache) before `record` returns, so the
+   * death of the process loses nothing (see `WriteAheadLog`); the next Ingest on the directory recovers it.
+   * Default false; the recorder turns it on.
+   */
+  writeAhead?: boolean;
   /** Where the outage journal lives (created if missing). One Ingest per directory. */
   journalDir: string;
   /** Most events per batch written (default 2000). */

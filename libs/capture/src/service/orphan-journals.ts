@@ -107,7 +107,8 @@ export async function adoptOrphanJournals(o: {
       continue; // another process adopted it first
     }
     writeFileSync(join(claimed, OWNER_FILE), JSON.stringify({ host: hostname(), pid: process.pid, startedAt: new Date().toISOString() }));
-    const ingest = await Ingest.open({ store: o.store, journalDir: claimed, log: o.log });
+    // writeAhead: the dead process's write-ahead log is recovered first (what it held in memory when it died).
+    const ingest = await Ingest.open({ store: o.store, journalDir: claimed, log: o.log, writeAhead: true });
     const journaled = ingest.stats().journaled;
     try {
       await ingest.waitUntilStored(o.timeoutMs ?? 10 * 60_000);

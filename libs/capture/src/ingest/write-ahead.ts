@@ -1,0 +1,148 @@
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeItem, encodeItem } from './journal-codec';
+import type { IngestItem, IngestLogger } from './types';
+
+const FILE = /^wal-(\d+)\.ndjson$/;
+
+interface WalFile {
+  name: string;
+  fd: number | null;
+  firstOrdinal: number;
+  lastOrdinal: number;
+  bytes: number;
+  openedAtMs: number;
+}
+
+/**
+ * The ingest's write-ahead log: every item the Ingest takes (open, event, end, seal) is appended to a local
+ * file with a synchronous write before `record` returns, i.e. microseconds after the proxy relayed the
+ * message. The write goes to the kernel's page cache (no fsync per item), so it survives the death of the
+ * process — SIGKILL, a crash, the OOM killer — though not of the machine (the fsynced outage journal covers
+ * Postgres outages as before). Files are named after their first item's ordinal, rotated past `maxFileBytes`
+ * or `maxFileAgeMs`, and deleted once everything in them is durable (in Postgres or the journal). A process
+ * that starts on a journal directory first turns what a dead predecessor's log holds into a journal segment
+ * (`recover`), which drains like any other: items already stored are idempotent re-appends.
+ */
+export class WriteAheadLog {
+  private readonly files: WalFile[] = [];
+  private readonly maxFileBytes: number;
+  private readonly maxFileAgeMs: number;
+  private failed = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly log: IngestLogger,
+    options: { maxFileBytes?: number; maxFileAgeMs?: number } = {},
+  ) {
+    this.maxFileBytes = options.maxFileBytes ?? 8 * 1024 * 1024;
+    this.maxFileAgeMs = options.maxFileAgeMs ?? 10_000;
+  }
+
+  /**
+   * Reads what an earlier process left (in ordinal order) and hands it to `keep` (which must make it durable,
+   * e.g. as a journal segment); the files are deleted once `keep` resolved. A torn last line (the machine
+   * stopped mid-write) is dropped and said; an unreadable line elsewhere keeps its file aside (`*.corrupt`).
+   */
+  async recover(keep: (items: IngestItem[]) => Promise<void>): Promise<{ items: number; files: number }> {
+    mkdirSync(this.dir, { recursive: true });
+    const names = readdirSync(this.dir)
+      .filter((n) => FILE.test(n))
+      .sort((a, b) => Number((FILE.exec(a) as RegExpExecArray)[1]) - Number((FILE.exec(b) as RegExpExecArray)[1]));
+    if (names.length === 0) return { items: 0, files: 0 };
+    const items: IngestItem[] = [];
+    const done: string[] = [];
+    for (const name of names) {
+      const lines = readFileSync(join(this.dir, name), 'utf8').split('\n');
+      const complete = lines.at(-1) === '' ? lines.slice(0, -1) : lines;
+      const out: IngestItem[] = [];
+      let bad = false;
+      complete.forEach((line, i) => {
+        if (bad) return;
+        try {
+          out.push(decodeItem(line));
+        } catch (e) {
+          if (i === complete.length - 1 && lines.at(-1) !== '') {
+            this.log.warn(`write-ahead log ${name}: its last line was cut mid-write (the machine stopped?); dropped`);
+            return;
+          }
+          bad = true;
+          this.log.error(`write-ahead log ${name}: line ${i + 1} cannot be read (${(e as Error).message}); the file is kept as ${name}.corrupt`);
+        }
+      });
+      if (bad) {
+        renameSync(join(this.dir, name), join(this.dir, `${name}.corrupt`));
+        continue;
+      }
+      items.push(...out);
+      done.push(name);
+    }
+    items.sort((a, b) => a.ordinal - b.ordinal);
+    if (items.length > 0) await keep(items);
+    for (const name of done) unlinkSync(join(this.dir, name));
+    return { items: items.length, files: done.length };
+  }
+
+  /** Appends one item (synchronously). A disk error is said once; the Ingest goes on without the log. */
+  append(item: IngestItem): void {
+    if (this.failed) return;
+    try {
+      let f = this.files.at(-1);
+      if (!f || f.fd === null || f.bytes >= this.maxFileBytes || Date.now() - f.openedAtMs >= this.maxFileAgeMs) f = this.rotate(item.ordinal);
+      const line = `${encodeItem(item)}\n`;
+      f.bytes += writeSync(f.fd as number, line);
+      f.lastOrdinal = item.ordinal;
+    } catch (e) {
+      this.failed = true;
+      this.log.error(`cannot write the write-ahead log in ${this.dir} (${(e as Error).message}): going on without it (a crash would lose the events not yet stored)`);
+    }
+  }
+
+  /** Deletes the files whose every item is durable (ordinal below `minNotDurable`). */
+  release(minNotDurable: number): void {
+    for (let i = 0; i < this.files.length; i++) {
+      const f = this.files[i] as WalFile;
+      const current = i === this.files.length - 1;
+      if (f.lastOrdinal >= minNotDurable) break;
+      if (current && f.fd !== null && f.bytes < this.maxFileBytes && Date.now() - f.openedAtMs < this.maxFileAgeMs) break;
+      this.drop(f);
+      this.files.splice(i--, 1);
+    }
+  }
+
+  /** Closes the log; with `durable`, every file is deleted (everything is stored or journaled). */
+  close(durable: boolean): void {
+    for (const f of this.files.splice(0)) {
+      if (durable) this.drop(f);
+      else if (f.fd !== null) closeSync(f.fd);
+    }
+  }
+
+  /** Files on disk (tests, stats). */
+  get fileCount(): number {
+    return this.files.length;
+  }
+
+  private rotate(firstOrdinal: number): WalFile {
+    const last = this.files.at(-1);
+    if (last && last.fd !== null) {
+      closeSync(last.fd);
+      last.fd = null;
+    }
+    if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true });
+    const name = `wal-${String(firstOrdinal).padStart(15, '0')}.ndjson`;
+    const f: WalFile = { name, fd: openSync(join(this.dir, name), 'a'), firstOrdinal, lastOrdinal: firstOrdinal - 1, bytes: 0, openedAtMs: Date.now() };
+    this.files.push(f);
+    return f;
+  }
+
+  private drop(f: WalFile): void {
+    if (f.fd !== null) closeSync(f.fd);
+    f.fd = null;
+    try {
+      unlinkSync(join(this.dir, f.name));
+    } catch {
+      // already gone
+    }
+  }
+}
