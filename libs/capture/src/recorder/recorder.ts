@@ -462,8 +462,8 @@ export class Recorder implements CaptureSink {
       metadata: {
         stream: kind === 'task' ? 'run' : kind,
         capturedBy: kind === 'task' ? taskCapturer(extra['task']) : this.capturedBy,
-        // Task streams are continued by whoever takes the task over: they belong to no single writer.
-        ...(kind !== 'task' && this.options.writer ? { writer: this.options.writer } : {}),
+        // The process that opened the stream (a task's stream may be continued by whoever takes the task over).
+        ...(this.options.writer ? { writer: this.options.writer } : {}),
         ...extra,
       },
     };

@@ -63,7 +63,7 @@ describe('journals left by dead recorders', () => {
     expect((await verifySession(store, left.sessionId))?.ok).toBe(true);
   });
 
-  it('given a dead recorder that left streams open (stored and journaled), when its journal is adopted, then they end with a recorder-died marker and are sealed; task streams and other writers are left alone', async () => {
+  it('given a dead recorder that left streams open (stored and journaled), when its journal is adopted, then they end with a recorder-died marker and are sealed; open task streams and other writers are left alone', async () => {
     const dead = `A/${deadPid()}/dead0001`;
     const open = async (metadata: Record<string, unknown>): Promise<string> => {
       const id = randomUUID();
@@ -72,7 +72,9 @@ describe('journals left by dead recorders', () => {
       return id;
     };
     const run = await open({ stream: 'run', capturedBy: 'proxy', writer: dead });
-    const task = await open({ stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate' });
+    const task = await open({ stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', writer: dead });
+    const endedTask = await open({ stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', writer: dead });
+    await store.endSession(endedTask, new Date(), { reason: 'game_over' });
     const other = await open({ stream: 'run', capturedBy: 'proxy', writer: 'B/1/alive001' });
     // It died during an outage: one of its streams exists only in its journal.
     const left = await leaveJournal('host-dead-writer', { host: hostname(), pid: Number(dead.split('/')[1]), writer: dead });
@@ -86,7 +88,8 @@ describe('journals left by dead recorders', () => {
     for await (const e of store.readSession(run, { fromSeq: 2 })) last.push(e);
     expect(last).toMatchObject([{ kind: 'marker', msgType: 'capture-stopped', body: JSON.stringify({ reason: 'recorder-died', writer: dead }) }]);
     expect((await verifySession(store, run))?.ok).toBe(true);
-    expect(await store.getSession(task)).toMatchObject({ status: 'open', headSeq: 1 });
+    expect(await store.getSession(task)).toMatchObject({ status: 'open', headSeq: 1 }); // a take-over may continue it
+    expect(await store.getSession(endedTask)).toMatchObject({ status: 'sealed', headSeq: 1, outcome: { reason: 'game_over' } }); // only its seal was missing
     expect(await store.getSession(other)).toMatchObject({ status: 'open', headSeq: 1 });
   });
 

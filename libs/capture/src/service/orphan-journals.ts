@@ -50,14 +50,20 @@ export function claimJournalDir(dir: string, writer?: string): { previousWriter:
 /**
  * Ends and seals the streams a dead recorder process left open (its proxy's runs and accounts, found by the
  * `metadata.writer` token it stamped on them): each gets a `capture-stopped` marker (`recorder-died`: the
- * capture ended there, not necessarily the run), is marked ended without an outcome, and sealed. Call once
- * that process's journal is drained (its events are in). Task streams carry no writer: a take-over continues
- * them. Returns how many streams were sealed.
+ * capture ended there, not necessarily the run), is marked ended without an outcome, and sealed; one already
+ * ended is only sealed. Call once that process's journal is drained (its events are in). A capture task's
+ * stream still open is left to whoever takes the task over. Returns how many streams were sealed.
  */
 export async function sealStreamsOfDeadWriter(o: { store: EventStore; ingest: Ingest; writer: string; log: CaptureTaskLogger }): Promise<number> {
-  const open = await o.store.openSessionsOfWriter(o.writer);
+  // A capture task's stream still open may be continued by whoever took the task over: not ours to close.
+  // Once ended (its run is over), only its seal is missing (the dead process's grace timer never fired).
+  const open = (await o.store.openSessionsOfWriter(o.writer)).filter((s) => s.status === 'ended' || (s.metadata as Record<string, unknown>)['task'] === undefined);
   for (const s of open) {
     await o.ingest.resumeSession({ id: s.id, platform: s.platform, startedAt: s.startedAt });
+    if (s.status === 'ended') {
+      o.ingest.sealSession(s.id);
+      continue;
+    }
     o.ingest.record(s.id, {
       kind: 'marker',
       direction: 'internal',
