@@ -94,6 +94,9 @@ describe('the web viewer in headless Chromium', () => {
 
   it('plays a recorded Flappy Bots run on the canvas, seeks with the scrubber, and shows the audit', async () => {
     const run = await endedFlappyRun();
+    // The pipeline audits a run once its snapshot and handoff are done (slower on a busy machine): the page
+    // asks again every 5 s while it is pending; here we wait for it first so the page shows it on load.
+    await waitFor('the run audited', async () => (await api(`/api/sessions/${run.id}/audit`)).ok, 90_000, 1000);
     await page.goto(`${base}/session.html?id=${run.id}`);
     await page.waitForSelector('#stage');
     await page.waitForSelector('#audit .badge-audit', { timeout: 20_000 });
@@ -136,7 +139,7 @@ describe('the web viewer in headless Chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, '4-audit.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
     expect(offOrigin).toEqual([]);
-  }, 120_000);
+  }, 180_000);
   it('draws a recorded ShellRunners run (pawn, entities, HUD) and changes it as it plays', async () => {
     const run = await waitFor(
       'an ended ShellRunners run',
