@@ -145,6 +145,23 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
     expect(outbox.rows.map((r) => r.queue)).toEqual(['reward-handoff', 'run-audit', 'snapshot-submission']);
   });
 
+  it('a capture task run again here while its ended stream waits for its seal (its job re-run after a lost lock): one seal, no failure, the process carries on', async () => {
+    const offer = { id: 'moltstation.moltstation-spectate.session.ms_rerun000000000000000001', kind: 'moltstation-spectate' as const, platform: 'moltstation' as const, runKey: 'session:ms_rerun000000000000000001', platformSessionId: 'ms_rerun000000000000000001', params: { slug: 'flappybots' } };
+    const identity = { key: `task:${offer.id}`, platformSessionId: offer.platformSessionId, game: 'flappybots' };
+    const first = await recorder.openTaskStream(offer, identity);
+    first.capture({ platform: 'moltstation', connectionId: 'spec-1', atNs: process.hrtime.bigint(), wallUs: Date.now() * 1000, type: 'ws-message', direction: 'platform_to_client', data: '{"t":"frame","frame":{"tick":3,"phase":"over"}}', binary: false });
+    first.end({ reason: 'game_over', outcome: { reason: 'game_over' } });
+    await ingest.waitUntilStored();
+    const again = await recorder.openTaskStream(offer, identity); // before the 100 ms grace is over
+    expect(again.sessionId).toBe(first.sessionId);
+    again.end({ reason: 'game_over', outcome: { reason: 'game_over' } });
+    await new Promise((r) => setTimeout(r, 400));
+    await ingest.waitUntilStored();
+    expect(recorder.stats()).toMatchObject({ failures: 0, openStreams: 0 });
+    expect(await store.getSession(first.sessionId)).toMatchObject({ status: 'sealed' });
+    expect(errors).toEqual([]);
+  });
+
   it('SpaceMolt close 1000 ("server going away"): the client gets it unchanged, the run ends; its reconnect is a new run', async () => {
     const username = `edge_${randomBytes(3).toString('hex')}`;
     const first = await register(username);

@@ -186,6 +186,10 @@ export class Recorder implements CaptureSink {
     const nextSeq = await this.ingest.resumeSession(session);
     const resumed = nextSeq > 1 ? await this.resumedInfo(id, nextSeq - 1) : undefined;
     const stream: Stream = this.newStream(id, offer.platform, `task:${offer.id}`, 'task', identity, null);
+    // The same task run again here (its job re-run after a lost lock) while its earlier stream object still
+    // waits to seal: the new one carries on and seals; the old one's timer would seal under its feet.
+    const earlier = this.streams.get(this.streamKey(offer.platform, stream.key));
+    if (earlier?.timer) clearTimeout(earlier.timer);
     this.streams.set(this.streamKey(offer.platform, stream.key), stream);
     this.opened.push({ id, platform: offer.platform, key: safeId(stream.key), kind: 'task' });
     let released = false;
@@ -554,7 +558,13 @@ export class Recorder implements CaptureSink {
       stream.timer = null;
       if (this.closed) return;
       if (this.now() + 5 < due) return this.armTimer(stream);
-      action();
+      try {
+        action();
+      } catch (e) {
+        // A timer's failure must not take the process (and every capture it holds) down: count it and say so.
+        this.counters.failures++;
+        this.log.error(`recorder: could not ${stream.ended ? 'seal' : 'end'} ${stream.platform} stream ${stream.id}: ${(e as Error).message}`);
+      }
     }, Math.max(0, Math.min(due - now, 2 ** 31 - 1)));
     stream.timer.unref();
   }
