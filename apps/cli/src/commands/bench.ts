@@ -3,9 +3,10 @@ import { runIngestBench } from '../bench/ingest';
 import { runProxyBench } from '../bench/proxy';
 import { runReplayBench } from '../bench/replay';
 import { parseFaults, runSoak } from '../bench/soak';
+import { runWalBench } from '../bench/wal';
 import { startRuntime } from '../runtime';
 
-/** rewind bench <ingest|proxy|replay|soak> [options] */
+/** rewind bench <ingest|proxy|replay|soak|wal> [options] */
 export async function benchCommand(args: ParsedArgs): Promise<number> {
   const which = args.positionals[0];
   if (which === 'proxy') {
@@ -58,8 +59,18 @@ export async function benchCommand(args: ParsedArgs): Promise<number> {
       await runtime.services.stop();
     }
   }
+  if (which === 'wal') {
+    rejectUnknown(args, ['events', 'body-bytes', 'runs']);
+    const result = runWalBench({
+      events: intOption(args, 'events', 100_000, 1, 10_000_000),
+      bodyBytes: intOption(args, 'body-bytes', 850, 16, 1_000_000),
+      runs: intOption(args, 'runs', 3, 1, 20),
+      out: (line) => process.stdout.write(line + '\n'),
+    });
+    return result.leftOver === 0 ? 0 : 1;
+  }
   if (which !== 'ingest') {
-    throw new UsageError(`rewind bench needs a benchmark name: ingest, proxy, replay or soak${which ? ` (unknown: ${which})` : ''}`);
+    throw new UsageError(`rewind bench needs a benchmark name: ingest, proxy, replay, soak or wal${which ? ` (unknown: ${which})` : ''}`);
   }
   rejectUnknown(args, ['events', 'sessions', 'body-bytes', 'batch', 'runs', 'writers']);
   const runtime = await startRuntime({ redis: false });
