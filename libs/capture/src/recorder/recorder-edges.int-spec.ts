@@ -145,7 +145,7 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
     expect(outbox.rows.map((r) => r.queue)).toEqual(['reward-handoff', 'run-audit', 'snapshot-submission']);
   });
 
-  it('a capture task run again here while its ended stream waits for its seal (its job re-run after a lost lock): one seal, no failure, the process carries on', async () => {
+  it('a capture task run again here (its job re-run after a lost lock): the new attempt owns the stream, the earlier one records no more into it; one seal, no failure', async () => {
     const offer = { id: 'moltstation.moltstation-spectate.session.ms_rerun000000000000000001', kind: 'moltstation-spectate' as const, platform: 'moltstation' as const, runKey: 'session:ms_rerun000000000000000001', platformSessionId: 'ms_rerun000000000000000001', params: { slug: 'flappybots' } };
     const identity = { key: `task:${offer.id}`, platformSessionId: offer.platformSessionId, game: 'flappybots' };
     const first = await recorder.openTaskStream(offer, identity);
@@ -154,11 +154,19 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
     await ingest.waitUntilStored();
     const again = await recorder.openTaskStream(offer, identity); // before the 100 ms grace is over
     expect(again.sessionId).toBe(first.sessionId);
+    // The earlier attempt is retired: what its socket still delivers is not interleaved into the stream.
+    const frameFact = (tick: number) => ({ platform: 'moltstation' as const, connectionId: 'spec-x', atNs: process.hrtime.bigint(), wallUs: Date.now() * 1000, type: 'ws-message' as const, direction: 'platform_to_client' as const, data: `{"t":"frame","frame":{"tick":${tick}}}`, binary: false });
+    first.capture(frameFact(99));
+    again.capture(frameFact(4));
+    first.release(); // the earlier attempt returns late: the newer one keeps the stream
     again.end({ reason: 'game_over', outcome: { reason: 'game_over' } });
     await new Promise((r) => setTimeout(r, 400));
     await ingest.waitUntilStored();
     expect(recorder.stats()).toMatchObject({ failures: 0, openStreams: 0 });
     expect(await store.getSession(first.sessionId)).toMatchObject({ status: 'sealed' });
+    const ticks = [];
+    for await (const e of store.readSession(first.sessionId)) if (e.kind === 'frame') ticks.push(e.tick);
+    expect(ticks).toEqual([3, 4]);
     expect(errors).toEqual([]);
   });
 

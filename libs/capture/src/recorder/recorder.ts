@@ -132,6 +132,8 @@ export class Recorder implements CaptureSink {
    * sent while the platform's close was on its way, recorded by the proxy as undelivered) joins its run.
    */
   private readonly closedSockets = new Map<string, { platform: Platform; key: string }>();
+  /** The running attempt of each capture task here: retires it when the task is run again (see openTaskStream). */
+  private readonly retireTask = new Map<string, () => void>();
   /** Runs sealed here recently: `<platform>|<key>` → their stream id (bounded), for after-run traffic. */
   private readonly sealedRuns = new Map<string, string>();
   private readonly counters = { facts: 0, events: 0, failures: 0, streamsOpened: 0, runsEnded: 0 };
@@ -186,13 +188,21 @@ export class Recorder implements CaptureSink {
     const nextSeq = await this.ingest.resumeSession(session);
     const resumed = nextSeq > 1 ? await this.resumedInfo(id, nextSeq - 1) : undefined;
     const stream: Stream = this.newStream(id, offer.platform, `task:${offer.id}`, 'task', identity, null);
-    // The same task run again here (its job re-run after a lost lock) while its earlier stream object still
-    // waits to seal: the new one carries on and seals; the old one's timer would seal under its feet.
-    const earlier = this.streams.get(this.streamKey(offer.platform, stream.key));
+    const key = this.streamKey(offer.platform, stream.key);
+    // The same task run again here (its job re-run after a lost lock) while the earlier attempt has not
+    // returned yet, or its ended stream still waits to seal: the new attempt owns the stream from now on. The
+    // earlier one stops recording into it (two spectate sockets interleaving frames in one stream) and its
+    // timer would seal under the new one's feet.
+    this.retireTask.get(key)?.();
+    const earlier = this.streams.get(key);
     if (earlier?.timer) clearTimeout(earlier.timer);
-    this.streams.set(this.streamKey(offer.platform, stream.key), stream);
+    this.streams.set(key, stream);
     this.opened.push({ id, platform: offer.platform, key: safeId(stream.key), kind: 'task' });
     let released = false;
+    const retire = (): void => {
+      released = true;
+    };
+    this.retireTask.set(key, retire);
     const self = this;
     return {
       sessionId: id,
@@ -218,8 +228,10 @@ export class Recorder implements CaptureSink {
       },
       release(): void {
         released = true;
+        if (self.retireTask.get(key) !== retire) return; // retired: a newer attempt owns the stream
+        self.retireTask.delete(key);
         if (stream.timer) clearTimeout(stream.timer);
-        self.streams.delete(self.streamKey(offer.platform, stream.key));
+        self.streams.delete(key);
       },
     };
   }
@@ -525,6 +537,7 @@ export class Recorder implements CaptureSink {
       while (this.sealedRuns.size > 10_000) this.sealedRuns.delete(this.sealedRuns.keys().next().value as string);
     }
     this.streams.delete(this.streamKey(stream.platform, stream.key));
+    if (stream.kind === 'task') this.retireTask.delete(this.streamKey(stream.platform, stream.key));
     for (const alias of stream.aliases) this.aliases.delete(this.streamKey(stream.platform, alias));
     for (const [id, conn] of this.connections) if (conn.streamKey === stream.key && conn.platform === stream.platform) this.connections.delete(id);
     this.ingest.sealSession(stream.id);
