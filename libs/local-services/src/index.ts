@@ -7,6 +7,7 @@ import { POSTGRES_PORT, postgresStatus, PostgresStatus, startPostgres, stopPostg
 import { REDIS_PORT, redisStatus, RedisStatus, startRedis, stopRedis } from './redis';
 
 export { maskUrl } from './mask-url';
+export { TcpForwarder } from './tcp-forwarder';
 export { ensureChromium, findChromium } from './packages';
 export { externalPgdata, POSTGRES_DATABASE, POSTGRES_PORT, POSTGRES_USER } from './postgres';
 export type { PostgresStatus } from './postgres';

@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { benchDatabase } from './scratch-db';
 import { nextMessage } from './child-message';
 import { fmt } from './stats';
-import { SoakForwarder } from './soak-forwarder';
+import { TcpForwarder } from '@rewind/local-services';
 import type { ApiCommand, ApiReport } from './replay-worker';
 import type { BotsConfig, BotsStats, PipelineConfig, Reconciliation, RecorderConfig, ServiceStats, SimConfig, SoakRole, WorkerCommand, WorkerReport } from './soak-worker';
 
@@ -18,7 +18,7 @@ import type { BotsConfig, BotsStats, PipelineConfig, Reconciliation, RecorderCon
  * Processes (each its own): the simulator (platforms), a second simulator holding the rewards endpoint, two
  * recorders (proxy + spectators + pollers sharing captures through BullMQ), the pipeline, the API (replay
  * gateway), the bots; this process scripts faults, samples every 5 s and runs `replays` replay clients.
- * Recorders and pipeline reach Postgres and Redis through forwarders in this process (SoakForwarder), so a
+ * Recorders and pipeline reach Postgres and Redis through forwarders in this process (TcpForwarder of @rewind/local-services), so a
  * "restart" or a stall is scripted on the link, never on the shared servers. Everything goes to a scratch
  * database (dropped at the end) and unique BullMQ queue names/prefixes (obliterated at the end).
  */
@@ -306,8 +306,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   out('');
 
   const db = await benchDatabase(o.serverUrl, 'soak');
-  const pgFwd = await SoakForwarder.start(o.serverUrl);
-  const redisFwd = await SoakForwarder.start(o.redisUrl);
+  const pgFwd = await TcpForwarder.startFor(o.serverUrl);
+  const redisFwd = await TcpForwarder.startFor(o.redisUrl);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rewind-soak-'));
   const keyHex = randomBytes(32).toString('hex');
   const queueName = `soak-capture-${process.pid}-${randomBytes(4).toString('hex')}`;
