@@ -410,6 +410,9 @@ async function runBots(): Promise<void> {
       stopping = true;
       // Runs still playing 45 s after the deadline are cut (their traffic so far is still reconciled).
       setTimeout(() => abort.abort(), 45_000).unref();
+      // Answered once every slot is done, also when they were done before the stop came (a fault script that
+      // outlasts the play time): the parent waits for this answer.
+      void allDone.then(() => send({ type: 'stopped' }));
     } else if (m.type === 'reconcile') {
       void allDone
         .then(() => reconcile(c, key, runs, httpBot, compare, Redactor))
