@@ -214,9 +214,8 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
   let closedSides = 0;
   let shuttingDown = false;
 
-  // The hot path, once per relayed message: read the clock, forward, then (the bytes already handed to the
-  // socket) account and record. No per-message closures or option objects; ws copies masked payloads, so the
-  // received buffer is still intact when the fact is built after send().
+  // The hot path, once per relayed message: read the clock, record (synchronously: see below), forward,
+  // account. No per-message closures or option objects.
   const pipe = (from: WebSocket, to: WebSocket, direction: 'client_to_platform' | 'platform_to_client'): ((data: Buffer, binary: boolean) => void) => {
     let paused = false;
     const c2pDir = direction === 'client_to_platform';
@@ -229,6 +228,9 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
     return (data, binary) => {
       const atNs = process.hrtime.bigint();
       const deliverable = to.readyState === WebSocket.OPEN;
+      // Recorded before it is relayed: with the recorder's write-ahead log, a message the other side got is
+      // on disk even if this process is killed right after sending it (the sink never throws, never waits).
+      emitter.emitMessage(platform, id, atNs, direction, data, binary, !deliverable);
       if (deliverable) {
         to.send(data, binary ? SEND_BINARY : SEND_TEXT, onSent);
         if (!paused && to.bufferedAmount > HIGH_WATER && from.readyState === WebSocket.OPEN) {
@@ -243,7 +245,6 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
         counts.p2c++;
         counts.p2cBytes += data.length;
       }
-      emitter.emitMessage(platform, id, atNs, direction, data, binary, !deliverable);
     };
   };
   const c2p = pipe(client, upstream, 'client_to_platform');
