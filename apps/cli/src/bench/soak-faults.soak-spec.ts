@@ -1,0 +1,42 @@
+/**
+ * The soak with every scripted fault, small (6 sessions × 24 s): Postgres and Redis restarts, a recorder and
+ * the pipeline SIGKILLed, the platform restarted, a network stall — then the whole reconciliation. Runs in a
+ * Jest pass of its own after the rest of the suite (scripts/test.sh), so it does not share the machine's cores
+ * with other timing-sensitive tests. Its report: test-output/soak-faults.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { testDatabaseUrl, testRedisUrl } from '@rewind/testing';
+import { runSoak, SOAK_FAULTS } from './soak';
+
+const REPORT = path.resolve(__dirname, '../../../../test-output/soak-faults.md');
+
+describe('rewind bench soak with every fault (small)', () => {
+  it('given every scripted fault during mixed play, then nothing is lost, duplicated or reordered, every stream verifies and is sealed, and every ended run is handed off once', async () => {
+    const lines: string[] = [];
+    const result = await runSoak({
+      serverUrl: testDatabaseUrl(),
+      redisUrl: testRedisUrl(),
+      sessions: 6,
+      seconds: 24,
+      replays: 2,
+      faults: [...SOAK_FAULTS],
+      out: (line) => lines.push(line),
+    });
+    mkdirSync(path.dirname(REPORT), { recursive: true });
+    writeFileSync(REPORT, `${lines.join('\n')}\n`);
+    expect(result.problems).toEqual([]);
+    expect(result.faults.map((f) => f.fault)).toEqual([...SOAK_FAULTS]);
+    const r = result.reconciliation;
+    expect(r).not.toBeNull();
+    expect(r!.wsRuns).toBeGreaterThan(5);
+    expect(r).toMatchObject({ wsBotOnly: 0, wsStoreOnly: 0, chainFailures: [], unsealed: 0 });
+    expect(r!.wsMessagesMatched).toBe(r!.wsMessagesBot);
+    expect(r!.httpMatched).toBe(r!.httpBot);
+    expect(r!.httpStored).toBe(r!.httpBot);
+    expect(r!.chainsOk).toBe(r!.streams);
+    expect(result.handoffs.outboxRows).toBeGreaterThan(0);
+    expect(result.handoffs).toMatchObject({ missing: 0, duplicates: 0, extra: 0 });
+    expect(result.ok).toBe(true);
+  }, 600_000);
+});
