@@ -1,18 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { Pool } from 'pg';
-import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
-import { startSimulator, RunningSimulator } from '@rewind/simulator';
-import { createTestPool } from '@rewind/testing';
-import { Ingest } from '../ingest';
-import { startRecordingProxy } from '../proxy';
+import type { EventStore, StoredEvent } from '@rewind/event-store';
+import type { Ingest } from '../ingest';
 import type { RunningRecordingProxy } from '../proxy';
-import { Redactor } from '../redaction';
-import { Recorder } from './recorder';
-import { readStreams } from './test-support/compare';
+import type { RunningSimulator } from '@rewind/simulator';
+import type { Recorder } from './recorder';
+import { RecorderStack, startRecorderStack } from './test-support/stack';
 
 /** A WebSocket client that keeps every raw text frame and the close. */
 class Client {
@@ -51,50 +45,27 @@ class Client {
 }
 
 describe('Recorder: closes, replacements and bad input are forwarded as the platform answers them, and recorded', () => {
+  let stack: RecorderStack;
   let pool: Pool;
   let store: EventStore;
-  let sim: RunningSimulator;
   let proxy: RunningRecordingProxy;
   let ingest: Ingest;
   let recorder: Recorder;
-  let dir: string;
-  const errors: string[] = [];
+  let sim: RunningSimulator;
+  let errors: string[];
 
   beforeEach(async () => {
-    pool = createTestPool(2);
-    store = new EventStore(pool);
-    dir = mkdtempSync(join(tmpdir(), 'rewind-edges-'));
-    const log = { info: () => undefined, warn: () => undefined, error: (m: string) => errors.push(m) };
-    ingest = await Ingest.open({ store, journalDir: dir, log });
-    recorder = new Recorder({ ingest, store, redactor: new Redactor(randomBytes(32)), log, sealAfterMs: 100, accountIdleMs: 100 });
-    sim = await startSimulator({ port: 0, seed: 'edges', platformOptions: { spacemolt: { tickMs: 50 } } });
-    proxy = await startRecordingProxy({
-      port: 0,
-      upstreams: { spacemolt: sim.baseUrl('spacemolt'), moltstation: sim.baseUrl('moltstation'), cloudplay: sim.baseUrl('cloudplay') },
-      sink: recorder,
-      maxWsMessageBytes: 8192,
-      maxHttpBodyBytes: 256,
+    stack = await startRecorderStack({
+      seed: 'edges',
+      platforms: ['spacemolt', 'moltstation', 'cloudplay'],
+      simulator: { spacemolt: { tickMs: 50 } },
+      proxy: { maxWsMessageBytes: 8192, maxHttpBodyBytes: 256 },
     });
+    ({ pool, store, proxy, ingest, recorder, sim, errors } = stack);
   });
-  afterEach(async () => {
-    await proxy.close();
-    await sim.close();
-    recorder.close();
-    await ingest.close();
-    await pool.end();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => stack.close());
 
-  async function settle(open = 0): Promise<Map<string, StoredEvent[]>> {
-    const deadline = Date.now() + 10_000;
-    while (recorder.stats().openStreams > open && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    expect(recorder.stats()).toMatchObject({ openStreams: open, failures: 0 });
-    await ingest.waitUntilStored();
-    const streams = await readStreams(store, recorder.openedStreams().map((s) => s.id));
-    for (const id of streams.keys()) expect((await verifySession(store, id))?.ok).toBe(true);
-    expect(errors).toEqual([]);
-    return streams;
-  }
+  const settle = (open = 0): Promise<Map<string, StoredEvent[]>> => stack.settle(open);
 
   const closeOf = (events: StoredEvent[]) => JSON.parse(events.find((e) => e.msgType === 'ws-close')!.meta!) as { code: number; reason: string; initiator: string };
   const outcomeOf = (events: StoredEvent[]) => JSON.parse(events.find((e) => e.kind === 'outcome')!.body as string) as Record<string, unknown>;
