@@ -459,7 +459,7 @@ describe('Ingest (real Postgres)', () => {
 
   it('given a stream another writer took over while this one still held events of it, then those events are re-homed to a new stream (nothing set aside), with the rest of this writer\'s items of it', async () => {
     const log = quietLog();
-    const stale = await Ingest.open({ store, journalDir: tmp(), log });
+    const stale = await Ingest.open({ store, journalDir: tmp(), log, writerToken: 'A/101/stale001' });
     const session = aSession({ metadata: { stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', taskId: 't-1' } });
     stale.openSession(session);
     for (let i = 1; i <= 5; i++) stale.record(session.id, frame(session.id, i));
@@ -495,7 +495,7 @@ describe('Ingest (real Postgres)', () => {
       status: 'sealed',
       platform: session.platform,
       headSeq: 3,
-      metadata: { task: 'moltstation-spectate', taskId: 't-1', capturedBy: 'spectator', rehomedFrom: session.id, rehomeReason: 'DUPLICATE_CONFLICT' },
+      metadata: { task: 'moltstation-spectate', taskId: 't-1', capturedBy: 'spectator', writer: 'A/101/stale001', rehomedFrom: session.id, rehomeReason: 'DUPLICATE_CONFLICT' },
     });
     await expectStoredExactly(store, home, staleBodies);
     expect(log.lines.some((l) => l.startsWith(`warn the stream ${session.id} was written by another writer meanwhile`))).toBe(true);

@@ -36,6 +36,7 @@ const consoleLog: IngestLogger = {
 export class Ingest {
   private readonly store: EventStore;
   private readonly writer: BatchWriter;
+  private readonly writerToken: string | undefined;
   private readonly journal: Journal;
   private readonly wal: WriteAheadLog | null;
   private readonly log: IngestLogger;
@@ -73,6 +74,7 @@ export class Ingest {
   constructor(options: IngestOptions) {
     this.store = options.store;
     this.writer = options.writer ?? options.store;
+    this.writerToken = options.writerToken;
     this.journal = new Journal(options.journalDir);
     this.wal = options.writeAhead ? new WriteAheadLog(join(options.journalDir, 'wal'), options.log ?? consoleLog) : null;
     this.log = options.log ?? consoleLog;
@@ -416,7 +418,7 @@ export class Ingest {
         agent: original.agent,
         source: original.source,
         startedAt: new Date(Math.floor((batch.find((i) => i.type === 'event' && i.event.sessionId === sessionId) as { event: NewEvent } | undefined)?.event.recordedAtUs ?? Date.now() * 1000) / 1000),
-        metadata: { ...(original.metadata as Record<string, unknown>), rehomedFrom: sessionId, rehomeReason: e.code },
+        metadata: { ...(original.metadata as Record<string, unknown>), ...(this.writerToken ? { writer: this.writerToken } : {}), rehomedFrom: sessionId, rehomeReason: e.code },
       },
     };
     const first = batch.findIndex((i) => itemSession(i) === sessionId);

@@ -26,6 +26,11 @@ export interface IngestOptions {
    * Default false; the recorder turns it on.
    */
   writeAhead?: boolean;
+  /**
+   * The writer token of the process whose items these are (`metadata.writer`, see the recorder): a stream this
+   * Ingest re-homes is stamped with it, so the streams a dead writer left open can be found and sealed.
+   */
+  writerToken?: string;
   /** Where the outage journal lives (created if missing). One Ingest per directory. */
   journalDir: string;
   /** Most events per batch written (default 2000). */

@@ -74,6 +74,7 @@ describe('journals left by dead recorders', () => {
     const run = await open({ stream: 'run', capturedBy: 'proxy', writer: dead });
     const task = await open({ stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', writer: dead });
     const endedTask = await open({ stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', writer: dead });
+    const rehomed = await open({ stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', writer: dead, rehomedFrom: task });
     await store.endSession(endedTask, new Date(), { reason: 'game_over' });
     const other = await open({ stream: 'run', capturedBy: 'proxy', writer: 'B/1/alive001' });
     // It died during an outage: one of its streams exists only in its journal.
@@ -89,6 +90,7 @@ describe('journals left by dead recorders', () => {
     expect(last).toMatchObject([{ kind: 'marker', msgType: 'capture-stopped', body: JSON.stringify({ reason: 'recorder-died', writer: dead }) }]);
     expect((await verifySession(store, run))?.ok).toBe(true);
     expect(await store.getSession(task)).toMatchObject({ status: 'open', headSeq: 1 }); // a take-over may continue it
+    expect(await store.getSession(rehomed)).toMatchObject({ status: 'sealed', headSeq: 2 }); // its events were the dead writer's alone
     expect(await store.getSession(endedTask)).toMatchObject({ status: 'sealed', headSeq: 1, outcome: { reason: 'game_over' } }); // only its seal was missing
     expect(await store.getSession(other)).toMatchObject({ status: 'open', headSeq: 1 });
   });

@@ -57,7 +57,11 @@ export function claimJournalDir(dir: string, writer?: string): { previousWriter:
 export async function sealStreamsOfDeadWriter(o: { store: EventStore; ingest: Ingest; writer: string; log: CaptureTaskLogger }): Promise<number> {
   // A capture task's stream still open may be continued by whoever took the task over: not ours to close.
   // Once ended (its run is over), only its seal is missing (the dead process's grace timer never fired).
-  const open = (await o.store.openSessionsOfWriter(o.writer)).filter((s) => s.status === 'ended' || (s.metadata as Record<string, unknown>)['task'] === undefined);
+  // A stream re-homed from a task's stream (see Ingest) belongs to this writer alone: closed like a proxy's.
+  const open = (await o.store.openSessionsOfWriter(o.writer)).filter((s) => {
+    const m = s.metadata as Record<string, unknown>;
+    return s.status === 'ended' || m['task'] === undefined || m['rehomedFrom'] !== undefined;
+  });
   for (const s of open) {
     await o.ingest.resumeSession({ id: s.id, platform: s.platform, startedAt: s.startedAt });
     if (s.status === 'ended') {
@@ -114,7 +118,7 @@ export async function adoptOrphanJournals(o: {
     }
     writeFileSync(join(claimed, OWNER_FILE), JSON.stringify({ host: hostname(), pid: process.pid, startedAt: new Date().toISOString() }));
     // writeAhead: the dead process's write-ahead log is recovered first (what it held in memory when it died).
-    const ingest = await Ingest.open({ store: o.store, journalDir: claimed, log: o.log, writeAhead: true });
+    const ingest = await Ingest.open({ store: o.store, journalDir: claimed, log: o.log, writeAhead: true, ...(owner.writer ? { writerToken: owner.writer } : {}) });
     const journaled = ingest.stats().journaled;
     try {
       await ingest.waitUntilStored(o.timeoutMs ?? 10 * 60_000);

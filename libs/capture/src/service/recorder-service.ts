@@ -91,7 +91,7 @@ export async function startRecorderService(o: RecorderServiceOptions): Promise<R
   const { previousWriter } = claimJournalDir(journalDir, writerToken);
   const logIngest = prefixed(o.log, 'ingest');
   const writer = o.ingestWriter === 'inline' ? null : new WriterThread({ databaseUrl: o.databaseUrl, log: (l) => logIngest.warn(l) });
-  const ingest = await Ingest.open({ store, ...(writer ? { writer } : {}), writeAhead: true, journalDir, batchSize: o.ingestBatchSize, log: logIngest });
+  const ingest = await Ingest.open({ store, ...(writer ? { writer } : {}), writeAhead: true, writerToken, journalDir, batchSize: o.ingestBatchSize, log: logIngest });
   // This instance's previous process died (its journal is now ours): once its events are in, seal what it left open.
   const sweep = previousWriter
     ? ingest
