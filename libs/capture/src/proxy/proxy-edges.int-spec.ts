@@ -6,29 +6,9 @@ import { moltstation } from '@rewind/agents';
 import type { CapturedFact, CaptureSink } from '../captured';
 import { FakeUpstream, openWs, startFakeUpstream } from './fake-upstream';
 import { startRecordingProxy } from './server';
-import { RecordingSink } from './test-helpers';
+import { rawExchange, RecordingSink, statusOf } from './test-helpers';
 import type { RecordingProxyOptions, RunningRecordingProxy } from './types';
 
-/** Writes raw bytes on a fresh TCP connection and returns everything answered until the server closes (or 2 s). */
-function raw(port: number, text: string | Buffer, opts: { destroyAfterWrite?: boolean } = {}): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => {
-      s.write(text);
-      if (opts.destroyAfterWrite) setTimeout(() => s.destroy(), 50);
-    });
-    const chunks: Buffer[] = [];
-    s.on('data', (c) => chunks.push(c));
-    s.on('error', () => undefined);
-    const done = (): void => resolve(Buffer.concat(chunks).toString('latin1'));
-    s.on('close', done);
-    setTimeout(() => {
-      s.destroy();
-      done();
-    }, 2000).unref();
-  });
-}
-
-const statusOf = (answer: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('recording proxy edge cases (fake upstream)', () => {
@@ -90,7 +70,7 @@ describe('recording proxy edge cases (fake upstream)', () => {
 
   it('HTTP: forwards method, path+query, body and end-to-end headers; sets Host; drops hop-by-hop headers', async () => {
     const body = 'x'.repeat(1000);
-    const answer = await raw(
+    const answer = await rawExchange(
       proxy.port,
       `PUT /rgs/some/where?a=1&b=%20 HTTP/1.1\r\nHost: proxy.local\r\nAuthorization: Bearer sekret\r\nX-Session-Id: s-1\r\nContent-Type: text/plain\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
     );
@@ -257,24 +237,24 @@ describe('recording proxy edge cases (fake upstream)', () => {
       'GET * HTTP/1.1',
     ];
     for (const line of attempts) {
-      const answer = await raw(proxy.port, `${line}\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      const answer = await rawExchange(proxy.port, `${line}\r\nHost: x\r\nConnection: close\r\n\r\n`);
       expect([line, statusOf(answer)]).toEqual([line, expect.any(Number)]);
       expect([line, statusOf(answer) >= 400 && statusOf(answer) < 500]).toEqual([line, true]);
     }
     expect(up.seen).toHaveLength(0);
     // a legitimate target lands under the base path
-    await raw(proxy.port, 'GET /rgs/a/b%20c?d=..%2f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await rawExchange(proxy.port, 'GET /rgs/a/b%20c?d=..%2f HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(up.seen.map((s) => s.url)).toEqual(['/base/a/b%20c?d=..%2f']);
   });
 
   it('bad input never crashes it: malformed HTTP, a client reset mid-body, a bad WebSocket handshake', async () => {
-    expect(statusOf(await raw(proxy.port, 'THIS IS NOT HTTP\r\n\r\n'))).toBe(400);
-    expect(statusOf(await raw(proxy.port, Buffer.from([0, 1, 2, 3, 255, 13, 10, 13, 10])))).toBe(400);
-    await raw(proxy.port, 'POST /rgs/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly-a-bit', { destroyAfterWrite: true });
+    expect(statusOf(await rawExchange(proxy.port, 'THIS IS NOT HTTP\r\n\r\n'))).toBe(400);
+    expect(statusOf(await rawExchange(proxy.port, Buffer.from([0, 1, 2, 3, 255, 13, 10, 13, 10])))).toBe(400);
+    await rawExchange(proxy.port, 'POST /rgs/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly-a-bit', { destroyAfterWrite: true });
     await new Promise((r) => setTimeout(r, 100));
     expect(sink.of('proxy-error')).toEqual([expect.objectContaining({ stage: 'client', message: expect.stringContaining('client went away') })]);
     expect(sink.of('http-request')[0]!.body.toString()).toBe('only-a-bit');
-    const bad = await raw(proxy.port, 'GET /rgs/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: nope\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    const bad = await rawExchange(proxy.port, 'GET /rgs/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: nope\r\nSec-WebSocket-Version: 13\r\n\r\n');
     expect(statusOf(bad)).toBe(400);
     expect(up.wsSeen).toHaveLength(0);
     expect((await fetch(`${proxy.url}/rgs/empty`)).status).toBe(200);
@@ -306,7 +286,7 @@ describe('recording proxy edge cases (fake upstream)', () => {
     expect(t).toMatchObject({ status: 504, body: expect.stringContaining('upstream_timeout') });
     expect(sink.of('proxy-error')[0]).toMatchObject({ stage: 'upstream', status: 504 });
     const upgrade = 'GET /rgs/ws-hang HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
-    await raw(proxy.port, upgrade, { destroyAfterWrite: true });
+    await rawExchange(proxy.port, upgrade, { destroyAfterWrite: true });
     await new Promise((r) => setTimeout(r, 100));
     expect(sink.of('proxy-error')[1]).toMatchObject({ stage: 'client', message: expect.stringContaining('before the upstream accepted') });
     expect(up.hanging[up.hanging.length - 1]!.destroyed).toBe(true);

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { deepJsonArray, deepJsonObject, fuzz } from '../../../testing/src/fuzz';
 import { FakeUpstream, openWs, startFakeUpstream } from './fake-upstream';
 import { startRecordingProxy } from './server';
-import { RecordingSink } from './test-helpers';
+import { rawExchange, RecordingSink, statusOf } from './test-helpers';
 import type { RecordingProxyOptions, RunningRecordingProxy } from './types';
 
 const WS_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -104,22 +104,6 @@ class RawWs {
   }
 }
 
-/** Every byte a raw TCP exchange got back until the server closed (or timeout). */
-function rawExchange(port: number, data: string | Buffer, timeoutMs = 2000): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => s.write(data));
-    const chunks: Buffer[] = [];
-    s.on('data', (c) => chunks.push(c));
-    s.on('error', () => undefined);
-    const done = (): void => resolve(Buffer.concat(chunks).toString('latin1'));
-    s.on('close', done);
-    setTimeout(() => {
-      s.destroy();
-      done();
-    }, timeoutMs).unref();
-  });
-}
-const statusOf = (answer: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('recording proxy: hostile input', () => {
@@ -371,7 +355,7 @@ describe('recording proxy: hostile input', () => {
 
   it('given upgrades left waiting on an upstream that never answers (one with bytes before the 101), when the proxy closes, then each client gets 503 proxy_shutting_down and close() returns at once (before: it waited for upstreamTimeoutMs, 120 s by default)', async () => {
     const waiting: Promise<string>[] = [];
-    for (let i = 0; i < 3; i++) waiting.push(rawExchange(proxy.port, upgradeRequest('/rgs/ws-hang') + (i === 0 ? 'early bytes' : ''), 10_000));
+    for (let i = 0; i < 3; i++) waiting.push(rawExchange(proxy.port, upgradeRequest('/rgs/ws-hang') + (i === 0 ? 'early bytes' : ''), { timeoutMs: 10_000 }));
     await sleep(150);
     const t0 = Date.now();
     await proxy.close();

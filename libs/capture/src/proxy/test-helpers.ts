@@ -1,4 +1,5 @@
 /** Shared by the proxy's integration tests (not part of the public API). */
+import * as net from 'node:net';
 import { startSimulator, RunningSimulator, SimulatedPlatform } from '@rewind/simulator';
 import type { TrafficEntry, TrafficLog } from '@rewind/agents';
 import type { CapturedFact, CaptureSink, HttpRequestFact, HttpResponseFact, WsCloseFact, WsMessageFact, WsOpenFact } from '../captured';
@@ -114,3 +115,28 @@ export function expectFactsMatchTraffic(facts: CapturedFact[], traffic: TrafficL
   expect(exchanges).toEqual(botExchanges);
   return { wsMessages, httpExchanges: exchanges.length };
 }
+
+/**
+ * Writes raw bytes on a fresh TCP connection and returns everything answered (latin1) until the server closes
+ * or `timeoutMs` passes; `destroyAfterWrite` resets the connection 50 ms after the write.
+ */
+export function rawExchange(port: number, data: string | Buffer, opts: { timeoutMs?: number; destroyAfterWrite?: boolean } = {}): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => {
+      s.write(data);
+      if (opts.destroyAfterWrite) setTimeout(() => s.destroy(), 50);
+    });
+    const chunks: Buffer[] = [];
+    s.on('data', (c) => chunks.push(c));
+    s.on('error', () => undefined);
+    const done = (): void => resolve(Buffer.concat(chunks).toString('latin1'));
+    s.on('close', done);
+    setTimeout(() => {
+      s.destroy();
+      done();
+    }, opts.timeoutMs ?? 2000).unref();
+  });
+}
+
+/** The status code of a raw HTTP/1.1 answer (0 when there is none). */
+export const statusOf = (answer: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
