@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BatchEnd, EventStore, EventStoreError, EventStoreErrorCode, NewEvent, NewOutboxMessage, NewSession, isUuid, validateEvent } from '@rewind/event-store';
 import { monotonicNs, wallClockUs } from './clock';
 import { describe, isStoreRefusal, refusedSession, withTimeout } from './errors';
 import { Journal } from './journal';
 import { WriteAheadLog } from './write-ahead';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { BatchWriter } from './writer-thread';
 import { IngestItem, IngestLogger, IngestOptions, IngestStats, OpenSessionOptions, RecordInput, itemSession } from './types';
 
@@ -348,13 +348,10 @@ export class Ingest {
    */
   private async writeToStore(batch: IngestItem[]): Promise<void> {
     this.applyRehomes(batch);
-    const alreadyRefused = new Set<string>();
-    for (const i of batch) {
-      const id = itemSession(i);
-      if (id !== null && this.refused.has(id)) alreadyRefused.add(id);
-    }
+    const alreadyRefused = new Set(batch.map(itemSession).filter((id) => this.refused.has(id)));
     for (const id of alreadyRefused) await this.refuse(id, null, batch);
     for (;;) {
+      if (batch.length === 0) return;
       const events: NewEvent[] = [];
       const outbox: NewOutboxMessage[] = [];
       const opens: NewSession[] = [];
@@ -368,7 +365,6 @@ export class Ingest {
         else if (i.type === 'end') ends.push({ sessionId: i.sessionId, endedAt: i.endedAt, ...(i.outcome !== undefined ? { outcome: i.outcome } : {}) });
         else seals.push(i.sessionId);
       }
-      if (batch.length === 0) return;
       try {
         this.counters.appendCalls++;
         const result = await withTimeout(this.writer.writeBatch({ opens, events, outbox, ends, seals }), this.storeTimeoutMs, 'writeBatch');
@@ -403,7 +399,8 @@ export class Ingest {
     if (!original) return false;
     const id = randomUUID();
     this.rehomed.set(sessionId, { id, nextSeq: 1 });
-    const events = batch.filter((i) => i.type === 'event' && i.event.sessionId === sessionId).length;
+    const mine = batch.flatMap((i) => (i.type === 'event' && i.event.sessionId === sessionId ? [i.event] : []));
+    const events = mine.length;
     this.log.warn(
       `the stream ${sessionId} was written by another writer meanwhile (${e.code}: ${e.message}): this writer's ${events} events of it and any later ones go to the new stream ${id} (metadata.rehomedFrom)`,
     );
@@ -417,7 +414,7 @@ export class Ingest {
         platformSessionId: original.platformSessionId,
         agent: original.agent,
         source: original.source,
-        startedAt: new Date(Math.floor((batch.find((i) => i.type === 'event' && i.event.sessionId === sessionId) as { event: NewEvent } | undefined)?.event.recordedAtUs ?? Date.now() * 1000) / 1000),
+        startedAt: new Date(Math.floor((mine[0]?.recordedAtUs ?? Date.now() * 1000) / 1000)),
         metadata: { ...(original.metadata as Record<string, unknown>), ...(this.writerToken ? { writer: this.writerToken } : {}), rehomedFrom: sessionId, rehomeReason: e.code },
       },
     };
@@ -582,9 +579,9 @@ export class Ingest {
   }
 
   private checkWaiters(): void {
-    this.wal?.release(this.minNotDurable());
-    if (this.waiters.length === 0) return;
     const min = this.minNotDurable();
+    this.wal?.release(min);
+    if (this.waiters.length === 0) return;
     const ready = this.waiters.filter((w) => w.target < min);
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((w) => w.target >= min);
