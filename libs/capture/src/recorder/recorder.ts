@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { EventStore, NewOutboxMessage, Platform } from '@rewind/event-store';
 import type { CapturedFact, CaptureSink, HttpRequestFact, WsOpenFact } from '../captured';
-import type { Ingest } from '../ingest';
+import type { Ingest, RecordInput } from '../ingest';
 import { FactEncoder, type EncodedEvent } from '../pipeline';
 import type { Redactor } from '../redaction';
 import type { CaptureTaskLogger, ResumedStream } from '../tasks';
@@ -52,8 +52,8 @@ export interface RecorderOptions {
   /** Default Date.now. */
   now?: () => number;
   /**
-   * This process's writer token, kept in the metadata of every proxy stream it opens (`metadata.writer`): if
-   * the process dies, whoever adopts its journal seals what it left open (see `sealStreamsOfDeadWriter`).
+   * This process's writer token, kept in the metadata of every stream it opens (`metadata.writer`): if the
+   * process dies, whoever adopts its journal seals what it left open (see `sealStreamsOfDeadWriter`).
    */
   writer?: string;
 }
@@ -248,7 +248,7 @@ export class Recorder implements CaptureSink {
     const wallUs = this.now() * 1000;
     for (const s of this.streams.values()) {
       if (s.ended || s.kind === 'task') continue;
-      this.ingest.record(s.id, { kind: 'marker', direction: 'internal', channel: 'internal', format: 'json', body: JSON.stringify({ reason: 'recorder-stopped' }), msgType: 'capture-stopped', wallUs });
+      this.ingest.record(s.id, { ...captureStopped({ reason: 'recorder-stopped' }), wallUs });
     }
     this.closed = true;
     for (const s of this.streams.values()) if (s.timer) clearTimeout(s.timer);
@@ -297,8 +297,7 @@ export class Recorder implements CaptureSink {
         const conn = this.connection(fact.connectionId, fact.platform);
         this.connections.delete(fact.connectionId);
         const key = conn.streamKey ?? this.fallbackKey(conn);
-        this.closedSockets.set(fact.connectionId, { platform: conn.platform, key });
-        if (this.closedSockets.size > 1000) this.closedSockets.delete(this.closedSockets.keys().next().value as string);
+        remember(this.closedSockets, fact.connectionId, { platform: conn.platform, key }, 1000);
         conn.held.push(held);
         this.flushHeld(fact.connectionId, conn, key);
         const stream = this.stream(conn.platform, key);
@@ -336,8 +335,7 @@ export class Recorder implements CaptureSink {
         }
         this.connections.delete(fact.connectionId);
         const key = this.exchange(request, fact.type === 'http-response' ? fact : null, [...(conn?.held ?? []), held]);
-        this.finished.set(fact.connectionId, key);
-        if (this.finished.size > 1000) this.finished.delete(this.finished.keys().next().value as string);
+        remember(this.finished, fact.connectionId, key, 1000);
         return;
       }
       case 'note':
@@ -533,8 +531,7 @@ export class Recorder implements CaptureSink {
     if (stream.timer) clearTimeout(stream.timer);
     stream.timer = null;
     if (stream.kind === 'run') {
-      for (const k of [stream.key, ...stream.aliases]) this.sealedRuns.set(this.streamKey(stream.platform, k), stream.id);
-      while (this.sealedRuns.size > 10_000) this.sealedRuns.delete(this.sealedRuns.keys().next().value as string);
+      for (const k of [stream.key, ...stream.aliases]) remember(this.sealedRuns, this.streamKey(stream.platform, k), stream.id, 10_000);
     }
     this.streams.delete(this.streamKey(stream.platform, stream.key));
     if (stream.kind === 'task') this.retireTask.delete(this.streamKey(stream.platform, stream.key));
@@ -603,6 +600,18 @@ export class Recorder implements CaptureSink {
     }
     return { lastSeq, lastTick, lastSeenAtMs };
   }
+}
+
+/** The `capture-stopped` marker: the capture of a stream ended here (not necessarily its run); `detail` says why. */
+export function captureStopped(detail: Record<string, unknown>): RecordInput {
+  return { kind: 'marker', direction: 'internal', channel: 'internal', format: 'json', body: JSON.stringify(detail), msgType: 'capture-stopped' };
+}
+
+/** Sets `key` in a map kept to its `max` newest entries (insertion order: the oldest goes first). */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) map.delete(map.keys().next().value as K);
 }
 
 function taskCapturer(kind: unknown): string {

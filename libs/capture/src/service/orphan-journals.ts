@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { EventStore } from '@rewind/event-store';
 import { Ingest } from '../ingest';
+import { captureStopped } from '../recorder';
 import type { CaptureTaskLogger } from '../tasks';
 
 const OWNER_FILE = 'owner.json';
@@ -68,14 +69,7 @@ export async function sealStreamsOfDeadWriter(o: { store: EventStore; ingest: In
       o.ingest.sealSession(s.id);
       continue;
     }
-    o.ingest.record(s.id, {
-      kind: 'marker',
-      direction: 'internal',
-      channel: 'internal',
-      format: 'json',
-      body: JSON.stringify({ reason: 'recorder-died', writer: o.writer }),
-      msgType: 'capture-stopped',
-    });
+    o.ingest.record(s.id, captureStopped({ reason: 'recorder-died', writer: o.writer }));
     o.ingest.endSession(s.id, new Date());
     o.ingest.sealSession(s.id);
   }
