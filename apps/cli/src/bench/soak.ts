@@ -434,6 +434,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     let prevPg: Map<number, number> | null = null;
     let prevCpuAt = Date.now();
     /** % of one core each process used since the previous window (a restarted process starts a new count). */
+    /** The pid of each process the table reports (a killed recorder: none). */
+    const processes = (): Record<string, number | undefined> => ({
+      sim: sim.child.pid,
+      recA: recs[0]?.c.alive() ? recs[0].c.child.pid : undefined,
+      recB: recs[1]?.c.alive() ? recs[1].c.child.pid : undefined,
+      pipeline: pipeline.child.pid,
+      api: api.child.pid,
+      bots: bots.child.pid,
+      self: process.pid,
+    });
     const cpuWindow = (pids: Record<string, number | undefined>): Record<string, number> => {
       const now = Date.now();
       const dt = (now - prevCpuAt) / 1000;
@@ -450,7 +460,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       prevPg = pg;
       return out;
     };
-    cpuWindow({ sim: sim.child.pid, recA: recs[0]?.c.child.pid, recB: recs[1]?.c.child.pid, pipeline: pipeline.child.pid, api: api.child.pid, bots: bots.child.pid, self: process.pid });
+    cpuWindow(processes());
     let prevAppended = 0;
     let prevReplay = 0;
     let prevAt = Date.now();
@@ -472,24 +482,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         journaled: ing.journaled,
         runs: { ok: b?.runsOk ?? 0, failed: b?.runsFailed ?? 0, inFlight: b?.inFlight ?? 0 },
         replayEventsPerSec: ((replayState?.events ?? 0) - prevReplay) / dt,
-        rssMb: {
-          sim: rssMb(sim.child.pid),
-          recA: rssMb(recs[0]?.c.alive() ? recs[0].c.child.pid : undefined),
-          recB: rssMb(recs[1]?.c.alive() ? recs[1].c.child.pid : undefined),
-          pipeline: rssMb(pipeline.child.pid),
-          api: rssMb(api.child.pid),
-          bots: rssMb(bots.child.pid),
-          self: process.memoryUsage().rss / 2 ** 20,
-        },
-        cpuPct: cpuWindow({
-          sim: sim.child.pid,
-          recA: recs[0]?.c.alive() ? recs[0].c.child.pid : undefined,
-          recB: recs[1]?.c.alive() ? recs[1].c.child.pid : undefined,
-          pipeline: pipeline.child.pid,
-          api: api.child.pid,
-          bots: bots.child.pid,
-          self: process.pid,
-        }),
+        rssMb: Object.fromEntries(Object.entries(processes()).map(([k, pid]) => [k, rssMb(pid)])),
+        cpuPct: cpuWindow(processes()),
         note: notes.join('; '),
       };
       notes = [];
