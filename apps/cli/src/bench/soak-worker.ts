@@ -16,6 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TrafficEntry } from '@rewind/agents';
+import { byDirection } from '../../../../libs/capture/src/recorder/test-support/compare';
 
 export type SoakRole = 'sim' | 'rewards' | 'recorder' | 'pipeline' | 'bots';
 
@@ -260,13 +261,10 @@ export class TickLateness {
 }
 
 const digest = (lines: string[]): string => createHash('sha1').update(lines.join('\n')).digest('hex');
-/**
- * A WebSocket conversation's identity for the reconciliation: each direction's messages, in order (pure). The
- * interleaving of the two directions is not part of it: a frame the platform sends while the agent's input is in
- * flight is legitimately seen in a different relative order by the bot and by the proxy between them.
- */
+/** A WebSocket conversation's identity for the reconciliation: each direction's messages, in order (`byDirection`; pure). */
 export function conversationDigest(lines: string[]): string {
-  return `${digest(lines.filter((l) => l.startsWith('sent ')))}:${digest(lines.filter((l) => !l.startsWith('sent ')))}`;
+  const { sent, received } = byDirection(lines);
+  return `${digest(sent)}:${digest(received)}`;
 }
 const lineHash = (s: string): number => createHash('sha1').update(s).digest().readUInt32LE(0);
 

@@ -15,6 +15,15 @@ export async function readStreams(store: EventStore, ids: readonly string[]): Pr
 
 const text = (b: string | Buffer | null): string => (b === null ? '' : typeof b === 'string' ? b : b.toString('latin1'));
 
+/**
+ * A WebSocket conversation split by direction, each in its order: what can be required of a recording. The
+ * interleaving of the two directions cannot: a frame the platform sends while the agent's input is in flight is
+ * seen in a different relative order by the bot and by the proxy between them (common on a busy machine).
+ */
+export function byDirection(lines: readonly string[]): { sent: string[]; received: string[] } {
+  return { sent: lines.filter((l) => l.startsWith('sent ')), received: lines.filter((l) => !l.startsWith('sent ')) };
+}
+
 /** WebSocket messages as [direction, body] in order: stored (concatenated streams) and as the bot saw them (redacted). */
 export function wsSequences(
   streams: Map<string, StoredEvent[]>,
