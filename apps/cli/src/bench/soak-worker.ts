@@ -17,6 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TrafficEntry } from '@rewind/agents';
 import { byDirection } from '../../../../libs/capture/src/recorder/test-support/compare';
+import { namedIn } from './child-message';
 
 export type SoakRole = 'sim' | 'rewards' | 'recorder' | 'pipeline' | 'bots';
 
@@ -127,7 +128,8 @@ const cpuUs = (): number => {
 };
 const config = <T>(): T => JSON.parse(process.env['REWIND_SOAK_WORKER'] ?? '{}') as T;
 const line = (role: string) => (m: string) => process.stderr.write(`[soak ${role}] ${m}\n`);
-const quietLog = (role: string, verbose = false) => ({ info: verbose ? line(role) : () => undefined, warn: line(`${role} warn`), error: line(`${role} error`) });
+/** Warnings and errors to stderr; info lines too for the roles named in REWIND_SOAK_VERBOSE (see soak.ts). */
+const quietLog = (role: string, verbose = namedIn(role, process.env['REWIND_SOAK_VERBOSE'] ?? '')) => ({ info: verbose ? line(role) : () => undefined, warn: line(`${role} warn`), error: line(`${role} error`) });
 
 // ---- sim / rewards ----------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Pool } from 'pg';
 import WebSocket from 'ws';
 import { benchDatabase } from './scratch-db';
-import { nextMessage } from './child-message';
+import { namedIn, nextMessage } from './child-message';
 import { fmt } from './stats';
 import { TcpForwarder } from '@rewind/local-services';
 import type { ApiCommand, ApiReport } from './replay-worker';
@@ -181,12 +181,14 @@ interface Child<R> {
 }
 
 /**
+ * Diagnosis: `REWIND_SOAK_VERBOSE=recorder,pipeline` (prefixes of the children's roles, or `all`) also prints
+ * those children's info lines (capture take-overs, runs ended, streams sealed), not only warnings and errors.
+ *
  * Diagnosis: `REWIND_SOAK_PROFILE=recorder,api` (a prefix of child names, or `all`) writes a V8 CPU profile of
  * those children to test-output/soak-profiles/<child>/ when they exit normally (not for a SIGKILLed one).
  */
 export function profileArgs(name: string, setting = process.env['REWIND_SOAK_PROFILE'] ?? ''): string[] {
-  const wanted = setting.split(',').map((s) => s.trim()).filter(Boolean);
-  if (!wanted.some((w) => w === 'all' || name.startsWith(w))) return [];
+  if (!namedIn(name, setting)) return [];
   return ['--cpu-prof', `--cpu-prof-dir=${path.join(REPO_ROOT, 'test-output/soak-profiles', name.replace(/\W+/g, '-'))}`];
 }
 

@@ -457,7 +457,7 @@ describe('Ingest (real Postgres)', () => {
     await expectStoredExactly(store, session.id, bodies);
   });
 
-  it('given a stream another writer took over while this one still held events of it, then those events are re-homed to a new stream (nothing set aside), with the rest of this writer\'s items of it', async () => {
+  it('given a stream another writer took over while this one still held events of it, then those events are re-homed to a new stream (nothing set aside), with the rest of this writer\'s items of it; its seal (the run is over) seals both', async () => {
     const log = quietLog();
     const stale = await Ingest.open({ store, journalDir: tmp(), log, writerToken: 'A/101/stale001' });
     const session = aSession({ metadata: { stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', taskId: 't-1' } });
@@ -487,7 +487,8 @@ describe('Ingest (real Postgres)', () => {
 
     const stored = await readAll(store, session.id);
     expect(stored.map((e) => e.body)).toEqual([...stored.slice(0, 5).map((e) => e.body), ...takerBodies]);
-    expect(await store.getSession(session.id)).toMatchObject({ status: 'open', headSeq: 10 });
+    // Left open, nobody would ever close it: the writer whose items were stored there is no longer its holder.
+    expect(await store.getSession(session.id)).toMatchObject({ status: 'sealed', headSeq: 10 });
     const { rows } = await pool.query<{ id: string }>(`SELECT id FROM sessions WHERE metadata->>'rehomedFrom' = $1`, [session.id]);
     expect(rows).toHaveLength(1);
     const home = rows[0]!.id;
@@ -499,6 +500,103 @@ describe('Ingest (real Postgres)', () => {
     });
     await expectStoredExactly(store, home, staleBodies);
     expect(log.lines.some((l) => l.startsWith(`warn the stream ${session.id} was written by another writer meanwhile`))).toBe(true);
+    await stale.close();
+    await taker.close();
+  });
+
+  it('given a dead writer\'s journal holding the tail of a stream another writer continued meanwhile, then the tail (its outcome\'s handoff included) goes to a sealed re-homed stream, and a resume by the new process continues the stream itself', async () => {
+    // What a soak found: recorder A SIGKILLed mid-run; B took the spectate task over at once (A's last events
+    // unstored); A's successor recovered A's log — re-homed, right — but then took the task over itself and
+    // everything it recorded followed the re-homing too, leaving the stream open forever.
+    const session = aSession({ metadata: { stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', taskId: 't-2' } });
+    const first = await Ingest.open({ store, journalDir: tmp(), log: quietLog() });
+    first.openSession(session);
+    const bodies: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const input = frame(session.id, i);
+      first.record(session.id, input);
+      bodies.push(input.body as string);
+    }
+    await first.waitUntilStored();
+    await first.close();
+    // The writer that dies: its events 6–8 and the run's outcome (with its handoff) reach only its journal.
+    const { forwarder, store: deadStore } = await storeBehindForwarder();
+    forwarder.pause();
+    const dir = tmp();
+    const dead = await Ingest.open({ store: deadStore, journalDir: dir, log: quietLog(), retryDelayMs: 60_000, writerToken: 'A/1/dead0001' });
+    dead.openSession(session, { resumeFrom: { seq: 5, offsetUs: 0 } });
+    const deadBodies: string[] = [];
+    for (let i = 6; i <= 8; i++) {
+      const input = { ...frame(session.id, i), body: `{"dead":${i}}` };
+      dead.record(session.id, input);
+      deadBodies.push(input.body);
+    }
+    const payload = { sessionId: session.id, platform: 'moltstation', outcome: { reason: 'GAME_OVER' } };
+    dead.record(session.id, { kind: 'outcome', direction: 'internal', channel: 'internal', format: 'json', body: '{"reason":"GAME_OVER"}', msgType: 'outcome' }, { outbox: [{ queue: 'reward-handoff', jobName: 'reward', payload, dedupeKey: `reward-handoff:${session.id}` }] });
+    dead.endSession(session.id, new Date('2026-11-23T12:00:00Z'), { reason: 'GAME_OVER' });
+    await dead.flush();
+    await dead.close();
+    // The taker continues the stored stream from seq 6.
+    const taker = await Ingest.open({ store, journalDir: tmp(), log: quietLog(), writerToken: 'B/2/taker001' });
+    expect(await taker.resumeSession(session)).toBe(6);
+    for (let i = 6; i <= 10; i++) {
+      const input = { ...frame(session.id, i), body: `{"taker":${i}}` };
+      taker.record(session.id, input);
+      bodies.push(input.body);
+    }
+    await taker.waitUntilStored();
+    await taker.close();
+
+    // The dead writer's successor on its directory: the tail is re-homed and, nobody of this process writing
+    // the stream, the re-homed stream is complete: sealed.
+    const log = quietLog();
+    const successor = await Ingest.open({ store, journalDir: dir, log, writerToken: 'A/3/succ0001' });
+    await successor.waitUntilStored(20_000);
+    const { rows } = await pool.query<{ id: string }>(`SELECT id FROM sessions WHERE metadata->>'rehomedFrom' = $1`, [session.id]);
+    expect(rows).toHaveLength(1);
+    const home = rows[0]!.id;
+    expect(await store.getSession(home)).toMatchObject({ status: 'sealed', headSeq: 4, outcome: { reason: 'GAME_OVER' }, metadata: { rehomedFrom: session.id, writer: 'A/3/succ0001' } });
+    expect((await readAll(store, home)).map((e) => e.body)).toEqual([...deadBodies, '{"reason":"GAME_OVER"}']);
+    const outbox = await pool.query<{ session_id: string; payload: { sessionId: string } }>(`SELECT session_id, payload FROM outbox WHERE dedupe_key = $1`, [`reward-handoff:${session.id}`]);
+    expect(outbox.rows).toEqual([{ session_id: home, payload: { ...payload, sessionId: home } }]); // the handoff names the stream holding the outcome
+
+    // Then the successor takes the task over: it continues the stream itself, after the taker's head.
+    expect(await successor.resumeSession(session)).toBe(11);
+    for (let i = 11; i <= 12; i++) {
+      const input = { ...frame(session.id, i), body: `{"successor":${i}}` };
+      successor.record(session.id, input);
+      bodies.push(input.body);
+    }
+    successor.endSession(session.id, new Date());
+    successor.sealSession(session.id);
+    await successor.waitUntilStored();
+    await successor.close();
+    await expectStoredExactly(store, session.id, bodies);
+    expect(await store.getSession(session.id)).toMatchObject({ status: 'sealed' });
+    expect(await store.getSession(home)).toMatchObject({ status: 'sealed', headSeq: 4 });
+    expect(successor.stats()).toMatchObject({ rejected: 0 });
+    expect(log.lines.filter((l) => l.includes('was written by another writer meanwhile'))).toHaveLength(1);
+  });
+
+  it('given this writer\'s events re-homed while it still recorded (its task taken over), when it releases the stream without ending it, then the re-homed stream is sealed and the stream itself is left to the taker', async () => {
+    const stale = await Ingest.open({ store, journalDir: tmp(), log: quietLog(), writerToken: 'A/4/stale002' });
+    const session = aSession({ metadata: { stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', taskId: 't-3' } });
+    stale.openSession(session);
+    for (let i = 1; i <= 3; i++) stale.record(session.id, frame(session.id, i));
+    await stale.waitUntilStored();
+    const taker = await Ingest.open({ store, journalDir: tmp(), log: quietLog() });
+    expect(await taker.resumeSession(session)).toBe(4);
+    taker.record(session.id, { ...frame(session.id, 4), body: '{"taker":4}' });
+    await taker.waitUntilStored();
+    stale.record(session.id, { ...frame(session.id, 4), body: '{"stale":4}' });
+    stale.record(session.id, { ...frame(session.id, 5), body: '{"stale":5}' });
+    stale.releaseSession(session.id); // its lock was lost: the task stops here without ending the run
+    await stale.waitUntilStored();
+    const { rows } = await pool.query<{ id: string }>(`SELECT id FROM sessions WHERE metadata->>'rehomedFrom' = $1`, [session.id]);
+    expect(rows).toHaveLength(1);
+    expect(await store.getSession(rows[0]!.id)).toMatchObject({ status: 'sealed', headSeq: 2 });
+    await expectStoredExactly(store, rows[0]!.id, ['{"stale":4}', '{"stale":5}']);
+    expect(await store.getSession(session.id)).toMatchObject({ status: 'open', headSeq: 4 });
     await stale.close();
     await taker.close();
   });

@@ -114,6 +114,9 @@ export class Ingest {
       this.sessions.set(id, { nextSeq: s.lastSeq + 1, lastOffsetUs: s.lastOffsetUs, baseOffsetUs: s.lastOffsetUs, startNs: now });
     }
     if (scan.events > 0) this.log.info(`the journal holds ${scan.events} events of ${scan.sessions.size} sessions from an earlier run: draining them first`);
+    // The process that recorded them is gone: whatever of its items gets re-homed (another writer continued a
+    // stream meanwhile) is a finished fragment, sealed after them; this process resumes a stream afresh.
+    for (const id of scan.sessions.keys()) this.buffer.push({ ordinal: this.nextOrdinal++, type: 'release', sessionId: id });
     this.started = true;
     this.schedule(0);
   }
@@ -149,11 +152,22 @@ export class Ingest {
 
   /**
    * Continues a stream after a restart or a take-over: looks its head up in the store (needs Postgres) and
-   * opens it so that the next seq follows both the stored head and anything this Ingest already holds
-   * (e.g. from the journal). Returns the seq the next event will get.
+   * opens it so that the next seq follows the stored head. Returns the seq the next event will get.
+   *
+   * When this Ingest still holds items of the stream (from the journal of a dead predecessor, or an earlier
+   * attempt of this process), they are written first — stored, or re-homed if another writer continued the
+   * stream meanwhile — and released (a re-homed fragment is sealed), so the head read here is final and what
+   * is recorded from now on continues the stream itself. Waits at most `storeTimeoutMs` for that and throws
+   * if the store does not take them in time (an outage: the caller retries later).
    */
   async resumeSession(session: NewSession, options: Omit<OpenSessionOptions, 'resumeFrom'> = {}): Promise<number> {
     this.assertOpen();
+    const held = this.sessions.has(session.id);
+    if (held) {
+      await this.storedThrough(this.nextOrdinal - 1, this.storeTimeoutMs, `the earlier events of stream ${session.id}`);
+      this.take({ ordinal: this.nextOrdinal++, type: 'release', sessionId: session.id });
+      this.sessions.delete(session.id); // the store's head is the truth now
+    }
     const stored = await this.store.getSession(session.id);
     let resumeFrom: OpenSessionOptions['resumeFrom'];
     if (stored && stored.headSeq > 0) {
@@ -235,6 +249,19 @@ export class Ingest {
       this.checkWaiters();
       this.schedule(0);
     });
+  }
+
+  /**
+   * This writer stops writing the stream for now (a capture task that stopped without ending its run; a later
+   * attempt resumes it with `resumeSession`). Nothing is written for it; but if this writer's items of the
+   * stream were re-homed (another writer continued it meanwhile), the re-homed stream is complete: it is
+   * sealed after them. Synchronous, queued in order. A stream this Ingest does not know is ignored.
+   */
+  releaseSession(sessionId: string): void {
+    this.assertOpen();
+    if (!this.sessions.has(sessionId)) return;
+    this.take({ ordinal: this.nextOrdinal++, type: 'release', sessionId });
+    this.schedule(this.flushIntervalMs);
   }
 
   /**
@@ -363,7 +390,8 @@ export class Ingest {
           if (i.outbox) outbox.push(...i.outbox);
         } else if (i.type === 'open') opens.push(i.session);
         else if (i.type === 'end') ends.push({ sessionId: i.sessionId, endedAt: i.endedAt, ...(i.outcome !== undefined ? { outcome: i.outcome } : {}) });
-        else seals.push(i.sessionId);
+        else if (i.type === 'seal') seals.push(i.sessionId);
+        // a release writes nothing (see applyRehomes)
       }
       try {
         this.counters.appendCalls++;
@@ -424,18 +452,44 @@ export class Ingest {
     return true;
   }
 
-  /** Rewrites the items of re-homed streams (see `rehome`) to their new stream, in place. */
+  /**
+   * Rewrites the items of re-homed streams (see `rehome`) to their new stream, in place and in order. The
+   * outbox rows an event carries follow it, and so does the run they name (`payload.sessionId`): the handoff
+   * points at the stream that holds the outcome. A seal or a release ends the re-homing: the new stream is
+   * sealed, and later items of the stream (a resumed attempt) go to the stream itself. A seal (the run is
+   * over: its end came first) seals the stream it was re-homed from too — nobody is its legitimate writer any
+   * more (the other writer was a dead one's late tail, or a holder whose lock had expired); left open, it
+   * would stay open forever. What such a writer still sends it is re-homed in turn.
+   */
   private applyRehomes(batch: IngestItem[]): void {
     if (this.rehomed.size === 0) return;
     for (let k = 0; k < batch.length; k++) {
       const i = batch[k] as IngestItem;
-      const to = this.rehomed.get(itemSession(i));
+      const from = itemSession(i);
+      const to = this.rehomed.get(from);
       if (!to) continue;
       if (i.type === 'open') batch.splice(k--, 1); // the original exists; its new home is opened by `rehome`
       else if (i.type === 'event') {
-        const outbox = i.outbox?.map((m) => ({ ...m, sessionId: m.sessionId === i.event.sessionId ? to.id : m.sessionId }));
+        const outbox = i.outbox?.map((m) => ({ ...m, sessionId: m.sessionId === from ? to.id : m.sessionId, payload: withRunSession(m.payload, from, to.id) }));
         batch[k] = { ...i, event: { ...i.event, sessionId: to.id, seq: to.nextSeq++ }, ...(outbox ? { outbox } : {}) };
-      } else batch[k] = { ...i, sessionId: to.id };
+      } else if (i.type === 'end') batch[k] = { ...i, sessionId: to.id };
+      else if (i.type === 'seal') {
+        batch.splice(k++, 1, { ordinal: i.ordinal, type: 'seal', sessionId: to.id }, { ordinal: i.ordinal, type: 'seal', sessionId: from });
+        this.rehomed.delete(from);
+      } else {
+        batch[k] = { ordinal: i.ordinal, type: 'seal', sessionId: to.id };
+        this.rehomed.delete(from);
+      }
+    }
+  }
+
+  /** Waits until every item up to `ordinal` is in Postgres (stored, re-homed or set aside); throws after `timeoutMs`. */
+  private async storedThrough(ordinal: number, timeoutMs: number, what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.minNotStored() <= ordinal) {
+      if (Date.now() > deadline) throw new Error(`${what} are still not stored after ${timeoutMs} ms (the event store is ${this.outage ? 'unreachable' : 'slow'}); try again later`);
+      this.schedule(Math.max(0, Math.min(this.flushIntervalMs, this.retryAt - Date.now())));
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 
@@ -566,6 +620,12 @@ export class Ingest {
       });
   }
 
+  /** The smallest ordinal not yet in Postgres (in memory, in flight or in the journal). */
+  private minNotStored(): number {
+    const candidates = [this.buffer[0]?.ordinal, this.inflight?.[0]?.ordinal, this.journal.minOrdinal() ?? undefined];
+    return Math.min(...candidates.filter((v): v is number => v !== undefined), Number.MAX_SAFE_INTEGER);
+  }
+
   /** The smallest ordinal not yet durable (in memory, in flight or being written to the journal). */
   private minNotDurable(): number {
     const candidates = [this.buffer[0]?.ordinal, this.inflight?.[0]?.ordinal, this.journal.minPendingOrdinal() ?? undefined];
@@ -597,4 +657,10 @@ export class Ingest {
     if (!this.started) throw new Error('Ingest.start() has not completed');
     if (this.closed) throw new Error('this Ingest is closed');
   }
+}
+
+/** An outbox payload naming the run's stream (`sessionId`, see the recorder) names its new home instead. */
+function withRunSession(payload: unknown, from: string, to: string): unknown {
+  if (!payload || typeof payload !== 'object' || (payload as Record<string, unknown>)['sessionId'] !== from) return payload;
+  return { ...(payload as Record<string, unknown>), sessionId: to };
 }

@@ -21,6 +21,7 @@ const VALID: IngestItem[] = [
   { ordinal: 4, type: 'event', event: event({ body: 'lone \ud800 surrogate', seq: 9 }) },
   { ordinal: 5, type: 'end', sessionId: SID, endedAt: new Date('2026-01-01T00:01:00.000Z'), outcome: { reason: 'GAME_OVER' } },
   { ordinal: 6, type: 'seal', sessionId: SID },
+  { ordinal: 7, type: 'release', sessionId: SID },
 ];
 const LINES = VALID.map(encodeItem);
 
@@ -43,7 +44,7 @@ describe(`journal codec fuzz (seed ${SEED})`, () => {
       const line = mode === 0 ? base.slice(0, c.int(0, base.length - 1)) : mode === 1 ? c.mutate(Buffer.from(base), 6).toString('utf8') : mode === 2 ? c.bytes(c.int(0, 80)).toString('latin1') : JSON.stringify(c.json(4));
       try {
         const item = decodeItem(line);
-        expect(['open', 'event', 'end', 'seal']).toContain(item.type);
+        expect(['open', 'event', 'end', 'seal', 'release']).toContain(item.type);
         outcomes.decoded++;
       } catch (e) {
         if (e instanceof SyntaxError) outcomes.syntax++;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NewEvent } from '@rewind/event-store';
 import { eventHash, genesisHash } from '@rewind/event-store';
-import { decodeItem, encodeItem } from './journal-codec';
+import { decodeItem, encodeItem, JournalLineError } from './journal-codec';
 import { IngestItem } from './types';
 
 const base = (body: NewEvent['body'], format: NewEvent['format']): NewEvent => ({
@@ -34,15 +34,21 @@ describe('journal codec', () => {
     expect(eventHash(g, back.event).equals(eventHash(g, event))).toBe(true);
   });
 
-  it('given an event with meta and outbox rows, an end and a seal, when round-tripped, then each is unchanged', () => {
+  it('given an event with meta and outbox rows, an end, a seal and a release, when round-tripped, then each is unchanged', () => {
     const event = { ...base('{"a":1}', 'json'), meta: '{"status":200}' };
     const outbox = [{ sessionId: event.sessionId, queue: 'reward-handoff', jobName: 'reward', payload: { score: 3 }, dedupeKey: 'k' }];
     const items: IngestItem[] = [
       { ordinal: 2, type: 'event', event, outbox },
       { ordinal: 3, type: 'end', sessionId: event.sessionId, endedAt: new Date('2026-11-23T10:00:00.500Z'), outcome: { reason: 'GAME_OVER', score: 3 } },
       { ordinal: 4, type: 'seal', sessionId: event.sessionId },
+      { ordinal: 5, type: 'release', sessionId: event.sessionId },
     ];
     for (const item of items) expect(decodeItem(encodeItem(item))).toEqual(item);
+  });
+
+  it('given a seal or release line without its sessionId, when decoded, then a JournalLineError says so', () => {
+    expect(() => decodeItem('{"t":"release","o":3}')).toThrow(JournalLineError);
+    expect(() => decodeItem('{"t":"seal","o":3}')).toThrow(/journal seal line without its sessionId/);
   });
 
   it('given an open item, when round-tripped, then the session (dates included) is unchanged', () => {

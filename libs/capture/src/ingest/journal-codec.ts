@@ -18,7 +18,7 @@ export function encodeItem(item: IngestItem): string {
   if (item.type === 'end') {
     return JSON.stringify({ t: 'end', o: item.ordinal, sessionId: item.sessionId, endedAt: item.endedAt.toISOString(), ...(item.outcome !== undefined ? { outcome: item.outcome } : {}) });
   }
-  if (item.type === 'seal') return JSON.stringify({ t: 'seal', o: item.ordinal, sessionId: item.sessionId });
+  if (item.type === 'seal' || item.type === 'release') return JSON.stringify({ t: item.type, o: item.ordinal, sessionId: item.sessionId });
   const e = item.event;
   const binary = Buffer.isBuffer(e.body);
   return JSON.stringify({
@@ -73,7 +73,10 @@ export function decodeItem(line: string): IngestItem {
       ...('outcome' in j ? { outcome: j['outcome'] } : {}),
     };
   }
-  if (j['t'] === 'seal') return { ordinal: j['o'] as number, type: 'seal', sessionId: j['sessionId'] as string };
+  if (j['t'] === 'seal' || j['t'] === 'release') {
+    need(typeof j['sessionId'] === 'string', 'its sessionId');
+    return { ordinal: j['o'] as number, type: j['t'], sessionId: j['sessionId'] as string };
+  }
   if (j['t'] !== 'event') throw new Error(`unknown journal line type ${JSON.stringify(j['t'])}`);
   if (j['b64'] === true) need(typeof j['body'] === 'string', 'its base64 body');
   const event: NewEvent = {

@@ -82,6 +82,13 @@ export class Journal {
     return min;
   }
 
+  /** The smallest ordinal in the journal, written or being written (null if empty). */
+  minOrdinal(): number | null {
+    let min: number | null = null;
+    for (const s of [...this.segments.values(), ...this.pending]) if (min === null || s.firstOrdinal < min) min = s.firstOrdinal;
+    return min;
+  }
+
   oldestWallUs(): number | null {
     let min: number | null = null;
     for (const s of [...this.segments.values(), ...this.pending]) {

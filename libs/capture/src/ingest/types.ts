@@ -72,13 +72,17 @@ export interface IngestStats {
 
 /**
  * One unit of work, in record order: a session to open, an event to append (with the outbox rows written in
- * the same transaction), a session to mark ended, a session to seal.
+ * the same transaction), a session to mark ended, a session to seal, and a `release`: this writer stops
+ * writing the stream for now (its capture task stopped, or is resumed afresh) — nothing is written for it,
+ * but if this writer's items of the stream were re-homed, the re-homed stream is sealed there and later items
+ * of the stream go to the stream itself again (see `Ingest.releaseSession`).
  */
 export type IngestItem =
   | { ordinal: number; type: 'open'; session: NewSession }
   | { ordinal: number; type: 'event'; event: NewEvent; outbox?: NewOutboxMessage[] }
   | { ordinal: number; type: 'end'; sessionId: string; endedAt: Date; outcome?: unknown }
-  | { ordinal: number; type: 'seal'; sessionId: string };
+  | { ordinal: number; type: 'seal'; sessionId: string }
+  | { ordinal: number; type: 'release'; sessionId: string };
 
 /** The session an item belongs to. */
 export function itemSession(item: IngestItem): string {

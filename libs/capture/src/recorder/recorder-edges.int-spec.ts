@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { Pool } from 'pg';
 import type { EventStore, StoredEvent } from '@rewind/event-store';
-import type { Ingest } from '../ingest';
+import { Ingest } from '../ingest';
 import type { RunningRecordingProxy } from '../proxy';
 import type { RunningSimulator } from '@rewind/simulator';
 import type { Recorder } from './recorder';
@@ -139,6 +142,48 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
     for await (const e of store.readSession(first.sessionId)) if (e.kind === 'frame') ticks.push(e.tick);
     expect(ticks).toEqual([3, 4]);
     expect(errors).toEqual([]);
+  });
+
+  it('a capture task whose lock was lost while another process took it over: what it recorded after the take-over goes to a re-homed stream, sealed when the task stops; taken back here later, the task continues the stream itself', async () => {
+    const offer = { id: 'moltstation.moltstation-spectate.session.ms_rehome00000000000000001', kind: 'moltstation-spectate' as const, platform: 'moltstation' as const, runKey: 'session:ms_rehome00000000000000001', platformSessionId: 'ms_rehome00000000000000001', params: { slug: 'flappybots' } };
+    const identity = { key: `task:${offer.id}`, platformSessionId: offer.platformSessionId, game: 'flappybots' };
+    const frameFact = (tick: number) => ({ platform: 'moltstation' as const, connectionId: 'spec-r', atNs: process.hrtime.bigint(), wallUs: Date.now() * 1000, type: 'ws-message' as const, direction: 'platform_to_client' as const, data: `{"t":"frame","frame":{"tick":${tick}}}`, binary: false });
+    const first = await recorder.openTaskStream(offer, identity);
+    first.capture(frameFact(1));
+    await ingest.waitUntilStored();
+    // Another process takes the task over and continues the stream (seq 2).
+    const dir = mkdtempSync(join(tmpdir(), 'rewind-taker-'));
+    const taker = await Ingest.open({ store, journalDir: dir, log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+    const row = (await store.getSession(first.sessionId))!;
+    expect(await taker.resumeSession({ id: row.id, platform: row.platform, startedAt: row.startedAt, metadata: row.metadata })).toBe(2);
+    taker.record(row.id, { kind: 'frame', direction: 'platform_to_client', channel: 'spectate_ws', format: 'json', body: '{"t":"frame","frame":{"tick":2}}', msgType: 'frame', tick: 2 });
+    await taker.waitUntilStored();
+    await taker.close();
+    rmSync(dir, { recursive: true, force: true });
+    // This process has not noticed yet: one more frame, then its task stops (lock lost) without ending the run.
+    first.capture(frameFact(3));
+    first.release();
+    await ingest.waitUntilStored();
+    const rehomed = await pool.query<{ id: string }>(`SELECT id FROM sessions WHERE metadata->>'rehomedFrom' = $1`, [first.sessionId]);
+    expect(rehomed.rows).toHaveLength(1);
+    const fragment = rehomed.rows[0]!.id;
+    expect(await store.getSession(fragment)).toMatchObject({ status: 'sealed', headSeq: 1 });
+    // The task comes back here: it continues the stream after the other process's events.
+    const again = await recorder.openTaskStream(offer, identity);
+    expect(again.resumed).toMatchObject({ lastSeq: 2, lastTick: 2 });
+    again.capture(frameFact(4));
+    again.end({ reason: 'game_over', outcome: { reason: 'game_over' } });
+    await new Promise((r) => setTimeout(r, 400));
+    await ingest.waitUntilStored();
+    const ticks = async (id: string) => {
+      const out = [];
+      for await (const e of store.readSession(id)) if (e.kind === 'frame') out.push(e.tick);
+      return out;
+    };
+    expect(await ticks(first.sessionId)).toEqual([1, 2, 4]);
+    expect(await ticks(fragment)).toEqual([3]);
+    expect(await store.getSession(first.sessionId)).toMatchObject({ status: 'sealed' });
+    expect(recorder.stats()).toMatchObject({ failures: 0, openStreams: 0 });
   });
 
   it('SpaceMolt close 1000 ("server going away"): the client gets it unchanged, the run ends; its reconnect is a new run', async () => {

@@ -184,25 +184,33 @@ export class Recorder implements CaptureSink {
    */
   async openTaskStream(offer: TaskOffer, identity: StreamIdentity): Promise<TaskStream> {
     const id = uuidFrom(`rewind-task:${offer.id}`);
-    const session = this.newSession(id, offer.platform, identity, 'task', { task: offer.kind, taskId: offer.id });
-    const nextSeq = await this.ingest.resumeSession(session);
-    const resumed = nextSeq > 1 ? await this.resumedInfo(id, nextSeq - 1) : undefined;
-    const stream: Stream = this.newStream(id, offer.platform, `task:${offer.id}`, 'task', identity, null);
-    const key = this.streamKey(offer.platform, stream.key);
+    const streamKey = `task:${offer.id}`;
+    const key = this.streamKey(offer.platform, streamKey);
     // The same task run again here (its job re-run after a lost lock) while the earlier attempt has not
     // returned yet, or its ended stream still waits to seal: the new attempt owns the stream from now on. The
     // earlier one stops recording into it (two spectate sockets interleaving frames in one stream) and its
-    // timer would seal under the new one's feet.
-    this.retireTask.get(key)?.();
-    const earlier = this.streams.get(key);
-    if (earlier?.timer) clearTimeout(earlier.timer);
-    this.streams.set(key, stream);
-    this.opened.push({ id, platform: offer.platform, key: safeId(stream.key), kind: 'task' });
+    // timer would seal under the new one's feet. Retired before the resume, which settles what it recorded.
     let released = false;
     const retire = (): void => {
       released = true;
     };
+    this.retireTask.get(key)?.();
     this.retireTask.set(key, retire);
+    const earlier = this.streams.get(key);
+    if (earlier?.timer) clearTimeout(earlier.timer);
+    const session = this.newSession(id, offer.platform, identity, 'task', { task: offer.kind, taskId: offer.id });
+    let resumed: TaskStream['resumed'];
+    try {
+      const nextSeq = await this.ingest.resumeSession(session);
+      resumed = nextSeq > 1 ? await this.resumedInfo(id, nextSeq - 1) : undefined;
+    } catch (e) {
+      if (this.retireTask.get(key) === retire) this.retireTask.delete(key);
+      if (earlier?.ended && this.streams.get(key) === earlier) this.armTimer(earlier); // no newer attempt: its seal is due again
+      throw e;
+    }
+    const stream: Stream = this.newStream(id, offer.platform, streamKey, 'task', identity, null);
+    this.streams.set(key, stream);
+    this.opened.push({ id, platform: offer.platform, key: safeId(stream.key), kind: 'task' });
     const self = this;
     return {
       sessionId: id,
@@ -232,6 +240,9 @@ export class Recorder implements CaptureSink {
         self.retireTask.delete(key);
         if (stream.timer) clearTimeout(stream.timer);
         self.streams.delete(key);
+        // The stream stays open for the next attempt; what this one recorded, if another writer's take-over
+        // made the store put it elsewhere (re-homed), is complete and sealed there.
+        self.ingest.releaseSession(id);
       },
     };
   }
