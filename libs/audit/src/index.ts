@@ -4,6 +4,7 @@ export * from './common';
 export * from './audit';
 export * from './load';
 export * from './service';
+export * from './repositories';
 export * from './summary/summarize';
 export * from './platforms/moltstation';
 export * from './platforms/spacemolt';

@@ -1,5 +1,5 @@
-import type { Pool } from 'pg';
-import { ChainVerifier, EventStore, isUuid, SessionRecord, SessionRow, StoredEvent, toSessionRecord } from '@rewind/event-store';
+import { Db } from '@rewind/db';
+import { ChainVerifier, EventStore, isUuid, OutboxRepository, SessionRecord, SessionsRepository, StoredEvent } from '@rewind/event-store';
 import type { EvidenceEvent, EvidenceStream, OutboxEvidence, RunEvidence, StreamRole } from './types';
 
 /**
@@ -30,34 +30,27 @@ function roleOf(s: SessionRecord): StreamRole {
 /** The run's key: `${platform}:${platformSessionId}`, else `${platform}:${the run stream's id}`. */
 export const runKeyOf = (s: Pick<SessionRecord, 'platform' | 'platformSessionId' | 'id'>): string => `${s.platform}:${s.platformSessionId ?? s.id}`;
 
-async function sessions(pool: Pool, where: string, params: unknown[]): Promise<SessionRecord[]> {
-  const { rows } = await pool.query<SessionRow>(`SELECT * FROM sessions WHERE ${where} ORDER BY started_at, id`, params);
-  return rows.map(toSessionRecord);
-}
+/** The repositories a run is read through, on `db`'s PrismaService (a `pg` pool is borrowed, see PrismaService.of). */
+const reposOf = (db: Db) => ({ sessions: new SessionsRepository(db), outbox: new OutboxRepository(db) });
 
 /** The run a session belongs to, or null (unknown id, or an account stream that is no run). */
-export async function findRun(pool: Pool, sessionId: string): Promise<RunMembers | null> {
+export async function findRun(db: Db, sessionId: string): Promise<RunMembers | null> {
   if (!isUuid(sessionId)) return null;
-  const [first] = await sessions(pool, 'id = $1', [sessionId]);
+  const repos = reposOf(db);
+  const first = await repos.sessions.get(sessionId);
   if (!first) return null;
   let anchor = first;
   if (streamOf(first) === 'pipeline') {
     const runSessionId = (first.metadata as Record<string, unknown>)['runSessionId'];
-    const [run] = typeof runSessionId === 'string' ? await sessions(pool, 'id = $1', [runSessionId]) : [];
+    const run = typeof runSessionId === 'string' ? await repos.sessions.get(runSessionId) : null;
     if (!run) return null;
     anchor = run;
   }
   if (streamOf(anchor) !== 'run') return null;
-  const recorder = anchor.platformSessionId
-    ? await sessions(pool, `platform = $1 AND platform_session_id = $2 AND metadata->>'stream' = 'run'`, [anchor.platform, anchor.platformSessionId])
-    : [anchor];
+  const recorder = anchor.platformSessionId ? await repos.sessions.runStreams(anchor.platform, anchor.platformSessionId) : [anchor];
   const ids = recorder.map((s) => s.id);
-  const pipeline = await sessions(pool, `metadata->>'stream' = 'pipeline' AND metadata->>'runSessionId' = ANY($1::text[])`, [ids]);
-  const { rows } = await pool.query<{ id: string; queue: string; session_id: string | null; payload: Record<string, unknown>; created_at: Date; relayed_at: Date | null }>(
-    'SELECT id, queue, session_id, payload, created_at, relayed_at FROM outbox WHERE session_id = ANY($1::uuid[]) ORDER BY created_at, id',
-    [ids],
-  );
-  const outbox = rows.map((r) => ({ id: r.id, queue: r.queue, sessionId: r.session_id, payload: r.payload, createdAt: r.created_at, relayedAt: r.relayed_at }));
+  const pipeline = await repos.sessions.pipelineStreamsOf(ids);
+  const outbox = await repos.outbox.ofSessions(ids);
   return { runKey: runKeyOf(anchor), anchor, recorder, pipeline, outbox };
 }
 
@@ -119,8 +112,8 @@ async function loadStream(store: EventStore, first: SessionRecord): Promise<Evid
 }
 
 /** Every stream of the run `sessionId` belongs to, read and chain-verified; null when it is no run. */
-export async function loadRunEvidence(pool: Pool, store: EventStore, sessionId: string): Promise<RunEvidence | null> {
-  const members = await findRun(pool, sessionId);
+export async function loadRunEvidence(db: Db, store: EventStore, sessionId: string): Promise<RunEvidence | null> {
+  const members = await findRun(db, sessionId);
   if (!members) return null;
   const { anchor, recorder, pipeline, outbox } = members;
   const streams: EvidenceStream[] = [];
@@ -142,11 +135,6 @@ export async function loadRunEvidence(pool: Pool, store: EventStore, sessionId: 
 }
 
 /** One session id per run (its earliest recorder stream), oldest first: what "audit all" walks. */
-export async function listRunAnchors(pool: Pool): Promise<string[]> {
-  const { rows } = await pool.query<{ id: string }>(
-    `SELECT DISTINCT ON (platform, COALESCE(platform_session_id, id::text)) id
-       FROM sessions WHERE metadata->>'stream' = 'run'
-      ORDER BY platform, COALESCE(platform_session_id, id::text), started_at, id`,
-  );
-  return rows.map((r) => r.id);
+export async function listRunAnchors(db: Db): Promise<string[]> {
+  return new SessionsRepository(db).runAnchors();
 }

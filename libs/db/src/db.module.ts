@@ -1,19 +1,13 @@
-import { DynamicModule, Global, Inject, Injectable, Module, OnModuleDestroy } from '@nestjs/common';
-import { Pool } from 'pg';
-import { createPgPool } from './pg';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { PrismaService } from './prisma.service';
 
+/**
+ * The `pg` pool under the PrismaService (the same connections): for the events append by COPY and for
+ * call sites that still take a pool. Not a second pool.
+ */
 export const PG_POOL = Symbol('PG_POOL');
 
-@Injectable()
-class PoolCloser implements OnModuleDestroy {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
-  async onModuleDestroy(): Promise<void> {
-    if (!this.pool.ended) await this.pool.end();
-  }
-}
-
-/** Postgres access for a Nest app: the `pg` pool (bulk paths) and Prisma (ordinary queries). */
+/** Postgres access for a Nest app: the PrismaService (one per process, its pool ended on shutdown). */
 @Global()
 @Module({})
 export class DbModule {
@@ -21,9 +15,8 @@ export class DbModule {
     return {
       module: DbModule,
       providers: [
-        { provide: PG_POOL, useFactory: () => createPgPool(options.databaseUrl, { max: options.poolSize ?? 10 }) },
-        { provide: PrismaService, useFactory: () => new PrismaService(options.databaseUrl) },
-        PoolCloser,
+        { provide: PrismaService, useFactory: () => new PrismaService(options.databaseUrl, { poolSize: options.poolSize ?? 10 }) },
+        { provide: PG_POOL, useFactory: (prisma: PrismaService) => prisma.pool, inject: [PrismaService] },
       ],
       exports: [PG_POOL, PrismaService],
     };

@@ -1,9 +1,6 @@
 import { Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Inject } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { PG_POOL } from '@rewind/db';
-import { EventStore } from '@rewind/event-store';
+import { EventStore, SessionsRepository } from '@rewind/event-store';
 import { findMoltstationRecording } from './recordings';
 import { RequireScope } from '../auth/scope.guard';
 import { ReplayAuth } from './replay-auth';
@@ -17,7 +14,7 @@ export class ReplayTokenController {
   constructor(
     private readonly auth: ReplayAuth,
     private readonly store: EventStore,
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly sessions: SessionsRepository,
   ) {}
 
   @Post('api/sessions/:id/replay-token')
@@ -37,7 +34,7 @@ export class ReplayTokenController {
   @HttpCode(200)
   @RequireScope('replay')
   async moltstationToken(@Param('slug') slug: string, @Param('sessionId') sessionId: string) {
-    const recording = await findMoltstationRecording(this.pool, sessionId.slice(0, 200), slug.slice(0, 100));
+    const recording = await findMoltstationRecording(this.sessions, sessionId.slice(0, 200), slug.slice(0, 100));
     if (!recording) throw new NotFoundException({ error: 'Session not found', code: 'SESSION_NOT_FOUND' });
     const { token, expiresAt } = this.auth.mint(recording, REPLAY_TOKEN_TTL_MS);
     return { token, spectateToken: token, expiresAt, spectators: { current: 0, max: 25 } };

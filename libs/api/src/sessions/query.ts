@@ -34,39 +34,23 @@ export function textParam(raw: string | undefined, name: string, max = 200): str
   return raw;
 }
 
-/** A WHERE clause built from validated parameters: `add('game = $?', v)` numbers the placeholder. */
-export class SqlWhere {
-  readonly args: unknown[] = [];
-  private readonly parts: string[] = [];
-
-  add(sql: string, value: unknown): void {
-    this.args.push(value);
-    this.parts.push(sql.replace('$?', `$${this.args.length}`));
-  }
-
-  /** A condition that already numbers its own placeholders against `args`. */
-  raw(sql: string): void {
-    this.parts.push(sql);
-  }
-
-  /** `WHERE …`, or '' without conditions. */
-  get sql(): string {
-    return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
-  }
+/** The filters sessions and runs share, validated: platform, game, agent and the start time range (`from`, `to`). */
+export interface CommonFilters<P extends string> {
+  platform?: P;
+  game?: string;
+  agent?: string;
+  /** Started at or after. */
+  from?: Date;
+  /** Started before. */
+  to?: Date;
 }
 
 /** The filters sessions and runs share: platform, game, agent and the start time range (`from`, `to`). */
-export function commonFilters(q: Record<string, string | undefined>, platforms: readonly string[]): SqlWhere {
-  const w = new SqlWhere();
+export function commonFilters<P extends string>(q: Record<string, string | undefined>, platforms: readonly P[]): CommonFilters<P> {
   const platform = oneOfParam(q['platform'], 'platform', platforms);
-  if (platform) w.add('platform = $?::"Platform"', platform);
   const game = textParam(q['game'], 'game');
-  if (game) w.add('game = $?', game);
   const agent = textParam(q['agent'], 'agent');
-  if (agent) w.add('agent = $?', agent);
   const from = timeParam(q['from'], 'from');
-  if (from) w.add('started_at >= $?', from);
   const to = timeParam(q['to'], 'to');
-  if (to) w.add('started_at < $?', to);
-  return w;
+  return { ...(platform ? { platform } : {}), ...(game ? { game } : {}), ...(agent ? { agent } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) };
 }

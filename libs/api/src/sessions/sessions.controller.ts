@@ -1,8 +1,6 @@
-import { Controller, Get, Inject, NotFoundException, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Pool } from 'pg';
-import { PG_POOL } from '@rewind/db';
-import { CHANNELS, DIRECTIONS, EVENT_KINDS, EventStore, PLATFORMS, SESSION_STATUSES, SessionRecord, SessionRow, StoredEvent, isUuid, toSessionRecord } from '@rewind/event-store';
+import { CHANNELS, DIRECTIONS, EVENT_KINDS, EventStore, PLATFORMS, SESSION_STATUSES, SessionRecord, SessionsRepository, StoredEvent, isUuid } from '@rewind/event-store';
 import { decodeCursor, encodeCursor } from './cursor';
 import { commonFilters, intParam, oneOfParam, textParam } from './query';
 import { RequireScope } from '../auth/scope.guard';
@@ -69,7 +67,7 @@ export function eventView(e: StoredEvent) {
 @Controller('api/sessions')
 export class SessionsController {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly sessions: SessionsRepository,
     private readonly store: EventStore,
   ) {}
 
@@ -87,19 +85,16 @@ export class SessionsController {
   @ApiOkResponse({ description: '{ sessions: Session[], nextCursor: string | null }' })
   async list(@Query() q: Record<string, string | undefined>) {
     const limit = intParam(q['limit'], 'limit', 50, 1, 500);
-    const w = commonFilters(q, PLATFORMS);
+    const common = commonFilters(q, PLATFORMS);
     const status = oneOfParam(q['status'], 'status', SESSION_STATUSES);
-    if (status) w.add('status = $?::"SessionStatus"', status);
-    const psid = textParam(q['platformSessionId'], 'platformSessionId');
-    if (psid) w.add('platform_session_id = $?', psid);
+    const platformSessionId = textParam(q['platformSessionId'], 'platformSessionId');
     const cursor = decodeCursor(q['cursor'], isSessionCursor);
-    if (cursor) {
-      w.args.push(new Date(cursor.t), cursor.id);
-      w.raw(`(started_at, id) < ($${w.args.length - 1}, $${w.args.length}::uuid)`);
-    }
-    w.args.push(limit + 1);
-    const { rows } = await this.pool.query<SessionRow>(`SELECT * FROM sessions ${w.sql} ORDER BY started_at DESC, id DESC LIMIT $${w.args.length}`, w.args);
-    const sessions = rows.slice(0, limit).map((r) => sessionView(toSessionRecord(r)));
+    const rows = await this.sessions.page(
+      { ...common, ...(status ? { status } : {}), ...(platformSessionId ? { platformSessionId } : {}) },
+      cursor ? { startedAt: new Date(cursor.t), id: cursor.id } : undefined,
+      limit + 1,
+    );
+    const sessions = rows.slice(0, limit).map(sessionView);
     const last = sessions[sessions.length - 1];
     return { sessions, nextCursor: rows.length > limit && last ? encodeCursor({ t: last.startedAt, id: last.id }) : null };
   }

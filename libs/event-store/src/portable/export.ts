@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
-import type { PoolClient } from 'pg';
+import { toBuffer } from '@rewind/db';
 import { EventStore } from '../event-store';
-import { isUuid } from '../validate';
+import type { SessionsRepository } from '../repositories/sessions.repository';
 import { ChainVerifier } from '../verify';
 import { StoredEvent } from '../types';
 import { encodeEventLine, EXPORT_FORMAT, ExportedSession, ExportHeader, ExportProgress, PortableError, PortableErrorCode } from './format';
@@ -22,20 +22,9 @@ export interface ExportResult {
   bytes: number;
 }
 
-/** Timestamps as ISO 8601 UTC with all six digits of Postgres' microseconds (a JS Date keeps only ms). */
-const ISO_US = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 /** The session row as the header carries it (µs timestamps, hex hashes), or null when there is none. */
-export async function readExportedSession(client: PoolClient, sessionId: string): Promise<ExportedSession | null> {
-  if (!isUuid(sessionId)) return null;
-  const { rows } = await client.query(
-    `SELECT id, platform, game, platform_session_id, agent, source, status,
-            ${ISO_US('started_at')} AS started_at, ${ISO_US('ended_at')} AS ended_at, outcome, metadata,
-            head_seq, head_hash, ${ISO_US('sealed_at')} AS sealed_at, sealed_hash, sealed_count
-       FROM sessions WHERE id = $1`,
-    [sessionId],
-  );
-  const r = rows[0];
+export async function readExportedSession(sessions: SessionsRepository, sessionId: string): Promise<ExportedSession | null> {
+  const r = await sessions.exportRow(sessionId);
   if (!r) return null;
   return {
     id: r.id,
@@ -50,9 +39,9 @@ export async function readExportedSession(client: PoolClient, sessionId: string)
     outcome: r.outcome,
     metadata: r.metadata,
     headSeq: r.head_seq,
-    headHash: (r.head_hash as Buffer).toString('hex'),
+    headHash: toBuffer(r.head_hash).toString('hex'),
     sealedAt: r.sealed_at,
-    sealedHash: r.sealed_hash ? (r.sealed_hash as Buffer).toString('hex') : null,
+    sealedHash: r.sealed_hash ? toBuffer(r.sealed_hash).toString('hex') : null,
     sealedCount: r.sealed_count,
   };
 }
@@ -68,7 +57,7 @@ const CHUNK_CHARS = 64 * 1024;
  * Does not end `out`.
  */
 export async function exportSession(store: EventStore, sessionId: string, out: Writable, options: ExportOptions = {}): Promise<ExportResult> {
-  const session = await store.transaction((client) => readExportedSession(client, sessionId));
+  const session = await readExportedSession(store.sessions, sessionId);
   if (!session) throw new PortableError(PortableErrorCode.SessionNotFound, `session ${sessionId} does not exist`, null, { sessionId });
   const total = session.headSeq;
   const header: ExportHeader = { format: EXPORT_FORMAT, exportedAt: new Date().toISOString(), session, events: total };

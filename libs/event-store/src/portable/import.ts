@@ -1,4 +1,4 @@
-import type { PoolClient } from 'pg';
+import type { PoolClient } from '@rewind/db';
 import { appendInTransaction } from '../append';
 import { EventStore } from '../event-store';
 import { eventHash, genesisHash } from '../hash';
@@ -79,7 +79,7 @@ export async function importSession(store: EventStore, input: AsyncIterable<Buff
   const s = header.session;
   const batchSize = options.batchSize ?? 1000;
 
-  const existing = await store.transaction((client) => readExportedSession(client, s.id));
+  const existing = await readExportedSession(store.sessions, s.id);
   if (existing) {
     refuseIfDifferent(existing, s);
     await readEvents(lines, header, batchSize, options, async () => undefined);

@@ -1,0 +1,3 @@
+export * from './audits.repository';
+export * from './run-summaries.repository';
+export * from './analytics.repository';

@@ -1,0 +1,3 @@
+export * from './sessions.repository';
+export * from './event-reads.repository';
+export * from './outbox.repository';
