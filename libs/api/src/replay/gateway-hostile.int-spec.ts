@@ -6,16 +6,18 @@
  * - forged credentials: bit-flipped signatures, other sessions' tokens, expired ones, wrong prefixes, huge tokens,
  *   wrong or missing API keys → a clear 4401 close (and MoltStation's own 4001/4410 on its endpoint).
  */
-import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import WebSocket, { WebSocketServer } from 'ws';
-import type { INestApplication } from '@nestjs/common';
+import WebSocket from 'ws';
+import { INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import type { Pool } from 'pg';
+import { PG_POOL } from '@rewind/db';
 import { EventStore, NewEvent } from '@rewind/event-store';
 import { createTestPool, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
 import { startApi } from '../api';
-import { ReplayGateway } from './gateway';
+import { REPLAY_FLOW, ReplayFlowOptions, ReplayGateway } from './gateway';
+import { ReplayWsAdapter } from './ws-adapter';
 import { REPLAY_TOKEN_INFO, ReplayAuth } from './replay-auth';
 import { fuzz } from '../../../testing/src/fuzz';
 
@@ -61,21 +63,27 @@ async function largeSession(store: EventStore): Promise<string> {
   return id;
 }
 
-describe('replay gateway: slow readers (own gateway on a plain HTTP server, real Postgres)', () => {
+describe('replay gateway: slow readers (the gateway alone in a small Nest app, real Postgres)', () => {
   let pool: Pool;
   let store: EventStore;
   let sessionId: string;
-  const servers: { server: http.Server; gateway: ReplayGateway }[] = [];
+  const apps: INestApplication[] = [];
 
-  /** A gateway with its own (test) flow limits; its server-side sockets are sampled through `wss`. */
-  async function gatewayWith(flow?: { highWaterBytes?: number; lowWaterBytes?: number; stallTimeoutMs?: number }): Promise<{ base: string; gateway: ReplayGateway; serverSockets: () => WebSocket[] }> {
-    const server = http.createServer((_q, res) => res.writeHead(404).end());
-    const gateway = new ReplayGateway(store, pool, new ReplayAuth([KEY], SECRET), flow);
-    gateway.attach(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    servers.push({ server, gateway });
-    const wss = (gateway as unknown as { wss: WebSocketServer }).wss;
-    return { base: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, gateway, serverSockets: () => [...wss.clients] };
+  /**
+   * The gateway with its own (test) flow limits, as a Nest provider on its own HTTP server (the same adapter as
+   * the API's); its server-side sockets are sampled through the gateway's ws server.
+   */
+  async function gatewayWith(flow?: ReplayFlowOptions): Promise<{ base: string; gateway: ReplayGateway; serverSockets: () => WebSocket[] }> {
+    @Module({
+      providers: [ReplayGateway, { provide: EventStore, useValue: store }, { provide: PG_POOL, useValue: pool }, { provide: ReplayAuth, useValue: new ReplayAuth([KEY], SECRET) }, { provide: REPLAY_FLOW, useValue: flow ?? {} }],
+    })
+    class GatewayOnly {}
+    const app = await NestFactory.create(GatewayOnly, { logger: false, abortOnError: false });
+    app.useWebSocketAdapter(new ReplayWsAdapter(app));
+    await app.listen(0, '127.0.0.1');
+    apps.push(app);
+    const gateway = app.get(ReplayGateway);
+    return { base: `ws://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`, gateway, serverSockets: () => [...gateway.server.clients] };
   }
 
   beforeAll(async () => {
@@ -84,11 +92,7 @@ describe('replay gateway: slow readers (own gateway on a plain HTTP server, real
     sessionId = await largeSession(store);
   }, 60_000);
   afterEach(async () => {
-    for (const { server, gateway } of servers.splice(0)) {
-      gateway.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+    for (const app of apps.splice(0)) await app.close();
   });
   afterAll(() => pool.end());
 
