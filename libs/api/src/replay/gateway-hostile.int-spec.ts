@@ -299,6 +299,57 @@ describe('replay gateway: forged tokens and bad API keys (the API, real Postgres
     expect(await closeOf(`/replay/moltstation/ws/flappybots/spectate?sessionId=${encodeURIComponent("' OR 1=1 --")}&token=${encodeURIComponent(good)}`)).toEqual({ code: 4404, reason: 'TOKEN_NOT_FOUND' });
   }, 60_000);
 
+  it('given an upgrade to a path the gateway does not serve, then HTTP 404 at once (never a hang), and the gateway keeps serving', async () => {
+    const answer = (path: string) =>
+      Promise.race([
+        open(`${base}${path}`).then(
+          (r) => {
+            r.ws.close();
+            return 'opened';
+          },
+          (e: Error) => e.message,
+        ),
+        new Promise<string>((r) => setTimeout(() => r('no answer within 5 s'), 5_000).unref()),
+      ]);
+    for (const path of ['/', '/ws', '/replayed/x', '/api/sessions', '/socket.io/?EIO=4&transport=websocket', `/spacemolt/ws?sessionId=${sessionId}`]) {
+      expect([path, await answer(path)]).toEqual([path, 'refused 404']);
+    }
+    const ok = await attempt(`/replay/${sessionId}`, { authorization: `Bearer ${KEY}` });
+    expect(ok.close.code).toBe(1000);
+  });
+
+  it('given streams on every endpoint that end, fail to start, or are cut by their client, then the gateway holds no replay and no socket afterwards (one wiring: nothing leaks)', async () => {
+    const gateway = api.get(ReplayGateway);
+    const empty = randomUUID();
+    await store.openSession({ id: empty, platform: 'spacemolt', game: null, startedAt: new Date(), metadata: { stream: 'run' } });
+    // A SpaceMolt recording without events: its replay cannot start (4400 with the reason).
+    expect(await attempt(`/replay/spacemolt/ws?sessionId=${empty}`, { authorization: `Bearer ${KEY}` })).toMatchObject({ close: { code: 4400, reason: expect.stringMatching(/no events/) } });
+    expect(await attempt(`/replay/${empty}`, { authorization: `Bearer ${KEY}` })).toMatchObject({ close: { code: 4400, reason: expect.stringMatching(/no events/) } });
+    // Streams cut by their client while they play (the recordings' second events are 30 s away), on each endpoint.
+    const playing = { sm: randomUUID(), ms: randomUUID(), msPlatformId: `ms_cut_${randomBytes(4).toString('hex')}` };
+    for (const [id, platform] of [[playing.sm, 'spacemolt'], [playing.ms, 'moltstation']] as const) {
+      await store.openSession({ id, platform, game: platform === 'moltstation' ? 'flappybots' : null, platformSessionId: platform === 'moltstation' ? playing.msPlatformId : null, startedAt: new Date(), metadata: { stream: 'run' } });
+      await store.append([0, 30_000_000].map((offsetUs, i) => ({ sessionId: id, seq: i + 1, kind: 'frame' as const, direction: 'platform_to_client' as const, channel: 'play_ws' as const, recordedAtUs: Date.now() * 1000 + offsetUs, offsetUs, format: 'json' as const, body: `{"t":"frame","frame":{"tick":${i + 1}}}`, tick: i + 1 })));
+    }
+    const msToken = minter(Date.now()).mint(playing.ms, 60_000).token;
+    const cut: Reader[] = [];
+    for (const path of [`/replay/${playing.sm}`, `/replay/spacemolt/ws?sessionId=${playing.sm}`, `/replay/moltstation/ws/flappybots/spectate?sessionId=${playing.msPlatformId}&token=${encodeURIComponent(msToken)}`]) {
+      const r = await open(`${base}${path}`, { authorization: `Bearer ${KEY}` });
+      await waitFor(`the first message of ${path.slice(0, 40)}`, () => r.texts[0], 10_000);
+      cut.push(r);
+    }
+    expect(gateway.stats().replays).toBeGreaterThanOrEqual(3);
+    expect(cut.map((r) => r.close)).toEqual([null, null, null]);
+    for (const r of cut) r.ws.terminate();
+    // A client gone before its stream was set up.
+    (await open(`${base}/replay/${sessionId}`, { authorization: `Bearer ${KEY}` })).ws.terminate();
+    const left = await waitFor('no replay and no socket left', () => {
+      const s = gateway.stats();
+      return s.replays === 0 && s.connections === 0 ? s : undefined;
+    }, 10_000);
+    expect(left).toMatchObject({ replays: 0, connections: 0 });
+  });
+
   it('given a message over the gateway\'s 64 KiB limit (before or after auth, on every endpoint), then that socket is closed 1009 and the API process keeps serving (no unhandled error)', async () => {
     for (const path of [`/replay/${sessionId}`, `/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}`, `/replay/spacemolt/ws?sessionId=${sessionId}`, '/replay/nowhere/at/all']) {
       const r = await open(`${base}${path}`, { authorization: `Bearer ${KEY}` });
