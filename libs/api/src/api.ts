@@ -2,13 +2,8 @@ import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { Server } from 'node:http';
-import type { Pool } from 'pg';
-import { PG_POOL } from '@rewind/db';
-import { EventStore } from '@rewind/event-store';
 import { ApiOptions, AppModule } from './app.module';
-import { ReplayGateway } from './replay/gateway';
-import { ReplayAuth } from './replay/replay-auth';
+import { ReplayWsAdapter } from './replay/ws-adapter';
 import { viewerAssets } from './viewer/viewer-assets';
 
 /** Creates and starts the HTTP API on 127.0.0.1:`port` (0 picks a free port). */
@@ -29,14 +24,9 @@ export async function startApi(
     new DocumentBuilder().setTitle('Rewind API').setDescription('Recorded sessions, their events, the outcome pipeline, health and metrics.').setVersion('1').build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  // The replay gateway's WebSockets share the API's port (docs/replay.md).
-  const gateway = new ReplayGateway(app.get(EventStore), app.get<Pool>(PG_POOL), app.get(ReplayAuth));
-  gateway.attach(app.getHttpServer() as Server);
-  const close = app.close.bind(app);
-  app.close = async () => {
-    gateway.close();
-    await close();
-  };
+  // The replay gateway (a provider of AppModule) shares the API's port: its adapter routes `/replay/…` upgrades
+  // to it and answers 404 to any other (docs/replay.md). Nest connects it in listen() and closes it in close().
+  app.useWebSocketAdapter(new ReplayWsAdapter(app));
   await app.listen(options.port, options.host ?? '127.0.0.1');
   Logger.log(`listening on ${await app.getUrl()}`, 'RewindApi');
   return app;

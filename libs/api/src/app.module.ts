@@ -14,6 +14,7 @@ import { RedisConnection } from './health/redis-connection';
 import { MetricsController, PipelineController, QueueDashboardController } from './pipeline/pipeline.controller';
 import { PipelineQueues } from './pipeline/pipeline-queues';
 import { SessionsController } from './sessions/sessions.controller';
+import { ReplayGateway } from './replay/gateway';
 import { ReplayAuth } from './replay/replay-auth';
 import { ReplayTokenController } from './replay/replay.controller';
 
@@ -53,6 +54,8 @@ export class AppModule {
           useFactory: (pool: Pool, store: EventStore) => new AuditService(pool, store, { ...(options.rewardsUrl ? { rewardsUrl: options.rewardsUrl } : {}), ...(options.rewardsApiKey ? { rewardsApiKey: options.rewardsApiKey } : {}) }),
         },
         HealthService,
+        // The replay WebSockets (`/replay/…` on the API's port, through ReplayWsAdapter: see startApi).
+        ReplayGateway,
       ],
     };
   }

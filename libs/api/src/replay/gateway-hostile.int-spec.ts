@@ -6,16 +6,18 @@
  * - forged credentials: bit-flipped signatures, other sessions' tokens, expired ones, wrong prefixes, huge tokens,
  *   wrong or missing API keys → a clear 4401 close (and MoltStation's own 4001/4410 on its endpoint).
  */
-import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
-import WebSocket, { WebSocketServer } from 'ws';
-import type { INestApplication } from '@nestjs/common';
+import WebSocket from 'ws';
+import { INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import type { Pool } from 'pg';
+import { PG_POOL } from '@rewind/db';
 import { EventStore, NewEvent } from '@rewind/event-store';
 import { createTestPool, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
 import { startApi } from '../api';
-import { ReplayGateway } from './gateway';
+import { REPLAY_FLOW, ReplayFlowOptions, ReplayGateway } from './gateway';
+import { ReplayWsAdapter } from './ws-adapter';
 import { REPLAY_TOKEN_INFO, ReplayAuth } from './replay-auth';
 import { fuzz } from '../../../testing/src/fuzz';
 
@@ -61,21 +63,27 @@ async function largeSession(store: EventStore): Promise<string> {
   return id;
 }
 
-describe('replay gateway: slow readers (own gateway on a plain HTTP server, real Postgres)', () => {
+describe('replay gateway: slow readers (the gateway alone in a small Nest app, real Postgres)', () => {
   let pool: Pool;
   let store: EventStore;
   let sessionId: string;
-  const servers: { server: http.Server; gateway: ReplayGateway }[] = [];
+  const apps: INestApplication[] = [];
 
-  /** A gateway with its own (test) flow limits; its server-side sockets are sampled through `wss`. */
-  async function gatewayWith(flow?: { highWaterBytes?: number; lowWaterBytes?: number; stallTimeoutMs?: number }): Promise<{ base: string; gateway: ReplayGateway; serverSockets: () => WebSocket[] }> {
-    const server = http.createServer((_q, res) => res.writeHead(404).end());
-    const gateway = new ReplayGateway(store, pool, new ReplayAuth([KEY], SECRET), flow);
-    gateway.attach(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    servers.push({ server, gateway });
-    const wss = (gateway as unknown as { wss: WebSocketServer }).wss;
-    return { base: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, gateway, serverSockets: () => [...wss.clients] };
+  /**
+   * The gateway with its own (test) flow limits, as a Nest provider on its own HTTP server (the same adapter as
+   * the API's); its server-side sockets are sampled through the gateway's ws server.
+   */
+  async function gatewayWith(flow?: ReplayFlowOptions): Promise<{ base: string; gateway: ReplayGateway; serverSockets: () => WebSocket[] }> {
+    @Module({
+      providers: [ReplayGateway, { provide: EventStore, useValue: store }, { provide: PG_POOL, useValue: pool }, { provide: ReplayAuth, useValue: new ReplayAuth([KEY], SECRET) }, { provide: REPLAY_FLOW, useValue: flow ?? {} }],
+    })
+    class GatewayOnly {}
+    const app = await NestFactory.create(GatewayOnly, { logger: false, abortOnError: false });
+    app.useWebSocketAdapter(new ReplayWsAdapter(app));
+    await app.listen(0, '127.0.0.1');
+    apps.push(app);
+    const gateway = app.get(ReplayGateway);
+    return { base: `ws://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`, gateway, serverSockets: () => [...gateway.server.clients] };
   }
 
   beforeAll(async () => {
@@ -84,11 +92,7 @@ describe('replay gateway: slow readers (own gateway on a plain HTTP server, real
     sessionId = await largeSession(store);
   }, 60_000);
   afterEach(async () => {
-    for (const { server, gateway } of servers.splice(0)) {
-      gateway.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+    for (const app of apps.splice(0)) await app.close();
   });
   afterAll(() => pool.end());
 
@@ -294,6 +298,57 @@ describe('replay gateway: forged tokens and bad API keys (the API, real Postgres
     }
     expect(await closeOf(`/replay/moltstation/ws/flappybots/spectate?sessionId=${encodeURIComponent("' OR 1=1 --")}&token=${encodeURIComponent(good)}`)).toEqual({ code: 4404, reason: 'TOKEN_NOT_FOUND' });
   }, 60_000);
+
+  it('given an upgrade to a path the gateway does not serve, then HTTP 404 at once (never a hang), and the gateway keeps serving', async () => {
+    const answer = (path: string) =>
+      Promise.race([
+        open(`${base}${path}`).then(
+          (r) => {
+            r.ws.close();
+            return 'opened';
+          },
+          (e: Error) => e.message,
+        ),
+        new Promise<string>((r) => setTimeout(() => r('no answer within 5 s'), 5_000).unref()),
+      ]);
+    for (const path of ['/', '/ws', '/replayed/x', '/api/sessions', '/socket.io/?EIO=4&transport=websocket', `/spacemolt/ws?sessionId=${sessionId}`]) {
+      expect([path, await answer(path)]).toEqual([path, 'refused 404']);
+    }
+    const ok = await attempt(`/replay/${sessionId}`, { authorization: `Bearer ${KEY}` });
+    expect(ok.close.code).toBe(1000);
+  });
+
+  it('given streams on every endpoint that end, fail to start, or are cut by their client, then the gateway holds no replay and no socket afterwards (one wiring: nothing leaks)', async () => {
+    const gateway = api.get(ReplayGateway);
+    const empty = randomUUID();
+    await store.openSession({ id: empty, platform: 'spacemolt', game: null, startedAt: new Date(), metadata: { stream: 'run' } });
+    // A SpaceMolt recording without events: its replay cannot start (4400 with the reason).
+    expect(await attempt(`/replay/spacemolt/ws?sessionId=${empty}`, { authorization: `Bearer ${KEY}` })).toMatchObject({ close: { code: 4400, reason: expect.stringMatching(/no events/) } });
+    expect(await attempt(`/replay/${empty}`, { authorization: `Bearer ${KEY}` })).toMatchObject({ close: { code: 4400, reason: expect.stringMatching(/no events/) } });
+    // Streams cut by their client while they play (the recordings' second events are 30 s away), on each endpoint.
+    const playing = { sm: randomUUID(), ms: randomUUID(), msPlatformId: `ms_cut_${randomBytes(4).toString('hex')}` };
+    for (const [id, platform] of [[playing.sm, 'spacemolt'], [playing.ms, 'moltstation']] as const) {
+      await store.openSession({ id, platform, game: platform === 'moltstation' ? 'flappybots' : null, platformSessionId: platform === 'moltstation' ? playing.msPlatformId : null, startedAt: new Date(), metadata: { stream: 'run' } });
+      await store.append([0, 30_000_000].map((offsetUs, i) => ({ sessionId: id, seq: i + 1, kind: 'frame' as const, direction: 'platform_to_client' as const, channel: 'play_ws' as const, recordedAtUs: Date.now() * 1000 + offsetUs, offsetUs, format: 'json' as const, body: `{"t":"frame","frame":{"tick":${i + 1}}}`, tick: i + 1 })));
+    }
+    const msToken = minter(Date.now()).mint(playing.ms, 60_000).token;
+    const cut: Reader[] = [];
+    for (const path of [`/replay/${playing.sm}`, `/replay/spacemolt/ws?sessionId=${playing.sm}`, `/replay/moltstation/ws/flappybots/spectate?sessionId=${playing.msPlatformId}&token=${encodeURIComponent(msToken)}`]) {
+      const r = await open(`${base}${path}`, { authorization: `Bearer ${KEY}` });
+      await waitFor(`the first message of ${path.slice(0, 40)}`, () => r.texts[0], 10_000);
+      cut.push(r);
+    }
+    expect(gateway.stats().replays).toBeGreaterThanOrEqual(3);
+    expect(cut.map((r) => r.close)).toEqual([null, null, null]);
+    for (const r of cut) r.ws.terminate();
+    // A client gone before its stream was set up.
+    (await open(`${base}/replay/${sessionId}`, { authorization: `Bearer ${KEY}` })).ws.terminate();
+    const left = await waitFor('no replay and no socket left', () => {
+      const s = gateway.stats();
+      return s.replays === 0 && s.connections === 0 ? s : undefined;
+    }, 10_000);
+    expect(left).toMatchObject({ replays: 0, connections: 0 });
+  });
 
   it('given a message over the gateway\'s 64 KiB limit (before or after auth, on every endpoint), then that socket is closed 1009 and the API process keeps serving (no unhandled error)', async () => {
     for (const path of [`/replay/${sessionId}`, `/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}`, `/replay/spacemolt/ws?sessionId=${sessionId}`, '/replay/nowhere/at/all']) {

@@ -1,121 +1,23 @@
-import type { IncomingMessage, Server } from 'node:http';
-import type { Duplex } from 'node:stream';
-import WebSocket, { WebSocketServer } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import { ArgumentsHost, Catch, ExceptionFilter, Inject, Logger, OnModuleDestroy, Optional, UseFilters } from '@nestjs/common';
+import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, SubscribeMessage, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import WebSocket, { WebSocketServer as WsServer } from 'ws';
 import type { Pool } from 'pg';
+import { PG_POOL } from '@rewind/db';
 import { EventStore, ReplayRow, SessionRecord } from '@rewind/event-store';
-import { followSource, replayRowSource, ReplayError, ReplaySession, SeekTarget, validateSpeed } from '@rewind/replay';
+import { EventSource, followSource, ReplayMarker, ReplayOptions, replayRowSource, ReplayError, ReplaySession, ReplaySummary, SeekTarget, validateSpeed } from '@rewind/replay';
 import { findMoltstationRecording } from './recordings';
 import { ReplayAuth } from './replay-auth';
+import { ControlMessage, REPLAY_EVENTS, REPLAY_PATH, replayRoute, ReplayRoute, requestUrl } from './routes';
+import { REPLAY_FLOW_DEFAULTS, ReplayFlowOptions, SendFlow, SLOW_READER_CLOSE } from './send-flow';
+
+export { REPLAY_FLOW_DEFAULTS, ReplayFlowOptions, SLOW_READER_CLOSE } from './send-flow';
 
 /** Close codes of the replay gateway (4xxx: the request was wrong; the reason says what). */
 export const REPLAY_CLOSE = { badRequest: 4400, unauthorized: 4401, notFound: 4404, done: 1000, server: 1011 } as const;
 
-const MAX_CONTROL_BYTES = 4096;
-
-/**
- * Flow control of a replay stream towards a slow (or stopped) reader: `ws.send` queues without bound, so a
- * client that stops reading at speed 32 would otherwise make the gateway hold the whole session in memory.
- */
-export interface ReplayFlowOptions {
-  /** Send buffer (`ws.bufferedAmount`) above which the replay is paused. Default 1 MiB. */
-  highWaterBytes?: number;
-  /** The paused replay resumes once the send buffer drained below this. Default 256 KiB. */
-  lowWaterBytes?: number;
-  /** Paused for the reader this long without draining: closed 1008 "slow reader". Default 30 s. */
-  stallTimeoutMs?: number;
-  /** How often a paused stream looks at its send buffer. Default 50 ms. */
-  pollMs?: number;
-}
-
-export const REPLAY_FLOW_DEFAULTS: Required<ReplayFlowOptions> = { highWaterBytes: 1024 * 1024, lowWaterBytes: 256 * 1024, stallTimeoutMs: 30_000, pollMs: 50 };
-
-/** Close code and reason for a reader that stopped reading for longer than the stall timeout. */
-export const SLOW_READER_CLOSE = { code: 1008, reason: 'slow reader' } as const;
-
-/**
- * One stream's flow control: after each send, a send buffer over the high-water mark pauses the replay (it
- * emits nothing more, reads no further page); a poll resumes it once the buffer drained below the low-water mark.
- * A pause asked by the client (control message) is kept apart: draining never resumes a replay the client
- * paused, and the client's resume waits for the drain.
- */
-class SendFlow {
-  private held = false;
-  private heldSince = 0;
-  private userPaused = false;
-  private poll: NodeJS.Timeout | null = null;
-
-  constructor(
-    private readonly ws: WebSocket,
-    private readonly replay: ReplaySession<ReplayRow>,
-    private readonly limits: Required<ReplayFlowOptions>,
-    private readonly onStall: () => void,
-  ) {
-    ws.once('close', () => this.dispose());
-  }
-
-  /** Call after every send. */
-  sent(): void {
-    if (this.held || this.ws.bufferedAmount <= this.limits.highWaterBytes) return;
-    this.held = true;
-    this.heldSince = Date.now();
-    this.replay.pause();
-    this.poll = setInterval(() => this.check(), this.limits.pollMs);
-    this.poll.unref();
-  }
-
-  pauseByClient(): void {
-    this.userPaused = true;
-    this.replay.pause();
-  }
-
-  resumeByClient(): void {
-    this.userPaused = false;
-    if (!this.held) this.replay.resume();
-  }
-
-  /** The state as the client sees it: a flow pause alone is not a pause it asked for. */
-  get state(): string {
-    return this.held && !this.userPaused && this.replay.state === 'paused' ? 'playing' : this.replay.state;
-  }
-
-  private check(): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return this.dispose();
-    if (this.ws.bufferedAmount < this.limits.lowWaterBytes) {
-      this.release();
-      if (!this.userPaused) this.replay.resume();
-      return;
-    }
-    if (Date.now() - this.heldSince >= this.limits.stallTimeoutMs) {
-      this.release();
-      this.onStall();
-    }
-  }
-
-  private release(): void {
-    this.held = false;
-    if (this.poll) clearInterval(this.poll);
-    this.poll = null;
-  }
-
-  dispose(): void {
-    this.release();
-  }
-}
-
-/** A fresh connection and the messages it sent before its route took over. */
-interface Conn {
-  ws: WebSocket;
-  early: { data: Buffer; binary: boolean }[];
-  /** Stops buffering; the route then handles messages itself (first the early ones). */
-  stopKeeping(): void;
-}
-
-/** Hands the early messages to `handler`, then every later one. */
-function onMessages(conn: Conn, handler: (data: Buffer, binary: boolean) => void): void {
-  conn.stopKeeping();
-  for (const m of conn.early.splice(0)) handler(m.data, m.binary);
-  conn.ws.on('message', (data, binary) => handler(data as Buffer, binary));
-}
+/** Injection token of the gateway's flow limits (`ReplayFlowOptions`); optional, the defaults otherwise. */
+export const REPLAY_FLOW = Symbol('REPLAY_FLOW');
 
 class BadRequest extends Error {
   constructor(
@@ -187,92 +89,222 @@ export function envelope(e: ReplayRow) {
   };
 }
 
+/** A replay being played on a socket: what its controls act on. */
+interface Playing {
+  replay: ReplaySession<ReplayRow>;
+  flow: SendFlow;
+}
+
 /**
- * The replay gateway's WebSockets, on the API's HTTP server:
+ * The first message of a MoltStation spectate socket (its auth message), whenever it comes: before the
+ * gateway looked the recording up, or up to 10 s after it asks; later messages are ignored (spectators may not talk).
+ */
+class FirstMessage {
+  private value: string | null | undefined;
+  private waiter: ((token: string | null) => void) | null = null;
+
+  offer(token: string | null): void {
+    if (this.value !== undefined) return;
+    this.value = token;
+    this.waiter?.(token);
+  }
+
+  wait(timeoutMs: number): Promise<string | null> {
+    if (this.value !== undefined) return Promise.resolve(this.value);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.offer(null), timeoutMs);
+      this.waiter = (token) => {
+        clearTimeout(timer);
+        resolve(token);
+      };
+    });
+  }
+}
+
+/** One socket of the gateway, from its upgrade to its close. */
+class Conn {
+  /** Aborted when the socket closes: stops a follow stream's polling, and a stream still being set up. */
+  readonly closed = new AbortController();
+  /** The MoltStation auth message, on that endpoint. */
+  readonly firstMessage: FirstMessage | null;
+  /** The replay once started (set by the one wiring, `play`), stopped when the socket closes. */
+  playing: Playing | null = null;
+  /** Settles once the stream started (its replay) or could not (null): controls wait for it, in their order. */
+  readonly ready: Promise<Playing | null>;
+  settle!: (playing: Playing | null) => void;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly route: ReplayRoute,
+  ) {
+    this.firstMessage = route.kind === 'moltstation' ? new FirstMessage() : null;
+    this.ready = new Promise((resolve) => (this.settle = resolve));
+  }
+}
+
+/** How one endpoint turns a replay into its wire protocol; the wiring (`play`) is the same for all. */
+interface StreamProtocol {
+  /** The frame to send for a replayed row, or undefined to send none (checked: the socket is open). */
+  event(row: ReplayRow): string | Buffer | undefined;
+  marker?(m: ReplayMarker): string;
+  /** The replay reached its end (the socket is open). */
+  end(summary: ReplaySummary): void;
+  /** The replay's source failed mid-stream (the socket is open). */
+  error(e: unknown): void;
+}
+
+/** A control message's error answer `{type:"error",code:"bad_control",message}`; the stream goes on. */
+@Catch()
+class ControlErrors implements ExceptionFilter {
+  catch(e: unknown, host: ArgumentsHost): void {
+    const ws = host.switchToWs().getClient<WebSocket>();
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'error', code: 'bad_control', message: e instanceof Error ? e.message : String(e) }));
+  }
+}
+
+/**
+ * The replay gateway's WebSockets, on the API's HTTP server (a Nest gateway, through `ReplayWsAdapter`):
  * - `/replay/:sessionId?speed=&fromSeq=|from=&skipIdle=&follow=` — every event in the documented envelope, with
- *   control messages (pause, resume, speed, seek);
+ *   control messages (pause, resume, speed, seek: the `@SubscribeMessage` handlers below);
  * - `/replay/moltstation/ws/{slug}/spectate?sessionId=<platform session id>` — MoltStation's own spectate
  *   protocol (both auth styles, `hello`, the recorded frames' exact text, close `1000 GAME_OVER`), so an
  *   unmodified spectator client pointed at `/replay/moltstation` watches the recorded run as if live;
  * - `/replay/spacemolt/ws?sessionId=<recorded session id>` — SpaceMolt's server→client stream as recorded.
  * Authentication: an API key (`Authorization: Bearer`, or `apiKey=`) or a replay token (`token=` or the
  * MoltStation auth message). See docs/replay.md.
+ *
+ * Nest owns the sockets: `handleConnection` looks the session up and checks the credential, `handleDisconnect`
+ * stops the socket's replay, control messages come through the handlers, and the module's destruction stops every
+ * replay before the database pool closes. The replayed events do not go through Nest: each is sent on its socket
+ * by the replay's own listener (`play`), the stored bytes as they are.
  */
-export class ReplayGateway {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+@WebSocketGateway({ path: REPLAY_PATH, maxPayload: 64 * 1024 })
+@UseFilters(new ControlErrors())
+export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
+  /** The gateway's ws server (created by the adapter; its `clients` are the open sockets). */
+  @WebSocketServer() server!: WsServer;
+  private readonly logger = new Logger('ReplayGateway');
+  private readonly conns = new Map<WebSocket, Conn>();
   private readonly sessions = new Set<ReplaySession<ReplayRow>>();
   private readonly flowLimits: Required<ReplayFlowOptions>;
   private slowReaderCloses = 0;
+  private closing = false;
 
   constructor(
     private readonly store: EventStore,
-    private readonly pool: Pool,
+    @Inject(PG_POOL) private readonly pool: Pool,
     private readonly auth: ReplayAuth,
-    flow: ReplayFlowOptions = {},
+    @Optional() @Inject(REPLAY_FLOW) flow: ReplayFlowOptions | null = null,
   ) {
-    this.flowLimits = { ...REPLAY_FLOW_DEFAULTS, ...flow };
+    this.flowLimits = { ...REPLAY_FLOW_DEFAULTS, ...(flow ?? {}) };
   }
 
   /** Live replays, open connections, and readers closed for being too slow (since start). */
   stats(): { replays: number; connections: number; slowReaderCloses: number } {
-    return { replays: this.sessions.size, connections: this.wss.clients.size, slowReaderCloses: this.slowReaderCloses };
+    return { replays: this.sessions.size, connections: this.server?.clients.size ?? 0, slowReaderCloses: this.slowReaderCloses };
   }
 
-  /** Flow control for one stream; a reader stalled past the timeout is closed 1008 and cut a moment later. */
-  private flow(ws: WebSocket, replay: ReplaySession<ReplayRow>): SendFlow {
-    return new SendFlow(ws, replay, this.flowLimits, () => {
-      this.slowReaderCloses++;
-      // Closing first: the stopped replay's 'end' then finds the socket closing and sends no normal end.
-      if (ws.readyState === WebSocket.OPEN) ws.close(SLOW_READER_CLOSE.code, SLOW_READER_CLOSE.reason);
-      replay.stop();
-      this.sessions.delete(replay);
-      // The close frame waits behind the unread data: a reader that never reads would hold it for ws's 30 s.
-      setTimeout(() => ws.terminate(), 1_000).unref();
-    });
+  /** A new socket (its upgrade request alongside): routed by its path; refusals close it with the reason. */
+  handleConnection(ws: WebSocket, req: IncomingMessage): void {
+    const url = requestUrl(req.url);
+    const conn = new Conn(ws, replayRoute(url.pathname));
+    this.conns.set(ws, conn);
+    if (this.closing) return void ws.terminate();
+    void this.open(conn, req, url);
   }
 
-  attach(server: Server): void {
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'http://replay');
-      if (!url.pathname.startsWith('/replay/')) return; // not ours: other upgrade handlers (none today) or a 404 by node
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        // A protocol violation by the client (a message over maxPayload, bad UTF-8, a bad frame): ws closes the
-        // socket itself (1009/1007/1002) and emits 'error'; without a listener that 'error' is an uncaught
-        // exception that ends the whole API process.
-        ws.on('error', () => undefined);
-        // Messages that arrive while the route looks the session up are kept, not lost (e.g. an auth message
-        // sent right after the socket opened).
-        const early: { data: Buffer; binary: boolean }[] = [];
-        const keep = (data: Buffer, binary: boolean): void => void early.push({ data, binary });
-        ws.on('message', keep);
-        const conn: Conn = { ws, early, stopKeeping: () => ws.off('message', keep) };
-        void this.route(conn, req, url).catch((e: unknown) => this.fail(ws, e));
-      });
-    });
+  handleDisconnect(ws: WebSocket): void {
+    const conn = this.conns.get(ws);
+    if (!conn) return;
+    this.conns.delete(ws);
+    conn.closed.abort();
+    conn.firstMessage?.offer(null);
+    if (conn.playing) this.release(conn.playing);
   }
 
-  close(): void {
+  /** Shutdown: every replay stops and every socket is cut before the database pool closes (DbModule's own destroy hook, after this one). */
+  onModuleDestroy(): void {
+    this.closing = true;
     for (const s of this.sessions) s.stop();
-    for (const c of this.wss.clients) c.terminate();
-    this.wss.close();
+    this.sessions.clear();
+    for (const c of this.server?.clients ?? []) c.terminate();
+  }
+
+  @SubscribeMessage(REPLAY_EVENTS.pause)
+  async pause(@ConnectedSocket() ws: WebSocket) {
+    const p = await this.controlled(ws);
+    if (!p) return undefined;
+    p.flow.pauseByClient();
+    return stateOf(p);
+  }
+
+  @SubscribeMessage(REPLAY_EVENTS.resume)
+  async resume(@ConnectedSocket() ws: WebSocket) {
+    const p = await this.controlled(ws);
+    if (!p) return undefined;
+    p.flow.resumeByClient();
+    return stateOf(p);
+  }
+
+  @SubscribeMessage(REPLAY_EVENTS.speed)
+  async speed(@ConnectedSocket() ws: WebSocket, @MessageBody() msg: ControlMessage) {
+    const p = await this.controlled(ws);
+    if (!p) return undefined;
+    p.replay.setSpeed(Number(msg['speed']));
+    return stateOf(p);
+  }
+
+  @SubscribeMessage(REPLAY_EVENTS.seek)
+  async seek(@ConnectedSocket() ws: WebSocket, @MessageBody() msg: ControlMessage) {
+    const p = await this.controlled(ws);
+    if (!p) return undefined;
+    if (typeof msg['seq'] === 'number') await p.replay.seek({ seq: msg['seq'] });
+    else if (typeof msg['offsetUs'] === 'number') await p.replay.seek({ offsetUs: msg['offsetUs'] });
+    else throw new BadRequest(REPLAY_CLOSE.badRequest, 'seek needs a numeric "seq" or "offsetUs"');
+    return stateOf(p);
+  }
+
+  /** Not a control message (not JSON, too big, an unknown type): the error answer, in its turn among the controls. */
+  @SubscribeMessage(REPLAY_EVENTS.badControl)
+  async badControl(@ConnectedSocket() ws: WebSocket, @MessageBody() problem: string): Promise<void> {
+    if (await this.controlled(ws)) throw new BadRequest(REPLAY_CLOSE.badRequest, problem);
+  }
+
+  @SubscribeMessage(REPLAY_EVENTS.spectateAuth)
+  spectateAuth(@ConnectedSocket() ws: WebSocket, @MessageBody() token: string | null): void {
+    this.conns.get(ws)?.firstMessage?.offer(token);
+  }
+
+  /** The socket's started replay: controls sent early wait for the start (after `hello`), in the order sent. */
+  private controlled(ws: WebSocket): Promise<Playing | null> | null {
+    return this.conns.get(ws)?.ready ?? null;
+  }
+
+  private async open(conn: Conn, req: IncomingMessage, url: URL): Promise<void> {
+    try {
+      conn.settle((await this.route(conn, req, url)) ?? null);
+    } catch (e) {
+      conn.settle(null);
+      this.fail(conn.ws, e);
+    }
+  }
+
+  private route(conn: Conn, req: IncomingMessage, url: URL): Promise<Playing | undefined> {
+    const r = conn.route;
+    if (r.kind === 'session') return this.generic(conn, req, url, r.sessionId);
+    if (r.kind === 'moltstation') return this.moltstation(conn, url, r.slug);
+    if (r.kind === 'spacemolt') return this.spacemolt(conn, req, url);
+    throw new BadRequest(REPLAY_CLOSE.notFound, `no replay endpoint at ${url.pathname.slice(0, 80)}`);
   }
 
   private fail(ws: WebSocket, e: unknown): void {
     const code = e instanceof BadRequest ? e.code : e instanceof ReplayError ? REPLAY_CLOSE.badRequest : REPLAY_CLOSE.server;
     const message = e instanceof Error ? e.message : String(e);
+    if (code === REPLAY_CLOSE.server) this.logger.warn(`replay stream failed: ${message}`);
     if (ws.readyState === WebSocket.OPEN) {
       ws.send(JSON.stringify({ type: 'error', code, message }));
       ws.close(code, message.slice(0, 120));
     }
-  }
-
-  private async route(conn: Conn, req: IncomingMessage, url: URL): Promise<void> {
-    const ms = /^\/replay\/moltstation\/ws\/([a-z0-9_-]+)\/spectate$/.exec(url.pathname);
-    if (ms) return this.moltstation(conn, url, ms[1] as string);
-    if (url.pathname === '/replay/spacemolt/ws') return this.spacemolt(conn.ws, req, url);
-    const generic = /^\/replay\/([^/]+)$/.exec(url.pathname);
-    if (generic) return this.generic(conn, req, url, decodeURIComponent(generic[1] as string));
-    throw new BadRequest(REPLAY_CLOSE.notFound, `no replay endpoint at ${url.pathname.slice(0, 80)}`);
   }
 
   /**
@@ -294,7 +326,73 @@ export class ReplayGateway {
     if (!result.ok) throw new BadRequest(REPLAY_CLOSE.unauthorized, result.reason);
   }
 
-  private async generic(conn: Conn, req: IncomingMessage, url: URL, id: string): Promise<void> {
+  /**
+   * The one wiring of a replay to a socket, for every endpoint: the replay is counted while it lives, flow
+   * control watches every send, and the replay is stopped and uncounted whichever way it ends (its end, a source
+   * error, a failed start, the socket's close, a stalled reader). The send path is the replay's listener: a
+   * frame from the endpoint's protocol, `ws.send`, the flow check.
+   */
+  private async play(conn: Conn, source: EventSource<ReplayRow>, options: ReplayOptions, protocol: StreamProtocol): Promise<Playing | undefined> {
+    const ws = conn.ws;
+    if (conn.closed.signal.aborted) return undefined; // the client left while the stream was being set up
+    const replay = new ReplaySession<ReplayRow>(source, options);
+    const playing: Playing = { replay, flow: this.flow(ws, replay) };
+    const flow = playing.flow;
+    this.sessions.add(replay);
+    conn.playing = playing;
+    replay.on('event', ({ event }) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      const frame = protocol.event(event);
+      if (frame === undefined) return;
+      ws.send(frame);
+      flow.sent();
+    });
+    const marker = protocol.marker;
+    if (marker) {
+      replay.on('marker', (m) => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        ws.send(marker(m));
+        flow.sent();
+      });
+    }
+    replay.on('end', (summary) => {
+      this.release(playing);
+      if (ws.readyState === WebSocket.OPEN) protocol.end(summary);
+    });
+    replay.on('error', (e) => {
+      this.release(playing);
+      if (ws.readyState === WebSocket.OPEN) protocol.error(e);
+    });
+    try {
+      await replay.start();
+    } catch (e) {
+      this.release(playing);
+      throw e;
+    }
+    return playing;
+  }
+
+  /** A replay ends: stopped (if it still plays), uncounted, its flow poll cleared. Idempotent. */
+  private release(p: Playing): void {
+    p.replay.stop();
+    p.flow.dispose();
+    this.sessions.delete(p.replay);
+  }
+
+  /** Flow control for one stream; a reader stalled past the timeout is closed 1008 and cut a moment later. */
+  private flow(ws: WebSocket, replay: ReplaySession<ReplayRow>): SendFlow {
+    return new SendFlow(ws, replay, this.flowLimits, () => {
+      this.slowReaderCloses++;
+      // Closing first: the stopped replay's 'end' then finds the socket closing and sends no normal end.
+      if (ws.readyState === WebSocket.OPEN) ws.close(SLOW_READER_CLOSE.code, SLOW_READER_CLOSE.reason);
+      replay.stop();
+      this.sessions.delete(replay);
+      // The close frame waits behind the unread data: a reader that never reads would hold it for ws's 30 s.
+      setTimeout(() => ws.terminate(), 1_000).unref();
+    });
+  }
+
+  private async generic(conn: Conn, req: IncomingMessage, url: URL, id: string): Promise<Playing | undefined> {
     const ws = conn.ws;
     const record = await this.session(id);
     this.authorize(record.id, req, url);
@@ -303,77 +401,17 @@ export class ReplayGateway {
     const skipIdleMs = skipIdleOf(url.searchParams.get('skipIdle'));
     // follow=1: a session still being recorded plays on as events are stored (live view), until it ends.
     const follow = flagOf(url.searchParams.get('follow'), 'follow');
-    const stopFollowing = new AbortController();
-    ws.on('close', () => stopFollowing.abort());
-    const source = follow ? followSource(this.source(record.id), async () => (await this.store.getSession(record.id))?.status === 'open', { signal: stopFollowing.signal }) : this.source(record.id);
-    const replay = new ReplaySession<ReplayRow>(source, { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) });
-    this.sessions.add(replay);
-    const flow = this.flow(ws, replay);
-    ws.send(JSON.stringify({ type: 'hello', session: { id: record.id, platform: record.platform, game: record.game, events: record.headSeq, status: record.status }, speed }));
-    replay.on('event', (em) => {
-      if (ws.readyState !== WebSocket.OPEN) return;
-      ws.send(JSON.stringify(envelope(em.event)));
-      flow.sent();
+    const source = follow ? followSource(this.source(record.id), async () => (await this.store.getSession(record.id))?.status === 'open', { signal: conn.closed.signal }) : this.source(record.id);
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'hello', session: { id: record.id, platform: record.platform, game: record.game, events: record.headSeq, status: record.status }, speed }));
+    return this.play(conn, source, { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) }, {
+      event: (e) => JSON.stringify(envelope(e)),
+      marker: (m) => JSON.stringify({ type: 'marker', ...m }),
+      end: (summary) => {
+        ws.send(JSON.stringify({ type: 'end', emitted: summary.emitted, lastSeq: summary.lastSeq, stopped: summary.stopped }));
+        ws.close(REPLAY_CLOSE.done, 'end of session');
+      },
+      error: (e) => this.fail(ws, e),
     });
-    replay.on('marker', (m) => {
-      if (ws.readyState !== WebSocket.OPEN) return;
-      ws.send(JSON.stringify({ type: 'marker', ...m }));
-      flow.sent();
-    });
-    replay.on('end', (summary) => {
-      this.sessions.delete(replay);
-      if (ws.readyState !== WebSocket.OPEN) return;
-      ws.send(JSON.stringify({ type: 'end', emitted: summary.emitted, lastSeq: summary.lastSeq, stopped: summary.stopped }));
-      ws.close(REPLAY_CLOSE.done, 'end of session');
-    });
-    replay.on('error', (e) => {
-      this.sessions.delete(replay);
-      this.fail(ws, e);
-    });
-    ws.on('close', () => {
-      replay.stop();
-      this.sessions.delete(replay);
-    });
-    await replay.start();
-    // Control messages apply to a started replay (early ones were kept until now).
-    onMessages(conn, (data, binary) => void this.control(ws, replay, flow, data, binary));
-  }
-
-  /** Control messages: `{type:"pause"|"resume"}`, `{type:"speed",speed}`, `{type:"seek",seq}|{type:"seek",offsetUs}`. */
-  private async control(ws: WebSocket, replay: ReplaySession<ReplayRow>, flow: SendFlow, data: Buffer, binary: boolean): Promise<void> {
-    const answer = (o: object) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(o));
-    if (binary || data.length > MAX_CONTROL_BYTES) return void answer({ type: 'error', code: 'bad_control', message: 'control messages are JSON text under 4 KiB' });
-    let msg: Record<string, unknown>;
-    try {
-      const v = JSON.parse(data.toString('utf8')) as unknown;
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-      msg = v as Record<string, unknown>;
-    } catch {
-      return void answer({ type: 'error', code: 'bad_control', message: 'a control message is a JSON object with a "type"' });
-    }
-    try {
-      switch (msg['type']) {
-        case 'pause':
-          flow.pauseByClient();
-          break;
-        case 'resume':
-          flow.resumeByClient();
-          break;
-        case 'speed':
-          replay.setSpeed(Number(msg['speed']));
-          break;
-        case 'seek':
-          if (typeof msg['seq'] === 'number') await replay.seek({ seq: msg['seq'] });
-          else if (typeof msg['offsetUs'] === 'number') await replay.seek({ offsetUs: msg['offsetUs'] });
-          else throw new BadRequest(REPLAY_CLOSE.badRequest, 'seek needs a numeric "seq" or "offsetUs"');
-          break;
-        default:
-          throw new BadRequest(REPLAY_CLOSE.badRequest, `unknown control "${String(msg['type']).slice(0, 40)}" (pause, resume, speed, seek)`);
-      }
-      answer({ type: 'state', state: flow.state, speed: replay.speed });
-    } catch (e) {
-      answer({ type: 'error', code: 'bad_control', message: (e as Error).message });
-    }
   }
 
   private async moltstationRecording(platformSessionId: string): Promise<SessionRecord> {
@@ -383,11 +421,11 @@ export class ReplayGateway {
     return this.session(id);
   }
 
-  private async moltstation(conn: Conn, url: URL, slug: string): Promise<void> {
+  private async moltstation(conn: Conn, url: URL, slug: string): Promise<Playing | undefined> {
     const ws = conn.ws;
     const platformSessionId = url.searchParams.get('sessionId');
     // MoltStation's own close codes and reasons, as a real spectator client expects them.
-    const close = (code: number, reason: string) => ws.readyState === WebSocket.OPEN && ws.close(code, reason);
+    const close = (code: number, reason: string) => void (ws.readyState === WebSocket.OPEN && ws.close(code, reason));
     if (!platformSessionId) return void close(4001, 'INVALID_TOKEN');
     let record: SessionRecord;
     try {
@@ -397,79 +435,39 @@ export class ReplayGateway {
     }
     if (record.game && record.game !== slug) return void close(4001, 'INVALID_TOKEN');
     const queryToken = url.searchParams.get('token');
-    const token = queryToken !== null ? queryToken : await firstAuthMessage(conn);
+    const token = queryToken !== null ? queryToken : await (conn.firstMessage as FirstMessage).wait(10_000);
     if (!token) return void close(4001, 'INVALID_TOKEN');
     const checked = this.auth.check(record.id, { token });
     if (!checked.ok) return void close(checked.reason.includes('expired') ? 4410 : 4001, checked.reason.includes('expired') ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN');
-    ws.send(JSON.stringify({ t: 'hello', role: 'spectate', tickHz: 20 }));
-    const replay = new ReplaySession<ReplayRow>(this.source(record.id), { speed: 1 });
-    this.sessions.add(replay);
-    const flow = this.flow(ws, replay);
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ t: 'hello', role: 'spectate', tickHz: 20 }));
     let lastReason = 'GAME_OVER';
-    replay.on('event', ({ event: e }) => {
-      if (e.kind === 'frame' && e.direction === 'platform_to_client' && typeof e.body === 'string' && ws.readyState === WebSocket.OPEN) {
-        ws.send(e.body);
-        flow.sent();
-      }
-      if (e.msgType === 'ws-close' && e.meta) {
-        const reason = (JSON.parse(e.meta) as { reason?: string }).reason;
-        if (reason === 'GAME_OVER' || reason === 'EXIT') lastReason = reason;
-      }
+    return this.play(conn, this.source(record.id), { speed: 1 }, {
+      event: (e) => {
+        if (e.msgType === 'ws-close' && e.meta) {
+          const reason = (JSON.parse(e.meta) as { reason?: string }).reason;
+          if (reason === 'GAME_OVER' || reason === 'EXIT') lastReason = reason;
+        }
+        return e.kind === 'frame' && e.direction === 'platform_to_client' && typeof e.body === 'string' ? e.body : undefined;
+      },
+      end: () => close(1000, lastReason),
+      error: () => close(1011, 'INTERNAL'),
     });
-    replay.on('end', () => {
-      this.sessions.delete(replay);
-      close(1000, lastReason);
-    });
-    replay.on('error', () => {
-      this.sessions.delete(replay);
-      close(1011, 'INTERNAL');
-    });
-    ws.on('close', () => {
-      replay.stop();
-      this.sessions.delete(replay);
-    });
-    await replay.start();
   }
 
-  private async spacemolt(ws: WebSocket, req: IncomingMessage, url: URL): Promise<void> {
+  private async spacemolt(conn: Conn, req: IncomingMessage, url: URL): Promise<Playing | undefined> {
+    const ws = conn.ws;
     const record = await this.session(url.searchParams.get('sessionId') ?? '');
     if (record.platform !== 'spacemolt') throw new BadRequest(REPLAY_CLOSE.badRequest, `session ${record.id} is not a SpaceMolt session`);
     this.authorize(record.id, req, url);
-    const replay = new ReplaySession<ReplayRow>(this.source(record.id), { speed: speedOf(url.searchParams.get('speed')) });
-    this.sessions.add(replay);
-    const flow = this.flow(ws, replay);
-    replay.on('event', ({ event: e }) => {
-      if (e.channel === 'play_ws' && e.direction === 'platform_to_client' && e.kind !== 'lifecycle' && ws.readyState === WebSocket.OPEN) {
-        ws.send(e.body ?? '');
-        flow.sent();
-      }
+    return this.play(conn, this.source(record.id), { speed: speedOf(url.searchParams.get('speed')) }, {
+      event: (e) => (e.channel === 'play_ws' && e.direction === 'platform_to_client' && e.kind !== 'lifecycle' ? (e.body ?? '') : undefined),
+      end: () => ws.close(1000, 'end of recording'),
+      error: (e) => this.fail(ws, e),
     });
-    replay.on('end', () => {
-      this.sessions.delete(replay);
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'end of recording');
-    });
-    replay.on('error', (e) => this.fail(ws, e));
-    ws.on('close', () => replay.stop());
-    await replay.start();
   }
 }
 
-/** The MoltStation auth message `{"t":"auth","token":"…"}` (10 s to send it), or null; later messages are ignored, as spectators may not talk. */
-function firstAuthMessage(conn: Conn): Promise<string | null> {
-  return new Promise((resolve) => {
-    let first = true;
-    const timer = setTimeout(() => resolve(null), 10_000);
-    onMessages(conn, (data, binary) => {
-      if (!first) return;
-      first = false;
-      clearTimeout(timer);
-      if (binary) return resolve(null);
-      try {
-        const m = JSON.parse(data.toString('utf8')) as { t?: unknown; token?: unknown };
-        resolve(m.t === 'auth' && typeof m.token === 'string' && m.token ? m.token : null);
-      } catch {
-        resolve(null);
-      }
-    });
-  });
+/** The answer to a control: `{type:"state",state,speed}` (a flow pause alone shows as playing). */
+function stateOf(p: Playing): { type: 'state'; state: string; speed: number } {
+  return { type: 'state', state: p.flow.state, speed: p.replay.speed };
 }
