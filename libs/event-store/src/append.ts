@@ -184,13 +184,23 @@ async function insertSessions(client: PoolClient, all: readonly NewSession[]): P
   const byId = new Map<string, NewSession>();
   for (const o of all) {
     if (!isUuid(o.id)) throw new EventStoreError(EventStoreErrorCode.InvalidEvent, `session id must be a uuid (got ${JSON.stringify(o.id)})`, { sessionId: o.id });
-    if (!byId.has(o.id)) byId.set(o.id, o);
+    const first = byId.get(o.id);
+    // The same session opened twice in a batch: the first open stands, a later one fills in what it lacked.
+    if (!first) byId.set(o.id, o);
+    else byId.set(o.id, { ...first, agent: first.agent ?? o.agent ?? null, game: first.game ?? o.game ?? null, platformSessionId: first.platformSessionId ?? o.platformSessionId ?? null, source: first.source ?? o.source ?? null });
   }
-  const opens = [...byId.values()];
+  // In id order, like the head locks that follow, so two writers never wait on each other's rows crosswise.
+  const opens = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Opening a session that exists fills in what its row did not know yet (the agent named after the start,
+  // the game) and changes nothing else; a row that already knows is not written at all.
   await client.query(
-    `INSERT INTO sessions (id, platform, game, platform_session_id, agent, source, started_at, head_hash, metadata)
+    `INSERT INTO sessions AS s (id, platform, game, platform_session_id, agent, source, started_at, head_hash, metadata)
      SELECT * FROM unnest($1::uuid[], $2::"Platform"[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[], $9::jsonb[])
-     ON CONFLICT (id) DO NOTHING`,
+     ON CONFLICT (id) DO UPDATE SET
+       agent = COALESCE(s.agent, EXCLUDED.agent), game = COALESCE(s.game, EXCLUDED.game),
+       platform_session_id = COALESCE(s.platform_session_id, EXCLUDED.platform_session_id), source = COALESCE(s.source, EXCLUDED.source)
+     WHERE (s.agent IS NULL AND EXCLUDED.agent IS NOT NULL) OR (s.game IS NULL AND EXCLUDED.game IS NOT NULL)
+        OR (s.platform_session_id IS NULL AND EXCLUDED.platform_session_id IS NOT NULL) OR (s.source IS NULL AND EXCLUDED.source IS NOT NULL)`,
     [
       opens.map((o) => o.id),
       opens.map((o) => o.platform),
@@ -319,7 +329,7 @@ async function copyStreaming(client: PoolClient, rows: () => Generator<string>):
       chunk += row;
       if (++n % CHUNK_ROWS === 0) {
         if (failure) throw failure;
-        if (!stream.write(chunk)) await new Promise<void>((r) => stream.once('drain', r));
+        if (!stream.write(chunk)) await drained(stream, done);
         chunk = '';
         await new Promise<void>((r) => setImmediate(r));
       }
@@ -330,6 +340,16 @@ async function copyStreaming(client: PoolClient, rows: () => Generator<string>):
   }
   stream.end(chunk);
   await done;
+}
+
+/**
+ * Waits until the COPY stream takes more, or fails. A COPY that fails before it drains (the server cancelled
+ * it while it waited for a lock, the connection died) never emits `drain`: waiting for `drain` alone held
+ * the transaction, and its row locks, open for good.
+ */
+function drained(stream: NodeJS.WritableStream, failed: Promise<void>): Promise<void> {
+  let onDrain: () => void = () => undefined;
+  return Promise.race([new Promise<void>((resolve) => stream.once('drain', (onDrain = resolve))), failed.then(() => undefined)]).finally(() => stream.removeListener('drain', onDrain));
 }
 
 async function insertOutbox(client: PoolClient, outbox: readonly NewOutboxMessage[]): Promise<void> {

@@ -235,6 +235,21 @@ describe('EventStore (Postgres)', () => {
       expect(viaBatch).toEqual(viaCalls);
     });
 
+    it('given a session opened again with the agent and game it lacked, then its row learns them and keeps everything else', async () => {
+      const a = { ...aSession(), agent: null, game: null, startedAt: new Date('2026-11-23T09:00:00Z') };
+      await sut.writeBatch({ opens: [a], events: frames(a.id, 1, 2) });
+      // A later batch (the agent logged in after the run started): only the empty columns are filled.
+      await sut.writeBatch({ opens: [{ ...a, agent: 'late-agent', game: 'spacemolt', startedAt: new Date('2026-11-23T11:00:00Z'), metadata: { other: true } }] });
+      expect(await sut.getSession(a.id)).toMatchObject({ agent: 'late-agent', game: 'spacemolt', headSeq: 2, startedAt: new Date('2026-11-23T09:00:00Z'), metadata: a.metadata ?? {} });
+      // Once known, an agent is not overwritten.
+      await sut.writeBatch({ opens: [{ ...a, agent: 'someone-else' }] });
+      expect((await sut.getSession(a.id))?.agent).toBe('late-agent');
+      // Twice in one batch: the first open stands, the second fills in what it lacked.
+      const b = { ...aSession(), agent: null };
+      await sut.writeBatch({ opens: [b, { ...b, agent: 'named-in-batch' }] });
+      expect((await sut.getSession(b.id))?.agent).toBe('named-in-batch');
+    });
+
     it('given a batch that fails on one session, when written, then nothing of the batch is stored and the error names that session', async () => {
       const a = aSession();
       const fresh = aSession();

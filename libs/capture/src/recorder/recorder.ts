@@ -79,6 +79,8 @@ interface Stream {
   events: number;
   timer: NodeJS.Timeout | null;
   previous: string | null;
+  /** The session row's `started_at` (ms). */
+  startedAtMs: number;
 }
 
 interface Connection {
@@ -295,7 +297,8 @@ export class Recorder implements CaptureSink {
             this.bind(fact.connectionId, conn, { ...identity, ...(signal.agent ? { agent: signal.agent } : {}) });
           }
         } else {
-          this.recordKey(conn.platform, conn.streamKey, held);
+          // A login after other traffic (a SpaceMolt agent asking get_status first) still names the run's agent.
+          this.recordKey(conn.platform, conn.streamKey, held, { key: conn.streamKey, ...(signal.agent ? { agent: signal.agent } : {}) });
         }
         const stream = conn.streamKey ? this.stream(conn.platform, conn.streamKey) : undefined;
         if (stream) {
@@ -411,7 +414,7 @@ export class Recorder implements CaptureSink {
   private bind(connectionId: string, conn: Connection, identity: StreamIdentity): void {
     const key = this.resolve(conn.platform, identity.key);
     conn.streamKey = key;
-    this.ensureStream(conn.platform, key, identity, conn.held[0]?.wallUs);
+    this.ensureStream(conn.platform, key, identity, conn.held[0]);
     this.flushHeld(connectionId, conn, key);
   }
 
@@ -432,13 +435,13 @@ export class Recorder implements CaptureSink {
       conn = { platform, streamKey: null, held: [] };
       this.connections.set(connectionId, conn);
       conn.streamKey = `connection:${connectionId}`;
-      this.ensureStream(platform, conn.streamKey, { key: conn.streamKey }, undefined);
+      this.ensureStream(platform, conn.streamKey, { key: conn.streamKey });
     }
     return conn;
   }
 
   private recordKey(platform: Platform, key: string, held: Held, identity?: StreamIdentity): void {
-    const stream = this.ensureStream(platform, key, identity ?? { key }, held.wallUs);
+    const stream = this.ensureStream(platform, key, identity ?? { key }, held);
     this.recordInto(stream, held);
   }
 
@@ -450,12 +453,28 @@ export class Recorder implements CaptureSink {
     if (stream.kind !== 'task') this.armTimer(stream);
   }
 
-  private ensureStream(platform: Platform, key: string, identity: StreamIdentity, wallUs: number | undefined): Stream {
+  /**
+   * The stream of `key`, opened if new. `first` is the first event it will hold: the stream's capture starts
+   * when that event was observed, not when the stream could be attributed (a SpaceMolt socket is held until
+   * its first client message, an HTTP exchange until its response), so offsets keep the time before it.
+   */
+  private ensureStream(platform: Platform, key: string, identity: StreamIdentity, first?: Held): Stream {
     const existing = this.stream(platform, key);
     if (existing) {
-      // Later facts may name what the first did not (the game, the agent).
-      if (!existing.identity.game && identity.game) existing.identity.game = identity.game;
-      if (!existing.identity.agent && identity.agent) existing.identity.agent = identity.agent;
+      // Later facts may name what the first did not (the game, the agent): the stored session row learns it
+      // too (an `open` of a known session fills its empty identity columns; its clocks are untouched).
+      let learned = false;
+      if (!existing.identity.game && identity.game) {
+        existing.identity.game = identity.game;
+        learned = true;
+      }
+      if (!existing.identity.agent && identity.agent) {
+        existing.identity.agent = identity.agent;
+        learned = true;
+      }
+      if (learned) {
+        this.ingest.openSession({ ...this.newSession(existing.id, platform, existing.identity, existing.kind, { key: safeId(existing.key) }), startedAt: new Date(existing.startedAtMs) });
+      }
       return existing;
     }
     // Traffic about a run this recorder already ended and sealed (an agent asking for its rewards snapshot or
@@ -465,9 +484,10 @@ export class Recorder implements CaptureSink {
     const kind: Stream['kind'] = key.startsWith('account:') || sealedRun ? 'account' : 'run';
     const id = randomUUID();
     const stream = this.newStream(id, platform, key, kind, identity, sealedRun ?? null);
-    const startedAt = new Date(Math.floor((wallUs ?? this.now() * 1000) / 1000));
+    const startedAt = new Date(Math.floor((first?.wallUs ?? this.now() * 1000) / 1000));
+    stream.startedAtMs = startedAt.getTime();
     const extra = sealedRun ? { key: safeId(key), stream: 'after-run', previous: sealedRun } : { key: safeId(key) };
-    this.ingest.openSession({ ...this.newSession(id, platform, identity, kind, extra), startedAt });
+    this.ingest.openSession({ ...this.newSession(id, platform, identity, kind, extra), startedAt }, first ? { startNs: first.atNs } : {});
     this.streams.set(this.streamKey(platform, key), stream);
     this.counters.streamsOpened++;
     this.opened.push({ id, platform, key: safeId(key), kind });
@@ -510,6 +530,7 @@ export class Recorder implements CaptureSink {
       events: 0,
       timer: null,
       previous,
+      startedAtMs: this.now(),
     };
   }
 
