@@ -1,24 +1,22 @@
+import 'reflect-metadata';
 import { loadConfig } from '@rewind/config';
-import { startPipelineFromConfig } from '@rewind/pipeline';
+import { createPipelineContext, pipelineOptionsFromConfig } from '@rewind/pipeline';
 
 /**
- * Stand-alone outcome-pipeline process (production): the outbox relay and the snapshot and reward workers.
- * DATABASE_URL and REDIS_URL are required here; `./rewind up` runs one in-process. Run several to scale:
- * relays share rows (SKIP LOCKED), workers share jobs.
+ * Stand-alone outcome-pipeline process (production): a Nest application context (no HTTP server) of
+ * PipelineModule — the outbox relay and the snapshot-submission, reward-handoff and run-audit workers. The
+ * configuration is validated before anything starts; DATABASE_URL and REDIS_URL are required here (`./rewind
+ * up` runs the same module in-process). SIGTERM/SIGINT close it through Nest's shutdown hooks: the relay
+ * stops, the workers finish their jobs, then the connections close. Run several to scale: relays share rows
+ * (SKIP LOCKED), workers share jobs.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl || !config.redisUrl) throw new Error('apps/pipeline needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind up');
   const line = (level: string) => (m: string) => void process.stderr.write(`pipeline ${level}: ${m}\n`);
-  const pipeline = await startPipelineFromConfig({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, { info: line('info'), warn: line('warning'), error: line('error') });
-  const stop = (): void => {
-    pipeline.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const app = await createPipelineContext(pipelineOptionsFromConfig({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, { info: line('info'), warn: line('warning'), error: line('error') }));
+  app.enableShutdownHooks();
+  line('info')(`running: outbox relay and workers (queue prefix ${config.pipeline.queuePrefix})`);
 }
 
 main().catch((e: unknown) => {

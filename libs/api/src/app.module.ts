@@ -11,8 +11,9 @@ import { ScopeGuard } from './auth/scope.guard';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
 import { RedisConnection } from './health/redis-connection';
-import { MetricsController, PipelineController, QueueDashboardController } from './pipeline/pipeline.controller';
+import { MetricsController, PipelineController } from './pipeline/pipeline.controller';
 import { PipelineQueues } from './pipeline/pipeline-queues';
+import { pipelineQueueModules } from './pipeline/queue-board';
 import { SessionsController } from './sessions/sessions.controller';
 import { ReplayGateway } from './replay/gateway';
 import { ReplayAuth } from './replay/replay-auth';
@@ -38,13 +39,18 @@ export class AppModule {
   static forRoot(options: ApiOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [DbModule.forRoot({ databaseUrl: options.databaseUrl }), EventStoreModule],
-      controllers: [HealthController, SessionsController, AuditController, AnalyticsController, ReplayTokenController, PipelineController, MetricsController, QueueDashboardController],
+      imports: [
+        DbModule.forRoot({ databaseUrl: options.databaseUrl }),
+        EventStoreModule,
+        // The pipeline's queues (producer-only) and Bull Board at /queues, admin keys only.
+        ...pipelineQueueModules({ redisUrl: options.redisUrl, ...(options.queuePrefix ? { queuePrefix: options.queuePrefix } : {}), apiKeys: options.replay?.apiKeys ?? [] }),
+      ],
+      controllers: [HealthController, SessionsController, AuditController, AnalyticsController, ReplayTokenController, PipelineController, MetricsController],
       providers: [
         { provide: ApiKeys, useFactory: () => new ApiKeys(options.replay?.apiKeys ?? []) },
         { provide: APP_GUARD, useClass: ScopeGuard },
         { provide: ReplayAuth, inject: [ApiKeys], useFactory: (keys: ApiKeys) => new ReplayAuth(keys, options.replay?.secret ?? randomBytes(32)) },
-        { provide: PipelineQueues, useFactory: () => new PipelineQueues(options.redisUrl, options.queuePrefix ?? 'rewind') },
+        PipelineQueues,
         // A probe waits for the connection (bounded by the health check's own timeout) instead of
         // failing while ioredis is still connecting; a Redis that stays away fails the probe.
         { provide: RedisConnection, useFactory: () => new RedisConnection(options.redisUrl) },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
+import { PrismaService } from '@rewind/db';
 import { EventStore } from '@rewind/event-store';
 import { createMigratedScratchDatabase, ScratchDatabase, TcpForwarder, testRedisUrl } from '@rewind/testing';
 import { openQueues, PipelineQueue } from './queues';
@@ -11,6 +12,7 @@ describe('OutboxRelay (real Postgres, real Redis)', () => {
   let db: ScratchDatabase;
   let pool: Pool;
   let store: EventStore;
+  let prisma: PrismaService;
   let forwarder: TcpForwarder;
   let queues: Record<PipelineQueue, Queue>;
   const prefix = `relay-${randomUUID().slice(0, 8)}`;
@@ -20,6 +22,7 @@ describe('OutboxRelay (real Postgres, real Redis)', () => {
     db = await createMigratedScratchDatabase();
     pool = db.pool;
     store = new EventStore(pool);
+    prisma = new PrismaService(db.url);
     const u = new URL(testRedisUrl());
     forwarder = await TcpForwarder.start(u.hostname, Number(u.port));
     queues = openQueues(forwarder.urlFor(testRedisUrl()), prefix);
@@ -31,6 +34,7 @@ describe('OutboxRelay (real Postgres, real Redis)', () => {
       await q.close();
     }
     await forwarder.close();
+    await prisma.$disconnect();
     await db.drop();
   });
 
@@ -49,7 +53,7 @@ describe('OutboxRelay (real Postgres, real Redis)', () => {
   }
   const rowsOf = async (sessionId: string) =>
     (await pool.query<{ id: string; queue: string; relayed_at: Date | null; attempts: number; last_error: string | null }>('SELECT id, queue, relayed_at, attempts, last_error FROM outbox WHERE session_id = $1 ORDER BY queue', [sessionId])).rows;
-  const relay = () => new OutboxRelay({ pool, queues, retry: { attempts: 3, backoffMs: 10, maxBackoffMs: 100 }, log, addTimeoutMs: 1000 });
+  const relay = () => new OutboxRelay({ prisma, queues, retry: { attempts: 3, backoffMs: 10, maxBackoffMs: 100 }, log, addTimeoutMs: 1000 });
 
   it('given outbox rows, when relayed, then each becomes one job whose id is the outbox id, and the rows are marked', async () => {
     const run = await endRun();

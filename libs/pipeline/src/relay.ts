@@ -1,6 +1,6 @@
-import type { Pool } from 'pg';
+import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { withTransaction } from '@rewind/db';
+import type { PrismaService } from '@rewind/db';
 import { withTimeout } from '@rewind/capture';
 import { jobOptions, PipelineQueue, PipelineRetryPolicy, PIPELINE_QUEUES } from './queues';
 
@@ -11,7 +11,8 @@ export interface RelayLogger {
 }
 
 export interface OutboxRelayOptions {
-  pool: Pool;
+  /** The process's Prisma client: the claim needs `FOR UPDATE SKIP LOCKED`, so the SQL is raw (`$queryRaw`). */
+  prisma: PrismaService;
   queues: Record<PipelineQueue, Queue>;
   retry: PipelineRetryPolicy;
   log: RelayLogger;
@@ -36,7 +37,7 @@ interface OutboxRow {
  * key (the same id). Rows are claimed with `FOR UPDATE SKIP LOCKED`, so several relays share the work.
  * While Redis is away the rows wait (attempts and the last error are noted on them) and the relay backs off.
  */
-export class OutboxRelay {
+export class OutboxRelay implements OnModuleInit, OnModuleDestroy {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
@@ -49,6 +50,19 @@ export class OutboxRelay {
     if (!this.stopped) return;
     this.stopped = false;
     this.schedule(0);
+  }
+
+  /** In a Nest context (PipelineModule) the relay runs from module init. */
+  onModuleInit(): void {
+    this.start();
+  }
+
+  /**
+   * Stopped on module destroy, not on application shutdown: Nest destroys the pipeline's module before the
+   * global DbModule disconnects Prisma, so a round in flight finishes with its database still there.
+   */
+  async onModuleDestroy(): Promise<void> {
+    await this.stop();
   }
 
   async stop(): Promise<void> {
@@ -71,40 +85,44 @@ export class OutboxRelay {
   /** One round: claim up to `batchSize` unrelayed rows, add them to their queues, mark them relayed. */
   async relayOnce(): Promise<number> {
     let failure: Error | null = null;
-    const relayed = await withTransaction(this.o.pool, async (client) => {
-      const { rows } = await client.query<OutboxRow>(
-        `SELECT id, queue, job_name, payload FROM outbox WHERE relayed_at IS NULL
-          ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.o.batchSize ?? 100],
-      );
-      const done: string[] = [];
-      const addTimeoutMs = this.o.addTimeoutMs ?? 3000;
-      for (const row of rows) {
-        const queue = (PIPELINE_QUEUES as readonly string[]).includes(row.queue) ? this.o.queues[row.queue as PipelineQueue] : undefined;
-        if (!queue) {
-          // Not ours to relay: left in place, loudly, for the component that owns that queue.
-          this.counters.unknownQueue++;
-          this.o.log.warn(`outbox row ${row.id} names an unknown queue "${row.queue}"; left unrelayed`);
-          continue;
+    const batch = this.o.batchSize ?? 100;
+    const relayed = await this.o.prisma.$transaction(
+      async (tx) => {
+        const rows = await tx.$queryRaw<OutboxRow[]>`SELECT id::text AS id, queue, job_name, payload FROM outbox WHERE relayed_at IS NULL
+          ORDER BY created_at, id LIMIT ${batch} FOR UPDATE SKIP LOCKED`;
+        const done: string[] = [];
+        const addTimeoutMs = this.o.addTimeoutMs ?? 3000;
+        for (const row of rows) {
+          const queue = (PIPELINE_QUEUES as readonly string[]).includes(row.queue) ? this.o.queues[row.queue as PipelineQueue] : undefined;
+          if (!queue) {
+            // Not ours to relay: left in place, loudly, for the component that owns that queue.
+            this.counters.unknownQueue++;
+            this.o.log.warn(`outbox row ${row.id} names an unknown queue "${row.queue}"; left unrelayed`);
+            continue;
+          }
+          try {
+            await withTimeout(queue.add(row.job_name, row.payload, { ...jobOptions(this.o.retry), jobId: row.id }), addTimeoutMs, () => new Error(`Redis did not answer within ${addTimeoutMs} ms`));
+            done.push(row.id);
+          } catch (e) {
+            failure = e as Error;
+            break;
+          }
         }
-        try {
-          await withTimeout(queue.add(row.job_name, row.payload, { ...jobOptions(this.o.retry), jobId: row.id }), addTimeoutMs, () => new Error(`Redis did not answer within ${addTimeoutMs} ms`));
-          done.push(row.id);
-        } catch (e) {
-          failure = e as Error;
-          break;
+        if (done.length > 0) {
+          await tx.$executeRaw`UPDATE outbox SET relayed_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY(${done}::uuid[])`;
         }
-      }
-      if (done.length > 0) {
-        await client.query('UPDATE outbox SET relayed_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])', [done]);
-      }
-      if (failure) {
-        // The rows wait; what happened is noted on them (committed with the marks of the rows that made it).
-        const rest = rows.map((r) => r.id).filter((id) => !done.includes(id));
-        await client.query('UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])', [rest, (failure as Error).message.slice(0, 500)]);
-      }
-      return done.length;
-    });
+        if (failure) {
+          // The rows wait; what happened is noted on them (committed with the marks of the rows that made it).
+          const rest = rows.map((r) => r.id).filter((id) => !done.includes(id));
+          const error = (failure as Error).message.slice(0, 500);
+          await tx.$executeRaw`UPDATE outbox SET attempts = attempts + 1, last_error = ${error} WHERE id = ANY(${rest}::uuid[])`;
+        }
+        return done.length;
+      },
+      // Prisma's default limit of an interactive transaction (5 s) is shorter than a round whose adds wait on
+      // a slow Redis; a round that overruns this is rolled back and its rows re-relayed (job-id dedupe).
+      { timeout: 60_000, maxWait: 10_000 },
+    );
     this.counters.rounds++;
     this.counters.relayed += relayed;
     if (failure) throw failure;

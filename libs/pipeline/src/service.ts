@@ -1,39 +1,22 @@
+import 'reflect-metadata';
+import type { INestApplicationContext, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import type { Queue, Worker } from 'bullmq';
-import { createPgPool } from '@rewind/db';
-import { EventStore } from '@rewind/event-store';
-import { AuditService } from '@rewind/audit';
-import { CredentialVault, Redactor, safeId } from '@rewind/capture';
 import { DeadLetter, listDeadLetters, queueDepths, retryDeadLetters } from './dead-letters';
-import { DEFAULT_RETRY, openQueues, PipelineQueue, PipelineRetryPolicy } from './queues';
+import type { PipelineOptions } from './options';
+import { PipelineModule, PipelineQueueSet } from './pipeline.module';
+import { PIPELINE_PROCESSORS } from './processors';
+import { PIPELINE_QUEUES, PipelineQueue } from './queues';
 import { OutboxRelay, RelayLogger } from './relay';
-import { startPipelineWorkers } from './workers';
 
-export interface PipelineOptions {
-  databaseUrl: string;
-  redisUrl: string;
-  /** BullMQ key prefix (default `rewind`). */
-  prefix?: string;
-  /** 32+ bytes: the installation's key (redaction fingerprints; the vault the recorder fills). */
-  key: Buffer;
-  rewardsUrl: string;
-  rewardsApiKey?: string;
-  moltstationUrl?: string;
-  retry?: PipelineRetryPolicy;
-  concurrency?: number;
-  requestTimeoutMs?: number;
-  /** Run the workers here (default true); false: relay only. */
-  workers?: boolean;
-  relayIntervalMs?: number;
-  /** Worker lock and stalled-job check (default 30 s each): a killed worker's job is taken over after about both. */
-  lockDurationMs?: number;
-  stalledIntervalMs?: number;
-  log: RelayLogger;
-}
+export type { PipelineOptions } from './options';
 
 export interface RunningPipeline {
   relay: OutboxRelay;
   queues: Record<PipelineQueue, Queue>;
   workers: Record<PipelineQueue, Worker> | null;
+  /** The Nest application context the pipeline runs in. */
+  app: INestApplicationContext;
   deadLetters(): Promise<DeadLetter[]>;
   /** Moves dead letters back to the queue (all, or one job id); resolves with how many. */
   retry(jobId?: string): Promise<number>;
@@ -42,52 +25,45 @@ export interface RunningPipeline {
   close(): Promise<void>;
 }
 
+/** Nest's own log lines (module init, Prisma connected, …) to the pipeline's logger. */
+export function relayLoggerService(log: RelayLogger): LoggerService {
+  return {
+    log: (m: unknown) => log.info(String(m)),
+    warn: (m: unknown) => log.warn(String(m)),
+    error: (m: unknown) => log.error(String(m)),
+  };
+}
+
 /**
- * The outcome pipeline of one process: the outbox relay, the two queues and (unless `workers: false`)
+ * The pipeline's Nest application context (the composition root of a pipeline process, see PipelineModule),
+ * initialised: the relay is running, and the workers unless `workers: false`. `apps/pipeline` adds its
+ * shutdown hooks; `startPipeline()` wraps it for embedding.
+ */
+export async function createPipelineContext(o: PipelineOptions): Promise<INestApplicationContext> {
+  return NestFactory.createApplicationContext(PipelineModule.forRoot(o), { logger: relayLoggerService(o.log), abortOnError: false });
+}
+
+/**
+ * The outcome pipeline of one process: the outbox relay, the three queues and (unless `workers: false`)
  * their workers. `apps/pipeline` runs one; `rewind up`/`demo` run one in-process.
  */
 export async function startPipeline(o: PipelineOptions): Promise<RunningPipeline> {
-  const prefix = o.prefix ?? 'rewind';
-  const retry = o.retry ?? DEFAULT_RETRY;
-  const pool = createPgPool(o.databaseUrl, { max: 4 });
-  const store = new EventStore(pool);
-  const queues = openQueues(o.redisUrl, prefix);
-  const vault = new CredentialVault({ redis: o.redisUrl, secret: o.key, log: o.log });
-  const relay = new OutboxRelay({ pool, queues, retry, log: o.log, ...(o.relayIntervalMs ? { intervalMs: o.relayIntervalMs } : {}) });
-  const workers =
-    o.workers === false
-      ? null
-      : startPipelineWorkers({
-          redisUrl: o.redisUrl,
-          prefix,
-          store,
-          redactor: new Redactor(o.key),
-          retry,
-          concurrency: o.concurrency ?? 8,
-          requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
-          rewardsUrl: o.rewardsUrl,
-          ...(o.rewardsApiKey ? { rewardsApiKey: o.rewardsApiKey } : {}),
-          ...(o.moltstationUrl ? { moltstationUrl: o.moltstationUrl } : {}),
-          ...(o.lockDurationMs ? { lockDurationMs: o.lockDurationMs } : {}),
-          ...(o.stalledIntervalMs ? { stalledIntervalMs: o.stalledIntervalMs } : {}),
-          agentCredential: (_platform, platformSessionId) => vault.get(safeId(`session:${platformSessionId}`), 'bearer'),
-          audits: new AuditService(pool, store, { rewardsUrl: o.rewardsUrl, ...(o.rewardsApiKey ? { rewardsApiKey: o.rewardsApiKey } : {}) }),
-          log: o.log,
-        });
-  relay.start();
+  const app = await createPipelineContext(o);
+  return runningPipeline(app, o.workers !== false);
+}
+
+/** The handle of an initialised pipeline context. */
+export function runningPipeline(app: INestApplicationContext, withWorkers: boolean): RunningPipeline {
+  const { queues } = app.get(PipelineQueueSet);
+  const workers = withWorkers ? (Object.fromEntries(PIPELINE_QUEUES.map((q) => [q, app.get(PIPELINE_PROCESSORS[q], { strict: false }).worker])) as Record<PipelineQueue, Worker>) : null;
   return {
-    relay,
+    relay: app.get(OutboxRelay),
     queues,
     workers,
+    app,
     deadLetters: () => listDeadLetters(queues),
     retry: (jobId) => retryDeadLetters(queues, jobId),
     depths: () => queueDepths(queues),
-    async close() {
-      await relay.stop();
-      if (workers) await Promise.all(Object.values(workers).map((w) => w.close()));
-      await Promise.all(Object.values(queues).map((q) => q.close()));
-      await vault.close();
-      await pool.end();
-    },
+    close: () => app.close(),
   };
 }

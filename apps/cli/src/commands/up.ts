@@ -30,7 +30,7 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
   const apiUrl = `http://127.0.0.1:${runtime.config.apiPort}`;
   const rows: [string, string][] = [
     ['Viewer', `${apiUrl}/  (recorded runs in a browser; API key ${apiOptions(runtime).apiKeyNote})`],
-    ['API', `${apiUrl}  (GET /api/sessions, /api/sessions/{id}/audit, /api/analytics/runs, /health/ready, /metrics; OpenAPI at /docs; queue dashboard at /queues)`],
+    ['API', `${apiUrl}  (GET /api/sessions, /api/sessions/{id}/audit, /api/analytics/runs, /health/ready, /metrics; OpenAPI at /docs; Bull Board at /queues, admin keys)`],
     ['Proxy', `${recording.service.proxyUrl}/<platform>/…  (point an agent's base URL here to record it)`],
     ...Object.entries(runtime.config.upstreams).map(([p, url]): [string, string] => [`  ${p}`, `${recording.service.proxyUrl}/${p}  →  ${url}`]),
     ['Replay', `ws://127.0.0.1:${runtime.config.apiPort}/replay/<sessionId>  (API key ${apiOptions(runtime).apiKeyNote})`],
