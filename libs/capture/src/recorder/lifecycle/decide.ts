@@ -337,10 +337,13 @@ class Draft {
     this.recordInto(stream.ref, held);
   }
 
+  /** Records into a stream; its timer (not a task's: its runner says when it ends) moves with the activity. */
   recordInto(ref: string, held: Held): void {
     const stream = this.get(ref);
-    this.emit({ type: 'EventRecorded', ref, atMs: this.now }, { type: 'record', sessionId: stream.id, input: { ...held.event, atNs: held.atNs, wallUs: held.wallUs } });
-    if (stream.kind !== 'task') this.arm(ref);
+    const record: LifecycleEffect = { type: 'record', sessionId: stream.id, input: { ...held.event, atNs: held.atNs, wallUs: held.wallUs } };
+    const due = stream.kind !== 'task' && !this.s.closed ? this.dueOf(stream, this.now) : undefined;
+    if (!due) return this.emit({ type: 'EventRecorded', ref, atMs: this.now }, record);
+    this.emit({ type: 'EventRecorded', ref, atMs: this.now, due }, record, { type: 'setTimer', ref, atMs: due.atMs });
   }
 
   /**
@@ -413,23 +416,17 @@ class Draft {
   arm(ref: string): void {
     if (this.s.closed) return;
     const s = this.get(ref);
-    const { sealAfterMs, accountIdleMs, runIdleMs } = this.s.config;
-    let atMs: number;
-    let action: TimerAction;
-    if (s.status === 'ended') {
-      atMs = s.lastActivityMs + sealAfterMs;
-      action = 'seal';
-    } else if (s.kind === 'account' || s.kind === 'after-run') {
-      atMs = s.lastActivityMs + accountIdleMs;
-      action = 'end-account';
-    } else if (s.expiresAtMs !== null && s.expiresAtMs < s.lastActivityMs + runIdleMs) {
-      atMs = s.expiresAtMs;
-      action = 'expire';
-    } else {
-      atMs = s.lastActivityMs + runIdleMs;
-      action = 'idle';
-    }
+    const { atMs, action } = this.dueOf(s, s.lastActivityMs);
     this.emit({ type: 'TimerArmed', ref, atMs, action }, { type: 'setTimer', ref, atMs });
+  }
+
+  /** When a stream's timer is due, counted from its last activity, and what it does then. */
+  dueOf(s: StreamState, lastActivityMs: number): { atMs: number; action: TimerAction } {
+    const { sealAfterMs, accountIdleMs, runIdleMs } = this.s.config;
+    if (s.status === 'ended') return { atMs: lastActivityMs + sealAfterMs, action: 'seal' };
+    if (s.kind === 'account' || s.kind === 'after-run') return { atMs: lastActivityMs + accountIdleMs, action: 'end-account' };
+    if (s.expiresAtMs !== null && s.expiresAtMs < lastActivityMs + runIdleMs) return { atMs: s.expiresAtMs, action: 'expire' };
+    return { atMs: lastActivityMs + runIdleMs, action: 'idle' };
   }
 }
 

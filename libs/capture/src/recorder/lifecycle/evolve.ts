@@ -61,7 +61,7 @@ export function evolve(state: LifecycleState, event: LifecycleEvent): LifecycleS
     case 'IdentityLearned':
       return patch(state, event.ref, (s) => ({ identity: { ...s.identity, ...(event.agent ? { agent: event.agent } : {}), ...(event.game ? { game: event.game } : {}) } }));
     case 'EventRecorded':
-      return patch(state, event.ref, (s) => ({ events: s.events + 1, lastActivityMs: event.atMs }));
+      return patch(state, event.ref, (s) => ({ events: s.events + 1, lastActivityMs: event.atMs, ...(event.due ? { due: event.due } : {}) }));
     case 'AliasAdded': {
       const s = state.streams.get(event.ref);
       if (!s) return state;

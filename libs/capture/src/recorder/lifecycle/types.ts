@@ -204,7 +204,8 @@ export type LifecycleEvent =
   | { type: 'ExchangeAttributed'; connectionId: string; key: string }
   | { type: 'StreamOpened'; stream: StreamState; startNs: bigint | null; startedAt: number }
   | { type: 'IdentityLearned'; ref: string; agent?: string; game?: string }
-  | { type: 'EventRecorded'; ref: string; atMs: number }
+  /** `due`: the stream's timer, moved by this activity (not for task streams). */
+  | { type: 'EventRecorded'; ref: string; atMs: number; due?: { atMs: number; action: TimerAction } }
   | { type: 'AliasAdded'; ref: string; alias: string }
   | { type: 'PollerOffered'; ref: string }
   | { type: 'FinalFrameSeen'; ref: string; frame: Record<string, unknown> }
