@@ -1,31 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { EventStore, NewOutboxMessage, Platform } from '@rewind/event-store';
-import type { CapturedFact, CaptureSink, HttpRequestFact, WsOpenFact } from '../captured';
-import type { Ingest, RecordInput } from '../ingest';
-import { FactEncoder, type EncodedEvent } from '../pipeline';
+import type { EventStore, NewSession, Platform } from '@rewind/event-store';
+import type { CapturedFact, CaptureSink } from '../captured';
+import type { Ingest } from '../ingest';
+import { FactEncoder } from '../pipeline';
 import type { Redactor } from '../redaction';
 import type { CaptureTaskLogger, ResumedStream } from '../tasks';
-import {
-  attributeHttp,
-  attributeWs,
-  EndSignal,
-  inspectWsMessage,
-  LearnedCredential,
-  moltstationOutcome,
-  StreamIdentity,
-} from './attribution';
+import { EndSignal, Fingerprint, inspectWsMessage, LearnedCredential, StreamIdentity } from './attribution';
+import { decideAndFold, initialState, refOf, safeId as safeIdOf } from './lifecycle';
+import type { LifecycleCommand, LifecycleEffect, LifecycleState, StreamKind, TaskOffer } from './lifecycle';
 
-/** A capture task the recorder wants run for a run it saw start (see the scale-out coordinator). */
-export interface TaskOffer {
-  /** Deterministic: `<platform>.<kind>.<run key>` (see `taskId`); the task's stream id derives from it. */
-  id: string;
-  kind: 'moltstation-spectate' | 'cloudplay-poll' | 'rgs-poll';
-  platform: Platform;
-  /** The run's stream key (e.g. `session:<id>`), for credential look-ups. */
-  runKey: string;
-  platformSessionId: string | null;
-  params: Record<string, unknown>;
-}
+export { captureStopped, safeId, taskId } from './lifecycle/decide';
+export type { TaskOffer } from './lifecycle/types';
 
 export interface RecorderOptions {
   ingest: Ingest;
@@ -58,40 +43,6 @@ export interface RecorderOptions {
   writer?: string;
 }
 
-interface Held {
-  event: EncodedEvent;
-  atNs: bigint;
-  wallUs: number;
-}
-
-interface Stream {
-  id: string;
-  platform: Platform;
-  key: string;
-  kind: 'run' | 'account' | 'task';
-  identity: StreamIdentity;
-  aliases: Set<string>;
-  lastActivityMs: number;
-  ended: boolean;
-  finalFrame: Record<string, unknown> | null;
-  logout: boolean;
-  expiresAtMs: number | null;
-  events: number;
-  timer: NodeJS.Timeout | null;
-  previous: string | null;
-  /** The session row's `started_at` (ms). */
-  startedAtMs: number;
-}
-
-interface Connection {
-  platform: Platform;
-  streamKey: string | null;
-  /** Events waiting for their stream to be known (an HTTP request until its response; a SpaceMolt socket until its login). */
-  held: Held[];
-  request?: HttpRequestFact;
-  ws?: WsOpenFact;
-}
-
 /** Where a task's facts go: one stream, and how it finished. */
 export interface TaskStream extends CaptureSink {
   readonly sessionId: string;
@@ -102,8 +53,6 @@ export interface TaskStream extends CaptureSink {
   release(): void;
 }
 
-const HOLD_LIMIT = 64;
-
 /**
  * Turns captured facts into sessions of the event log: per platform it decides which stream (run or
  * account) each fact belongs to, encodes it (redacted), records it through the Ingest, and follows each
@@ -111,54 +60,51 @@ const HOLD_LIMIT = 64;
  * and the outbox rows for snapshot submission and reward handoff (same transaction), sealed after a grace
  * period for late events. See docs/capture/recorder.md.
  *
+ * The lifecycle itself is a pure decider (`./lifecycle`: `decide(command, state, now)` → events + effects,
+ * `evolve(state, event)` → state); this class is its adapter: it encodes each fact, hands it over with the
+ * clock and an id source, keeps the folded state, and carries the effects out (the Ingest, task offers,
+ * credentials, one real timer per stream that sends `TimerDue` back).
+ *
  * `capture` is the recording proxy's sink: synchronous, never throws, never waits on storage.
  */
 export class Recorder implements CaptureSink {
   private readonly encoder: FactEncoder;
   private readonly ingest: Ingest;
   private readonly log: CaptureTaskLogger;
-  private readonly capturedBy: string;
-  private readonly sealAfterMs: number;
-  private readonly accountIdleMs: number;
-  private readonly runIdleMs: number;
-  private readonly rgsTtlMs: number;
   private readonly now: () => number;
-  private readonly streams = new Map<string, Stream>();
-  /** `<platform>|<alias>` → primary key. */
-  private readonly aliases = new Map<string, string>();
-  private readonly connections = new Map<string, Connection>();
-  /** HTTP exchanges recently attributed → their stream key (for late notes about them); bounded. */
-  private readonly finished = new Map<string, string>();
-  /**
-   * WebSockets recently closed → their stream (bounded): a message that crossed the close (an agent's input
-   * sent while the platform's close was on its way, recorded by the proxy as undelivered) joins its run.
-   */
-  private readonly closedSockets = new Map<string, { platform: Platform; key: string }>();
-  /** The running attempt of each capture task here: retires it when the task is run again (see openTaskStream). */
-  private readonly retireTask = new Map<string, () => void>();
-  /** Runs sealed here recently: `<platform>|<key>` → their stream id (bounded), for after-run traffic. */
-  private readonly sealedRuns = new Map<string, string>();
+  private readonly fingerprint: Fingerprint;
+  private readonly newId = (): string => randomUUID();
+  private state: LifecycleState;
+  /** The real timer armed for each stream and when it fires (an earlier one is kept: the decider re-arms it). */
+  private readonly timers = new Map<string, { handle: NodeJS.Timeout; atMs: number }>();
+  /** Attempts of capture tasks opened here (the decider lets only a task's latest attempt write its stream). */
+  private attempts = 0;
   private readonly counters = { facts: 0, events: 0, failures: 0, streamsOpened: 0, runsEnded: 0 };
-  private closed = false;
-  private readonly opened: { id: string; platform: Platform; key: string; kind: Stream['kind'] }[] = [];
+  private readonly opened: { id: string; platform: Platform; key: string; kind: 'run' | 'account' | 'task' }[] = [];
 
   constructor(private readonly options: RecorderOptions) {
     this.encoder = new FactEncoder(options.redactor);
     this.ingest = options.ingest;
     this.log = options.log;
-    this.capturedBy = options.capturedBy ?? 'proxy';
-    this.sealAfterMs = options.sealAfterMs ?? 10_000;
-    this.accountIdleMs = options.accountIdleMs ?? 60_000;
-    this.runIdleMs = options.runIdleMs ?? 30 * 60_000;
-    this.rgsTtlMs = options.rgsSessionTtlMs ?? 3_600_000;
     this.now = options.now ?? Date.now;
+    this.fingerprint = (secret) => options.redactor.fingerprint(secret);
+    this.state = initialState({
+      capturedBy: options.capturedBy ?? 'proxy',
+      ...(options.sealAfterMs !== undefined ? { sealAfterMs: options.sealAfterMs } : {}),
+      ...(options.accountIdleMs !== undefined ? { accountIdleMs: options.accountIdleMs } : {}),
+      ...(options.runIdleMs !== undefined ? { runIdleMs: options.runIdleMs } : {}),
+      ...(options.rgsSessionTtlMs !== undefined ? { rgsTtlMs: options.rgsSessionTtlMs } : {}),
+      ...(options.writer ? { writer: options.writer } : {}),
+    });
   }
 
   capture(fact: CapturedFact): void {
-    if (this.closed) return;
+    if (this.state.closed) return;
     this.counters.facts++;
     try {
-      this.handle(fact);
+      const event = this.encoder.encode(fact);
+      const signal = fact.type === 'ws-message' && typeof fact.data === 'string' ? inspectWsMessage(fact.platform, fact.direction === 'client_to_platform', fact.data) : undefined;
+      this.run({ type: 'CaptureFact', fact, event, ...(signal ? { signal } : {}), fingerprint: this.fingerprint, newId: this.newId });
     } catch (e) {
       // A bug must not break forwarding: count it and say so (the message names no secret: facts are not printed).
       this.counters.failures++;
@@ -167,7 +113,7 @@ export class Recorder implements CaptureSink {
   }
 
   stats(): { facts: number; events: number; failures: number; streamsOpened: number; runsEnded: number; openStreams: number; connections: number } {
-    return { ...this.counters, openStreams: this.streams.size, connections: this.connections.size };
+    return { ...this.counters, openStreams: this.state.streams.size, connections: this.state.connections.size };
   }
 
   /** The streams this recorder opened (the last 90–100k), in order; keys are safe: fingerprints, never secrets. */
@@ -177,7 +123,8 @@ export class Recorder implements CaptureSink {
 
   /** The Rewind session id of a run's stream, if it is open in this recorder (tests, tools). */
   sessionOf(platform: Platform, key: string): string | null {
-    return this.streams.get(this.streamKey(platform, key))?.id ?? null;
+    const resolved = this.state.aliases.get(refOf(platform, key)) ?? key;
+    return this.state.streams.get(refOf(platform, resolved))?.id ?? null;
   }
 
   /**
@@ -186,65 +133,54 @@ export class Recorder implements CaptureSink {
    */
   async openTaskStream(offer: TaskOffer, identity: StreamIdentity): Promise<TaskStream> {
     const id = uuidFrom(`rewind-task:${offer.id}`);
-    const streamKey = `task:${offer.id}`;
-    const key = this.streamKey(offer.platform, streamKey);
+    const ref = refOf(offer.platform, `task:${offer.id}`);
     // The same task run again here (its job re-run after a lost lock) while the earlier attempt has not
     // returned yet, or its ended stream still waits to seal: the new attempt owns the stream from now on. The
     // earlier one stops recording into it (two spectate sockets interleaving frames in one stream) and its
-    // timer would seal under the new one's feet. Retired before the resume, which settles what it recorded.
-    let released = false;
-    const retire = (): void => {
-      released = true;
+    // timer would seal under the new one's feet. Claimed before the resume, which settles what it recorded.
+    const attempt = ++this.attempts;
+    this.run({ type: 'ClaimTaskStream', ref, attempt });
+    const metadata: Record<string, unknown> = { stream: 'run', capturedBy: taskCapturer(offer.kind), ...(this.options.writer ? { writer: this.options.writer } : {}), task: offer.kind, taskId: offer.id };
+    const session: NewSession = {
+      id,
+      platform: offer.platform,
+      game: identity.game ?? null,
+      platformSessionId: identity.platformSessionId ?? null,
+      agent: identity.agent ?? null,
+      source: identity.source ?? null,
+      startedAt: new Date(this.now()),
+      metadata,
     };
-    this.retireTask.get(key)?.();
-    this.retireTask.set(key, retire);
-    const earlier = this.streams.get(key);
-    if (earlier?.timer) clearTimeout(earlier.timer);
-    const session = this.newSession(id, offer.platform, identity, 'task', { task: offer.kind, taskId: offer.id });
     let resumed: TaskStream['resumed'];
     try {
       const nextSeq = await this.ingest.resumeSession(session);
       resumed = nextSeq > 1 ? await this.resumedInfo(id, nextSeq - 1) : undefined;
     } catch (e) {
-      if (this.retireTask.get(key) === retire) this.retireTask.delete(key);
-      if (earlier?.ended && this.streams.get(key) === earlier) this.armTimer(earlier); // no newer attempt: its seal is due again
+      this.run({ type: 'AbandonTaskClaim', ref, attempt });
       throw e;
     }
-    const stream: Stream = this.newStream(id, offer.platform, streamKey, 'task', identity, null);
-    this.streams.set(key, stream);
-    this.opened.push({ id, platform: offer.platform, key: safeId(stream.key), kind: 'task' });
+    this.run({ type: 'OpenTaskStream', offer, identity, sessionId: id, attempt, metadata });
     const self = this;
+    const owns = (): boolean => self.state.tasks.get(ref) === attempt && !self.state.closed;
     return {
       sessionId: id,
       resumed,
       capture(fact: CapturedFact): void {
-        if (released || self.closed) return;
+        if (!owns()) return;
         try {
           const event = self.encoder.encode(fact);
-          self.recordInto(stream, { event, atNs: fact.atNs, wallUs: fact.wallUs });
-          if (fact.type === 'ws-message' && typeof fact.data === 'string' && fact.direction === 'platform_to_client') {
-            const signal = inspectWsMessage(fact.platform, false, fact.data);
-            if (signal.finalFrame) stream.finalFrame = signal.finalFrame;
-          }
+          const signal = fact.type === 'ws-message' && typeof fact.data === 'string' && fact.direction === 'platform_to_client' ? inspectWsMessage(fact.platform, false, fact.data) : undefined;
+          self.run({ type: 'CaptureTaskFact', ref, attempt, held: { event, atNs: fact.atNs, wallUs: fact.wallUs }, ...(signal ? { signal } : {}) });
         } catch (e) {
           self.counters.failures++;
           self.log.error(`recorder: could not record a task fact (${offer.kind}): ${(e as Error).message}`);
         }
       },
       end(signal: EndSignal): void {
-        if (released) return;
-        const outcome = offer.platform === 'moltstation' ? { ...moltstationOutcome(stream.finalFrame, signal.reason), ...signal.outcome } : signal.outcome;
-        self.endStream(stream, { reason: signal.reason, outcome });
+        self.run({ type: 'EndTaskStream', ref, attempt, signal });
       },
       release(): void {
-        released = true;
-        if (self.retireTask.get(key) !== retire) return; // retired: a newer attempt owns the stream
-        self.retireTask.delete(key);
-        if (stream.timer) clearTimeout(stream.timer);
-        self.streams.delete(key);
-        // The stream stays open for the next attempt; what this one recorded, if another writer's take-over
-        // made the store put it elsewhere (re-homed), is complete and sealed there.
-        self.ingest.releaseSession(id);
+        self.run({ type: 'ReleaseTaskStream', ref, attempt });
       },
     };
   }
@@ -254,373 +190,111 @@ export class Recorder implements CaptureSink {
    * (its capture ends here, not the run), and stops taking facts. Runs stay open in the store.
    */
   close(): void {
-    if (this.closed) return;
-    for (const [id, conn] of this.connections) {
-      if (conn.held.length > 0) this.flushHeld(id, conn, conn.streamKey ?? this.fallbackKey(conn));
+    if (this.state.closed) return;
+    try {
+      this.run({ type: 'CloseRecorder', newId: this.newId });
+    } finally {
+      for (const t of this.timers.values()) clearTimeout(t.handle);
+      this.timers.clear();
     }
-    const wallUs = this.now() * 1000;
-    for (const s of this.streams.values()) {
-      if (s.ended || s.kind === 'task') continue;
-      this.ingest.record(s.id, { ...captureStopped({ reason: 'recorder-stopped' }), wallUs });
-    }
-    this.closed = true;
-    for (const s of this.streams.values()) if (s.timer) clearTimeout(s.timer);
   }
 
-  // ——— facts ———
+  // ——— the adapter ———
 
-  private handle(fact: CapturedFact): void {
-    const event = this.encoder.encode(fact);
-    const held: Held = { event, atNs: fact.atNs, wallUs: fact.wallUs };
-    switch (fact.type) {
-      case 'ws-open': {
-        const { identity } = attributeWs(fact.platform, fact.path, fact.connectionId);
-        const conn: Connection = { platform: fact.platform, streamKey: null, held: [held], ws: fact };
-        this.connections.set(fact.connectionId, conn);
-        // A SpaceMolt socket is held until its login names the agent (or a few messages went by).
-        if (fact.platform !== 'spacemolt') this.bind(fact.connectionId, conn, identity);
+  /** Decides, keeps the folded state, then carries the effects out (all of them; the first failure is thrown). */
+  private run(command: LifecycleCommand): void {
+    const { events, effects, state } = decideAndFold(command, this.state, this.now());
+    this.state = state;
+    for (const e of events) {
+      if (e.type === 'EventRecorded') this.counters.events++;
+      else if (e.type === 'RunEnded') this.counters.runsEnded++;
+      else if (e.type === 'StreamOpened') this.noteOpened(e.stream.id, e.stream.platform, e.stream.key, e.stream.kind);
+    }
+    let failure: unknown;
+    for (const effect of effects) {
+      try {
+        this.apply(effect);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  private apply(effect: LifecycleEffect): void {
+    switch (effect.type) {
+      case 'openSession':
+        this.ingest.openSession(effect.session, effect.startNs !== undefined ? { startNs: effect.startNs } : {});
+        return;
+      case 'record':
+        this.ingest.record(effect.sessionId, effect.input, effect.outbox ? { outbox: effect.outbox } : {});
+        return;
+      case 'endSession':
+        if (effect.outcome !== undefined) this.ingest.endSession(effect.sessionId, effect.endedAt, effect.outcome);
+        else this.ingest.endSession(effect.sessionId, effect.endedAt);
+        return;
+      case 'sealSession':
+        this.ingest.sealSession(effect.sessionId);
+        return;
+      case 'releaseSession':
+        this.ingest.releaseSession(effect.sessionId);
+        return;
+      case 'offerTask':
+        this.options.onTask?.(effect.offer);
+        return;
+      case 'credential':
+        this.options.onCredential?.(effect.runKey, effect.credential);
+        return;
+      case 'activity':
+        this.options.onActivity?.(effect.runKey, effect.atMs);
+        return;
+      case 'setTimer':
+        this.setTimer(effect.ref, effect.atMs);
+        return;
+      case 'clearTimer': {
+        const t = this.timers.get(effect.ref);
+        if (t) clearTimeout(t.handle);
+        this.timers.delete(effect.ref);
         return;
       }
-      case 'ws-message': {
-        const late = this.connections.has(fact.connectionId) ? undefined : this.closedSockets.get(fact.connectionId);
-        const lateStream = late ? this.stream(late.platform, late.key) : undefined;
-        if (lateStream) {
-          this.recordInto(lateStream, held);
-          return;
-        }
-        const conn = this.connection(fact.connectionId, fact.platform);
-        const signal = typeof fact.data === 'string' ? inspectWsMessage(fact.platform, fact.direction === 'client_to_platform', fact.data) : {};
-        if (!conn.streamKey) {
-          conn.held.push(held);
-          if (signal.agent || conn.held.length >= HOLD_LIMIT || fact.direction === 'client_to_platform') {
-            const identity = attributeWs(fact.platform, conn.ws?.path ?? '', fact.connectionId).identity;
-            this.bind(fact.connectionId, conn, { ...identity, ...(signal.agent ? { agent: signal.agent } : {}) });
-          }
-        } else {
-          // A login after other traffic (a SpaceMolt agent asking get_status first) still names the run's agent.
-          this.recordKey(conn.platform, conn.streamKey, held, { key: conn.streamKey, ...(signal.agent ? { agent: signal.agent } : {}) });
-        }
-        const stream = conn.streamKey ? this.stream(conn.platform, conn.streamKey) : undefined;
-        if (stream) {
-          if (signal.finalFrame) stream.finalFrame = signal.finalFrame;
-          if (signal.logout) stream.logout = true;
-        }
-        return;
-      }
-      case 'ws-close': {
-        const conn = this.connection(fact.connectionId, fact.platform);
-        this.connections.delete(fact.connectionId);
-        const key = conn.streamKey ?? this.fallbackKey(conn);
-        remember(this.closedSockets, fact.connectionId, { platform: conn.platform, key }, 1000);
-        conn.held.push(held);
-        this.flushHeld(fact.connectionId, conn, key);
-        const stream = this.stream(conn.platform, key);
-        if (!stream || stream.ended) return;
-        if (conn.platform === 'moltstation' && (stream.finalFrame || fact.reason === 'GAME_OVER' || fact.reason === 'EXIT')) {
-          this.endStream(stream, { reason: fact.reason || 'ended', outcome: moltstationOutcome(stream.finalFrame, fact.reason || null) });
-        } else if (conn.platform === 'spacemolt') {
-          const reason = stream.logout ? 'logout' : 'close';
-          this.endStream(stream, { reason, outcome: { reason, closeCode: fact.code, closeReason: fact.reason, initiator: fact.initiator, agent: stream.identity.agent ?? null } });
-        }
-        return;
-      }
-      case 'http-request':
-        this.connections.set(fact.connectionId, { platform: fact.platform, streamKey: null, held: [held], request: fact });
-        return;
-      case 'http-response':
-      case 'proxy-error': {
-        const conn = this.connections.get(fact.connectionId);
-        if (conn?.ws) {
-          // An error on a proxied socket: it belongs to the socket's stream.
-          if (conn.streamKey) this.recordKey(conn.platform, conn.streamKey, held);
-          else conn.held.push(held);
-          return;
-        }
-        const request = conn?.request;
-        if (!request) {
-          // A late note of an exchange already attributed (e.g. a truncated response body): same stream.
-          const done = this.finished.get(fact.connectionId);
-          this.recordKey(fact.platform, done ?? 'account:anonymous', held, { key: done ?? 'account:anonymous' });
-          return;
-        }
-        if (fact.type === 'proxy-error' && fact.terminal === false) {
-          (conn as Connection).held.push(held);
-          return;
-        }
-        this.connections.delete(fact.connectionId);
-        const key = this.exchange(request, fact.type === 'http-response' ? fact : null, [...(conn?.held ?? []), held]);
-        remember(this.finished, fact.connectionId, key, 1000);
-        return;
-      }
-      case 'note':
-        // Notes come from capture tasks through their own streams; a note on the proxy's sink has no run.
-        this.recordKey(fact.platform, 'account:anonymous', held, { key: 'account:anonymous' });
+      case 'log':
+        this.log.info(effect.message);
         return;
     }
   }
 
-  private exchange(request: HttpRequestFact, response: Extract<CapturedFact, { type: 'http-response' }> | null, held: Held[]): string {
-    const a = attributeHttp(
-      {
-        platform: request.platform,
-        method: request.method,
-        path: request.path,
-        requestHeaders: request.headers,
-        requestBody: request.body,
-        ...(response ? { status: response.status, responseBody: response.body } : {}),
-      },
-      (s) => this.options.redactor.fingerprint(s),
-    );
-    const platform = request.platform;
-    const key = this.resolve(platform, a.identity.key);
-    for (const h of held) this.recordKey(platform, key, h, a.identity);
-    const stream = this.stream(platform, key);
-    if (!stream) return key;
-    for (const alias of a.aliases) {
-      this.aliases.set(this.streamKey(platform, alias), key);
-      stream.aliases.add(alias);
-    }
-    for (const c of a.credentials) this.options.onCredential?.(key, { ...c, key });
-    if (a.task && stream.kind === 'run') {
-      this.options.onTask?.({
-        id: taskId(platform, a.task.kind, key),
-        kind: a.task.kind,
-        platform,
-        runKey: key,
-        platformSessionId: stream.identity.platformSessionId ?? null,
-        params: a.task.params,
-      });
-    }
-    if (stream.kind === 'run') this.options.onActivity?.(key, this.now());
-    if (platform === 'rgs' && stream.kind === 'run') {
-      const now = this.now();
-      if (a.expiresAtMs !== undefined) stream.expiresAtMs = a.expiresAtMs;
-      if (a.activity) stream.expiresAtMs = Math.max(stream.expiresAtMs ?? 0, now + this.rgsTtlMs);
-      if (stream.key.startsWith('token:') && !stream.aliases.has('poll-offered')) {
-        // A run first seen by its token (the launch went around the proxy): its poller is keyed by the stream.
-        stream.aliases.add('poll-offered');
-        this.options.onTask?.({ id: taskId('rgs', 'rgs-poll', key), kind: 'rgs-poll', platform, runKey: key, platformSessionId: null, params: {} });
-        const bearer = /^Bearer\s+(\S+)/i.exec(request.headers.find(([k]) => k.toLowerCase() === 'authorization')?.[1] ?? '')?.[1];
-        if (bearer) this.options.onCredential?.(key, { key, name: 'sessionToken', value: bearer });
-      }
-      this.armTimer(stream);
-    }
-    if (a.end && stream.kind === 'run') this.endStream(stream, a.end);
-    return key;
-  }
-
-  // ——— streams ———
-
-  private bind(connectionId: string, conn: Connection, identity: StreamIdentity): void {
-    const key = this.resolve(conn.platform, identity.key);
-    conn.streamKey = key;
-    this.ensureStream(conn.platform, key, identity, conn.held[0]);
-    this.flushHeld(connectionId, conn, key);
-  }
-
-  private flushHeld(_connectionId: string, conn: Connection, key: string): void {
-    const held = conn.held.splice(0);
-    for (const h of held) this.recordKey(conn.platform, key, h, { key });
-  }
-
-  private fallbackKey(conn: Connection): string {
-    const identity = conn.ws ? attributeWs(conn.platform, conn.ws.path, conn.ws.connectionId).identity : { key: 'account:anonymous' };
-    return this.resolve(conn.platform, identity.key);
-  }
-
-  private connection(connectionId: string, platform: Platform): Connection {
-    let conn = this.connections.get(connectionId);
-    if (!conn) {
-      // A message of a connection opened before this recorder started: it gets a stream of its own.
-      conn = { platform, streamKey: null, held: [] };
-      this.connections.set(connectionId, conn);
-      conn.streamKey = `connection:${connectionId}`;
-      this.ensureStream(platform, conn.streamKey, { key: conn.streamKey });
-    }
-    return conn;
-  }
-
-  private recordKey(platform: Platform, key: string, held: Held, identity?: StreamIdentity): void {
-    const stream = this.ensureStream(platform, key, identity ?? { key }, held);
-    this.recordInto(stream, held);
-  }
-
-  private recordInto(stream: Stream, held: Held): void {
-    this.ingest.record(stream.id, { ...held.event, atNs: held.atNs, wallUs: held.wallUs });
-    stream.events++;
-    this.counters.events++;
-    stream.lastActivityMs = this.now();
-    if (stream.kind !== 'task') this.armTimer(stream);
+  private noteOpened(id: string, platform: Platform, key: string, kind: StreamKind): void {
+    if (kind !== 'task') this.counters.streamsOpened++;
+    this.opened.push({ id, platform, key: safeIdOf(key), kind: kind === 'after-run' ? 'account' : kind });
+    if (this.opened.length > 100_000) this.opened.splice(0, 10_000);
   }
 
   /**
-   * The stream of `key`, opened if new. `first` is the first event it will hold: the stream's capture starts
-   * when that event was observed, not when the stream could be attributed (a SpaceMolt socket is held until
-   * its first client message, an HTTP exchange until its response), so offsets keep the time before it.
+   * The one real timer of a stream. A stream's due time moves on with every event; rather than re-arming on
+   * each, a timer already set to fire earlier is kept: when it fires before the due time, the decider says so
+   * and this arms the later one.
    */
-  private ensureStream(platform: Platform, key: string, identity: StreamIdentity, first?: Held): Stream {
-    const existing = this.stream(platform, key);
-    if (existing) {
-      // Later facts may name what the first did not (the game, the agent): the stored session row learns it
-      // too (an `open` of a known session fills its empty identity columns; its clocks are untouched).
-      let learned = false;
-      if (!existing.identity.game && identity.game) {
-        existing.identity.game = identity.game;
-        learned = true;
-      }
-      if (!existing.identity.agent && identity.agent) {
-        existing.identity.agent = identity.agent;
-        learned = true;
-      }
-      if (learned) {
-        this.ingest.openSession({ ...this.newSession(existing.id, platform, existing.identity, existing.kind, { key: safeId(existing.key) }), startedAt: new Date(existing.startedAtMs) });
-      }
-      return existing;
-    }
-    // Traffic about a run this recorder already ended and sealed (an agent asking for its rewards snapshot or
-    // polling a stopped session after the grace period) goes to an "after-run" stream: recorded, attributed to
-    // the run (same platform session), sealed once quiet like an account stream; it never ends the run again.
-    const sealedRun = key.startsWith('account:') ? undefined : this.sealedRuns.get(this.streamKey(platform, key));
-    const kind: Stream['kind'] = key.startsWith('account:') || sealedRun ? 'account' : 'run';
-    const id = randomUUID();
-    const stream = this.newStream(id, platform, key, kind, identity, sealedRun ?? null);
-    const startedAt = new Date(Math.floor((first?.wallUs ?? this.now() * 1000) / 1000));
-    stream.startedAtMs = startedAt.getTime();
-    const extra = sealedRun ? { key: safeId(key), stream: 'after-run', previous: sealedRun } : { key: safeId(key) };
-    this.ingest.openSession({ ...this.newSession(id, platform, identity, kind, extra), startedAt }, first ? { startNs: first.atNs } : {});
-    this.streams.set(this.streamKey(platform, key), stream);
-    this.counters.streamsOpened++;
-    this.opened.push({ id, platform, key: safeId(key), kind });
-    if (this.opened.length > 100_000) this.opened.splice(0, 10_000);
-    return stream;
-  }
-
-  private newSession(id: string, platform: Platform, identity: StreamIdentity, kind: Stream['kind'], extra: Record<string, unknown>) {
-    return {
-      id,
-      platform,
-      game: identity.game ?? null,
-      platformSessionId: identity.platformSessionId ?? null,
-      agent: identity.agent ?? null,
-      source: identity.source ?? null,
-      startedAt: new Date(this.now()),
-      metadata: {
-        stream: kind === 'task' ? 'run' : kind,
-        capturedBy: kind === 'task' ? taskCapturer(extra['task']) : this.capturedBy,
-        // The process that opened the stream (a task's stream may be continued by whoever takes the task over).
-        ...(this.options.writer ? { writer: this.options.writer } : {}),
-        ...extra,
+  private setTimer(ref: string, atMs: number): void {
+    if (this.state.closed) return;
+    const armed = this.timers.get(ref);
+    if (armed && armed.atMs <= atMs) return;
+    if (armed) clearTimeout(armed.handle);
+    const handle = setTimeout(
+      () => {
+        if (this.timers.get(ref)?.handle === handle) this.timers.delete(ref);
+        const stream = this.state.streams.get(ref);
+        try {
+          this.run({ type: 'TimerDue', ref });
+        } catch (e) {
+          // A timer's failure must not take the process (and every capture it holds) down: count it and say so.
+          this.counters.failures++;
+          this.log.error(`recorder: could not ${stream?.status === 'ended' ? 'seal' : 'end'} ${stream?.platform ?? ''} stream ${stream?.id ?? ref}: ${(e as Error).message}`);
+        }
       },
-    };
-  }
-
-  private newStream(id: string, platform: Platform, key: string, kind: Stream['kind'], identity: StreamIdentity, previous: string | null): Stream {
-    return {
-      id,
-      platform,
-      key,
-      kind,
-      identity: { ...identity },
-      aliases: new Set(),
-      lastActivityMs: this.now(),
-      ended: false,
-      finalFrame: null,
-      logout: false,
-      expiresAtMs: null,
-      events: 0,
-      timer: null,
-      previous,
-      startedAtMs: this.now(),
-    };
-  }
-
-  private endStream(stream: Stream, signal: EndSignal): void {
-    if (stream.ended) return;
-    stream.ended = true;
-    this.counters.runsEnded++;
-    const platform = stream.platform;
-    const outcome: Record<string, unknown> = { platform, game: stream.identity.game ?? null, platformSessionId: stream.identity.platformSessionId ?? null, agent: stream.identity.agent ?? null, ...signal.outcome, reason: signal.reason };
-    const run = stream.identity.platformSessionId ? `${platform}:${stream.identity.platformSessionId}` : `${platform}:${stream.id}`;
-    const payload = { sessionId: stream.id, platform, game: stream.identity.game ?? null, platformSessionId: stream.identity.platformSessionId ?? null, agent: stream.identity.agent ?? null, source: stream.identity.source ?? null, outcome };
-    // One snapshot, one handoff and one audit per platform run, whichever of its streams (proxy, spectator, poller) ends first.
-    const outbox: NewOutboxMessage[] = [
-      { queue: 'snapshot-submission', jobName: 'snapshot', payload, dedupeKey: `snapshot-submission:${run}` },
-      { queue: 'reward-handoff', jobName: 'reward', payload, dedupeKey: `reward-handoff:${run}` },
-      { queue: 'run-audit', jobName: 'audit', payload, dedupeKey: `run-audit:${run}` },
-    ];
-    this.ingest.record(
-      stream.id,
-      { kind: 'outcome', direction: 'internal', channel: 'internal', format: 'json', body: JSON.stringify(outcome), msgType: 'outcome', tick: typeof outcome['tick'] === 'number' ? (outcome['tick'] as number) : null, requestId: null },
-      { outbox },
+      Math.max(0, Math.min(atMs - this.now(), 2 ** 31 - 1)),
     );
-    stream.events++;
-    this.ingest.endSession(stream.id, new Date(this.now()), outcome);
-    this.log.info(`recorder: ${platform} run ${stream.id} ended (${signal.reason}); sealing in ${this.sealAfterMs} ms`);
-    this.armTimer(stream);
-  }
-
-  private seal(stream: Stream): void {
-    if (stream.timer) clearTimeout(stream.timer);
-    stream.timer = null;
-    if (stream.kind === 'run') {
-      for (const k of [stream.key, ...stream.aliases]) remember(this.sealedRuns, this.streamKey(stream.platform, k), stream.id, 10_000);
-    }
-    this.streams.delete(this.streamKey(stream.platform, stream.key));
-    if (stream.kind === 'task') this.retireTask.delete(this.streamKey(stream.platform, stream.key));
-    for (const alias of stream.aliases) this.aliases.delete(this.streamKey(stream.platform, alias));
-    for (const [id, conn] of this.connections) if (conn.streamKey === stream.key && conn.platform === stream.platform) this.connections.delete(id);
-    this.ingest.sealSession(stream.id);
-  }
-
-  /** One timer per stream: seal after the grace period, end an idle account or run, end an expired RGS run. */
-  private armTimer(stream: Stream): void {
-    if (this.closed) return;
-    if (stream.timer) clearTimeout(stream.timer);
-    const now = this.now();
-    let due: number;
-    let action: () => void;
-    if (stream.ended) {
-      due = stream.lastActivityMs + this.sealAfterMs;
-      action = () => this.seal(stream);
-    } else if (stream.kind === 'account') {
-      due = stream.lastActivityMs + this.accountIdleMs;
-      action = () => {
-        stream.ended = true;
-        this.ingest.endSession(stream.id, new Date(this.now()));
-        this.seal(stream);
-      };
-    } else if (stream.expiresAtMs !== null && stream.expiresAtMs < stream.lastActivityMs + this.runIdleMs) {
-      due = stream.expiresAtMs;
-      action = () => this.endStream(stream, { reason: 'expired', outcome: { reason: 'expired', observedBy: 'clock', expiresAt: new Date(stream.expiresAtMs ?? 0).toISOString() } });
-    } else {
-      due = stream.lastActivityMs + this.runIdleMs;
-      action = () => this.endStream(stream, { reason: 'idle', outcome: { reason: 'idle', idleMs: this.runIdleMs } });
-    }
-    stream.timer = setTimeout(() => {
-      stream.timer = null;
-      if (this.closed) return;
-      if (this.now() + 5 < due) return this.armTimer(stream);
-      try {
-        action();
-      } catch (e) {
-        // A timer's failure must not take the process (and every capture it holds) down: count it and say so.
-        this.counters.failures++;
-        this.log.error(`recorder: could not ${stream.ended ? 'seal' : 'end'} ${stream.platform} stream ${stream.id}: ${(e as Error).message}`);
-      }
-    }, Math.max(0, Math.min(due - now, 2 ** 31 - 1)));
-    stream.timer.unref();
-  }
-
-  private stream(platform: Platform, key: string): Stream | undefined {
-    return this.streams.get(this.streamKey(platform, this.resolve(platform, key)));
-  }
-
-  private resolve(platform: Platform, key: string): string {
-    return this.aliases.get(this.streamKey(platform, key)) ?? key;
-  }
-
-  private streamKey(platform: Platform, key: string): string {
-    return `${platform}|${key}`;
+    handle.unref();
+    this.timers.set(ref, { handle, atMs });
   }
 
   private async resumedInfo(sessionId: string, lastSeq: number): Promise<ResumedStream> {
@@ -634,30 +308,8 @@ export class Recorder implements CaptureSink {
   }
 }
 
-/** The `capture-stopped` marker: the capture of a stream ended here (not necessarily its run); `detail` says why. */
-export function captureStopped(detail: Record<string, unknown>): RecordInput {
-  return { kind: 'marker', direction: 'internal', channel: 'internal', format: 'json', body: JSON.stringify(detail), msgType: 'capture-stopped' };
-}
-
-/** Sets `key` in a map kept to its `max` newest entries (insertion order: the oldest goes first). */
-function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  while (map.size > max) map.delete(map.keys().next().value as K);
-}
-
 function taskCapturer(kind: unknown): string {
   return kind === 'moltstation-spectate' ? 'spectator' : 'poller';
-}
-
-/** A key as a safe id: fingerprints keep their hex, other characters outside [A-Za-z0-9._:-] become `_`. */
-export function safeId(key: string): string {
-  return key.replace(/\[redacted:([0-9a-f]+)\]/g, 'fp-$1').replace(/[^A-Za-z0-9._:-]/g, '_');
-}
-
-/** A task's id: the same in every process for the same run; safe as a BullMQ job id (no `:`). */
-export function taskId(platform: Platform, kind: TaskOffer['kind'], runKey: string): string {
-  return `${platform}.${kind}.${safeId(runKey).replace(/:/g, '.')}`;
 }
 
 /** A stable uuid (v5-shaped, from SHA-256) for a name. */
