@@ -5,3 +5,4 @@ export * from './metrics/registry';
 export * from './metrics/rewind-metrics';
 export * from './metrics/metrics-server';
 export * from './metrics/metrics.module';
+export * from './metrics/fast-metrics';

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { EventStore, NewOutboxMessage, Platform } from '@rewind/event-store';
+import { liveCaptureSources } from '@rewind/observability';
 import type { CapturedFact, CaptureSink, HttpRequestFact, WsOpenFact } from '../captured';
 import type { Ingest, RecordInput } from '../ingest';
 import { FactEncoder, type EncodedEvent } from '../pipeline';
@@ -150,7 +151,15 @@ export class Recorder implements CaptureSink {
     this.runIdleMs = options.runIdleMs ?? 30 * 60_000;
     this.rgsTtlMs = options.rgsSessionTtlMs ?? 3_600_000;
     this.now = options.now ?? Date.now;
+    // rewind_live_captures: the capture tasks (spectators, pollers) whose stream is open and not ended, read when scraped.
+    this.unregisterMetrics = liveCaptureSources.add(() => {
+      let n = 0;
+      for (const s of this.streams.values()) if (s.kind === 'task' && !s.ended) n++;
+      return n;
+    });
   }
+
+  private readonly unregisterMetrics: () => void;
 
   capture(fact: CapturedFact): void {
     if (this.closed) return;
@@ -242,6 +251,7 @@ export class Recorder implements CaptureSink {
    */
   close(): void {
     if (this.closed) return;
+    this.unregisterMetrics();
     for (const [id, conn] of this.connections) {
       if (conn.held.length > 0) this.flushHeld(id, conn, conn.streamKey ?? this.fallbackKey(conn));
     }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { FastCounter, FastGauge, FastHistogram } from './fast-metrics';
 import { rewindRegistry } from './registry';
 
 const registers = [rewindRegistry];
@@ -48,12 +49,12 @@ const SEEK_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
  */
 export const rewindMetrics = {
   /** WebSocket messages (both directions) and HTTP exchanges the recording proxy relayed. channel: `ws` or `http`. */
-  proxyMessagesRelayed: new Counter({ name: 'rewind_proxy_messages_relayed_total', help: 'Messages the recording proxy relayed (WebSocket messages both ways; HTTP exchanges), by platform and channel (ws, http).', labelNames: ['platform', 'channel'] as const, registers }),
+  proxyMessagesRelayed: new FastCounter('rewind_proxy_messages_relayed_total', 'Messages the recording proxy relayed (WebSocket messages both ways; HTTP exchanges), by platform and channel (ws, http).', ['platform', 'channel'], registers),
   /** Time the proxy spent between receiving a message and handing it to the other leg (recording included); for HTTP, request received → response headers forwarded (upstream time included). */
-  proxyRelayLatency: new Histogram({ name: 'rewind_proxy_relay_latency_seconds', help: 'Recording proxy: receive → forward, per WebSocket message (recording included); per HTTP exchange, request → response headers forwarded (upstream included).', labelNames: ['platform', 'channel'] as const, buckets: RELAY_BUCKETS, registers }),
-  proxyOpenConnections: new Gauge({ name: 'rewind_proxy_open_connections', help: 'Connections open through the recording proxy (WebSocket pairs, HTTP exchanges in flight), by platform and channel.', labelNames: ['platform', 'channel'] as const, registers }),
+  proxyRelayLatency: new FastHistogram('rewind_proxy_relay_latency_seconds', 'Recording proxy: receive → forward, per WebSocket message (recording included); per HTTP exchange, request → response headers forwarded (upstream included).', ['platform', 'channel'], RELAY_BUCKETS, registers),
+  proxyOpenConnections: new FastGauge('rewind_proxy_open_connections', 'Connections open through the recording proxy (WebSocket pairs, HTTP exchanges in flight), by platform and channel.', ['platform', 'channel'], registers),
 
-  eventsStored: new Counter({ name: 'rewind_events_stored_total', help: 'Events the ingest wrote to Postgres, by platform and channel (an idempotent re-append after an outage counts again; see rewind_ingest_duplicates_total).', labelNames: ['platform', 'channel'] as const, registers }),
+  eventsStored: new FastCounter('rewind_events_stored_total', 'Events the ingest wrote to Postgres, by platform and channel (an idempotent re-append after an outage counts again; see rewind_ingest_duplicates_total).', ['platform', 'channel'], registers),
   ingestDuplicates: new Counter({ name: 'rewind_ingest_duplicates_total', help: 'Events found already stored when (re-)appended.', registers }),
   ingestLag: new Gauge({ name: 'rewind_ingest_lag_seconds', help: 'Age of the oldest event not yet in Postgres (0 when everything is stored); the largest over the ingests of the process.', registers, collect() { let lag = 0; for (const s of ingestSources.values()) lag = Math.max(lag, s.lagMs()); this.set(lag / 1000); } }),
   ingestBuffered: new Gauge({ name: 'rewind_ingest_buffered_events', help: 'Events in memory, queued or being appended.', registers, collect() { this.set(sum(ingestSources, (s) => s.buffered())); } }),
