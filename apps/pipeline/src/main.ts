@@ -1,4 +1,5 @@
 import { loadConfig } from '@rewind/config';
+import { maybeStartMetricsServer } from '@rewind/observability';
 import { startPipelineFromConfig } from '@rewind/pipeline';
 
 /**
@@ -11,7 +12,10 @@ async function main(): Promise<void> {
   if (!config.databaseUrl || !config.redisUrl) throw new Error('apps/pipeline needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind up');
   const line = (level: string) => (m: string) => void process.stderr.write(`pipeline ${level}: ${m}\n`);
   const pipeline = await startPipelineFromConfig({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, { info: line('info'), warn: line('warning'), error: line('error') });
+  // Prometheus /metrics on REWIND_PIPELINE_METRICS_PORT (0: off).
+  const metrics = await maybeStartMetricsServer(config.metrics.pipelinePort);
   const stop = (): void => {
+    void metrics?.close();
     pipeline.close().then(
       () => process.exit(0),
       () => process.exit(1),

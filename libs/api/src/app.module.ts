@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import type { Pool } from 'pg';
 import { AuditService } from '@rewind/audit';
 import { DbModule, PG_POOL } from '@rewind/db';
 import { EventStore, EventStoreModule } from '@rewind/event-store';
+import { LoggingModule, MetricsModule } from '@rewind/observability';
 import { AnalyticsController, AuditController } from './audit/audit.controller';
 import { ApiKeys } from './auth/api-keys';
 import { ScopeGuard } from './auth/scope.guard';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
+import { PipelineGauges } from './health/pipeline-gauges';
 import { RedisConnection } from './health/redis-connection';
-import { MetricsController, PipelineController, QueueDashboardController } from './pipeline/pipeline.controller';
+import { PipelineController, QueueDashboardController } from './pipeline/pipeline.controller';
 import { PipelineQueues } from './pipeline/pipeline-queues';
 import { SessionsController } from './sessions/sessions.controller';
 import { ReplayAuth } from './replay/replay-auth';
@@ -30,6 +33,8 @@ export interface ApiOptions {
   /** Where audits read back handoff receipts (REWIND_REWARDS_URL); unset: not asked. */
   rewardsUrl?: string;
   rewardsApiKey?: string;
+  /** false: no request logs (an embedding process, tests). */
+  logger?: boolean;
 }
 
 @Module({})
@@ -37,8 +42,14 @@ export class AppModule {
   static forRoot(options: ApiOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [DbModule.forRoot({ databaseUrl: options.databaseUrl }), EventStoreModule],
-      controllers: [HealthController, SessionsController, AuditController, AnalyticsController, ReplayTokenController, PipelineController, MetricsController, QueueDashboardController],
+      imports: [
+        DbModule.forRoot({ databaseUrl: options.databaseUrl }),
+        EventStoreModule,
+        TerminusModule.forRoot({ logger: false }),
+        MetricsModule.forRoot({ http: true }),
+        LoggingModule.forRoot({ useRoot: true, autoLogging: options.logger !== false }),
+      ],
+      controllers: [HealthController, SessionsController, AuditController, AnalyticsController, ReplayTokenController, PipelineController, QueueDashboardController],
       providers: [
         { provide: ApiKeys, useFactory: () => new ApiKeys(options.replay?.apiKeys ?? []) },
         { provide: APP_GUARD, useClass: ScopeGuard },
@@ -53,6 +64,7 @@ export class AppModule {
           useFactory: (pool: Pool, store: EventStore) => new AuditService(pool, store, { ...(options.rewardsUrl ? { rewardsUrl: options.rewardsUrl } : {}), ...(options.rewardsApiKey ? { rewardsApiKey: options.rewardsApiKey } : {}) }),
         },
         HealthService,
+        PipelineGauges,
       ],
     };
   }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { createPino, LoggingOptions, rootLogger } from './logger';
+import { redactUrl } from './redaction';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -14,7 +15,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 @Module({})
 export class LoggingModule {
-  static forRoot(options: LoggingOptions & { useRoot?: boolean } = {}): DynamicModule {
+  /** `useRoot`: log through the process's root logger (`configureLogging`); `autoLogging: false`: no request lines. */
+  static forRoot(options: LoggingOptions & { useRoot?: boolean; autoLogging?: boolean } = {}): DynamicModule {
     return {
       module: LoggingModule,
       imports: [
@@ -29,6 +31,9 @@ export class LoggingModule {
             },
             customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
             quietReqLogger: true,
+            // pino-http's own request serializer first (wrapSerializers), then the secret query values out of the url.
+            serializers: { req: (req: { url?: string }) => ({ ...req, url: redactUrl(req.url ?? '') }) },
+            autoLogging: options.autoLogging ?? true,
           },
         }),
       ],
