@@ -1,9 +1,11 @@
 import { loadConfig } from '@rewind/config';
 import { startApi } from '@rewind/api';
+import { configureLogging } from '@rewind/observability';
 
 /** Stand-alone API process (production): DATABASE_URL and REDIS_URL are required here. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  configureLogging({ level: config.logLevel, format: config.logFormat, service: 'api' });
   if (!config.databaseUrl || !config.redisUrl) {
     throw new Error('apps/api needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind up');
   }

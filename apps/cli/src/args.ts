@@ -1,9 +1,16 @@
-/** A small, strict argument parser: positionals, `--flag`, `--key value` and `--key=value`. */
+import type { Command } from 'commander';
+
+/**
+ * What a command gets from the command line: its positionals and its options by their long name (`--from-seq 3`
+ * → `from-seq` → `'3'`, a flag → `true`). Commander parses the line and answers `--help`; the values stay strings
+ * here so that each command validates its own (`intOption`) with the messages it always had.
+ */
 export interface ParsedArgs {
   positionals: string[];
   options: Map<string, string | true>;
 }
 
+/** A bad command line: the CLI prints the message and the command's help, and exits 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -11,31 +18,22 @@ export class UsageError extends Error {
   }
 }
 
-export function parseArgs(argv: string[], valueOptions: readonly string[] = []): ParsedArgs {
-  const positionals: string[] = [];
+/**
+ * The `ParsedArgs` of a commander command once parsed: its declared options by long name (and those of its parent
+ * commands, which commander gives to the parent: `pipeline dead-letters --json`), and `positionals`.
+ */
+export function argsOf(command: Command, positionals: readonly string[]): ParsedArgs {
   const options = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
+  for (let c: Command | null = command; c; c = c.parent) {
+    const values = c.opts<Record<string, unknown>>();
+    for (const o of c.options) {
+      const v = values[o.attributeName()];
+      const name = (o.long ?? o.short ?? '').replace(/^--?/, '');
+      if (v === undefined || v === false || options.has(name)) continue;
+      options.set(name, v === true ? true : String(v));
     }
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      if (eq !== -1) options.set(name, arg.slice(eq + 1));
-      else if (valueOptions.includes(name)) {
-        const value = argv[++i];
-        if (value === undefined) throw new UsageError(`--${name} needs a value`);
-        options.set(name, value);
-      } else options.set(name, true);
-    } else if (/^-[a-z]$/i.test(arg) && valueOptions.includes(arg.slice(1))) {
-      const value = argv[++i];
-      if (value === undefined) throw new UsageError(`${arg} needs a value`);
-      options.set(arg.slice(1), value);
-    } else positionals.push(arg);
   }
-  return { positionals, options };
+  return { positionals: positionals.filter((p): p is string => typeof p === 'string'), options };
 }
 
 export function intOption(args: ParsedArgs, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
@@ -48,6 +46,7 @@ export function intOption(args: ParsedArgs, name: string, fallback: number, min 
   return n;
 }
 
+/** A command's own guard against options it does not take (commander refuses undeclared ones before this). */
 export function rejectUnknown(args: ParsedArgs, known: readonly string[]): void {
   for (const name of args.options.keys()) {
     if (!known.includes(name)) throw new UsageError(`unknown option --${name}`);

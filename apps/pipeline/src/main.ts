@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { loadConfig } from '@rewind/config';
+import { maybeStartMetricsServer } from '@rewind/observability';
 import { createPipelineContext, pipelineOptionsFromConfig } from '@rewind/pipeline';
 
 /**
@@ -17,6 +18,9 @@ async function main(): Promise<void> {
   const app = await createPipelineContext(pipelineOptionsFromConfig({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, { info: line('info'), warn: line('warning'), error: line('error') }));
   app.enableShutdownHooks();
   line('info')(`running: outbox relay and workers (queue prefix ${config.pipeline.queuePrefix})`);
+  // Prometheus /metrics on REWIND_PIPELINE_METRICS_PORT (0: off); it ends with the process (the shutdown hooks
+  // close the application, then re-raise the signal).
+  await maybeStartMetricsServer(config.metrics.pipelinePort);
 }
 
 main().catch((e: unknown) => {

@@ -1,5 +1,6 @@
 import { loadConfig } from '@rewind/config';
 import { startRecording } from '@rewind/capture';
+import { maybeStartMetricsServer } from '@rewind/observability';
 
 /**
  * Stand-alone recorder process (production): the recording proxy on REWIND_PROXY_PORT and a share of the
@@ -14,7 +15,11 @@ async function main(): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`recorder: ${line}\n`);
   const recording = await startRecording({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, log }, { verbose: config.logLevel !== 'warn' && config.logLevel !== 'error' });
   process.stdout.write(`recorder: proxy on ${recording.service.proxyUrl}\n`);
+  // Prometheus /metrics on REWIND_RECORDER_METRICS_PORT (0: off).
+  const metrics = await maybeStartMetricsServer(config.metrics.recorderPort);
+  if (metrics) process.stdout.write(`recorder: metrics on ${metrics.url}/metrics\n`);
   const stop = (): void => {
+    void metrics?.close();
     recording.close().then(
       () => process.exit(0),
       (e: unknown) => {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ApiOptions, AppModule } from './app.module';
 import { ReplayWsAdapter } from './replay/ws-adapter';
@@ -11,9 +12,11 @@ export async function startApi(
   options: ApiOptions & { port: number; host?: string; logger?: boolean; shutdownHooks?: boolean },
 ): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(options), {
-    logger: options.logger === false ? false : ['error', 'warn', 'log'],
+    // nestjs-pino is the Nest logger (JSON lines, secrets redacted); what Nest logs before it is ready is buffered.
+    ...(options.logger === false ? { logger: false as const } : { bufferLogs: true }),
     abortOnError: false,
   });
+  if (options.logger !== false) app.useLogger(app.get(PinoLogger));
   // A stand-alone API closes itself on SIGTERM/SIGINT; an embedding process (rewind up) closes it.
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
   // The web viewer at / (apps/viewer): pages and its modules, served from source like the rest of Rewind.

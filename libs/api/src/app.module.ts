@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import type { Pool } from 'pg';
 import { AuditService } from '@rewind/audit';
 import { DbModule, PG_POOL } from '@rewind/db';
 import { EventStore, EventStoreModule } from '@rewind/event-store';
+import { LoggingModule, MetricsModule } from '@rewind/observability';
 import { AnalyticsController, AuditController } from './audit/audit.controller';
 import { ApiKeys } from './auth/api-keys';
 import { ScopeGuard } from './auth/scope.guard';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
+import { PipelineGauges } from './health/pipeline-gauges';
 import { RedisConnection } from './health/redis-connection';
-import { MetricsController, PipelineController } from './pipeline/pipeline.controller';
+import { PipelineController } from './pipeline/pipeline.controller';
 import { PipelineQueues } from './pipeline/pipeline-queues';
 import { pipelineQueueModules } from './pipeline/queue-board';
 import { SessionsController } from './sessions/sessions.controller';
@@ -32,6 +35,8 @@ export interface ApiOptions {
   /** Where audits read back handoff receipts (REWIND_REWARDS_URL); unset: not asked. */
   rewardsUrl?: string;
   rewardsApiKey?: string;
+  /** false: no request logs (an embedding process, tests). */
+  logger?: boolean;
 }
 
 @Module({})
@@ -44,8 +49,11 @@ export class AppModule {
         EventStoreModule,
         // The pipeline's queues (producer-only) and Bull Board at /queues, admin keys only.
         ...pipelineQueueModules({ redisUrl: options.redisUrl, ...(options.queuePrefix ? { queuePrefix: options.queuePrefix } : {}), apiKeys: options.replay?.apiKeys ?? [] }),
+        TerminusModule.forRoot({ logger: false }),
+        MetricsModule.forRoot({ http: true }),
+        LoggingModule.forRoot({ useRoot: true, autoLogging: options.logger !== false }),
       ],
-      controllers: [HealthController, SessionsController, AuditController, AnalyticsController, ReplayTokenController, PipelineController, MetricsController],
+      controllers: [HealthController, SessionsController, AuditController, AnalyticsController, ReplayTokenController, PipelineController],
       providers: [
         { provide: ApiKeys, useFactory: () => new ApiKeys(options.replay?.apiKeys ?? []) },
         { provide: APP_GUARD, useClass: ScopeGuard },
@@ -62,6 +70,7 @@ export class AppModule {
         HealthService,
         // The replay WebSockets (`/replay/…` on the API's port, through ReplayWsAdapter: see startApi).
         ReplayGateway,
+        PipelineGauges,
       ],
     };
   }

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       dataDir: path.join(root, '.rewind'),
       ingestBatchSize: 2000,
       logLevel: 'info',
+      logFormat: 'auto',
       simulatorSeed: expect.stringMatching(/^rewind-[0-9a-f]{8}$/),
       simulatorFaults: undefined,
       upstreams: {
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
       captureQueue: 'rewind-capture',
       redactionKeyHex: undefined,
       apiKeys: [],
+      metrics: { recorderPort: 0, pipelinePort: 0 },
       pipeline: {
         queuePrefix: 'rewind',
         rewardsUrl: 'http://127.0.0.1:4100/rewards/handoffs',
@@ -124,5 +126,38 @@ describe('loadConfig', () => {
 
   it('refuses two services on one port', () => {
     expect(() => loadConfig({ REWIND_API_PORT: '4100' }, root)).toThrow(/must differ/);
+  });
+});
+
+describe('the environment schema', () => {
+  const root = '/srv/rewind';
+
+  it('reads the metrics ports and the log format; 0 turns a metrics port off', () => {
+    const sut = loadConfig({ REWIND_RECORDER_METRICS_PORT: '9464', REWIND_PIPELINE_METRICS_PORT: '0', REWIND_LOG_FORMAT: 'json' }, root);
+    expect(sut.metrics).toEqual({ recorderPort: 9464, pipelinePort: 0 });
+    expect(sut.logFormat).toBe('json');
+    expect(loadConfig({ CI: 'true' }, root).logFormat).toBe('json');
+    expect(loadConfig({ CI: 'true', REWIND_LOG_FORMAT: 'pretty' }, root).logFormat).toBe('pretty');
+  });
+
+  it('names the variable and the bad value of the new variables, and a metrics port that clashes', () => {
+    expect(() => loadConfig({ REWIND_RECORDER_METRICS_PORT: '-1', REWIND_LOG_FORMAT: 'xml' }, root)).toThrow(
+      /REWIND_LOG_FORMAT must be one of auto, json, pretty \(got "xml"\)[\s\S]*REWIND_RECORDER_METRICS_PORT must be an integer from 0 to 65535 \(got "-1"\)/,
+    );
+    expect(() => loadConfig({ REWIND_PIPELINE_METRICS_PORT: '8080' }, root)).toThrow(/REWIND_PIPELINE_METRICS_PORT \(8080\) must differ from REWIND_API_PORT/);
+  });
+
+  it('treats blank values as unset and ignores variables it does not know', () => {
+    expect(loadConfig({ REWIND_API_PORT: '  ', HOME: '/root', PATH: '/bin' }, root).apiPort).toBe(8080);
+  });
+
+  it('reports the rules across variables together with the problems of single variables', () => {
+    try {
+      loadConfig({ REWIND_API_PORT: '4100', REWIND_PIPELINE_ATTEMPTS: 'many' }, root);
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).problems).toEqual(['REWIND_PIPELINE_ATTEMPTS must be an integer from 1 to 100 (got "many")', 'REWIND_API_PORT, REWIND_PROXY_PORT and SIMULATOR_PORT must differ (got 4100, 8081, 4100)']);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { z } from 'zod';
 import { parseApiKeyEntry } from './api-keys';
 
 /**
@@ -20,6 +21,8 @@ export interface RewindConfig {
   /** Events per append batch of the ingest path. */
   ingestBatchSize: number;
   logLevel: LogLevel;
+  /** `json` (one object a line), `pretty` (coloured lines for a terminal) or `auto` (pretty on a TTY); CI set: `json`. */
+  logFormat: LogFormat;
   /** Seed of the platform simulator: same seed + same inputs → same frames. */
   simulatorSeed: string;
   /** Faults the simulator starts with (JSON: one spec or a list; see docs/simulator/README.md). */
@@ -50,6 +53,8 @@ export interface RewindConfig {
   };
   /** API keys (replay gateway, replay tokens); none: a local key is generated in `<dataDir>/api-key`. */
   apiKeys: string[];
+  /** Prometheus `/metrics` ports of the processes without an HTTP server (0: not served). The API serves its own. */
+  metrics: { recorderPort: number; pipelinePort: number };
   /** Hex of a 32-byte key shared by every recorder process (absent: `<dataDir>/redaction.key`, created once). */
   redactionKeyHex: string | undefined;
 }
@@ -58,6 +63,7 @@ export const PLATFORM_NAMES = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] a
 export type PlatformName = (typeof PLATFORM_NAMES)[number];
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -68,54 +74,121 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** A BullMQ queue name or key prefix: letters, digits, _ and - (starting with a letter, at most 64). */
+const QUEUE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const QUEUE_NAME_RULE = 'letters, digits, _ and - (starting with a letter, at most 64)';
+
+/**
+ * The environment's schema (zod): one entry per variable. Each entry reads the raw string, reports a problem
+ * that names the variable and the bad value (never a value that may be a secret or hold a password) and
+ * yields the default when the variable is unset or bad, so that every problem is reported in one go.
+ */
+const envSchema = z
+  .object({
+    DATABASE_URL: urlVar('DATABASE_URL', ['postgres:', 'postgresql:']),
+    REDIS_URL: urlVar('REDIS_URL', ['redis:', 'rediss:']),
+    REWIND_API_PORT: intVar('REWIND_API_PORT', 8080, 1, 65535),
+    REWIND_PROXY_PORT: intVar('REWIND_PROXY_PORT', 8081, 1, 65535),
+    SIMULATOR_PORT: intVar('SIMULATOR_PORT', 4100, 1, 65535),
+    REWIND_DATA_DIR: optionalVar(),
+    REWIND_INGEST_BATCH_SIZE: intVar('REWIND_INGEST_BATCH_SIZE', 2000, 1, 100_000),
+    REWIND_LOG_LEVEL: oneOfVar('REWIND_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    REWIND_LOG_FORMAT: oneOfVar('REWIND_LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
+    CI: optionalVar(),
+    SIMULATOR_SEED: optionalVar(),
+    SIMULATOR_FAULTS: jsonVar('SIMULATOR_FAULTS'),
+    REWIND_SEAL_AFTER_MS: intVar('REWIND_SEAL_AFTER_MS', 10_000, 0, 86_400_000),
+    REWIND_RUN_IDLE_MS: intVar('REWIND_RUN_IDLE_MS', 1_800_000, 1000, 604_800_000),
+    REWIND_SPECTATE_LIVE: oneOfVar('REWIND_SPECTATE_LIVE', ['1', '0'] as const, '1'),
+    REWIND_CAPTURE_CONCURRENCY: intVar('REWIND_CAPTURE_CONCURRENCY', 200, 1, 10_000),
+    REWIND_CAPTURE_QUEUE: patternVar('REWIND_CAPTURE_QUEUE', QUEUE_NAME, 'rewind-capture', QUEUE_NAME_RULE),
+    REWIND_REDACTION_KEY: hexKeyVar('REWIND_REDACTION_KEY'),
+    REWIND_API_KEYS: apiKeysVar('REWIND_API_KEYS'),
+    REWIND_QUEUE_PREFIX: patternVar('REWIND_QUEUE_PREFIX', QUEUE_NAME, 'rewind', QUEUE_NAME_RULE),
+    REWIND_REWARDS_API_KEY: optionalVar(),
+    REWIND_PIPELINE_ATTEMPTS: intVar('REWIND_PIPELINE_ATTEMPTS', 8, 1, 100),
+    REWIND_PIPELINE_BACKOFF_MS: intVar('REWIND_PIPELINE_BACKOFF_MS', 1000, 1, 3_600_000),
+    REWIND_PIPELINE_MAX_BACKOFF_MS: intVar('REWIND_PIPELINE_MAX_BACKOFF_MS', 60_000, 1, 86_400_000),
+    REWIND_PIPELINE_CONCURRENCY: intVar('REWIND_PIPELINE_CONCURRENCY', 8, 1, 1000),
+    REWIND_PIPELINE_TIMEOUT_MS: intVar('REWIND_PIPELINE_TIMEOUT_MS', 10_000, 100, 600_000),
+    REWIND_REWARDS_URL: urlVar('REWIND_REWARDS_URL', ['http:', 'https:']),
+    REWIND_UPSTREAM_MOLTSTATION: urlVar('REWIND_UPSTREAM_MOLTSTATION', ['http:', 'https:']),
+    REWIND_UPSTREAM_SPACEMOLT: urlVar('REWIND_UPSTREAM_SPACEMOLT', ['http:', 'https:']),
+    REWIND_UPSTREAM_CLOUDPLAY: urlVar('REWIND_UPSTREAM_CLOUDPLAY', ['http:', 'https:']),
+    REWIND_UPSTREAM_RGS: urlVar('REWIND_UPSTREAM_RGS', ['http:', 'https:']),
+    REWIND_RECORDER_METRICS_PORT: intVar('REWIND_RECORDER_METRICS_PORT', 0, 0, 65535),
+    REWIND_PIPELINE_METRICS_PORT: intVar('REWIND_PIPELINE_METRICS_PORT', 0, 0, 65535),
+  })
+  // Rules across variables; they run even when a variable above was refused (`when`), so one start-up names
+  // every problem.
+  .superRefine(
+    (e, ctx) => {
+      if (e.REWIND_PIPELINE_BACKOFF_MS > e.REWIND_PIPELINE_MAX_BACKOFF_MS) {
+        ctx.addIssue({ code: 'custom', message: `REWIND_PIPELINE_BACKOFF_MS (${e.REWIND_PIPELINE_BACKOFF_MS}) must not exceed REWIND_PIPELINE_MAX_BACKOFF_MS (${e.REWIND_PIPELINE_MAX_BACKOFF_MS})` });
+      }
+      const ports = [e.REWIND_API_PORT, e.REWIND_PROXY_PORT, e.SIMULATOR_PORT];
+      if (new Set(ports).size !== ports.length) ctx.addIssue({ code: 'custom', message: `REWIND_API_PORT, REWIND_PROXY_PORT and SIMULATOR_PORT must differ (got ${ports.join(', ')})` });
+      for (const name of ['REWIND_RECORDER_METRICS_PORT', 'REWIND_PIPELINE_METRICS_PORT'] as const) {
+        if (e[name] !== 0 && ports.includes(e[name])) ctx.addIssue({ code: 'custom', message: `${name} (${e[name]}) must differ from REWIND_API_PORT, REWIND_PROXY_PORT and SIMULATOR_PORT` });
+      }
+      if (e.REWIND_RECORDER_METRICS_PORT !== 0 && e.REWIND_RECORDER_METRICS_PORT === e.REWIND_PIPELINE_METRICS_PORT) {
+        ctx.addIssue({ code: 'custom', message: `REWIND_RECORDER_METRICS_PORT and REWIND_PIPELINE_METRICS_PORT must differ (got ${e.REWIND_RECORDER_METRICS_PORT})` });
+      }
+    },
+    { when: () => true },
+  );
+
+/** The variables `loadConfig` reads (the schema's keys): what `.env.example` documents. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRoot()): RewindConfig {
-  const problems: string[] = [];
-  const config: RewindConfig = {
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems),
-    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:'], problems),
-    apiPort: int(env, 'REWIND_API_PORT', 8080, 1, 65535, problems),
-    proxyPort: int(env, 'REWIND_PROXY_PORT', 8081, 1, 65535, problems),
-    simulatorPort: int(env, 'SIMULATOR_PORT', 4100, 1, 65535, problems),
-    dataDir: path.resolve(repoRoot, nonEmpty(env.REWIND_DATA_DIR) ?? '.rewind'),
-    ingestBatchSize: int(env, 'REWIND_INGEST_BATCH_SIZE', 2000, 1, 100_000, problems),
-    logLevel: oneOf(env, 'REWIND_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info', problems),
+  // Only the schema's variables are handed to zod: the rest of the environment is none of its business.
+  const input: Record<string, string | undefined> = {};
+  for (const name of CONFIG_VARIABLES) input[name] = env[name];
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message));
+  const e = parsed.data;
+  const simulatorPort = e.SIMULATOR_PORT;
+  const upstreams = {} as Record<PlatformName, string>;
+  for (const p of PLATFORM_NAMES) {
+    const upstream = e[`REWIND_UPSTREAM_${p.toUpperCase()}` as `REWIND_UPSTREAM_${Uppercase<PlatformName>}`];
+    upstreams[p] = upstream?.replace(/\/+$/, '') ?? `http://127.0.0.1:${simulatorPort}/${p}`;
+  }
+  return {
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    apiPort: e.REWIND_API_PORT,
+    proxyPort: e.REWIND_PROXY_PORT,
+    simulatorPort,
+    dataDir: path.resolve(repoRoot, e.REWIND_DATA_DIR ?? '.rewind'),
+    ingestBatchSize: e.REWIND_INGEST_BATCH_SIZE,
+    logLevel: e.REWIND_LOG_LEVEL,
+    // Pretty lines are for a person at a terminal; CI and log collectors get JSON whatever the terminal.
+    logFormat: e.REWIND_LOG_FORMAT === 'auto' && e.CI !== undefined && e.CI !== '0' && e.CI !== 'false' ? 'json' : e.REWIND_LOG_FORMAT,
     // A fresh seed per start unless one is given: a deterministic simulator restarted with the same seed hands
     // out the same platform session ids, which real platforms never do (and Rewind keys runs by them).
-    simulatorSeed: nonEmpty(env.SIMULATOR_SEED) ?? `rewind-${randomBytes(4).toString('hex')}`,
-    simulatorFaults: json(env, 'SIMULATOR_FAULTS', problems),
-    upstreams: {} as Record<PlatformName, string>,
-    sealAfterMs: int(env, 'REWIND_SEAL_AFTER_MS', 10_000, 0, 86_400_000, problems),
-    runIdleMs: int(env, 'REWIND_RUN_IDLE_MS', 1_800_000, 1000, 604_800_000, problems),
-    spectateLive: oneOf(env, 'REWIND_SPECTATE_LIVE', ['1', '0'] as const, '1', problems) === '1',
-    captureConcurrency: int(env, 'REWIND_CAPTURE_CONCURRENCY', 200, 1, 10_000, problems),
-    captureQueue: pattern(env, 'REWIND_CAPTURE_QUEUE', /^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'rewind-capture', 'letters, digits, _ and - (starting with a letter, at most 64)', problems),
-    redactionKeyHex: hexKey(env, 'REWIND_REDACTION_KEY', problems),
-    apiKeys: apiKeys(env, problems),
+    simulatorSeed: e.SIMULATOR_SEED ?? `rewind-${randomBytes(4).toString('hex')}`,
+    simulatorFaults: e.SIMULATOR_FAULTS,
+    upstreams,
+    sealAfterMs: e.REWIND_SEAL_AFTER_MS,
+    runIdleMs: e.REWIND_RUN_IDLE_MS,
+    spectateLive: e.REWIND_SPECTATE_LIVE === '1',
+    captureConcurrency: e.REWIND_CAPTURE_CONCURRENCY,
+    captureQueue: e.REWIND_CAPTURE_QUEUE,
+    redactionKeyHex: e.REWIND_REDACTION_KEY,
+    apiKeys: e.REWIND_API_KEYS,
+    metrics: { recorderPort: e.REWIND_RECORDER_METRICS_PORT, pipelinePort: e.REWIND_PIPELINE_METRICS_PORT },
     pipeline: {
-      queuePrefix: pattern(env, 'REWIND_QUEUE_PREFIX', /^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'rewind', 'letters, digits, _ and - (starting with a letter, at most 64)', problems),
-      rewardsUrl: '',
-      rewardsApiKey: nonEmpty(env.REWIND_REWARDS_API_KEY),
-      attempts: int(env, 'REWIND_PIPELINE_ATTEMPTS', 8, 1, 100, problems),
-      backoffMs: int(env, 'REWIND_PIPELINE_BACKOFF_MS', 1000, 1, 3_600_000, problems),
-      maxBackoffMs: int(env, 'REWIND_PIPELINE_MAX_BACKOFF_MS', 60_000, 1, 86_400_000, problems),
-      concurrency: int(env, 'REWIND_PIPELINE_CONCURRENCY', 8, 1, 1000, problems),
-      requestTimeoutMs: int(env, 'REWIND_PIPELINE_TIMEOUT_MS', 10_000, 100, 600_000, problems),
+      queuePrefix: e.REWIND_QUEUE_PREFIX,
+      rewardsUrl: e.REWIND_REWARDS_URL ?? `http://127.0.0.1:${simulatorPort}/rewards/handoffs`,
+      rewardsApiKey: e.REWIND_REWARDS_API_KEY,
+      attempts: e.REWIND_PIPELINE_ATTEMPTS,
+      backoffMs: e.REWIND_PIPELINE_BACKOFF_MS,
+      maxBackoffMs: e.REWIND_PIPELINE_MAX_BACKOFF_MS,
+      concurrency: e.REWIND_PIPELINE_CONCURRENCY,
+      requestTimeoutMs: e.REWIND_PIPELINE_TIMEOUT_MS,
     },
   };
-  config.pipeline.rewardsUrl = url(env, 'REWIND_REWARDS_URL', ['http:', 'https:'], problems) ?? `http://127.0.0.1:${config.simulatorPort}/rewards/handoffs`;
-  if (config.pipeline.backoffMs > config.pipeline.maxBackoffMs) {
-    problems.push(`REWIND_PIPELINE_BACKOFF_MS (${config.pipeline.backoffMs}) must not exceed REWIND_PIPELINE_MAX_BACKOFF_MS (${config.pipeline.maxBackoffMs})`);
-  }
-  for (const p of PLATFORM_NAMES) {
-    const name = `REWIND_UPSTREAM_${p.toUpperCase()}`;
-    config.upstreams[p] = url(env, name, ['http:', 'https:'], problems)?.replace(/\/+$/, '') ?? `http://127.0.0.1:${config.simulatorPort}/${p}`;
-  }
-  const ports = [config.apiPort, config.proxyPort, config.simulatorPort];
-  if (new Set(ports).size !== ports.length) {
-    problems.push(`REWIND_API_PORT, REWIND_PROXY_PORT and SIMULATOR_PORT must differ (got ${ports.join(', ')})`);
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
 }
 
 /** The repository root: the nearest folder above this file that holds `nx.json`. */
@@ -134,74 +207,81 @@ function nonEmpty(v: string | undefined): string | undefined {
   return t ? t : undefined;
 }
 
-function url(env: Env, name: string, protocols: string[], problems: string[]): string | undefined {
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return undefined;
-  try {
-    const u = new URL(raw);
-    if (!protocols.includes(u.protocol)) {
-      problems.push(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got ${u.protocol}//…)`);
+/** A variable's raw value, trimmed; empty counts as unset. */
+function optionalVar() {
+  return z.string().optional().transform(nonEmpty);
+}
+
+/** A URL of one of `protocols`; the problem names the protocol only (the URL may carry a password). */
+function urlVar(name: string, protocols: string[]) {
+  return optionalVar().superRefine((v, ctx) => {
+    if (v === undefined) return;
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) ctx.addIssue({ code: 'custom', message: `${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got ${u.protocol}//…)` });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `${name} is not a valid URL` });
     }
-  } catch {
-    problems.push(`${name} is not a valid URL`);
-  }
-  return raw;
+  });
 }
 
-function pattern(env: Env, name: string, re: RegExp, fallback: string, rule: string, problems: string[]): string {
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return fallback;
-  if (!re.test(raw)) problems.push(`${name} must be ${rule} (got "${raw}")`);
-  return raw;
+function patternVar(name: string, re: RegExp, fallback: string, rule: string) {
+  return optionalVar().transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    if (!re.test(v)) ctx.addIssue({ code: 'custom', message: `${name} must be ${rule} (got "${v}")` });
+    return v;
+  });
 }
 
-function apiKeys(env: Env, problems: string[]): string[] {
-  const raw = nonEmpty(env.REWIND_API_KEYS);
-  if (raw === undefined) return [];
-  const keys = raw.split(',').map((k) => k.trim()).filter((k) => k !== '');
-  if (keys.some((k) => parseApiKeyEntry(k).key.length < 16 || /\s/.test(k))) {
-    problems.push('REWIND_API_KEYS must be a comma-separated list of keys of at least 16 characters each, each optionally followed by :<scopes> (read, replay, admin joined by +); the values are not shown');
-  }
-  return keys;
+function apiKeysVar(name: string) {
+  return optionalVar().transform((v, ctx): string[] => {
+    if (v === undefined) return [];
+    const keys = v.split(',').map((k) => k.trim()).filter((k) => k !== '');
+    if (keys.some((k) => parseApiKeyEntry(k).key.length < 16 || /\s/.test(k))) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a comma-separated list of keys of at least 16 characters each, each optionally followed by :<scopes> (read, replay, admin joined by +); the values are not shown` });
+    }
+    return keys;
+  });
 }
 
-function hexKey(env: Env, name: string, problems: string[]): string | undefined {
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return undefined;
-  if (!/^[0-9a-fA-F]{64,}$/.test(raw) || raw.length % 2 !== 0) {
-    problems.push(`${name} must be at least 64 hex characters (32 bytes); the value is not shown`);
-  }
-  return raw;
+function hexKeyVar(name: string) {
+  return optionalVar().superRefine((v, ctx) => {
+    if (v !== undefined && (!/^[0-9a-fA-F]{64,}$/.test(v) || v.length % 2 !== 0)) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be at least 64 hex characters (32 bytes); the value is not shown` });
+    }
+  });
 }
 
-function json(env: Env, name: string, problems: string[]): string | undefined {
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return undefined;
-  try {
-    JSON.parse(raw);
-  } catch (e) {
-    problems.push(`${name} is not valid JSON (${(e as Error).message})`);
-  }
-  return raw;
+function jsonVar(name: string) {
+  return optionalVar().superRefine((v, ctx) => {
+    if (v === undefined) return;
+    try {
+      JSON.parse(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `${name} is not valid JSON (${(e as Error).message})` });
+    }
+  });
 }
 
-function int(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
-    problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
-    return fallback;
-  }
-  return n;
+function intVar(name: string, fallback: number, min: number, max: number) {
+  return optionalVar().transform((v, ctx): number => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max} (got "${v}")` });
+      return fallback;
+    }
+    return n;
+  });
 }
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T, problems: string[]): T {
-  const raw = nonEmpty(env[name]);
-  if (raw === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    problems.push(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
-    return fallback;
-  }
-  return raw as T;
+function oneOfVar<T extends string>(name: string, allowed: readonly T[], fallback: T) {
+  return optionalVar().transform((v, ctx): T => {
+    if (v === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(v)) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be one of ${allowed.join(', ')} (got "${v}")` });
+      return fallback;
+    }
+    return v as T;
+  });
 }

@@ -1,2 +1,3 @@
 export * from './config';
 export * from './api-keys';
+export * from './rewind-config.module';

@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { createPgPool, migrate, MIGRATIONS_DIR, withDatabase } from '@rewind/db';
 import { EventStore, NewEvent } from '@rewind/event-store';
 import { fmt, median } from './stats';
+import { progress } from '../progress';
 
 /**
  * rewind bench ingest: the store's append path (validation, hash chain, session-head locking, COPY into
@@ -141,6 +142,10 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
   const raw: number[] = [];
   const append: number[] = [];
   let bytes = 0;
+  // The long phase (runs × both paths) behind a cli-progress bar on stderr, drawn only on a terminal; cleared
+  // around each result line so the two never share a line.
+  const bar = progress('[{bar}] {value}/{total} measurements', 1);
+  bar.update(0, o.runs * 2);
   for (let run = 1; run <= o.runs; run++) {
     const generated = makeEvents(o.sessions, o.events, o.bodyBytes);
     bytes = generated.bytes;
@@ -151,12 +156,15 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
         (path === 'raw' ? raw : append).push(seconds);
         const { rows } = await pool.query(path === 'raw' ? 'SELECT count(*)::int AS n FROM bench_raw' : 'SELECT count(*)::int AS n FROM events');
         if (rows[0].n !== o.events) throw new Error(`${path}: stored ${rows[0].n} rows, expected ${o.events}`);
+        bar.clear();
         o.out(`  run ${run} ${path === 'raw' ? 'raw COPY   ' : 'append path'} ${fmt(o.events / seconds).padStart(9)} events/s  ${fmt(bytes / 1e6 / seconds, 1).padStart(6)} MB/s  (${fmt(seconds, 2)} s)`);
       } finally {
         await pool.end();
       }
+      bar.update(raw.length + append.length, o.runs * 2);
     }
   }
+  bar.clear();
   const rawS = median(raw);
   const appendS = median(append);
   const result: IngestBenchResult = {

@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { progress, ProgressOutput } from '../progress';
 import { EventStore, exportSession, ExportProgress, PortableError, PortableErrorCode } from '@rewind/event-store';
 import { ParsedArgs, rejectUnknown, UsageError } from '../args';
 import { openPool, startRuntime } from '../runtime';
@@ -53,26 +54,10 @@ export async function exportCommand(args: ParsedArgs): Promise<number> {
 }
 
 /** Where the bar is drawn: stderr, or anything with `isTTY` and `write` (tests). */
-export interface ProgressOutput {
-  isTTY?: boolean;
-  write(chunk: string): boolean;
-}
+export type { ProgressOutput };
 
-/** A one-line progress bar on stderr, only when stderr is a terminal and the session is long. */
+/** The export/import progress bar (cli-progress): on stderr, only when stderr is a terminal and the session is long. */
 export function progressBar(verb: string, minTotal = 5000, out: ProgressOutput = process.stderr): { update: (p: ExportProgress) => void; clear: () => void } {
-  const tty = out.isTTY === true;
-  let shown = false;
-  return {
-    update(p) {
-      if (!tty || p.total < minTotal) return;
-      const width = 30;
-      const done = Math.min(width, Math.round((p.events / Math.max(1, p.total)) * width));
-      out.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${p.events}/${p.total} events ${verb}`);
-      shown = true;
-    },
-    clear() {
-      if (shown) out.write('\r\x1b[K');
-      shown = false;
-    },
-  };
+  const bar = progress(`[{bar}] {value}/{total} events ${verb}`, minTotal, out);
+  return { update: (p) => bar.update(p.events, p.total), clear: bar.clear };
 }

@@ -1,15 +1,15 @@
 import { Controller, Get, HttpCode, HttpException, HttpStatus } from '@nestjs/common';
 import { HealthService, Readiness } from './health.service';
 
-/** Liveness (the process answers) and readiness (Postgres and Redis answer). */
+/** Liveness (the process answers) and readiness (Postgres, Redis and the pipeline's queues answer), on @nestjs/terminus. */
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get('live')
   @HttpCode(200)
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
+  live(): Promise<{ status: 'ok' }> {
+    return this.health.live();
   }
 
   @Get('ready')

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FastCounterChild, ingestSources, rewindMetrics } from '@rewind/observability';
 import { BatchEnd, EventStore, EventStoreError, EventStoreErrorCode, NewEvent, NewOutboxMessage, NewSession, isUuid, validateEvent } from '@rewind/event-store';
 import { monotonicNs, wallClockUs } from './clock';
 import { describe, isStoreRefusal, refusedSession, withTimeout } from './errors';
@@ -70,6 +71,9 @@ export class Ingest {
   private retryDelayMs: number;
   private lastOutageJournalAt = 0;
   private readonly counters = { appended: 0, duplicates: 0, rejected: 0, appendCalls: 0 };
+  /** Per session: its platform and the `rewind_events_stored_total` children by channel, bound on first use. */
+  private readonly stored = new Map<string, { platform: string; byChannel: Partial<Record<NewEvent['channel'], FastCounterChild>> }>();
+  private unregisterMetrics: (() => void) | null = null;
 
   constructor(options: IngestOptions) {
     this.store = options.store;
@@ -118,6 +122,8 @@ export class Ingest {
     // stream meanwhile) is a finished fragment, sealed after them; this process resumes a stream afresh.
     for (const id of scan.sessions.keys()) this.buffer.push({ ordinal: this.nextOrdinal++, type: 'release', sessionId: id });
     this.started = true;
+    // Read at scrape time (rewind_ingest_*, rewind_wal_bytes): nothing is counted per event for these.
+    this.unregisterMetrics = ingestSources.add({ lagMs: () => this.stats().lagMs, buffered: () => this.stats().buffered, journaled: () => this.journal.events, walBytes: () => this.wal?.bytes ?? 0 });
     this.schedule(0);
   }
 
@@ -133,6 +139,7 @@ export class Ingest {
     }
     const known = this.sessions.get(session.id);
     const from = options.resumeFrom;
+    if (!this.stored.has(session.id)) this.stored.set(session.id, { platform: session.platform, byChannel: {} });
     if (!known) {
       this.sessions.set(session.id, {
         nextSeq: (from?.seq ?? 0) + 1,
@@ -287,6 +294,7 @@ export class Ingest {
     this.timer = null;
     await this.running;
     await this.journal.idle();
+    this.unregisterMetrics?.();
     // Everything recorded is in Postgres or the journal by now: the write-ahead log has nothing left to keep.
     this.wal?.close(this.minNotDurable() === Number.MAX_SAFE_INTEGER);
   }
@@ -398,6 +406,7 @@ export class Ingest {
         const result = await withTimeout(this.writer.writeBatch({ opens, events, outbox, ends, seals }), this.storeTimeoutMs, 'writeBatch');
         this.counters.appended += result.appended;
         this.counters.duplicates += result.duplicates;
+        this.countStored(events, result.duplicates, opens, seals);
         return;
       } catch (e) {
         if (!isStoreRefusal(e)) throw e;
@@ -406,6 +415,18 @@ export class Ingest {
         await this.refuse(sessionId, e, batch, sessionId === null);
       }
     }
+  }
+
+  /** `rewind_events_stored_total` by platform and channel: one map lookup per event, no allocation. */
+  private countStored(events: NewEvent[], duplicates: number, opens: NewSession[], seals: string[]): void {
+    for (const o of opens) if (!this.stored.has(o.id)) this.stored.set(o.id, { platform: o.platform, byChannel: {} });
+    for (const e of events) {
+      let m = this.stored.get(e.sessionId);
+      if (!m) this.stored.set(e.sessionId, (m = { platform: 'unknown', byChannel: {} }));
+      (m.byChannel[e.channel] ??= rewindMetrics.eventsStored.labels(m.platform, e.channel)).inc();
+    }
+    if (duplicates > 0) rewindMetrics.ingestDuplicates.inc(duplicates);
+    for (const id of seals) this.stored.delete(id);
   }
 
   /**

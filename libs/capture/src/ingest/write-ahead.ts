@@ -118,6 +118,13 @@ export class WriteAheadLog {
     }
   }
 
+  /** Bytes in the files on disk (the metrics' rewind_wal_bytes). */
+  get bytes(): number {
+    let n = 0;
+    for (const f of this.files) n += f.bytes;
+    return n;
+  }
+
   /** Files on disk (tests, stats). */
   get fileCount(): number {
     return this.files.length;

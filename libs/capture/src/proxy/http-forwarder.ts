@@ -5,6 +5,7 @@ import { BodyCollector, FactEmitter, headerPairs, stamp, Stamp } from './facts';
 import { forwardHeaders } from './headers';
 import { Upstream, upstreamPath } from './path-safety';
 import type { ProxiedPlatform } from './types';
+import { rewindMetrics } from '@rewind/observability';
 
 export interface ForwardContext {
   emitter: FactEmitter;
@@ -40,6 +41,10 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
   const { emitter } = ctx;
   const id = emitter.nextId('http');
   const started = stamp();
+  const startedMs = performance.now();
+  const inFlight = rewindMetrics.proxyOpenConnections.labels(platform, 'http');
+  inFlight.inc();
+  res.once('close', () => inFlight.dec());
   const method = req.method ?? 'GET';
   const reqBody = new BodyCollector(ctx.maxHttpBodyBytes);
   const resBody = new BodyCollector(ctx.maxHttpBodyBytes);
@@ -147,6 +152,8 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
     res.sendDate = false;
     try {
       res.writeHead(status, upRes.statusMessage, forwardHeaders(upRes.rawHeaders) as unknown as http.OutgoingHttpHeaders);
+      rewindMetrics.proxyMessagesRelayed.labels(platform, 'http').inc();
+      rewindMetrics.proxyRelayLatency.labels(platform, 'http').observe((performance.now() - startedMs) / 1000);
     } catch (e) {
       finished = true;
       upRes.resume();

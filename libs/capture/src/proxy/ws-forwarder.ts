@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
+import { rewindMetrics } from '@rewind/observability';
 import type { ProxyErrorFact, WsCloseFact } from '../captured';
 import { BodyCollector, FactEmitter, headerPairs, stamp } from './facts';
 import { forwardHeaders, headersObject } from './headers';
@@ -213,6 +214,11 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
   const done = new Promise<void>((r) => (resolveDone = r));
   let closedSides = 0;
   let shuttingDown = false;
+  // Metric children bound once per connection: the per-message path only adds to numbers.
+  const relayed = rewindMetrics.proxyMessagesRelayed.labels(platform, 'ws');
+  const latency = rewindMetrics.proxyRelayLatency.labels(platform, 'ws');
+  const openConnections = rewindMetrics.proxyOpenConnections.labels(platform, 'ws');
+  openConnections.inc();
 
   // The hot path, once per relayed message: read the clock, record (synchronously: see below), forward,
   // account. No per-message closures or option objects.
@@ -226,6 +232,7 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
       }
     };
     return (data, binary) => {
+      const receivedMs = performance.now();
       const atNs = process.hrtime.bigint();
       const deliverable = to.readyState === WebSocket.OPEN;
       // Recorded before it is relayed: with the recorder's write-ahead log, a message the other side got is
@@ -238,6 +245,8 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
           from.pause();
         }
       }
+      relayed.inc();
+      latency.observe((performance.now() - receivedMs) / 1000);
       if (c2pDir) {
         counts.c2p++;
         counts.c2pBytes += data.length;
@@ -280,6 +289,7 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
     const code = proxyError ? proxyError.code : shuttingDown ? 1001 : peerCode;
     const reason = proxyError ? Buffer.alloc(0) : shuttingDown ? Buffer.from(SHUTDOWN_REASON) : peerReason;
     if (closedSides === 2) {
+      openConnections.dec();
       ctx.live.delete(handle);
       resolveDone();
     }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { EventStore, NewSession, Platform } from '@rewind/event-store';
+import { liveCaptureSources } from '@rewind/observability';
 import type { CapturedFact, CaptureSink } from '../captured';
 import type { Ingest } from '../ingest';
 import { FactEncoder } from '../pipeline';
@@ -79,6 +80,7 @@ export class Recorder implements CaptureSink {
   private readonly timers = new Map<string, { handle: NodeJS.Timeout; atMs: number }>();
   /** Attempts of capture tasks opened here (the decider lets only a task's latest attempt write its stream). */
   private attempts = 0;
+  private readonly unregisterMetrics: () => void;
   private readonly counters = { facts: 0, events: 0, failures: 0, streamsOpened: 0, runsEnded: 0 };
   private readonly opened: { id: string; platform: Platform; key: string; kind: 'run' | 'account' | 'task' }[] = [];
 
@@ -95,6 +97,12 @@ export class Recorder implements CaptureSink {
       ...(options.runIdleMs !== undefined ? { runIdleMs: options.runIdleMs } : {}),
       ...(options.rgsSessionTtlMs !== undefined ? { rgsTtlMs: options.rgsSessionTtlMs } : {}),
       ...(options.writer ? { writer: options.writer } : {}),
+    });
+    // rewind_live_captures: the capture tasks (spectators, pollers) whose stream is open and not ended, read when scraped.
+    this.unregisterMetrics = liveCaptureSources.add(() => {
+      let n = 0;
+      for (const st of this.state.streams.values()) if (st.kind === 'task' && st.status === 'open') n++;
+      return n;
     });
   }
 
@@ -191,6 +199,7 @@ export class Recorder implements CaptureSink {
    */
   close(): void {
     if (this.state.closed) return;
+    this.unregisterMetrics();
     try {
       this.run({ type: 'CloseRecorder', newId: this.newId });
     } finally {
