@@ -4,6 +4,7 @@ import { auditRun, pipelinePending } from './audit';
 import { jsonObject } from './json';
 import { listRunAnchors, loadRunEvidence, findRun } from './load';
 import { summarizeRun } from './summary/summarize';
+import { rewindMetrics } from '@rewind/observability';
 import { AuditsRepository, StoredAudit } from './repositories/audits.repository';
 import { RunSummariesRepository } from './repositories/run-summaries.repository';
 import type { AuditStatus, RewardReceipt, RunEvidence } from './types';
@@ -57,6 +58,7 @@ export class AuditService {
     run.receipts = await this.receipts(run);
     const result = auditRun(run);
     const stored = await this.audits.add(run, result, trigger);
+    rewindMetrics.audits.labels(result.status).inc();
     await this.summaries.save(summarizeRun(run), result.status);
     return stored;
   }

@@ -1,6 +1,7 @@
 import { Inject, OnModuleDestroy, Type } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job, WorkerOptions } from 'bullmq';
+import { rewindMetrics } from '@rewind/observability';
 import { JobRecording, RewardHandoff, RunAudit, SnapshotSubmission } from './jobs';
 import { PIPELINE_SETTINGS, PipelineSettings } from './options';
 import { backoffDelay, PipelineQueue } from './queues';
@@ -20,6 +21,20 @@ abstract class PipelineProcessor extends WorkerHost implements OnModuleDestroy {
   @OnWorkerEvent('error')
   onError(e: Error): void {
     this.settings.log.warn(`pipeline worker: ${e.message}`);
+  }
+
+  /** rewind_pipeline_jobs_total{queue,outcome="completed"}. */
+  @OnWorkerEvent('completed')
+  onCompleted(job: Job): void {
+    rewindMetrics.pipelineJobs.labels(job.queueName, 'completed').inc();
+  }
+
+  /** rewind_pipeline_jobs_total{queue,outcome="retried"|"failed"}: failed = dead-lettered (no attempt left). */
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined): void {
+    if (!job) return;
+    const last = job.finishedOn !== undefined; // set once the job moved to failed for good (no retry left, or unrecoverable)
+    rewindMetrics.pipelineJobs.labels(job.queueName, last ? 'failed' : 'retried').inc();
   }
 
   async onModuleDestroy(): Promise<void> {

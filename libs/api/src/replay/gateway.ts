@@ -10,6 +10,7 @@ import { findMoltstationRecording } from './recordings';
 import { ReplayAuth } from './replay-auth';
 import { ControlMessage, REPLAY_EVENTS, REPLAY_PATH, replayRoute, ReplayRoute, requestUrl } from './routes';
 import { REPLAY_FLOW_DEFAULTS, ReplayFlowOptions, SendFlow, SLOW_READER_CLOSE } from './send-flow';
+import { replayStreamSources, rewindMetrics } from '@rewind/observability';
 
 export { REPLAY_FLOW_DEFAULTS, ReplayFlowOptions, SLOW_READER_CLOSE } from './send-flow';
 
@@ -197,7 +198,11 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     @Optional() @Inject(REPLAY_FLOW) flow: ReplayFlowOptions | null = null,
   ) {
     this.flowLimits = { ...REPLAY_FLOW_DEFAULTS, ...(flow ?? {}) };
+    // rewind_replay_streams: the replays playing here, read when scraped.
+    this.unregisterMetrics = replayStreamSources.add(() => this.sessions.size);
   }
+
+  private readonly unregisterMetrics: () => void;
 
   /** Live replays, open connections, and readers closed for being too slow (since start). */
   stats(): { replays: number; connections: number; slowReaderCloses: number } {
@@ -225,6 +230,7 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   /** Shutdown: every replay stops and every socket is cut before the database pool closes (DbModule's own destroy hook, after this one). */
   onModuleDestroy(): void {
     this.closing = true;
+    this.unregisterMetrics();
     for (const s of this.sessions) s.stop();
     this.sessions.clear();
     for (const c of this.server?.clients ?? []) c.terminate();
@@ -258,9 +264,11 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   async seek(@ConnectedSocket() ws: WebSocket, @MessageBody() msg: ControlMessage) {
     const p = await this.controlled(ws);
     if (!p) return undefined;
+    const seeking = rewindMetrics.replaySeek.startTimer();
     if (typeof msg['seq'] === 'number') await p.replay.seek({ seq: msg['seq'] });
     else if (typeof msg['offsetUs'] === 'number') await p.replay.seek({ offsetUs: msg['offsetUs'] });
     else throw new BadRequest(REPLAY_CLOSE.badRequest, 'seek needs a numeric "seq" or "offsetUs"');
+    seeking();
     return stateOf(p);
   }
 
@@ -340,12 +348,13 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     const flow = playing.flow;
     this.sessions.add(replay);
     conn.playing = playing;
-    replay.on('event', ({ event }) => {
+    replay.on('event', ({ event, latenessMs }) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       const frame = protocol.event(event);
       if (frame === undefined) return;
       ws.send(frame);
       flow.sent();
+      rewindMetrics.replayLateness.observe(latenessMs > 0 ? latenessMs / 1000 : 0);
     });
     const marker = protocol.marker;
     if (marker) {
