@@ -1,10 +1,14 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@rewind/config';
-import { startRecording } from '@rewind/capture';
+import { recordingModule, RecorderService } from '@rewind/capture';
 
 /**
  * Stand-alone recorder process (production): the recording proxy on REWIND_PROXY_PORT and a share of the
- * live captures. DATABASE_URL and REDIS_URL are required here; for the embedded local default run
- * `./rewind recorder` (or `./rewind up`). Run several to scale out.
+ * live captures — a Nest application context of `recordingModule`, the composition root `rewind recorder`
+ * and `rewind up` share. DATABASE_URL and REDIS_URL are required here; for the embedded local default run
+ * `./rewind recorder` (or `./rewind up`). Run several to scale out. SIGTERM/SIGINT close it (shutdown hooks):
+ * the proxy and the tasks stop, what is held is recorded and made durable.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -12,19 +16,13 @@ async function main(): Promise<void> {
     throw new Error('apps/recorder needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind recorder');
   }
   const log = (line: string): void => void process.stderr.write(`recorder: ${line}\n`);
-  const recording = await startRecording({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, log }, { verbose: config.logLevel !== 'warn' && config.logLevel !== 'error' });
-  process.stdout.write(`recorder: proxy on ${recording.service.proxyUrl}\n`);
-  const stop = (): void => {
-    recording.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        log(`while stopping: ${(e as Error).message}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const recording = recordingModule({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, log }, { verbose: config.logLevel !== 'warn' && config.logLevel !== 'error' });
+  const app = await NestFactory.createApplicationContext(recording.module, { logger: ['error', 'warn'], abortOnError: false }).catch(async (e: unknown) => {
+    await recording.release();
+    throw e;
+  });
+  app.enableShutdownHooks();
+  process.stdout.write(`recorder: proxy on ${app.get(RecorderService).proxyUrl}\n`);
 }
 
 main().catch((e: unknown) => {
