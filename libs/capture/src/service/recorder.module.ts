@@ -14,6 +14,7 @@ import {
   OnModuleInit,
   Optional,
   Provider,
+  Type,
 } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
@@ -65,6 +66,7 @@ class RecorderParts {
 const RECORDER_PARTS = Symbol('RECORDER_PARTS');
 const CAPTURE_PROCESSOR_RELEASE = Symbol('CAPTURE_PROCESSOR_RELEASE');
 const partsOf = new WeakMap<DynamicModule, RecorderParts>();
+const processorOf = new WeakMap<DynamicModule, Type<CaptureProcessor>>();
 
 /** This process's writer identity and its claimed journal directory (see orphan-journals.ts). */
 @Injectable()
@@ -480,7 +482,13 @@ export class RecorderModule {
       exports: [RecorderService, Recorder, Ingest, Redactor, store],
     };
     partsOf.set(module, parts);
+    if (queue) processorOf.set(module, queue.processor);
     return module;
+  }
+
+  /** The `@Processor` class of `module`'s capture queue (made per queue name), to look its instance up. */
+  static processorClass(module: DynamicModule): Type<CaptureProcessor> | undefined {
+    return processorOf.get(module);
   }
 
   /**
