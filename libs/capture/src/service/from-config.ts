@@ -42,7 +42,10 @@ export interface RecordingOptions {
   rgsSessionTtlMs?: number;
 }
 
-/** Closes the credential vault of the runs' signals once the recorder is shut down (last phase). */
+/**
+ * Closes the credential vault of the runs' signals at shutdown: by then the tasks (module destroy) and the
+ * Recorder (before shutdown) that read and write it are closed.
+ */
 @Injectable()
 class VaultCloser implements OnApplicationShutdown {
   constructor(@Inject(CredentialVault) private readonly vault: CredentialVault) {}

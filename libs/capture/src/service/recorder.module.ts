@@ -142,9 +142,16 @@ export class RecorderIngest implements OnApplicationShutdown {
 
   onApplicationShutdown(): Promise<void> {
     this.closed ??= (async () => {
-      await Promise.race([this.sweep, delay(BOUNDED_WAIT_MS)]);
+      await bounded(this.sweep, BOUNDED_WAIT_MS);
       await this.ingest.close();
-      await this.writer?.close();
+      // The writer thread is unref'd and its close waits for the thread's exit: hold the event loop until
+      // then, or a process whose other connections are already closed exits mid-close.
+      const hold = setInterval(() => undefined, 1000);
+      try {
+        await this.writer?.close();
+      } finally {
+        clearInterval(hold);
+      }
     })();
     return this.closed;
   }
@@ -179,7 +186,7 @@ export class OrphanJournalAdoption implements OnModuleInit, OnApplicationShutdow
 
   async onApplicationShutdown(): Promise<void> {
     // A journal still being adopted (Postgres away) stays on disk, claimed by a dead pid: the next start adopts it.
-    if (this.result) await Promise.race([this.result, delay(BOUNDED_WAIT_MS)]);
+    if (this.result) await bounded(this.result, BOUNDED_WAIT_MS);
   }
 }
 
@@ -508,4 +515,15 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+/**
+ * Waits for `p` at most `ms`. The timer is not unref'd: during a shutdown it may be the last thing keeping
+ * the event loop alive (the connections are closing), and the process must not exit mid-close.
+ */
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
