@@ -1,22 +1,21 @@
 import { loadConfig } from '@rewind/config';
-import { startApi } from '@rewind/api';
+import { apiOptionsFromConfig, startApi } from '@rewind/api';
 import { configureLogging } from '@rewind/observability';
 
-/** Stand-alone API process (production): DATABASE_URL and REDIS_URL are required here. */
+/**
+ * Stand-alone API process (production): DATABASE_URL, REDIS_URL, REWIND_API_KEYS and REWIND_REDACTION_KEY
+ * are required here. Its options come from the same composition root as `rewind up`'s
+ * (`apiOptionsFromConfig`: audits read back reward receipts from REWIND_REWARDS_URL too). A Nest
+ * application with shutdown hooks: SIGTERM/SIGINT close it.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
   configureLogging({ level: config.logLevel, format: config.logFormat, service: 'api' });
   if (!config.databaseUrl || !config.redisUrl) {
     throw new Error('apps/api needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind up');
   }
-  if (config.apiKeys.length === 0 || !config.redactionKeyHex) throw new Error('apps/api needs REWIND_API_KEYS and REWIND_REDACTION_KEY (the replay gateway authenticates with them)');
-  await startApi({
-    databaseUrl: config.databaseUrl,
-    redisUrl: config.redisUrl,
-    queuePrefix: config.pipeline.queuePrefix,
-    replay: { apiKeys: config.apiKeys, secret: Buffer.from(config.redactionKeyHex, 'hex') },
-    port: config.apiPort,
-  });
+  const { localApiKey: _local, ...options } = apiOptionsFromConfig({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, { local: false });
+  await startApi({ ...options, port: config.apiPort, shutdownHooks: true });
 }
 
 main().catch((e: unknown) => {

@@ -1,4 +1,8 @@
+import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { recordingModule, RecordingOptions } from '@rewind/capture';
 import { loadConfig, RewindConfig } from '@rewind/config';
+import { RunningPipeline, startPipelineFromConfig } from '@rewind/pipeline';
+import type { RelayLogger } from '@rewind/pipeline';
 import { createPgPool, migrate, MIGRATIONS_DIR, redactUrl } from '@rewind/db';
 import { ensureLocalServices, LocalServices } from '@rewind/local-services';
 import { Pool } from 'pg';
@@ -41,4 +45,39 @@ export async function startRuntime(needs: { redis: boolean } = { redis: true }):
 
 export function openPool(runtime: Runtime, max = 10): Pool {
   return createPgPool(runtime.databaseUrl, { max });
+}
+
+const PIPELINE_START = Symbol('PIPELINE_START');
+
+/** The outcome pipeline (relay + workers) as a provider: started at bootstrap, closed first on shutdown. */
+@Injectable()
+class PipelineHost implements OnApplicationBootstrap, OnModuleDestroy {
+  private pipeline: RunningPipeline | undefined;
+  private closed = false;
+  constructor(@Inject(PIPELINE_START) private readonly start: () => Promise<RunningPipeline>) {}
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.closed) this.pipeline = await this.start();
+  }
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    await this.pipeline?.close();
+  }
+}
+
+@Module({})
+class LocalPipelineModule {}
+
+/**
+ * What `rewind up` and `rewind demo` run next to the API, in the same Nest application (its close stops
+ * them in order): the recorder (`recordingModule`, as apps/recorder) and the outcome pipeline.
+ * `release` stops what a start that failed half-way had opened.
+ */
+export function serviceModules(runtime: Runtime, o: { recorder: RecordingOptions; pipelineLog: RelayLogger }): { imports: DynamicModule[]; release(): Promise<void> } {
+  const recording = recordingModule(runtime, o.recorder);
+  // PIPELINE: the single place where PipelineModule.forRoot(...) replaces this wrapper of startPipelineFromConfig.
+  const pipeline: DynamicModule = {
+    module: LocalPipelineModule,
+    providers: [{ provide: PIPELINE_START, useValue: () => startPipelineFromConfig(runtime, o.pipelineLog) }, PipelineHost],
+  };
+  return { imports: [recording.module, pipeline], release: () => recording.release() };
 }

@@ -1,11 +1,15 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
 import { loadConfig } from '@rewind/config';
-import { startRecording } from '@rewind/capture';
+import { recordingModule, RecorderService } from '@rewind/capture';
 import { maybeStartMetricsServer } from '@rewind/observability';
 
 /**
  * Stand-alone recorder process (production): the recording proxy on REWIND_PROXY_PORT and a share of the
- * live captures. DATABASE_URL and REDIS_URL are required here; for the embedded local default run
- * `./rewind recorder` (or `./rewind up`). Run several to scale out.
+ * live captures — a Nest application context of `recordingModule`, the composition root `rewind recorder`
+ * and `rewind up` share. DATABASE_URL and REDIS_URL are required here; for the embedded local default run
+ * `./rewind recorder` (or `./rewind up`). Run several to scale out. SIGTERM/SIGINT close it (shutdown hooks):
+ * the proxy and the tasks stop, what is held is recorded and made durable.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -13,23 +17,17 @@ async function main(): Promise<void> {
     throw new Error('apps/recorder needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind recorder');
   }
   const log = (line: string): void => void process.stderr.write(`recorder: ${line}\n`);
-  const recording = await startRecording({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, log }, { verbose: config.logLevel !== 'warn' && config.logLevel !== 'error' });
-  process.stdout.write(`recorder: proxy on ${recording.service.proxyUrl}\n`);
-  // Prometheus /metrics on REWIND_RECORDER_METRICS_PORT (0: off).
+  const recording = recordingModule({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, log }, { verbose: config.logLevel !== 'warn' && config.logLevel !== 'error' });
+  const app = await NestFactory.createApplicationContext(recording.module, { logger: ['error', 'warn'], abortOnError: false }).catch(async (e: unknown) => {
+    await recording.release();
+    throw e;
+  });
+  app.enableShutdownHooks();
+  process.stdout.write(`recorder: proxy on ${app.get(RecorderService).proxyUrl}\n`);
+  // Prometheus /metrics on REWIND_RECORDER_METRICS_PORT (0: off); it ends with the process (the shutdown hooks
+  // close the application, then re-raise the signal).
   const metrics = await maybeStartMetricsServer(config.metrics.recorderPort);
   if (metrics) process.stdout.write(`recorder: metrics on ${metrics.url}/metrics\n`);
-  const stop = (): void => {
-    void metrics?.close();
-    recording.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        log(`while stopping: ${(e as Error).message}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }
 
 main().catch((e: unknown) => {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { INestApplication, Logger } from '@nestjs/common';
+import { DynamicModule, INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -9,9 +9,11 @@ import { viewerAssets } from './viewer/viewer-assets';
 
 /** Creates and starts the HTTP API on 127.0.0.1:`port` (0 picks a free port). */
 export async function startApi(
-  options: ApiOptions & { port: number; host?: string; logger?: boolean; shutdownHooks?: boolean },
+  options: ApiOptions & { port: number; host?: string; logger?: boolean; shutdownHooks?: boolean; imports?: DynamicModule[] },
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(options), {
+  // `imports`: more modules in the same application (`rewind up`: the recorder, the pipeline), closed with it.
+  const root = AppModule.forRoot(options);
+  const app = await NestFactory.create(options.imports?.length ? { ...root, imports: [...(root.imports ?? []), ...options.imports] } : root, {
     // nestjs-pino is the Nest logger (JSON lines, secrets redacted); what Nest logs before it is ready is buffered.
     ...(options.logger === false ? { logger: false as const } : { bufferLogs: true }),
     abortOnError: false,

@@ -3,10 +3,9 @@ import { startApi } from '@rewind/api';
 import { DEMO_BOTS, runDemoBots } from '@rewind/agents';
 import { parseFaultSpecs, SIMULATED_PLATFORMS, startSimulator } from '@rewind/simulator';
 import { intOption, ParsedArgs, rejectUnknown } from '../args';
-import { startRecording } from '@rewind/capture';
+import { RecorderService } from '@rewind/capture';
 import { apiOptions } from '../api-options';
-import { startPipelineFromConfig } from '@rewind/pipeline';
-import { log, startRuntime } from '../runtime';
+import { log, serviceModules, startRuntime } from '../runtime';
 
 const DEMO_RGS_TTL_MS = 30_000;
 
@@ -27,8 +26,6 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
   const controller = new AbortController();
   let bots: Promise<unknown> = Promise.resolve();
   try {
-    const api = await startApi({ ...apiOptions(runtime), port: runtime.config.apiPort, logger: false, shutdownHooks: false });
-    stops.push(() => api.close());
     const sim = await startSimulator({
       port: runtime.config.simulatorPort,
       seed: runtime.config.simulatorSeed,
@@ -39,11 +36,17 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
       log: verbose ? (line) => log(`simulator ${line}`) : () => undefined,
     });
     stops.push(() => sim.close());
-    const recording = await startRecording(runtime, { verbose, rgsSessionTtlMs: DEMO_RGS_TTL_MS });
-    stops.push(() => recording.close());
-    const pipeline = await startPipelineFromConfig(runtime, { info: (m) => (verbose ? log(`pipeline ${m}`) : undefined), warn: (m) => log(`pipeline warning: ${m}`), error: (m) => log(`pipeline error: ${m}`) });
-    stops.push(() => pipeline.close());
-    const proxyUrl = recording.service.proxyUrl;
+    // One Nest application: the API, the recorder and the pipeline; its close stops them in order.
+    const services = serviceModules(runtime, {
+      recorder: { verbose, rgsSessionTtlMs: DEMO_RGS_TTL_MS },
+      pipelineLog: { info: (m) => (verbose ? log(`pipeline ${m}`) : undefined), warn: (m) => log(`pipeline warning: ${m}`), error: (m) => log(`pipeline error: ${m}`) },
+    });
+    const app = await startApi({ ...apiOptions(runtime), port: runtime.config.apiPort, logger: false, shutdownHooks: false, imports: services.imports }).catch(async (e: unknown) => {
+      await services.release();
+      throw e;
+    });
+    stops.push(() => app.close());
+    const proxyUrl = app.get(RecorderService).proxyUrl;
 
     const rows: [string, string][] = [
       ['viewer', `http://127.0.0.1:${runtime.config.apiPort}/  (watch the recorded runs in a browser; it asks once for the API key ${apiOptions(runtime).apiKeyNote})`],

@@ -2,10 +2,9 @@ import * as path from 'node:path';
 import { maskUrl } from '@rewind/local-services';
 import { startApi } from '@rewind/api';
 import { ParsedArgs, rejectUnknown } from '../args';
-import { startRecording } from '@rewind/capture';
+import { RecorderService } from '@rewind/capture';
 import { apiOptions } from '../api-options';
-import { startPipelineFromConfig } from '@rewind/pipeline';
-import { log, startRuntime } from '../runtime';
+import { log, serviceModules, startRuntime } from '../runtime';
 
 /**
  * rewind up: everything that exists, on the embedded local defaults, in the foreground until Ctrl-C;
@@ -14,19 +13,20 @@ import { log, startRuntime } from '../runtime';
 export async function upCommand(args: ParsedArgs): Promise<number> {
   rejectUnknown(args, []);
   const runtime = await startRuntime();
-  let api;
-  let recording;
-  let pipeline;
+  // One Nest application: the API, the recorder and the pipeline; its close stops them in order.
+  const services = serviceModules(runtime, {
+    recorder: { verbose: runtime.config.logLevel === 'debug' },
+    pipelineLog: { info: () => undefined, warn: (m) => log(`pipeline warning: ${m}`), error: (m) => log(`pipeline error: ${m}`) },
+  });
+  let app;
   try {
-    api = await startApi({ ...apiOptions(runtime), port: runtime.config.apiPort, logger: false, shutdownHooks: false });
-    recording = await startRecording(runtime, { verbose: runtime.config.logLevel === 'debug' });
-    pipeline = await startPipelineFromConfig(runtime, { info: () => undefined, warn: (m) => log(`pipeline warning: ${m}`), error: (m) => log(`pipeline error: ${m}`) });
+    app = await startApi({ ...apiOptions(runtime), port: runtime.config.apiPort, logger: false, shutdownHooks: false, imports: services.imports });
   } catch (e) {
-    await recording?.close();
-    await api?.close();
+    await services.release();
     await runtime.services.stop();
     throw e;
   }
+  const recording = { service: app.get(RecorderService) };
   const apiUrl = `http://127.0.0.1:${runtime.config.apiPort}`;
   const rows: [string, string][] = [
     ['Viewer', `${apiUrl}/  (recorded runs in a browser; API key ${apiOptions(runtime).apiKeyNote})`],
@@ -48,9 +48,7 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
   });
   log('stopping…');
   try {
-    await pipeline.close();
-    await recording.close();
-    await api.close();
+    await app.close();
   } finally {
     await runtime.services.stop();
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { DelayedError, Job, Queue, UnrecoverableError, WaitingError, Worker, type JobProgress } from 'bullmq';
+import { DelayedError, Job, Queue, UnrecoverableError, WaitingError, Worker, type JobProgress, type WorkerOptions } from 'bullmq';
 import type Redis from 'ioredis';
 import type { CaptureTaskLogger, CaptureTaskResult } from '../tasks/types';
 import { withTimeout } from '../timeout';
@@ -95,6 +95,20 @@ export interface CaptureCoordinatorOptions {
   healthyRunMs?: number;
   /** `offer` gives up (RedisUnavailableError) after this long; default 5000. */
   offerTimeoutMs?: number;
+  /**
+   * The queue and its fail-fast connection when a container owns them (the recorder's Nest module registers
+   * the queue with BullModule); default: made here from `redisUrl`. Either way `close()` closes both.
+   */
+  queue?: { queue: Queue<CaptureJobData, CaptureJobResult>; redis: Redis };
+}
+
+/** What the coordinator listens to on its worker (see `attach`). */
+export interface CaptureWorkerEvents {
+  error(e: Error): void;
+  ready(): void;
+  locksRenewed(): void;
+  lockRenewalFailed(jobIds: string[]): void;
+  stalled(jobId: string): void;
 }
 
 export interface CoordinatorStats {
@@ -150,8 +164,6 @@ export class CaptureCoordinator {
   readonly queueName: string;
   readonly prefix: string;
   private readonly concurrency: number;
-  private readonly lockDurationMs: number;
-  private readonly stalledIntervalMs: number;
   private readonly keepFinishedMs: number;
   private readonly abortGraceMs: number;
   private readonly retryWindowMs: number;
@@ -170,14 +182,12 @@ export class CaptureCoordinator {
   private readonly counters = { runs: 0, takeovers: 0, ended: 0, handedBack: 0, failures: 0, lost: 0, givenUp: 0 };
 
   constructor(private readonly opts: CaptureCoordinatorOptions) {
-    this.holder = opts.holder ?? `${hostname()}:${process.pid}`;
+    const w = workerDefaults(opts);
+    this.holder = w.holder;
     this.queueName = opts.queueName ?? 'rewind-capture';
-    this.prefix = opts.prefix ?? 'rewind';
-    this.concurrency = positive('concurrency', opts.concurrency ?? 200);
-    this.lockDurationMs = positive('lockDurationMs', opts.lockDurationMs ?? 5000);
-    this.stalledIntervalMs = positive('stalledIntervalMs', opts.stalledIntervalMs ?? 2000);
-    if (this.lockDurationMs < 1000) throw new Error('lockDurationMs: at least 1000 (locks are renewed every lockDuration/4..lockDuration/2)');
-    this.keepFinishedMs = positive('keepFinishedMs', opts.keepFinishedMs ?? 3_600_000);
+    this.prefix = w.prefix;
+    this.concurrency = w.concurrency;
+    this.keepFinishedMs = w.keepFinishedMs;
     this.abortGraceMs = positive('abortGraceMs', opts.abortGraceMs ?? 5000);
     this.retryWindowMs = positive('retryWindowMs', opts.retryWindowMs ?? 30 * 60_000);
     this.retryInitialDelayMs = positive('retryInitialDelayMs', opts.retryInitialDelayMs ?? 1000);
@@ -189,42 +199,57 @@ export class CaptureCoordinator {
     this.queueErrors = new ErrorOnce((m) => this.log.warn(m));
 
     // Offers use their own fail-fast connection: while Redis is away `offer` rejects at once.
-    this.queueRedis = fastFailRedis(opts.redisUrl);
+    if (opts.queue && opts.queue.queue.name !== this.queueName) throw new Error(`capture coordinator: the given queue is ${opts.queue.queue.name}, not ${this.queueName}`);
+    this.queueRedis = opts.queue?.redis ?? fastFailRedis(opts.redisUrl);
     this.queueRedis.on('error', (e: Error) => this.queueErrors.error(`capture queue ${this.queueName}: redis`, e));
     this.queueRedis.on('ready', () => this.queueErrors.reset());
-    this.queue = new Queue<CaptureJobData, CaptureJobResult>(this.queueName, { connection: this.queueRedis, prefix: this.prefix });
+    this.queue = opts.queue?.queue ?? new Queue<CaptureJobData, CaptureJobResult>(this.queueName, { connection: this.queueRedis, prefix: this.prefix });
     this.queue.on('error', (e: Error) => this.queueErrors.error(`capture queue ${this.queueName}`, e));
   }
 
-  /** Starts taking jobs (resolves once the worker's connection is ready: it waits for Redis). */
+  /**
+   * The options of this coordinator's worker: whoever creates the worker (`start`, or BullModule for the
+   * recorder's `@Processor`) creates it with exactly these, and `processJob` as its processor.
+   */
+  workerOptions(): WorkerOptions {
+    return captureWorkerOptions(this.opts);
+  }
+
+  /** Starts taking jobs with a worker of its own (resolves once the worker's connection is ready: it waits for Redis). */
   async start(): Promise<void> {
     if (this.closing) throw new Error('capture coordinator: closed');
     if (this.worker) throw new Error('capture coordinator: already started');
-    const keep = { age: Math.ceil(this.keepFinishedMs / 1000) };
-    const worker = new Worker<CaptureJobData, CaptureJobResult>(this.queueName, (job, token) => this.process(job, token), {
-      // Worker connections must retry forever (BullMQ requires maxRetriesPerRequest: null); they reconnect
-      // with the same capped back-off as every Rewind connection.
-      connection: { url: this.opts.redisUrl, maxRetriesPerRequest: null, retryStrategy: reconnectDelayMs, disconnectTimeout: 100 },
-      prefix: this.prefix,
-      name: this.holder,
-      autorun: false,
-      concurrency: this.concurrency,
-      lockDuration: this.lockDurationMs,
-      stalledInterval: this.stalledIntervalMs,
-      maxStalledCount: MAX_STALLED_COUNT,
-      // After a connection error the worker retries fetching after this delay (BullMQ's default: 15 s).
-      runRetryDelay: 1000,
-      removeOnComplete: keep,
-      removeOnFail: keep,
-    });
+    const worker = new Worker<CaptureJobData, CaptureJobResult>(this.queueName, (job, token) => this.processJob(job, token), this.workerOptions());
+    await this.attach(worker);
+  }
+
+  /**
+   * The handlers of the worker's events: `attach` puts them on, or a container that creates the worker
+   * puts them on as soon as the worker exists (the recorder's `@Processor`, through `@OnWorkerEvent`).
+   */
+  readonly workerEvents: CaptureWorkerEvents = {
+    error: (e) => this.workerErrors.error(`capture worker ${this.holder}`, e),
+    ready: () => this.workerErrors.reset(),
+    locksRenewed: () => this.workerErrors.reset(),
+    lockRenewalFailed: (jobIds) => this.lockLost(jobIds),
+    stalled: (jobId) => this.log.warn(`capture ${jobId.replace(/~/g, ':')}: its holder stopped renewing the lock; moved back to wait for a take-over`),
+  };
+
+  /**
+   * Runs `worker` (made with `workerOptions()` and `processJob`) as this coordinator's: resolves once its
+   * connection is ready. `listen: false` when its events already reach `workerEvents`.
+   */
+  async attach(worker: Worker<CaptureJobData, CaptureJobResult>, o: { listen?: boolean } = {}): Promise<void> {
+    if (this.closing) throw new Error('capture coordinator: closed');
+    if (this.worker) throw new Error('capture coordinator: already started');
     this.worker = worker;
-    worker.on('error', (e) => this.workerErrors.error(`capture worker ${this.holder}`, e));
-    worker.on('ready', () => this.workerErrors.reset());
-    worker.on('locksRenewed', () => this.workerErrors.reset());
-    worker.on('lockRenewalFailed', (jobIds) => this.lockLost(jobIds));
-    worker.on('stalled', (jobId) =>
-      this.log.warn(`capture ${jobId.replace(/~/g, ':')}: its holder stopped renewing the lock; moved back to wait for a take-over`),
-    );
+    if (o.listen ?? true) {
+      worker.on('error', this.workerEvents.error);
+      worker.on('ready', this.workerEvents.ready);
+      worker.on('locksRenewed', this.workerEvents.locksRenewed);
+      worker.on('lockRenewalFailed', this.workerEvents.lockRenewalFailed);
+      worker.on('stalled', this.workerEvents.stalled);
+    }
     worker.run().catch((e: unknown) => this.log.error(`capture worker ${this.holder} stopped: ${(e as Error).message}`));
     await worker.waitUntilReady();
   }
@@ -348,7 +373,8 @@ export class CaptureCoordinator {
     return 'exists';
   }
 
-  private async process(job: Job<CaptureJobData, CaptureJobResult>, token: string | undefined): Promise<CaptureJobResult> {
+  /** The worker's processor: one run of a capture job (see `TaskRun`), settled as a completion, a hand-back or a retry. */
+  async processJob(job: Job<CaptureJobData, CaptureJobResult>, token: string | undefined): Promise<CaptureJobResult> {
     const jobId = job.id ?? '';
     if (!token) throw new UnrecoverableError(`capture ${jobId}: no lock token`);
     if (this.closing) {
@@ -479,6 +505,47 @@ export class CaptureCoordinator {
     }
     throw new DelayedError();
   }
+}
+
+type WorkerSettings = Pick<CaptureCoordinatorOptions, 'redisUrl' | 'holder' | 'prefix' | 'concurrency' | 'lockDurationMs' | 'stalledIntervalMs' | 'keepFinishedMs'>;
+
+function workerDefaults(o: WorkerSettings) {
+  const lockDurationMs = positive('lockDurationMs', o.lockDurationMs ?? 5000);
+  if (lockDurationMs < 1000) throw new Error('lockDurationMs: at least 1000 (locks are renewed every lockDuration/4..lockDuration/2)');
+  return {
+    holder: o.holder ?? `${hostname()}:${process.pid}`,
+    prefix: o.prefix ?? 'rewind',
+    concurrency: positive('concurrency', o.concurrency ?? 200),
+    lockDurationMs,
+    stalledIntervalMs: positive('stalledIntervalMs', o.stalledIntervalMs ?? 2000),
+    keepFinishedMs: positive('keepFinishedMs', o.keepFinishedMs ?? 3_600_000),
+  };
+}
+
+/**
+ * The worker options of a capture coordinator with these settings (defaults as the coordinator's): the
+ * worker a coordinator starts, and the one BullModule creates for the recorder's `@Processor`, are the same.
+ */
+export function captureWorkerOptions(o: WorkerSettings): WorkerOptions {
+  const w = workerDefaults(o);
+  const keep = { age: Math.ceil(w.keepFinishedMs / 1000) };
+  return {
+    // Worker connections must retry forever (BullMQ requires maxRetriesPerRequest: null); they reconnect
+    // with the same capped back-off as every Rewind connection.
+    connection: { url: o.redisUrl, maxRetriesPerRequest: null, retryStrategy: reconnectDelayMs, disconnectTimeout: 100 },
+    prefix: w.prefix,
+    name: w.holder,
+    // The worker takes jobs once `attach` runs it (after its listeners are on).
+    autorun: false,
+    concurrency: w.concurrency,
+    lockDuration: w.lockDurationMs,
+    stalledInterval: w.stalledIntervalMs,
+    maxStalledCount: MAX_STALLED_COUNT,
+    // After a connection error the worker retries fetching after this delay (BullMQ's default: 15 s).
+    runRetryDelay: 1000,
+    removeOnComplete: keep,
+    removeOnFail: keep,
+  };
 }
 
 export function parseRunRecord(progress: JobProgress | undefined): RunRecord | undefined {

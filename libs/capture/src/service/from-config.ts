@@ -1,9 +1,12 @@
 import { hostname } from 'node:os';
+import { DynamicModule, INestApplicationContext, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import type { RewindConfig } from '@rewind/config';
 import { loadOrCreateRedactionKey } from '../redaction';
 import { CredentialVault } from '../scaleout';
 import type { CaptureTaskLogger } from '../tasks';
-import { RunningRecorderService, startRecorderService } from './recorder-service';
+import { RunningRecorderService, runningRecorder } from './recorder-service';
+import { RecorderModule } from './recorder.module';
 import { RunSignalBoard } from './run-signals';
 import { bullmqScheduler } from './schedulers';
 import { taskRunners } from './task-runners';
@@ -32,45 +35,79 @@ export interface StartedRecorder {
   close(): Promise<void>;
 }
 
+export interface RecordingOptions {
+  verbose: boolean;
+  instance?: string;
+  port?: number;
+  rgsSessionTtlMs?: number;
+}
+
 /**
- * The recorder process of this installation, from the configuration: the recording proxy on
- * REWIND_PROXY_PORT in front of the configured upstreams, spectators and pollers shared with every other
- * recorder process through BullMQ, the runs' credentials mirrored (encrypted) to Redis for them.
+ * Closes the credential vault of the runs' signals at shutdown: by then the tasks (module destroy) and the
+ * Recorder (before shutdown) that read and write it are closed.
  */
-export async function startRecording(runtime: RecorderRuntime, o: { verbose: boolean; instance?: string; port?: number; rgsSessionTtlMs?: number }): Promise<StartedRecorder> {
+@Injectable()
+class VaultCloser implements OnApplicationShutdown {
+  constructor(@Inject(CredentialVault) private readonly vault: CredentialVault) {}
+  onApplicationShutdown(): Promise<void> {
+    return this.vault.close();
+  }
+}
+
+@Module({})
+export class RecordingModule {}
+
+/**
+ * The recorder of this installation, from the configuration — the one composition root of the recorder
+ * process, used by apps/recorder, `rewind recorder` and `rewind up`/`demo`: the recording proxy on
+ * REWIND_PROXY_PORT in front of the configured upstreams, spectators and pollers shared with every other
+ * recorder process through the BullMQ capture queue (REWIND_CAPTURE_QUEUE, REWIND_CAPTURE_CONCURRENCY),
+ * the runs' credentials mirrored (encrypted) to Redis for them. `release` stops what a start that failed
+ * half-way had opened (there is no application to close then).
+ */
+export function recordingModule(runtime: RecorderRuntime, o: RecordingOptions): { module: DynamicModule; release(): Promise<void> } {
   const { config } = runtime;
   const log = recorderLog(runtime.log, o.verbose);
   const key = config.redactionKeyHex ? Buffer.from(config.redactionKeyHex, 'hex') : loadOrCreateRedactionKey(config.dataDir);
   const instance = o.instance ?? `${hostname()}-${process.pid}`;
   const vault = new CredentialVault({ redis: runtime.redisUrl, secret: key, log });
   const signals = new RunSignalBoard(vault, log);
+  const recorder = RecorderModule.forRoot({
+    databaseUrl: runtime.databaseUrl,
+    proxyPort: o.port ?? config.proxyPort,
+    upstreams: config.upstreams,
+    dataDir: config.dataDir,
+    instance,
+    redactionKey: key,
+    sealAfterMs: config.sealAfterMs,
+    runIdleMs: config.runIdleMs,
+    ...(o.rgsSessionTtlMs ? { rgsSessionTtlMs: o.rgsSessionTtlMs } : {}),
+    ingestBatchSize: config.ingestBatchSize,
+    signals,
+    scheduler: bullmqScheduler({ redisUrl: runtime.redisUrl, holder: instance, concurrency: config.captureConcurrency, queueName: config.captureQueue, log }),
+    runners: taskRunners({ upstreams: config.upstreams, signals, ...(o.rgsSessionTtlMs ? { rgsSessionTtlMs: o.rgsSessionTtlMs } : {}) }),
+    ...(config.spectateLive ? { discover: { slugs: MOLTSTATION_SLUGS } } : {}),
+    log,
+  });
+  return {
+    module: { module: RecordingModule, imports: [recorder], providers: [{ provide: CredentialVault, useValue: vault }, VaultCloser], exports: [recorder] },
+    async release() {
+      await RecorderModule.release(recorder);
+      await vault.close();
+    },
+  };
+}
+
+/** `recordingModule` in an application context of its own (`close()` closes it). */
+export async function startRecording(runtime: RecorderRuntime, o: RecordingOptions): Promise<StartedRecorder> {
+  const { module, release } = recordingModule(runtime, o);
+  let app: INestApplicationContext;
   try {
-    const service = await startRecorderService({
-      databaseUrl: runtime.databaseUrl,
-      proxyPort: o.port ?? config.proxyPort,
-      upstreams: config.upstreams,
-      dataDir: config.dataDir,
-      instance,
-      redactionKey: key,
-      sealAfterMs: config.sealAfterMs,
-      runIdleMs: config.runIdleMs,
-      ...(o.rgsSessionTtlMs ? { rgsSessionTtlMs: o.rgsSessionTtlMs } : {}),
-      ingestBatchSize: config.ingestBatchSize,
-      signals,
-      scheduler: bullmqScheduler({ redisUrl: runtime.redisUrl, holder: instance, concurrency: config.captureConcurrency, queueName: config.captureQueue, log }),
-      runners: taskRunners({ upstreams: config.upstreams, signals, ...(o.rgsSessionTtlMs ? { rgsSessionTtlMs: o.rgsSessionTtlMs } : {}) }),
-      ...(config.spectateLive ? { discover: { slugs: MOLTSTATION_SLUGS } } : {}),
-      log,
-    });
-    return {
-      service,
-      async close() {
-        await service.close();
-        await vault.close();
-      },
-    };
+    app = await NestFactory.createApplicationContext(module, { logger: ['error', 'warn'], abortOnError: false });
   } catch (e) {
-    await vault.close();
+    await release();
     throw e;
   }
+  const service = runningRecorder(app);
+  return { service, close: () => service.close() };
 }

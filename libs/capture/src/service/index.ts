@@ -4,3 +4,5 @@ export * from './schedulers';
 export * from './task-runners';
 export * from './from-config';
 export * from './orphan-journals';
+export * from './recorder.module';
+export * from './capture-processor';

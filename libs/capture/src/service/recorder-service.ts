@@ -1,20 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import type { Pool } from 'pg';
-import { createPgPool } from '@rewind/db';
-import { EventStore } from '@rewind/event-store';
-import type { CaptureSink } from '../captured';
-import { Ingest, IngestStats, WriterThread } from '../ingest';
-import { startRecordingProxy, RunningRecordingProxy, ProxiedPlatform } from '../proxy';
-import { loadOrCreateRedactionKey, Redactor } from '../redaction';
-import { Recorder, TaskOffer } from '../recorder';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { EventStore } from '@rewind/event-store';
+import type { Ingest, IngestStats } from '../ingest';
+import type { ProxiedPlatform } from '../proxy';
+import type { Redactor } from '../redaction';
+import type { Recorder, TaskOffer } from '../recorder';
 import type { CaptureTaskContext, CaptureTaskLogger, CaptureTaskResult } from '../tasks';
-import { MoltStationDiscovery } from '../spectator';
-import { adoptOrphanJournals, claimJournalDir, sealStreamsOfDeadWriter } from './orphan-journals';
-import { RunSignalBoard } from './run-signals';
-import { spectateOffer } from './schedulers';
+import { RecorderModule, RecorderService } from './recorder.module';
+import type { RunSignalBoard } from './run-signals';
 
 /** Runs one capture task (spectator, poller) into a sink; see TaskRunners in task-runners.ts. */
 export type TaskRunner = (offer: TaskOffer, ctx: CaptureTaskContext) => Promise<CaptureTaskResult>;
@@ -75,138 +68,35 @@ export interface RunningRecorderService {
 }
 
 /**
- * The recorder process: the recording proxy in front of the platforms, the Recorder turning facts into
- * sessions, the Ingest writing them (journal during Postgres outages), and the live-capture tasks
- * (spectators, pollers) scheduled across processes. `apps/recorder` runs one; `rewind up`/`demo` too.
+ * The recorder process (RecorderModule, recorder.module.ts) in an application context of its own: the
+ * recording proxy in front of the platforms, the Recorder turning facts into sessions, the Ingest writing
+ * them (journal during Postgres outages), and the live-capture tasks (spectators, pollers) scheduled across
+ * processes. `close()` closes the context: Nest stops the parts in the module's shutdown order.
  */
 export async function startRecorderService(o: RecorderServiceOptions): Promise<RunningRecorderService> {
-  const instance = o.instance ?? `${hostname()}-${process.pid}`;
-  const pool: Pool = createPgPool(o.databaseUrl, { max: 6 });
-  const store = new EventStore(pool);
-  const journalRoot = join(o.dataDir, 'journal');
-  const journalDir = join(journalRoot, safeName(instance));
-  mkdirSync(journalDir, { recursive: true });
-  // A token per process start: stamped on the streams this process opens, and in its journal's owner file.
-  const writerToken = `${instance}/${process.pid}/${randomUUID().slice(0, 8)}`;
-  const { previousWriter } = claimJournalDir(journalDir, writerToken);
-  const logIngest = prefixed(o.log, 'ingest');
-  const writer = o.ingestWriter === 'inline' ? null : new WriterThread({ databaseUrl: o.databaseUrl, log: (l) => logIngest.warn(l) });
-  const ingest = await Ingest.open({ store, ...(writer ? { writer } : {}), writeAhead: true, writerToken, journalDir, batchSize: o.ingestBatchSize, log: logIngest });
-  // This instance's previous process died (its journal is now ours): once its events are in, seal what it left open.
-  const sweep = previousWriter
-    ? ingest
-        .waitUntilStored(10 * 60_000)
-        .then(() => sealStreamsOfDeadWriter({ store, ingest, writer: previousWriter, log: logIngest }))
-        .catch((e: unknown) => logIngest.warn(`could not seal the streams left open by ${previousWriter}: ${(e as Error).message}`))
-    : Promise.resolve();
-  // Journals of recorders that died on this host are drained in the background (nothing they held is lost).
-  const orphans = adoptOrphanJournals({ root: journalRoot, ownDir: journalDir, store, log: prefixed(o.log, 'orphan journal') }).catch((e: unknown) => {
-    o.log.error(`could not adopt orphan journals: ${(e as Error).message}`);
-    return { adopted: [], kept: [] };
-  });
-  const key = o.redactionKey ?? loadOrCreateRedactionKey(o.dataDir);
-  const redactor = new Redactor(key);
-  const signals = o.signals ?? new RunSignalBoard(null, o.log);
-  let scheduler: TaskScheduler | null = null;
-  const pendingOffers: TaskOffer[] = [];
-  const recorder = new Recorder({
-    ingest,
-    store,
-    redactor,
-    log: o.log,
-    writer: writerToken,
-    ...(o.sealAfterMs !== undefined ? { sealAfterMs: o.sealAfterMs } : {}),
-    ...(o.runIdleMs !== undefined ? { runIdleMs: o.runIdleMs } : {}),
-    ...(o.accountIdleMs !== undefined ? { accountIdleMs: o.accountIdleMs } : {}),
-    ...(o.rgsSessionTtlMs !== undefined ? { rgsSessionTtlMs: o.rgsSessionTtlMs } : {}),
-    onTask: (offer) => (scheduler ? scheduler.offer(offer) : pendingOffers.push(offer)),
-    onCredential: (runKey, c) => signals.putCredential(runKey, c.name, c.value, c.expiresAtMs),
-    onActivity: (runKey, atMs) => signals.touch(runKey, atMs),
-  });
-
-  const startTask = async (offer: TaskOffer, signal: AbortSignal, takeover: boolean): Promise<CaptureTaskResult> => {
-    const runner = o.runners?.[offer.kind];
-    if (!runner) return { status: 'ended', reason: `no runner for ${offer.kind}` };
-    const stream = await recorder.openTaskStream(offer, {
-      key: `task:${offer.id}`,
-      platformSessionId: offer.platformSessionId,
-      game: typeof offer.params['slug'] === 'string' ? (offer.params['slug'] as string) : null,
-    });
-    const ctx: CaptureTaskContext = { sink: stream, signal, log: prefixed(o.log, offer.kind), ...(stream.resumed ? { resumed: stream.resumed } : {}) };
-    if (takeover && !stream.resumed) o.log.warn(`task ${offer.id}: taken over, but nothing of it was stored yet`);
-    try {
-      const result = await runner(offer, ctx);
-      if (result.status === 'ended') stream.end({ reason: result.reason, outcome: { reason: result.reason, ...(result.summary ?? {}) } });
-      else stream.release();
-      return result;
-    } catch (e) {
-      stream.release();
-      throw e;
-    }
-  };
-
-  let proxy: RunningRecordingProxy | null = null;
-  let discovery: MoltStationDiscovery | null = null;
+  const module = RecorderModule.forRoot(o);
+  let app: INestApplicationContext;
   try {
-    if (o.scheduler) {
-      const s = await o.scheduler(startTask);
-      scheduler = s;
-      for (const offer of pendingOffers.splice(0)) s.offer(offer);
-      if (o.discover && o.upstreams.moltstation) {
-        discovery = new MoltStationDiscovery({
-          baseUrl: o.upstreams.moltstation,
-          slugs: o.discover.slugs,
-          ...(o.discover.intervalMs ? { intervalMs: o.discover.intervalMs } : {}),
-          onLive: (live) => s.offer(spectateOffer(live.slug, live.sessionId)),
-          log: prefixed(o.log, 'discovery'),
-        });
-        discovery.start();
-      }
-    }
-    proxy = await startRecordingProxy({
-      port: o.proxyPort,
-      ...(o.proxyHost ? { host: o.proxyHost } : {}),
-      upstreams: o.upstreams,
-      sink: recorder as CaptureSink,
-    });
+    app = await NestFactory.createApplicationContext(module, { logger: ['error', 'warn'], abortOnError: false });
   } catch (e) {
-    await discovery?.stop();
-    await scheduler?.close().catch(() => undefined);
-    recorder.close();
-    await ingest.close();
-    await writer?.close();
-    await orphans;
-    await pool.end();
+    await RecorderModule.release(module);
     throw e;
   }
-  const running = proxy;
+  return runningRecorder(app);
+}
+
+/** The handle of the RecorderModule in `app` (its close closes `app`). */
+export function runningRecorder(app: INestApplicationContext): RunningRecorderService {
+  const service = app.get(RecorderService);
+  let closed: Promise<void> | undefined;
   return {
-    proxyUrl: running.url,
-    recorder,
-    ingest,
-    store,
-    redactor,
-    stats: () => ({ recorder: recorder.stats(), ingest: ingest.stats(), tasks: scheduler?.stats() ?? {} }),
-    orphans,
-    async close() {
-      await discovery?.stop();
-      await running.close();
-      await scheduler?.close();
-      recorder.close();
-      await Promise.race([sweep, new Promise((r) => setTimeout(r, 2000).unref())]);
-      await ingest.close();
-      await writer?.close();
-      // A journal still being adopted (Postgres away) stays on disk, claimed by a dead pid: the next start adopts it.
-      await Promise.race([orphans, new Promise((r) => setTimeout(r, 2000).unref())]);
-      await pool.end();
-    },
+    proxyUrl: service.proxyUrl,
+    recorder: service.recorder,
+    ingest: service.ingest,
+    store: service.store,
+    redactor: service.redactor,
+    stats: () => service.stats(),
+    orphans: service.orphans,
+    close: () => (closed ??= app.close()),
   };
-}
-
-function prefixed(log: CaptureTaskLogger, prefix: string): CaptureTaskLogger {
-  return { info: (m) => log.info(`[${prefix}] ${m}`), warn: (m) => log.warn(`[${prefix}] ${m}`), error: (m) => log.error(`[${prefix}] ${m}`) };
-}
-
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]/g, '_');
 }

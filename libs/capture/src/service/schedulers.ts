@@ -1,9 +1,9 @@
 import { taskId, TaskOffer } from '../recorder';
-import { CaptureCoordinator, CaptureTarget } from '../scaleout';
+import { CaptureCoordinator, type CaptureCoordinatorOptions, CaptureTarget } from '../scaleout';
 import type { CaptureTaskLogger, CaptureTaskResult } from '../tasks';
 import type { TaskScheduler } from './recorder-service';
 
-type StartTask = (offer: TaskOffer, signal: AbortSignal, takeover: boolean) => Promise<CaptureTaskResult>;
+export type StartTask = (offer: TaskOffer, signal: AbortSignal, takeover: boolean) => Promise<CaptureTaskResult>;
 
 export function toTarget(offer: TaskOffer): CaptureTarget {
   return {
@@ -33,12 +33,8 @@ export function spectateOffer(slug: string, platformSessionId: string): TaskOffe
   return { id: taskId('moltstation', 'moltstation-spectate', runKey), kind: 'moltstation-spectate', platform: 'moltstation', runKey, platformSessionId, params: { slug, platformSessionId } };
 }
 
-/**
- * Live captures shared by every recorder process through BullMQ (one job per target; a killed holder's
- * job is taken over by another process). An offer that cannot reach Redis is retried with back-off for
- * up to `offerRetryMs`, then dropped with an error line (the proxy's own capture of the run goes on).
- */
-export function bullmqScheduler(o: {
+/** Where the live captures of `bullmqScheduler` go: the capture queue and this process's share of it. */
+export interface BullmqSchedulerOptions {
   redisUrl: string;
   holder: string;
   concurrency: number;
@@ -47,41 +43,67 @@ export function bullmqScheduler(o: {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   offerRetryMs?: number;
-}): (startTask: StartTask) => Promise<TaskScheduler> {
-  return async (startTask) => {
-    const coordinator = new CaptureCoordinator({
-      redisUrl: o.redisUrl,
-      holder: o.holder,
-      concurrency: o.concurrency,
-      log: o.log,
-      ...(o.queueName ? { queueName: o.queueName } : {}),
-      ...(o.lockDurationMs ? { lockDurationMs: o.lockDurationMs } : {}),
-      ...(o.stalledIntervalMs ? { stalledIntervalMs: o.stalledIntervalMs } : {}),
-      run: (run) => startTask(fromTarget(run.target), run.signal, run.takeover),
+}
+
+/** A scheduler factory that the recorder's Nest module runs as a BullMQ `@Processor` (see recorder.module.ts). */
+export type BullmqSchedulerFactory = ((startTask: StartTask) => Promise<TaskScheduler>) & { readonly bullmq: BullmqSchedulerOptions };
+
+/** The coordinator of `bullmqScheduler`'s options (`queue`: one registered by a container, see capture-processor.ts). */
+export function captureCoordinator(o: BullmqSchedulerOptions, startTask: StartTask, queue?: CaptureCoordinatorOptions['queue']): CaptureCoordinator {
+  return new CaptureCoordinator({
+    redisUrl: o.redisUrl,
+    holder: o.holder,
+    concurrency: o.concurrency,
+    log: o.log,
+    ...(o.queueName ? { queueName: o.queueName } : {}),
+    ...(o.lockDurationMs ? { lockDurationMs: o.lockDurationMs } : {}),
+    ...(o.stalledIntervalMs ? { stalledIntervalMs: o.stalledIntervalMs } : {}),
+    ...(queue ? { queue } : {}),
+    run: (run) => startTask(fromTarget(run.target), run.signal, run.takeover),
+  });
+}
+
+/**
+ * Offers to a coordinator's queue. An offer that cannot reach Redis is retried with back-off for up to
+ * `offerRetryMs`, then dropped with an error line (the proxy's own capture of the run goes on). `close()`
+ * closes the coordinator (its tasks handed back).
+ */
+export function offeringScheduler(coordinator: CaptureCoordinator, o: { log: CaptureTaskLogger; offerRetryMs?: number }): TaskScheduler {
+  const timers = new Set<NodeJS.Timeout>();
+  let closing = false;
+  const offer = (target: CaptureTarget, attempt: number, firstAt: number): void => {
+    coordinator.offer(target).catch((e: unknown) => {
+      if (closing) return;
+      if (attempt === 0) o.log.warn(`capture task ${target.id} not scheduled yet (${(e as Error).message}); retrying`);
+      if (Date.now() - firstAt > (o.offerRetryMs ?? 60_000)) {
+        o.log.error(`capture task ${target.id} could not be scheduled (${(e as Error).message}); its run is still recorded by the proxy`);
+        return;
+      }
+      const t = setTimeout(() => (timers.delete(t), offer(target, attempt + 1, firstAt)), Math.min(250 * 2 ** attempt, 5000));
+      timers.add(t);
     });
-    await coordinator.start();
-    const timers = new Set<NodeJS.Timeout>();
-    let closing = false;
-    const offer = (target: CaptureTarget, attempt: number, firstAt: number): void => {
-      coordinator.offer(target).catch((e: unknown) => {
-        if (closing) return;
-        if (attempt === 0) o.log.warn(`capture task ${target.id} not scheduled yet (${(e as Error).message}); retrying`);
-        if (Date.now() - firstAt > (o.offerRetryMs ?? 60_000)) {
-          o.log.error(`capture task ${target.id} could not be scheduled (${(e as Error).message}); its run is still recorded by the proxy`);
-          return;
-        }
-        const t = setTimeout(() => (timers.delete(t), offer(target, attempt + 1, firstAt)), Math.min(250 * 2 ** attempt, 5000));
-        timers.add(t);
-      });
-    };
-    return {
-      offer: (x) => offer(toTarget(x), 0, Date.now()),
-      stats: () => ({ ...coordinator.stats() }),
-      async close() {
-        closing = true;
-        for (const t of timers) clearTimeout(t);
-        await coordinator.close();
-      },
-    };
   };
+  return {
+    offer: (x) => offer(toTarget(x), 0, Date.now()),
+    stats: () => ({ ...coordinator.stats() }),
+    async close() {
+      closing = true;
+      for (const t of timers) clearTimeout(t);
+      await coordinator.close();
+    },
+  };
+}
+
+/**
+ * Live captures shared by every recorder process through BullMQ (one job per target; a killed holder's
+ * job is taken over by another process). Run by the recorder's Nest module, the worker is a BullMQ
+ * `@Processor` registered with BullModule; called directly, it starts a coordinator with a worker of its own.
+ */
+export function bullmqScheduler(o: BullmqSchedulerOptions): BullmqSchedulerFactory {
+  const factory = async (startTask: StartTask): Promise<TaskScheduler> => {
+    const coordinator = captureCoordinator(o, startTask);
+    await coordinator.start();
+    return offeringScheduler(coordinator, o);
+  };
+  return Object.assign(factory, { bullmq: o });
 }
