@@ -74,7 +74,9 @@ class LocalPipelineModule {}
  */
 export function serviceModules(runtime: Runtime, o: { recorder: RecordingOptions; pipelineLog: RelayLogger }): { imports: DynamicModule[]; release(): Promise<void> } {
   const recording = recordingModule(runtime, o.recorder);
-  // PIPELINE: the single place where PipelineModule.forRoot(...) replaces this wrapper of startPipelineFromConfig.
+  // The pipeline runs as its own Nest application context of PipelineModule (startPipelineFromConfig), hosted by a
+  // provider of this application: the API registers the same queue names producer-only with BullModule and has its
+  // own DbModule, so the pipeline's BullModule/DbModule need a container of their own (docs/architecture.md).
   const pipeline: DynamicModule = {
     module: LocalPipelineModule,
     providers: [{ provide: PIPELINE_START, useValue: () => startPipelineFromConfig(runtime, o.pipelineLog) }, PipelineHost],
