@@ -21,6 +21,9 @@ export function timeParam(raw: string | undefined, name: string): Date | undefin
   if (raw === undefined || raw === '') return undefined;
   const d = new Date(raw);
   if (Number.isNaN(d.getTime())) throw new BadRequestException({ error: 'invalid_parameter', message: `${name} must be an ISO 8601 time` });
+  // Years 1–9999: what an ISO 8601 timestamp (and Prisma's DateTime) can carry; year 0 or 275760 are no filter anyone means.
+  const year = d.getUTCFullYear();
+  if (year < 1 || year > 9999) throw new BadRequestException({ error: 'invalid_parameter', message: `${name} must be a time between the years 1 and 9999` });
   return d;
 }
 
