@@ -17,7 +17,7 @@ import { createTestPool, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/
 import { startApi } from '../api';
 import { ReplayGateway } from './gateway';
 import { REPLAY_TOKEN_INFO, ReplayAuth } from './replay-auth';
-import { fuzz } from '../../../testing/src/fuzz';
+import { fuzz } from '@rewind/fuzz';
 
 const KEY = `key-${randomBytes(12).toString('hex')}`;
 const SECRET = randomBytes(32);

@@ -1,4 +1,4 @@
-import { RunningSimulator, startSimulator } from '@rewind/simulator';
+import { RunningSimulator, startSimulator } from '../index';
 import { httpCall, RawResponse } from '@rewind/testing';
 import { DEFAULT_RGS_OPTIONS } from './http-api';
 import { RoundDetailsWire, sha256Hex, verifyRoundDetails } from '@rewind/platforms';
