@@ -203,6 +203,7 @@ export class Recorder implements CaptureSink {
       released = true;
     };
     this.retireTask.set(key, retire);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handle's methods are plain methods of the object it returns
     const self = this;
     return {
       sessionId: id,

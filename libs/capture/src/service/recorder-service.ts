@@ -145,7 +145,7 @@ export async function startRecorderService(o: RecorderServiceOptions): Promise<R
     }
   };
 
-  let proxy: RunningRecordingProxy | null = null;
+  let proxy: RunningRecordingProxy | null;
   let discovery: MoltStationDiscovery | null = null;
   try {
     if (o.scheduler) {
