@@ -1,11 +1,15 @@
-# ./rewind test: the whole suite. Type-checks the workspace, then runs every unit and integration test
-# with Jest against real Postgres and Redis (started locally by Jest's global setup when DATABASE_URL /
+# ./rewind test: the whole suite. Type-checks, lints (ESLint) and checks the formatting (Prettier) of the
+# workspace, then runs every unit and integration test with Jest against real Postgres and Redis (started locally by Jest's global setup when DATABASE_URL /
 # REDIS_URL are not set, and stopped again if this run started them). Extra arguments go to Jest.
 set -euo pipefail
 echo "rewind test: type-checking (tsc --noEmit)…" >&2
 node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
 # The web viewer's browser modules (DOM types, ES modules): apps/viewer/tsconfig.json.
 node node_modules/typescript/bin/tsc -p apps/viewer/tsconfig.json --noEmit
+echo "rewind test: linting (eslint, zero warnings)…" >&2
+node node_modules/eslint/bin/eslint.js . --max-warnings 0 || { echo "rewind test: lint failed (npm run lint; see docs/development.md)" >&2; exit 1; }
+echo "rewind test: checking the formatting (prettier --check)…" >&2
+node node_modules/prettier/bin/prettier.cjs --check . --log-level warn || { echo "rewind test: formatting check failed (npm run format writes it)" >&2; exit 1; }
 echo "rewind test: running the test suite (jest)…" >&2
 mkdir -p test-output
 results=test-output/jest-results.json

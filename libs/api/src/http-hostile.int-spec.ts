@@ -10,7 +10,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { EventStore, NewEvent } from '@rewind/event-store';
 import { createMigratedScratchDatabase, ScratchDatabase, testRedisUrl } from '@rewind/testing';
-import { fuzz, HOSTILE_STRINGS } from '../../testing/src/fuzz';
+import { fuzz, HOSTILE_STRINGS } from '@rewind/fuzz';
 import { startApi } from './api';
 
 const SEED = 'api-fuzz-1';

@@ -1,4 +1,4 @@
-import type { SimulatedPlatform } from '@rewind/simulator';
+import type { SimulatedPlatform } from '@rewind/platforms';
 
 /**
  * What the recording proxy observed, as raw facts, before redaction and before it is mapped to a

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { createScratchDatabase, ScratchDatabase } from '@rewind/testing';
+import { createScratchDatabase, ScratchDatabase } from './test-support';
 import { migrate, MigrationError, readMigrations } from './migrate';
 import { MIGRATIONS_DIR } from './paths';
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { get_dmmf } from '@prisma/prisma-schema-wasm';
-import { createScratchDatabase, ScratchDatabase } from '@rewind/testing';
+import { createScratchDatabase, ScratchDatabase } from './test-support';
 import { migrate } from './migrate';
 import { MIGRATIONS_DIR, SCHEMA_PATH } from './paths';
 

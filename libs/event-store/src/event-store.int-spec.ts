@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { aFrame, aSession, createTestPool, frames } from '@rewind/testing';
+import { createTestPool } from '@rewind/db/test-support';
+import { aFrame, aSession, frames } from './test-support';
 import { EventStore } from './event-store';
 import { EventStoreError, EventStoreErrorCode } from './errors';
 import { NewEvent, StoredEvent } from './types';

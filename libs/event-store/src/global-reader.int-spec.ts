@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
-import { aSession, createTestPool, frames } from '@rewind/testing';
+import { createTestPool } from '@rewind/db/test-support';
+import { aSession, frames } from './test-support';
 import { appendInTransaction } from './append';
 import { EventStore } from './event-store';
 import { GLOBAL_START, GlobalCheckpoint, StoredEvent } from './types';

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { aFrame } from '@rewind/testing';
+import { aFrame } from './test-support';
 import { canonicalHeader, eventHash, genesisHash, HASH_VERSION, HASH_VERSION_META } from './hash';
 import { NewEvent } from './types';
 

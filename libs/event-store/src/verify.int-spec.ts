@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { aSession, createTestPool, frames, tamper } from '@rewind/testing';
+import { createTestPool, tamper } from '@rewind/db/test-support';
+import { aSession, frames } from './test-support';
 import { EventStore } from './event-store';
 import { verifySession } from './verify';
 

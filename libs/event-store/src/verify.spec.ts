@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { frames } from '@rewind/testing';
+import { frames } from './test-support';
 import { eventHash, genesisHash } from './hash';
 import { NewEvent, StoredEvent } from './types';
 import { ChainVerifier } from './verify';

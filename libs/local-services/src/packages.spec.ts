@@ -25,6 +25,7 @@ jest.mock('./exec', () => ({
 }));
 
 // Loaded after the mocks above.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an import would be hoisted above the mocks
 const { ensureServerPackages, findPostgresBin, findRedisServer } = require('./packages') as typeof import('./packages');
 
 describe('ensureServerPackages', () => {

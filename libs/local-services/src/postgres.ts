@@ -93,7 +93,7 @@ async function preparePgdata(dataDir: string, log: Log): Promise<string> {
       fs.readdirSync(link);
     } catch (e) {
       // Not ours to judge (or delete): it may well hold a cluster we just cannot see into.
-      throw new Error(`Cannot read ${link} (${(e as NodeJS.ErrnoException).code}): run as root or as the owner of that directory.`);
+      throw new Error(`Cannot read ${link} (${(e as NodeJS.ErrnoException).code}): run as root or as the owner of that directory.`, { cause: e });
     }
   }
   if (existing) fs.rmSync(link, { recursive: true, force: true }); // no PG_VERSION: a failed initdb, or a dangling link
@@ -212,10 +212,11 @@ async function ensureDatabase(password: string, port: number, logfile: string): 
           `The local Postgres on 127.0.0.1:${port} rejects the password in credentials.json (${(e as Error).message}). ` +
             `The cluster and credentials.json do not belong together: restore the old credentials.json, or stop the server and delete ` +
             `the cluster to start over (this deletes the local data).`,
+            { cause: e },
         );
       }
       if (Date.now() > deadline) {
-        throw new Error(withLogTail(`The local Postgres on 127.0.0.1:${port} did not accept connections within ${READY_TIMEOUT_S} s: ${(e as Error).message}.`, logfile));
+        throw new Error(withLogTail(`The local Postgres on 127.0.0.1:${port} did not accept connections within ${READY_TIMEOUT_S} s: ${(e as Error).message}.`, logfile), { cause: e });
       }
       await sleep(250);
     } finally {

@@ -80,13 +80,14 @@ async function waitForPong(url: string, port: number, logfile: string, alive: ()
         throw new Error(
           `The local Redis on 127.0.0.1:${port} rejects the password in credentials.json (${message}). ` +
             `Stop that redis-server and run again (the configuration is rewritten with the stored password).`,
+            { cause: e },
         );
       }
       if (!alive() && Date.now() - since > 3000) {
-        throw new Error(withLogTail(`redis-server exited before answering PING on 127.0.0.1:${port} (${message}).`, logfile));
+        throw new Error(withLogTail(`redis-server exited before answering PING on 127.0.0.1:${port} (${message}).`, logfile), { cause: e });
       }
       if (Date.now() > deadline) {
-        throw new Error(withLogTail(`The local Redis on 127.0.0.1:${port} did not answer PING within ${READY_TIMEOUT_S} s (${message}).`, logfile));
+        throw new Error(withLogTail(`The local Redis on 127.0.0.1:${port} did not answer PING within ${READY_TIMEOUT_S} s (${message}).`, logfile), { cause: e });
       }
       await sleep(100);
     }
@@ -168,7 +169,7 @@ export async function stopRedis(dataDir: string, log: Log = () => undefined): Pr
   try {
     process.kill(pid, 'SIGTERM');
   } catch (e) {
-    throw new Error(`Cannot stop redis-server (pid ${pid} from ${f.pidfile}): ${(e as Error).message}`);
+    throw new Error(`Cannot stop redis-server (pid ${pid} from ${f.pidfile}): ${(e as Error).message}`, { cause: e });
   }
   const deadline = Date.now() + READY_TIMEOUT_S * 1000;
   while (pidAlive(pid)) {

@@ -41,7 +41,7 @@ export async function recordedCall(
     const timedOut = err.name === 'TimeoutError' || err.cause?.name === 'TimeoutError' || /due to timeout/.test(err.message);
     const message = timedOut ? `no answer within ${req.timeoutMs} ms` : `unreachable (${err.cause?.message ?? err.message})`;
     await stream.append({ kind: 'marker', direction: 'internal', channel: 'internal', format: 'text', body: `${req.label}: ${message}`, msgType: 'call-failed', requestId });
-    throw new Error(`${req.label}: ${message}`);
+    throw new Error(`${req.label}: ${message}`, { cause: e });
   }
   const body = await res.text();
   await stream.append({
@@ -54,7 +54,7 @@ export async function recordedCall(
     requestId,
     meta: JSON.stringify({ status: res.status }),
   });
-  let json: unknown = null;
+  let json: unknown;
   try {
     json = body ? JSON.parse(body) : null;
   } catch {

@@ -70,9 +70,7 @@ describe('replay from the event store (real clock, real database)', () => {
     expect(emitted.every((e, i) => e.event.body === events[i]?.body)).toBe(true);
     expect(source.stats.pagesRead).toBe(5); // 4 full pages + the empty one that ends the read
     const stats = probe.stats();
-    // eslint-disable-next-line no-console
     console.log(`replay lateness at speed 4 over ${stats.count} events: ${JSON.stringify(stats)}; wall ${summary.wallMs.toFixed(1)} ms`);
-    // eslint-disable-next-line no-console
     console.log(`worst: ${JSON.stringify([...probe.samples].sort((a, b) => b.latenessMs - a.latenessMs).slice(0, 4).map((s) => [s.seq, +s.latenessMs.toFixed(1)]))}`);
     // The bounds hold on a loaded CI machine (Jest runs two workers beside Postgres): the typical event is on
     // time, a stall (GC, a busy core) delays a few, and lateness never accumulates — the last events are on
@@ -155,7 +153,6 @@ describe('replay from the event store (real clock, real database)', () => {
         expect(source.stats.eventsRead - before.eventsRead).toBe(100);
         expect(source.stats.firstSeqOfLastOpen).toBe(seq);
       }
-      // eslint-disable-next-line no-console
       console.log(`seek by offset into ${total} events: ${times.map((t) => t.toFixed(1)).join(', ')} ms (median ${median(times).toFixed(1)})`);
       expect(median(times)).toBeLessThan(100);
 
@@ -178,7 +175,6 @@ describe('replay from the event store (real clock, real database)', () => {
         expect(source.stats.pagesRead - pagesBefore).toBe(1);
         expect(source.stats.firstSeqOfLastOpen).toBe(seq);
       }
-      // eslint-disable-next-line no-console
       console.log(`seek by seq into ${total} events: ${times.map((t) => t.toFixed(1)).join(', ')} ms (median ${median(times).toFixed(1)})`);
       expect(median(times)).toBeLessThan(100);
       const next = new Promise<ReplayEmission<ReplayableEvent>>((resolve) => replay.on('event', resolve));

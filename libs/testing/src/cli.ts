@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { findRepoRoot } from '@rewind/config';
-import { testDatabaseUrl, testRedisUrl } from './test-env';
+import { testDatabaseUrl, testRedisUrl } from '@rewind/db/test-support';
 
 export interface RunningCli {
   /** What the command printed so far. */

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { loadConfig } from '@rewind/config';
 import { createPgPool, migrate, MIGRATIONS_DIR, redactUrl, withDatabase } from '@rewind/db';
 import { ensureLocalServices } from '@rewind/local-services';
-import { testDatabaseName, TEST_DATABASE_PREFIX } from './test-env';
+import { testDatabaseName, TEST_DATABASE_PREFIX } from '@rewind/db/test-support';
 
 /**
  * Jest global setup: real Postgres and Redis (the local ones unless DATABASE_URL/REDIS_URL point

@@ -4,7 +4,7 @@ export interface RawResponse {
   headers: Headers;
   text: string;
   /** Parsed JSON answer, or undefined (tests read it loosely). */
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
 }
 
 export interface RawRequest {

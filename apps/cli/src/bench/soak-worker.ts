@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TrafficEntry } from '@rewind/agents';
-import { byDirection } from '../../../../libs/capture/src/recorder/test-support/compare';
+import { byDirection } from '@rewind/capture/test-support';
 import { namedIn } from './child-message';
 
 export type SoakRole = 'sim' | 'rewards' | 'recorder' | 'pipeline' | 'bots';
@@ -283,7 +283,7 @@ async function runBots(): Promise<void> {
   const agents = await import('@rewind/agents');
   const { TrafficLog, moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, runSpaceMoltWsMiner } = agents;
   const { Redactor, learnQuerySecrets } = await import('@rewind/capture');
-  const compare = await import('../../../../libs/capture/src/recorder/test-support/compare');
+  const compare = await import('@rewind/capture/test-support');
   const key = Buffer.from(c.keyHex, 'hex');
   let proxies = [...c.proxies];
   let rr = 0;
@@ -441,7 +441,7 @@ async function reconcile(
   key: Buffer,
   runs: RunDigest[],
   httpBot: string[],
-  compare: typeof import('../../../../libs/capture/src/recorder/test-support/compare'),
+  compare: typeof import('@rewind/capture/test-support'),
   RedactorCtor: typeof import('@rewind/capture').Redactor,
 ): Promise<Reconciliation> {
   const t0 = Date.now();

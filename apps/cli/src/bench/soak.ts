@@ -324,8 +324,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const problems: string[] = [];
   const observations: FaultObservation[] = [];
   const rows: SoakRow[] = [];
-  let reconciliation: Reconciliation | null = null;
-  let handoffs: SoakResult['handoffs'] = { outboxRows: 0, listed: 0, duplicates: 0, missing: 0, extra: 0, maxDeliveries: 0, redelivered: 0 };
+  let reconciliation: Reconciliation | null;
+  let handoffs: SoakResult['handoffs'];
   let replayState: Replays | undefined;
 
   const simBase = `http://127.0.0.1:${simPort}`;

@@ -80,7 +80,7 @@ describe('rewind replay (the CLI, as a user runs it)', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]).toContain(`replaying ${id}  moltstation/shellrunners  42 events  speed 32  from #38  skip-idle 100 ms`);
-    expect(lines[1]).toMatch(/^\+1\.900s  #38 frame play_ws platform_to_client tick=38 type=frame \d+B \(at 0\.\d{3}s, late \d+\.\dms\)$/);
+    expect(lines[1]).toMatch(/^\+1\.900s {2}#38 frame play_ws platform_to_client tick=38 type=frame \d+B \(at 0\.\d{3}s, late \d+\.\dms\)$/);
     expect(lines.slice(1, 6).map((l) => /#(\d+)/.exec(l)?.[1])).toEqual(['38', '39', '40', '41', '42']);
     expect(lines[4]).toContain('[death] [game_over]');
     expect(lines[6]).toMatch(/^replayed 5 events \(#38–#42\) in 0\.\d{3} s at speed 32; 3 markers: death@#41, game_over@#41, outcome@#42; lateness p50/);

@@ -7,7 +7,7 @@ describe('rewind up (the CLI, as a user runs it)', () => {
     try {
       await cli.waitFor('Press Ctrl-C to stop.');
       expect(cli.stdout).toContain(`API       http://127.0.0.1:${port}`);
-      expect(cli.stdout).toMatch(/Postgres  postgresql:\/\/rewind:\*\*\*@/);
+      expect(cli.stdout).toMatch(/Postgres {2}postgresql:\/\/rewind:\*\*\*@/);
       const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
       expect(res.status).toBe(200);
       expect(cli.stdout).toContain(`Proxy     http://127.0.0.1:${proxyPort}/<platform>/…`);

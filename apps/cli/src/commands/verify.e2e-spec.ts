@@ -61,14 +61,14 @@ describe('rewind verify (the CLI, as a user runs it)', () => {
     ]);
     await store.endSession(id, new Date(), outcome);
     const before = await rewind('verify', id);
-    expect(before.stdout).toMatch(/run moltstation:ms_verify_\d+  audit (OK|UNVERIFIABLE)/);
+    expect(before.stdout).toMatch(/run moltstation:ms_verify_\d+ {2}audit (OK|UNVERIFIABLE)/);
     expect(before.stdout).not.toContain('MISMATCH');
 
     await tamper(pool, `UPDATE sessions SET outcome = jsonb_set(outcome, '{score}', '70') WHERE id = $1`, [id]);
     const after = await rewind('verify', id);
     expect(after.code).toBe(1);
     expect(after.stdout).toContain(`${id}  OK      4 events`); // the chain itself holds: sessions.outcome is not chained
-    expect(after.stdout).toMatch(/MISMATCH  outcome\.stored \([0-9a-f-]{36}\) \[[0-9a-f-]{36} seq 4\]: .* expected \{.*"score":7.*\}, found \{.*"score":70/);
+    expect(after.stdout).toMatch(/MISMATCH {2}outcome\.stored \([0-9a-f-]{36}\) \[[0-9a-f-]{36} seq 4\]: .* expected \{.*"score":7.*\}, found \{.*"score":70/);
     expect(after.stdout).toContain('run audited: 0 ok, 1 mismatch, 0 unverifiable');
     const chainsOnly = await rewind('verify', id, '--chains-only');
     expect(chainsOnly.code).toBe(0);

@@ -1,5 +1,4 @@
-import { RunningSimulator, startSimulator } from '@rewind/simulator';
-import { isFlappyFrame } from '../../../simulator/src/moltstation/flappybots-frame-validator';
+import { isFlappyFrame, RunningSimulator, startSimulator } from '@rewind/simulator';
 import { TrafficLog } from '../traffic-log';
 import { MoltClient, MoltHttpError, walletFor } from './client';
 import { runFlappyBotsFlapper } from './flappybots-flapper';

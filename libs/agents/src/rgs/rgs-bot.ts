@@ -53,7 +53,7 @@ export class RgsBotError extends Error {
   }
 }
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 const fingerprint = (token: string): string => `tok#${createHash('sha256').update(token).digest('hex').slice(0, 8)}`;
 

@@ -1,7 +1,6 @@
 import { TrafficLog } from '../traffic-log';
 import { checkAbort, defaultUsername, emptySummary, pickPois, SpaceMoltMinerOptions, SpaceMoltMinerSummary } from './common';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 interface V2Reply {
   status: number;
   body: any;

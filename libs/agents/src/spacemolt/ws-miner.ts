@@ -2,7 +2,6 @@ import WebSocket from 'ws';
 import { TrafficLog } from '../traffic-log';
 import { checkAbort, defaultUsername, emptySummary, pickPois, SpaceMoltMinerOptions, SpaceMoltMinerSummary } from './common';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 interface Msg {
   type: string;
   payload?: any;

@@ -19,7 +19,7 @@ import { startApi } from '../api';
 import { REPLAY_FLOW, ReplayFlowOptions, ReplayGateway } from './gateway';
 import { ReplayWsAdapter } from './ws-adapter';
 import { REPLAY_TOKEN_INFO, ReplayAuth } from './replay-auth';
-import { fuzz } from '../../../testing/src/fuzz';
+import { fuzz } from '@rewind/fuzz';
 
 const KEY = `key-${randomBytes(12).toString('hex')}`;
 const SECRET = randomBytes(32);

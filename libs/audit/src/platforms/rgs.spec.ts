@@ -1,4 +1,4 @@
-import { hmacFloats, sha256Hex } from '@rewind/provably-fair';
+import { hmacFloats, sha256Hex } from '@rewind/platforms';
 import { httpReq, httpRes, run, stream, type EventDraft } from '../test-support/builders';
 import type { Finding } from '../types';
 import { auditRgs } from './rgs';

@@ -1,4 +1,4 @@
-import { sha256Hex, verifyRound, type VerifyRoundInput } from '@rewind/provably-fair';
+import { sha256Hex, verifyRound, type VerifyRoundInput } from '@rewind/platforms';
 import { asNumber, asObject, asString, jsonBody, metaOf, refOf } from '../json';
 import type { EvidenceEvent, Finding, RunEvidence } from '../types';
 

@@ -5,7 +5,7 @@
  * "unknown journal line type" Error or a JournalLineError — quickly; a valid line always round-trips.
  */
 import type { NewEvent } from '@rewind/event-store';
-import { deepJsonArray, fuzz } from '../../../testing/src/fuzz';
+import { deepJsonArray, fuzz } from '@rewind/fuzz';
 import { decodeItem, encodeItem, JournalLineError } from './journal-codec';
 import type { IngestItem } from './types';
 

@@ -1,4 +1,4 @@
-import type { SimulatedPlatform } from '@rewind/simulator';
+import type { SimulatedPlatform } from '@rewind/platforms';
 import type { EventKind } from '@rewind/event-store';
 
 /** What a WebSocket message is, by platform: its kind and the fields queries need. */

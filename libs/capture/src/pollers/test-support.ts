@@ -19,7 +19,7 @@ export class FactLog implements CaptureSink {
     return this.facts.filter((f): f is NoteFact => f.type === 'note' && (msgType === undefined || f.msgType === msgType));
   }
   /** Recorded exchanges as request/response pairs (by connection id), in order. */
-  exchanges(): { req: HttpRequestFact; res?: HttpResponseFact; json: any }[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+  exchanges(): { req: HttpRequestFact; res?: HttpResponseFact; json: any }[] {
     return this.requests().map((req) => {
       const res = this.responses().find((r) => r.connectionId === req.connectionId);
       let json: unknown;

@@ -4,7 +4,7 @@
  * byte, and the facts the sink got equal, in order, what the bot sent and received.
  */
 import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, runSpaceMoltWsMiner, TrafficLog } from '@rewind/agents';
-import { resetMoltStationOptions, setMoltStationOptions } from '../../../simulator/src/moltstation/options';
+import { resetMoltStationOptions, setMoltStationOptions } from '@rewind/simulator';
 import { comparable, expectFactsMatchTraffic, RigOptions, steppingClock, withRig } from './test-helpers';
 
 async function twice<T>(o: Omit<RigOptions, 'viaProxy' | 'now'>, play: (base: string, traffic: TrafficLog) => Promise<T>) {

@@ -30,6 +30,7 @@ export function routeRequestTarget(target: string | undefined, configured: Reado
     } catch {
       return { ok: false, status: 400, error: 'bad_path', message: 'malformed percent-encoding in the path' };
     }
+    // eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
     if (decoded === '.' || decoded === '..' || /[/\\\u0000]/.test(decoded)) return { ok: false, status: 400, error: 'bad_path', message: 'dot segments and encoded separators are not allowed' };
   }
   const platformPath = `${rest || '/'}${query}`;

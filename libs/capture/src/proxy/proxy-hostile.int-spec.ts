@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { deepJsonArray, deepJsonObject, fuzz } from '../../../testing/src/fuzz';
+import { deepJsonArray, deepJsonObject, fuzz } from '@rewind/fuzz';
 import { FakeUpstream, openWs, startFakeUpstream } from './fake-upstream';
 import { startRecordingProxy } from './server';
 import { rawExchange, RecordingSink, statusOf } from './test-helpers';

@@ -1,4 +1,4 @@
-import type { SimulatedPlatform } from '@rewind/simulator';
+import type { SimulatedPlatform } from '@rewind/platforms';
 import type { CaptureSink } from '../captured';
 
 export type ProxiedPlatform = SimulatedPlatform;

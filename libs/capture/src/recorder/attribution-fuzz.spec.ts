@@ -4,7 +4,7 @@
  * it always returns a result of the documented shape and never throws (no TypeError/RangeError), quickly.
  */
 import type { SimulatedPlatform } from '@rewind/simulator';
-import { deepJsonArray, deepJsonObject, fuzz } from '../../../testing/src/fuzz';
+import { deepJsonArray, deepJsonObject, fuzz } from '@rewind/fuzz';
 import { attributeHttp, attributeWs, bearerOf, HttpExchange, inspectWsMessage, jsonObject, moltstationOutcome } from './attribution';
 
 const SEED = 'attribution-fuzz-1';
@@ -67,7 +67,7 @@ describe(`attribution fuzz (seed ${SEED})`, () => {
       try {
         result = attributeHttp(x, fp);
       } catch (e) {
-        throw new Error(`case ${i} (seed ${SEED}) threw ${(e as Error).name}: ${(e as Error).message}\n${JSON.stringify({ ...x, requestBody: x.requestBody.toString('base64'), responseBody: x.responseBody?.toString('base64') })}`);
+        throw new Error(`case ${i} (seed ${SEED}) threw ${(e as Error).name}: ${(e as Error).message}\n${JSON.stringify({ ...x, requestBody: x.requestBody.toString('base64'), responseBody: x.responseBody?.toString('base64') })}`, { cause: e });
       }
       expectAttribution(result);
     }

@@ -1,4 +1,4 @@
-import type { SimulatedPlatform } from '@rewind/simulator';
+import type { SimulatedPlatform } from '@rewind/platforms';
 
 /**
  * Which captured stream a fact belongs to, per platform — pure functions over the raw exchange, so every

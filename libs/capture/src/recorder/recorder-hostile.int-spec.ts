@@ -6,7 +6,7 @@
  */
 import WebSocket from 'ws';
 import type { StoredEvent } from '@rewind/event-store';
-import { deepJsonArray, deepJsonObject } from '../../../testing/src/fuzz';
+import { deepJsonArray, deepJsonObject } from '@rewind/fuzz';
 import { RecorderStack, startRecorderStack } from './test-support/stack';
 
 describe('Recorder: hostile WebSocket input is recorded, or refused and noted (real Postgres)', () => {

@@ -168,6 +168,7 @@ export class Recorder implements CaptureSink {
       throw e;
     }
     this.run({ type: 'OpenTaskStream', offer, identity, sessionId: id, attempt, metadata });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handle's methods are plain methods of the object it returns
     const self = this;
     const owns = (): boolean => self.state.tasks.get(ref) === attempt && !self.state.closed;
     return {

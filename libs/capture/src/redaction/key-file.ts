@@ -24,7 +24,7 @@ export function loadOrCreateRedactionKey(dataDir: string): Buffer {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const raced = readKey(path);
     if (raced) return raced;
-    throw new Error(`${path} exists but holds no usable redaction key (at least ${REDACTION_KEY_BYTES} bytes, hex)`);
+    throw new Error(`${path} exists but holds no usable redaction key (at least ${REDACTION_KEY_BYTES} bytes, hex)`, { cause: e });
   }
   return key;
 }

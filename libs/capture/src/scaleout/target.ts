@@ -39,7 +39,7 @@ export function validateCaptureTarget(target: CaptureTarget): void {
   try {
     JSON.stringify(target.params);
   } catch (e) {
-    throw new Error(`capture target ${target.id}: params are not JSON (${(e as Error).message})`);
+    throw new Error(`capture target ${target.id}: params are not JSON (${(e as Error).message})`, { cause: e });
   }
 }
 

@@ -106,7 +106,7 @@ class SpectateTask {
     this.log('info', `${this.label}: starting${this.ctx.resumed ? ` (take-over, last tick ${this.ctx.resumed.lastTick ?? '-'})` : ''}`);
     for (;;) {
       if (this.ctx.signal.aborted) return this.aborted();
-      let delay = 0;
+      let delay: number;
       try {
         const tok = await this.requestToken();
         if (tok.kind === 'aborted') return this.aborted();

@@ -4,7 +4,7 @@
  * value or throws its documented PortableError (code BAD_FILE, with the line number) — never a TypeError or
  * RangeError — and a whole run of thousands of lines finishes quickly.
  */
-import { deepJsonArray, deepJsonObject, fuzz } from '../../../testing/src/fuzz';
+import { deepJsonArray, deepJsonObject, fuzz } from '@rewind/fuzz';
 import type { StoredEvent } from '../types';
 import { encodeEventLine, EXPORT_FORMAT, isTrailer, parseEventLine, parseHeader, parseJsonLine, parseTrailer, PortableError, PortableErrorCode } from './format';
 

@@ -59,7 +59,7 @@ export async function* readLines(input: AsyncIterable<Buffer | string>): AsyncGe
     }
     if (buf.length > 0) pending.push(buf);
   }
-  if (pending.length > 0) yield { line: ++line, text: Buffer.concat(pending).toString('utf8') };
+  if (pending.length > 0) yield { line: line + 1, text: Buffer.concat(pending).toString('utf8') };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { RunningSimulator, startSimulator } from '@rewind/simulator';
+import { RunningSimulator, startSimulator } from '../index';
 import { client, isoSeconds, RawResponse, TOKEN_A, TOKEN_B } from './cloudplay-test-client';
 import { CLOUDPLAY_DEFAULTS, CLOUDPLAY_GAMES, CloudplayOptions } from './index';
 

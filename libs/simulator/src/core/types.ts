@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FaultRegistry } from './faults';
+import type { SimulatedPlatform } from '@rewind/platforms';
 import type { Rng } from './rng';
 
-export const SIMULATED_PLATFORMS = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] as const;
-export type SimulatedPlatform = (typeof SIMULATED_PLATFORMS)[number];
+// The platforms are the product's list (the simulator simulates what Rewind records); re-exported for its users.
+export { SIMULATED_PLATFORMS, type SimulatedPlatform } from '@rewind/platforms';
 
 /** What every platform simulator gets from the host. */
 export interface PlatformContext {

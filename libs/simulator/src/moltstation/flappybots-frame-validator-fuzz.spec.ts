@@ -3,7 +3,7 @@
  * spectator is sent. Given random values, random text, mutations of a valid frame and 100k-deep JSON, when
  * checked, then it returns a boolean (and a list of problem strings) — never throws — and valid frames pass.
  */
-import { deepJsonArray, deepJsonObject, fuzz } from '../../../testing/src/fuzz';
+import { deepJsonArray, deepJsonObject, fuzz } from '@rewind/fuzz';
 import { flappyFrameProblems, isFlappyFrame, isFlappyFrameMessage } from './flappybots-frame-validator';
 
 const SEED = 'flappy-frame-fuzz-1';
@@ -47,7 +47,7 @@ describe(`Flappy Bots frame validator fuzz (seed ${SEED})`, () => {
         const problems = flappyFrameProblems(typeof input === 'object' && input !== null ? (input as { frame?: unknown }).frame : input);
         expect(problems.every((p) => typeof p === 'string')).toBe(true);
       } catch (e) {
-        throw new Error(`case ${i} (seed ${SEED}) threw ${(e as Error).name}: ${(e as Error).message}`);
+        throw new Error(`case ${i} (seed ${SEED}) threw ${(e as Error).name}: ${(e as Error).message}`, { cause: e });
       }
       expect(typeof ok).toBe('boolean');
       if (ok) valid++;

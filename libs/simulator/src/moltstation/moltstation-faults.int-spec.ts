@@ -1,4 +1,4 @@
-import { RunningSimulator, startSimulator } from '@rewind/simulator';
+import { RunningSimulator, startSimulator } from '../index';
 import { http, login, rawSocket, RawSocket, sleep } from './test-helpers';
 
 describe('MoltStation faults', () => {

@@ -1,4 +1,6 @@
-import { RunningSimulator, startSimulator } from '@rewind/simulator';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RunningSimulator, startSimulator } from '../index';
 import { isFlappyFrame } from './flappybots-frame-validator';
 import { resetMoltStationOptions, setMoltStationOptions } from './options';
 import { http, login, rawSocket, RawSocket, sleep } from './test-helpers';
@@ -137,7 +139,7 @@ describe('MoltStation simulator over real sockets', () => {
       const id = await start('flappybots', 'browser_ws', { simulatorOptions: { seed: 'seed-A' } });
       const s = await play('flappybots', id);
       const f0 = (await s.waitFor((m) => m.t === 'frame')).frame;
-      const samples = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '../../assets/moltstation/flappybots-sample-frames.json'), 'utf8'));
+      const samples = JSON.parse(readFileSync(join(__dirname, '../../assets/moltstation/flappybots-sample-frames.json'), 'utf8'));
       expect({ ...f0, events: samples.ready.events }).toEqual(samples.ready);
       expect(f0.events).toEqual([{ t: 'reset' }]);
     });

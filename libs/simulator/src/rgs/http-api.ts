@@ -3,10 +3,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, sendJson, splitPath } from '../core/http';
 import type { PlatformContext } from '../core/types';
 import { RgsError } from './errors';
-import { DiceCondition, diceMultiplierH, dicePayoutCents, playDice } from './games/dice';
-import { GAME_SLUGS, parseGameCode } from './games/game-codes';
-import { currentMinesMultiplierH, MINES_GRID_SIZE, MINES_MAX, MINES_MIN, revealField, startMines } from './games/mines';
-import { formatCents, parseCents, payoutCents } from './money';
+import {
+  currentMinesMultiplierH,
+  DiceCondition,
+  diceMultiplierH,
+  dicePayoutCents,
+  formatCents,
+  GAME_SLUGS,
+  MINES_GRID_SIZE,
+  MINES_MAX,
+  MINES_MIN,
+  parseCents,
+  parseGameCode,
+  payoutCents,
+  playDice,
+  revealField,
+  startMines,
+} from '@rewind/platforms';
 import { RgsFaults } from './rgs-faults';
 import { Round, RgsStore, Session } from './store';
 

@@ -9,7 +9,7 @@ export { RGS_FAULTS } from './rgs-faults';
 export type { RgsFault } from './rgs-faults';
 export { RGS_ERRORS } from './errors';
 export type { RgsErrorCode } from './errors';
-export * from './provably-fair';
+export * from '@rewind/platforms';
 
 /** The RGS simulator with non-default options (shorter session TTL, another operator key, iframe base…). */
 export function createRgsSimulatorWith(options: Partial<RgsOptions> = {}): PlatformFactory {

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRng, FaultRegistry } from '@rewind/simulator';
+import { createRng, FaultRegistry } from '../index';
 import { createRgsSimulatorWith } from './index';
 
 /** The factory with non-default options, mounted on a bare HTTP server the way the host mounts it. */

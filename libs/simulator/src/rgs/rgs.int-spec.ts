@@ -1,7 +1,7 @@
-import { RunningSimulator, startSimulator } from '@rewind/simulator';
+import { RunningSimulator, startSimulator } from '../index';
 import { httpCall, RawResponse } from '@rewind/testing';
 import { DEFAULT_RGS_OPTIONS } from './http-api';
-import { RoundDetailsWire, sha256Hex, verifyRoundDetails } from './provably-fair';
+import { RoundDetailsWire, sha256Hex, verifyRoundDetails } from '@rewind/platforms';
 
 const OPERATOR_KEY = DEFAULT_RGS_OPTIONS.operatorKey;
 const HOUR = 60 * 60 * 1000;

@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Rng } from '../core/rng';
-import { DiceBet, DiceOutcome } from './games/dice';
-import { GameCode } from './games/game-codes';
-import { MinesState } from './games/mines';
-import { sha256Hex } from './hmac-floats';
+import { DiceBet, DiceOutcome, GameCode, MinesState, sha256Hex } from '@rewind/platforms';
 import { RgsError } from './errors';
 
 /** One server/client seed pair. The server seed is revealed (`revealed`) only when the pair is retired. */

@@ -1,4 +1,4 @@
-import { startSimulator } from '@rewind/simulator';
+import { startSimulator } from '../index';
 import { TestWs } from './test-client';
 
 /** Plays one fixed script over WS and HTTP v2 against a fresh simulator; returns every frame/body received. */
@@ -24,7 +24,7 @@ async function script(seed: string): Promise<string[]> {
     } finally {
       c.close();
     }
-    const post = async (path: string, session?: string, body?: unknown): Promise<any> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const post = async (path: string, session?: string, body?: unknown): Promise<any> => {
       const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(session ? { 'x-session-id': session } : {}) }, body: body ? JSON.stringify(body) : undefined });
       const text = await res.text();
       out.push(`${res.status} ${text}`);

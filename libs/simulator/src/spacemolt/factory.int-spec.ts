@@ -85,7 +85,7 @@ describe('SpaceMolt simulator factory options', () => {
     try {
       const post = async (p: string, session?: string, body?: unknown) => {
         const r = await fetch(`${m.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(session ? { 'x-session-id': session } : {}) }, body: body ? JSON.stringify(body) : undefined });
-        return { status: r.status, json: (await r.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+        return { status: r.status, json: (await r.json()) as any };
       };
       const s = (await post('/api/v2/session')).json.session.id as string;
       await post('/api/v2/spacemolt_auth/register', s, { username: 'clock_pilot', empire: 'solarian', registration_code: 'c' });

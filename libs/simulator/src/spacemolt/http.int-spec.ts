@@ -1,4 +1,4 @@
-import { RunningSimulator, startSimulator } from '@rewind/simulator';
+import { RunningSimulator, startSimulator } from '../index';
 import { IMPLEMENTED_MUTATIONS } from './game';
 import { TestWs } from './test-client';
 
@@ -18,7 +18,7 @@ interface Reply {
   status: number;
   headers: Headers;
   text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
 }
 
 async function call(method: string, path: string, opts: { session?: string; body?: unknown; raw?: string } = {}): Promise<Reply> {

@@ -39,14 +39,13 @@ export function createSpaceMoltSimulatorWith(options: SpaceMoltOptions = {}): Pl
     const game = new Game(ctx, { tickMs });
     // The two transports close each other's replaced connections (one connection per account).
     let http: HttpApi | undefined;
-    let ws: WsGateway | undefined;
     const replace = (previous: unknown): void => {
       if (previous instanceof WsConnection) previous.closeWith(4001, 'session replaced: logged in from another connection');
       else if (previous instanceof HttpSession) http?.invalidate(previous);
     };
-    ws = new WsGateway(game, { maxPayload, pingMs: options.pingMs ?? 54_000, idleMs: options.idleMs ?? 60_000 }, replace);
+    const ws = new WsGateway(game, { maxPayload, pingMs: options.pingMs ?? 54_000, idleMs: options.idleMs ?? 60_000 }, replace);
     http = new HttpApi(game, { maxBody: maxPayload, specs: { v1: loadSpec(v1Path, ctx.log), v2: loadSpec(v2Path, ctx.log), v1Path, v2Path } }, replace);
-    game.onTick = () => ws?.onTick();
+    game.onTick = () => ws.onTick();
     game.start();
     return {
       platform: 'spacemolt',

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import WebSocket from 'ws';
 
 /** A tiny WebSocket test client: records raw frames, splits NDJSON, waits for messages. (Test support only.) */

@@ -1,4 +1,4 @@
-import { RunningSimulator, startSimulator } from '@rewind/simulator';
+import { RunningSimulator, startSimulator } from '../index';
 import { TestWs, WsMsg } from './test-client';
 
 const TICK_MS = 100;

@@ -5,15 +5,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
+import { AuditService, Finding, listRunAnchors, loadRunEvidence, StoredAudit } from '@rewind/audit';
 import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, runSpaceMoltWsMiner } from '@rewind/agents';
 import { bullmqScheduler, CredentialVault, RunningRecorderService, RunSignalBoard, startRecorderService, taskRunners } from '@rewind/capture';
 import { EventStore } from '@rewind/event-store';
-import { RunningPipeline, startPipeline } from '@rewind/pipeline';
+import { RunningPipeline, startPipeline } from './service';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
 import { createMigratedScratchDatabase, ScratchDatabase, tamper, testRedisUrl, waitFor } from '@rewind/testing';
-import { AuditService, StoredAudit } from './service';
-import { listRunAnchors, loadRunEvidence } from './load';
-import type { Finding } from './types';
 
 const PLATFORMS = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] as const;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NewEvent, NewSession } from '@rewind/event-store';
+import type { NewEvent, NewSession } from '../types';
 
 const T0_US = Date.UTC(2026, 10, 23, 10, 0, 0) * 1000;
 

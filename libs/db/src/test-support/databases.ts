@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
-import { createPgPool, migrate, MIGRATIONS_DIR, withDatabase } from '@rewind/db';
+import { migrate } from '../migrate';
+import { MIGRATIONS_DIR } from '../paths';
+import { createPgPool, withDatabase } from '../pg';
 import { testDatabaseUrl, testServerUrl } from './test-env';
 
 export interface ScratchDatabase {
