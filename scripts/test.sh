@@ -7,6 +7,10 @@ node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
 # The web viewer's browser modules (DOM types, ES modules): apps/viewer/tsconfig.json.
 node node_modules/typescript/bin/tsc -p apps/viewer/tsconfig.json --noEmit
 echo "rewind test: linting (eslint, zero warnings)…" >&2
+# The module-boundary rule reads Nx's project graph from .nx/workspace-data; without it the rule is skipped
+# (a warning, not an error). Compute it afresh first, so a fresh clone is checked like any other.
+mkdir -p test-output
+node node_modules/nx/bin/nx.js graph --file=test-output/nx-graph.json >/dev/null || { echo "rewind test: nx could not compute the project graph" >&2; exit 1; }
 node node_modules/eslint/bin/eslint.js . --max-warnings 0 || { echo "rewind test: lint failed (npm run lint; see docs/development.md)" >&2; exit 1; }
 echo "rewind test: checking the formatting (prettier --check)…" >&2
 node node_modules/prettier/bin/prettier.cjs --check . --log-level warn || { echo "rewind test: formatting check failed (npm run format writes it)" >&2; exit 1; }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import type { Pool } from 'pg';
+import type { Pool } from '@rewind/db';
 import { AuditService } from '@rewind/audit';
 import { DbModule, PG_POOL } from '@rewind/db';
 import { EventStore, EventStoreModule } from '@rewind/event-store';

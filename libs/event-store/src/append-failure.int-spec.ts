@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
-import { aSession, createTestPool, frames, testDatabaseUrl } from '@rewind/testing';
+import { createTestPool, testDatabaseUrl } from '@rewind/db/test-support';
+import { aSession, frames } from './test-support';
 import { EventStore } from './event-store';
 
 /**

@@ -1,7 +1,7 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
-import type { Pool } from 'pg';
+import type { Pool } from '@rewind/db';
 import { AuditService } from '@rewind/audit';
 import { CredentialVault, Redactor } from '@rewind/capture';
 import { DbModule, PG_POOL, PrismaService } from '@rewind/db';

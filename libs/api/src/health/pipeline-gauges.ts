@@ -1,7 +1,6 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import type { Pool } from 'pg';
-import { PG_POOL } from '@rewind/db';
+import { OutboxRepository } from '@rewind/event-store';
 import { AppMetricsRegistry } from '@rewind/observability';
 import { PIPELINE_QUEUES, queueDepths } from '@rewind/pipeline';
 import { PipelineQueues } from '../pipeline/pipeline-queues';
@@ -15,12 +14,12 @@ export class PipelineGauges implements OnModuleInit {
   constructor(
     private readonly registry: AppMetricsRegistry,
     private readonly p: PipelineQueues,
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly outbox: OutboxRepository,
   ) {}
 
   onModuleInit(): void {
     const p = this.p;
-    const pool = this.pool;
+    const outbox = this.outbox;
     new Gauge({
       name: 'rewind_queue_jobs',
       help: 'Jobs of the outcome pipeline by queue and state (completed: kept 7 days; failed: dead letters).',
@@ -38,8 +37,8 @@ export class PipelineGauges implements OnModuleInit {
       labelNames: ['queue'] as const,
       registers: [this.registry],
       async collect() {
-        const { rows } = await pool.query<{ queue: string; n: number }>('SELECT queue, count(*)::int AS n FROM outbox WHERE relayed_at IS NULL GROUP BY queue');
-        for (const q of PIPELINE_QUEUES) this.labels(q).set(rows.find((r) => r.queue === q)?.n ?? 0);
+        const pending = await outbox.pendingByQueue();
+        for (const q of PIPELINE_QUEUES) this.labels(q).set(pending.get(q) ?? 0);
       },
     });
   }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, Inject, Logger, OnModuleDestroy, Optional, UseFilters } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, SubscribeMessage, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import WebSocket, { WebSocketServer as WsServer } from 'ws';
-import type { Pool } from 'pg';
+import type { Pool } from '@rewind/db';
 import { PG_POOL } from '@rewind/db';
 import { EventStore, ReplayRow, SessionRecord } from '@rewind/event-store';
 import { EventSource, followSource, ReplayMarker, ReplayOptions, replayRowSource, ReplayError, ReplaySession, ReplaySummary, SeekTarget, validateSpeed } from '@rewind/replay';

@@ -18,7 +18,7 @@ import {
 } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type Redis from 'ioredis';
-import type { Pool } from 'pg';
+import type { Pool } from '@rewind/db';
 import { createPgPool } from '@rewind/db';
 import { EventStore } from '@rewind/event-store';
 import type { CaptureSink } from '../captured';
