@@ -5,9 +5,7 @@ const swc = require('./scripts/swc-options.js');
 const { compilerOptions } = require('./tsconfig.base.json');
 
 // The workspace aliases, straight from tsconfig.base.json (one list for tsc, the runtime and Jest).
-const moduleNameMapper = Object.fromEntries(
-  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias.replace('/', '\\/')}$`, `<rootDir>/${target}`]),
-);
+const moduleNameMapper = Object.fromEntries(Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias.replace('/', '\\/')}$`, `<rootDir>/${target}`]));
 
 module.exports = {
   rootDir: __dirname,

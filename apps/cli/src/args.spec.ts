@@ -33,7 +33,8 @@ describe('the CLI command line (commander)', () => {
   it('lists every command in `help`', async () => {
     const sut = await parse(['help']);
     expect(sut.code).toBe('commander.help');
-    for (const c of ['up', 'demo', 'recorder', 'verify', 'replay', 'export', 'import', 'pipeline', 'bench', 'simulator', 'services', 'migrate', 'help']) expect(sut.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['up', 'demo', 'recorder', 'verify', 'replay', 'export', 'import', 'pipeline', 'bench', 'simulator', 'services', 'migrate', 'help'])
+      expect(sut.out).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
   it('refuses an unknown option or command with a usage error naming it', async () => {
@@ -57,7 +58,13 @@ describe('argsOf', () => {
   });
 
   it('validates integers with the message naming the option and the range', () => {
-    const args = { positionals: [], options: new Map<string, string | true>([['runs', '0'], ['port', '8080']]) };
+    const args = {
+      positionals: [],
+      options: new Map<string, string | true>([
+        ['runs', '0'],
+        ['port', '8080'],
+      ]),
+    };
     expect(() => intOption(args, 'runs', 3, 1, 20)).toThrow(new UsageError('--runs must be an integer from 1 to 20'));
     expect(intOption(args, 'port', 1)).toBe(8080);
     expect(intOption(args, 'seconds', 20)).toBe(20);

@@ -85,10 +85,18 @@ export function buildProgram(): Command {
     replayCommand,
   );
   action(
-    program.command('export').description('write a session as portable NDJSON (rewind-export/1); stdout without -o').argument('[sessionId]', 'the session to export').option('-o, --output <file>', 'the file to write').allowExcessArguments(),
+    program
+      .command('export')
+      .description('write a session as portable NDJSON (rewind-export/1); stdout without -o')
+      .argument('[sessionId]', 'the session to export')
+      .option('-o, --output <file>', 'the file to write')
+      .allowExcessArguments(),
     exportCommand,
   );
-  action(program.command('import').description('read a rewind-export/1 file into the database (checks every line and the hash chain)').argument('[file]', 'the file to read').allowExcessArguments(), importCommand);
+  action(
+    program.command('import').description('read a rewind-export/1 file into the database (checks every line and the hash chain)').argument('[file]', 'the file to read').allowExcessArguments(),
+    importCommand,
+  );
 
   const pipeline = program.command('pipeline').description('the outcome pipeline’s dead letters').argument('[subcommand]').option('--json').option('--all').allowExcessArguments();
   action(pipeline, pipelineCommand);
@@ -144,10 +152,23 @@ export function buildProgram(): Command {
     benchCommand,
     'soak',
   );
-  action(bench.command('wal').description('the recorder’s write-ahead log: cost per event (no services needed)').option('--events <n>', 'events').option('--body-bytes <n>', 'bytes per body').option('--runs <n>', 'runs'), benchCommand, 'wal');
+  action(
+    bench
+      .command('wal')
+      .description('the recorder’s write-ahead log: cost per event (no services needed)')
+      .option('--events <n>', 'events')
+      .option('--body-bytes <n>', 'bytes per body')
+      .option('--runs <n>', 'runs'),
+    benchCommand,
+    'wal',
+  );
 
   action(
-    program.command('simulator').description('the four platforms’ simulator (MoltStation, SpaceMolt, cloud-play, RGS)').option(...int('--port <n>', 'its port', 4100)).option('--seed <s>', 'everything random derives from it'),
+    program
+      .command('simulator')
+      .description('the four platforms’ simulator (MoltStation, SpaceMolt, cloud-play, RGS)')
+      .option(...int('--port <n>', 'its port', 4100))
+      .option('--seed <s>', 'everything random derives from it'),
     simulatorCommand,
   );
   const services = program.command('services').description('the local Postgres and Redis under .rewind/').argument('[action]').allowExcessArguments();
@@ -170,7 +191,10 @@ export function buildProgram(): Command {
     });
   // Every command answers a bad line with its help and exit code 2 (commander's own errors included).
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
-  for (const c of all(program)) c.exitOverride().configureOutput({ outputError: (text, write) => write(`rewind: ${text.replace(/^error: /, '')}`) }).showHelpAfterError(true);
+  for (const c of all(program))
+    c.exitOverride()
+      .configureOutput({ outputError: (text, write) => write(`rewind: ${text.replace(/^error: /, '')}`) })
+      .showHelpAfterError(true);
   return program;
 }
 

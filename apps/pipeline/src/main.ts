@@ -15,7 +15,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl || !config.redisUrl) throw new Error('apps/pipeline needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind up');
   const line = (level: string) => (m: string) => void process.stderr.write(`pipeline ${level}: ${m}\n`);
-  const app = await createPipelineContext(pipelineOptionsFromConfig({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, { info: line('info'), warn: line('warning'), error: line('error') }));
+  const app = await createPipelineContext(
+    pipelineOptionsFromConfig({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, { info: line('info'), warn: line('warning'), error: line('error') }),
+  );
   app.enableShutdownHooks();
   line('info')(`running: outbox relay and workers (queue prefix ${config.pipeline.queuePrefix})`);
   // Prometheus /metrics on REWIND_PIPELINE_METRICS_PORT (0: off); it ends with the process (the shutdown hooks

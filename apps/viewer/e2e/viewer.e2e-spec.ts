@@ -67,7 +67,9 @@ describe('the web viewer in headless Chromium', () => {
     return waitFor(
       'an ended Flappy Bots run',
       async () => {
-        const r = (await (await api(`/api/sessions?platform=moltstation&game=flappybots&limit=50`)).json()) as { sessions: { id: string; status: string; events: number; metadata: Record<string, unknown> }[] };
+        const r = (await (await api(`/api/sessions?platform=moltstation&game=flappybots&limit=50`)).json()) as {
+          sessions: { id: string; status: string; events: number; metadata: Record<string, unknown> }[];
+        };
         const run = r.sessions.find((s) => s.status !== 'open' && s.metadata['stream'] === 'run' && s.metadata['capturedBy'] === 'proxy' && s.events > 100);
         return run && { id: run.id, events: run.events };
       },
@@ -125,10 +127,15 @@ describe('the web viewer in headless Chromium', () => {
       input.dispatchEvent(new Event('change', { bubbles: true }));
     }, target);
     const before = playing.seq as number;
-    const after = await waitFor('the seek to land', async () => {
-      const s = await state();
-      return s.seq !== null && s.seq > before + 20 && s;
-    }, 15_000, 100);
+    const after = await waitFor(
+      'the seek to land',
+      async () => {
+        const s = await state();
+        return s.seq !== null && s.seq > before + 20 && s;
+      },
+      15_000,
+      100,
+    );
     expect(after.seq).toBeGreaterThan(before);
     await page.screenshot({ path: path.join(SHOTS, '3-after-seek.png') });
     // Paused, the inspector shows the event the replay stands on: its seq, its parsed body and the raw one.
@@ -147,7 +154,9 @@ describe('the web viewer in headless Chromium', () => {
     const run = await waitFor(
       'an ended ShellRunners run',
       async () => {
-        const r = (await (await api(`/api/sessions?platform=moltstation&game=shellrunners&limit=50`)).json()) as { sessions: { id: string; status: string; events: number; metadata: Record<string, unknown> }[] };
+        const r = (await (await api(`/api/sessions?platform=moltstation&game=shellrunners&limit=50`)).json()) as {
+          sessions: { id: string; status: string; events: number; metadata: Record<string, unknown> }[];
+        };
         return r.sessions.find((s) => s.status !== 'open' && s.metadata['stream'] === 'run' && s.metadata['capturedBy'] === 'proxy' && s.events > 60);
       },
       90_000,
@@ -177,10 +186,15 @@ describe('the web viewer in headless Chromium', () => {
     await page.goto(`${base}/session.html?id=${live.id}`);
     await page.waitForSelector('#follow:not([hidden])', { timeout: 10_000 });
     await page.click('#follow');
-    const first = await waitFor('live frames', async () => {
-      const s = await state();
-      return s.seq !== null && s.seq > 0 && s.framesDrawn > 0 && s;
-    }, 15_000, 100);
+    const first = await waitFor(
+      'live frames',
+      async () => {
+        const s = await state();
+        return s.seq !== null && s.seq > 0 && s.framesDrawn > 0 && s;
+      },
+      15_000,
+      100,
+    );
     expect(first.seq).toBeGreaterThan(live.events - 60); // a late joiner starts near the live edge, not at seq 1
     await waitFor('more frames as they are recorded', async () => ((await state()).seq ?? 0) > (first.seq as number) + 5 || undefined, 20_000, 100);
     await page.screenshot({ path: path.join(SHOTS, '6-live.png') });
@@ -198,7 +212,11 @@ describe('the web viewer in headless Chromium', () => {
       200,
     );
     await page.goto(`${base}/session.html?id=${rgs.id}`);
-    await page.waitForFunction(() => /payout/i.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#events')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => /payout/i.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#events')?.textContent ?? ''),
+      undefined,
+      { timeout: 15_000 },
+    );
     expect(await page.textContent('#events')).toMatch(/multiplier/i);
     await page.screenshot({ path: path.join(SHOTS, '7-rgs.png'), fullPage: true });
     expect(pageErrors).toEqual([]);

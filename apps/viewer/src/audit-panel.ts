@@ -86,7 +86,12 @@ export function renderAudit(el: HTMLElement, audit: AuditView | null, sessionId:
   for (const g of groupFindings(audit.findings)) {
     const list = h('ul', { class: 'findings' });
     for (const f of g.findings) {
-      const li = h('li', { class: `finding finding-${f.status}`, 'data-check': f.check }, h('div', { class: 'finding-head' }, badge(f.status, `audit-${f.status}`), h('code', {}, f.check), f.subject ? h('span', { class: 'muted' }, f.subject) : null), h('div', { class: 'detail' }, f.detail));
+      const li = h(
+        'li',
+        { class: `finding finding-${f.status}`, 'data-check': f.check },
+        h('div', { class: 'finding-head' }, badge(f.status, `audit-${f.status}`), h('code', {}, f.check), f.subject ? h('span', { class: 'muted' }, f.subject) : null),
+        h('div', { class: 'detail' }, f.detail),
+      );
       if (f.expected !== undefined || f.found !== undefined) {
         li.append(h('div', { class: 'expected-found' }, h('span', {}, 'expected '), h('code', {}, show(f.expected ?? '—')), h('span', {}, ' found '), h('code', {}, show(f.found ?? '—'))));
       }

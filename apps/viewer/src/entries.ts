@@ -12,7 +12,8 @@ export interface Entry {
   values: string[];
 }
 
-const scalar = (v: unknown): string | undefined => (typeof v === 'string' ? (v.length > 40 ? `${v.slice(0, 37)}…` : v) : typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === null ? 'null' : undefined);
+const scalar = (v: unknown): string | undefined =>
+  typeof v === 'string' ? (v.length > 40 ? `${v.slice(0, 37)}…` : v) : typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === null ? 'null' : undefined;
 
 /** Up to `max` top-level scalar fields of a JSON object, as `key value`. */
 function scalars(o: Record<string, unknown> | undefined, max = 4, skip: readonly string[] = []): string[] {

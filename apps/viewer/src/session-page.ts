@@ -187,7 +187,9 @@ function onMessage(m: ServerMessage): void {
       st.playing = false;
       st.ended = true;
       if (m.lastSeq) lastSeqSeen = Math.max(lastSeqSeen, m.lastSeq);
-      setStatus(`End of recording: ${m.emitted} event${m.emitted === 1 ? '' : 's'} played${m.lastSeq ? `, last #${m.lastSeq}` : ''}${session?.status === 'open' ? ' — the session is still live' : ''}`);
+      setStatus(
+        `End of recording: ${m.emitted} event${m.emitted === 1 ? '' : 's'} played${m.lastSeq ? `, last #${m.lastSeq}` : ''}${session?.status === 'open' ? ' — the session is still live' : ''}`,
+      );
       schedule();
       if (followLive) scheduleFollow();
       break;
@@ -333,7 +335,14 @@ function renderMarkers(): void {
   clear(box);
   const max = Math.max(1, head);
   for (const m of markers.slice(0, 2000)) {
-    const tick = h('button', { type: 'button', class: `tick tick-${m.kind}`, title: `#${m.seq} ${formatOffset(m.offsetUs)} — ${m.label}`, 'data-seq': m.seq, 'data-kind': m.kind, 'aria-label': m.label });
+    const tick = h('button', {
+      type: 'button',
+      class: `tick tick-${m.kind}`,
+      title: `#${m.seq} ${formatOffset(m.offsetUs)} — ${m.label}`,
+      'data-seq': m.seq,
+      'data-kind': m.kind,
+      'aria-label': m.label,
+    });
     tick.style.left = `${markerPercent(m.seq, 1, max)}%`;
     tick.addEventListener('click', () => seek(m.seq));
     box.append(tick);

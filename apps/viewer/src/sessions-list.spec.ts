@@ -16,7 +16,16 @@ const session = (over: Partial<SessionView>): SessionView => ({
   metadata: { stream: 'run', capturedBy: 'proxy' },
   ...over,
 });
-const run = (over: Partial<RunView>): RunView => ({ runKey: 'k', platform: 'moltstation', game: 'flappybots', agent: 'bot', platformSessionId: 'ps-1', runSessionId: null, auditStatus: 'ok', ...over });
+const run = (over: Partial<RunView>): RunView => ({
+  runKey: 'k',
+  platform: 'moltstation',
+  game: 'flappybots',
+  agent: 'bot',
+  platformSessionId: 'ps-1',
+  runSessionId: null,
+  auditStatus: 'ok',
+  ...over,
+});
 
 describe('sessions list', () => {
   it('given filters, when written to the page URL and read back, then they round-trip', () => {
@@ -35,7 +44,11 @@ describe('sessions list', () => {
   });
 
   it('given runs, when a session is matched, then it is by platform session id on the same platform, or by run session id', () => {
-    const runs = [run({ platform: 'rgs', platformSessionId: 'ps-1', auditStatus: 'mismatch' }), run({ platformSessionId: 'ps-1', auditStatus: 'unverifiable' }), run({ platformSessionId: 'x', runSessionId: 's9', auditStatus: 'ok' })];
+    const runs = [
+      run({ platform: 'rgs', platformSessionId: 'ps-1', auditStatus: 'mismatch' }),
+      run({ platformSessionId: 'ps-1', auditStatus: 'unverifiable' }),
+      run({ platformSessionId: 'x', runSessionId: 's9', auditStatus: 'ok' }),
+    ];
     expect(auditStatusFor(session({}), runs)).toBe('unverifiable');
     expect(auditStatusFor(session({ id: 's9', platformSessionId: null }), runs)).toBe('ok');
     expect(auditStatusFor(session({ platformSessionId: 'none' }), runs)).toBeNull();

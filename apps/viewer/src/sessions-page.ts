@@ -14,7 +14,15 @@ let hiddenStreams = 0;
 
 function readForm(): ListFilters {
   const val = (id: string) => (byId<HTMLInputElement | HTMLSelectElement>(id).value || '').trim() || undefined;
-  return { platform: val('f-platform'), game: val('f-game'), status: val('f-status'), agent: val('f-agent'), from: val('f-from'), to: val('f-to'), allStreams: byId<HTMLInputElement>('f-all').checked };
+  return {
+    platform: val('f-platform'),
+    game: val('f-game'),
+    status: val('f-status'),
+    agent: val('f-agent'),
+    from: val('f-from'),
+    to: val('f-to'),
+    allStreams: byId<HTMLInputElement>('f-all').checked,
+  };
 }
 
 function fillForm(f: ListFilters): void {
@@ -124,7 +132,9 @@ async function loadPage(reset: boolean): Promise<void> {
     cursor = page.nextCursor;
     more.hidden = !cursor;
     more.disabled = false;
-    setStatus(`${shown} session${shown === 1 ? '' : 's'}${hiddenStreams ? ` (${hiddenStreams} account/pipeline stream${hiddenStreams === 1 ? '' : 's'} hidden)` : ''}${cursor ? ' — more available' : ''}`);
+    setStatus(
+      `${shown} session${shown === 1 ? '' : 's'}${hiddenStreams ? ` (${hiddenStreams} account/pipeline stream${hiddenStreams === 1 ? '' : 's'} hidden)` : ''}${cursor ? ' — more available' : ''}`,
+    );
     if (shown === 0 && !cursor) body.append(h('tr', {}, h('td', { colspan: 10, class: 'empty' }, 'No sessions match.')));
     refreshAuditsLater();
   } catch (e) {

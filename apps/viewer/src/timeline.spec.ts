@@ -16,7 +16,10 @@ describe('timeline markers', () => {
     const ms = markersOf([
       frame(1, [{ t: 'reset' }]),
       frame(2, [{ t: 'death', reason: 'collision', lives: 2 }]),
-      frame(3, [{ t: 'powerup', id: 'p-1', kind: 'InvincibilityPowerUp' }, { t: 'collect', id: 'c-1' }]),
+      frame(3, [
+        { t: 'powerup', id: 'p-1', kind: 'InvincibilityPowerUp' },
+        { t: 'collect', id: 'c-1' },
+      ]),
       frame(4, [{ t: 'game_over', score: 33, reason: 'no_lives' }]),
     ]);
     expect(ms.map((m) => [m.seq, m.kind])).toEqual([

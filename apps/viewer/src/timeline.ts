@@ -31,7 +31,8 @@ export function markersOfEvent(e: MarkerSourceEvent): TimelineMarker[] {
         const t = ev['t'];
         if (t === 'death') out.push({ ...at, kind: 'death', label: `death (${String(ev['reason'] ?? '?')}${typeof ev['lives'] === 'number' ? `, ${ev['lives']} lives left` : ''})` });
         else if (t === 'powerup') out.push({ ...at, kind: 'powerup', label: `powerup ${String(ev['kind'] ?? '')}`.trim() });
-        else if (t === 'game_over') out.push({ ...at, kind: 'game_over', label: `game over${ev['reason'] ? ` (${String(ev['reason'])})` : ''}${typeof ev['score'] === 'number' ? ` score ${ev['score']}` : ''}` });
+        else if (t === 'game_over')
+          out.push({ ...at, kind: 'game_over', label: `game over${ev['reason'] ? ` (${String(ev['reason'])})` : ''}${typeof ev['score'] === 'number' ? ` score ${ev['score']}` : ''}` });
       }
       return out;
     }

@@ -34,9 +34,7 @@ describe('runDemoBots', () => {
 
   it('does not count a run cut short by the stop as completed', async () => {
     const controller = new AbortController();
-    const bots: DemoBot[] = [
-      { name: 'slow', platform: 'spacemolt', run: (o) => new Promise((resolve) => o.signal?.addEventListener('abort', () => resolve('partial'))) },
-    ];
+    const bots: DemoBot[] = [{ name: 'slow', platform: 'spacemolt', run: (o) => new Promise((resolve) => o.signal?.addEventListener('abort', () => resolve('partial'))) }];
     const log: string[] = [];
     const done = runDemoBots(bots, (p) => p, { signal: controller.signal, log: (l) => log.push(l) });
     controller.abort();

@@ -5,11 +5,4 @@ import { rgsDemoBot } from './rgs';
 import { spacemoltHttpDemoBot, spacemoltWsDemoBot } from './spacemolt';
 
 /** The bots `rewind demo` runs: every platform, every transport. */
-export const DEMO_BOTS: DemoBot[] = [
-  flappyBotsDemoBot,
-  shellRunnersDemoBot,
-  spacemoltWsDemoBot,
-  spacemoltHttpDemoBot,
-  cloudplayDemoBot,
-  rgsDemoBot,
-];
+export const DEMO_BOTS: DemoBot[] = [flappyBotsDemoBot, shellRunnersDemoBot, spacemoltWsDemoBot, spacemoltHttpDemoBot, cloudplayDemoBot, rgsDemoBot];

@@ -8,9 +8,7 @@ import { ReplayWsAdapter } from './replay/ws-adapter';
 import { viewerAssets } from './viewer/viewer-assets';
 
 /** Creates and starts the HTTP API on 127.0.0.1:`port` (0 picks a free port). */
-export async function startApi(
-  options: ApiOptions & { port: number; host?: string; logger?: boolean; shutdownHooks?: boolean; imports?: DynamicModule[] },
-): Promise<INestApplication> {
+export async function startApi(options: ApiOptions & { port: number; host?: string; logger?: boolean; shutdownHooks?: boolean; imports?: DynamicModule[] }): Promise<INestApplication> {
   // `imports`: more modules in the same application (`rewind up`: the recorder, the pipeline), closed with it.
   const root = AppModule.forRoot(options);
   const app = await NestFactory.create(options.imports?.length ? { ...root, imports: [...(root.imports ?? []), ...options.imports] } : root, {

@@ -65,7 +65,8 @@ export class AppModule {
         {
           provide: AuditService,
           inject: [PG_POOL, EventStore],
-          useFactory: (pool: Pool, store: EventStore) => new AuditService(pool, store, { ...(options.rewardsUrl ? { rewardsUrl: options.rewardsUrl } : {}), ...(options.rewardsApiKey ? { rewardsApiKey: options.rewardsApiKey } : {}) }),
+          useFactory: (pool: Pool, store: EventStore) =>
+            new AuditService(pool, store, { ...(options.rewardsUrl ? { rewardsUrl: options.rewardsUrl } : {}), ...(options.rewardsApiKey ? { rewardsApiKey: options.rewardsApiKey } : {}) }),
         },
         HealthService,
         // The replay WebSockets (`/replay/…` on the API's port, through ReplayWsAdapter: see startApi).

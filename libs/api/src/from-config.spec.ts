@@ -9,7 +9,13 @@ describe('apiOptionsFromConfig (the API options of apps/api and of the CLI)', ()
   const urls = { databaseUrl: 'postgresql://x@127.0.0.1:1/x', redisUrl: 'redis://127.0.0.1:1' };
 
   it('production (apps/api): audits read back reward receipts with the configured URL and key', () => {
-    const config = loadConfig({ REWIND_API_KEYS: 'key-one-0123456789', REWIND_REDACTION_KEY: key, REWIND_REWARDS_URL: 'https://rewards.example.com/v1/handoffs', REWIND_REWARDS_API_KEY: 'rk', REWIND_QUEUE_PREFIX: 'p1' });
+    const config = loadConfig({
+      REWIND_API_KEYS: 'key-one-0123456789',
+      REWIND_REDACTION_KEY: key,
+      REWIND_REWARDS_URL: 'https://rewards.example.com/v1/handoffs',
+      REWIND_REWARDS_API_KEY: 'rk',
+      REWIND_QUEUE_PREFIX: 'p1',
+    });
     const o = apiOptionsFromConfig({ config, ...urls }, { local: false });
     expect(o).toMatchObject({ ...urls, rewardsUrl: 'https://rewards.example.com/v1/handoffs', rewardsApiKey: 'rk', queuePrefix: 'p1', localApiKey: false });
     expect(o.replay?.apiKeys).toEqual(['key-one-0123456789']);

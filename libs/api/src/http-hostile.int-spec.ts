@@ -19,7 +19,18 @@ const PER_PARAM = 14;
 const KEY = `key-${randomBytes(12).toString('hex')}`;
 
 /** What a body must never show: a stack frame, a file of ours, a database or driver error. */
-const LEAKS = [/\n\s+at [^\n]+:\d+:\d+/, /node_modules/, /\/work\/|\/src\/[\w/-]+\.ts/, /syntax error at or near/i, /invalid input syntax for/i, /out of range for type/i, /relation "[^"]+" does not exist/i, /violates .* constraint/i, /QueryFailed|PrismaClient|DatabaseError|error: column/i, /ECONNREFUSED|ETIMEDOUT/];
+const LEAKS = [
+  /\n\s+at [^\n]+:\d+:\d+/,
+  /node_modules/,
+  /\/work\/|\/src\/[\w/-]+\.ts/,
+  /syntax error at or near/i,
+  /invalid input syntax for/i,
+  /out of range for type/i,
+  /relation "[^"]+" does not exist/i,
+  /violates .* constraint/i,
+  /QueryFailed|PrismaClient|DatabaseError|error: column/i,
+  /ECONNREFUSED|ETIMEDOUT/,
+];
 
 /** Bad cursors: base64 of garbage and of JSON with the wrong shape, and not-base64 at all. */
 const CURSORS = [
@@ -61,8 +72,18 @@ function pct(value: string): string {
 /** Raw (already encoded) values that no encoder produces: bad percent-encoding, overlong UTF-8, NUL. */
 const RAW_VALUES = ['%', '%F', '%ZZ', '%FF', '%C0%AE%C0%AE', '%ED%A0%80', '%00', 'a%00b', '%2e%2e%2f', '%0d%0aSet-Cookie:x=1'];
 /** Times JavaScript accepts but Postgres may not (its timestamptz spans 4713 BC – 294276 AD). */
-const TIME_EXTREMES = ['-271821-04-20T00:00:00Z', '+275760-09-13T00:00:00Z', '-004714-01-01T00:00:00Z', '0000-01-01', '9999-12-31T23:59:59.999Z', '1', '-1', '0', '2026-13-01', 'Tue, 01 Jan 2026 00:00:00 GMT'];
-
+const TIME_EXTREMES = [
+  '-271821-04-20T00:00:00Z',
+  '+275760-09-13T00:00:00Z',
+  '-004714-01-01T00:00:00Z',
+  '0000-01-01',
+  '9999-12-31T23:59:59.999Z',
+  '1',
+  '-1',
+  '0',
+  '2026-13-01',
+  'Tue, 01 Jan 2026 00:00:00 GMT',
+];
 
 interface Answer {
   path: string;
@@ -131,9 +152,27 @@ describe(`HTTP API fuzz (seed ${SEED}, real Postgres)`, () => {
     pool = db.pool;
     store = new EventStore(pool);
     await store.openSession({ id: sessionId, platform: 'moltstation', game: 'flappybots', agent: 'fuzz-agent', startedAt: new Date(), metadata: { stream: 'run' } });
-    const ev = (seq: number): NewEvent => ({ sessionId, seq, kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', recordedAtUs: Date.now() * 1000 + seq, offsetUs: seq * 1000, format: 'json', body: `{"t":"frame","frame":{"tick":${seq}}}`, tick: seq });
+    const ev = (seq: number): NewEvent => ({
+      sessionId,
+      seq,
+      kind: 'frame',
+      direction: 'platform_to_client',
+      channel: 'play_ws',
+      recordedAtUs: Date.now() * 1000 + seq,
+      offsetUs: seq * 1000,
+      format: 'json',
+      body: `{"t":"frame","frame":{"tick":${seq}}}`,
+      tick: seq,
+    });
     await store.append(Array.from({ length: 30 }, (_, i) => ev(i + 1)));
-    api = await startApi({ databaseUrl: db.url, redisUrl: testRedisUrl(), queuePrefix: `fuzz-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [KEY], secret: randomBytes(32) } });
+    api = await startApi({
+      databaseUrl: db.url,
+      redisUrl: testRedisUrl(),
+      queuePrefix: `fuzz-${randomUUID().slice(0, 6)}`,
+      port: 0,
+      logger: false,
+      replay: { apiKeys: [KEY], secret: randomBytes(32) },
+    });
     base = (await api.getUrl()).replace('[::1]', '127.0.0.1');
   }, 60_000);
   afterAll(async () => {
@@ -142,7 +181,15 @@ describe(`HTTP API fuzz (seed ${SEED}, real Postgres)`, () => {
   });
 
   it('given the routes with sane parameters, then 200 JSON (the control case)', async () => {
-    for (const p of ['/api/sessions?limit=5', `/api/sessions/${sessionId}`, `/api/sessions/${sessionId}/events?limit=5`, '/api/analytics/runs?limit=5', '/api/pipeline/dead-letters', '/docs-json', '/health/live']) {
+    for (const p of [
+      '/api/sessions?limit=5',
+      `/api/sessions/${sessionId}`,
+      `/api/sessions/${sessionId}/events?limit=5`,
+      '/api/analytics/runs?limit=5',
+      '/api/pipeline/dead-letters',
+      '/docs-json',
+      '/health/live',
+    ]) {
       const a = await get(p);
       expect([p, a.status]).toEqual([p, 200]);
       expect(() => JSON.parse(a.text)).not.toThrow();

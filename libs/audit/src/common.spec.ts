@@ -34,7 +34,9 @@ describe('the checks every run gets', () => {
     const r = consistentRun();
     const findings = [...auditChains(r), ...auditStoredOutcomes(r), ...auditOutbox(r), ...auditRewardHandoff(r), ...auditSnapshotStored(r)];
     expect(findings.filter((f) => f.status !== 'ok')).toEqual([]);
-    expect(new Set(findings.map((f) => f.check))).toEqual(new Set(['chain', 'outcome.stored', 'pipeline.outbox', 'pipeline.reward', 'pipeline.reward-stored', 'pipeline.reward-body', 'pipeline.snapshot-stored']));
+    expect(new Set(findings.map((f) => f.check))).toEqual(
+      new Set(['chain', 'outcome.stored', 'pipeline.outbox', 'pipeline.reward', 'pipeline.reward-stored', 'pipeline.reward-body', 'pipeline.snapshot-stored']),
+    );
   });
 
   it('given a stream whose chain broke at seq 2, then the chain finding is a mismatch naming the stream and seq', () => {

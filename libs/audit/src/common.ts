@@ -27,7 +27,15 @@ export function auditChains(run: RunEvidence): Finding[] {
   return run.streams.map((s): Finding => {
     const b = s.chain.firstBreak;
     if (!b) return { check: 'chain', status: 'ok', subject: s.sessionId, detail: `${label(s)}: ${s.chain.eventsChecked} events chained${s.chain.sealed ? ', seal holds' : ''}` };
-    return { check: 'chain', status: 'mismatch', subject: s.sessionId, expected: 'an intact chain', found: b.reason, at: { sessionId: s.sessionId, seq: b.seq }, detail: `${label(s)}, seq ${b.seq}: ${b.message}` };
+    return {
+      check: 'chain',
+      status: 'mismatch',
+      subject: s.sessionId,
+      expected: 'an intact chain',
+      found: b.reason,
+      at: { sessionId: s.sessionId, seq: b.seq },
+      detail: `${label(s)}, seq ${b.seq}: ${b.message}`,
+    };
   });
 }
 
@@ -44,7 +52,15 @@ export function auditStoredOutcomes(run: RunEvidence): Finding[] {
     out.push(
       sameJson(event, s.outcomeColumn)
         ? { check: 'outcome.stored', status: 'ok', subject: s.sessionId, detail: `${label(s)}: sessions.outcome equals the outcome event (seq ${e.seq})`, at: refOf(e) }
-        : { check: 'outcome.stored', status: 'mismatch', subject: s.sessionId, expected: event, found: s.outcomeColumn, at: refOf(e), detail: `${label(s)}: sessions.outcome differs from the chained outcome event at seq ${e.seq}` },
+        : {
+            check: 'outcome.stored',
+            status: 'mismatch',
+            subject: s.sessionId,
+            expected: event,
+            found: s.outcomeColumn,
+            at: refOf(e),
+            detail: `${label(s)}: sessions.outcome differs from the chained outcome event at seq ${e.seq}`,
+          },
     );
   }
   return out;
@@ -66,7 +82,15 @@ export function auditOutbox(run: RunEvidence): Finding[] {
     const ok = sameJson(o.payload['outcome'], ref.outcome) && o.payload['sessionId'] === run.runSessionId;
     return ok
       ? { check: 'pipeline.outbox', status: 'ok', subject: o.queue, detail: `outbox row ${o.id} (${o.queue}) carries the outcome event at seq ${ref.event.seq}` }
-      : { check: 'pipeline.outbox', status: 'mismatch', subject: o.queue, expected: ref.outcome, found: o.payload['outcome'], at: refOf(ref.event), detail: `outbox row ${o.id} (${o.queue}) differs from the chained outcome event at seq ${ref.event.seq}` };
+      : {
+          check: 'pipeline.outbox',
+          status: 'mismatch',
+          subject: o.queue,
+          expected: ref.outcome,
+          found: o.payload['outcome'],
+          at: refOf(ref.event),
+          detail: `outbox row ${o.id} (${o.queue}) differs from the chained outcome event at seq ${ref.event.seq}`,
+        };
   });
 }
 
@@ -96,20 +120,49 @@ export function auditRewardHandoff(run: RunEvidence): Finding[] {
     if (!a.result) {
       out.push(
         a.dead
-          ? { check: 'pipeline.reward', status: 'mismatch', subject: s.sessionId, expected: 'handed-off', found: 'dead-letter', at: refOf(a.dead), detail: `${label(s)}: dead-lettered: ${asString(jsonObject(a.dead)?.['error']) ?? 'no reason recorded'}` }
-        : { check: 'pipeline.reward', status: 'unverifiable', subject: s.sessionId, detail: `${label(s)}: no result yet (${s.events.length} events)` },
+          ? {
+              check: 'pipeline.reward',
+              status: 'mismatch',
+              subject: s.sessionId,
+              expected: 'handed-off',
+              found: 'dead-letter',
+              at: refOf(a.dead),
+              detail: `${label(s)}: dead-lettered: ${asString(jsonObject(a.dead)?.['error']) ?? 'no reason recorded'}`,
+            }
+          : { check: 'pipeline.reward', status: 'unverifiable', subject: s.sessionId, detail: `${label(s)}: no result yet (${s.events.length} events)` },
       );
       continue;
     }
     const receiptId = asString(a.resultBody?.['receiptId']);
     if (receiptId) receipts.add(receiptId);
-    out.push({ check: 'pipeline.reward', status: a.resultBody?.['status'] === 'handed-off' ? 'ok' : 'mismatch', subject: s.sessionId, expected: 'handed-off', found: a.resultBody?.['status'], at: refOf(a.result), detail: `${label(s)}: ${String(a.resultBody?.['status'])}${receiptId ? `, receipt ${receiptId}` : ''}` });
+    out.push({
+      check: 'pipeline.reward',
+      status: a.resultBody?.['status'] === 'handed-off' ? 'ok' : 'mismatch',
+      subject: s.sessionId,
+      expected: 'handed-off',
+      found: a.resultBody?.['status'],
+      at: refOf(a.result),
+      detail: `${label(s)}: ${String(a.resultBody?.['status'])}${receiptId ? `, receipt ${receiptId}` : ''}`,
+    });
     out.push(
       s.status === 'open'
-        ? { check: 'pipeline.reward-stored', status: 'unverifiable', subject: s.sessionId, detail: `${label(s)}: the job has not ended its stream yet (its result is not stored in sessions.outcome yet)` }
+        ? {
+            check: 'pipeline.reward-stored',
+            status: 'unverifiable',
+            subject: s.sessionId,
+            detail: `${label(s)}: the job has not ended its stream yet (its result is not stored in sessions.outcome yet)`,
+          }
         : sameJson(a.resultBody, s.outcomeColumn)
-        ? { check: 'pipeline.reward-stored', status: 'ok', subject: s.sessionId, detail: `${label(s)}: sessions.outcome equals the result marker` }
-        : { check: 'pipeline.reward-stored', status: 'mismatch', subject: s.sessionId, expected: a.resultBody, found: s.outcomeColumn, at: refOf(a.result), detail: `${label(s)}: sessions.outcome differs from the chained result at seq ${a.result.seq}` },
+          ? { check: 'pipeline.reward-stored', status: 'ok', subject: s.sessionId, detail: `${label(s)}: sessions.outcome equals the result marker` }
+          : {
+              check: 'pipeline.reward-stored',
+              status: 'mismatch',
+              subject: s.sessionId,
+              expected: a.resultBody,
+              found: s.outcomeColumn,
+              at: refOf(a.result),
+              detail: `${label(s)}: sessions.outcome differs from the chained result at seq ${a.result.seq}`,
+            },
     );
     const sent = a.request ? jsonObject(a.request) : undefined;
     if (!a.request || !sent) out.push({ check: 'pipeline.reward-body', status: 'unverifiable', subject: s.sessionId, detail: `${label(s)}: the handoff request body is not recorded` });
@@ -117,8 +170,22 @@ export function auditRewardHandoff(run: RunEvidence): Finding[] {
     else
       out.push(
         sameJson(sent['outcome'], ref.outcome) && sent['runSessionId'] === run.runSessionId
-          ? { check: 'pipeline.reward-body', status: 'ok', subject: s.sessionId, at: refOf(a.request), detail: `${label(s)}: the handed-off outcome (seq ${a.request.seq}) is the run's outcome event (seq ${ref.event.seq})` }
-          : { check: 'pipeline.reward-body', status: 'mismatch', subject: s.sessionId, expected: ref.outcome, found: sent['outcome'], at: refOf(a.request), detail: `${label(s)}: the handed-off outcome (seq ${a.request.seq}) differs from the run's outcome event (${ref.event.sessionId} seq ${ref.event.seq})` },
+          ? {
+              check: 'pipeline.reward-body',
+              status: 'ok',
+              subject: s.sessionId,
+              at: refOf(a.request),
+              detail: `${label(s)}: the handed-off outcome (seq ${a.request.seq}) is the run's outcome event (seq ${ref.event.seq})`,
+            }
+          : {
+              check: 'pipeline.reward-body',
+              status: 'mismatch',
+              subject: s.sessionId,
+              expected: ref.outcome,
+              found: sent['outcome'],
+              at: refOf(a.request),
+              detail: `${label(s)}: the handed-off outcome (seq ${a.request.seq}) differs from the run's outcome event (${ref.event.sessionId} seq ${ref.event.seq})`,
+            },
       );
     const receipt = receiptId && run.receipts?.find((r) => r.receiptId === receiptId);
     if (receipt && sent)
@@ -127,10 +194,19 @@ export function auditRewardHandoff(run: RunEvidence): Finding[] {
           ? { check: 'pipeline.reward-receipt', status: 'unverifiable', subject: receiptId, detail: `receipt ${receiptId}: the rewards pipeline could not be asked: ${receipt.error}` }
           : sameJson(receipt.body, sent)
             ? { check: 'pipeline.reward-receipt', status: 'ok', subject: receiptId, detail: `receipt ${receiptId}: the rewards pipeline holds what was sent` }
-            : { check: 'pipeline.reward-receipt', status: 'mismatch', subject: receiptId, expected: sent, found: receipt.body, at: a.request ? refOf(a.request) : undefined, detail: `receipt ${receiptId}: the rewards pipeline holds something else than the recorded handoff` },
+            : {
+                check: 'pipeline.reward-receipt',
+                status: 'mismatch',
+                subject: receiptId,
+                expected: sent,
+                found: receipt.body,
+                at: a.request ? refOf(a.request) : undefined,
+                detail: `receipt ${receiptId}: the rewards pipeline holds something else than the recorded handoff`,
+              },
       );
   }
-  if (receipts.size > 1) out.push({ check: 'pipeline.reward-once', status: 'mismatch', expected: 1, found: receipts.size, detail: `the run was handed off ${receipts.size} times: ${[...receipts].join(', ')}` });
+  if (receipts.size > 1)
+    out.push({ check: 'pipeline.reward-once', status: 'mismatch', expected: 1, found: receipts.size, detail: `the run was handed off ${receipts.size} times: ${[...receipts].join(', ')}` });
   return out;
 }
 
@@ -143,10 +219,23 @@ export function auditSnapshotStored(run: RunEvidence): Finding[] {
       if (!result) return [];
       return [
         s.status === 'open'
-          ? { check: 'pipeline.snapshot-stored', status: 'unverifiable', subject: s.sessionId, detail: `${label(s)}: the job has not ended its stream yet (its result is not stored in sessions.outcome yet)` }
+          ? {
+              check: 'pipeline.snapshot-stored',
+              status: 'unverifiable',
+              subject: s.sessionId,
+              detail: `${label(s)}: the job has not ended its stream yet (its result is not stored in sessions.outcome yet)`,
+            }
           : sameJson(resultBody, s.outcomeColumn)
-          ? { check: 'pipeline.snapshot-stored', status: 'ok', subject: s.sessionId, detail: `${label(s)}: sessions.outcome equals the result marker` }
-          : { check: 'pipeline.snapshot-stored', status: 'mismatch', subject: s.sessionId, expected: resultBody, found: s.outcomeColumn, at: refOf(result), detail: `${label(s)}: sessions.outcome differs from the chained result at seq ${result.seq}` },
+            ? { check: 'pipeline.snapshot-stored', status: 'ok', subject: s.sessionId, detail: `${label(s)}: sessions.outcome equals the result marker` }
+            : {
+                check: 'pipeline.snapshot-stored',
+                status: 'mismatch',
+                subject: s.sessionId,
+                expected: resultBody,
+                found: s.outcomeColumn,
+                at: refOf(result),
+                detail: `${label(s)}: sessions.outcome differs from the chained result at seq ${result.seq}`,
+              },
       ];
     });
 }

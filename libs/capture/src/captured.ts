@@ -5,14 +5,7 @@ import type { SimulatedPlatform } from '@rewind/platforms';
  * captured session. The proxy hands these to a `CaptureSink` synchronously and never waits on it:
  * forwarding never waits on storage. Bodies are the exact bytes forwarded.
  */
-export type CapturedFact =
-  | WsOpenFact
-  | WsMessageFact
-  | WsCloseFact
-  | HttpRequestFact
-  | HttpResponseFact
-  | ProxyErrorFact
-  | NoteFact;
+export type CapturedFact = WsOpenFact | WsMessageFact | WsCloseFact | HttpRequestFact | HttpResponseFact | ProxyErrorFact | NoteFact;
 
 /**
  * Who observed the fact: the recording proxy (default), the MoltStation spectator (a spectate socket of

@@ -18,4 +18,3 @@ export function parseApiKeyEntry(entry: string): ApiKeyEntry {
   if (!m) return { key: entry, scopes: [...SCOPES] };
   return { key: m[1] as string, scopes: [...new Set((m[2] as string).split('+') as Scope[])] };
 }
-

@@ -67,7 +67,9 @@ describe('loadConfig', () => {
     expect(sut.upstreams).toMatchObject({ rgs: 'https://rgs.example.com/api', moltstation: 'http://127.0.0.1:4200/moltstation' });
     expect(sut).toMatchObject({ spectateLive: false, sealAfterMs: 0 });
     const key = 'zz'.repeat(32);
-    expect(() => loadConfig({ REWIND_REDACTION_KEY: key, REWIND_UPSTREAM_CLOUDPLAY: 'ftp://x' }, root)).toThrow(/REWIND_REDACTION_KEY must be at least 64 hex[\s\S]*REWIND_UPSTREAM_CLOUDPLAY must start with http/);
+    expect(() => loadConfig({ REWIND_REDACTION_KEY: key, REWIND_UPSTREAM_CLOUDPLAY: 'ftp://x' }, root)).toThrow(
+      /REWIND_REDACTION_KEY must be at least 64 hex[\s\S]*REWIND_UPSTREAM_CLOUDPLAY must start with http/,
+    );
     try {
       loadConfig({ REWIND_REDACTION_KEY: key }, root);
     } catch (e) {
@@ -157,7 +159,10 @@ describe('the environment schema', () => {
       throw new Error('expected a ConfigError');
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
-      expect((e as ConfigError).problems).toEqual(['REWIND_PIPELINE_ATTEMPTS must be an integer from 1 to 100 (got "many")', 'REWIND_API_PORT, REWIND_PROXY_PORT and SIMULATOR_PORT must differ (got 4100, 8081, 4100)']);
+      expect((e as ConfigError).problems).toEqual([
+        'REWIND_PIPELINE_ATTEMPTS must be an integer from 1 to 100 (got "many")',
+        'REWIND_API_PORT, REWIND_PROXY_PORT and SIMULATOR_PORT must differ (got 4100, 8081, 4100)',
+      ]);
     }
   });
 });

@@ -236,9 +236,15 @@ function patternVar(name: string, re: RegExp, fallback: string, rule: string) {
 function apiKeysVar(name: string) {
   return optionalVar().transform((v, ctx): string[] => {
     if (v === undefined) return [];
-    const keys = v.split(',').map((k) => k.trim()).filter((k) => k !== '');
+    const keys = v
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== '');
     if (keys.some((k) => parseApiKeyEntry(k).key.length < 16 || /\s/.test(k))) {
-      ctx.addIssue({ code: 'custom', message: `${name} must be a comma-separated list of keys of at least 16 characters each, each optionally followed by :<scopes> (read, replay, admin joined by +); the values are not shown` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be a comma-separated list of keys of at least 16 characters each, each optionally followed by :<scopes> (read, replay, admin joined by +); the values are not shown`,
+      });
     }
     return keys;
   });

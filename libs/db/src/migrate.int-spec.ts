@@ -37,18 +37,18 @@ describe('migration runner', () => {
     return err as MigrationError;
   }
 
-  it("applies every migration once and records it the way Prisma does", async () => {
+  it('applies every migration once and records it the way Prisma does', async () => {
     const files = readMigrations(dir);
     expect((await migrate(db.pool, dir)).applied).toEqual(files.map((f) => f.name));
     expect(await migrate(db.pool, dir)).toEqual({ applied: [], alreadyApplied: files.map((f) => f.name) });
 
-    const { rows } = await db.pool.query(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name',
-    );
+    const { rows } = await db.pool.query('SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name');
     expect(rows).toEqual(
       files.map((f) => ({
         migration_name: f.name,
-        checksum: createHash('sha256').update(fs.readFileSync(path.join(dir, f.name, 'migration.sql'))).digest('hex'),
+        checksum: createHash('sha256')
+          .update(fs.readFileSync(path.join(dir, f.name, 'migration.sql')))
+          .digest('hex'),
         finished_at: expect.any(Date),
         rolled_back_at: null,
         applied_steps_count: 1,

@@ -73,11 +73,7 @@ interface AppliedRow {
   logs: string | null;
 }
 
-export async function migrate(
-  pool: Pool,
-  migrationsDir: string,
-  log: (line: string) => void = () => undefined,
-): Promise<MigrateResult> {
+export async function migrate(pool: Pool, migrationsDir: string, log: (line: string) => void = () => undefined): Promise<MigrateResult> {
   const files = readMigrations(migrationsDir);
   const client = await pool.connect();
   try {
@@ -94,9 +90,7 @@ export async function migrate(
 
 async function migrateLocked(client: PoolClient, files: MigrationFile[], log: (line: string) => void): Promise<MigrateResult> {
   await client.query(MIGRATIONS_TABLE);
-  const { rows } = await client.query<AppliedRow>(
-    'SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM "_prisma_migrations" ORDER BY started_at, migration_name',
-  );
+  const { rows } = await client.query<AppliedRow>('SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM "_prisma_migrations" ORDER BY started_at, migration_name');
   const byName = new Map(files.map((f) => [f.name, f]));
   const applied = new Set<string>();
   for (const row of rows) {
@@ -134,10 +128,7 @@ async function migrateLocked(client: PoolClient, files: MigrationFile[], log: (l
     const id = randomUUID();
     try {
       await client.query('BEGIN');
-      await client.query(
-        'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
-        [id, file.checksum, file.name],
-      );
+      await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)', [id, file.checksum, file.name]);
       await client.query(file.sql);
       await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
       await client.query('COMMIT');
@@ -147,10 +138,7 @@ async function migrateLocked(client: PoolClient, files: MigrationFile[], log: (l
       // The transaction rolled the migration back entirely: record the attempt as rolled back so the
       // next run (ours or `prisma migrate deploy`) retries it once the SQL is fixed.
       await client
-        .query(
-          'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, rolled_back_at, logs) VALUES ($1, $2, $3, now(), now(), $4)',
-          [id, file.checksum, file.name, message],
-        )
+        .query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, rolled_back_at, logs) VALUES ($1, $2, $3, now(), now(), $4)', [id, file.checksum, file.name, message])
         .catch(() => undefined);
       throw new MigrationError('MIGRATION_SQL_ERROR', file.name, `Migration ${file.name} failed and was rolled back: ${message}`);
     }

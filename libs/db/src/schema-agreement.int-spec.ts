@@ -105,9 +105,7 @@ describe('schema.prisma and the migrations agree', () => {
          FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
         WHERE n.nspname = 'public' GROUP BY t.typname ORDER BY t.typname`,
     );
-    const expected = dmmf.datamodel.enums
-      .map((e) => ({ name: e.dbName ?? e.name, labels: e.values.map((v) => v.dbName ?? v.name) }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+    const expected = dmmf.datamodel.enums.map((e) => ({ name: e.dbName ?? e.name, labels: e.values.map((v) => v.dbName ?? v.name) })).sort((a, b) => a.name.localeCompare(b.name));
     expect(rows).toEqual(expected);
   });
 

@@ -73,7 +73,9 @@ async function main(): Promise<void> {
     console.log(`${name.padEnd(44)} ${results[results.length - 1]?.[1].toFixed(2)} s`);
   };
   await measure('replay page: pg', async (after) => (await pool.query(`SELECT ${replayCols} FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [id, after, PAGE])).rows);
-  await measure('replay page: Prisma $queryRaw', (after) => prisma.$queryRaw<{ seq: number }[]>(Prisma.sql`SELECT ${Prisma.raw(replayCols)} FROM events WHERE session_id = ${id}::uuid AND seq > ${after} ORDER BY seq LIMIT ${PAGE}`));
+  await measure('replay page: Prisma $queryRaw', (after) =>
+    prisma.$queryRaw<{ seq: number }[]>(Prisma.sql`SELECT ${Prisma.raw(replayCols)} FROM events WHERE session_id = ${id}::uuid AND seq > ${after} ORDER BY seq LIMIT ${PAGE}`),
+  );
   await measure('replay page: Prisma findMany (where + take)', (after) =>
     prisma.event.findMany({
       where: { sessionId: id, seq: { gt: after } },
@@ -82,8 +84,24 @@ async function main(): Promise<void> {
       select: { seq: true, offsetUs: true, kind: true, direction: true, channel: true, format: true, bodyText: true, bodyBytes: true, msgType: true, tick: true, meta: true },
     }),
   );
-  await measure('event page: pg', async (after) => (await pool.query(`SELECT ${fullCols} FROM events WHERE session_id = $1 AND seq > $2 AND seq <= $3 AND offset_us < $4 ORDER BY seq LIMIT $5`, [id, after, 2_147_483_647, Number.MAX_SAFE_INTEGER, PAGE])).rows);
-  await measure('event page: Prisma $queryRaw', (after) => prisma.$queryRaw<{ seq: number }[]>(Prisma.sql`SELECT ${Prisma.raw(fullCols)} FROM events WHERE session_id = ${id}::uuid AND seq > ${after} AND seq <= ${2_147_483_647} AND offset_us < ${Number.MAX_SAFE_INTEGER}::bigint ORDER BY seq LIMIT ${PAGE}`));
+  await measure(
+    'event page: pg',
+    async (after) =>
+      (
+        await pool.query(`SELECT ${fullCols} FROM events WHERE session_id = $1 AND seq > $2 AND seq <= $3 AND offset_us < $4 ORDER BY seq LIMIT $5`, [
+          id,
+          after,
+          2_147_483_647,
+          Number.MAX_SAFE_INTEGER,
+          PAGE,
+        ])
+      ).rows,
+  );
+  await measure('event page: Prisma $queryRaw', (after) =>
+    prisma.$queryRaw<{ seq: number }[]>(
+      Prisma.sql`SELECT ${Prisma.raw(fullCols)} FROM events WHERE session_id = ${id}::uuid AND seq > ${after} AND seq <= ${2_147_483_647} AND offset_us < ${Number.MAX_SAFE_INTEGER}::bigint ORDER BY seq LIMIT ${PAGE}`,
+    ),
+  );
   await prisma.$disconnect();
   await pool.end();
 }

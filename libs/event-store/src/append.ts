@@ -15,8 +15,7 @@ export interface AppendResult {
   heads: Map<string, { seq: number; hash: Buffer }>;
 }
 
-export const EVENT_COLUMNS =
-  'session_id, seq, kind, direction, channel, recorded_at, offset_us, format, body_text, body_bytes, msg_type, tick, request_id, meta, hash';
+export const EVENT_COLUMNS = 'session_id, seq, kind, direction, channel, recorded_at, offset_us, format, body_text, body_bytes, msg_type, tick, request_id, meta, hash';
 
 interface Head {
   seq: number;
@@ -54,11 +53,7 @@ export interface StoreBatch {
  * events already stored (identical → counted as duplicates, different → DUPLICATE_CONFLICT), chains the
  * hashes, writes the new events with one COPY and moves the heads.
  */
-export async function appendInTransaction(
-  client: PoolClient,
-  events: readonly NewEvent[],
-  outbox: readonly NewOutboxMessage[] = [],
-): Promise<AppendResult> {
+export async function appendInTransaction(client: PoolClient, events: readonly NewEvent[], outbox: readonly NewOutboxMessage[] = []): Promise<AppendResult> {
   return writeBatchInTransaction(client, { events, outbox });
 }
 
@@ -94,12 +89,7 @@ export async function writeBatchInTransaction(client: PoolClient, batch: StoreBa
   return result;
 }
 
-async function appendLocked(
-  client: PoolClient,
-  bySession: Map<string, NewEvent[]>,
-  heads: Map<string, Head>,
-  outbox: readonly NewOutboxMessage[],
-): Promise<AppendResult> {
+async function appendLocked(client: PoolClient, bySession: Map<string, NewEvent[]>, heads: Map<string, Head>, outbox: readonly NewOutboxMessage[]): Promise<AppendResult> {
   const result: AppendResult = { appended: 0, duplicates: 0, heads: new Map() };
 
   // 1. Check everything that can refuse the batch before any row is written.
@@ -187,7 +177,14 @@ async function insertSessions(client: PoolClient, all: readonly NewSession[]): P
     const first = byId.get(o.id);
     // The same session opened twice in a batch: the first open stands, a later one fills in what it lacked.
     if (!first) byId.set(o.id, o);
-    else byId.set(o.id, { ...first, agent: first.agent ?? o.agent ?? null, game: first.game ?? o.game ?? null, platformSessionId: first.platformSessionId ?? o.platformSessionId ?? null, source: first.source ?? o.source ?? null });
+    else
+      byId.set(o.id, {
+        ...first,
+        agent: first.agent ?? o.agent ?? null,
+        game: first.game ?? o.game ?? null,
+        platformSessionId: first.platformSessionId ?? o.platformSessionId ?? null,
+        source: first.source ?? o.source ?? null,
+      });
   }
   // In id order, like the head locks that follow, so two writers never wait on each other's rows crosswise.
   const opens = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -243,22 +240,18 @@ async function lockHeads(client: PoolClient, ids: string[]): Promise<Map<string,
        FROM sessions s WHERE s.id = ANY($1::uuid[]) ORDER BY s.id FOR UPDATE OF s`,
     [ids],
   );
-  return new Map(
-    rows.map((r) => [
-      r.id,
-      { seq: r.head_seq, hash: r.head_hash, sealed: r.status === 'sealed', offsetUs: r.offset_us === null ? 0 : Number(r.offset_us), platform: r.platform },
-    ]),
-  );
+  return new Map(rows.map((r) => [r.id, { seq: r.head_seq, hash: r.head_hash, sealed: r.status === 'sealed', offsetUs: r.offset_us === null ? 0 : Number(r.offset_us), platform: r.platform }]));
 }
 
 /** Re-appended events must equal what is stored: same hash given the stored predecessor. */
 async function checkDuplicates(client: PoolClient, sessionId: string, overlap: NewEvent[]): Promise<void> {
   const from = (overlap[0] as NewEvent).seq;
   const to = (overlap[overlap.length - 1] as NewEvent).seq;
-  const { rows } = await client.query<{ seq: number; hash: Buffer }>(
-    'SELECT seq, hash FROM events WHERE session_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq',
-    [sessionId, Math.max(1, from - 1), to],
-  );
+  const { rows } = await client.query<{ seq: number; hash: Buffer }>('SELECT seq, hash FROM events WHERE session_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq', [
+    sessionId,
+    Math.max(1, from - 1),
+    to,
+  ]);
   const stored = new Map(rows.map((r) => [r.seq, r.hash]));
   let previous = from === 1 ? genesisHash(sessionId) : stored.get(from - 1);
   for (const e of overlap) {
@@ -357,12 +350,6 @@ async function insertOutbox(client: PoolClient, outbox: readonly NewOutboxMessag
     `INSERT INTO outbox (session_id, queue, job_name, payload, dedupe_key)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
      ON CONFLICT (dedupe_key) DO NOTHING`,
-    [
-      outbox.map((m) => m.sessionId ?? null),
-      outbox.map((m) => m.queue),
-      outbox.map((m) => m.jobName),
-      outbox.map((m) => JSON.stringify(m.payload)),
-      outbox.map((m) => m.dedupeKey ?? null),
-    ],
+    [outbox.map((m) => m.sessionId ?? null), outbox.map((m) => m.queue), outbox.map((m) => m.jobName), outbox.map((m) => JSON.stringify(m.payload)), outbox.map((m) => m.dedupeKey ?? null)],
   );
 }

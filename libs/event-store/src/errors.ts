@@ -23,8 +23,7 @@ export class EventStoreError extends Error {
 export const invalidEvent = (index: number, problem: string): EventStoreError =>
   new EventStoreError(EventStoreErrorCode.InvalidEvent, `event #${index} of the batch is invalid: ${problem}`, { index, problem });
 
-export const sessionNotFound = (sessionId: string): EventStoreError =>
-  new EventStoreError(EventStoreErrorCode.SessionNotFound, `session ${sessionId} does not exist (open it first)`, { sessionId });
+export const sessionNotFound = (sessionId: string): EventStoreError => new EventStoreError(EventStoreErrorCode.SessionNotFound, `session ${sessionId} does not exist (open it first)`, { sessionId });
 
 export const sessionSealed = (sessionId: string, seq: number): EventStoreError =>
   new EventStoreError(EventStoreErrorCode.SessionSealed, `session ${sessionId} is sealed: cannot append seq ${seq}`, { sessionId, seq });
@@ -37,15 +36,12 @@ export const seqGap = (sessionId: string, expected: number, got: number): EventS
   });
 
 export const duplicateConflict = (sessionId: string, seq: number): EventStoreError =>
-  new EventStoreError(
-    EventStoreErrorCode.DuplicateConflict,
-    `session ${sessionId}: seq ${seq} is already stored with different content`,
-    { sessionId, seq },
-  );
+  new EventStoreError(EventStoreErrorCode.DuplicateConflict, `session ${sessionId}: seq ${seq} is already stored with different content`, { sessionId, seq });
 
 export const offsetRegression = (sessionId: string, seq: number, previousUs: number, offsetUs: number): EventStoreError =>
-  new EventStoreError(
-    EventStoreErrorCode.OffsetRegression,
-    `session ${sessionId}: seq ${seq} has offset ${offsetUs} µs, before the previous event's ${previousUs} µs`,
-    { sessionId, seq, previousUs, offsetUs },
-  );
+  new EventStoreError(EventStoreErrorCode.OffsetRegression, `session ${sessionId}: seq ${seq} has offset ${offsetUs} µs, before the previous event's ${previousUs} µs`, {
+    sessionId,
+    seq,
+    previousUs,
+    offsetUs,
+  });

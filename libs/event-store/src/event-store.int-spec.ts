@@ -174,7 +174,9 @@ describe('EventStore (Postgres)', () => {
     await sut.append(sent);
     const full = await collect(sut.readSession(id));
     const lean = [...(await sut.readReplayPage(id, { afterSeq: 0 }, 30)), ...(await sut.readReplayPage(id, { afterSeq: 30 }, 30))];
-    expect(lean).toEqual(full.map(({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta }) => ({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta })));
+    expect(lean).toEqual(
+      full.map(({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta }) => ({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta })),
+    );
     expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 }, 3)).map((e) => e.seq)).toEqual([20, 21, 22]);
     expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 + 8 }, 1)).map((e) => e.seq)).toEqual([21]);
     expect(await sut.readReplayPage(id, { fromOffsetUs: 10_000_000 }, 5)).toEqual([]);
@@ -187,10 +189,7 @@ describe('EventStore (Postgres)', () => {
     const { rows } = await pool.query('SELECT queue, job_name, payload, relayed_at FROM outbox WHERE session_id = $1', [id]);
     expect(rows).toEqual([{ queue: 'reward-handoff', job_name: 'handoff', payload: { score: 7 }, relayed_at: null }]);
 
-    await expectStoreError(
-      sut.append(frames(id, 5, 1), [{ sessionId: id, queue: 'reward-handoff', jobName: 'handoff', payload: {} }]),
-      EventStoreErrorCode.SeqGap,
-    );
+    await expectStoreError(sut.append(frames(id, 5, 1), [{ sessionId: id, queue: 'reward-handoff', jobName: 'handoff', payload: {} }]), EventStoreErrorCode.SeqGap);
     const after = await pool.query('SELECT count(*)::int AS n FROM outbox WHERE session_id = $1', [id]);
     expect(after.rows[0].n).toBe(1);
   });

@@ -5,16 +5,7 @@ import { genesisHash } from './hash';
 import { EventReadsRepository } from './repositories/event-reads.repository';
 import { SessionsRepository } from './repositories/sessions.repository';
 import { isUuid } from './validate';
-import {
-  GlobalCheckpoint,
-  GLOBAL_START,
-  NewEvent,
-  NewOutboxMessage,
-  NewSession,
-  ReplayRow,
-  SessionRecord,
-  StoredEvent,
-} from './types';
+import { GlobalCheckpoint, GLOBAL_START, NewEvent, NewOutboxMessage, NewSession, ReplayRow, SessionRecord, StoredEvent } from './types';
 
 export { SessionRow, toSessionRecord, sessionRecordOf } from './repositories/sessions.repository';
 export { EventRow, toStoredEvent } from './repositories/event-reads.repository';
@@ -66,11 +57,7 @@ export class EventStore {
     const stored = await this.getSession(session.id);
     if (!stored) throw sessionNotFound(session.id);
     if (stored.platform !== session.platform) {
-      throw new EventStoreError(
-        EventStoreErrorCode.SessionConflict,
-        `session ${session.id} already exists for platform ${stored.platform}, not ${session.platform}`,
-        { sessionId: session.id },
-      );
+      throw new EventStoreError(EventStoreErrorCode.SessionConflict, `session ${session.id} already exists for platform ${stored.platform}, not ${session.platform}`, { sessionId: session.id });
     }
     return stored;
   }

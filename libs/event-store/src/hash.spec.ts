@@ -7,11 +7,24 @@ import { NewEvent } from './types';
 function referenceHash(previous: Buffer, e: NewEvent): Buffer {
   const body = e.body === null ? Buffer.alloc(0) : typeof e.body === 'string' ? Buffer.from(e.body, 'utf8') : e.body;
   const fields = [
-    e.meta == null ? HASH_VERSION : HASH_VERSION_META, e.sessionId, e.seq, e.kind, e.direction, e.channel, e.recordedAtUs, e.offsetUs, e.format,
-    e.msgType ?? null, e.tick ?? null, e.requestId ?? null, body.length,
+    e.meta == null ? HASH_VERSION : HASH_VERSION_META,
+    e.sessionId,
+    e.seq,
+    e.kind,
+    e.direction,
+    e.channel,
+    e.recordedAtUs,
+    e.offsetUs,
+    e.format,
+    e.msgType ?? null,
+    e.tick ?? null,
+    e.requestId ?? null,
+    body.length,
   ];
   const header = JSON.stringify(e.meta == null ? fields : [...fields, e.meta]);
-  return createHash('sha256').update(Buffer.concat([previous, Buffer.from(header + '\n', 'utf8'), body])).digest();
+  return createHash('sha256')
+    .update(Buffer.concat([previous, Buffer.from(header + '\n', 'utf8'), body]))
+    .digest();
 }
 
 describe('event hash', () => {
@@ -30,7 +43,21 @@ describe('event hash', () => {
   it.each(variants.map((v, i) => [i, v] as const))('matches the documented encoding (variant %i)', (_i, v) => {
     const e = aFrame(id, 3, v);
     const body = e.body === null ? 0 : Buffer.byteLength(e.body as string | Buffer);
-    const fields = [e.meta == null ? HASH_VERSION : HASH_VERSION_META, e.sessionId, e.seq, e.kind, e.direction, e.channel, e.recordedAtUs, e.offsetUs, e.format, e.msgType ?? null, e.tick ?? null, e.requestId ?? null, body];
+    const fields = [
+      e.meta == null ? HASH_VERSION : HASH_VERSION_META,
+      e.sessionId,
+      e.seq,
+      e.kind,
+      e.direction,
+      e.channel,
+      e.recordedAtUs,
+      e.offsetUs,
+      e.format,
+      e.msgType ?? null,
+      e.tick ?? null,
+      e.requestId ?? null,
+      body,
+    ];
     expect(canonicalHeader(e, body)).toBe(JSON.stringify(e.meta == null ? fields : [...fields, e.meta]));
     const previous = createHash('sha256').update('prev').digest();
     expect(eventHash(previous, e).equals(referenceHash(previous, e))).toBe(true);
@@ -48,7 +75,21 @@ describe('event hash', () => {
     expect(genesisHash(id).equals(genesisHash(randomUUID()))).toBe(false);
     const base = aFrame(id, 3);
     const g = genesisHash(id);
-    const changed: Partial<NewEvent>[] = [{ seq: 4 }, { kind: 'input' }, { direction: 'internal' }, { channel: 'spectate_ws' }, { recordedAtUs: base.recordedAtUs + 1 }, { offsetUs: base.offsetUs + 1 }, { format: 'text' }, { msgType: 'x' }, { tick: 99 }, { requestId: 'r' }, { body: `${base.body} ` }, { meta: '{}' }, { meta: '{"status":200}' }];
+    const changed: Partial<NewEvent>[] = [
+      { seq: 4 },
+      { kind: 'input' },
+      { direction: 'internal' },
+      { channel: 'spectate_ws' },
+      { recordedAtUs: base.recordedAtUs + 1 },
+      { offsetUs: base.offsetUs + 1 },
+      { format: 'text' },
+      { msgType: 'x' },
+      { tick: 99 },
+      { requestId: 'r' },
+      { body: `${base.body} ` },
+      { meta: '{}' },
+      { meta: '{"status":200}' },
+    ];
     for (const c of changed) expect(eventHash(g, { ...base, ...c }).equals(eventHash(g, base))).toBe(false);
   });
 });

@@ -3,19 +3,7 @@
 export const PLATFORMS = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-export const EVENT_KINDS = [
-  'frame',
-  'input',
-  'command',
-  'notification',
-  'request',
-  'response',
-  'lifecycle',
-  'gap',
-  'marker',
-  'outcome',
-  'keyframe',
-] as const;
+export const EVENT_KINDS = ['frame', 'input', 'command', 'notification', 'request', 'response', 'lifecycle', 'gap', 'marker', 'outcome', 'keyframe'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 export const DIRECTIONS = ['client_to_platform', 'platform_to_client', 'internal'] as const;

@@ -5,7 +5,7 @@ import { aSession, frames } from './test-support';
 import { EventStore } from './event-store';
 import { verifySession } from './verify';
 
-describe('verifySession against a database edited behind Rewind\'s back', () => {
+describe("verifySession against a database edited behind Rewind's back", () => {
   let pool: Pool;
   let store: EventStore;
 
@@ -67,7 +67,7 @@ describe('verifySession against a database edited behind Rewind\'s back', () => 
     expect((await verifySession(store, id))?.firstBreak).toMatchObject({ reason: 'head_mismatch', seq: 19 });
 
     const other = await recorded(20, true);
-    await tamper(pool, "UPDATE sessions SET sealed_count = 19 WHERE id = $1", [other]);
+    await tamper(pool, 'UPDATE sessions SET sealed_count = 19 WHERE id = $1', [other]);
     expect((await verifySession(store, other))?.firstBreak).toMatchObject({ reason: 'seal_mismatch' });
   });
 

@@ -43,7 +43,12 @@ describe('ChainVerifier', () => {
   });
 
   it('names a deleted event', () => {
-    expect(verify(id, good.filter((e) => e.seq !== 6)).firstBreak).toMatchObject({ reason: 'seq_gap', seq: 6 });
+    expect(
+      verify(
+        id,
+        good.filter((e) => e.seq !== 6),
+      ).firstBreak,
+    ).toMatchObject({ reason: 'seq_gap', seq: 6 });
   });
 
   it('names the first of two swapped events', () => {

@@ -25,7 +25,7 @@ export function loadCredentials(dataDir: string): Credentials {
       throw new Error(
         `${file} is not valid JSON (${(e as Error).message}). Fix it, or delete it together with ` +
           `${path.join(dataDir, 'postgres')} and ${path.join(dataDir, 'redis')} to start over (this deletes the local data).`,
-          { cause: e },
+        { cause: e },
       );
     }
   }

@@ -17,21 +17,16 @@ export interface RunOptions {
 /** Runs a program with an argument array (never through a shell); resolves with its exit code and output. */
 export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(
-      file,
-      [...args],
-      { env: options.env ?? process.env, cwd: options.cwd, timeout: options.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        let code = 0;
-        let extra = '';
-        if (error) {
-          const c = (error as { code?: unknown }).code;
-          code = typeof c === 'number' ? c : c === 'ENOENT' ? 127 : 1;
-          if (typeof c !== 'number') extra = error.message;
-        }
-        resolve({ code, stdout: String(stdout), stderr: [String(stderr), extra].filter(Boolean).join('\n') });
-      },
-    );
+    execFile(file, [...args], { env: options.env ?? process.env, cwd: options.cwd, timeout: options.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      let code = 0;
+      let extra = '';
+      if (error) {
+        const c = (error as { code?: unknown }).code;
+        code = typeof c === 'number' ? c : c === 'ENOENT' ? 127 : 1;
+        if (typeof c !== 'number') extra = error.message;
+      }
+      resolve({ code, stdout: String(stdout), stderr: [String(stderr), extra].filter(Boolean).join('\n') });
+    });
   });
 }
 

@@ -87,12 +87,17 @@ export async function ensureLocalServices(opts: EnsureLocalServicesOptions): Pro
     startedRedis: false,
     async stop() {
       if (stopped || (!services.startedPostgres && !services.startedRedis)) return;
-      await withLock(dataDir, LOCK, async () => {
-        const errors: string[] = [];
-        if (services.startedRedis) await stopRedis(dataDir, log).catch((e: unknown) => errors.push(scrubbed(e, secrets).message));
-        if (services.startedPostgres) await stopPostgres(dataDir, log).catch((e: unknown) => errors.push(scrubbed(e, secrets).message));
-        if (errors.length > 0) throw new Error(`Stopping the local services failed:\n${errors.join('\n')}`);
-      }, { what: LOCK_WHAT });
+      await withLock(
+        dataDir,
+        LOCK,
+        async () => {
+          const errors: string[] = [];
+          if (services.startedRedis) await stopRedis(dataDir, log).catch((e: unknown) => errors.push(scrubbed(e, secrets).message));
+          if (services.startedPostgres) await stopPostgres(dataDir, log).catch((e: unknown) => errors.push(scrubbed(e, secrets).message));
+          if (errors.length > 0) throw new Error(`Stopping the local services failed:\n${errors.join('\n')}`);
+        },
+        { what: LOCK_WHAT },
+      );
       stopped = true;
     },
   };

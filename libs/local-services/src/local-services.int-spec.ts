@@ -156,9 +156,7 @@ describe('ensureLocalServices (real postgres and redis-server)', () => {
     const squatter = net.createServer((s) => s.destroy());
     await new Promise<void>((r) => squatter.listen(redisPort, '127.0.0.1', r));
     try {
-      await expect(ensureLocalServices({ dataDir, postgres: false, redisPort, log })).rejects.toThrow(
-        new RegExp(`127\\.0\\.0\\.1:${redisPort} is already taken by another program.*REDIS_URL`),
-      );
+      await expect(ensureLocalServices({ dataDir, postgres: false, redisPort, log })).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${redisPort} is already taken by another program.*REDIS_URL`));
     } finally {
       await new Promise((r) => squatter.close(r));
     }

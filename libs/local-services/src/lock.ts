@@ -87,12 +87,7 @@ async function acquire(file: string, timeoutMs: number, what: string): Promise<v
  * Runs `work` holding `<dataDir>/<name>.lock`: a file created with O_EXCL that holds our pid (and process
  * start time). Waits up to `timeoutMs` for another holder; locks of dead processes are broken.
  */
-export async function withLock<T>(
-  dataDir: string,
-  name: string,
-  work: () => Promise<T>,
-  options: { timeoutMs?: number; what?: string } = {},
-): Promise<T> {
+export async function withLock<T>(dataDir: string, name: string, work: () => Promise<T>, options: { timeoutMs?: number; what?: string } = {}): Promise<T> {
   fs.mkdirSync(dataDir, { recursive: true });
   const file = path.join(path.resolve(dataDir), `${name}.lock`);
   const previous = queues.get(file) ?? Promise.resolve();

@@ -48,7 +48,9 @@ describe('ensureServerPackages', () => {
     expect(findPostgresBin()).toBeNull();
     expect(findRedisServer()).toBeNull();
     const attempt = ensureServerPackages(dataDir, { postgres: true, redis: true }, (l) => lines.push(l));
-    await expect(attempt).rejects.toThrow(/need the Debian package\(s\) postgresql redis-server.*not root.*apt-get install -y postgresql redis-server.*docker compose up -d.*DATABASE_URL and REDIS_URL/s);
+    await expect(attempt).rejects.toThrow(
+      /need the Debian package\(s\) postgresql redis-server.*not root.*apt-get install -y postgresql redis-server.*docker compose up -d.*DATABASE_URL and REDIS_URL/s,
+    );
     expect(aptCalls).toEqual([]);
   });
 

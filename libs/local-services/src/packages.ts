@@ -41,8 +41,7 @@ export async function ensureServerPackages(dataDir: string, want: { postgres: bo
   const missing = missingPackages(want.postgres, want.redis);
   if (missing.length === 0) return;
   const list = missing.join(' ');
-  const alternative =
-    'or run `docker compose up -d` (see docker-compose.yml) and set DATABASE_URL and REDIS_URL (see .env.example)';
+  const alternative = 'or run `docker compose up -d` (see docker-compose.yml) and set DATABASE_URL and REDIS_URL (see .env.example)';
   if (!isRoot()) {
     throw new Error(
       `Rewind's local services need the Debian package(s) ${list}, which are not installed, and this process is not root ` +
@@ -100,7 +99,8 @@ export async function ensureChromium(dataDir: string, log: (line: string) => voi
   const found = findChromium();
   if (found) return found;
   const alternative = 'e.g. sudo apt-get install -y chromium';
-  if (!isRoot() || !fs.existsSync('/usr/bin/apt-get')) throw new Error(`the viewer's browser test needs Debian's chromium, which is not installed, and it cannot be installed from here: ${alternative}`);
+  if (!isRoot() || !fs.existsSync('/usr/bin/apt-get'))
+    throw new Error(`the viewer's browser test needs Debian's chromium, which is not installed, and it cannot be installed from here: ${alternative}`);
   await aptInstall(dataDir, () => (findChromium() ? [] : ['chromium']), alternative, 'Chromium', log);
   return findChromium() as string;
 }

@@ -103,9 +103,7 @@ async function preparePgdata(dataDir: string, log: Log): Promise<string> {
   }
   if (unsafe || !(await serverUserCanEnter(dataDir))) {
     pgdata = externalPgdata(dataDir);
-    const why = unsafe
-      ? `pg_ctl cannot handle ${unsafe} in the path ${dataDir}`
-      : `the ${SERVER_USER} system user cannot enter ${dataDir} (a parent directory is private)`;
+    const why = unsafe ? `pg_ctl cannot handle ${unsafe} in the path ${dataDir}` : `the ${SERVER_USER} system user cannot enter ${dataDir} (a parent directory is private)`;
     log(`${why}, so the Postgres data lives in ${pgdata}, linked from ${link}`);
     if (fs.existsSync(pgdata)) log(`removing ${pgdata}, left over from an earlier cluster whose link was deleted`);
     fs.rmSync(pgdata, { recursive: true, force: true });
@@ -128,8 +126,10 @@ async function initdb(bin: string, pgdata: string, password: string, log: Log): 
       fs.chownSync(pwfile, uid, gid);
     }
     const r = await asServerUser(path.join(bin, 'initdb'), [
-      '-D', pgdata,
-      '-U', POSTGRES_USER,
+      '-D',
+      pgdata,
+      '-U',
+      POSTGRES_USER,
       `--pwfile=${pwfile}`,
       '--auth-host=scram-sha-256',
       '--auth-local=peer',
@@ -147,19 +147,7 @@ function ensureConfig(pgdata: string, port: number): void {
   const conf = path.join(pgdata, 'postgresql.conf');
   if (fs.readFileSync(conf, 'utf8').includes(CONF_MARKER)) return;
   // Appending keeps the file's owner (the server user).
-  fs.appendFileSync(
-    conf,
-    [
-      '',
-      CONF_MARKER,
-      "listen_addresses = '127.0.0.1'",
-      `port = ${port}`,
-      "unix_socket_directories = ''",
-      'max_connections = 200',
-      "timezone = 'UTC'",
-      '',
-    ].join('\n'),
-  );
+  fs.appendFileSync(conf, ['', CONF_MARKER, "listen_addresses = '127.0.0.1'", `port = ${port}`, "unix_socket_directories = ''", 'max_connections = 200', "timezone = 'UTC'", ''].join('\n'));
 }
 
 // ---- is it running ---------------------------------------------------------------------------------------
@@ -185,8 +173,7 @@ async function runningPostmaster(pgdata: string): Promise<{ pid: number; port: n
   return (await asServerUser(path.join(bin, 'pg_ctl'), ['status', '-D', pgdata])).code === 0 ? pm : null;
 }
 
-const urlFor = (password: string, port: number, database: string): string =>
-  `postgresql://${POSTGRES_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+const urlFor = (password: string, port: number, database: string): string => `postgresql://${POSTGRES_USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 
 /** Waits until the server accepts our login, then creates the `rewind` database if it is missing. */
 async function ensureDatabase(password: string, port: number, logfile: string): Promise<void> {
@@ -212,7 +199,7 @@ async function ensureDatabase(password: string, port: number, logfile: string): 
           `The local Postgres on 127.0.0.1:${port} rejects the password in credentials.json (${(e as Error).message}). ` +
             `The cluster and credentials.json do not belong together: restore the old credentials.json, or stop the server and delete ` +
             `the cluster to start over (this deletes the local data).`,
-            { cause: e },
+          { cause: e },
         );
       }
       if (Date.now() > deadline) {

@@ -80,7 +80,7 @@ async function waitForPong(url: string, port: number, logfile: string, alive: ()
         throw new Error(
           `The local Redis on 127.0.0.1:${port} rejects the password in credentials.json (${message}). ` +
             `Stop that redis-server and run again (the configuration is rewritten with the stored password).`,
-            { cause: e },
+          { cause: e },
         );
       }
       if (!alive() && Date.now() - since > 3000) {
@@ -126,7 +126,7 @@ export interface RedisStarted {
 
 export async function startRedis(dataDir: string, password: string, port: number, log: Log): Promise<RedisStarted> {
   const server = findRedisServer();
-  if (!server) throw new Error('No redis-server found (looked in /usr/bin, /usr/local/bin, /usr/sbin): install Debian\'s redis-server package.');
+  if (!server) throw new Error("No redis-server found (looked in /usr/bin, /usr/local/bin, /usr/sbin): install Debian's redis-server package.");
   const f = files(dataDir);
   fs.mkdirSync(f.dir, { recursive: true, mode: 0o700 });
 

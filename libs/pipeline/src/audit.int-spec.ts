@@ -99,15 +99,25 @@ describe('audits of recorded runs (real simulator, recorder, pipeline, Postgres 
   const pipelineAudits = async () => (await pool.query<{ run_key: string; status: string; findings: Finding[] }>(`SELECT run_key, status, findings FROM audits WHERE trigger = 'pipeline'`)).rows;
 
   it('given every platform played to its end, when the pipeline is done, then each run is audited automatically with no mismatch', async () => {
-    const anchors = await waitFor('every run ended', async () => {
-      const ids = await listRunAnchors(pool);
-      const ended = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sessions WHERE id = ANY($1::uuid[]) AND status <> 'open'`, [ids]);
-      return ids.length >= 7 && ended.rows[0]!.n === ids.length && ids;
-    }, 30_000, 200);
-    const rows = await waitFor('an automatic audit of every run', async () => {
-      const r = await pipelineAudits();
-      return new Set(r.map((x) => x.run_key)).size >= anchors.length && r;
-    }, 60_000, 200);
+    const anchors = await waitFor(
+      'every run ended',
+      async () => {
+        const ids = await listRunAnchors(pool);
+        const ended = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sessions WHERE id = ANY($1::uuid[]) AND status <> 'open'`, [ids]);
+        return ids.length >= 7 && ended.rows[0]!.n === ids.length && ids;
+      },
+      30_000,
+      200,
+    );
+    const rows = await waitFor(
+      'an automatic audit of every run',
+      async () => {
+        const r = await pipelineAudits();
+        return new Set(r.map((x) => x.run_key)).size >= anchors.length && r;
+      },
+      60_000,
+      200,
+    );
     const platforms = new Set(rows.map((r) => r.run_key.split(':')[0]));
     expect([...platforms].sort()).toEqual([...PLATFORMS].sort());
     const mismatches = rows.flatMap((r) => r.findings.filter((f) => f.status === 'mismatch').map((f) => `${r.run_key} ${f.check}: ${f.detail}`));
@@ -146,7 +156,7 @@ describe('audits of recorded runs (real simulator, recorder, pipeline, Postgres 
     expect(a.status).toBe('mismatch');
     expect(a.findings.find((f) => f.check === 'chain' && f.status === 'mismatch')).toMatchObject({ at: { sessionId: e.session_id, seq: e.seq }, found: 'hash_mismatch' });
     await tamper(pool, 'UPDATE events SET body_text = $3 WHERE session_id = $1 AND seq = $2', [e.session_id, e.seq, e.body_text]);
-    expect((await audits.auditSession(e.session_id, 'on-demand') as StoredAudit).findings.filter((f) => f.check === 'chain' && f.status === 'mismatch')).toEqual([]);
+    expect(((await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit).findings.filter((f) => f.check === 'chain' && f.status === 'mismatch')).toEqual([]);
   });
 
   it('given an event deleted, or two events swapped, when audited, then the first broken link is named', async () => {
@@ -172,7 +182,11 @@ describe('audits of recorded runs (real simulator, recorder, pipeline, Postgres 
   });
 
   it('given the stored outcome or the outbox payload altered, when audited, then the outcome and pipeline findings say what differs', async () => {
-    const [{ id }] = (await pool.query<{ id: string }>(`SELECT id FROM sessions WHERE platform = 'moltstation' AND platform_session_id = $1 AND metadata->>'stream' = 'run' ORDER BY started_at LIMIT 1`, [flappySessionId])).rows as [{ id: string }];
+    const [{ id }] = (
+      await pool.query<{ id: string }>(`SELECT id FROM sessions WHERE platform = 'moltstation' AND platform_session_id = $1 AND metadata->>'stream' = 'run' ORDER BY started_at LIMIT 1`, [
+        flappySessionId,
+      ])
+    ).rows as [{ id: string }];
     const run = await loadRunEvidence(pool, store, id);
     const runStream = run!.runSessionId!;
     await tamper(pool, `UPDATE sessions SET outcome = jsonb_set(outcome, '{score}', '99999') WHERE id = $1`, [runStream]);

@@ -46,9 +46,7 @@ export class JobStream {
       const seq = this.head.seq + 1;
       const offsetUs = Math.max(this.head.offsetUs, nowUs - this.startedAtUs);
       try {
-        await this.store.append([
-          { ...e, sessionId: this.sessionId, seq, recordedAtUs: nowUs, offsetUs, msgType: e.msgType ?? null, requestId: e.requestId ?? null, meta: e.meta ?? null },
-        ]);
+        await this.store.append([{ ...e, sessionId: this.sessionId, seq, recordedAtUs: nowUs, offsetUs, msgType: e.msgType ?? null, requestId: e.requestId ?? null, meta: e.meta ?? null }]);
         this.head = { seq, offsetUs };
         return seq;
       } catch (err) {

@@ -10,7 +10,14 @@ import { PIPELINE_SETTINGS, PipelineSettings } from './options';
 import { backoffDelay, PipelineQueue } from './queues';
 import type { AuditJobResult, RewardResult, RunPayload, SnapshotResult } from './types';
 
-const marker = (msgType: string, detail: unknown) => ({ kind: 'marker' as const, direction: 'internal' as const, channel: 'internal' as const, format: 'json' as const, body: JSON.stringify(detail), msgType });
+const marker = (msgType: string, detail: unknown) => ({
+  kind: 'marker' as const,
+  direction: 'internal' as const,
+  channel: 'internal' as const,
+  format: 'json' as const,
+  body: JSON.stringify(detail),
+  msgType,
+});
 
 /**
  * Every attempt of a snapshot or handoff job is recorded in the job's stream (attempt marker, the HTTP
@@ -112,7 +119,15 @@ export class RewardHandoff {
   async handOff(job: Job<RunPayload>, stream: JobStream): Promise<RewardResult> {
     const o = this.settings;
     const run = job.data;
-    const body = JSON.stringify({ runSessionId: run.sessionId, platform: run.platform, game: run.game, platformSessionId: run.platformSessionId, agent: run.agent, source: run.source, outcome: run.outcome });
+    const body = JSON.stringify({
+      runSessionId: run.sessionId,
+      platform: run.platform,
+      game: run.game,
+      platformSessionId: run.platformSessionId,
+      agent: run.agent,
+      source: run.source,
+      outcome: run.outcome,
+    });
     const res = await recordedCall(stream, this.redactor, {
       method: 'POST',
       url: o.rewardsUrl,
@@ -123,7 +138,8 @@ export class RewardHandoff {
     });
     const json = res.json as { id?: string; duplicate?: boolean } | null;
     if (res.status === 200 || res.status === 201) return { status: 'handed-off', httpStatus: res.status, receiptId: json?.id ?? null, duplicate: json?.duplicate === true };
-    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new UnrecoverableError(`the rewards pipeline refused the outcome: ${res.status} ${res.body.slice(0, 200)}`);
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
+      throw new UnrecoverableError(`the rewards pipeline refused the outcome: ${res.status} ${res.body.slice(0, 200)}`);
     throw new Error(`the rewards pipeline answered ${res.status}`);
   }
 }
@@ -161,7 +177,13 @@ export class RunAudit {
       throw new DelayedError();
     }
     if (!audit) throw new UnrecoverableError(`run ${job.data.sessionId} is not in the store`);
-    if (audit.status === 'mismatch') o.log.warn(`audit of ${audit.runKey}: mismatch (${audit.findings.filter((f) => f.status === 'mismatch').map((f) => f.check).join(', ')})`);
+    if (audit.status === 'mismatch')
+      o.log.warn(
+        `audit of ${audit.runKey}: mismatch (${audit.findings
+          .filter((f) => f.status === 'mismatch')
+          .map((f) => f.check)
+          .join(', ')})`,
+      );
     return { status: audit.status, auditId: audit.id, findings: audit.findings.length };
   }
 }

@@ -213,10 +213,14 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
 
     forwarder.resume();
     await until('three handoffs', async () => (await handoffs()).filter((h) => ids.includes(h.body.platformSessionId ?? '')).length >= 3, 30_000);
-    await until('every row relayed and every job finished', async () => {
-      const now = (await Promise.all(ids.map((id) => outboxOf('moltstation', id)))).flat();
-      return now.every((r) => r.relayed_at !== null && r.last_error === null) && (await settled(direct));
-    }, 30_000);
+    await until(
+      'every row relayed and every job finished',
+      async () => {
+        const now = (await Promise.all(ids.map((id) => outboxOf('moltstation', id)))).flat();
+        return now.every((r) => r.relayed_at !== null && r.last_error === null) && (await settled(direct));
+      },
+      30_000,
+    );
 
     const received = (await handoffs()).filter((h) => ids.includes(h.body.platformSessionId ?? ''));
     expect(received.map((h) => h.body.platformSessionId).sort()).toEqual([...ids].sort());
@@ -309,10 +313,14 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
     // Another worker. BullMQ gives the orphan back after stalled checks find the dead worker's lock expired:
     // with a 3 s lock and 2 s checks (the defaults are 30 s each) within a few seconds.
     const pipeline = await start({ requestTimeoutMs: 5000, lockDurationMs: 3000, stalledIntervalMs: 2000 });
-    const job = await until('taken-over job completed', async () => {
-      const j = await pipeline.queues['reward-handoff'].getJob(reward.id);
-      return (await j?.isCompleted()) && j;
-    }, 30_000);
+    const job = await until(
+      'taken-over job completed',
+      async () => {
+        const j = await pipeline.queues['reward-handoff'].getJob(reward.id);
+        return (await j?.isCompleted()) && j;
+      },
+      30_000,
+    );
     expect(job.returnvalue).toMatchObject({ status: 'handed-off', httpStatus: 200, duplicate: true });
 
     // Exactly once as a handoff. deliveries is 2: the first call was processed (committed) by the endpoint,
@@ -332,15 +340,21 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
     const b = await start();
     const N = 30;
     const runs = await Promise.all(
-      Array.from({ length: N }, (_, i) => (i % 3 === 0 ? endRunDirectly('rgs', 'dice', null) : i % 3 === 1 ? endRunDirectly('spacemolt', null, null) : endRunDirectly('moltstation', 'flappybots', 'browser_ws'))),
+      Array.from({ length: N }, (_, i) =>
+        i % 3 === 0 ? endRunDirectly('rgs', 'dice', null) : i % 3 === 1 ? endRunDirectly('spacemolt', null, null) : endRunDirectly('moltstation', 'flappybots', 'browser_ws'),
+      ),
     );
     const ids = new Set(runs.map((r) => r.platformSessionId));
     const mine = async () => (await handoffs()).filter((h) => ids.has(h.body.platformSessionId ?? ''));
     await until(`${N} handoffs`, async () => (await mine()).length >= N, 30_000);
-    await until('both relays idle, every job finished', async () => {
-      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL');
-      return rows[0]!.n === 0 && (await settled(a.queues));
-    }, 30_000);
+    await until(
+      'both relays idle, every job finished',
+      async () => {
+        const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL');
+        return rows[0]!.n === 0 && (await settled(a.queues));
+      },
+      30_000,
+    );
 
     const received = await mine();
     expect(received).toHaveLength(N);

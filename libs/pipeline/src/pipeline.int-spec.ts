@@ -91,7 +91,12 @@ describe('the outcome pipeline: runs recorded through the proxy are snapshotted 
     return out;
   }
   const outboxOf = async (platform: string, platformSessionId: string) =>
-    (await pool.query<{ id: string; queue: string }>(`SELECT o.id, o.queue FROM outbox o JOIN sessions s ON s.id = o.session_id WHERE s.platform = $1 AND s.platform_session_id = $2`, [platform, platformSessionId])).rows;
+    (
+      await pool.query<{ id: string; queue: string }>(`SELECT o.id, o.queue FROM outbox o JOIN sessions s ON s.id = o.session_id WHERE s.platform = $1 AND s.platform_session_id = $2`, [
+        platform,
+        platformSessionId,
+      ])
+    ).rows;
 
   it('every platform: each run is handed off once; the MoltStation agent_api run is snapshotted; a browser_ws run is not; the rewards endpoint 500s twice first', async () => {
     sim.faults.add({ platform: 'rewards' as never, fault: 'status-500', times: 2 } as never);
@@ -124,7 +129,14 @@ describe('the outcome pipeline: runs recorded through the proxy are snapshotted 
     const detail = (await (await fetch(`${sim.baseUrl('moltstation')}/api/games/flappybots/sessions/${agentRun.sessionId}`)).json()) as { snapshotted: boolean };
     expect(detail.snapshotted).toBe(true);
     const events = await pipelineEvents(snapshotRow!.id);
-    expect(events.map((e) => e.msgType)).toEqual(['attempt', 'GET /api/games/flappybots/sessions/' + agentRun.sessionId, 'GET /api/games/flappybots/sessions/' + agentRun.sessionId, 'POST /api/rewards/snapshot', 'POST /api/rewards/snapshot', 'result']);
+    expect(events.map((e) => e.msgType)).toEqual([
+      'attempt',
+      'GET /api/games/flappybots/sessions/' + agentRun.sessionId,
+      'GET /api/games/flappybots/sessions/' + agentRun.sessionId,
+      'POST /api/rewards/snapshot',
+      'POST /api/rewards/snapshot',
+      'result',
+    ]);
     expect(events.map((e) => String(e.meta ?? '')).join('')).toMatch(/\[redacted:[0-9a-f]{16}\]/);
 
     const [practiceSnapshot] = (await outboxOf('moltstation', practice.sessionId)).filter((r) => r.queue === 'snapshot-submission');

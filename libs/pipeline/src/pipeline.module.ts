@@ -73,7 +73,8 @@ export class PipelineModule {
         {
           provide: AuditService,
           inject: [PG_POOL, EventStore],
-          useFactory: (pool: Pool, store: EventStore) => new AuditService(pool, store, { rewardsUrl: settings.rewardsUrl, ...(settings.rewardsApiKey ? { rewardsApiKey: settings.rewardsApiKey } : {}) }),
+          useFactory: (pool: Pool, store: EventStore) =>
+            new AuditService(pool, store, { rewardsUrl: settings.rewardsUrl, ...(settings.rewardsApiKey ? { rewardsApiKey: settings.rewardsApiKey } : {}) }),
         },
         JobRecording,
         SnapshotSubmission,

@@ -52,7 +52,12 @@ describe('OutboxRelay (real Postgres, real Redis)', () => {
     return id;
   }
   const rowsOf = async (sessionId: string) =>
-    (await pool.query<{ id: string; queue: string; relayed_at: Date | null; attempts: number; last_error: string | null }>('SELECT id, queue, relayed_at, attempts, last_error FROM outbox WHERE session_id = $1 ORDER BY queue', [sessionId])).rows;
+    (
+      await pool.query<{ id: string; queue: string; relayed_at: Date | null; attempts: number; last_error: string | null }>(
+        'SELECT id, queue, relayed_at, attempts, last_error FROM outbox WHERE session_id = $1 ORDER BY queue',
+        [sessionId],
+      )
+    ).rows;
   const relay = () => new OutboxRelay({ prisma, queues, retry: { attempts: 3, backoffMs: 10, maxBackoffMs: 100 }, log, addTimeoutMs: 1000 });
 
   it('given outbox rows, when relayed, then each becomes one job whose id is the outbox id, and the rows are marked', async () => {

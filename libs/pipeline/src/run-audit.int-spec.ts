@@ -34,7 +34,16 @@ describe('the run audit waits for its snapshot and handoff jobs without spending
   async function endRun(): Promise<{ sessionId: string; rows: Record<string, string> }> {
     const sessionId = randomUUID();
     const platformSessionId = `rgs-${randomBytes(6).toString('hex')}`;
-    await store.openSession({ id: sessionId, platform: 'rgs', game: 'dice', platformSessionId, agent: 'agent-a', source: null, startedAt: new Date(), metadata: { stream: 'run', capturedBy: 'test' } });
+    await store.openSession({
+      id: sessionId,
+      platform: 'rgs',
+      game: 'dice',
+      platformSessionId,
+      agent: 'agent-a',
+      source: null,
+      startedAt: new Date(),
+      metadata: { stream: 'run', capturedBy: 'test' },
+    });
     const outcome = { platform: 'rgs', game: 'dice', platformSessionId, agent: 'agent-a', score: 7, reason: 'GAME_OVER' };
     const payload = { sessionId, platform: 'rgs', game: 'dice', platformSessionId, agent: 'agent-a', source: null, outcome };
     const run = `rgs:${platformSessionId}`;
@@ -44,7 +53,20 @@ describe('the run audit waits for its snapshot and handoff jobs without spending
       { sessionId, queue: 'run-audit', jobName: 'audit', payload, dedupeKey: `run-audit:${run}` },
     ];
     await store.append(
-      [{ sessionId, seq: 1, kind: 'outcome', direction: 'internal', channel: 'internal', recordedAtUs: Date.now() * 1000, offsetUs: 0, format: 'json', body: JSON.stringify(outcome), msgType: 'outcome' }],
+      [
+        {
+          sessionId,
+          seq: 1,
+          kind: 'outcome',
+          direction: 'internal',
+          channel: 'internal',
+          recordedAtUs: Date.now() * 1000,
+          offsetUs: 0,
+          format: 'json',
+          body: JSON.stringify(outcome),
+          msgType: 'outcome',
+        },
+      ],
       outbox,
     );
     await store.endSession(sessionId, new Date(), outcome);
@@ -74,18 +96,26 @@ describe('the run audit waits for its snapshot and handoff jobs without spending
     expect(Object.values(p.workers!).map((w) => w.listenerCount('error'))).toEqual([1, 1, 1]);
 
     // While the handoff is in flight, the audit has been checked more than its 2 attempts allow, without failing.
-    const waiting = await waitFor('the audit re-checked while the handoff is in flight', async () => {
-      const j = await p.queues['run-audit'].getJob(rows['run-audit']!);
-      const checks = (j?.progress as Partial<RunAuditProgress> | undefined)?.checks ?? 0;
-      return checks >= 3 && (await p.queues['reward-handoff'].getJob(rows['reward-handoff']!).then((r) => r?.isActive())) && j;
-    }, 15_000);
+    const waiting = await waitFor(
+      'the audit re-checked while the handoff is in flight',
+      async () => {
+        const j = await p.queues['run-audit'].getJob(rows['run-audit']!);
+        const checks = (j?.progress as Partial<RunAuditProgress> | undefined)?.checks ?? 0;
+        return checks >= 3 && (await p.queues['reward-handoff'].getJob(rows['reward-handoff']!).then((r) => r?.isActive())) && j;
+      },
+      15_000,
+    );
     expect(waiting.attemptsMade).toBe(0);
     expect(await waiting.getState()).toMatch(/delayed|active|waiting/);
 
-    const audit = await waitFor('the audit job completed', async () => {
-      const j = await p.queues['run-audit'].getJob(rows['run-audit']!);
-      return (await j?.isCompleted()) && j;
-    }, 20_000);
+    const audit = await waitFor(
+      'the audit job completed',
+      async () => {
+        const j = await p.queues['run-audit'].getJob(rows['run-audit']!);
+        return (await j?.isCompleted()) && j;
+      },
+      20_000,
+    );
     expect(audit.attemptsMade).toBe(1); // the one run that audited: no attempt was spent waiting
     expect(await p.queues['run-audit'].getFailedCount()).toBe(0);
     const reward = await p.queues['reward-handoff'].getJob(rows['reward-handoff']!);

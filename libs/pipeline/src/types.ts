@@ -13,9 +13,7 @@ export interface RunPayload {
 }
 
 export type SnapshotResult =
-  | { status: 'submitted'; httpStatus: number; response: unknown }
-  | { status: 'already-snapshotted'; by: 'agent' | 'earlier attempt' }
-  | { status: 'skipped'; reason: string };
+  { status: 'submitted'; httpStatus: number; response: unknown } | { status: 'already-snapshotted'; by: 'agent' | 'earlier attempt' } | { status: 'skipped'; reason: string };
 
 export interface RewardResult {
   status: 'handed-off';

@@ -14,7 +14,14 @@ describe('markersOf', () => {
   });
 
   it('reports frames whose events hold death or game_over (MoltStation), once per name', () => {
-    const body = JSON.stringify({ tick: 90, events: [{ t: 'collect', id: 'a' }, { t: 'death', reason: 'collision', lives: 0 }, { t: 'game_over', score: 40, reason: 'no_lives' }] });
+    const body = JSON.stringify({
+      tick: 90,
+      events: [
+        { t: 'collect', id: 'a' },
+        { t: 'death', reason: 'collision', lives: 0 },
+        { t: 'game_over', score: 40, reason: 'no_lives' },
+      ],
+    });
     expect(markersOf(ev(90, 4_500, { body })).map((m) => m.name)).toEqual(['death', 'game_over']);
     const ndjson = [JSON.stringify({ tick: 1, events: [] }), JSON.stringify({ tick: 2, events: [{ t: 'game_over' }] })].join('\n');
     expect(markersOf(ev(2, 0, { format: 'ndjson', body: ndjson })).map((m) => m.name)).toEqual(['game_over']);

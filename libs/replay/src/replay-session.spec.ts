@@ -66,7 +66,7 @@ describe('ReplaySession timing (fake clock)', () => {
     await clock.advance(150); // seq 1, 2 emitted; position 150 ms
     replay.setSpeed(2);
     await clock.runUntil(replay.done);
-    expect(emitted.map((e) => e.emittedAtMs - 1_000)).toEqual([0, 100, 175, 225, 275]) // position 150 ms at the change; 200 is 25 ms away at speed 2;
+    expect(emitted.map((e) => e.emittedAtMs - 1_000)).toEqual([0, 100, 175, 225, 275]); // position 150 ms at the change; 200 is 25 ms away at speed 2;
   });
 
   it('compresses silences longer than skipIdle to the threshold (recorded time), leaving shorter gaps alone', async () => {
@@ -172,7 +172,11 @@ describe('ReplaySession seek (fake clock)', () => {
     const { clock, replay, emitted } = setup(evenly(1, 10, 100), { from: { seq: 8 } });
     await replay.start();
     await clock.runUntil(replay.done);
-    expect(emitted.map((e) => [e.seq, e.emittedAtMs - 1_000])).toEqual([[8, 0], [9, 100], [10, 200]]);
+    expect(emitted.map((e) => [e.seq, e.emittedAtMs - 1_000])).toEqual([
+      [8, 0],
+      [9, 100],
+      [10, 200],
+    ]);
   });
 });
 

@@ -97,7 +97,12 @@ export function replayRowSource(store: EventStore, sessionId: string, options: S
   return pagedStoreSource(store, sessionId, options, (start, size) => store.readReplayPage(sessionId, start, size));
 }
 
-function pagedStoreSource<E extends ReplayableEvent>(store: EventStore, sessionId: string, options: StoreSourceOptions, fetchPage: (start: PageStart, size: number) => Promise<E[]>): CountingSource<E> {
+function pagedStoreSource<E extends ReplayableEvent>(
+  store: EventStore,
+  sessionId: string,
+  options: StoreSourceOptions,
+  fetchPage: (start: PageStart, size: number) => Promise<E[]>,
+): CountingSource<E> {
   const pageSize = options.pageSize ?? 500;
   const firstPageSize = options.firstPageSize ?? 100;
   const stats = freshStats();

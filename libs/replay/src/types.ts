@@ -1,8 +1,7 @@
 import type { StoredEvent } from '@rewind/event-store';
 
 /** What the replay engine needs of an event: its place (seq, offset) and kind; the rest is carried along. */
-export type ReplayableEvent = Pick<StoredEvent, 'seq' | 'offsetUs' | 'kind'> &
-  Partial<Pick<StoredEvent, 'direction' | 'channel' | 'format' | 'body' | 'msgType' | 'tick' | 'requestId' | 'meta'>>;
+export type ReplayableEvent = Pick<StoredEvent, 'seq' | 'offsetUs' | 'kind'> & Partial<Pick<StoredEvent, 'direction' | 'channel' | 'format' | 'body' | 'msgType' | 'tick' | 'requestId' | 'meta'>>;
 
 /** Where to start or jump to: the first event with this seq, or the first event at/after this offset. */
 export type SeekTarget = { seq: number } | { offsetUs: number };

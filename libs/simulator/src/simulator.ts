@@ -59,10 +59,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   for (const spec of options.faults ?? []) addSimulatorFault(faults, spec);
   let url = '';
   // First: it validates its options, and throws before any platform has started a timer.
-  const rewards = createRewardsService(
-    { rng: createRng(`${seed}/rewards`), seed: `${seed}/rewards`, faults, now: options.now ?? Date.now, log: (line) => log(`[rewards] ${line}`) },
-    options.rewards,
-  );
+  const rewards = createRewardsService({ rng: createRng(`${seed}/rewards`), seed: `${seed}/rewards`, faults, now: options.now ?? Date.now, log: (line) => log(`[rewards] ${line}`) }, options.rewards);
 
   const platforms = new Map<SimulatedPlatform, PlatformSimulator>();
   for (const name of SIMULATED_PLATFORMS) {

@@ -37,9 +37,7 @@ export default async function globalSetup(): Promise<void> {
   await admin.connect();
   try {
     // Databases of earlier runs whose process is gone (interrupted runs).
-    const { rows } = await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE '${TEST_DATABASE_PREFIX}%' OR datname LIKE 'rewind_scratch_%'`,
-    );
+    const { rows } = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE '${TEST_DATABASE_PREFIX}%' OR datname LIKE 'rewind_scratch_%'`);
     for (const r of rows) {
       const pid = Number(/_(\d+)(?:_[0-9a-f]+)?$/.exec(r.datname)?.[1]);
       if (!pidAlive(pid)) await admin.query(`DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`);

@@ -4,9 +4,7 @@ import { LocalServices } from '@rewind/local-services';
 
 /** Drops this run's database and stops the local servers the global setup started (found-running ones stay). */
 export default async function globalTeardown(): Promise<void> {
-  const run = (globalThis as Record<string, unknown>).__rewindTestRun as
-    | { services: LocalServices; serverUrl: string; database: string }
-    | undefined;
+  const run = (globalThis as Record<string, unknown>).__rewindTestRun as { services: LocalServices; serverUrl: string; database: string } | undefined;
   if (!run) return;
   const admin = new Client({ connectionString: withDatabase(run.serverUrl, 'postgres') });
   try {

@@ -33,6 +33,9 @@ export function nextMessage<R, T extends R>(child: ChildProcess, label: string, 
 
 /** Whether a child's name is in a comma-separated list of name prefixes (`all`: every child); for diagnosis switches. */
 export function namedIn(name: string, setting: string): boolean {
-  const wanted = setting.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = setting
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return wanted.some((w) => w === 'all' || name.startsWith(w));
 }

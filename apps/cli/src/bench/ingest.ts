@@ -137,8 +137,10 @@ async function appendPath(pool: Pool, events: NewEvent[], batchSize: number, wri
 }
 
 export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBenchResult> {
-  o.out(`rewind bench ingest: ${fmt(o.events)} events of ~${o.bodyBytes} bytes across ${o.sessions} sessions, batches of ${o.batchSize}, ` +
-    `${o.writers} writer(s) on each side, ${o.runs} run(s); ${os.cpus().length} cores, Node ${process.versions.node}`);
+  o.out(
+    `rewind bench ingest: ${fmt(o.events)} events of ~${o.bodyBytes} bytes across ${o.sessions} sessions, batches of ${o.batchSize}, ` +
+      `${o.writers} writer(s) on each side, ${o.runs} run(s); ${os.cpus().length} cores, Node ${process.versions.node}`,
+  );
   const raw: number[] = [];
   const append: number[] = [];
   let bytes = 0;
@@ -157,7 +159,9 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
         const { rows } = await pool.query(path === 'raw' ? 'SELECT count(*)::int AS n FROM bench_raw' : 'SELECT count(*)::int AS n FROM events');
         if (rows[0].n !== o.events) throw new Error(`${path}: stored ${rows[0].n} rows, expected ${o.events}`);
         bar.clear();
-        o.out(`  run ${run} ${path === 'raw' ? 'raw COPY   ' : 'append path'} ${fmt(o.events / seconds).padStart(9)} events/s  ${fmt(bytes / 1e6 / seconds, 1).padStart(6)} MB/s  (${fmt(seconds, 2)} s)`);
+        o.out(
+          `  run ${run} ${path === 'raw' ? 'raw COPY   ' : 'append path'} ${fmt(o.events / seconds).padStart(9)} events/s  ${fmt(bytes / 1e6 / seconds, 1).padStart(6)} MB/s  (${fmt(seconds, 2)} s)`,
+        );
       } finally {
         await pool.end();
       }

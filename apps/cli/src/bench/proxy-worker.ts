@@ -131,7 +131,17 @@ async function runUpstream(cfg: UpstreamConfig): Promise<void> {
       if (phase.done) return;
       phase.done = true;
       if (guard) clearTimeout(guard);
-      send({ type: 'phase-done', phase: n, sessions: sockets.length, framesSent: phase.framesSent, inputsReceived: phase.inputsReceived, disconnects: phase.disconnects, rtt: summarize(phase.rtts.subarray(0, phase.rttCount)), cpuUs: cpuUs() - phase.startCpu, timedOut });
+      send({
+        type: 'phase-done',
+        phase: n,
+        sessions: sockets.length,
+        framesSent: phase.framesSent,
+        inputsReceived: phase.inputsReceived,
+        disconnects: phase.disconnects,
+        rtt: summarize(phase.rtts.subarray(0, phase.rttCount)),
+        cpuUs: cpuUs() - phase.startCpu,
+        timedOut,
+      });
     };
     sockets.forEach(([session, ws], i) => {
       const tail = frameTail(session, cfg.frameBytes);
@@ -152,10 +162,13 @@ async function runUpstream(cfg: UpstreamConfig): Promise<void> {
         phase.framesSent++;
       };
       // Sessions are spread evenly over one frame interval, like independent games would be.
-      setTimeout(() => {
-        tick();
-        if (!stopped) timer = setInterval(tick, intervalMs);
-      }, (i / sockets.length) * intervalMs);
+      setTimeout(
+        () => {
+          tick();
+          if (!stopped) timer = setInterval(tick, intervalMs);
+        },
+        (i / sockets.length) * intervalMs,
+      );
     });
     if (phase.expected === 0) phase.finish(false);
   };
@@ -196,8 +209,7 @@ async function runProxy(upstreamPort: number): Promise<void> {
   process.on('message', (msg: ProxyCommand) => {
     if (msg.type === 'stats') {
       send({ ...stats(), cpuUs: cpuUs(), loop: probe.read(msg.reset === true) });
-    }
-    else if (msg.type === 'exit') void proxy.close().finally(() => process.exit(0));
+    } else if (msg.type === 'exit') void proxy.close().finally(() => process.exit(0));
   });
   send({ type: 'ready', port: proxy.port });
 }
@@ -206,7 +218,8 @@ if (require.main === module) {
   // The parent going away (crash, Ctrl-C) takes this process with it.
   process.on('disconnect', () => process.exit(0));
   const [role, arg1, arg2] = process.argv.slice(2);
-  const started = role === 'upstream' ? runUpstream({ framesPerSec: Number(arg1), frameBytes: Number(arg2) }) : role === 'proxy' ? runProxy(Number(arg1)) : Promise.reject(new Error(`unknown role ${role}`));
+  const started =
+    role === 'upstream' ? runUpstream({ framesPerSec: Number(arg1), frameBytes: Number(arg2) }) : role === 'proxy' ? runProxy(Number(arg1)) : Promise.reject(new Error(`unknown role ${role}`));
   started.catch((e: Error) => {
     process.stderr.write(`bench proxy worker ${role}: ${e.stack ?? e.message}\n`);
     process.exit(1);

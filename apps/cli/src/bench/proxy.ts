@@ -121,7 +121,11 @@ function startWorker<C, R extends { type: string }>(args: string[]): Worker<C, R
   const nodeArgs = args[0] === 'proxy' ? [...PROXY_NODE_ARGS, '-r', REGISTER] : ['-r', REGISTER];
   // Pinned: node is started through taskset, so every thread it creates inherits the mask.
   const pin = PIN ? (args[0] === 'proxy' ? PIN.proxy : PIN.others) : undefined;
-  const child = fork(WORKER, args, { cwd: REPO_ROOT, ...(pin ? { execPath: TASKSET, execArgv: ['-c', pin, process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(WORKER, args, {
+    cwd: REPO_ROOT,
+    ...(pin ? { execPath: TASKSET, execArgv: ['-c', pin, process.execPath, ...nodeArgs] } : { execArgv: nodeArgs }),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return {
     child,
     send: (msg) => {
@@ -221,19 +225,25 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
   const cpus = os.cpus();
   out(`# rewind bench proxy`);
   out('');
-  out(`${sessions} sessions × ${framesPerSec} frames/s × ${seconds} s per phase (${fmt(sessions * framesPerSec)} frames/s down + as many inputs up), frames ≈ ${frameBytes} B JSON, inputs ≈ 60 B; ${runs} run(s) of direct + via proxy, order alternating, after a warm-up of each.`);
+  out(
+    `${sessions} sessions × ${framesPerSec} frames/s × ${seconds} s per phase (${fmt(sessions * framesPerSec)} frames/s down + as many inputs up), frames ≈ ${frameBytes} B JSON, inputs ≈ 60 B; ${runs} run(s) of direct + via proxy, order alternating, after a warm-up of each.`,
+  );
   out(`Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${os.platform()} ${os.release()}; loopback 127.0.0.1 only.`);
   const inProcess = options.proxyInProcess ?? false;
   if (PIN) {
     pinPid(process.pid, PIN.others);
-    out(`CPU layout (REWIND_BENCH_PIN=1): recording proxy pinned to CPU ${PIN.proxy} alone; clients and upstream pinned to CPU ${PIN.others} (they stand for the agents' and the platform's machines), in both phases.`);
+    out(
+      `CPU layout (REWIND_BENCH_PIN=1): recording proxy pinned to CPU ${PIN.proxy} alone; clients and upstream pinned to CPU ${PIN.others} (they stand for the agents' and the platform's machines), in both phases.`,
+    );
   }
   out(
     inProcess
       ? `Processes: upstream platform (child) → recording proxy (IN this process, sink counts facts, touches every payload, keeps the last 1024) → ${sessions} clients (this process). Proxy and clients share one event loop: no extra process wake-up per hop, but the proxy's work delays the clients' and vice versa.`
       : `Processes: upstream platform (child) → recording proxy (child, sink counts facts, touches every payload, keeps the last 1024) → ${sessions} clients (this process). Separate event loops as in production (agent, recorder and platform are different processes); on ${cpus.length} cores they also compete for CPU, which is part of what is measured.`,
   );
-  out(`RTT = upstream sends a frame stamped with its own hrtime → client answers with an input carrying the stamp → upstream reads it: one clock, no cross-process skew. Added latency = proxied − direct per percentile within a run (the proxy sits in both directions, so this is the round-trip cost of two hops); medians over runs.`);
+  out(
+    `RTT = upstream sends a frame stamped with its own hrtime → client answers with an input carrying the stamp → upstream reads it: one clock, no cross-process skew. Added latency = proxied − direct per percentile within a run (the proxy sits in both directions, so this is the round-trip cost of two hops); medians over runs.`,
+  );
   out('');
 
   let upstream: Worker<UpstreamCommand, UpstreamReport> | undefined;
@@ -319,7 +329,9 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
     await runPhase(0, 'direct', warm);
     await runPhase(0, 'proxy', warm);
     out('');
-    out(`| run | path | frames sent | frames recv | inputs recv | frames/s | RTT p50 (ms) | RTT p99 (ms) | RTT p99.9 (ms) | RTT max (ms) | CPU % of 1 core: client / upstream / proxy | machine busy (% of ${cpus.length} cores, all processes) | proxy loop delay p99 / max (ms) | proxy GC: pauses, total / max (ms) | lost / disconnects |`);
+    out(
+      `| run | path | frames sent | frames recv | inputs recv | frames/s | RTT p50 (ms) | RTT p99 (ms) | RTT p99.9 (ms) | RTT max (ms) | CPU % of 1 core: client / upstream / proxy | machine busy (% of ${cpus.length} cores, all processes) | proxy loop delay p99 / max (ms) | proxy GC: pauses, total / max (ms) | lost / disconnects |`,
+    );
     out('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (let run = 1; run <= runs; run++) {
       const order: ProxyBenchPath[] = run % 2 ? ['direct', 'proxy'] : ['proxy', 'direct'];
@@ -349,7 +361,8 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
     if (p.inputsReceived !== p.inputsSent) problems.push(`${tag}: upstream received ${p.inputsReceived} of ${p.inputsSent} inputs`);
     if (p.disconnects) problems.push(`${tag}: ${p.disconnects} session(s) disconnected early`);
     if (p.seqErrors) problems.push(`${tag}: ${p.seqErrors} frame(s) out of sequence`);
-    if (p.proxyFacts !== undefined && p.proxyFacts !== p.framesSent + p.inputsSent) problems.push(`${tag}: proxy sink got ${p.proxyFacts} ws-message facts for ${p.framesSent + p.inputsSent} relayed messages`);
+    if (p.proxyFacts !== undefined && p.proxyFacts !== p.framesSent + p.inputsSent)
+      problems.push(`${tag}: proxy sink got ${p.proxyFacts} ws-message facts for ${p.framesSent + p.inputsSent} relayed messages`);
   }
   const of = (which: ProxyBenchPath): ProxyBenchPhase[] => phases.filter((p) => p.path === which);
   const pathFigures = (which: ProxyBenchPath): ProxyBenchResult['direct'] => ({
@@ -377,7 +390,9 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
   out(`| **added by the proxy** (proxied − direct, per run) | | | ${signed(added.p50)} | ${signed(added.p99)} | ${signed(added.max)} |`);
   out('');
   const busy = (which: ProxyBenchPath): string => `${median(of(which).map((p) => p.cpu.machine)).toFixed(0)}%`;
-  out(`Proxy CPU: ${Number.isFinite(cpuMsg) ? cpuMsg.toFixed(1) : 'n/a (in-process)'} µs per relayed message (fact + forward, connection setup/teardown included). Machine busy while frames flowed (median): direct ${busy('direct')}, via proxy ${busy('proxy')} of ${cpus.length} cores (everything running on the machine, not only this benchmark) — near 100% means processes queue for CPU and the tail measures that queueing.`);
+  out(
+    `Proxy CPU: ${Number.isFinite(cpuMsg) ? cpuMsg.toFixed(1) : 'n/a (in-process)'} µs per relayed message (fact + forward, connection setup/teardown included). Machine busy while frames flowed (median): direct ${busy('direct')}, via proxy ${busy('proxy')} of ${cpus.length} cores (everything running on the machine, not only this benchmark) — near 100% means processes queue for CPU and the tail measures that queueing.`,
+  );
   out(
     complete
       ? `Delivery: complete — every frame and input arrived exactly once and in order, no session disconnected, and the proxy's sink got one ws-message fact per relayed message (${fmt(of('proxy').reduce((a, p) => a + (p.proxyFacts ?? 0), 0))}).`

@@ -161,7 +161,6 @@ export function prng(seed: number): () => number {
 
 // ---- process plumbing --------------------------------------------------------------------------------------
 
-
 interface ApiChild {
   child: ChildProcess;
   port: number;
@@ -227,7 +226,17 @@ async function playStreams(port: number, apiKey: string, ids: string[], expected
   const streams: Stream[] = [];
   const sockets: WebSocket[] = [];
   const closed = ids.map((id) => {
-    const st: Stream = { seqs: new Int32Array(expected), offsets: new Float64Array(expected), arrivals: new Float64Array(expected), count: 0, extra: 0, helloAt: NaN, end: null, errors: [], closeCode: null };
+    const st: Stream = {
+      seqs: new Int32Array(expected),
+      offsets: new Float64Array(expected),
+      arrivals: new Float64Array(expected),
+      count: 0,
+      extra: 0,
+      helloAt: NaN,
+      end: null,
+      errors: [],
+      closeCode: null,
+    };
     streams.push(st);
     const ws = new WebSocket(`ws://127.0.0.1:${port}/replay/${id}?${query}`, auth(apiKey));
     sockets.push(ws);
@@ -297,7 +306,11 @@ async function runSeeks(port: number, apiKey: string, hourId: string, seeks: num
   const closed = new Promise<void>((r) => ws.once('close', () => r()));
   const ms: number[] = [];
   try {
-    await Promise.race([playing, closed.then(() => Promise.reject(new Error('seek socket closed before playing'))), sleep(30_000).then(() => Promise.reject(new Error('seek socket: no event within 30 s')))]);
+    await Promise.race([
+      playing,
+      closed.then(() => Promise.reject(new Error('seek socket closed before playing'))),
+      sleep(30_000).then(() => Promise.reject(new Error('seek socket: no event within 30 s'))),
+    ]);
     for (let i = 0; i < seeks; i++) {
       await sleep(50 + rnd() * 100); // let it play a little between seeks, as a viewer scrubbing would
       const offsetUs = Math.floor(rnd() * HOUR_EVENTS * STEP_US);
@@ -340,9 +353,15 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
   const seed = randomBytes(4).readUInt32LE(0);
   out('# rewind bench replay');
   out('');
-  out(`${sessions} concurrent streams at speed 1 of recorded 20 Hz sessions (${fmt(perSession)} frames each = ${seconds + LEAD_S} s, ~${BODY_BYTES}-byte JSON bodies; ${fmt(sessions * HZ)} events/s in all), ${runs} run(s) after a 2 s warm-up; ${seeks} seek(s) per run in a one-hour session (${fmt(HOUR_EVENTS)} frames), seed ${seed}.`);
-  out(`Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${os.platform()} ${os.release()}; loopback only. Processes: API + replay gateway (child, startApi) → clients (this process); Postgres local.`);
-  out(`Lateness = arrival − (stream anchor + (offset − offset₀)/speed), anchor = the earliest arrival the schedule allows (so ≥ 0; end to end, client clock). Goal figure: events arriving while all ${sessions} streams play (last stream's first event → first stream's last). Seek = send {type:'seek',offsetUs} on an open /replay socket → first event at/after the target arrives.`);
+  out(
+    `${sessions} concurrent streams at speed 1 of recorded 20 Hz sessions (${fmt(perSession)} frames each = ${seconds + LEAD_S} s, ~${BODY_BYTES}-byte JSON bodies; ${fmt(sessions * HZ)} events/s in all), ${runs} run(s) after a 2 s warm-up; ${seeks} seek(s) per run in a one-hour session (${fmt(HOUR_EVENTS)} frames), seed ${seed}.`,
+  );
+  out(
+    `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${os.platform()} ${os.release()}; loopback only. Processes: API + replay gateway (child, startApi) → clients (this process); Postgres local.`,
+  );
+  out(
+    `Lateness = arrival − (stream anchor + (offset − offset₀)/speed), anchor = the earliest arrival the schedule allows (so ≥ 0; end to end, client clock). Goal figure: events arriving while all ${sessions} streams play (last stream's first event → first stream's last). Seek = send {type:'seek',offsetUs} on an open /replay socket → first event at/after the target arrives.`,
+  );
   out('');
 
   const db = await benchDatabase(o.serverUrl, 'replay');
@@ -368,7 +387,9 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
     const warmBad = warm.streams.filter((s) => s.count !== 2 * HZ || !s.end).length;
     out(`Warm-up: ${sessions} streams × 2 s${warmBad ? ` (${warmBad} incomplete)` : ''}.`);
     out('');
-    out(`| run | events recv / expected | events/s | start spread (s) | all-streams window (s) | lateness in window p50 / p99 / max (ms) | lateness all events p50 / p99 / max (ms) | seek p50 / p99 / max (ms) | CPU % of 1 core: clients / API | machine busy (% of ${cpus.length} cores) | API loop delay p99 / max (ms) | API GC: pauses, total / max (ms) | problems |`);
+    out(
+      `| run | events recv / expected | events/s | start spread (s) | all-streams window (s) | lateness in window p50 / p99 / max (ms) | lateness all events p50 / p99 / max (ms) | seek p50 / p99 / max (ms) | CPU % of 1 core: clients / API | machine busy (% of ${cpus.length} cores) | API loop delay p99 / max (ms) | API GC: pauses, total / max (ms) | problems |`,
+    );
     out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (let run = 1; run <= runs; run++) {
       await api.stats(true);
@@ -461,9 +482,15 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
   out('');
   out('| figure | p50 (ms) | p99 (ms) | max (ms) | goal |');
   out('|---|---:|---:|---:|---|');
-  out(`| lateness, all ${sessions} streams playing | ${ms2(median(results.map((r) => r.window.p50)))} | ${ms2(latenessP99)} | ${ms2(median(results.map((r) => r.window.max)))} | p99 ≤ ${GOAL_LATENESS_P99_MS} ms: ${goals.lateness ? 'met' : 'NOT met'} |`);
-  out(`| lateness, all events (start-up included) | ${ms2(median(results.map((r) => r.all.p50)))} | ${ms2(median(results.map((r) => r.all.p99)))} | ${ms2(median(results.map((r) => r.all.max)))} | (not a goal) |`);
-  out(`| seek to a random point of one hour (all ${fmt(seek.count)} seeks of all runs) | ${ms2(seek.p50)} | ${ms2(seek.p99)} | ${ms2(seek.max)} | p99 ≤ ${GOAL_SEEK_P99_MS} ms: ${goals.seek ? 'met' : 'NOT met'} |`);
+  out(
+    `| lateness, all ${sessions} streams playing | ${ms2(median(results.map((r) => r.window.p50)))} | ${ms2(latenessP99)} | ${ms2(median(results.map((r) => r.window.max)))} | p99 ≤ ${GOAL_LATENESS_P99_MS} ms: ${goals.lateness ? 'met' : 'NOT met'} |`,
+  );
+  out(
+    `| lateness, all events (start-up included) | ${ms2(median(results.map((r) => r.all.p50)))} | ${ms2(median(results.map((r) => r.all.p99)))} | ${ms2(median(results.map((r) => r.all.max)))} | (not a goal) |`,
+  );
+  out(
+    `| seek to a random point of one hour (all ${fmt(seek.count)} seeks of all runs) | ${ms2(seek.p50)} | ${ms2(seek.p99)} | ${ms2(seek.max)} | p99 ≤ ${GOAL_SEEK_P99_MS} ms: ${goals.seek ? 'met' : 'NOT met'} |`,
+  );
   out('');
   out(
     complete
@@ -473,7 +500,10 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
           .map((p) => `  - ${p}`)
           .join('\n')}${problems.length > 20 ? `\n  - … ${problems.length - 20} more` : ''}`,
   );
-  const missed = [...(goals.lateness ? [] : [`lateness p99 ${ms2(latenessP99)} ms (goal ≤ ${GOAL_LATENESS_P99_MS} ms)`]), ...(goals.seek ? [] : [`seek p99 ${ms2(seek.p99)} ms (goal ≤ ${GOAL_SEEK_P99_MS} ms)`])];
+  const missed = [
+    ...(goals.lateness ? [] : [`lateness p99 ${ms2(latenessP99)} ms (goal ≤ ${GOAL_LATENESS_P99_MS} ms)`]),
+    ...(goals.seek ? [] : [`seek p99 ${ms2(seek.p99)} ms (goal ≤ ${GOAL_SEEK_P99_MS} ms)`]),
+  ];
   out(`goals: ${missed.length === 0 ? 'met' : `NOT met (${complete ? '' : 'delivery incomplete; '}${missed.join('; ')})`}`);
   return { runs: results, latenessP99, seek, complete, problems, goals, goalMet: goals.lateness && goals.seek };
 }

@@ -71,7 +71,8 @@ export function botKindFor(slot: number): BotKind {
 
 // ---- IPC --------------------------------------------------------------------------------------------------
 
-export type WorkerCommand = { type: 'stats'; /** bots: start a new latency window */ reset?: boolean } | { type: 'proxies'; urls: string[] } | { type: 'stop' } | { type: 'reconcile' } | { type: 'exit' };
+export type WorkerCommand =
+  { type: 'stats'; /** bots: start a new latency window */ reset?: boolean } | { type: 'proxies'; urls: string[] } | { type: 'stop' } | { type: 'reconcile' } | { type: 'exit' };
 
 export interface LatencyWindow {
   proxied: { count: number; p50: number; p99: number };
@@ -129,7 +130,11 @@ const cpuUs = (): number => {
 const config = <T>(): T => JSON.parse(process.env['REWIND_SOAK_WORKER'] ?? '{}') as T;
 const line = (role: string) => (m: string) => process.stderr.write(`[soak ${role}] ${m}\n`);
 /** Warnings and errors to stderr; info lines too for the roles named in REWIND_SOAK_VERBOSE (see soak.ts). */
-const quietLog = (role: string, verbose = namedIn(role, process.env['REWIND_SOAK_VERBOSE'] ?? '')) => ({ info: verbose ? line(role) : () => undefined, warn: line(`${role} warn`), error: line(`${role} error`) });
+const quietLog = (role: string, verbose = namedIn(role, process.env['REWIND_SOAK_VERBOSE'] ?? '')) => ({
+  info: verbose ? line(role) : () => undefined,
+  warn: line(`${role} warn`),
+  error: line(`${role} error`),
+});
 
 // ---- sim / rewards ----------------------------------------------------------------------------------------
 
@@ -182,7 +187,15 @@ async function runRecorder(): Promise<void> {
       send({
         type: 'stats',
         cpuUs: cpuUs(),
-        ingest: { buffered: s.ingest.buffered, journaled: s.ingest.journaled, appended: s.ingest.appended, duplicates: s.ingest.duplicates, rejected: s.ingest.rejected, lagMs: s.ingest.lagMs, outage: s.ingest.outage },
+        ingest: {
+          buffered: s.ingest.buffered,
+          journaled: s.ingest.journaled,
+          appended: s.ingest.appended,
+          duplicates: s.ingest.duplicates,
+          rejected: s.ingest.rejected,
+          lagMs: s.ingest.lagMs,
+          outage: s.ingest.outage,
+        },
         recorder: { openStreams: s.recorder.openStreams, streamsOpened: s.recorder.streamsOpened, events: s.recorder.events, failures: s.recorder.failures },
         tasks: s.tasks,
       });
@@ -332,7 +345,9 @@ async function runBots(): Promise<void> {
       case 'flappy':
         return (await moltstation.runFlappyBotsFlapper({ baseUrl: r('moltstation'), seed, traffic, signal, stopAfterTick: rnd(100, 400) })).sessionId;
       case 'shell':
-        return (await moltstation.runShellRunnersSteerer({ baseUrl: r('moltstation'), seed, traffic, signal, exitAfterTick: rnd(100, 400), simulatorOptions: { hungerMax: 1_000_000, livesMax: 1000 } })).sessionId;
+        return (
+          await moltstation.runShellRunnersSteerer({ baseUrl: r('moltstation'), seed, traffic, signal, exitAfterTick: rnd(100, 400), simulatorOptions: { hungerMax: 1_000_000, livesMax: 1000 } })
+        ).sessionId;
       case 'sm-ws':
         await runSpaceMoltWsMiner({ baseUrl: r('spacemolt'), seed, traffic, signal, cycles: 1 });
         return undefined;
@@ -340,7 +355,9 @@ async function runBots(): Promise<void> {
         await runSpaceMoltHttpMiner({ baseUrl: r('spacemolt'), seed, traffic, signal, cycles: 1 });
         return undefined;
       case 'cloudplay':
-        return (await runCloudplayLauncher({ baseUrl: r('cloudplay'), seed, traffic, signal, token: `cp-${randomBytes(12).toString('hex')}`, keepalives: 3, keepaliveIntervalMs: 500, pollIntervalMs: 100 })).sessionId;
+        return (
+          await runCloudplayLauncher({ baseUrl: r('cloudplay'), seed, traffic, signal, token: `cp-${randomBytes(12).toString('hex')}`, keepalives: 3, keepaliveIntervalMs: 500, pollIntervalMs: 100 })
+        ).sessionId;
       case 'rgs':
         await runRgsBot({ baseUrl: r('rgs'), seed, traffic, signal, diceRounds: 6, minesRounds: 1 });
         return undefined;
@@ -521,8 +538,14 @@ async function reconcile(
         const missing = [...r.wsLines].filter((h) => !storedSet.has(h)).length;
         const extra = [...stored].filter((h) => !botSet.has(h)).length;
         wsMessagesMatched += r.wsLines.length - missing; // lost = what the bot saw that the store lacks, not what follows a difference
-        if (diffs.length < 20) diffs.push(`${r.kind} ${r.platformSessionId}: bot ${r.wsLines.length} msgs, stored ${stored.length}; first difference at #${i}; ${missing} bot msgs not stored, ${extra} stored msgs the bot never saw`);
-      } else if (diffs.length < 20) diffs.push(`${r.kind} ${r.platformSessionId ?? '(no session id)'}: ${r.wsLines.length} msgs, no stored stream with the same messages${r.platformSessionId ? ' (none for its session id)' : ''}`);
+        if (diffs.length < 20)
+          diffs.push(
+            `${r.kind} ${r.platformSessionId}: bot ${r.wsLines.length} msgs, stored ${stored.length}; first difference at #${i}; ${missing} bot msgs not stored, ${extra} stored msgs the bot never saw`,
+          );
+      } else if (diffs.length < 20)
+        diffs.push(
+          `${r.kind} ${r.platformSessionId ?? '(no session id)'}: ${r.wsLines.length} msgs, no stored stream with the same messages${r.platformSessionId ? ' (none for its session id)' : ''}`,
+        );
     }
     const wsStoreOnly = [...left.values()].reduce((a, b) => a + b, 0);
     if (wsBotOnly) problems.push(`${wsBotOnly} of ${wsRuns} bot runs' WebSocket traffic is not stored exactly (once, in order)`);
@@ -539,7 +562,12 @@ async function reconcile(
     if (httpMatched !== httpBot.length) problems.push(`${httpBot.length - httpMatched} of ${httpBot.length} bot HTTP exchanges not stored exactly once`);
     if (httpMatched !== httpStored.length) problems.push(`${httpStored.length - httpMatched} stored HTTP exchanges no bot made`);
     if (chainFailures.length) problems.push(`${chainFailures.length} streams fail hash-chain verification`);
-    if (unsealed) problems.push(`${unsealed} streams not sealed at the end (${Object.entries(unsealedBy).map(([k, v]) => `${v} ${k}`).join(', ')})`);
+    if (unsealed)
+      problems.push(
+        `${unsealed} streams not sealed at the end (${Object.entries(unsealedBy)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ')})`,
+      );
     return {
       type: 'reconciled',
       runs: runs.length,

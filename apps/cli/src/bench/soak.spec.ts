@@ -13,7 +13,18 @@ describe('rewind bench soak: pure parts', () => {
     expect(cpuSeconds(2 ** 30)).toBeNaN();
     expect([...postgresCpuSeconds().values()].every((v) => v >= 0)).toBe(true);
     // A backend that exited between the samples does not make the total go negative; a new one counts whole.
-    expect(postgresCpuDelta(new Map([[1, 5], [2, 9]]), new Map([[1, 6.5], [3, 0.25]]))).toBeCloseTo(1.75);
+    expect(
+      postgresCpuDelta(
+        new Map([
+          [1, 5],
+          [2, 9],
+        ]),
+        new Map([
+          [1, 6.5],
+          [3, 0.25],
+        ]),
+      ),
+    ).toBeCloseTo(1.75);
   });
 
   it('profiles only the children named in REWIND_SOAK_PROFILE (a prefix of their names, or all), each into a folder of its own', () => {
@@ -44,8 +55,25 @@ describe('rewind bench soak: pure parts', () => {
   });
 
   it('reconciles handoffs with the outbox: missing, duplicated, unknown and re-delivered runs are counted', () => {
-    expect(reconcileHandoffs(['a', 'b'], [{ runSessionId: 'a', deliveries: 1 }, { runSessionId: 'b', deliveries: 2 }])).toEqual({ outboxRows: 2, listed: 2, duplicates: 0, missing: 0, extra: 0, maxDeliveries: 2, redelivered: 1 });
-    expect(reconcileHandoffs(['a', 'b', 'c'], [{ runSessionId: 'a', deliveries: 1 }, { runSessionId: 'a', deliveries: 1 }, { runSessionId: 'z', deliveries: 1 }])).toMatchObject({ duplicates: 1, missing: 2, extra: 1 });
+    expect(
+      reconcileHandoffs(
+        ['a', 'b'],
+        [
+          { runSessionId: 'a', deliveries: 1 },
+          { runSessionId: 'b', deliveries: 2 },
+        ],
+      ),
+    ).toEqual({ outboxRows: 2, listed: 2, duplicates: 0, missing: 0, extra: 0, maxDeliveries: 2, redelivered: 1 });
+    expect(
+      reconcileHandoffs(
+        ['a', 'b', 'c'],
+        [
+          { runSessionId: 'a', deliveries: 1 },
+          { runSessionId: 'a', deliveries: 1 },
+          { runSessionId: 'z', deliveries: 1 },
+        ],
+      ),
+    ).toMatchObject({ duplicates: 1, missing: 2, extra: 1 });
   });
 
   it('mixes platforms: 80% MoltStation (half each game), the rest SpaceMolt, cloud-play and RGS', () => {

@@ -75,7 +75,10 @@ export function parseFaults(spec: string | undefined): SoakFault[] {
   if (!spec || spec === 'none') return [];
   if (spec === 'all') return [...SOAK_FAULTS];
   const out: SoakFault[] = [];
-  for (const f of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const f of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (!(SOAK_FAULTS as readonly string[]).includes(f)) throw new Error(`unknown fault "${f}" (known: ${SOAK_FAULTS.join(', ')}, all)`);
     if (!out.includes(f as SoakFault)) out.push(f as SoakFault);
   }
@@ -85,7 +88,7 @@ export function parseFaults(spec: string | undefined): SoakFault[] {
 /** When (s from the start) each fault is scripted: spread evenly over the run, none in its first or last tenth. */
 export function faultSchedule(faults: readonly SoakFault[], seconds: number): { fault: SoakFault; atS: number }[] {
   const n = faults.length;
-  return faults.map((fault, i) => ({ fault, atS: Math.round((seconds * (0.1 + (0.8 * (i + 0.5)) / n)) * 10) / 10 }));
+  return faults.map((fault, i) => ({ fault, atS: Math.round(seconds * (0.1 + (0.8 * (i + 0.5)) / n) * 10) / 10 }));
 }
 
 /** Reward handoffs vs the outbox: each reward-handoff row's run listed exactly once (pure). */
@@ -253,7 +256,9 @@ function startReplays(n: number, port: number, apiKey: string, pool: Pool): Repl
   let ids: string[] = [];
   const open = new Set<WebSocket>();
   const refresh = async (): Promise<void> => {
-    const { rows } = await pool.query<{ id: string }>(`SELECT id FROM sessions WHERE status = 'sealed' AND metadata->>'stream' = 'run' ORDER BY random() LIMIT 500`).catch(() => ({ rows: [] as { id: string }[] }));
+    const { rows } = await pool
+      .query<{ id: string }>(`SELECT id FROM sessions WHERE status = 'sealed' AND metadata->>'stream' = 'run' ORDER BY random() LIMIT 500`)
+      .catch(() => ({ rows: [] as { id: string }[] }));
     if (rows.length) ids = rows.map((r) => r.id);
   };
   const refresher = setInterval(() => void refresh(), 5000);
@@ -303,7 +308,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const probes = Math.max(2, Math.round(sessions * 0.02));
   out('# rewind bench soak');
   out('');
-  out(`${sessions} concurrent bot sessions (80% MoltStation Flappy Bots/ShellRunners at 20 frames/s, 8% SpaceMolt WS/HTTP, 6% cloud-play, 6% RGS; runs back to back) for ${seconds} s through two recorders' proxies, spectators on every MoltStation agent_api run, ${replays} concurrent replays (speed 4) from the gateway, ${probes} unrecorded probe sessions straight to the simulator (latency baseline). Faults: ${o.faults.length ? o.faults.join(', ') : 'none'}. Seed ${seed}.`);
+  out(
+    `${sessions} concurrent bot sessions (80% MoltStation Flappy Bots/ShellRunners at 20 frames/s, 8% SpaceMolt WS/HTTP, 6% cloud-play, 6% RGS; runs back to back) for ${seconds} s through two recorders' proxies, spectators on every MoltStation agent_api run, ${replays} concurrent replays (speed 4) from the gateway, ${probes} unrecorded probe sessions straight to the simulator (latency baseline). Faults: ${o.faults.length ? o.faults.join(', ') : 'none'}. Seed ${seed}.`,
+  );
   out(`Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB, node ${process.version}, ${os.platform()} ${os.release()}.`);
   out('');
 
@@ -377,7 +384,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     children.push(api);
     const apiPort = (await api.next((m): m is Extract<ApiReport, { type: 'ready' }> => m.type === 'ready', 60_000, 'API ready')).port;
     const botsConfig: BotsConfig = { simUrl: simBase, proxies: recs.map((r) => r.url), sessions, probes, seconds, seed, keyHex, databaseUrl: db.url };
-    out(`Processes: simulator (pid ${sim.child.pid}), rewards endpoint (${rewards.child.pid}), recorders A (${recs[0]?.c.child.pid}) and B (${recs[1]?.c.child.pid}), pipeline (${pipeline.child.pid}), API (${api.child.pid}), bots (below), this process (${process.pid}: forwarders, replays, fault script). Postgres/Redis of recorders and pipeline through forwarders :${pgFwd.port}/:${redisFwd.port}.`);
+    out(
+      `Processes: simulator (pid ${sim.child.pid}), rewards endpoint (${rewards.child.pid}), recorders A (${recs[0]?.c.child.pid}) and B (${recs[1]?.c.child.pid}), pipeline (${pipeline.child.pid}), API (${api.child.pid}), bots (below), this process (${process.pid}: forwarders, replays, fault script). Postgres/Redis of recorders and pipeline through forwarders :${pgFwd.port}/:${redisFwd.port}.`,
+    );
     const bots = startRole<BotsConfig>('bots', 'bots', botsConfig);
     children.push(bots);
     await bots.next(isReady, 60_000, 'bots ready');
@@ -429,7 +438,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     };
 
     out('');
-    out(`| t (s) | events/s stored | proxy added p50 / p99 (ms) | frame lateness via proxy p50 / p99 (ms) | ingest lag max (ms) / buffered / journaled | runs ok / failed / playing | replay events/s | RSS MB: sim / rec A / rec B / pipeline / API / bots / this | CPU % of a core: sim / rec A / rec B / pipeline / API / bots / this / postgres | note |`);
+    out(
+      `| t (s) | events/s stored | proxy added p50 / p99 (ms) | frame lateness via proxy p50 / p99 (ms) | ingest lag max (ms) / buffered / journaled | runs ok / failed / playing | replay events/s | RSS MB: sim / rec A / rec B / pipeline / API / bots / this | CPU % of a core: sim / rec A / rec B / pipeline / API / bots / this / postgres | note |`,
+    );
     out('|---:|---:|---:|---:|---:|---:|---:|---|---|---|');
     let notes: string[] = [];
     const prevCpu = new Map<string, { pid: number; s: number }>();
@@ -554,7 +565,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           const w = await watchIngest(outageMs);
           if (fault === 'postgres-restart') pgFwd.resume();
           const recovered = await until(drained, 60_000);
-          note(`${fault === 'postgres-restart' ? 'Postgres link down (connections dropped, new ones refused)' : 'Postgres link stalled (no byte either way)'} for ${Date.now() - s0 - (Number.isFinite(recovered) ? recovered : 60_000)} ms; ingest outage seen: ${w.sawOutage ? 'yes' : 'no'}, up to ${fmt(w.maxJournaled)} events journaled, ingest lag up to ${fmt(w.maxLag)} ms; back to lag < 1 s with nothing journaled ${Number.isFinite(recovered) ? `${fmt(recovered)} ms after the link came back` : 'NOT within 60 s'}`);
+          note(
+            `${fault === 'postgres-restart' ? 'Postgres link down (connections dropped, new ones refused)' : 'Postgres link stalled (no byte either way)'} for ${Date.now() - s0 - (Number.isFinite(recovered) ? recovered : 60_000)} ms; ingest outage seen: ${w.sawOutage ? 'yes' : 'no'}, up to ${fmt(w.maxJournaled)} events journaled, ingest lag up to ${fmt(w.maxLag)} ms; back to lag < 1 s with nothing journaled ${Number.isFinite(recovered) ? `${fmt(recovered)} ms after the link came back` : 'NOT within 60 s'}`,
+          );
           break;
         }
         case 'redis-restart': {
@@ -563,7 +576,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           await sleep(outageMs);
           redisFwd.resume();
           const resumed = await until(async () => (await handoffList().catch(() => [])).length > before, 60_000);
-          note(`Redis link down ${outageMs} ms (recorders' BullMQ/vault and pipeline connections dropped, refused); ${fmt(redisFwd.counts.dropped)} connections dropped so far; new handoffs ${Number.isFinite(resumed) ? `arrived ${fmt(resumed)} ms after the link came back` : 'did NOT arrive within 60 s after'}`);
+          note(
+            `Redis link down ${outageMs} ms (recorders' BullMQ/vault and pipeline connections dropped, refused); ${fmt(redisFwd.counts.dropped)} connections dropped so far; new handoffs ${Number.isFinite(resumed) ? `arrived ${fmt(resumed)} ms after the link came back` : 'did NOT arrive within 60 s after'}`,
+          );
           break;
         }
         case 'recorder-kill': {
@@ -579,12 +594,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           await killChild(victim.c);
           appendedBase.set(`${victim.name}@${killedAt}`, vStats?.ingest?.appended ?? 0);
           latest.delete(victim.name);
-          note(`SIGKILLed recorder ${victim.name} (held ${victimTasks} running captures, ${fmt(vStats?.ingest?.buffered ?? 0)} events buffered in memory at the last sample); bots moved to ${survivor.name}'s proxy`);
+          note(
+            `SIGKILLed recorder ${victim.name} (held ${victimTasks} running captures, ${fmt(vStats?.ingest?.buffered ?? 0)} events buffered in memory at the last sample); bots moved to ${survivor.name}'s proxy`,
+          );
           const took = await until(async () => {
             await sampleRecorders();
             return sTasks(latest.get(survivor.name)) > survivorBefore || victimTasks === 0;
           }, 30_000);
-          note(victimTasks ? `survivor ${survivor.name} running captures ${survivorBefore} → ${sTasks(latest.get(survivor.name))}: take-over ${Number.isFinite(took) ? `within ${fmt(took)} ms` : 'NOT seen within 30 s'}` : 'the victim held no captures');
+          note(
+            victimTasks
+              ? `survivor ${survivor.name} running captures ${survivorBefore} → ${sTasks(latest.get(survivor.name))}: take-over ${Number.isFinite(took) ? `within ${fmt(took)} ms` : 'NOT seen within 30 s'}`
+              : 'the victim held no captures',
+          );
           // A replacement process (as a supervisor would restart it) adopts the dead one's journal.
           const name = `${victim.name}2`;
           const started = Date.now();
@@ -601,7 +622,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           pipeline = await startPipe();
           const up = Date.now() - killedAt;
           const resumed = await until(async () => (await handoffList().catch(() => [])).length > before, 60_000);
-          note(`SIGKILLed the pipeline (${before} handoffs listed); a new one up after ${fmt(up)} ms; the next handoff ${Number.isFinite(resumed) ? `arrived ${fmt(up + resumed)} ms after the kill` : 'did NOT arrive within 60 s'}`);
+          note(
+            `SIGKILLed the pipeline (${before} handoffs listed); a new one up after ${fmt(up)} ms; the next handoff ${Number.isFinite(resumed) ? `arrived ${fmt(up + resumed)} ms after the kill` : 'did NOT arrive within 60 s'}`,
+          );
           break;
         }
         case 'upstream-restart': {
@@ -613,7 +636,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           const up = Date.now() - killedAt;
           const okBefore = (await sampleBots())?.runsOk ?? 0;
           const recovered = await until(async () => ((await sampleBots())?.runsOk ?? 0) > okBefore + 5, 60_000);
-          note(`SIGKILLed the simulator, restarted on the same port after ${fmt(up)} ms (every live run lost server-side); bot runs failed meanwhile: ${(lastBots?.runsFailed ?? 0) - failedBefore}; runs completing again ${Number.isFinite(recovered) ? `${fmt(up + recovered)} ms after the kill` : 'NOT within 60 s'}`);
+          note(
+            `SIGKILLed the simulator, restarted on the same port after ${fmt(up)} ms (every live run lost server-side); bot runs failed meanwhile: ${(lastBots?.runsFailed ?? 0) - failedBefore}; runs completing again ${Number.isFinite(recovered) ? `${fmt(up + recovered)} ms after the kill` : 'NOT within 60 s'}`,
+          );
           break;
         }
       }
@@ -655,8 +680,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const stored = await db.pool.query<{ n: string; kinds: string }>(`SELECT count(*) AS n FROM events`);
     handoffs = reconcileHandoffs(await outboxRows(), await handoffList());
     out('');
-    out(`Drain: ${fmt((Date.now() - drainStart) / 1000, 1)} s after the bots stopped (${fmt(playedS, 1)} s of play) until every stream was sealed, every event stored and every handoff listed. ${fmt(Number(stored.rows[0]?.n ?? 0))} events in the store.`);
-    if (handoffs.duplicates || handoffs.missing || handoffs.extra) problems.push(`handoffs: ${handoffs.missing} runs not handed off, ${handoffs.duplicates} handed off twice, ${handoffs.extra} unknown`);
+    out(
+      `Drain: ${fmt((Date.now() - drainStart) / 1000, 1)} s after the bots stopped (${fmt(playedS, 1)} s of play) until every stream was sealed, every event stored and every handoff listed. ${fmt(Number(stored.rows[0]?.n ?? 0))} events in the store.`,
+    );
+    if (handoffs.duplicates || handoffs.missing || handoffs.extra)
+      problems.push(`handoffs: ${handoffs.missing} runs not handed off, ${handoffs.duplicates} handed off twice, ${handoffs.extra} unknown`);
 
     // ---- reconciliation ----
     bots.send({ type: 'reconcile' });
@@ -664,14 +692,28 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     problems.push(...reconciliation.problems);
     const r = reconciliation;
     const b = lastBots;
-    out(`Bots: ${fmt(r.runs)} runs (${fmt(b?.runsOk ?? 0)} completed, ${fmt(b?.runsFailed ?? 0)} failed${b && Object.keys(b.errors).length ? `: ${Object.entries(b.errors).sort((x, y) => y[1] - x[1]).slice(0, 6).map(([k, v]) => `${v}× ${k}`).join('; ')}` : ''}).`);
+    out(
+      `Bots: ${fmt(r.runs)} runs (${fmt(b?.runsOk ?? 0)} completed, ${fmt(b?.runsFailed ?? 0)} failed${
+        b && Object.keys(b.errors).length
+          ? `: ${Object.entries(b.errors)
+              .sort((x, y) => y[1] - x[1])
+              .slice(0, 6)
+              .map(([k, v]) => `${v}× ${k}`)
+              .join('; ')}`
+          : ''
+      }).`,
+    );
     out('');
     out('| reconciliation | result |');
     out('|---|---|');
-    out(`| WebSocket traffic of each bot run stored exactly once, each direction in order, byte for byte (compare.ts) | ${fmt(r.wsMatched)} of ${fmt(r.wsRuns)} runs; ${fmt(r.wsMessagesMatched)} of ${fmt(r.wsMessagesBot)} messages${r.wsStoreOnly ? `; ${r.wsStoreOnly} stored streams unmatched` : ''}; ${fmt(r.interleaved)} runs interleave the two directions differently (not an error) |`);
+    out(
+      `| WebSocket traffic of each bot run stored exactly once, each direction in order, byte for byte (compare.ts) | ${fmt(r.wsMatched)} of ${fmt(r.wsRuns)} runs; ${fmt(r.wsMessagesMatched)} of ${fmt(r.wsMessagesBot)} messages${r.wsStoreOnly ? `; ${r.wsStoreOnly} stored streams unmatched` : ''}; ${fmt(r.interleaved)} runs interleave the two directions differently (not an error) |`,
+    );
     out(`| HTTP exchanges of every bot stored exactly once | ${fmt(r.httpMatched)} of ${fmt(r.httpBot)} (store holds ${fmt(r.httpStored)}) |`);
     out(`| hash chains verified | ${fmt(r.chainsOk)} of ${fmt(r.streams)} streams${r.unsealed ? `; ${r.unsealed} not sealed` : ''} |`);
-    out(`| reward handoffs (one per ended run, rewards endpoint's list) | ${fmt(handoffs.listed)} listed for ${fmt(handoffs.outboxRows)} outbox rows; ${handoffs.missing} missing, ${handoffs.duplicates} duplicated, ${handoffs.extra} unknown; ${handoffs.redelivered} absorbed re-deliveries (max deliveries ${handoffs.maxDeliveries}) |`);
+    out(
+      `| reward handoffs (one per ended run, rewards endpoint's list) | ${fmt(handoffs.listed)} listed for ${fmt(handoffs.outboxRows)} outbox rows; ${handoffs.missing} missing, ${handoffs.duplicates} duplicated, ${handoffs.extra} unknown; ${handoffs.redelivered} absorbed re-deliveries (max deliveries ${handoffs.maxDeliveries}) |`,
+    );
     out(`| events lost | ${fmt(r.wsMessagesBot - r.wsMessagesMatched + (r.httpBot - r.httpMatched))} |`);
     const audits = await db.pool.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM audits GROUP BY status`).catch(() => ({ rows: [] as { status: string; n: string }[] }));
     out(`| pipeline audits (libs/audit, run by the pipeline; informational) | ${audits.rows.map((a) => `${a.n} ${a.status}`).join(', ') || 'none'} |`);
@@ -692,7 +734,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   }
   const ok = problems.length === 0;
   out('');
-  out(ok ? 'Reconciliation: HELD — nothing lost, duplicated or reordered; every chain verifies; every ended run handed off once.' : `Reconciliation: FAILED —\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  out(
+    ok
+      ? 'Reconciliation: HELD — nothing lost, duplicated or reordered; every chain verifies; every ended run handed off once.'
+      : `Reconciliation: FAILED —\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+  );
   return { ok, problems, faults: observations, reconciliation, handoffs, rows };
 }
 

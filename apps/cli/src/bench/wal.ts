@@ -49,7 +49,21 @@ export function runWalBench(o: WalBenchOptions): WalBenchResult {
         wal.append({
           ordinal: i,
           type: 'event',
-          event: { sessionId: '00000000-0000-4000-8000-000000000001', seq: i, kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', recordedAtUs: Date.now() * 1000, offsetUs: i * 50_000, format: 'json', body, msgType: 'frame', tick: i, requestId: null, meta: null },
+          event: {
+            sessionId: '00000000-0000-4000-8000-000000000001',
+            seq: i,
+            kind: 'frame',
+            direction: 'platform_to_client',
+            channel: 'play_ws',
+            recordedAtUs: Date.now() * 1000,
+            offsetUs: i * 50_000,
+            format: 'json',
+            body,
+            msgType: 'frame',
+            tick: i,
+            requestId: null,
+            meta: null,
+          },
         });
         if (i % 5000 === 0) wal.release(i - 1000);
       }

@@ -50,7 +50,10 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
 
     const rows: [string, string][] = [
       ['viewer', `http://127.0.0.1:${runtime.config.apiPort}/  (watch the recorded runs in a browser; it asks once for the API key ${apiOptions(runtime).apiKeyNote})`],
-      ['API', `http://127.0.0.1:${runtime.config.apiPort}  (GET /api/sessions, /api/sessions/{id}/audit, /api/analytics/runs, /health/ready, /metrics; OpenAPI at /docs; Bull Board at /queues, admin keys)`],
+      [
+        'API',
+        `http://127.0.0.1:${runtime.config.apiPort}  (GET /api/sessions, /api/sessions/{id}/audit, /api/analytics/runs, /health/ready, /metrics; OpenAPI at /docs; Bull Board at /queues, admin keys)`,
+      ],
       ['proxy', `${proxyUrl}/<platform>/…  (the bots play through it; every message is recorded)`],
       ...SIMULATED_PLATFORMS.map((p): [string, string] => [p, `${proxyUrl}/${p}  →  ${sim.baseUrl(p)}`]),
       ['faults', `${sim.url}/admin/faults`],

@@ -33,9 +33,7 @@ export async function exportCommand(args: ParsedArgs): Promise<number> {
     } else {
       await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
     }
-    process.stderr.write(
-      `exported session ${result.sessionId}: ${result.events} events, ${result.bytes} bytes, head ${result.headHash.slice(0, 16)}… to ${file ?? 'stdout'}\n`,
-    );
+    process.stderr.write(`exported session ${result.sessionId}: ${result.events} events, ${result.bytes} bytes, head ${result.headHash.slice(0, 16)}… to ${file ?? 'stdout'}\n`);
     return 0;
   } catch (e) {
     progress.clear();

@@ -25,9 +25,13 @@ describe('rewind pipeline (the CLI, as an operator runs it)', () => {
     queue = new Queue('snapshot-submission', { connection: bullConnection(testRedisUrl()), prefix });
     const jobId = randomUUID();
     await queue.add('snapshot', { sessionId: 'run-9', platform: 'moltstation', platformSessionId: 'ms_9' }, { ...jobOptions({ attempts: 1, backoffMs: 1, maxBackoffMs: 1 }), jobId });
-    const worker = new Worker('snapshot-submission', async () => {
-      throw new Error('snapshot answered 503');
-    }, { connection: bullConnection(testRedisUrl()), prefix });
+    const worker = new Worker(
+      'snapshot-submission',
+      async () => {
+        throw new Error('snapshot answered 503');
+      },
+      { connection: bullConnection(testRedisUrl()), prefix },
+    );
     while ((await queue.getFailedCount()) === 0) await new Promise((r) => setTimeout(r, 50));
     await worker.close();
 

@@ -75,7 +75,7 @@ describe('rewind export / rewind import (the CLI, as a user runs it)', () => {
     await writeFile(bad, lines.join('\n'));
     const refused = await run(['import', bad], { DATABASE_URL: target.url });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('line 5: seq 4: the file\'s hash');
+    expect(refused.stderr).toContain("line 5: seq 4: the file's hash");
     expect(await new EventStore(target.pool).getSession(id)).toBeNull();
 
     const missing = await run(['import', path.join(dir, 'nope.ndjson')], { DATABASE_URL: target.url });

@@ -11,7 +11,6 @@ import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, type RunningSimulator } from '@rewind/simulator';
 import { createTestPool, freePorts, spawnRewind, testRedisUrl, type RunningCli, waitFor } from '@rewind/testing';
 
-
 async function readAll(store: EventStore, sessionId: string): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
   for await (const e of store.readSession(sessionId)) out.push(e);
@@ -167,7 +166,9 @@ describe('rewind recorder (two processes, as an operator runs them)', () => {
       100,
     );
     const resumedMs = Date.now() - killedAt;
-    process.stderr.write(`recorder take-over after SIGKILL: job re-run by ${survivorName} after ${takeoverMs} ms, first resumed frame stored after ${resumedMs} ms (killed after ${framesBeforeKill}+ frames)\n`);
+    process.stderr.write(
+      `recorder take-over after SIGKILL: job re-run by ${survivorName} after ${takeoverMs} ms, first resumed frame stored after ${resumedMs} ms (killed after ${framesBeforeKill}+ frames)\n`,
+    );
     expect(takeoverMs).toBeLessThanOrEqual(10_000);
     expect(taken).toMatchObject({ state: 'active', attemptsStarted: 2, lastRun: { holder: survivorName, attempt: 2, state: 'running' } });
     expect(survivor.stderr).toContain(`capture ${offer.id}: taking over (attempt 2; previous run lost, held by ${first.lastRun!.holder})`);

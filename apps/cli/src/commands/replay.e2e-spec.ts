@@ -22,7 +22,15 @@ function recording(sessionId: string): NewEvent[] {
     ...aFrame(sessionId, 41),
     offsetUs: last.offsetUs + 1_000_000,
     recordedAtUs: last.recordedAtUs + 1_000_000,
-    body: JSON.stringify({ type: 'frame', tick: 41, phase: 'ended', events: [{ t: 'death', reason: 'collision', lives: 0 }, { t: 'game_over', score: 10, reason: 'no_lives' }] }),
+    body: JSON.stringify({
+      type: 'frame',
+      tick: 41,
+      phase: 'ended',
+      events: [
+        { t: 'death', reason: 'collision', lives: 0 },
+        { t: 'game_over', score: 10, reason: 'no_lives' },
+      ],
+    }),
   });
   events.push({
     sessionId,
@@ -57,7 +65,10 @@ describe('rewind replay (the CLI, as a user runs it)', () => {
     const run = await rewind(['replay', id, '--speed', '8', '--json']);
     expect(run.stderr).not.toContain('unknown command');
     expect(run.code).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const evLines = lines.filter((l) => l['type'] === 'event');
     expect(evLines.map((l) => l['seq'])).toEqual(events.map((e) => e.seq));
     expect(evLines[5]).toMatchObject({ kind: 'frame', channel: 'play_ws', direction: 'platform_to_client', tick: 6, body: events[5]?.body });

@@ -3,7 +3,13 @@ import { freePorts, spawnRewind } from '@rewind/testing';
 describe('rewind up (the CLI, as a user runs it)', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('serves health, prints where to look, and stops cleanly on %s', async (signal) => {
     const [port, proxyPort, simPort] = (await freePorts(3)) as [number, number, number];
-    const cli = spawnRewind(['up'], { REWIND_API_PORT: String(port), REWIND_PROXY_PORT: String(proxyPort), SIMULATOR_PORT: String(simPort), REWIND_CAPTURE_QUEUE: `up-e2e-${port}`, REWIND_QUEUE_PREFIX: `up-e2e-${port}` });
+    const cli = spawnRewind(['up'], {
+      REWIND_API_PORT: String(port),
+      REWIND_PROXY_PORT: String(proxyPort),
+      SIMULATOR_PORT: String(simPort),
+      REWIND_CAPTURE_QUEUE: `up-e2e-${port}`,
+      REWIND_QUEUE_PREFIX: `up-e2e-${port}`,
+    });
     try {
       await cli.waitFor('Press Ctrl-C to stop.');
       expect(cli.stdout).toContain(`API       http://127.0.0.1:${port}`);

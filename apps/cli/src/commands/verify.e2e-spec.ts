@@ -8,11 +8,8 @@ const root = path.resolve(__dirname, '../../../..');
 
 function rewind(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(
-      path.join(root, 'rewind'),
-      args,
-      { cwd: root, env: { ...process.env, DATABASE_URL: testDatabaseUrl(), REDIS_URL: testRedisUrl() }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(path.join(root, 'rewind'), args, { cwd: root, env: { ...process.env, DATABASE_URL: testDatabaseUrl(), REDIS_URL: testRedisUrl() }, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -38,7 +35,10 @@ describe('rewind verify (the CLI, as a user runs it)', () => {
     const broken = await rewind('verify', id, '--json');
     expect(broken.code).toBe(1);
     // One JSON line per report: the chain first (this session is no platform run, so no audit follows).
-    const lines = broken.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = broken.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ sessionId: id, ok: false, firstBreak: { reason: 'hash_mismatch', seq: 8 } });
     expect(lines[1]).toMatchObject({ sessionId: id, audit: null, reason: 'not part of a platform run' });
     expect(broken.stderr).not.toMatch(/rewind:[^@\n]*:[^*@\n]+@/); // no password in any logged URL
@@ -57,7 +57,18 @@ describe('rewind verify (the CLI, as a user runs it)', () => {
     const { id } = await store.openSession(aSession({ platformSessionId: `ms_verify_${Date.now()}`, metadata: { stream: 'run', capturedBy: 'proxy' } }));
     await store.append([
       ...frames(id, 1, 3),
-      { sessionId: id, seq: 4, kind: 'outcome', direction: 'internal', channel: 'internal', recordedAtUs: Date.now() * 1000, offsetUs: 1_000_000, format: 'json', body: JSON.stringify(outcome), msgType: 'outcome' },
+      {
+        sessionId: id,
+        seq: 4,
+        kind: 'outcome',
+        direction: 'internal',
+        channel: 'internal',
+        recordedAtUs: Date.now() * 1000,
+        offsetUs: 1_000_000,
+        format: 'json',
+        body: JSON.stringify(outcome),
+        msgType: 'outcome',
+      },
     ]);
     await store.endSession(id, new Date(), outcome);
     const before = await rewind('verify', id);

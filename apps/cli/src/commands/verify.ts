@@ -48,14 +48,20 @@ export async function verifyCommand(args: ParsedArgs): Promise<number> {
       for (const anchor of anchors) {
         const audit = await audits.auditSession(anchor, 'on-demand');
         if (!audit || audit === 'pending') {
-          if (!all) process.stdout.write(args.options.has('json') ? JSON.stringify({ sessionId: anchor, audit: null, reason: 'not part of a platform run' }) + '\n' : `${anchor}  no run to audit (not part of a platform run)\n`);
+          if (!all)
+            process.stdout.write(
+              args.options.has('json') ? JSON.stringify({ sessionId: anchor, audit: null, reason: 'not part of a platform run' }) + '\n' : `${anchor}  no run to audit (not part of a platform run)\n`,
+            );
           continue;
         }
         counts[audit.status]++;
         if (audit.status === 'mismatch') failed++;
         process.stdout.write(args.options.has('json') ? JSON.stringify({ audit }) + '\n' : describeAudit(audit));
       }
-      if (!args.options.has('json')) process.stdout.write(`${anchors.length === 1 && !all ? 'run' : `${counts.ok + counts.mismatch + counts.unverifiable} run(s)`} audited: ${counts.ok} ok, ${counts.mismatch} mismatch, ${counts.unverifiable} unverifiable\n`);
+      if (!args.options.has('json'))
+        process.stdout.write(
+          `${anchors.length === 1 && !all ? 'run' : `${counts.ok + counts.mismatch + counts.unverifiable} run(s)`} audited: ${counts.ok} ok, ${counts.mismatch} mismatch, ${counts.unverifiable} unverifiable\n`,
+        );
     }
     return failed === 0 ? 0 : 1;
   } finally {

@@ -22,21 +22,51 @@ export class RecordingCtx implements Ctx2D {
   private rec(op: string, args: unknown[]): void {
     this.calls.push({ op, args, fillStyle: String(this.fillStyle), strokeStyle: String(this.strokeStyle), font: this.font });
   }
-  save(): void { this.rec('save', []); }
-  restore(): void { this.rec('restore', []); }
-  translate(x: number, y: number): void { this.rec('translate', [x, y]); }
-  rotate(a: number): void { this.rec('rotate', [a]); }
-  fillRect(x: number, y: number, w: number, h: number): void { this.rec('fillRect', [x, y, w, h]); }
-  strokeRect(x: number, y: number, w: number, h: number): void { this.rec('strokeRect', [x, y, w, h]); }
-  clearRect(x: number, y: number, w: number, h: number): void { this.rec('clearRect', [x, y, w, h]); }
-  beginPath(): void { this.rec('beginPath', []); }
-  closePath(): void { this.rec('closePath', []); }
-  moveTo(x: number, y: number): void { this.rec('moveTo', [x, y]); }
-  lineTo(x: number, y: number): void { this.rec('lineTo', [x, y]); }
-  arc(x: number, y: number, r: number, s: number, e: number): void { this.rec('arc', [x, y, r, s, e]); }
-  fill(): void { this.rec('fill', []); }
-  stroke(): void { this.rec('stroke', []); }
-  fillText(t: string, x: number, y: number): void { this.rec('fillText', [t, x, y]); }
+  save(): void {
+    this.rec('save', []);
+  }
+  restore(): void {
+    this.rec('restore', []);
+  }
+  translate(x: number, y: number): void {
+    this.rec('translate', [x, y]);
+  }
+  rotate(a: number): void {
+    this.rec('rotate', [a]);
+  }
+  fillRect(x: number, y: number, w: number, h: number): void {
+    this.rec('fillRect', [x, y, w, h]);
+  }
+  strokeRect(x: number, y: number, w: number, h: number): void {
+    this.rec('strokeRect', [x, y, w, h]);
+  }
+  clearRect(x: number, y: number, w: number, h: number): void {
+    this.rec('clearRect', [x, y, w, h]);
+  }
+  beginPath(): void {
+    this.rec('beginPath', []);
+  }
+  closePath(): void {
+    this.rec('closePath', []);
+  }
+  moveTo(x: number, y: number): void {
+    this.rec('moveTo', [x, y]);
+  }
+  lineTo(x: number, y: number): void {
+    this.rec('lineTo', [x, y]);
+  }
+  arc(x: number, y: number, r: number, s: number, e: number): void {
+    this.rec('arc', [x, y, r, s, e]);
+  }
+  fill(): void {
+    this.rec('fill', []);
+  }
+  stroke(): void {
+    this.rec('stroke', []);
+  }
+  fillText(t: string, x: number, y: number): void {
+    this.rec('fillText', [t, x, y]);
+  }
 
   /** Calls of one operation. */
   ops(op: string): Call[] {
@@ -44,6 +74,8 @@ export class RecordingCtx implements Ctx2D {
   }
   /** All text drawn, joined by newlines. */
   text(): string {
-    return this.ops('fillText').map((c) => String(c.args[0])).join('\n');
+    return this.ops('fillText')
+      .map((c) => String(c.args[0]))
+      .join('\n');
   }
 }

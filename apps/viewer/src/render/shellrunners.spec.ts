@@ -62,7 +62,18 @@ describe('drawShellRunners', () => {
 
   it('given a death and then game over, when drawn, then the texts say so', () => {
     const ctx = new RecordingCtx();
-    drawShellRunners(ctx, frame({ events: [{ t: 'death', reason: 'starvation', lives: 0 }, { t: 'game_over', score: 120, reason: 'no_lives' }], phase: 'ended', lives: 0 }), { width: 1920, height: 1080 });
+    drawShellRunners(
+      ctx,
+      frame({
+        events: [
+          { t: 'death', reason: 'starvation', lives: 0 },
+          { t: 'game_over', score: 120, reason: 'no_lives' },
+        ],
+        phase: 'ended',
+        lives: 0,
+      }),
+      { width: 1920, height: 1080 },
+    );
     expect(ctx.text()).toContain('DEATH (starvation)');
     expect(ctx.text()).toContain('GAME OVER');
     expect(ctx.text()).toContain('no lives');

@@ -95,7 +95,12 @@ describe('cloud-play launcher bot', () => {
     expect(result.stoppedConflicting).toEqual([existing.json.sessionId]);
     expect(result.sessionId).not.toBe(existing.json.sessionId);
     expect(result.reused).toBe(false);
-    expect(traffic.of('POST /api/game/launch').filter((e) => e.direction === 'received').map((e) => e.meta?.['status'])).toEqual([409, 202]);
+    expect(
+      traffic
+        .of('POST /api/game/launch')
+        .filter((e) => e.direction === 'received')
+        .map((e) => e.meta?.['status']),
+    ).toEqual([409, 202]);
     expect((await raw(sim, 'GET', `/api/game/session-status?sessionId=${existing.json.sessionId}`)).json.status).toBe('stopped');
   });
 

@@ -82,7 +82,15 @@ export async function runCloudplayLauncher(options: CloudplayLauncherOptions): P
   const log = options.log ?? (() => undefined);
   const http = new CloudplayHttpClient(options.baseUrl, options.token, options.traffic, log, options.signal);
   const jitter = seededRandom(options.seed ?? 'cloudplay-launcher');
-  const result: CloudplayLauncherResult = { sessionId: '', reused: false, transitions: [], keepalives: [], stop: { status: '', duration: 0, cpuSeconds: 0, peakMemoryMb: 0 }, retries: 0, stoppedConflicting: [] };
+  const result: CloudplayLauncherResult = {
+    sessionId: '',
+    reused: false,
+    transitions: [],
+    keepalives: [],
+    stop: { status: '', duration: 0, cpuSeconds: 0, peakMemoryMb: 0 },
+    retries: 0,
+    stoppedConflicting: [],
+  };
   const seen = (status: string): void => {
     if (result.transitions.at(-1)?.status !== status) result.transitions.push({ status, atMs: Date.now() });
   };

@@ -70,7 +70,13 @@ describe('RGS bot', () => {
     try {
       const b = new TrafficLog();
       await runRgsBot({ baseUrl: other.baseUrl('rgs'), seed: 'bot-3', traffic: b, diceRounds: 3, minesRounds: 2 });
-      const strip = (t: TrafficLog) => t.entries.map((e) => `${e.stream} ${String(e.meta?.['status'] ?? '')} ${String(e.data).replace(/\d{4}-\d\d-\d\dT[\d:]+Z/g, 'T').replace(/127\.0\.0\.1:\d+/g, 'HOST')}`);
+      const strip = (t: TrafficLog) =>
+        t.entries.map(
+          (e) =>
+            `${e.stream} ${String(e.meta?.['status'] ?? '')} ${String(e.data)
+              .replace(/\d{4}-\d\d-\d\dT[\d:]+Z/g, 'T')
+              .replace(/127\.0\.0\.1:\d+/g, 'HOST')}`,
+        );
       expect(strip(b)).toEqual(strip(a));
     } finally {
       await other.close();

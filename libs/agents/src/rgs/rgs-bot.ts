@@ -93,7 +93,12 @@ export class RgsBot {
     const diceRounds = o.diceRounds ?? 6;
     const minesRounds = o.minesRounds ?? 3;
     const amount = o.amount ?? '1.00';
-    const playerId = o.playerId ?? `bot-${createHash('sha256').update(o.seed ?? 'rgs-bot').digest('hex').slice(0, 8)}`;
+    const playerId =
+      o.playerId ??
+      `bot-${createHash('sha256')
+        .update(o.seed ?? 'rgs-bot')
+        .digest('hex')
+        .slice(0, 8)}`;
 
     // --- Dice --------------------------------------------------------------------------------------
     const diceGame = o.diceGameCode ?? 'dice-alpha';

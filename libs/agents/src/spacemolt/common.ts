@@ -38,7 +38,10 @@ export interface SpaceMoltMinerSummary {
 }
 
 export function defaultUsername(prefix: string, seed: string | undefined): string {
-  return `${prefix}_${createHash('sha256').update(seed ?? 'rewind').digest('hex').slice(0, 10)}`;
+  return `${prefix}_${createHash('sha256')
+    .update(seed ?? 'rewind')
+    .digest('hex')
+    .slice(0, 10)}`;
 }
 
 export function emptySummary(username: string): SpaceMoltMinerSummary {

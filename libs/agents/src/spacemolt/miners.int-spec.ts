@@ -86,7 +86,14 @@ describe('SpaceMolt miner bots: abort', () => {
   ] as const)('the %s miner stops early on signal and resolves with partial counts', async (_name, run) => {
     const s = await withSim('bots-abort', async (sim) => {
       const controller = new AbortController();
-      const done = run({ baseUrl: sim.baseUrl('spacemolt'), seed: 'abort', cycles: 50, signal: controller.signal, timeoutMs: 10_000, log: (l) => l.includes('belt') && setTimeout(() => controller.abort(), 300) });
+      const done = run({
+        baseUrl: sim.baseUrl('spacemolt'),
+        seed: 'abort',
+        cycles: 50,
+        signal: controller.signal,
+        timeoutMs: 10_000,
+        log: (l) => l.includes('belt') && setTimeout(() => controller.abort(), 300),
+      });
       return done;
     });
     expect(s.aborted).toBe(true);

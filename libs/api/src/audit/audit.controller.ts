@@ -14,7 +14,11 @@ const auditView = (a: StoredAudit) => ({
   auditedAt: a.auditedAt.toISOString(),
   trigger: a.trigger,
   status: a.status,
-  counts: { ok: a.findings.filter((f) => f.status === 'ok').length, mismatch: a.findings.filter((f) => f.status === 'mismatch').length, unverifiable: a.findings.filter((f) => f.status === 'unverifiable').length },
+  counts: {
+    ok: a.findings.filter((f) => f.status === 'ok').length,
+    mismatch: a.findings.filter((f) => f.status === 'mismatch').length,
+    unverifiable: a.findings.filter((f) => f.status === 'unverifiable').length,
+  },
   findings: a.findings,
 });
 
@@ -27,7 +31,7 @@ export class AuditController {
   constructor(private readonly audits: AuditService) {}
 
   @Get(':id/audit')
-  @ApiOperation({ summary: "The newest audit of the run this session belongs to (findings: ok, mismatch with expected/found, unverifiable with the reason); audits it now when it never was" })
+  @ApiOperation({ summary: 'The newest audit of the run this session belongs to (findings: ok, mismatch with expected/found, unverifiable with the reason); audits it now when it never was' })
   @ApiOkResponse({ description: '{ id, runKey, platform, runSessionId, auditedAt, trigger, status, counts, findings[] }' })
   async latest(@Param('id') id: string) {
     const stored = (await this.audits.latest(id)) ?? (await this.audits.auditSession(id, 'on-demand'));
@@ -96,7 +100,10 @@ export class AnalyticsController {
   @ApiQuery({ name: 'to', required: false, description: 'started before (ISO 8601)' })
   @ApiQuery({ name: 'groupBy', required: false, enum: RUN_GROUPS, description: 'aggregate per game, agent, day (UTC) or platform' })
   @ApiQuery({ name: 'limit', required: false, description: 'runs: 1–1000, default 100 (newest first)' })
-  @ApiOkResponse({ description: '{ runs: RunSummary[] } or { groupBy, groups: [{ key, runs, avgScore, maxScore, avgDurationMs, totalInputs, avgInputsPerMinute, avgReactionP50Ms, gaps, livesLost, audit: {ok, mismatch, unverifiable, none} }] }' })
+  @ApiOkResponse({
+    description:
+      '{ runs: RunSummary[] } or { groupBy, groups: [{ key, runs, avgScore, maxScore, avgDurationMs, totalInputs, avgInputsPerMinute, avgReactionP50Ms, gaps, livesLost, audit: {ok, mismatch, unverifiable, none} }] }',
+  })
   async runs(@Query() q: Record<string, string | undefined>) {
     const common = commonFilters(q, PLATFORMS);
     const auditStatus = oneOfParam(q['auditStatus'], 'auditStatus', AUDIT_STATUSES);

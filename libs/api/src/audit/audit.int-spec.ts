@@ -30,14 +30,32 @@ describe('audit and analytics API (real Postgres)', () => {
     let inputs = 0;
     for (let tick = 0; tick < frames; tick++) {
       const phase = tick === frames - 1 ? 'ended' : 'running';
-      push({ kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', offsetUs: tick * 50_000, format: 'json', body: JSON.stringify({ t: 'frame', frame: { tick, phase, score: { current: tick * 2, high: tick * 2 }, ...(phase === 'ended' ? { gameOverReason: 'GROUND_COLLISION' } : {}) } }), tick, msgType: 'frame' });
+      push({
+        kind: 'frame',
+        direction: 'platform_to_client',
+        channel: 'play_ws',
+        offsetUs: tick * 50_000,
+        format: 'json',
+        body: JSON.stringify({ t: 'frame', frame: { tick, phase, score: { current: tick * 2, high: tick * 2 }, ...(phase === 'ended' ? { gameOverReason: 'GROUND_COLLISION' } : {}) } }),
+        tick,
+        msgType: 'frame',
+      });
       if (tick % every === 0 && phase !== 'ended') {
         push({ kind: 'input', direction: 'client_to_platform', channel: 'play_ws', offsetUs: tick * 50_000 + 7_000, format: 'json', body: '{"t":"input","action":"FLAP"}', tick, msgType: 'input' });
         inputs++;
       }
     }
     const end = frames * 50_000;
-    push({ kind: 'lifecycle', direction: 'platform_to_client', channel: 'play_ws', offsetUs: end, format: 'empty', body: null, msgType: 'ws-close', meta: JSON.stringify({ code: 1000, reason: 'GAME_OVER', initiator: 'platform' }) });
+    push({
+      kind: 'lifecycle',
+      direction: 'platform_to_client',
+      channel: 'play_ws',
+      offsetUs: end,
+      format: 'empty',
+      body: null,
+      msgType: 'ws-close',
+      meta: JSON.stringify({ code: 1000, reason: 'GAME_OVER', initiator: 'platform' }),
+    });
     const score = (frames - 1) * 2;
     const outcome = { platform: 'moltstation', game, platformSessionId: psid, agent, reason: 'GAME_OVER', phase: 'ended', tick: frames - 1, score, lives: null, gameOverReason: 'GROUND_COLLISION' };
     push({ kind: 'outcome', direction: 'internal', channel: 'internal', offsetUs: end + 1, format: 'json', body: JSON.stringify(outcome), msgType: 'outcome', tick: frames - 1 });
@@ -52,7 +70,14 @@ describe('audit and analytics API (real Postgres)', () => {
   beforeAll(async () => {
     pool = createTestPool(2);
     store = new EventStore(pool);
-    app = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `api-a-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [`${readKey}:read`, adminKey], secret: randomBytes(32) } });
+    app = await startApi({
+      databaseUrl: testDatabaseUrl(),
+      redisUrl: testRedisUrl(),
+      queuePrefix: `api-a-${randomUUID().slice(0, 6)}`,
+      port: 0,
+      logger: false,
+      replay: { apiKeys: [`${readKey}:read`, adminKey], secret: randomBytes(32) },
+    });
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     await writeRun('agent-a', 40, 3);
     await writeRun('agent-a', 25, 2);
@@ -81,7 +106,7 @@ describe('audit and analytics API (real Postgres)', () => {
     expect((await get(`/api/sessions/${runs[0]!.id}/audit`)).body['id']).toBe(body['id']);
   });
 
-  it('given a frame edited behind Rewind\'s back, when re-audited (POST), then the audit fails naming the event', async () => {
+  it("given a frame edited behind Rewind's back, when re-audited (POST), then the audit fails naming the event", async () => {
     const run = runs[2]!;
     expect(await tamper(pool, `UPDATE events SET body_text = replace(body_text, '"current":20', '"current":21') WHERE session_id = $1 AND seq = 13`, [run.id])).toBe(1);
     const asReader = await fetch(`${base}/api/sessions/${run.id}/audit`, { method: 'POST', headers: { authorization: `Bearer ${readKey}` } });
@@ -115,7 +140,9 @@ describe('audit and analytics API (real Postgres)', () => {
     }
     expect(rows.find((r) => r.runKey === `moltstation:${runs[2]!.psid}`)!.auditStatus).toBe('mismatch');
 
-    const byAgent = (await get(`/api/analytics/runs?game=${game}&groupBy=agent`)).body as { groups: { key: string; runs: number; totalInputs: number; maxScore: number; audit: Record<string, number> }[] };
+    const byAgent = (await get(`/api/analytics/runs?game=${game}&groupBy=agent`)).body as {
+      groups: { key: string; runs: number; totalInputs: number; maxScore: number; audit: Record<string, number> }[];
+    };
     const a = byAgent.groups.find((g) => g.key === 'agent-a')!;
     expect(a).toMatchObject({ runs: 2, totalInputs: runs[0]!.inputs + runs[1]!.inputs, maxScore: Math.max(runs[0]!.score, runs[1]!.score) });
     expect(byAgent.groups.find((g) => g.key === 'agent-b')).toMatchObject({ runs: 1, audit: { mismatch: 1 } });
@@ -123,7 +150,13 @@ describe('audit and analytics API (real Postgres)', () => {
   });
 
   it('refuses bad analytics parameters with 400 naming the parameter', async () => {
-    for (const [q, name] of [['groupBy=week', 'groupBy'], ['platform=chess', 'platform'], ['from=yesterday', 'from'], ['limit=0', 'limit'], ['auditStatus=fine', 'auditStatus']] as const) {
+    for (const [q, name] of [
+      ['groupBy=week', 'groupBy'],
+      ['platform=chess', 'platform'],
+      ['from=yesterday', 'from'],
+      ['limit=0', 'limit'],
+      ['auditStatus=fine', 'auditStatus'],
+    ] as const) {
       const { status, body } = await get(`/api/analytics/runs?${q}`);
       expect({ q, status }).toEqual({ q, status: 400 });
       expect(String(body['message'])).toContain(name);

@@ -67,7 +67,13 @@ export class HealthService {
       result = await this.health.check([
         () => timed(this.indicator, 'postgres', () => this.prisma.$queryRaw`SELECT 1`),
         () => timed(this.indicator, 'redis', () => this.redis.client.ping()),
-        () => timed(this.indicator, 'queues', async () => (depths = await queueDepths(this.pipeline.queues)), () => (depths ? { depths } : {})),
+        () =>
+          timed(
+            this.indicator,
+            'queues',
+            async () => (depths = await queueDepths(this.pipeline.queues)),
+            () => (depths ? { depths } : {}),
+          ),
       ]);
     } catch (e) {
       // terminus answers a failed check with a 503 exception whose response is the result.

@@ -23,7 +23,16 @@ describe('API /metrics and request ids (real Postgres and Redis)', () => {
     expect(text).toMatch(/^rewind_queue_jobs\{queue="reward-handoff",state="waiting"\} \d+$/m);
     expect(text).toMatch(/^rewind_queue_jobs\{queue="reward-handoff",state="failed"\} \d+$/m);
     expect(text).toMatch(/^rewind_outbox_pending\{queue="reward-handoff"\} \d+$/m);
-    for (const name of ['rewind_proxy_messages_relayed_total', 'rewind_events_stored_total', 'rewind_ingest_lag_seconds', 'rewind_replay_streams', 'rewind_replay_lateness_seconds', 'rewind_replay_seek_seconds', 'rewind_pipeline_jobs_total', 'rewind_audits_total']) {
+    for (const name of [
+      'rewind_proxy_messages_relayed_total',
+      'rewind_events_stored_total',
+      'rewind_ingest_lag_seconds',
+      'rewind_replay_streams',
+      'rewind_replay_lateness_seconds',
+      'rewind_replay_seek_seconds',
+      'rewind_pipeline_jobs_total',
+      'rewind_audits_total',
+    ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }
   });

@@ -16,14 +16,25 @@ describe('pipeline operations in the API: dead letters, retry, metrics, Bull Boa
   const jobId = randomUUID();
 
   beforeAll(async () => {
-    app = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: prefix, port: 0, logger: false, replay: { apiKeys: [`${readKey}:read`, `${adminKey}:admin`], secret: randomBytes(32) } });
+    app = await startApi({
+      databaseUrl: testDatabaseUrl(),
+      redisUrl: testRedisUrl(),
+      queuePrefix: prefix,
+      port: 0,
+      logger: false,
+      replay: { apiKeys: [`${readKey}:read`, `${adminKey}:admin`], secret: randomBytes(32) },
+    });
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     // A handoff whose only attempt fails: a dead letter.
     queue = new Queue('reward-handoff', { connection: bullConnection(testRedisUrl()), prefix });
     await queue.add('reward', { sessionId: 'run-1', platform: 'rgs', platformSessionId: 'rgs-1' }, { ...jobOptions({ attempts: 1, backoffMs: 1, maxBackoffMs: 1 }), jobId });
-    const worker = new Worker('reward-handoff', async () => {
-      throw new Error('the rewards pipeline answered 500');
-    }, { connection: bullConnection(testRedisUrl()), prefix });
+    const worker = new Worker(
+      'reward-handoff',
+      async () => {
+        throw new Error('the rewards pipeline answered 500');
+      },
+      { connection: bullConnection(testRedisUrl()), prefix },
+    );
     const deadline = Date.now() + 10_000;
     while ((await queue.getFailedCount()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     await worker.close();

@@ -53,7 +53,8 @@ export function queueBoardAuth(keys: ApiKeys) {
       res.end();
       return;
     }
-    const key = apiKeyOfHeaders({ authorization: req.headers.authorization, 'x-api-key': req.headers['x-api-key'] }) ?? cookieValue(req, QUEUE_BOARD_COOKIE) ?? apiKeyOfHeaders({ cookie: req.headers.cookie });
+    const key =
+      apiKeyOfHeaders({ authorization: req.headers.authorization, 'x-api-key': req.headers['x-api-key'] }) ?? cookieValue(req, QUEUE_BOARD_COOKIE) ?? apiKeyOfHeaders({ cookie: req.headers.cookie });
     const check = keys.check(key, 'admin');
     if (!check.ok) return deny(res, check);
     next();

@@ -50,14 +50,28 @@ function open(url: string, headers: Record<string, string> = {}, opts: { pauseOn
 }
 const resumeReading = (r: Reader): void => void (r.ws as unknown as { _socket: { resume(): void } })._socket.resume();
 const parsed = (r: Reader) => r.texts.map((t) => JSON.parse(t) as { type: string; seq?: number; message?: string });
-const eventSeqs = (r: Reader) => parsed(r).filter((m) => m.type === 'event').map((m) => m.seq as number);
+const eventSeqs = (r: Reader) =>
+  parsed(r)
+    .filter((m) => m.type === 'event')
+    .map((m) => m.seq as number);
 
 async function largeSession(store: EventStore): Promise<string> {
   const id = randomUUID();
   await store.openSession({ id, platform: 'moltstation', game: 'flappybots', startedAt: new Date(), metadata: { stream: 'run', capturedBy: 'hostile-test' } });
   const t0 = Date.now() * 1000;
   const pad = 'x'.repeat(BODY_BYTES);
-  const ev = (seq: number): NewEvent => ({ sessionId: id, seq, kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', recordedAtUs: t0 + seq * 100, offsetUs: seq * 100, format: 'json', body: `{"t":"frame","frame":{"tick":${seq}},"pad":"${pad}"}`, tick: seq });
+  const ev = (seq: number): NewEvent => ({
+    sessionId: id,
+    seq,
+    kind: 'frame',
+    direction: 'platform_to_client',
+    channel: 'play_ws',
+    recordedAtUs: t0 + seq * 100,
+    offsetUs: seq * 100,
+    format: 'json',
+    body: `{"t":"frame","frame":{"tick":${seq}},"pad":"${pad}"}`,
+    tick: seq,
+  });
   for (let s = 1; s <= EVENTS; s += 500) await store.append(Array.from({ length: Math.min(500, EVENTS - s + 1) }, (_, i) => ev(s + i)));
   await store.endSession(id, new Date());
   return id;
@@ -75,7 +89,13 @@ describe('replay gateway: slow readers (the gateway alone in a small Nest app, r
    */
   async function gatewayWith(flow?: ReplayFlowOptions): Promise<{ base: string; gateway: ReplayGateway; serverSockets: () => WebSocket[] }> {
     @Module({
-      providers: [ReplayGateway, { provide: EventStore, useValue: store }, { provide: PG_POOL, useValue: pool }, { provide: ReplayAuth, useValue: new ReplayAuth([KEY], SECRET) }, { provide: REPLAY_FLOW, useValue: flow ?? {} }],
+      providers: [
+        ReplayGateway,
+        { provide: EventStore, useValue: store },
+        { provide: PG_POOL, useValue: pool },
+        { provide: ReplayAuth, useValue: new ReplayAuth([KEY], SECRET) },
+        { provide: REPLAY_FLOW, useValue: flow ?? {} },
+      ],
     })
     class GatewayOnly {}
     const app = await NestFactory.create(GatewayOnly, { logger: false, abortOnError: false });
@@ -188,10 +208,30 @@ describe('replay gateway: forged tokens and bad API keys (the API, real Postgres
     store = new EventStore(pool);
     for (const id of [sessionId, otherSessionId]) {
       await store.openSession({ id, platform: 'moltstation', game: 'flappybots', platformSessionId: id === sessionId ? platformSessionId : null, startedAt: new Date(), metadata: { stream: 'run' } });
-      await store.append([{ sessionId: id, seq: 1, kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', recordedAtUs: Date.now() * 1000, offsetUs: 0, format: 'json', body: '{"t":"frame","frame":{"tick":1}}', tick: 1 }]);
+      await store.append([
+        {
+          sessionId: id,
+          seq: 1,
+          kind: 'frame',
+          direction: 'platform_to_client',
+          channel: 'play_ws',
+          recordedAtUs: Date.now() * 1000,
+          offsetUs: 0,
+          format: 'json',
+          body: '{"t":"frame","frame":{"tick":1}}',
+          tick: 1,
+        },
+      ]);
       await store.endSession(id, new Date());
     }
-    api = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `hostile-gw-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [KEY], secret: SECRET } });
+    api = await startApi({
+      databaseUrl: testDatabaseUrl(),
+      redisUrl: testRedisUrl(),
+      queuePrefix: `hostile-gw-${randomUUID().slice(0, 6)}`,
+      port: 0,
+      logger: false,
+      replay: { apiKeys: [KEY], secret: SECRET },
+    });
     base = (await api.getUrl()).replace('[::1]', '127.0.0.1').replace('http', 'ws');
   }, 60_000);
   afterAll(async () => {
@@ -207,7 +247,10 @@ describe('replay gateway: forged tokens and bad API keys (the API, real Postgres
   }
   /** The wording differs before/after the API-key rework; both name the API key or the token, with 4401. */
   const BAD_KEY = /API key|replay token/i;
-  const refused = (reason: string | RegExp) => ({ close: { code: 4401, reason: typeof reason === 'string' ? reason : expect.stringMatching(reason) }, first: { type: 'error', message: typeof reason === 'string' ? reason : expect.stringMatching(reason) } });
+  const refused = (reason: string | RegExp) => ({
+    close: { code: 4401, reason: typeof reason === 'string' ? reason : expect.stringMatching(reason) },
+    first: { type: 'error', message: typeof reason === 'string' ? reason : expect.stringMatching(reason) },
+  });
 
   it('given a genuine token, then the stream plays (the control case for everything below)', async () => {
     const { token } = minter(Date.now()).mint(sessionId, 60_000);
@@ -231,7 +274,8 @@ describe('replay gateway: forged tokens and bad API keys (the API, real Postgres
       expect(await attempt(`/replay/${sessionId}?token=${encodeURIComponent(forged)}`)).toMatchObject(refused('replay token signature is invalid'));
     }
     // A signature one character short or long, or empty
-    for (const s of [sig.slice(0, -1), `${sig}A`, '']) expect(await attempt(`/replay/${sessionId}?token=${encodeURIComponent(`rt1.${payload}.${s}`)}`)).toMatchObject(refused('replay token signature is invalid'));
+    for (const s of [sig.slice(0, -1), `${sig}A`, ''])
+      expect(await attempt(`/replay/${sessionId}?token=${encodeURIComponent(`rt1.${payload}.${s}`)}`)).toMatchObject(refused('replay token signature is invalid'));
   }, 60_000);
 
   it("given another session's token, an expired one, or correctly signed hostile claims, then 4401 with the reason", async () => {
@@ -260,7 +304,10 @@ describe('replay gateway: forged tokens and bad API keys (the API, real Postgres
     const { token } = minter(Date.now()).mint(sessionId, 60_000);
     const [, payload, sig] = token.split('.') as [string, string, string];
     for (const t of [`rt2.${payload}.${sig}`, `RT1.${payload}.${sig}`, `${payload}.${sig}`, `rt1.${payload}.${sig}.x`, 'rt1..', '....', `Bearer ${token}`]) {
-      expect([t.slice(0, 12), await attempt(`/replay/${sessionId}?token=${encodeURIComponent(t)}`)]).toEqual([t.slice(0, 12), expect.objectContaining({ close: expect.objectContaining({ code: 4401 }) })]);
+      expect([t.slice(0, 12), await attempt(`/replay/${sessionId}?token=${encodeURIComponent(t)}`)]).toEqual([
+        t.slice(0, 12),
+        expect.objectContaining({ close: expect.objectContaining({ code: 4401 }) }),
+      ]);
     }
     expect(await attempt(`/replay/${sessionId}?token=${'A'.repeat(8_000)}`)).toMatchObject(refused('not a replay token'));
     expect(await attempt(`/replay/${sessionId}?token=rt1.${'A'.repeat(6_000)}.${'B'.repeat(43)}`)).toMatchObject(refused('replay token signature is invalid'));
@@ -296,7 +343,10 @@ describe('replay gateway: forged tokens and bad API keys (the API, real Postgres
     for (const m of ['{"t":"auth","token":42}', '{"t":"auth"}', '{"t":"hello","token":"x"}', '[]', 'null', '{"t":"auth","token":"' + 'x'.repeat(60_000) + '"}']) {
       expect([m.slice(0, 30), await closeOf(spectate, m)]).toEqual([m.slice(0, 30), { code: 4001, reason: 'INVALID_TOKEN' }]);
     }
-    expect(await closeOf(`/replay/moltstation/ws/flappybots/spectate?sessionId=${encodeURIComponent("' OR 1=1 --")}&token=${encodeURIComponent(good)}`)).toEqual({ code: 4404, reason: 'TOKEN_NOT_FOUND' });
+    expect(await closeOf(`/replay/moltstation/ws/flappybots/spectate?sessionId=${encodeURIComponent("' OR 1=1 --")}&token=${encodeURIComponent(good)}`)).toEqual({
+      code: 4404,
+      reason: 'TOKEN_NOT_FOUND',
+    });
   }, 60_000);
 
   it('given an upgrade to a path the gateway does not serve, then HTTP 404 at once (never a hang), and the gateway keeps serving', async () => {
@@ -327,13 +377,40 @@ describe('replay gateway: forged tokens and bad API keys (the API, real Postgres
     expect(await attempt(`/replay/${empty}`, { authorization: `Bearer ${KEY}` })).toMatchObject({ close: { code: 4400, reason: expect.stringMatching(/no events/) } });
     // Streams cut by their client while they play (the recordings' second events are 30 s away), on each endpoint.
     const playing = { sm: randomUUID(), ms: randomUUID(), msPlatformId: `ms_cut_${randomBytes(4).toString('hex')}` };
-    for (const [id, platform] of [[playing.sm, 'spacemolt'], [playing.ms, 'moltstation']] as const) {
-      await store.openSession({ id, platform, game: platform === 'moltstation' ? 'flappybots' : null, platformSessionId: platform === 'moltstation' ? playing.msPlatformId : null, startedAt: new Date(), metadata: { stream: 'run' } });
-      await store.append([0, 30_000_000].map((offsetUs, i) => ({ sessionId: id, seq: i + 1, kind: 'frame' as const, direction: 'platform_to_client' as const, channel: 'play_ws' as const, recordedAtUs: Date.now() * 1000 + offsetUs, offsetUs, format: 'json' as const, body: `{"t":"frame","frame":{"tick":${i + 1}}}`, tick: i + 1 })));
+    for (const [id, platform] of [
+      [playing.sm, 'spacemolt'],
+      [playing.ms, 'moltstation'],
+    ] as const) {
+      await store.openSession({
+        id,
+        platform,
+        game: platform === 'moltstation' ? 'flappybots' : null,
+        platformSessionId: platform === 'moltstation' ? playing.msPlatformId : null,
+        startedAt: new Date(),
+        metadata: { stream: 'run' },
+      });
+      await store.append(
+        [0, 30_000_000].map((offsetUs, i) => ({
+          sessionId: id,
+          seq: i + 1,
+          kind: 'frame' as const,
+          direction: 'platform_to_client' as const,
+          channel: 'play_ws' as const,
+          recordedAtUs: Date.now() * 1000 + offsetUs,
+          offsetUs,
+          format: 'json' as const,
+          body: `{"t":"frame","frame":{"tick":${i + 1}}}`,
+          tick: i + 1,
+        })),
+      );
     }
     const msToken = minter(Date.now()).mint(playing.ms, 60_000).token;
     const cut: Reader[] = [];
-    for (const path of [`/replay/${playing.sm}`, `/replay/spacemolt/ws?sessionId=${playing.sm}`, `/replay/moltstation/ws/flappybots/spectate?sessionId=${playing.msPlatformId}&token=${encodeURIComponent(msToken)}`]) {
+    for (const path of [
+      `/replay/${playing.sm}`,
+      `/replay/spacemolt/ws?sessionId=${playing.sm}`,
+      `/replay/moltstation/ws/flappybots/spectate?sessionId=${playing.msPlatformId}&token=${encodeURIComponent(msToken)}`,
+    ]) {
       const r = await open(`${base}${path}`, { authorization: `Bearer ${KEY}` });
       await waitFor(`the first message of ${path.slice(0, 40)}`, () => r.texts[0], 10_000);
       cut.push(r);
@@ -343,14 +420,18 @@ describe('replay gateway: forged tokens and bad API keys (the API, real Postgres
     for (const r of cut) r.ws.terminate();
     // A client gone before its stream was set up.
     (await open(`${base}/replay/${sessionId}`, { authorization: `Bearer ${KEY}` })).ws.terminate();
-    const left = await waitFor('no replay and no socket left', () => {
-      const s = gateway.stats();
-      return s.replays === 0 && s.connections === 0 ? s : undefined;
-    }, 10_000);
+    const left = await waitFor(
+      'no replay and no socket left',
+      () => {
+        const s = gateway.stats();
+        return s.replays === 0 && s.connections === 0 ? s : undefined;
+      },
+      10_000,
+    );
     expect(left).toMatchObject({ replays: 0, connections: 0 });
   });
 
-  it('given a message over the gateway\'s 64 KiB limit (before or after auth, on every endpoint), then that socket is closed 1009 and the API process keeps serving (no unhandled error)', async () => {
+  it("given a message over the gateway's 64 KiB limit (before or after auth, on every endpoint), then that socket is closed 1009 and the API process keeps serving (no unhandled error)", async () => {
     for (const path of [`/replay/${sessionId}`, `/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}`, `/replay/spacemolt/ws?sessionId=${sessionId}`, '/replay/nowhere/at/all']) {
       const r = await open(`${base}${path}`, { authorization: `Bearer ${KEY}` });
       r.ws.send(Buffer.alloc(70_000, 1));

@@ -68,7 +68,14 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     await ingest.close();
     sessionId = recorder.openedStreams().find((s) => s.kind === 'run' && s.platform === 'moltstation')!.id;
     spacemoltSessionId = recorder.openedStreams().find((s) => s.kind === 'run' && s.platform === 'spacemolt')!.id;
-    api = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `gw-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [apiKey], secret: randomBytes(32) } });
+    api = await startApi({
+      databaseUrl: testDatabaseUrl(),
+      redisUrl: testRedisUrl(),
+      queuePrefix: `gw-${randomUUID().slice(0, 6)}`,
+      port: 0,
+      logger: false,
+      replay: { apiKeys: [apiKey], secret: randomBytes(32) },
+    });
     base = (await api.getUrl()).replace('[::1]', '127.0.0.1').replace('http', 'ws');
   }, 60_000);
   afterAll(async () => {
@@ -105,7 +112,10 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
   }, 30_000);
 
   it('the MoltStation spectate protocol at /replay/moltstation: token, auth message, hello, the recorded frames (valid Flappy frames), GAME_OVER', async () => {
-    const tokenRes = await fetch(`${base.replace('ws', 'http')}/replay/moltstation/api/games/flappybots/sessions/${platformSessionId}/spectate-token-public`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` } });
+    const tokenRes = await fetch(`${base.replace('ws', 'http')}/replay/moltstation/api/games/flappybots/sessions/${platformSessionId}/spectate-token-public`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
     expect(tokenRes.status).toBe(200);
     const { token } = (await tokenRes.json()) as { token: string };
     const r = await connect(`${base}/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}`);
@@ -134,7 +144,10 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     expect(await err(`/replay/${randomUUID()}`, { authorization: `Bearer ${apiKey}` })).toMatchObject({ close: { code: 4404 }, first: { type: 'error', message: expect.stringMatching(/not found/) } });
     expect(await err(`/replay/${sessionId}?token=rt1.forged.sig`)).toMatchObject({ close: { code: 4401 }, first: { message: 'replay token signature is invalid' } });
     expect(await err(`/replay/${sessionId}`)).toMatchObject({ close: { code: 4401 }, first: { message: 'an API key or a replay token is required' } });
-    expect(await err(`/replay/${sessionId}?speed=64`, { authorization: `Bearer ${apiKey}` })).toMatchObject({ close: { code: 4400 }, first: { message: expect.stringMatching(/speed must be a number from 0.25 to 32/) } });
+    expect(await err(`/replay/${sessionId}?speed=64`, { authorization: `Bearer ${apiKey}` })).toMatchObject({
+      close: { code: 4400 },
+      first: { message: expect.stringMatching(/speed must be a number from 0.25 to 32/) },
+    });
     expect(await err(`/replay/nowhere/at/all`)).toMatchObject({ close: { code: 4404 } });
     const bad = await connect(`${base}/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}`);
     bad.ws.send('{"t":"auth","token":"rt1.nope.nope"}');
@@ -145,11 +158,15 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     live.ws.send(JSON.stringify({ type: 'warp' }));
     live.ws.send(JSON.stringify({ type: 'seek', seq: 1_000_000 }));
     live.ws.send(JSON.stringify({ type: 'pause' }));
-    const errors = await waitFor('three errors and a state', () => {
-      const m = live.texts.map((t) => JSON.parse(t) as { type: string; message?: string; state?: string });
-      const e = m.filter((x) => x.type === 'error');
-      return e.length >= 3 && m.some((x) => x.type === 'state' && x.state === 'paused') ? e : undefined;
-    }, 5000);
+    const errors = await waitFor(
+      'three errors and a state',
+      () => {
+        const m = live.texts.map((t) => JSON.parse(t) as { type: string; message?: string; state?: string });
+        const e = m.filter((x) => x.type === 'error');
+        return e.length >= 3 && m.some((x) => x.type === 'state' && x.state === 'paused') ? e : undefined;
+      },
+      5000,
+    );
     expect(errors.map((e) => e.message)).toEqual([
       'a control message is a JSON object with a "type"',
       'unknown control "warp" (pause, resume, speed, seek)',
@@ -171,7 +188,10 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     // Two state answers (speed, then seek); the seek's first event may come just before its answer.
     expect(m.filter((x) => x.type === 'state')).toHaveLength(2);
     const speedAt = m.findIndex((x) => x.type === 'state');
-    const events = m.slice(speedAt + 1).filter((x) => x.type === 'event').map((x) => x.seq as number);
+    const events = m
+      .slice(speedAt + 1)
+      .filter((x) => x.type === 'event')
+      .map((x) => x.seq as number);
     const landed = events.lastIndexOf(30);
     expect(landed).toBeGreaterThanOrEqual(0);
     const tail = events.slice(landed);
@@ -198,10 +218,25 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     const id = randomUUID();
     await store.openSession({ id, platform: 'moltstation', game: 'flappybots', startedAt: new Date(), metadata: { stream: 'run', capturedBy: 'proxy' } });
     const t0 = Date.now() * 1000;
-    const frame = (seq: number) => ({ sessionId: id, seq, kind: 'frame' as const, direction: 'platform_to_client' as const, channel: 'play_ws' as const, recordedAtUs: t0 + seq * 50_000, offsetUs: seq * 50_000, format: 'json' as const, body: `{"t":"frame","frame":{"tick":${seq}}}`, tick: seq });
+    const frame = (seq: number) => ({
+      sessionId: id,
+      seq,
+      kind: 'frame' as const,
+      direction: 'platform_to_client' as const,
+      channel: 'play_ws' as const,
+      recordedAtUs: t0 + seq * 50_000,
+      offsetUs: seq * 50_000,
+      format: 'json' as const,
+      body: `{"t":"frame","frame":{"tick":${seq}}}`,
+      tick: seq,
+    });
     await store.append([1, 2, 3].map(frame));
     const r = await connect(`${base}/replay/${id}?follow=1&speed=32`, { authorization: `Bearer ${apiKey}` });
-    const seqs = () => r.texts.map((t) => JSON.parse(t) as { type: string; seq?: number }).filter((m) => m.type === 'event').map((m) => m.seq);
+    const seqs = () =>
+      r.texts
+        .map((t) => JSON.parse(t) as { type: string; seq?: number })
+        .filter((m) => m.type === 'event')
+        .map((m) => m.seq);
     await waitFor('the stored events', () => seqs().length === 3 || undefined, 5_000);
     await new Promise((res) => setTimeout(res, 400));
     expect(r.close).toBeNull(); // still open: waiting for more

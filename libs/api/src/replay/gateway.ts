@@ -411,16 +411,22 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     // follow=1: a session still being recorded plays on as events are stored (live view), until it ends.
     const follow = flagOf(url.searchParams.get('follow'), 'follow');
     const source = follow ? followSource(this.source(record.id), async () => (await this.store.getSession(record.id))?.status === 'open', { signal: conn.closed.signal }) : this.source(record.id);
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'hello', session: { id: record.id, platform: record.platform, game: record.game, events: record.headSeq, status: record.status }, speed }));
-    return this.play(conn, source, { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) }, {
-      event: (e) => JSON.stringify(envelope(e)),
-      marker: (m) => JSON.stringify({ type: 'marker', ...m }),
-      end: (summary) => {
-        ws.send(JSON.stringify({ type: 'end', emitted: summary.emitted, lastSeq: summary.lastSeq, stopped: summary.stopped }));
-        ws.close(REPLAY_CLOSE.done, 'end of session');
+    if (ws.readyState === WebSocket.OPEN)
+      ws.send(JSON.stringify({ type: 'hello', session: { id: record.id, platform: record.platform, game: record.game, events: record.headSeq, status: record.status }, speed }));
+    return this.play(
+      conn,
+      source,
+      { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) },
+      {
+        event: (e) => JSON.stringify(envelope(e)),
+        marker: (m) => JSON.stringify({ type: 'marker', ...m }),
+        end: (summary) => {
+          ws.send(JSON.stringify({ type: 'end', emitted: summary.emitted, lastSeq: summary.lastSeq, stopped: summary.stopped }));
+          ws.close(REPLAY_CLOSE.done, 'end of session');
+        },
+        error: (e) => this.fail(ws, e),
       },
-      error: (e) => this.fail(ws, e),
-    });
+    );
   }
 
   private async moltstationRecording(platformSessionId: string): Promise<SessionRecord> {
@@ -450,17 +456,22 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     if (!checked.ok) return void close(checked.reason.includes('expired') ? 4410 : 4001, checked.reason.includes('expired') ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN');
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ t: 'hello', role: 'spectate', tickHz: 20 }));
     let lastReason = 'GAME_OVER';
-    return this.play(conn, this.source(record.id), { speed: 1 }, {
-      event: (e) => {
-        if (e.msgType === 'ws-close' && e.meta) {
-          const reason = (JSON.parse(e.meta) as { reason?: string }).reason;
-          if (reason === 'GAME_OVER' || reason === 'EXIT') lastReason = reason;
-        }
-        return e.kind === 'frame' && e.direction === 'platform_to_client' && typeof e.body === 'string' ? e.body : undefined;
+    return this.play(
+      conn,
+      this.source(record.id),
+      { speed: 1 },
+      {
+        event: (e) => {
+          if (e.msgType === 'ws-close' && e.meta) {
+            const reason = (JSON.parse(e.meta) as { reason?: string }).reason;
+            if (reason === 'GAME_OVER' || reason === 'EXIT') lastReason = reason;
+          }
+          return e.kind === 'frame' && e.direction === 'platform_to_client' && typeof e.body === 'string' ? e.body : undefined;
+        },
+        end: () => close(1000, lastReason),
+        error: () => close(1011, 'INTERNAL'),
       },
-      end: () => close(1000, lastReason),
-      error: () => close(1011, 'INTERNAL'),
-    });
+    );
   }
 
   private async spacemolt(conn: Conn, req: IncomingMessage, url: URL): Promise<Playing | undefined> {
@@ -468,11 +479,16 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     const record = await this.session(url.searchParams.get('sessionId') ?? '');
     if (record.platform !== 'spacemolt') throw new BadRequest(REPLAY_CLOSE.badRequest, `session ${record.id} is not a SpaceMolt session`);
     this.authorize(record.id, req, url);
-    return this.play(conn, this.source(record.id), { speed: speedOf(url.searchParams.get('speed')) }, {
-      event: (e) => (e.channel === 'play_ws' && e.direction === 'platform_to_client' && e.kind !== 'lifecycle' ? (e.body ?? '') : undefined),
-      end: () => ws.close(1000, 'end of recording'),
-      error: (e) => this.fail(ws, e),
-    });
+    return this.play(
+      conn,
+      this.source(record.id),
+      { speed: speedOf(url.searchParams.get('speed')) },
+      {
+        event: (e) => (e.channel === 'play_ws' && e.direction === 'platform_to_client' && e.kind !== 'lifecycle' ? (e.body ?? '') : undefined),
+        end: () => ws.close(1000, 'end of recording'),
+        error: (e) => this.fail(ws, e),
+      },
+    );
   }
 }
 

@@ -16,7 +16,11 @@ export class ReplayAuth {
   private readonly tokenKey: Buffer;
 
   /** `apiKeys`: REWIND_API_KEYS entries (`<key>` or `<key>:<scopes>`); a key watches replays with the `replay` scope. */
-  constructor(apiKeys: readonly string[] | ApiKeys, secret: Buffer, private readonly now: () => number = Date.now) {
+  constructor(
+    apiKeys: readonly string[] | ApiKeys,
+    secret: Buffer,
+    private readonly now: () => number = Date.now,
+  ) {
     this.keys = apiKeys instanceof ApiKeys ? apiKeys : new ApiKeys(apiKeys);
     this.tokenKey = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), REPLAY_TOKEN_INFO, 32));
   }

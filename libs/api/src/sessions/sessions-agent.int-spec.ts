@@ -36,7 +36,14 @@ describe('sessions API: runs are found by the agent named after they started (re
     recorder = new Recorder({ ingest, store, redactor: new Redactor(randomBytes(32)), log, sealAfterMs: 100 });
     sim = await startSimulator({ port: 0, seed: `agent-${randomUUID().slice(0, 6)}` });
     proxy = await startRecordingProxy({ port: 0, upstreams: { spacemolt: sim.baseUrl('spacemolt') }, sink: recorder });
-    app = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `api-ag-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [`${key}:read`], secret: randomBytes(32) } });
+    app = await startApi({
+      databaseUrl: testDatabaseUrl(),
+      redisUrl: testRedisUrl(),
+      queuePrefix: `api-ag-${randomUUID().slice(0, 6)}`,
+      port: 0,
+      logger: false,
+      replay: { apiKeys: [`${key}:read`], secret: randomBytes(32) },
+    });
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });
   afterAll(async () => {

@@ -16,7 +16,8 @@ interface StreamResponse {
 }
 
 type SessionCursor = { t: string; id: string };
-const isSessionCursor = (v: unknown): v is SessionCursor => !!v && typeof (v as SessionCursor).t === 'string' && typeof (v as SessionCursor).id === 'string' && isUuid((v as SessionCursor).id) && !Number.isNaN(Date.parse((v as SessionCursor).t));
+const isSessionCursor = (v: unknown): v is SessionCursor =>
+  !!v && typeof (v as SessionCursor).t === 'string' && typeof (v as SessionCursor).id === 'string' && isUuid((v as SessionCursor).id) && !Number.isNaN(Date.parse((v as SessionCursor).t));
 const isSeqCursor = (v: unknown): v is { seq: number } => !!v && Number.isSafeInteger((v as { seq: number }).seq) && (v as { seq: number }).seq >= 0;
 
 /** A session as the API shows it: hashes in hex, times in ISO 8601. */

@@ -32,7 +32,14 @@ describe('sessions API and OpenAPI (real Postgres)', () => {
   beforeAll(async () => {
     pool = createTestPool(2);
     store = new EventStore(pool);
-    app = await startApi({ databaseUrl: testDatabaseUrl(), redisUrl: testRedisUrl(), queuePrefix: `api-s-${randomUUID().slice(0, 6)}`, port: 0, logger: false, replay: { apiKeys: [`${readKey}:read`, `${replayKey}:replay`], secret: randomBytes(32) } });
+    app = await startApi({
+      databaseUrl: testDatabaseUrl(),
+      redisUrl: testRedisUrl(),
+      queuePrefix: `api-s-${randomUUID().slice(0, 6)}`,
+      port: 0,
+      logger: false,
+      replay: { apiKeys: [`${readKey}:read`, `${replayKey}:replay`], secret: randomBytes(32) },
+    });
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     for (let i = 0; i < 3; i++) {
       const id = randomUUID();
@@ -50,7 +57,18 @@ describe('sessions API and OpenAPI (real Postgres)', () => {
   const get = async (path: string, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${readKey}`, ...headers } });
     const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', text, json: (() => { try { return JSON.parse(text); } catch { return null; } })() };
+    return {
+      status: res.status,
+      type: res.headers.get('content-type') ?? '',
+      text,
+      json: (() => {
+        try {
+          return JSON.parse(text);
+        } catch {
+          return null;
+        }
+      })(),
+    };
   };
 
   it('lists sessions newest first with filters and a cursor that pages through all of them', async () => {
@@ -75,7 +93,7 @@ describe('sessions API and OpenAPI (real Postgres)', () => {
     expect(await get(`/api/sessions/${ids[0]}/events?kind=explosion`)).toMatchObject({ status: 400 });
   });
 
-  it("serves one session and its events: filtered JSON pages with a cursor, and the whole range as NDJSON", async () => {
+  it('serves one session and its events: filtered JSON pages with a cursor, and the whole range as NDJSON', async () => {
     expect((await get(`/api/sessions/${ids[0]}`)).json).toMatchObject({ id: ids[0], platform: 'moltstation', status: 'sealed', sealedHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const p1 = (await get(`/api/sessions/${ids[0]}/events?limit=10`)).json;
     expect(p1.events.map((e: { seq: number }) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
@@ -85,7 +103,10 @@ describe('sessions API and OpenAPI (real Postgres)', () => {
     expect(inputs.map((e: { seq: number }) => e.seq)).toEqual([5, 10, 15, 20]);
     const nd = await get(`/api/sessions/${ids[0]}/events?fromSeq=20`, { accept: 'application/x-ndjson' });
     expect(nd.type).toMatch(/application\/x-ndjson/);
-    const lines = nd.text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = nd.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((e) => e.seq)).toEqual([20, 21, 22, 23, 24, 25]);
     expect(lines[5]).toMatchObject({ format: 'binary', bodyEncoding: 'base64', body: Buffer.from([0, 255, 1]).toString('base64') });
   });

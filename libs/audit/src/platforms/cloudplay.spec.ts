@@ -28,7 +28,12 @@ const transition = (sec: number, from: string | null, to: string): EventDraft =>
 const proxy = (o: { readings?: [number, string][]; stats?: Record<string, unknown>; outcomeStats?: Record<string, unknown>; stopAt?: number } = {}): EvidenceStream =>
   stream('proxy', [
     ...launch(),
-    ...(o.readings ?? [[2, 'starting'], [4, 'running']]).flatMap(([sec, s]) => status(sec, s)),
+    ...(
+      o.readings ?? [
+        [2, 'starting'],
+        [4, 'running'],
+      ]
+    ).flatMap(([sec, s]) => status(sec, s)),
     ...stop(o.stopAt ?? 14.05, o.stats ?? STATS),
     outcome(o.outcomeStats ?? o.stats ?? STATS, (o.stopAt ?? 14.05) + 0.01),
   ]);
@@ -49,7 +54,13 @@ describe('auditCloudplay', () => {
     it('given an outcome event whose cpuSeconds differ from the stop response, when audited, then stop-stats is a mismatch at the outcome event', () => {
       const p = proxy({ outcomeStats: { ...STATS, cpuSeconds: 2.8 } });
       const f = one(auditCloudplay(cpRun([p])), 'cloudplay.stop-stats');
-      expect(f).toMatchObject({ status: 'mismatch', expected: STATS, found: { ...STATS, cpuSeconds: 2.8 }, detail: expect.stringContaining('differ in cpuSeconds'), at: { sessionId: p.sessionId, seq: p.events.length } });
+      expect(f).toMatchObject({
+        status: 'mismatch',
+        expected: STATS,
+        found: { ...STATS, cpuSeconds: 2.8 },
+        detail: expect.stringContaining('differ in cpuSeconds'),
+        at: { sessionId: p.sessionId, seq: p.events.length },
+      });
     });
 
     it('given an outcome event written from a session-status answer (no statistics), when audited, then stop-stats is unverifiable', () => {
@@ -88,7 +99,12 @@ describe('auditCloudplay', () => {
     });
 
     it("given a startedAt far from the launch answer's Date (an accelerated clock), when a long duration is reported, then duration is unverifiable, not a mismatch", () => {
-      const p = stream('proxy', [...launch(0, 'Mon, 23 Nov 2026 12:00:00 GMT'), ...status(0.01, 'running', '2026-11-23T12:00:09Z'), ...stop(0.05, { ...STATS, duration: 50 }), outcome({ ...STATS, duration: 50 })]);
+      const p = stream('proxy', [
+        ...launch(0, 'Mon, 23 Nov 2026 12:00:00 GMT'),
+        ...status(0.01, 'running', '2026-11-23T12:00:09Z'),
+        ...stop(0.05, { ...STATS, duration: 50 }),
+        outcome({ ...STATS, duration: 50 }),
+      ]);
       expect(one(auditCloudplay(cpRun([p])), 'cloudplay.duration')).toMatchObject({ status: 'unverifiable', detail: expect.stringContaining("the platform's clock is not the wall clock") });
     });
 
@@ -101,7 +117,14 @@ describe('auditCloudplay', () => {
 
   describe('cloudplay.transitions', () => {
     it('given starting → running → stopped in the proxy and the poller, when audited, then transitions are ok per stream', () => {
-      const poller = stream('poller', [...status(1, 'starting', undefined, 'poll'), transition(1.01, null, 'starting'), ...status(3, 'running', undefined, 'poll'), transition(3.01, 'starting', 'running'), ...status(14.1, 'stopped', undefined, 'poll'), transition(14.11, 'running', 'stopped')]);
+      const poller = stream('poller', [
+        ...status(1, 'starting', undefined, 'poll'),
+        transition(1.01, null, 'starting'),
+        ...status(3, 'running', undefined, 'poll'),
+        transition(3.01, 'starting', 'running'),
+        ...status(14.1, 'stopped', undefined, 'poll'),
+        transition(14.11, 'running', 'stopped'),
+      ]);
       const fs = auditCloudplay(cpRun([proxy(), poller]));
       expect(fs.filter((f) => f.check === 'cloudplay.transitions').map((f) => [f.subject?.split(' ')[0], f.status])).toEqual([
         ['proxy', 'ok'],
@@ -111,14 +134,23 @@ describe('auditCloudplay', () => {
     });
 
     it('given a reading of starting after running, when audited, then transitions is a mismatch at the backward reading', () => {
-      const p = proxy({ readings: [[2, 'running'], [4, 'starting']] });
+      const p = proxy({
+        readings: [
+          [2, 'running'],
+          [4, 'starting'],
+        ],
+      });
       const f = one(auditCloudplay(cpRun([p])), 'cloudplay.transitions');
       expect(f).toMatchObject({ status: 'mismatch', found: 'running → starting', at: { sessionId: p.sessionId, seq: 6 } });
     });
 
     it('given a poller marker saying running → error, when audited, then transitions is a mismatch (error only follows starting)', () => {
       const poller = stream('poller', [transition(1, null, 'starting'), transition(3, 'starting', 'running'), transition(5, 'running', 'error')]);
-      expect(one(auditCloudplay(cpRun([proxy(), poller])), 'cloudplay.transitions', 'poller')).toMatchObject({ status: 'mismatch', found: 'running → error', at: { sessionId: poller.sessionId, seq: 3 } });
+      expect(one(auditCloudplay(cpRun([proxy(), poller])), 'cloudplay.transitions', 'poller')).toMatchObject({
+        status: 'mismatch',
+        found: 'running → error',
+        at: { sessionId: poller.sessionId, seq: 3 },
+      });
     });
 
     it('given a launch cancelled by a stop while starting, when audited, then starting → stopped is ok', () => {
@@ -127,7 +159,14 @@ describe('auditCloudplay', () => {
     });
 
     it('given a failed launch stopped afterwards, when audited, then starting → error → stopped is ok', () => {
-      const p = proxy({ readings: [[2, 'starting'], [3, 'error']], stats: { duration: 4, cpuSeconds: 0, peakMemoryMb: 0 }, stopAt: 4 });
+      const p = proxy({
+        readings: [
+          [2, 'starting'],
+          [3, 'error'],
+        ],
+        stats: { duration: 4, cpuSeconds: 0, peakMemoryMb: 0 },
+        stopAt: 4,
+      });
       expect(one(auditCloudplay(cpRun([p])), 'cloudplay.transitions')).toMatchObject({ status: 'ok' });
     });
   });
@@ -145,7 +184,12 @@ describe('auditCloudplay', () => {
     it('given running was never observed but the stop reports 512 MB, when audited, then never-ran is a mismatch at the stop response', () => {
       const p = proxy({ readings: [[2, 'starting']], stats: { duration: 3, cpuSeconds: 0, peakMemoryMb: 512 }, stopAt: 3 });
       const f = one(auditCloudplay(cpRun([p])), 'cloudplay.never-ran');
-      expect(f).toMatchObject({ status: 'mismatch', expected: { cpuSeconds: 0, peakMemoryMb: 0 }, found: { cpuSeconds: 0, peakMemoryMb: 512 }, at: { sessionId: p.sessionId, seq: p.events.length - 1 } });
+      expect(f).toMatchObject({
+        status: 'mismatch',
+        expected: { cpuSeconds: 0, peakMemoryMb: 0 },
+        found: { cpuSeconds: 0, peakMemoryMb: 512 },
+        at: { sessionId: p.sessionId, seq: p.events.length - 1 },
+      });
     });
   });
 

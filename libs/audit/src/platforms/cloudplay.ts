@@ -65,13 +65,26 @@ function duration(stop: EvidenceEvent, recorder: EvidenceStream[]): Finding {
   // A session reclaimed (stopping/stopped) over a second before the stop call reports the duration up to the reclaim.
   const stopCall = events.filter((e) => e.kind === 'request' && e.msgType === STOP && e.recordedAtUs <= stop.recordedAtUs).at(-1) ?? stop;
   const ended = events.find((e) => e.recordedAtUs < stopCall.recordedAtUs - 1e6 && (observedStatus(e) === 'stopping' || observedStatus(e) === 'stopped'));
-  if (ended) return { check, status: 'unverifiable', detail: `the session was reclaimed before the stop call (${observedStatus(ended)} read at seq ${ended.seq}): its duration ends there, not at the stop`, at };
+  if (ended)
+    return {
+      check,
+      status: 'unverifiable',
+      detail: `the session was reclaimed before the stop call (${observedStatus(ended)} read at seq ${ended.seq}): its duration ends there, not at the stop`,
+      at,
+    };
   const launchReq = events.find((e) => e.kind === 'request' && e.msgType === LAUNCH);
   const launchRes = responses(recorder, LAUNCH)[0];
-  const startedAt = responses(recorder, STATUS).map((e) => Date.parse(asString(jsonObject(e)?.['startedAt']) ?? '')).find((ms) => !Number.isNaN(ms));
+  const startedAt = responses(recorder, STATUS)
+    .map((e) => Date.parse(asString(jsonObject(e)?.['startedAt']) ?? ''))
+    .find((ms) => !Number.isNaN(ms));
   const launchWall = (launchRes && dateHeader(launchRes)) ?? (launchReq ? launchReq.recordedAtUs / 1000 : undefined);
   if (startedAt !== undefined && launchWall !== undefined && Math.abs(startedAt - launchWall) > 2000) {
-    return { check, status: 'unverifiable', detail: `the platform's clock is not the wall clock (startedAt ${iso(startedAt)}, launch answered at ${iso(launchWall)}): a scaled or injected clock, so its duration cannot be timed from the recording`, at };
+    return {
+      check,
+      status: 'unverifiable',
+      detail: `the platform's clock is not the wall clock (startedAt ${iso(startedAt)}, launch answered at ${iso(launchWall)}): a scaled or injected clock, so its duration cannot be timed from the recording`,
+      at,
+    };
   }
   const stopDate = dateHeader(stop);
   const [reference, how] =
@@ -106,7 +119,15 @@ function transitions(stream: EvidenceStream): Finding | undefined {
   const i = seen.findIndex((cur, k) => !(cur.status in RANK) || (k > 0 && !follows(seen[k - 1]?.status ?? '', cur.status)));
   const [prev, cur] = [seen[i - 1], seen[i]];
   if (cur) {
-    return { check, status: 'mismatch', subject, expected: 'starting → running → stopping? → stopped | starting → error → stopped? | starting → stopped', found: `${prev?.status ?? '(first)'} → ${cur.status}`, detail: `status ${cur.status} (seq ${cur.e.seq})${prev ? ` after ${prev.status} (seq ${prev.e.seq})` : ''} breaks the life cycle`, at: refOf(cur.e) };
+    return {
+      check,
+      status: 'mismatch',
+      subject,
+      expected: 'starting → running → stopping? → stopped | starting → error → stopped? | starting → stopped',
+      found: `${prev?.status ?? '(first)'} → ${cur.status}`,
+      detail: `status ${cur.status} (seq ${cur.e.seq})${prev ? ` after ${prev.status} (seq ${prev.e.seq})` : ''} breaks the life cycle`,
+      at: refOf(cur.e),
+    };
   }
   const path = seen.map((s) => s.status).filter((s, k, all) => s !== all[k - 1]);
   return { check, status: 'ok', subject, detail: `observed ${path.join(' → ')} (${seen.length} readings)` };
@@ -133,7 +154,9 @@ function neverRan(stop: EvidenceEvent, recorder: EvidenceStream[]): Finding {
  */
 export function auditCloudplay(run: RunEvidence): Finding[] {
   const recorder = run.streams.filter((s) => s.role === 'proxy' || s.role === 'poller');
-  const stop = responses(recorder, STOP).filter((e) => jsonObject(e)?.['status'] === 'stopped').at(-1);
+  const stop = responses(recorder, STOP)
+    .filter((e) => jsonObject(e)?.['status'] === 'stopped')
+    .at(-1);
   const lifecycle = recorder.map(transitions).filter((f): f is Finding => f !== undefined);
   if (!stop) {
     const detail = 'no stop response recorded';

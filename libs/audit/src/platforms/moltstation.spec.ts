@@ -13,7 +13,18 @@ interface FrameOpts {
 }
 const frame = (tick: number, phase: string, score: number, o: FrameOpts = {}): EventDraft =>
   wsIn(
-    { t: 'frame', frame: { v: 1, tick, tMs: tick * 50, phase, score: { current: score, high: score }, ...(o.lives !== undefined ? { lives: o.lives } : {}), ...(o.gameOverReason ? { gameOverReason: o.gameOverReason } : {}) } },
+    {
+      t: 'frame',
+      frame: {
+        v: 1,
+        tick,
+        tMs: tick * 50,
+        phase,
+        score: { current: score, high: score },
+        ...(o.lives !== undefined ? { lives: o.lives } : {}),
+        ...(o.gameOverReason ? { gameOverReason: o.gameOverReason } : {}),
+      },
+    },
     { msgType: 'frame', tick, channel: o.channel ?? 'play_ws' },
   );
 
@@ -26,15 +37,18 @@ const GAME: [number, string, number][] = [
 ];
 const frames = (game: [number, string, number][], channel: 'play_ws' | 'spectate_ws' = 'play_ws', lives?: number[]): EventDraft[] =>
   game.map(([t, p, s], i) => frame(t, p, s, { channel, ...(p === 'ended' ? { gameOverReason: 'OBSTACLE_COLLISION' } : {}), ...(lives ? { lives: lives[i] as number } : {}) }));
-const outcomeOf = (reason: string, over: Record<string, unknown> = {}) => outcomeEvent({ platform: 'moltstation', reason, phase: 'ended', tick: 3, score: 3, lives: null, gameOverReason: 'OBSTACLE_COLLISION', ...over });
+const outcomeOf = (reason: string, over: Record<string, unknown> = {}) =>
+  outcomeEvent({ platform: 'moltstation', reason, phase: 'ended', tick: 3, score: 3, lives: null, gameOverReason: 'OBSTACLE_COLLISION', ...over });
 const start = (source = 'agent_api'): EventDraft[] => [
   httpReq('POST', '/api/games/flappybots/sessions/start', { source }),
   httpRes('POST', '/api/games/flappybots/sessions/start', 200, { sessionId: MS, slug: 'flappybots', source, status: 'created' }),
 ];
 const agentSnapshot = (score = 3): EventDraft[] => [httpReq('POST', SNAPSHOT, { gameSlug: 'flappybots', sessionId: MS }), httpRes('POST', SNAPSHOT, 200, { ok: true, sessionId: MS, score })];
 
-const proxy = (body: EventDraft[] = frames(GAME), tail: EventDraft[] = [wsClose(1000, 'GAME_OVER'), outcomeOf('GAME_OVER')]) => stream('proxy', [...start(), wsOut({ t: 'auth', token: 't' }), ...body, ...tail]);
-const spectator = (body: EventDraft[] = frames(GAME, 'spectate_ws'), tail: EventDraft[] = [wsClose(1000, 'GAME_OVER', { channel: 'spectate_ws' }), outcomeOf('game_over')]) => stream('spectator', [...body, ...tail]);
+const proxy = (body: EventDraft[] = frames(GAME), tail: EventDraft[] = [wsClose(1000, 'GAME_OVER'), outcomeOf('GAME_OVER')]) =>
+  stream('proxy', [...start(), wsOut({ t: 'auth', token: 't' }), ...body, ...tail]);
+const spectator = (body: EventDraft[] = frames(GAME, 'spectate_ws'), tail: EventDraft[] = [wsClose(1000, 'GAME_OVER', { channel: 'spectate_ws' }), outcomeOf('game_over')]) =>
+  stream('spectator', [...body, ...tail]);
 const snapshotJob = (result: Record<string, unknown>, extra: EventDraft[] = []) => stream('snapshot-submission', [marker('attempt', { attempt: 1, of: 8 }), ...extra, marker('result', result)]);
 const msRun = (streams: EvidenceStream[], source: string | null = 'agent_api'): RunEvidence => run({ platform: 'moltstation', game: 'flappybots', source, platformSessionId: MS }, streams);
 
@@ -76,7 +90,10 @@ describe('auditMoltStation', () => {
     });
 
     it('given a spectator stream with a capture gap and no final frame, when audited, then the frame-based outcome fields are unverifiable naming the gap', () => {
-      const s = spectator([...frames(GAME.slice(0, 2), 'spectate_ws'), gap({ reason: 'abnormal_close' })], [marker('session-ended', { reason: 'session_ended' }), outcomeOf('session_ended', { score: null })]);
+      const s = spectator(
+        [...frames(GAME.slice(0, 2), 'spectate_ws'), gap({ reason: 'abnormal_close' })],
+        [marker('session-ended', { reason: 'session_ended' }), outcomeOf('session_ended', { score: null })],
+      );
       const fs = auditMoltStation(msRun([s]));
       expect(one(fs, 'moltstation.outcome.score')).toMatchObject({ status: 'unverifiable', detail: 'no final frame recorded: the capture has a gap at seq 3' });
       expect(one(fs, 'moltstation.outcome.reason')).toMatchObject({ status: 'unverifiable', detail: 'no close recorded' });
@@ -152,7 +169,13 @@ describe('auditMoltStation', () => {
 
   describe('moltstation.published-score', () => {
     it('given an ended session detail and the agent snapshot with the final score, when audited, then both are ok', () => {
-      const p = proxy(frames(GAME), [wsClose(1000, 'GAME_OVER'), outcomeOf('GAME_OVER'), ...agentSnapshot(3), httpReq('GET', DETAIL), httpRes('GET', DETAIL, 200, { sessionId: MS, status: 'ended', score: { current: 3, high: 3 } })]);
+      const p = proxy(frames(GAME), [
+        wsClose(1000, 'GAME_OVER'),
+        outcomeOf('GAME_OVER'),
+        ...agentSnapshot(3),
+        httpReq('GET', DETAIL),
+        httpRes('GET', DETAIL, 200, { sessionId: MS, status: 'ended', score: { current: 3, high: 3 } }),
+      ]);
       const fs = only(auditMoltStation(msRun([p])), 'moltstation.published-score');
       expect(fs.map((f) => [f.subject?.split(' (')[0], f.status])).toEqual([
         ['snapshot', 'ok'],
@@ -179,7 +202,10 @@ describe('auditMoltStation', () => {
 
   describe('moltstation.snapshot', () => {
     it('given an agent_api run the pipeline submitted, when audited, then snapshot is ok by the pipeline', () => {
-      expect(one(auditMoltStation(msRun([proxy(), snapshotJob({ status: 'submitted', httpStatus: 200 })])), 'moltstation.snapshot')).toMatchObject({ status: 'ok', detail: expect.stringContaining('the pipeline (submitted)') });
+      expect(one(auditMoltStation(msRun([proxy(), snapshotJob({ status: 'submitted', httpStatus: 200 })])), 'moltstation.snapshot')).toMatchObject({
+        status: 'ok',
+        detail: expect.stringContaining('the pipeline (submitted)'),
+      });
     });
 
     it('given an agent_api run the pipeline skipped and the agent did not snapshot, when audited, then snapshot is a mismatch at the result marker', () => {
@@ -191,7 +217,11 @@ describe('auditMoltStation', () => {
     it('given an agent_api run cut short (no final frame in any stream) whose snapshot job dead-lettered, when audited, then snapshot is unverifiable, not a mismatch', () => {
       const cut = proxy(frames(GAME.slice(0, 3)), [wsClose(1006, '')]);
       const job = stream('snapshot-submission', [marker('attempt', { attempt: 1, of: 1 }), marker('dead-letter', { error: 'MoltStation does not know session', attempt: 1 })]);
-      expect(one(auditMoltStation(msRun([cut, job])), 'moltstation.snapshot')).toMatchObject({ status: 'unverifiable', detail: expect.stringContaining('did not end'), at: { sessionId: job.sessionId, seq: 2 } });
+      expect(one(auditMoltStation(msRun([cut, job])), 'moltstation.snapshot')).toMatchObject({
+        status: 'unverifiable',
+        detail: expect.stringContaining('did not end'),
+        at: { sessionId: job.sessionId, seq: 2 },
+      });
     });
 
     it('given a run without source whose proxy started it agent_api and snapshotted it itself, when the pipeline skipped, then snapshot is ok by the agent', () => {
@@ -202,7 +232,10 @@ describe('auditMoltStation', () => {
     });
 
     it('given a browser_ws run the pipeline skipped, when audited, then snapshot is ok (practice)', () => {
-      expect(one(auditMoltStation(msRun([proxy(), snapshotJob({ status: 'skipped', reason: 'practice' })], 'browser_ws')), 'moltstation.snapshot')).toMatchObject({ status: 'ok', detail: expect.stringContaining('practice') });
+      expect(one(auditMoltStation(msRun([proxy(), snapshotJob({ status: 'skipped', reason: 'practice' })], 'browser_ws')), 'moltstation.snapshot')).toMatchObject({
+        status: 'ok',
+        detail: expect.stringContaining('practice'),
+      });
     });
 
     it('given a browser_ws run the pipeline submitted, when audited, then snapshot is a mismatch', () => {
@@ -214,7 +247,10 @@ describe('auditMoltStation', () => {
     });
 
     it('given no source anywhere (spectator only, no session detail), when audited, then snapshot is unverifiable', () => {
-      expect(one(auditMoltStation(msRun([spectator(), snapshotJob({ status: 'skipped' })], null)), 'moltstation.snapshot')).toMatchObject({ status: 'unverifiable', detail: expect.stringContaining('source is unknown') });
+      expect(one(auditMoltStation(msRun([spectator(), snapshotJob({ status: 'skipped' })], null)), 'moltstation.snapshot')).toMatchObject({
+        status: 'unverifiable',
+        detail: expect.stringContaining('source is unknown'),
+      });
     });
   });
 
@@ -223,7 +259,9 @@ describe('auditMoltStation', () => {
     // (11.1 points/s, checked against every recorded frame), the final frame at tick 187 ended by OBSTACLE_COLLISION,
     // closes GAME_OVER, the two outcome events, the agent's own snapshot (score 103) and the pipeline's "skipped".
     const sampleFrames = (channel: 'play_ws' | 'spectate_ws'): EventDraft[] =>
-      Array.from({ length: 188 }, (_, t) => frame(t, t === 0 ? 'ready' : t === 187 ? 'ended' : 'running', Math.floor(Math.min(t, 186) * 0.555), { channel, ...(t === 187 ? { gameOverReason: 'OBSTACLE_COLLISION' } : {}) }));
+      Array.from({ length: 188 }, (_, t) =>
+        frame(t, t === 0 ? 'ready' : t === 187 ? 'ended' : 'running', Math.floor(Math.min(t, 186) * 0.555), { channel, ...(t === 187 ? { gameOverReason: 'OBSTACLE_COLLISION' } : {}) }),
+      );
     const outcome = { platform: 'moltstation', game: 'flappybots', platformSessionId: MS, phase: 'ended', tick: 187, score: 103, lives: null, gameOverReason: 'OBSTACLE_COLLISION' };
     const p = stream('proxy', [
       ...start(),

@@ -42,7 +42,14 @@ function frameOf(ev: EvidenceEvent): Frame | undefined {
   const msg = jsonObject(ev);
   const f = msg?.['t'] === 'frame' ? asObject(msg['frame']) : undefined;
   if (!f) return undefined;
-  return { ev, tick: asNumber(f['tick']) ?? null, phase: asString(f['phase']) ?? null, score: scoreOf(f['score']), lives: asNumber(f['lives']) ?? null, gameOverReason: asString(f['gameOverReason']) ?? null };
+  return {
+    ev,
+    tick: asNumber(f['tick']) ?? null,
+    phase: asString(f['phase']) ?? null,
+    score: scoreOf(f['score']),
+    lives: asNumber(f['lives']) ?? null,
+    gameOverReason: asString(f['gameOverReason']) ?? null,
+  };
 }
 
 function capture(stream: EvidenceStream): Capture {
@@ -120,10 +127,25 @@ function invariant(check: string, caps: Capture[], value: (f: Frame) => number |
     const vals = c.frames.filter((f) => value(f) !== null);
     const i = vals.findIndex((f, k) => k > 0 && broken(value(vals[k - 1] as Frame) as number, value(f) as number));
     const [prev, cur] = [vals[i - 1], vals[i]];
-    if (prev && cur) return [{ check, status: 'mismatch', subject: label(c.stream), expected: value(prev), found: value(cur), detail: `${what}: ${value(prev)} at tick ${prev.tick} (seq ${prev.ev.seq}), ${value(cur)} at tick ${cur.tick} (seq ${cur.ev.seq})`, at: refOf(cur.ev) }];
+    if (prev && cur)
+      return [
+        {
+          check,
+          status: 'mismatch',
+          subject: label(c.stream),
+          expected: value(prev),
+          found: value(cur),
+          detail: `${what}: ${value(prev)} at tick ${prev.tick} (seq ${prev.ev.seq}), ${value(cur)} at tick ${cur.tick} (seq ${cur.ev.seq})`,
+          at: refOf(cur.ev),
+        },
+      ];
   }
   const whole = seen.find((c) => !c.hole);
-  return [whole ? { check, status: 'ok', subject: label(whole.stream), detail: `${whole.frames.length} frames, from tick ${whole.frames[0]?.tick} to the final frame` } : { check, status: 'unverifiable', detail: seen.map((c) => `${label(c.stream)}: ${c.hole}`).join('; ') }];
+  return [
+    whole
+      ? { check, status: 'ok', subject: label(whole.stream), detail: `${whole.frames.length} frames, from tick ${whole.frames[0]?.tick} to the final frame` }
+      : { check, status: 'unverifiable', detail: seen.map((c) => `${label(c.stream)}: ${c.hole}`).join('; ') },
+  ];
 }
 
 /** Scores the platform published for the session (an ended session's detail view, snapshot answers) vs the recomputed final score. */
@@ -142,7 +164,15 @@ function publishedScores(run: RunEvidence, final: Frame | undefined, why: string
     if (!final) return { check, status: 'unverifiable', subject: what, found: score, detail: why, at: refOf(e) };
     return score === final.score
       ? { check, status: 'ok', subject: what, detail: `published score ${score} equals the final frame's (seq ${final.ev.seq})`, at: refOf(e) }
-      : { check, status: 'mismatch', subject: what, expected: final.score, found: score, detail: `the platform published score ${score}, the final frame (seq ${final.ev.seq}) says ${final.score}`, at: refOf(e) };
+      : {
+          check,
+          status: 'mismatch',
+          subject: what,
+          expected: final.score,
+          found: score,
+          detail: `the platform published score ${score}, the final frame (seq ${final.ev.seq}) says ${final.score}`,
+          at: refOf(e),
+        };
   });
 }
 
@@ -155,18 +185,23 @@ function snapshotFinding(run: RunEvidence, recorder: EvidenceStream[], ended: bo
   const source = run.source ?? asString(start?.body['source']) ?? asString(detail?.body['source']) ?? null;
   const jobs = run.streams.filter((s) => s.role === 'snapshot-submission');
   const resultEv = jobs.flatMap((s) => s.events.filter((e) => e.kind === 'marker' && (e.msgType === 'result' || e.msgType === 'dead-letter'))).at(-1);
-  const result = resultEv ? jsonObject(resultEv) ?? {} : undefined;
+  const result = resultEv ? (jsonObject(resultEv) ?? {}) : undefined;
   const status = resultEv?.msgType === 'dead-letter' ? 'dead-letter' : asString(result?.['status']);
   const outcome = `${status}${result?.['reason'] ? ` (${String(result['reason'])})` : ''}`;
   const agent = bodies(recorder, (t) => t === SNAPSHOT)[0];
-  const by = agent ? `the agent (its ${SNAPSHOT} answered 200, ${label(agent.s)} seq ${agent.e.seq})` : status === 'submitted' || status === 'already-snapshotted' ? `the pipeline (${status})` : undefined;
+  const by = agent
+    ? `the agent (its ${SNAPSHOT} answered 200, ${label(agent.s)} seq ${agent.e.seq})`
+    : status === 'submitted' || status === 'already-snapshotted'
+      ? `the pipeline (${status})`
+      : undefined;
   const at = agent ? refOf(agent.e) : resultEv ? refOf(resultEv) : undefined;
   if (!source) return { check, status: 'unverifiable', detail: 'the run source is unknown: no start call or session detail recorded' };
   if (source === 'agent_api') {
     if (by) return { check, status: 'ok', detail: `an agent_api run, snapshotted by ${by}${agent && status ? `; the pipeline's result: ${outcome}` : ''}`, ...(at ? { at } : {}) };
     if (!resultEv) return { check, status: 'unverifiable', detail: 'an agent_api run without a snapshot: no snapshot result recorded (yet)' };
     // Only an ended session can be snapshotted: a run cut short (the capture or the platform went away) is no mismatch.
-    if (!ended) return { check, status: 'unverifiable', detail: `an agent_api run that did not end in any recorded stream (no final frame): not snapshotted (pipeline: ${outcome})`, at: refOf(resultEv) };
+    if (!ended)
+      return { check, status: 'unverifiable', detail: `an agent_api run that did not end in any recorded stream (no final frame): not snapshotted (pipeline: ${outcome})`, at: refOf(resultEv) };
     return { check, status: 'mismatch', expected: 'snapshotted', found: outcome, detail: `an agent_api run was not snapshotted: the pipeline's result is ${outcome}`, at: refOf(resultEv) };
   }
   if (by) return { check, status: 'mismatch', expected: 'not snapshotted', found: `snapshotted by ${by}`, detail: `a ${source} run is practice but was snapshotted by ${by}`, ...(at ? { at } : {}) };
@@ -190,8 +225,20 @@ export function auditMoltStation(run: RunEvidence): Finding[] {
   return [
     ...caps.flatMap(outcomeFindings),
     ...(proxy && spectator ? [streamsAgree(proxy, spectator)] : []),
-    ...invariant('moltstation.lives', caps, (f) => f.lives, (prev, cur) => cur > prev, 'lives increased'),
-    ...invariant('moltstation.score-monotonic', caps, (f) => f.score, (prev, cur) => cur < prev, 'score decreased'),
+    ...invariant(
+      'moltstation.lives',
+      caps,
+      (f) => f.lives,
+      (prev, cur) => cur > prev,
+      'lives increased',
+    ),
+    ...invariant(
+      'moltstation.score-monotonic',
+      caps,
+      (f) => f.score,
+      (prev, cur) => cur < prev,
+      'score decreased',
+    ),
     ...publishedScores(run, reference?.final, caps.map((c) => `${label(c.stream)}: ${c.hole}`).join('; ') || 'no recorder stream'),
     snapshotFinding(run, recorder, reference !== undefined),
   ];

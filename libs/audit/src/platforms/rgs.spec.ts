@@ -31,10 +31,13 @@ function diceRun(t: Tamper = {}): EventDraft[] {
   const round = { id: ROUND_ID, gameId: 'dice-alpha', amount: '1.00', payout: t.payout ?? PAYOUT, multiplier: MULTIPLIER, result: WIN ? 'win' : 'loss', active: false };
   const state = { target: 50.5, condition: 'over', roll: ROLL_H / 100, winChance: 49.5, multiplier: '1.92' };
   const revealed = t.revealedSeed ?? SERVER_SEED;
-  const reveal = t.reveal === false ? [] : [
-    ...exchange('POST', '/seed/rotate', {}, { previous: { ...SEED, serverSeed: revealed, nonce: 1 }, current: { serverSeedHash: sha256Hex('next'), clientSeed: SEED.clientSeed, nonce: 0 } }),
-    ...exchange('GET', `/game/round/${ROUND_ID}`, undefined, { round, seed: { ...SEED, nonce: t.detailsNonce ?? 0, serverSeed: revealed }, state }),
-  ];
+  const reveal =
+    t.reveal === false
+      ? []
+      : [
+          ...exchange('POST', '/seed/rotate', {}, { previous: { ...SEED, serverSeed: revealed, nonce: 1 }, current: { serverSeedHash: sha256Hex('next'), clientSeed: SEED.clientSeed, nonce: 0 } }),
+          ...exchange('GET', `/game/round/${ROUND_ID}`, undefined, { round, seed: { ...SEED, nonce: t.detailsNonce ?? 0, serverSeed: revealed }, state }),
+        ];
   return [
     ...exchange('POST', '/game/current', undefined, { balance: '1000.00', active: false }),
     ...exchange('POST', '/game/play', { amount: '1.00', target: 50.5, condition: 'over' }, { balance: BALANCE_AFTER, round, seed: SEED, state }),
@@ -66,7 +69,9 @@ describe('auditRgs', () => {
 
   it('given a play response whose payout is not floor(amount × multiplier), when audited, then payout mismatches for that round', () => {
     const findings = audit({ payout: WIN ? '1.95' : '0.05' });
-    expect(of(findings, 'rgs.round.payout', 'mismatch')).toEqual([expect.objectContaining({ subject: ROUND_ID, expected: PAYOUT, found: WIN ? '1.95' : '0.05', at: expect.objectContaining({ seq: 4 }) })]);
+    expect(of(findings, 'rgs.round.payout', 'mismatch')).toEqual([
+      expect.objectContaining({ subject: ROUND_ID, expected: PAYOUT, found: WIN ? '1.95' : '0.05', at: expect.objectContaining({ seq: 4 }) }),
+    ]);
   });
 
   it('given a final balance that does not follow from the wager and payout, when audited, then balance mismatches at that response', () => {
@@ -93,7 +98,12 @@ describe('auditRgs', () => {
     const proxy = stream('proxy', diceRun(), { stepUs: 10_000 });
     const poller = stream(
       'poller',
-      [httpReq('GET', '/game/balance', undefined, { channel: 'poll' }), httpRes('GET', '/game/balance', 200, { balance: '1000.00' }, { channel: 'poll' }), httpReq('GET', '/game/balance', undefined, { channel: 'poll' }), httpRes('GET', '/game/balance', 200, { balance: '3.00' }, { channel: 'poll' })],
+      [
+        httpReq('GET', '/game/balance', undefined, { channel: 'poll' }),
+        httpRes('GET', '/game/balance', 200, { balance: '1000.00' }, { channel: 'poll' }),
+        httpReq('GET', '/game/balance', undefined, { channel: 'poll' }),
+        httpRes('GET', '/game/balance', 200, { balance: '3.00' }, { channel: 'poll' }),
+      ],
       { offsetsUs: [25_000, 45_000, 900_000, 910_000] },
     );
     const findings = auditRgs(run({ platform: 'rgs' }, [proxy, poller]));
@@ -103,7 +113,9 @@ describe('auditRgs', () => {
 
   it('given a poller balance during the run that no wager or payout explains, when audited, then balance mismatches at the poller event', () => {
     const proxy = stream('proxy', diceRun(), { stepUs: 10_000 });
-    const poller = stream('poller', [httpReq('GET', '/game/balance', undefined, { channel: 'poll' }), httpRes('GET', '/game/balance', 200, { balance: '990.00' }, { channel: 'poll' })], { offsetsUs: [55_000, 56_000] });
+    const poller = stream('poller', [httpReq('GET', '/game/balance', undefined, { channel: 'poll' }), httpRes('GET', '/game/balance', 200, { balance: '990.00' }, { channel: 'poll' })], {
+      offsetsUs: [55_000, 56_000],
+    });
     const findings = auditRgs(run({ platform: 'rgs' }, [proxy, poller]));
     expect(of(findings, 'rgs.balance', 'mismatch')).toEqual([expect.objectContaining({ found: '990.00', at: { sessionId: poller.sessionId, seq: 2 } })]);
   });

@@ -132,7 +132,15 @@ function checkPayout(records: RoundRecord[]): Finding[] {
     const bad = rs.find((r) => r.amount === undefined || r.multiplier === undefined || r.payout !== payoutOf(r.amount, r.multiplier));
     if (!bad) continue;
     const expected = bad.amount !== undefined && bad.multiplier !== undefined ? fmt(payoutOf(bad.amount, bad.multiplier)) : undefined;
-    mismatches.push({ check, status: 'mismatch', subject: id, expected, found: bad.raw.payout, at: refOf(bad.event), detail: `round ${id}: floor(${bad.raw.amount} × ${bad.raw.multiplier}) = ${expected ?? 'n/a'}, recorded payout ${bad.raw.payout}` });
+    mismatches.push({
+      check,
+      status: 'mismatch',
+      subject: id,
+      expected,
+      found: bad.raw.payout,
+      at: refOf(bad.event),
+      detail: `round ${id}: floor(${bad.raw.amount} × ${bad.raw.multiplier}) = ${expected ?? 'n/a'}, recorded payout ${bad.raw.payout}`,
+    });
   }
   return summarize(check, rounds.length, mismatches, 'settled rounds');
 }
@@ -152,7 +160,9 @@ function checkProvablyFair(records: RoundRecord[], exchanges: Exchange[]): Findi
     const settled = settledOf(rs);
     const commit = rs.find((r) => r.seed)?.seed;
     if (!settled || !commit) continue;
-    const reveals: { serverSeed: string; hash: string; event: EvidenceEvent }[] = rs.flatMap((r) => (r.seed?.serverSeed ? [{ serverSeed: r.seed.serverSeed, hash: r.seed.serverSeedHash, event: r.event }] : []));
+    const reveals: { serverSeed: string; hash: string; event: EvidenceEvent }[] = rs.flatMap((r) =>
+      r.seed?.serverSeed ? [{ serverSeed: r.seed.serverSeed, hash: r.seed.serverSeedHash, event: r.event }] : [],
+    );
     for (const x of rotations) {
       const prev = asObject(asObject(x.body)?.['previous']);
       const serverSeed = asString(prev?.['serverSeed']);
@@ -165,7 +175,8 @@ function checkProvablyFair(records: RoundRecord[], exchanges: Exchange[]): Findi
     }
     const failure = reveals
       .map((rv) => {
-        if (rv.hash !== commit.serverSeedHash) return { rv, expected: commit.serverSeedHash, found: rv.hash, detail: `revealed against hash ${rv.hash}, but ${commit.serverSeedHash} was shown at play` };
+        if (rv.hash !== commit.serverSeedHash)
+          return { rv, expected: commit.serverSeedHash, found: rv.hash, detail: `revealed against hash ${rv.hash}, but ${commit.serverSeedHash} was shown at play` };
         const input: VerifyRoundInput = { ...commit, serverSeed: rv.serverSeed, gameId: settled.gameId, ...settled.raw, state: settled.state as VerifyRoundInput['state'] };
         const failed = verifyRound(input).checks.filter((c) => !c.ok);
         if (!failed.length) return undefined;
@@ -182,7 +193,15 @@ function checkProvablyFair(records: RoundRecord[], exchanges: Exchange[]): Findi
       verified++;
       continue;
     }
-    mismatches.push({ check, status: 'mismatch', subject: id, expected: failure.expected, found: failure.found, at: refOf(failure.rv.event), detail: `round ${id} does not verify: ${failure.detail}` });
+    mismatches.push({
+      check,
+      status: 'mismatch',
+      subject: id,
+      expected: failure.expected,
+      found: failure.found,
+      at: refOf(failure.rv.event),
+      detail: `round ${id} does not verify: ${failure.detail}`,
+    });
   }
   const checked = verified + mismatches.length;
   const findings = checked || !unrevealed ? summarize(check, checked, mismatches, 'settled rounds with a revealed server seed') : [];

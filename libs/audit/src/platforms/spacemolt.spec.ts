@@ -15,7 +15,9 @@ function httpMinerRun(o: { nickelTotal?: number; thirdMineReported?: number } = 
   const mines = MINED.map((quantity, i) => {
     cargo += quantity;
     const reported = i === 2 ? (o.thirdMineReported ?? quantity) : quantity;
-    return v2('mine', { pending: true, command: 'mine', message: `Mined ${reported}x.` }, [actionResult('mine', 177950 + i, { action: 'mine', quantity: reported, cargo_used: cargo, cargo_capacity: 50 })]);
+    return v2('mine', { pending: true, command: 'mine', message: `Mined ${reported}x.` }, [
+      actionResult('mine', 177950 + i, { action: 'mine', quantity: reported, cargo_used: cargo, cargo_capacity: 50 }),
+    ]);
   });
   return [
     v2('register', { player: { credits: 1000 }, ship: { cargo_used: 0 } }),

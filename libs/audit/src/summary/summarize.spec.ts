@@ -9,7 +9,8 @@ const later = (s: EvidenceStream, ms: number): EvidenceStream => ({ ...s, starte
 /** Nearest rank, written out here (not the implementation's): ascending values, rank ⌈p·n⌉. */
 const rankOf = (n: number, p: number): number => Math.ceil(p * n) - 1;
 
-const msFrame = (tick: number, score: unknown, extra: Record<string, unknown> = {}) => wsIn({ t: 'frame', frame: { v: 1, tick, phase: 'running', score, ...extra } }, { kind: 'frame', msgType: 'frame', tick });
+const msFrame = (tick: number, score: unknown, extra: Record<string, unknown> = {}) =>
+  wsIn({ t: 'frame', frame: { v: 1, tick, phase: 'running', score, ...extra } }, { kind: 'frame', msgType: 'frame', tick });
 const specFrame = (tick: number, score: unknown, extra: Record<string, unknown> = {}) =>
   wsIn({ t: 'frame', frame: { v: 1, tick, phase: 'running', score, ...extra } }, { kind: 'frame', msgType: 'frame', tick, channel: 'spectate_ws' });
 
@@ -37,9 +38,18 @@ describe('summarizeRun', () => {
       { offsetsUs: proxyOffsets },
     );
     const spectator = later(
-      stream('spectator', [wsOut({ t: 'auth', token: 'y' }, { kind: 'command', channel: 'spectate_ws' }), specFrame(0, { current: 0 }, { lives: 3 }), specFrame(3, { current: 99 }, { lives: 3 }), gap({ reason: 'reconnect' })], {
-        offsetsUs: [0, 5_000, 300_000, 400_000],
-      }),
+      stream(
+        'spectator',
+        [
+          wsOut({ t: 'auth', token: 'y' }, { kind: 'command', channel: 'spectate_ws' }),
+          specFrame(0, { current: 0 }, { lives: 3 }),
+          specFrame(3, { current: 99 }, { lives: 3 }),
+          gap({ reason: 'reconnect' }),
+        ],
+        {
+          offsetsUs: [0, 5_000, 300_000, 400_000],
+        },
+      ),
       7,
     );
     const given = run({ platform: 'moltstation', game: 'shellrunners', agent: 'bot', source: 'agent_api', platformSessionId: 'ms_1' }, [proxy, spectator]);
@@ -132,7 +142,12 @@ describe('summarizeRun', () => {
       wsIn(null, { kind: 'frame', body: null }),
       { ...outcomeEvent({}), body: '{"score":' },
     ]);
-    const reward = stream('reward-handoff', [marker('attempt', { attempt: 1 }), { ...marker('result', {}), body: '{oops' }, marker('result', { status: 'handed-off' }), { ...marker('result', {}), body: '"x"' }]);
+    const reward = stream('reward-handoff', [
+      marker('attempt', { attempt: 1 }),
+      { ...marker('result', {}), body: '{oops' },
+      marker('result', { status: 'handed-off' }),
+      { ...marker('result', {}), body: '"x"' },
+    ]);
 
     it('when summarized, then it does not throw and the figures come from the well-formed events only', () => {
       const s = summarizeRun(run({ platform: 'moltstation', game: 'shellrunners' }, [proxy, reward]));
@@ -432,7 +447,9 @@ describe('summarizeRun', () => {
     const statusOf = (...drafts: EventDraft[]) => summarizeRun(run({ platform: 'moltstation' }, [proxy(), stream('snapshot-submission', drafts)])).snapshotStatus;
 
     it('when the last result marker says submitted after an earlier already-snapshotted, then it is the last one', () => {
-      expect(statusOf(marker('attempt', { attempt: 1 }), marker('result', { status: 'already-snapshotted' }), marker('attempt', { attempt: 2 }), marker('result', { status: 'submitted' }))).toBe('submitted');
+      expect(statusOf(marker('attempt', { attempt: 1 }), marker('result', { status: 'already-snapshotted' }), marker('attempt', { attempt: 2 }), marker('result', { status: 'submitted' }))).toBe(
+        'submitted',
+      );
     });
 
     it('when attempts failed and the last one was dead-lettered, then dead-letter', () => {
@@ -486,7 +503,9 @@ describe('summarizeRun', () => {
 
   describe('given any run', () => {
     it('when summarized twice, then the results are equal and the evidence is left as it was', () => {
-      const proxy = stream('proxy', [wsOut({ t: 'action' }), msFrame(1, { current: 2 }, { lives: 3 }), wsOut({ t: 'action' }), msFrame(2, { current: 4 }, { lives: 2 })], { offsetsUs: [0, 3_000, 10_000, 30_000] });
+      const proxy = stream('proxy', [wsOut({ t: 'action' }), msFrame(1, { current: 2 }, { lives: 3 }), wsOut({ t: 'action' }), msFrame(2, { current: 4 }, { lives: 2 })], {
+        offsetsUs: [0, 3_000, 10_000, 30_000],
+      });
       const given = run({ platform: 'moltstation', game: 'shellrunners' }, [proxy]);
       const before = structuredClone(given);
       const a = summarizeRun(given);

@@ -141,7 +141,10 @@ function moltstation(run: RunEvidence, recorder: readonly EvidenceStream[]): Pla
   }
   score ??= asNumber(outcome?.['score']) ?? null;
   for (const frames of sources) {
-    const tick = [...frames].reverse().map((f) => asNumber(f.frame['tick']) ?? asNumber(f.e.tick)).find((t) => t !== undefined);
+    const tick = [...frames]
+      .reverse()
+      .map((f) => asNumber(f.frame['tick']) ?? asNumber(f.e.tick))
+      .find((t) => t !== undefined);
     if (tick !== undefined) {
       ticks = tick;
       break;

@@ -457,7 +457,7 @@ describe('Ingest (real Postgres)', () => {
     await expectStoredExactly(store, session.id, bodies);
   });
 
-  it('given a stream another writer took over while this one still held events of it, then those events are re-homed to a new stream (nothing set aside), with the rest of this writer\'s items of it; its seal (the run is over) seals both', async () => {
+  it("given a stream another writer took over while this one still held events of it, then those events are re-homed to a new stream (nothing set aside), with the rest of this writer's items of it; its seal (the run is over) seals both", async () => {
     const log = quietLog();
     const stale = await Ingest.open({ store, journalDir: tmp(), log, writerToken: 'A/101/stale001' });
     const session = aSession({ metadata: { stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', taskId: 't-1' } });
@@ -504,7 +504,7 @@ describe('Ingest (real Postgres)', () => {
     await taker.close();
   });
 
-  it('given a dead writer\'s journal holding the tail of a stream another writer continued meanwhile, then the tail (its outcome\'s handoff included) goes to a sealed re-homed stream, and a resume by the new process continues the stream itself', async () => {
+  it("given a dead writer's journal holding the tail of a stream another writer continued meanwhile, then the tail (its outcome's handoff included) goes to a sealed re-homed stream, and a resume by the new process continues the stream itself", async () => {
     // What a soak found: recorder A SIGKILLed mid-run; B took the spectate task over at once (A's last events
     // unstored); A's successor recovered A's log — re-homed, right — but then took the task over itself and
     // everything it recorded followed the re-homing too, leaving the stream open forever.
@@ -532,7 +532,11 @@ describe('Ingest (real Postgres)', () => {
       deadBodies.push(input.body);
     }
     const payload = { sessionId: session.id, platform: 'moltstation', outcome: { reason: 'GAME_OVER' } };
-    dead.record(session.id, { kind: 'outcome', direction: 'internal', channel: 'internal', format: 'json', body: '{"reason":"GAME_OVER"}', msgType: 'outcome' }, { outbox: [{ queue: 'reward-handoff', jobName: 'reward', payload, dedupeKey: `reward-handoff:${session.id}` }] });
+    dead.record(
+      session.id,
+      { kind: 'outcome', direction: 'internal', channel: 'internal', format: 'json', body: '{"reason":"GAME_OVER"}', msgType: 'outcome' },
+      { outbox: [{ queue: 'reward-handoff', jobName: 'reward', payload, dedupeKey: `reward-handoff:${session.id}` }] },
+    );
     dead.endSession(session.id, new Date('2026-11-23T12:00:00Z'), { reason: 'GAME_OVER' });
     await dead.flush();
     await dead.close();
@@ -578,7 +582,7 @@ describe('Ingest (real Postgres)', () => {
     expect(log.lines.filter((l) => l.includes('was written by another writer meanwhile'))).toHaveLength(1);
   });
 
-  it('given this writer\'s events re-homed while it still recorded (its task taken over), when it releases the stream without ending it, then the re-homed stream is sealed and the stream itself is left to the taker', async () => {
+  it("given this writer's events re-homed while it still recorded (its task taken over), when it releases the stream without ending it, then the re-homed stream is sealed and the stream itself is left to the taker", async () => {
     const stale = await Ingest.open({ store, journalDir: tmp(), log: quietLog(), writerToken: 'A/4/stale002' });
     const session = aSession({ metadata: { stream: 'run', capturedBy: 'spectator', task: 'moltstation-spectate', taskId: 't-3' } });
     stale.openSession(session);
@@ -623,7 +627,9 @@ describe('Ingest (real Postgres)', () => {
     expect((await store.getSession(conflicting.id))!.headSeq).toBe(0);
     expect(ingest.stats()).toMatchObject({ rejected: 20, rejectedSessions: [conflicting.id] });
     expect(log.lines.some((l) => l.startsWith('error BUG: the event store refused') && l.includes('SESSION_CONFLICT'))).toBe(true);
-    const kept = readFileSync(join(dir, 'rejected', `${conflicting.id}.ndjson`), 'utf8').trim().split('\n');
+    const kept = readFileSync(join(dir, 'rejected', `${conflicting.id}.ndjson`), 'utf8')
+      .trim()
+      .split('\n');
     expect(kept).toHaveLength(21); // the open and its 20 events
     expect(existsSync(join(dir, 'rejected'))).toBe(true);
   });

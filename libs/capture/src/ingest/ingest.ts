@@ -300,9 +300,7 @@ export class Ingest {
   }
 
   stats(): IngestStats {
-    const oldest = [this.firstEventWallUs(this.inflight ?? []), this.firstEventWallUs(this.buffer), this.journal.oldestWallUs()].filter(
-      (v): v is number => v !== null,
-    );
+    const oldest = [this.firstEventWallUs(this.inflight ?? []), this.firstEventWallUs(this.buffer), this.journal.oldestWallUs()].filter((v): v is number => v !== null);
     return {
       buffered: this.bufferedEvents + (this.inflight ?? []).filter((i) => i.type === 'event').length,
       journaled: this.journal.events,
@@ -489,7 +487,8 @@ export class Ingest {
       const from = itemSession(i);
       const to = this.rehomed.get(from);
       if (!to) continue;
-      if (i.type === 'open') batch.splice(k--, 1); // the original exists; its new home is opened by `rehome`
+      if (i.type === 'open')
+        batch.splice(k--, 1); // the original exists; its new home is opened by `rehome`
       else if (i.type === 'event') {
         const outbox = i.outbox?.map((m) => ({ ...m, sessionId: m.sessionId === from ? to.id : m.sessionId, payload: withRunSession(m.payload, from, to.id) }));
         batch[k] = { ...i, event: { ...i.event, sessionId: to.id, seq: to.nextSeq++ }, ...(outbox ? { outbox } : {}) };

@@ -13,7 +13,22 @@ const SEED = 'journal-codec-fuzz-1';
 const CASES = 5000;
 const SID = '6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f';
 
-const event = (over: Partial<NewEvent> = {}): NewEvent => ({ sessionId: SID, seq: 7, kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', recordedAtUs: 1_700_000_000_000_000, offsetUs: 1234, format: 'json', body: '{"t":"frame","tick":3}', msgType: 'frame', tick: 3, requestId: null, meta: '{"code":1000}', ...over });
+const event = (over: Partial<NewEvent> = {}): NewEvent => ({
+  sessionId: SID,
+  seq: 7,
+  kind: 'frame',
+  direction: 'platform_to_client',
+  channel: 'play_ws',
+  recordedAtUs: 1_700_000_000_000_000,
+  offsetUs: 1234,
+  format: 'json',
+  body: '{"t":"frame","tick":3}',
+  msgType: 'frame',
+  tick: 3,
+  requestId: null,
+  meta: '{"code":1000}',
+  ...over,
+});
 const VALID: IngestItem[] = [
   { ordinal: 1, type: 'open', session: { id: SID, platform: 'moltstation', game: 'flappybots', startedAt: new Date('2026-01-01T00:00:00.000Z'), metadata: { stream: 'run' } } },
   { ordinal: 2, type: 'event', event: event() },
@@ -26,7 +41,8 @@ const VALID: IngestItem[] = [
 const LINES = VALID.map(encodeItem);
 
 /** Errors decodeItem documents: JSON.parse's SyntaxError, and its own unknown-type Error. */
-const documented = (e: unknown): boolean => e instanceof SyntaxError || e instanceof JournalLineError || (e instanceof Error && e.constructor === Error && /^unknown journal line type/.test(e.message));
+const documented = (e: unknown): boolean =>
+  e instanceof SyntaxError || e instanceof JournalLineError || (e instanceof Error && e.constructor === Error && /^unknown journal line type/.test(e.message));
 
 describe(`journal codec fuzz (seed ${SEED})`, () => {
   it('given valid items, when encoded and decoded, then they round-trip exactly', () => {
@@ -41,7 +57,14 @@ describe(`journal codec fuzz (seed ${SEED})`, () => {
       const c = f.fork(i);
       const base = c.pick(LINES);
       const mode = c.int(0, 3);
-      const line = mode === 0 ? base.slice(0, c.int(0, base.length - 1)) : mode === 1 ? c.mutate(Buffer.from(base), 6).toString('utf8') : mode === 2 ? c.bytes(c.int(0, 80)).toString('latin1') : JSON.stringify(c.json(4));
+      const line =
+        mode === 0
+          ? base.slice(0, c.int(0, base.length - 1))
+          : mode === 1
+            ? c.mutate(Buffer.from(base), 6).toString('utf8')
+            : mode === 2
+              ? c.bytes(c.int(0, 80)).toString('latin1')
+              : JSON.stringify(c.json(4));
       try {
         const item = decodeItem(line);
         expect(['open', 'event', 'end', 'seal', 'release']).toContain(item.type);

@@ -10,9 +10,7 @@ export interface BatchWriter {
 }
 
 type Request = { id: number; batch: StoreBatch };
-type Reply =
-  | { id: number; ok: true; appended: number; duplicates: number }
-  | { id: number; ok: false; error: { name: string; message: string; code?: string; details?: Record<string, unknown> } };
+type Reply = { id: number; ok: true; appended: number; duplicates: number } | { id: number; ok: false; error: { name: string; message: string; code?: string; details?: Record<string, unknown> } };
 
 export interface WriterThreadOptions {
   databaseUrl: string;
@@ -71,7 +69,12 @@ export class WriterThread implements BatchWriter {
   private start(): Worker {
     const worker = new Worker(bootstrap(), {
       eval: true,
-      workerData: { databaseUrl: this.options.databaseUrl, poolSize: this.options.poolSize ?? 2, connectionTimeoutMs: this.options.connectionTimeoutMs ?? 10_000, entry: path.join(__dirname, 'writer-thread-main') },
+      workerData: {
+        databaseUrl: this.options.databaseUrl,
+        poolSize: this.options.poolSize ?? 2,
+        connectionTimeoutMs: this.options.connectionTimeoutMs ?? 10_000,
+        entry: path.join(__dirname, 'writer-thread-main'),
+      },
       // The pg pool logs nothing itself; the thread reports through replies only.
       stdout: false,
       stderr: false,

@@ -16,7 +16,6 @@ class EncodingSink implements CaptureSink {
   }
 }
 
-
 function expectNoSecret(events: EncodedEvent[], secrets: string[]): void {
   expect(secrets.length).toBeGreaterThan(0);
   for (const e of events) {
@@ -30,9 +29,7 @@ describe('encoding what real bots exchange through the proxy: no secret survives
   it('MoltStation (Flappy Bots): auth tokens redacted, frames and inputs classified', async () => {
     const sink = new EncodingSink();
     const traffic = new TrafficLog();
-    await withRig({ seed: 'enc-molt', platform: 'moltstation', viaProxy: true, sink }, (rig) =>
-      moltstation.runFlappyBotsFlapper({ baseUrl: rig.base, seed: 'enc', traffic, stopAfterTick: 40 }),
-    );
+    await withRig({ seed: 'enc-molt', platform: 'moltstation', viaProxy: true, sink }, (rig) => moltstation.runFlappyBotsFlapper({ baseUrl: rig.base, seed: 'enc', traffic, stopAfterTick: 40 }));
     expectNoSecret(sink.events, secretsIn(traffic));
     expect(sink.events.filter((e) => e.kind === 'frame').length).toBeGreaterThan(20);
     const inputs = sink.events.filter((e) => e.kind === 'input');

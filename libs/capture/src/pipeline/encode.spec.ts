@@ -51,8 +51,15 @@ describe('FactEncoder', () => {
   it('SpaceMolt: replies echoing request_id are responses, pushes are notifications, NDJSON batches stay whole', () => {
     const ws = { ...base, platform: 'spacemolt' as const, connectionId: 'ws-3' };
     enc({ ...ws, type: 'ws-open', path: '/ws', headers: [] });
-    expect(enc({ ...ws, type: 'ws-message', direction: 'client_to_platform', data: '{"type":"mine","request_id":"r-1"}', binary: false })).toMatchObject({ kind: 'command', msgType: 'mine', requestId: 'r-1' });
-    expect(enc({ ...ws, type: 'ws-message', direction: 'platform_to_client', data: '{"type":"ok","payload":{},"request_id":"r-1"}', binary: false })).toMatchObject({ kind: 'response', requestId: 'r-1' });
+    expect(enc({ ...ws, type: 'ws-message', direction: 'client_to_platform', data: '{"type":"mine","request_id":"r-1"}', binary: false })).toMatchObject({
+      kind: 'command',
+      msgType: 'mine',
+      requestId: 'r-1',
+    });
+    expect(enc({ ...ws, type: 'ws-message', direction: 'platform_to_client', data: '{"type":"ok","payload":{},"request_id":"r-1"}', binary: false })).toMatchObject({
+      kind: 'response',
+      requestId: 'r-1',
+    });
     expect(enc({ ...ws, type: 'ws-message', direction: 'platform_to_client', data: '{"type":"mining_yield","payload":{}}', binary: false })).toMatchObject({ kind: 'notification', requestId: null });
     const batch = '{"type":"reconnected","payload":{}}\n{"type":"logged_in","payload":{"password":"hunter2hunter2"}}';
     const encoded = enc({ ...ws, type: 'ws-message', direction: 'platform_to_client', data: batch, binary: false });
@@ -63,7 +70,17 @@ describe('FactEncoder', () => {
 
   it('HTTP: request and response pair up, status and headers go to meta, secrets are redacted everywhere', () => {
     const http = { ...base, platform: 'rgs' as const, connectionId: 'http-9' };
-    const req = enc({ ...http, type: 'http-request', method: 'POST', path: `/game/play?sessionToken=${TOKEN}`, headers: [['authorization', `Bearer ${TOKEN}`], ['content-type', 'application/json']], body: Buffer.from('{"wager":"1.00"}') });
+    const req = enc({
+      ...http,
+      type: 'http-request',
+      method: 'POST',
+      path: `/game/play?sessionToken=${TOKEN}`,
+      headers: [
+        ['authorization', `Bearer ${TOKEN}`],
+        ['content-type', 'application/json'],
+      ],
+      body: Buffer.from('{"wager":"1.00"}'),
+    });
     expect(req).toMatchObject({ kind: 'request', channel: 'http', format: 'json', body: '{"wager":"1.00"}', msgType: 'POST /game/play', requestId: 'http-9' });
     const reqMeta = JSON.parse(req.meta as string);
     expect(reqMeta.method).toBe('POST');
@@ -104,7 +121,13 @@ describe('FactEncoder', () => {
       stage: 'connect',
       message: 'upstream rgs unreachable (ECONNREFUSED)',
       status: 502,
-      answer: { headers: [['content-type', 'application/json; charset=utf-8'], ['content-length', String(answer.length)]], body: Buffer.from(answer) },
+      answer: {
+        headers: [
+          ['content-type', 'application/json; charset=utf-8'],
+          ['content-length', String(answer.length)],
+        ],
+        body: Buffer.from(answer),
+      },
     });
     expect(e).toMatchObject({ kind: 'marker', direction: 'internal', channel: 'http', msgType: 'proxy-error', format: 'json', body: answer, requestId: 'http-13' });
     expect(JSON.parse(e.meta as string)).toMatchObject({ stage: 'connect', status: 502, answeredBy: 'proxy', message: 'upstream rgs unreachable (ECONNREFUSED)' });
@@ -114,7 +137,16 @@ describe('FactEncoder', () => {
   });
 
   it('marks a WebSocket message the proxy could not relay (the other leg had closed) as undelivered', () => {
-    const e = enc({ ...base, platform: 'moltstation', connectionId: 'ws-9', type: 'ws-message', direction: 'client_to_platform', data: '{"t":"action","action":"FLAP"}', binary: false, undelivered: true });
+    const e = enc({
+      ...base,
+      platform: 'moltstation',
+      connectionId: 'ws-9',
+      type: 'ws-message',
+      direction: 'client_to_platform',
+      data: '{"t":"action","action":"FLAP"}',
+      binary: false,
+      undelivered: true,
+    });
     expect(e).toMatchObject({ kind: 'input', body: '{"t":"action","action":"FLAP"}' });
     expect(JSON.parse(e.meta as string)).toEqual({ undelivered: true });
     const normal = enc({ ...base, platform: 'moltstation', connectionId: 'ws-9', type: 'ws-message', direction: 'client_to_platform', data: '{"t":"action","action":"FLAP"}', binary: false });
@@ -127,7 +159,14 @@ describe('FactEncoder: credentials inside URLs in bodies', () => {
     const sut = new FactEncoder(new Redactor(randomBytes(32)));
     const token = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
     const http = { atNs: 1n, wallUs: 1, platform: 'rgs' as const };
-    const launch = sut.encode({ ...http, connectionId: 'http-1', type: 'http-response', status: 200, headers: [['content-type', 'application/json']], body: Buffer.from(`{"launchUrl":"https://rgs/dice?sessionToken=${token}&id=dice-alpha"}`) });
+    const launch = sut.encode({
+      ...http,
+      connectionId: 'http-1',
+      type: 'http-response',
+      status: 200,
+      headers: [['content-type', 'application/json']],
+      body: Buffer.from(`{"launchUrl":"https://rgs/dice?sessionToken=${token}&id=dice-alpha"}`),
+    });
     expect(launch.body).not.toContain(token);
     expect(launch.body).toMatch(/^\{"launchUrl":"https:\/\/rgs\/dice\?sessionToken=\[redacted:[0-9a-f]{16}\]&id=dice-alpha"\}$/);
     const later = sut.encode({ ...http, connectionId: 'http-2', type: 'http-request', method: 'POST', path: '/game/balance', headers: [], body: Buffer.from(`{"note":"${token}"}`) });

@@ -36,8 +36,7 @@ export class FactEncoder {
   encode(fact: CapturedFact): EncodedEvent {
     switch (fact.type) {
       case 'ws-open': {
-        const channel: Channel =
-          fact.origin === 'spectator' || /\/spectate(\?|$)/.test(fact.path.split('?')[0] ?? '') ? 'spectate_ws' : 'play_ws';
+        const channel: Channel = fact.origin === 'spectator' || /\/spectate(\?|$)/.test(fact.path.split('?')[0] ?? '') ? 'spectate_ws' : 'play_ws';
         this.connections.set(fact.connectionId, { channel, lastTick: null });
         return this.lifecycle(channel, 'ws-open', { path: this.redactor.redactUrl(fact.path), headers: this.redactor.redactHeaders(fact.headers) });
       }
@@ -107,7 +106,17 @@ export class FactEncoder {
     const fromClient = fact.direction === 'client_to_platform';
     const meta = fact.undelivered ? { meta: UNDELIVERED_META } : {};
     if (typeof fact.data !== 'string') {
-      return { kind: fromClient ? 'input' : 'notification', direction: fact.direction, channel: conn.channel, format: 'binary', body: this.redactor.redactBinary(fact.data), msgType: null, tick: null, requestId: null, ...meta };
+      return {
+        kind: fromClient ? 'input' : 'notification',
+        direction: fact.direction,
+        channel: conn.channel,
+        format: 'binary',
+        body: this.redactor.redactBinary(fact.data),
+        msgType: null,
+        tick: null,
+        requestId: null,
+        ...meta,
+      };
     }
     const { format, first } = parseText(fact.data);
     const c = classifyWs(fact.platform, fromClient, first);

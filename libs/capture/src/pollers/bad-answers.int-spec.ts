@@ -66,7 +66,11 @@ describe('pollers against bad platform answers', () => {
       return undefined;
     });
     try {
-      const launch = await httpCall(`${sim.baseUrl('rgs')}/operator/launch`, { method: 'POST', headers: { authorization: 'Bearer rgs-operator-dev-key' }, body: { playerId: 'bad-1', gameCode: 'dice-alpha' } });
+      const launch = await httpCall(`${sim.baseUrl('rgs')}/operator/launch`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer rgs-operator-dev-key' },
+        body: { playerId: 'bad-1', gameCode: 'dice-alpha' },
+      });
       const token = new URL(launch.json.launchUrl).searchParams.get('sessionToken') as string;
       let activity = Date.now();
       const play = async (): Promise<string> => {

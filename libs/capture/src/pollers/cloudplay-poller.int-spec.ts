@@ -159,15 +159,18 @@ describe('cloud-play session poller', () => {
     let token: string | undefined;
     let tokenReads = 0;
     const ctx = testContext();
-    const done = pollCloudplaySession({
-      baseUrl: sim.baseUrl('cloudplay'),
-      sessionId,
-      getToken: () => {
-        tokenReads++;
-        return token;
+    const done = pollCloudplaySession(
+      {
+        baseUrl: sim.baseUrl('cloudplay'),
+        sessionId,
+        getToken: () => {
+          tokenReads++;
+          return token;
+        },
+        intervalMs: 5,
       },
-      intervalMs: 5,
-    }, ctx);
+      ctx,
+    );
     await waitFor(() => tokenReads >= 10, 'ten ticks without a token');
     expect(ctx.sink.facts).toHaveLength(0);
 

@@ -66,7 +66,11 @@ function roundVersions(sink: FactLog): Map<string, { hidden: number; revealed: n
   return out;
 }
 
-const latest = (sink: FactLog, path: string) => sink.exchanges().filter((e) => e.req.path === path && e.res?.status === 200).at(-1)?.json;
+const latest = (sink: FactLog, path: string) =>
+  sink
+    .exchanges()
+    .filter((e) => e.req.path === path && e.res?.status === 200)
+    .at(-1)?.json;
 
 describe('RGS session poller', () => {
   let sim: RunningSimulator;
@@ -141,7 +145,10 @@ describe('RGS session poller', () => {
       // Dedupe: consecutive recorded answers of one endpoint always differ.
       for (const sink of [diceCtx.sink, minesCtx.sink]) {
         for (const path of ['/game/current', '/game/history?limit=100', '/seed/current', '/game/balance']) {
-          const bodies = sink.exchanges().filter((e) => e.req.path === path && e.res?.status === 200).map((e) => e.res!.body.toString());
+          const bodies = sink
+            .exchanges()
+            .filter((e) => e.req.path === path && e.res?.status === 200)
+            .map((e) => e.res!.body.toString());
           expect(bodies.length).toBeGreaterThan(0);
           for (let i = 1; i < bodies.length; i++) expect(bodies[i]).not.toBe(bodies[i - 1]);
         }
@@ -169,16 +176,19 @@ describe('RGS session poller', () => {
     let token = oldToken;
     let ticks = 0;
     const ctx = testContext();
-    const done = pollRgsSession({
-      baseUrl: sim.baseUrl('rgs'),
-      getToken: () => {
-        ticks++;
-        return token;
+    const done = pollRgsSession(
+      {
+        baseUrl: sim.baseUrl('rgs'),
+        getToken: () => {
+          ticks++;
+          return token;
+        },
+        lastActivityAtMs: () => agent.activityAtMs,
+        expiresAtMs: () => agent.expiresAtMs,
+        intervalMs: 5,
       },
-      lastActivityAtMs: () => agent.activityAtMs,
-      expiresAtMs: () => agent.expiresAtMs,
-      intervalMs: 5,
-    }, ctx);
+      ctx,
+    );
     const r1 = await agent.dice();
     const r2 = await agent.dice();
     await waitFor(() => roundVersions(ctx.sink).size === 2, 'two rounds recorded');
@@ -217,16 +227,19 @@ describe('RGS session poller', () => {
     await agent.launch();
     let ticks = 0;
     const ctx = testContext();
-    const done = pollRgsSession({
-      baseUrl: sim.baseUrl('rgs'),
-      getToken: () => agent.token,
-      lastActivityAtMs: () => {
-        ticks++;
-        return agent.activityAtMs;
+    const done = pollRgsSession(
+      {
+        baseUrl: sim.baseUrl('rgs'),
+        getToken: () => agent.token,
+        lastActivityAtMs: () => {
+          ticks++;
+          return agent.activityAtMs;
+        },
+        expiresAtMs: () => agent.expiresAtMs,
+        intervalMs: 5,
       },
-      expiresAtMs: () => agent.expiresAtMs,
-      intervalMs: 5,
-    }, ctx);
+      ctx,
+    );
     await agent.dice();
     await waitFor(() => roundVersions(ctx.sink).size === 1, 'the round recorded');
     // Idle now: at most the one idle poll happens, then nothing for many ticks.
@@ -267,17 +280,20 @@ describe('RGS session poller', () => {
     await agent.launch();
     let ticks = 0;
     const ctx = testContext();
-    const done = pollRgsSession({
-      baseUrl: sim.baseUrl('rgs'),
-      getToken: () => agent.token,
-      lastActivityAtMs: () => agent.activityAtMs,
-      expiresAtMs: () => agent.expiresAtMs,
-      intervalMs: 5,
-      now: () => {
-        ticks++;
-        return clock;
+    const done = pollRgsSession(
+      {
+        baseUrl: sim.baseUrl('rgs'),
+        getToken: () => agent.token,
+        lastActivityAtMs: () => agent.activityAtMs,
+        expiresAtMs: () => agent.expiresAtMs,
+        intervalMs: 5,
+        now: () => {
+          ticks++;
+          return clock;
+        },
       },
-    }, ctx);
+      ctx,
+    );
     clock += 60_000;
     const round = await agent.dice();
     await waitFor(() => roundVersions(ctx.sink).has(round), 'the round recorded');
@@ -285,7 +301,7 @@ describe('RGS session poller', () => {
     // A call already in flight (the round's read-back) may still land: wait until the count holds for ten ticks.
     let t = ticks;
     let calls = callsFor(agent.sessionId);
-    for (let settled = false; !settled; ) {
+    for (let settled = false; !settled;) {
       t = ticks;
       await waitFor(() => ticks >= t + 10, 'ten ticks');
       settled = callsFor(agent.sessionId) === calls;

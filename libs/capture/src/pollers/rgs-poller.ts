@@ -95,7 +95,8 @@ export async function pollRgsSession(options: RgsPollerOptions, ctx: CaptureTask
     const ex = await exchange(options.baseUrl, {
       method,
       path,
-      headers: method === 'POST' ? { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': 'application/json' } : { authorization: `Bearer ${token}`, accept: 'application/json' },
+      headers:
+        method === 'POST' ? { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': 'application/json' } : { authorization: `Bearer ${token}`, accept: 'application/json' },
       body: method === 'POST' ? Buffer.from('{}') : undefined,
       signal,
       timeoutMs,
@@ -172,7 +173,8 @@ export async function pollRgsSession(options: RgsPollerOptions, ctx: CaptureTask
     const activeHash = seed.kind === 'ok' ? stringField(seed.json, 'serverSeedHash') : undefined;
 
     // Rounds never recorded (history order is newest first: record oldest first).
-    const ids = history.kind === 'ok' && Array.isArray(history.json) ? (history.json as unknown[]).map((e) => stringField(e, 'id')).filter((id): id is string => !!id && /^[A-Za-z0-9-]{1,100}$/.test(id)) : [];
+    const ids =
+      history.kind === 'ok' && Array.isArray(history.json) ? (history.json as unknown[]).map((e) => stringField(e, 'id')).filter((id): id is string => !!id && /^[A-Za-z0-9-]{1,100}$/.test(id)) : [];
     const wanted = ids.filter((id) => !rounds.has(id)).reverse();
     // Rounds recorded without their server seed whose pair has been retired since (the active hash moved on).
     if (activeHash !== undefined) {

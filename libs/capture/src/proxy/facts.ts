@@ -58,7 +58,17 @@ export class FactEmitter {
   emitMessage(platform: ProxiedPlatform, connectionId: string, atNs: bigint, direction: 'client_to_platform' | 'platform_to_client', data: Buffer, binary: boolean, undelivered = false): void {
     const at = stampAt(atNs);
     try {
-      this.sink.capture({ platform, connectionId, atNs, wallUs: at.wallUs, type: 'ws-message', direction, data: binary ? data : data.toString('utf8'), binary, ...(undelivered ? { undelivered } : {}) });
+      this.sink.capture({
+        platform,
+        connectionId,
+        atNs,
+        wallUs: at.wallUs,
+        type: 'ws-message',
+        direction,
+        data: binary ? data : data.toString('utf8'),
+        binary,
+        ...(undelivered ? { undelivered } : {}),
+      });
     } catch (e) {
       this.sinkError(e);
     }

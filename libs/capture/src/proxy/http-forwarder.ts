@@ -65,19 +65,20 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
     pendingResponse = undefined;
     p?.();
   };
-  const logLine = (what: string): void => ctx.log(`http ${method} ${platform} ${pathOnly} → ${what} (req ${reqBody.total} B, res ${resBody.total} B, ${Number((stamp().atNs - started.atNs) / 1_000_000n)} ms)`);
+  const logLine = (what: string): void =>
+    ctx.log(`http ${method} ${platform} ${pathOnly} → ${what} (req ${reqBody.total} B, res ${resBody.total} B, ${Number((stamp().atNs - started.atNs) / 1_000_000n)} ms)`);
 
   const mod = up.protocol === 'https:' ? https : http;
   let upReq: http.ClientRequest;
   try {
     upReq = mod.request({
-    protocol: up.protocol,
-    hostname: up.hostname,
-    port: up.port,
-    method,
-    path: upstreamPath(up, platformPath),
-    headers: forwardHeaders(req.rawHeaders, { host: up.host }) as unknown as http.OutgoingHttpHeaders,
-    agent: up.protocol === 'https:' ? ctx.agents.https : ctx.agents.http,
+      protocol: up.protocol,
+      hostname: up.hostname,
+      port: up.port,
+      method,
+      path: upstreamPath(up, platformPath),
+      headers: forwardHeaders(req.rawHeaders, { host: up.host }) as unknown as http.OutgoingHttpHeaders,
+      agent: up.protocol === 'https:' ? ctx.agents.https : ctx.agents.http,
     });
   } catch (e) {
     // node refuses to send something it parsed (e.g. an unusual header value): nothing reached the upstream.

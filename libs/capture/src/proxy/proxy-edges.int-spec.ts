@@ -123,10 +123,7 @@ describe('recording proxy edge cases (fake upstream)', () => {
     expect(facts.map((f) => f.type)).toEqual(['ws-open', 'ws-message', 'ws-message', 'ws-message', 'ws-message', 'ws-message', 'ws-close']);
     expect(facts[0]).toMatchObject({ type: 'ws-open', path: '/ws?room=7', connectionId: 'ws-1', platform: 'rgs' });
     const msgs = facts.filter((f) => f.type === 'ws-message');
-    expect(msgs.filter((m) => m.binary)).toEqual([
-      expect.objectContaining({ direction: 'client_to_platform', data: bin }),
-      expect.objectContaining({ direction: 'platform_to_client', data: bin }),
-    ]);
+    expect(msgs.filter((m) => m.binary)).toEqual([expect.objectContaining({ direction: 'client_to_platform', data: bin }), expect.objectContaining({ direction: 'platform_to_client', data: bin })]);
     expect(msgs.find((m) => !m.binary)).toMatchObject({ data: '{"t":"hello"}\n{"t":"world"}' });
     expect(facts[facts.length - 1]).toMatchObject({ type: 'ws-close', initiator: 'client', code: 4321, reason: 'bye now' });
     // monotonic time

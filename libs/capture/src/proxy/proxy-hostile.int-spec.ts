@@ -16,7 +16,8 @@ import { rawExchange, RecordingSink, statusOf } from './test-helpers';
 import type { RecordingProxyOptions, RunningRecordingProxy } from './types';
 
 const WS_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-const upgradeRequest = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${WS_KEY}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
+const upgradeRequest = (path: string, extra = ''): string =>
+  `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${WS_KEY}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
 
 /** One client→server frame (masked, as RFC 6455 requires of clients), or unmasked when asked. */
 function frame(opcode: number, payload: Buffer, opts: { fin?: boolean; masked?: boolean; claimLength?: number | bigint } = {}): Buffer {
@@ -230,9 +231,19 @@ describe('recording proxy: hostile input', () => {
       if (i === 25) c.socket.write(frame(PING, Buffer.from('mid')));
     });
     await c.until(() => c.frames().some((f) => f.opcode === TEXT), 'the echo');
-    expect(c.frames().find((f) => f.opcode === TEXT)!.payload.toString()).toBe(text.toString());
+    expect(
+      c
+        .frames()
+        .find((f) => f.opcode === TEXT)!
+        .payload.toString(),
+    ).toBe(text.toString());
     expect(up.wsSeen[0]!.messages.map((m) => m.data.toString())).toEqual([text.toString()]);
-    expect(sink.of('ws-message').filter((m) => m.direction === 'client_to_platform').map((m) => m.data)).toEqual([text.toString()]);
+    expect(
+      sink
+        .of('ws-message')
+        .filter((m) => m.direction === 'client_to_platform')
+        .map((m) => m.data),
+    ).toEqual([text.toString()]);
     c.socket.destroy();
   });
 
@@ -244,11 +255,14 @@ describe('recording proxy: hostile input', () => {
       ['oversized control frame', frame(PING, Buffer.alloc(126, 1))],
       ['fragmented ping', frame(PING, Buffer.from('x'), { fin: false })],
       ['reserved opcode 0x3', frame(0x3, Buffer.from('x'))],
-      ['RSV1 without an extension', (() => {
-        const f = frame(TEXT, Buffer.from('x'));
-        f[0] = (f[0] as number) | 0x40;
-        return f;
-      })()],
+      [
+        'RSV1 without an extension',
+        (() => {
+          const f = frame(TEXT, Buffer.from('x'));
+          f[0] = (f[0] as number) | 0x40;
+          return f;
+        })(),
+      ],
     ];
     for (const [what, bytes] of cases) {
       up.wsSeen.length = 0;
@@ -268,23 +282,35 @@ describe('recording proxy: hostile input', () => {
 
   it('given a frame cut off mid-payload then a TCP reset (or a FIN), and a fragmented message abandoned half way, then the upstream leg is dropped (1006), the partial message is neither forwarded nor recorded, and the close is recorded', async () => {
     const variants: [string, (c: RawWs) => void][] = [
-      ['reset mid-frame', (c) => {
-        c.socket.write(frame(TEXT, Buffer.alloc(1000, 0x61), { claimLength: 1000 }).subarray(0, 200));
-        setTimeout(() => c.socket.resetAndDestroy(), 30);
-      }],
-      ['FIN mid-frame (half-open)', (c) => {
-        c.socket.write(frame(BINARY, Buffer.alloc(5000, 1)).subarray(0, 300));
-        setTimeout(() => c.socket.end(), 30);
-      }],
-      ['reset mid-fragments', (c) => {
-        c.socket.write(frame(TEXT, Buffer.from('first part '), { fin: false }));
-        c.socket.write(frame(CONT, Buffer.from('second part'), { fin: false }));
-        setTimeout(() => c.socket.resetAndDestroy(), 30);
-      }],
-      ['reset mid-header', (c) => {
-        c.socket.write(frame(TEXT, Buffer.alloc(70_000), {}).subarray(0, 5));
-        setTimeout(() => c.socket.resetAndDestroy(), 30);
-      }],
+      [
+        'reset mid-frame',
+        (c) => {
+          c.socket.write(frame(TEXT, Buffer.alloc(1000, 0x61), { claimLength: 1000 }).subarray(0, 200));
+          setTimeout(() => c.socket.resetAndDestroy(), 30);
+        },
+      ],
+      [
+        'FIN mid-frame (half-open)',
+        (c) => {
+          c.socket.write(frame(BINARY, Buffer.alloc(5000, 1)).subarray(0, 300));
+          setTimeout(() => c.socket.end(), 30);
+        },
+      ],
+      [
+        'reset mid-fragments',
+        (c) => {
+          c.socket.write(frame(TEXT, Buffer.from('first part '), { fin: false }));
+          c.socket.write(frame(CONT, Buffer.from('second part'), { fin: false }));
+          setTimeout(() => c.socket.resetAndDestroy(), 30);
+        },
+      ],
+      [
+        'reset mid-header',
+        (c) => {
+          c.socket.write(frame(TEXT, Buffer.alloc(70_000), {}).subarray(0, 5));
+          setTimeout(() => c.socket.resetAndDestroy(), 30);
+        },
+      ],
     ];
     for (const [what, act] of variants) {
       up.wsSeen.length = 0;
@@ -337,7 +363,7 @@ describe('recording proxy: hostile input', () => {
     await normalBotWorks();
   });
 
-  it('given a fragment flood (20,000 empty continuation frames), then ws\'s fragment limit closes it 1008 both ways, recorded as 1008; the proxy serves on', async () => {
+  it("given a fragment flood (20,000 empty continuation frames), then ws's fragment limit closes it 1008 both ways, recorded as 1008; the proxy serves on", async () => {
     const c = await RawWs.open(proxy.port, '/rgs/ws');
     const parts = [frame(TEXT, Buffer.alloc(0), { fin: false })];
     for (let i = 0; i < 20_000; i++) parts.push(frame(CONT, Buffer.alloc(0), { fin: false }));
@@ -391,7 +417,16 @@ describe('recording proxy: hostile input', () => {
     up.wsSeen.length = 0;
     const memBefore = process.memoryUsage();
     const lingering: net.Socket[] = [];
-    const kinds = ['reset-at-once', 'partial-request-line', 'partial-headers-then-fin', 'full-request-fin-no-read', 'upgrade-then-reset', 'upgrade-then-fin', 'ws-midframe-reset', 'slowloris'] as const;
+    const kinds = [
+      'reset-at-once',
+      'partial-request-line',
+      'partial-headers-then-fin',
+      'full-request-fin-no-read',
+      'upgrade-then-reset',
+      'upgrade-then-fin',
+      'ws-midframe-reset',
+      'slowloris',
+    ] as const;
     const counts: Record<string, number> = {};
     const hung: string[] = [];
     const one = (i: number): Promise<void> =>
@@ -497,16 +532,12 @@ describe('recording proxy: hostile input', () => {
     expect(up.seen).toEqual([]);
     expect(up.wsSeen).toEqual([]);
     // Origin-form targets that look like hosts stay under the base path, with the upstream's Host.
-    const forwarded = [
-      `/rgs/${evil}/x`,
-      `/rgs/http://${evil}/x`,
-      `/rgs/@${evil}`,
-      `/rgs/%252e%252e/%252e%252e/x`,
-      `/rgs/x?next=http://${evil}/&u=..%2f..%2f`,
-      `/rgs/x#@${evil}`,
-    ];
+    const forwarded = [`/rgs/${evil}/x`, `/rgs/http://${evil}/x`, `/rgs/@${evil}`, `/rgs/%252e%252e/%252e%252e/x`, `/rgs/x?next=http://${evil}/&u=..%2f..%2f`, `/rgs/x#@${evil}`];
     for (const target of forwarded) {
-      const answer = await rawExchange(proxy.port, `GET ${target} HTTP/1.1\r\nHost: ${evil}\r\nX-Forwarded-Host: ${evil}\r\nForwarded: host=${evil}\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n`);
+      const answer = await rawExchange(
+        proxy.port,
+        `GET ${target} HTTP/1.1\r\nHost: ${evil}\r\nX-Forwarded-Host: ${evil}\r\nForwarded: host=${evil}\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n`,
+      );
       expect([target, statusOf(answer)]).toEqual([target, 200]);
     }
     const upstreamHost = new URL(up.base).host;

@@ -35,11 +35,15 @@ describe('recording proxy metrics', () => {
     for (const m of ['a', 'b', 'c']) client.ws.send(m);
     await client.waitFor(3);
     const during = await scrape();
-    expect(value(during, 'rewind_proxy_messages_relayed_total{platform="cloudplay",channel="http"}') - value(before, 'rewind_proxy_messages_relayed_total{platform="cloudplay",channel="http"}')).toBe(2);
+    expect(value(during, 'rewind_proxy_messages_relayed_total{platform="cloudplay",channel="http"}') - value(before, 'rewind_proxy_messages_relayed_total{platform="cloudplay",channel="http"}')).toBe(
+      2,
+    );
     // three messages up, their three echoes down
     expect(value(during, 'rewind_proxy_messages_relayed_total{platform="cloudplay",channel="ws"}') - value(before, 'rewind_proxy_messages_relayed_total{platform="cloudplay",channel="ws"}')).toBe(6);
     expect(value(during, 'rewind_proxy_relay_latency_seconds_count{platform="cloudplay",channel="ws"}')).toBeGreaterThanOrEqual(6);
-    expect(value(during, 'rewind_proxy_relay_latency_seconds_bucket{platform="cloudplay",channel="ws",le="+Inf"}')).toBe(value(during, 'rewind_proxy_relay_latency_seconds_count{platform="cloudplay",channel="ws"}'));
+    expect(value(during, 'rewind_proxy_relay_latency_seconds_bucket{platform="cloudplay",channel="ws",le="+Inf"}')).toBe(
+      value(during, 'rewind_proxy_relay_latency_seconds_count{platform="cloudplay",channel="ws"}'),
+    );
     expect(value(during, 'rewind_proxy_relay_latency_seconds_count{platform="cloudplay",channel="http"}')).toBeGreaterThanOrEqual(2);
     expect(value(during, 'rewind_proxy_open_connections{platform="cloudplay",channel="ws"}')).toBe(1);
     expect(during).toContain('process_resident_memory_bytes');

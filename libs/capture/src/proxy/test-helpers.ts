@@ -44,10 +44,7 @@ export interface RigOptions {
   sink?: CaptureSink;
 }
 
-export async function withRig<T>(
-  o: RigOptions,
-  fn: (rig: Rig) => Promise<T>,
-): Promise<T> {
+export async function withRig<T>(o: RigOptions, fn: (rig: Rig) => Promise<T>): Promise<T> {
   const sim = await startSimulator({ port: 0, seed: o.seed, now: o.now, platformOptions: o.platformOptions });
   const sink = new RecordingSink();
   const proxy = await startRecordingProxy({ port: 0, upstreams: { [o.platform]: sim.baseUrl(o.platform) }, sink: o.sink ?? sink });

@@ -65,7 +65,13 @@ export function rawHttpAnswer(socket: Duplex, status: number, reason: string, bo
 export function validUpgradeRequest(req: IncomingMessage): boolean {
   const key = req.headers['sec-websocket-key'];
   const version = req.headers['sec-websocket-version'];
-  return req.method === 'GET' && String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' && typeof key === 'string' && /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) && (version === '13' || version === '8');
+  return (
+    req.method === 'GET' &&
+    String(req.headers.upgrade ?? '').toLowerCase() === 'websocket' &&
+    typeof key === 'string' &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key.trim()) &&
+    (version === '13' || version === '8')
+  );
 }
 
 /**
@@ -102,7 +108,13 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
     settleHandshake();
     upstream.terminate();
     const answer = rawHttpAnswer(socket, 503, 'Service Unavailable', { error: 'proxy_shutting_down', message: 'the recording proxy is shutting down' });
-    emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: 'client', message: 'proxy shut down before the upstream accepted the WebSocket', status: 503, ...(answer ? { answer } : {}) });
+    emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), {
+      type: 'proxy-error',
+      stage: 'client',
+      message: 'proxy shut down before the upstream accepted the WebSocket',
+      status: 503,
+      ...(answer ? { answer } : {}),
+    });
   };
   ctx.pendingUpgrades.add(abortOnShutdown);
   // Keep reading the client socket while the upstream handshake runs, so a hang-up is noticed; bytes sent
@@ -201,7 +213,16 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
   });
 }
 
-function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, platformPath: string, req: IncomingMessage, client: WebSocket, upstream: WebSocket, pending: { data: Buffer; binary: boolean }[]): void {
+function relay(
+  ctx: WsContext,
+  platform: ProxiedPlatform,
+  pathOnly: string,
+  platformPath: string,
+  req: IncomingMessage,
+  client: WebSocket,
+  upstream: WebSocket,
+  pending: { data: Buffer; binary: boolean }[],
+): void {
   const { emitter } = ctx;
   const id = emitter.nextId('ws');
   const openedAt = stamp();
@@ -276,7 +297,10 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
     proxyError = {
       side,
       code,
-      message: e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || e.code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH' ? `message over ${ctx.maxWsMessageBytes} bytes from the ${side}: closed 1009` : `protocol error from the ${side} (${e.code ?? e.message}): closed ${code}`,
+      message:
+        e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || e.code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'
+          ? `message over ${ctx.maxWsMessageBytes} bytes from the ${side}: closed 1009`
+          : `protocol error from the ${side} (${e.code ?? e.message}): closed ${code}`,
     };
   };
   client.on('error', onError('client'));
@@ -299,7 +323,9 @@ function relay(ctx: WsContext, platform: ProxiedPlatform, pathOnly: string, plat
       closeRecorded = true;
       if (proxyError) emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage: proxyError.side === 'client' ? 'client' : 'upstream', message: proxyError.message });
       emitter.emit<WsCloseFact>(platform, id, stamp(), { type: 'ws-close', initiator: proxyError || shuttingDown ? 'proxy' : side, code, reason: reason.toString('utf8') });
-      ctx.log(`ws ${platform} ${pathOnly} closed ${code} by ${proxyError || shuttingDown ? 'proxy' : side} (${id}; in ${counts.c2p} msgs/${counts.c2pBytes} B, out ${counts.p2c} msgs/${counts.p2cBytes} B)`);
+      ctx.log(
+        `ws ${platform} ${pathOnly} closed ${code} by ${proxyError || shuttingDown ? 'proxy' : side} (${id}; in ${counts.c2p} msgs/${counts.c2pBytes} B, out ${counts.p2c} msgs/${counts.p2cBytes} B)`,
+      );
     }
     const other = side === 'client' ? upstream : client;
     if (other.readyState === WebSocket.OPEN || other.readyState === WebSocket.CONNECTING) {

@@ -15,18 +15,82 @@ const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 /** Real exchanges of each platform (from attribution.spec.ts): the starting points of mutations. */
 const VALID: HttpExchange[] = [
-  { platform: 'moltstation', method: 'POST', path: '/api/games/flappybots/sessions/start', requestHeaders: [['Authorization', 'Bearer tok-123456789']], requestBody: json({ source: 'agent_api' }), status: 200, responseBody: json({ sessionId: 'ms_1', source: 'agent_api' }) },
+  {
+    platform: 'moltstation',
+    method: 'POST',
+    path: '/api/games/flappybots/sessions/start',
+    requestHeaders: [['Authorization', 'Bearer tok-123456789']],
+    requestBody: json({ source: 'agent_api' }),
+    status: 200,
+    responseBody: json({ sessionId: 'ms_1', source: 'agent_api' }),
+  },
   { platform: 'moltstation', method: 'POST', path: '/api/auth/verify', requestHeaders: [], requestBody: Buffer.alloc(0), status: 200, responseBody: json({ accessToken: 'acc-123456789' }) },
-  { platform: 'moltstation', method: 'POST', path: '/api/rewards/snapshot', requestHeaders: [['authorization', 'Bearer x']], requestBody: json({ sessionId: 'ms_1', gameSlug: 'flappybots' }), status: 200, responseBody: json({}) },
+  {
+    platform: 'moltstation',
+    method: 'POST',
+    path: '/api/rewards/snapshot',
+    requestHeaders: [['authorization', 'Bearer x']],
+    requestBody: json({ sessionId: 'ms_1', gameSlug: 'flappybots' }),
+    status: 200,
+    responseBody: json({}),
+  },
   { platform: 'moltstation', method: 'GET', path: '/api/games/flappybots/sessions/ms_1/state', requestHeaders: [], requestBody: Buffer.alloc(0), status: 200, responseBody: json({}) },
   { platform: 'spacemolt', method: 'POST', path: '/api/v2/session', requestHeaders: [], requestBody: Buffer.alloc(0), status: 200, responseBody: json({ session: { id: 'sid-secret-1' } }) },
-  { platform: 'spacemolt', method: 'POST', path: '/api/v2/spacemolt_auth/login', requestHeaders: [['X-Session-Id', 'sid-secret-1']], requestBody: json({ username: 'u' }), status: 200, responseBody: json({}) },
-  { platform: 'cloudplay', method: 'POST', path: '/api/game/launch', requestHeaders: [['authorization', 'Bearer b']], requestBody: json({ gameSlug: 'g' }), status: 202, responseBody: json({ sessionId: 'ses1', status: 'starting' }) },
-  { platform: 'cloudplay', method: 'GET', path: '/api/game/session-status?sessionId=ses1', requestHeaders: [], requestBody: Buffer.alloc(0), status: 200, responseBody: json({ status: 'stopped', duration: 3 }) },
+  {
+    platform: 'spacemolt',
+    method: 'POST',
+    path: '/api/v2/spacemolt_auth/login',
+    requestHeaders: [['X-Session-Id', 'sid-secret-1']],
+    requestBody: json({ username: 'u' }),
+    status: 200,
+    responseBody: json({}),
+  },
+  {
+    platform: 'cloudplay',
+    method: 'POST',
+    path: '/api/game/launch',
+    requestHeaders: [['authorization', 'Bearer b']],
+    requestBody: json({ gameSlug: 'g' }),
+    status: 202,
+    responseBody: json({ sessionId: 'ses1', status: 'starting' }),
+  },
+  {
+    platform: 'cloudplay',
+    method: 'GET',
+    path: '/api/game/session-status?sessionId=ses1',
+    requestHeaders: [],
+    requestBody: Buffer.alloc(0),
+    status: 200,
+    responseBody: json({ status: 'stopped', duration: 3 }),
+  },
   { platform: 'cloudplay', method: 'POST', path: '/api/game/stop', requestHeaders: [], requestBody: json({ sessionId: 'ses1' }), status: 200, responseBody: json({ status: 'error', detail: 'x' }) },
-  { platform: 'rgs', method: 'POST', path: '/operator/launch', requestHeaders: [], requestBody: json({ playerId: 'p1', gameCode: 'dice-alpha' }), status: 200, responseBody: json({ sessionId: 'rgs-1', launchUrl: 'http://h/rgs/dice?sessionToken=t0-0123456789&id=dice-alpha', expiresAt: '2026-01-01T00:00:00Z' }) },
-  { platform: 'rgs', method: 'POST', path: '/session/refresh', requestHeaders: [['authorization', 'Bearer t0-0123456789']], requestBody: Buffer.alloc(0), status: 200, responseBody: json({ sessionToken: 't1-0123456789', expiresAt: '2026-01-01T01:00:00Z' }) },
-  { platform: 'rgs', method: 'GET', path: '/game/balance', requestHeaders: [['authorization', 'Bearer t1']], requestBody: Buffer.alloc(0), status: 401, responseBody: json({ error: 'session_expired' }) },
+  {
+    platform: 'rgs',
+    method: 'POST',
+    path: '/operator/launch',
+    requestHeaders: [],
+    requestBody: json({ playerId: 'p1', gameCode: 'dice-alpha' }),
+    status: 200,
+    responseBody: json({ sessionId: 'rgs-1', launchUrl: 'http://h/rgs/dice?sessionToken=t0-0123456789&id=dice-alpha', expiresAt: '2026-01-01T00:00:00Z' }),
+  },
+  {
+    platform: 'rgs',
+    method: 'POST',
+    path: '/session/refresh',
+    requestHeaders: [['authorization', 'Bearer t0-0123456789']],
+    requestBody: Buffer.alloc(0),
+    status: 200,
+    responseBody: json({ sessionToken: 't1-0123456789', expiresAt: '2026-01-01T01:00:00Z' }),
+  },
+  {
+    platform: 'rgs',
+    method: 'GET',
+    path: '/game/balance',
+    requestHeaders: [['authorization', 'Bearer t1']],
+    requestBody: Buffer.alloc(0),
+    status: 401,
+    responseBody: json({ error: 'session_expired' }),
+  },
 ];
 const WS_TEXTS = [
   '{"t":"frame","frame":{"tick":61,"phase":"ended","score":{"current":33}}}',
@@ -58,7 +122,9 @@ describe(`attribution fuzz (seed ${SEED})`, () => {
         platform: c.bool(0.8) ? base.platform : c.pick(PLATFORMS),
         method: c.bool(0.8) ? base.method : c.pick(['GET', 'POST', 'PUT', '', 'post', c.hostileString()]),
         path: mode === 0 ? base.path : mode === 1 ? c.mutate(Buffer.from(base.path)).toString('latin1') : mode === 2 ? `${base.path}?${c.hostileString()}` : c.hostileString(),
-        requestHeaders: c.bool(0.7) ? base.requestHeaders : [[c.pick(['authorization', 'Authorization', 'x-session-id', c.unicode(4)]), c.pick(['Bearer', 'Bearer  ', `Bearer ${c.hostileString()}`, c.hostileString()])]],
+        requestHeaders: c.bool(0.7)
+          ? base.requestHeaders
+          : [[c.pick(['authorization', 'Authorization', 'x-session-id', c.unicode(4)]), c.pick(['Bearer', 'Bearer  ', `Bearer ${c.hostileString()}`, c.hostileString()])]],
         requestBody: c.bool(0.5) ? c.mutate(base.requestBody) : c.bool() ? json(c.json()) : c.bytes(c.int(0, 64)),
         ...(c.bool(0.9) ? { status: c.pick([200, 202, 401, 500, 0, -1, 99999, base.status ?? 200]) } : {}),
         ...(c.bool(0.9) ? { responseBody: c.bool(0.5) ? c.mutate(base.responseBody ?? Buffer.alloc(0)) : c.bool() ? json(c.json()) : c.bytes(c.int(0, 64)) } : {}),
@@ -67,7 +133,10 @@ describe(`attribution fuzz (seed ${SEED})`, () => {
       try {
         result = attributeHttp(x, fp);
       } catch (e) {
-        throw new Error(`case ${i} (seed ${SEED}) threw ${(e as Error).name}: ${(e as Error).message}\n${JSON.stringify({ ...x, requestBody: x.requestBody.toString('base64'), responseBody: x.responseBody?.toString('base64') })}`, { cause: e });
+        throw new Error(
+          `case ${i} (seed ${SEED}) threw ${(e as Error).name}: ${(e as Error).message}\n${JSON.stringify({ ...x, requestBody: x.requestBody.toString('base64'), responseBody: x.responseBody?.toString('base64') })}`,
+          { cause: e },
+        );
       }
       expectAttribution(result);
     }

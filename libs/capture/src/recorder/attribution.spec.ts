@@ -7,7 +7,15 @@ const x = (o: Partial<HttpExchange> & Pick<HttpExchange, 'platform' | 'method' |
 describe('attribution: which run a message belongs to', () => {
   it('MoltStation: the start response names the run; an agent_api start asks for a spectator; the owner bearer is learnt (never stored)', () => {
     const a = attributeHttp(
-      x({ platform: 'moltstation', method: 'POST', path: '/api/games/flappybots/sessions/start', requestHeaders: [['Authorization', 'Bearer tok-123456789']], requestBody: json({ source: 'agent_api' }), status: 200, responseBody: json({ sessionId: 'ms_1', source: 'agent_api' }) }),
+      x({
+        platform: 'moltstation',
+        method: 'POST',
+        path: '/api/games/flappybots/sessions/start',
+        requestHeaders: [['Authorization', 'Bearer tok-123456789']],
+        requestBody: json({ source: 'agent_api' }),
+        status: 200,
+        responseBody: json({ sessionId: 'ms_1', source: 'agent_api' }),
+      }),
       fp,
     );
     expect(a.identity).toMatchObject({ key: 'session:ms_1', platformSessionId: 'ms_1', game: 'flappybots', source: 'agent_api', agent: fp('tok-123456789') });
@@ -29,25 +37,51 @@ describe('attribution: which run a message belongs to', () => {
   });
 
   it('cloud-play: launch, status and stop share the run; stopped ends it with the statistics', () => {
-    const launch = attributeHttp(x({ platform: 'cloudplay', method: 'POST', path: '/api/game/launch', requestBody: json({ gameSlug: 'g' }), status: 202, responseBody: json({ sessionId: 'ses1', status: 'starting' }) }), fp);
+    const launch = attributeHttp(
+      x({ platform: 'cloudplay', method: 'POST', path: '/api/game/launch', requestBody: json({ gameSlug: 'g' }), status: 202, responseBody: json({ sessionId: 'ses1', status: 'starting' }) }),
+      fp,
+    );
     expect(launch.task).toEqual({ kind: 'cloudplay-poll', params: { sessionId: 'ses1' } });
-    const stop = attributeHttp(x({ platform: 'cloudplay', method: 'POST', path: '/api/game/stop', requestBody: json({ sessionId: 'ses1' }), status: 200, responseBody: json({ status: 'stopped', duration: 12 }) }), fp);
+    const stop = attributeHttp(
+      x({ platform: 'cloudplay', method: 'POST', path: '/api/game/stop', requestBody: json({ sessionId: 'ses1' }), status: 200, responseBody: json({ status: 'stopped', duration: 12 }) }),
+      fp,
+    );
     expect(stop.identity.key).toBe('session:ses1');
     expect(stop.end).toEqual({ reason: 'stopped', outcome: { reason: 'stopped', duration: 12 } });
   });
 
   it('RGS: the launch URL token and a refreshed token are aliases of one run; session_expired ends it', () => {
     const launch = attributeHttp(
-      x({ platform: 'rgs', method: 'POST', path: '/operator/launch', requestBody: json({ playerId: 'p1', gameCode: 'dice-alpha' }), status: 200, responseBody: json({ sessionId: 'rgs-1', launchUrl: 'http://h/rgs/dice?sessionToken=t0-0123456789&id=dice-alpha', expiresAt: '2026-01-01T00:00:00Z' }) }),
+      x({
+        platform: 'rgs',
+        method: 'POST',
+        path: '/operator/launch',
+        requestBody: json({ playerId: 'p1', gameCode: 'dice-alpha' }),
+        status: 200,
+        responseBody: json({ sessionId: 'rgs-1', launchUrl: 'http://h/rgs/dice?sessionToken=t0-0123456789&id=dice-alpha', expiresAt: '2026-01-01T00:00:00Z' }),
+      }),
       fp,
     );
     expect(launch.identity).toMatchObject({ key: 'session:rgs-1', agent: 'p1', game: 'dice-alpha' });
     expect(launch.aliases).toEqual([`token:${fp('t0-0123456789')}`]);
-    const refresh = attributeHttp(x({ platform: 'rgs', method: 'POST', path: '/session/refresh', requestHeaders: [['authorization', 'Bearer t0-0123456789']], status: 200, responseBody: json({ sessionToken: 't1-0123456789', expiresAt: '2026-01-01T01:00:00Z' }) }), fp);
+    const refresh = attributeHttp(
+      x({
+        platform: 'rgs',
+        method: 'POST',
+        path: '/session/refresh',
+        requestHeaders: [['authorization', 'Bearer t0-0123456789']],
+        status: 200,
+        responseBody: json({ sessionToken: 't1-0123456789', expiresAt: '2026-01-01T01:00:00Z' }),
+      }),
+      fp,
+    );
     expect(refresh.identity.key).toBe(`token:${fp('t0-0123456789')}`);
     expect(refresh.aliases).toEqual([`token:${fp('t1-0123456789')}`]);
     expect(refresh.expiresAtMs).toBe(Date.parse('2026-01-01T01:00:00Z'));
-    const expired = attributeHttp(x({ platform: 'rgs', method: 'GET', path: '/game/balance', requestHeaders: [['authorization', 'Bearer t1-0123456789']], status: 401, responseBody: json({ error: 'session_expired' }) }), fp);
+    const expired = attributeHttp(
+      x({ platform: 'rgs', method: 'GET', path: '/game/balance', requestHeaders: [['authorization', 'Bearer t1-0123456789']], status: 401, responseBody: json({ error: 'session_expired' }) }),
+      fp,
+    );
     expect(expired.end?.reason).toBe('expired');
   });
 
@@ -57,7 +91,9 @@ describe('attribution: which run a message belongs to', () => {
   });
 
   it('message signals: the final MoltStation frame, SpaceMolt login and logout; ordinary frames carry none (also when keys are escaped)', () => {
-    expect(inspectWsMessage('moltstation', false, '{"t":"frame","frame":{"tick":61,"phase":"ended","score":{"current":33}}}')).toEqual({ finalFrame: { tick: 61, phase: 'ended', score: { current: 33 } } });
+    expect(inspectWsMessage('moltstation', false, '{"t":"frame","frame":{"tick":61,"phase":"ended","score":{"current":33}}}')).toEqual({
+      finalFrame: { tick: 61, phase: 'ended', score: { current: 33 } },
+    });
     expect(inspectWsMessage('moltstation', false, '{"t":"frame","frame":{"tick":61,"\\u0070hase":"ended"}}')).toEqual({ finalFrame: { tick: 61, phase: 'ended' } });
     expect(inspectWsMessage('moltstation', false, '{"t":"frame","frame":{"tick":60,"phase":"running"}}')).toEqual({});
     expect(inspectWsMessage('moltstation', true, '{"t":"input","dir":"left","phase":"ended"}')).toEqual({});

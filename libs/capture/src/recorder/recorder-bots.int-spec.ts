@@ -51,7 +51,10 @@ describe('Recorder: bots play through the recording proxy; the store holds exact
     expect(recorder.stats()).toMatchObject({ openStreams: 0, failures: 0 });
     await ingest.waitUntilStored();
     await ingest.close();
-    const streams = await readStreams(store, recorder.openedStreams().map((s) => s.id));
+    const streams = await readStreams(
+      store,
+      recorder.openedStreams().map((s) => s.id),
+    );
     for (const id of streams.keys()) {
       expect(await verifySession(store, id)).toMatchObject({ ok: true });
       expect((await store.getSession(id))?.status).toBe('sealed');

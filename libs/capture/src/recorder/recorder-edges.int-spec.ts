@@ -120,16 +120,41 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
   });
 
   it('a capture task run again here (its job re-run after a lost lock): the new attempt owns the stream, the earlier one records no more into it; one seal, no failure', async () => {
-    const offer = { id: 'moltstation.moltstation-spectate.session.ms_rerun000000000000000001', kind: 'moltstation-spectate' as const, platform: 'moltstation' as const, runKey: 'session:ms_rerun000000000000000001', platformSessionId: 'ms_rerun000000000000000001', params: { slug: 'flappybots' } };
+    const offer = {
+      id: 'moltstation.moltstation-spectate.session.ms_rerun000000000000000001',
+      kind: 'moltstation-spectate' as const,
+      platform: 'moltstation' as const,
+      runKey: 'session:ms_rerun000000000000000001',
+      platformSessionId: 'ms_rerun000000000000000001',
+      params: { slug: 'flappybots' },
+    };
     const identity = { key: `task:${offer.id}`, platformSessionId: offer.platformSessionId, game: 'flappybots' };
     const first = await recorder.openTaskStream(offer, identity);
-    first.capture({ platform: 'moltstation', connectionId: 'spec-1', atNs: process.hrtime.bigint(), wallUs: Date.now() * 1000, type: 'ws-message', direction: 'platform_to_client', data: '{"t":"frame","frame":{"tick":3,"phase":"over"}}', binary: false });
+    first.capture({
+      platform: 'moltstation',
+      connectionId: 'spec-1',
+      atNs: process.hrtime.bigint(),
+      wallUs: Date.now() * 1000,
+      type: 'ws-message',
+      direction: 'platform_to_client',
+      data: '{"t":"frame","frame":{"tick":3,"phase":"over"}}',
+      binary: false,
+    });
     first.end({ reason: 'game_over', outcome: { reason: 'game_over' } });
     await ingest.waitUntilStored();
     const again = await recorder.openTaskStream(offer, identity); // before the 100 ms grace is over
     expect(again.sessionId).toBe(first.sessionId);
     // The earlier attempt is retired: what its socket still delivers is not interleaved into the stream.
-    const frameFact = (tick: number) => ({ platform: 'moltstation' as const, connectionId: 'spec-x', atNs: process.hrtime.bigint(), wallUs: Date.now() * 1000, type: 'ws-message' as const, direction: 'platform_to_client' as const, data: `{"t":"frame","frame":{"tick":${tick}}}`, binary: false });
+    const frameFact = (tick: number) => ({
+      platform: 'moltstation' as const,
+      connectionId: 'spec-x',
+      atNs: process.hrtime.bigint(),
+      wallUs: Date.now() * 1000,
+      type: 'ws-message' as const,
+      direction: 'platform_to_client' as const,
+      data: `{"t":"frame","frame":{"tick":${tick}}}`,
+      binary: false,
+    });
     first.capture(frameFact(99));
     again.capture(frameFact(4));
     first.release(); // the earlier attempt returns late: the newer one keeps the stream
@@ -145,9 +170,25 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
   });
 
   it('a capture task whose lock was lost while another process took it over: what it recorded after the take-over goes to a re-homed stream, sealed when the task stops; taken back here later, the task continues the stream itself', async () => {
-    const offer = { id: 'moltstation.moltstation-spectate.session.ms_rehome00000000000000001', kind: 'moltstation-spectate' as const, platform: 'moltstation' as const, runKey: 'session:ms_rehome00000000000000001', platformSessionId: 'ms_rehome00000000000000001', params: { slug: 'flappybots' } };
+    const offer = {
+      id: 'moltstation.moltstation-spectate.session.ms_rehome00000000000000001',
+      kind: 'moltstation-spectate' as const,
+      platform: 'moltstation' as const,
+      runKey: 'session:ms_rehome00000000000000001',
+      platformSessionId: 'ms_rehome00000000000000001',
+      params: { slug: 'flappybots' },
+    };
     const identity = { key: `task:${offer.id}`, platformSessionId: offer.platformSessionId, game: 'flappybots' };
-    const frameFact = (tick: number) => ({ platform: 'moltstation' as const, connectionId: 'spec-r', atNs: process.hrtime.bigint(), wallUs: Date.now() * 1000, type: 'ws-message' as const, direction: 'platform_to_client' as const, data: `{"t":"frame","frame":{"tick":${tick}}}`, binary: false });
+    const frameFact = (tick: number) => ({
+      platform: 'moltstation' as const,
+      connectionId: 'spec-r',
+      atNs: process.hrtime.bigint(),
+      wallUs: Date.now() * 1000,
+      type: 'ws-message' as const,
+      direction: 'platform_to_client' as const,
+      data: `{"t":"frame","frame":{"tick":${tick}}}`,
+      binary: false,
+    });
     const first = await recorder.openTaskStream(offer, identity);
     first.capture(frameFact(1));
     await ingest.waitUntilStored();

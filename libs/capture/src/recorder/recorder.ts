@@ -148,7 +148,13 @@ export class Recorder implements CaptureSink {
     // timer would seal under the new one's feet. Claimed before the resume, which settles what it recorded.
     const attempt = ++this.attempts;
     this.run({ type: 'ClaimTaskStream', ref, attempt });
-    const metadata: Record<string, unknown> = { stream: 'run', capturedBy: taskCapturer(offer.kind), ...(this.options.writer ? { writer: this.options.writer } : {}), task: offer.kind, taskId: offer.id };
+    const metadata: Record<string, unknown> = {
+      stream: 'run',
+      capturedBy: taskCapturer(offer.kind),
+      ...(this.options.writer ? { writer: this.options.writer } : {}),
+      task: offer.kind,
+      taskId: offer.id,
+    };
     const session: NewSession = {
       id,
       platform: offer.platform,

@@ -48,15 +48,7 @@ export const DEFAULT_SENSITIVE_QUERY_PARAMS: readonly string[] = [
 ];
 
 /** Headers whose whole value is a credential (case-insensitive); `authorization` keeps its scheme, cookies their names. */
-export const DEFAULT_SENSITIVE_HEADERS: readonly string[] = [
-  'authorization',
-  'proxy-authorization',
-  'x-session-id',
-  'x-api-key',
-  'x-auth-token',
-  'cookie',
-  'set-cookie',
-];
+export const DEFAULT_SENSITIVE_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'x-session-id', 'x-api-key', 'x-auth-token', 'cookie', 'set-cookie'];
 
 export interface RedactorOptions {
   /** JSON keys whose value is a secret (replaces the default list). */

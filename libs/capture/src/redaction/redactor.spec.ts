@@ -28,7 +28,12 @@ describe('Redactor.redactText', () => {
     const out = r.redactText(text);
     const secrets = ['pt-AAAA1111', 'at-BBBB2222', 'hunter2-CCCC', 'rt-DDDD3333', 'rc-EEEE4444'];
     for (const s of secrets) expect(out).not.toContain(s);
-    expect(out).toBe(expectedFrom(text, secrets.map((s) => [s, s])));
+    expect(out).toBe(
+      expectedFrom(
+        text,
+        secrets.map((s) => [s, s]),
+      ),
+    );
     expect(JSON.parse(out).a).toBe(1500);
   });
 
@@ -51,7 +56,12 @@ describe('Redactor.redactText', () => {
     const r = new Redactor(KEY);
     const text = '{"type":"login","payload":{"username":"ada","password":"pw-12345678"}}\n{"type":"ok"}\r\n\n{"type":"register","payload":{"registration_code":"RC-ABCDEFGH"}}\n';
     const out = r.redactText(text);
-    expect(out).toBe(expectedFrom(text, [['pw-12345678', 'pw-12345678'], ['RC-ABCDEFGH', 'RC-ABCDEFGH']]));
+    expect(out).toBe(
+      expectedFrom(text, [
+        ['pw-12345678', 'pw-12345678'],
+        ['RC-ABCDEFGH', 'RC-ABCDEFGH'],
+      ]),
+    );
     expect(out.split('\n')).toHaveLength(5);
   });
 
@@ -75,9 +85,7 @@ describe('Redactor.redactText', () => {
     const r = new Redactor(KEY);
     const text = '{"token":{"value":"tv-12345678","kind":"play","ttl":60,"ok":true},"apiKey":["k1-aaaaaaaa", {"k":"k2-bbbbbbbb"}],"x":"visible"}';
     const out = r.redactText(text);
-    expect(out).toBe(
-      `{"token":{"value":"${fp('tv-12345678')}","kind":"${fp('play')}","ttl":60,"ok":true},"apiKey":["${fp('k1-aaaaaaaa')}", {"k":"${fp('k2-bbbbbbbb')}"}],"x":"visible"}`,
-    );
+    expect(out).toBe(`{"token":{"value":"${fp('tv-12345678')}","kind":"${fp('play')}","ttl":60,"ok":true},"apiKey":["${fp('k1-aaaaaaaa')}", {"k":"${fp('k2-bbbbbbbb')}"}],"x":"visible"}`);
     expect(r.redactText('{"secret":["half-a-secr')).toBe(`{"secret":["${fp('half-a-secr')}`);
   });
 

@@ -1,14 +1,7 @@
 import { fingerprintOf, isFingerprint } from './fingerprint';
 import { HeaderPair, redactHeaderValue } from './headers';
 import { JsonScanRules, redactJsonValues } from './json-scan';
-import {
-  DEFAULT_SENSITIVE_HEADERS,
-  DEFAULT_SENSITIVE_KEYS,
-  DEFAULT_SENSITIVE_PATHS,
-  DEFAULT_SENSITIVE_QUERY_PARAMS,
-  lowerSet,
-  RedactorOptions,
-} from './options';
+import { DEFAULT_SENSITIVE_HEADERS, DEFAULT_SENSITIVE_KEYS, DEFAULT_SENSITIVE_PATHS, DEFAULT_SENSITIVE_QUERY_PARAMS, lowerSet, RedactorOptions } from './options';
 import { SecretRegistry } from './secret-registry';
 import { redactQueryValues } from './url';
 
@@ -119,7 +112,7 @@ export class Redactor {
         JSON.stringify(value, (_k, v: unknown) => {
           if (typeof v === 'bigint') return v.toString();
           if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
-            return `<${((v as { data: unknown[] }).data).length} bytes>`;
+            return `<${(v as { data: unknown[] }).data.length} bytes>`;
           }
           return v;
         }) ?? String(value);

@@ -102,9 +102,7 @@ describe('Redactor.redactForLog', () => {
   it('given objects, errors and bytes, then log lines hold no secret and no raw bytes', () => {
     const r = new Redactor(KEY);
     r.remember('known-secret-42');
-    expect(r.redactForLog({ token: 'log-token-123', n: 5n, note: 'uses known-secret-42' })).toBe(
-      `{"token":"${fp('log-token-123')}","n":"5","note":"uses ${fp('known-secret-42')}"}`,
-    );
+    expect(r.redactForLog({ token: 'log-token-123', n: 5n, note: 'uses known-secret-42' })).toBe(`{"token":"${fp('log-token-123')}","n":"5","note":"uses ${fp('known-secret-42')}"}`);
     expect(r.redactForLog(new Error('auth failed for known-secret-42'))).toBe(`Error: auth failed for ${fp('known-secret-42')}`);
     expect(r.redactForLog(Buffer.from('known-secret-42'))).toBe('<15 bytes>');
     expect(r.redactForLog({ frame: Buffer.from([1, 2]) })).toBe('{"frame":"<2 bytes>"}');

@@ -28,7 +28,6 @@ export function fastFailRedis(url: string, extra: RedisOptions = {}): Redis {
   });
 }
 
-
 /** Logs each distinct connection error once (not on every reconnect attempt) until the next success. */
 export class ErrorOnce {
   private last = '';
@@ -44,8 +43,7 @@ export class ErrorOnce {
   }
 }
 
-const CONNECTION_ERROR =
-  /Stream isn't writeable|Connection is closed|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE/i;
+const CONNECTION_ERROR = /Stream isn't writeable|Connection is closed|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE/i;
 
 /** An error of the connection (not of the command): the caller should retry once Redis is back. */
 export function isConnectionError(e: unknown): boolean {

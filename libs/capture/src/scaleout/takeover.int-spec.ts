@@ -56,11 +56,7 @@ describe('CaptureCoordinator across processes', () => {
     victim.kill('SIGKILL');
     await victim.exited;
     const killedAt = Date.now();
-    const taken = await waitFor(
-      'a heartbeat from the survivor',
-      async () => (await heartbeats(redis, hbKey)).find((h) => h.holder === survivor.env.HOLDER),
-      15_000,
-    );
+    const taken = await waitFor('a heartbeat from the survivor', async () => (await heartbeats(redis, hbKey)).find((h) => h.holder === survivor.env.HOLDER), 15_000);
     const takeoverMs = taken.at - killedAt;
     process.stderr.write(`take-over after SIGKILL: ${takeoverMs} ms\n`);
     expect(takeoverMs).toBeLessThanOrEqual(8000);
@@ -125,10 +121,15 @@ describe('CaptureCoordinator across processes', () => {
     await watcher.start();
 
     const started = Date.now();
-    await waitFor('17 s of capture', async () => {
-      const hb = await heartbeats(redis, hbKey);
-      return hb.length > 0 && hb[hb.length - 1].at - hb[0].at >= 17_000;
-    }, 30_000, 250);
+    await waitFor(
+      '17 s of capture',
+      async () => {
+        const hb = await heartbeats(redis, hbKey);
+        return hb.length > 0 && hb[hb.length - 1].at - hb[0].at >= 17_000;
+      },
+      30_000,
+      250,
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(15_000);
 
     const hb = await heartbeats(redis, hbKey);

@@ -24,9 +24,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/;
 export function validateCaptureTarget(target: CaptureTarget): void {
   if (!target || typeof target !== 'object') throw new Error('capture target: not an object');
   if (typeof target.id !== 'string' || !TARGET_ID.test(target.id)) {
-    throw new Error(
-      `capture target id ${JSON.stringify(target.id)}: must start with a letter and use only letters, digits and ": . _ -" (at most 200 characters)`,
-    );
+    throw new Error(`capture target id ${JSON.stringify(target.id)}: must start with a letter and use only letters, digits and ": . _ -" (at most 200 characters)`);
   }
   for (const field of ['kind', 'platform', 'platformSessionId'] as const) {
     if (typeof target[field] !== 'string' || target[field].length === 0) {

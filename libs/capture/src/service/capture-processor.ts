@@ -102,10 +102,16 @@ export function captureQueue(o: BullmqSchedulerOptions): { imports: DynamicModul
     useFactory: (redis: Redis) => ({ connection: redis, prefix: CAPTURE_PREFIX }),
   });
   // The worker options are the coordinator's (same defaults, same overrides).
-  const workerOptions = captureWorkerOptions({ redisUrl: o.redisUrl, holder: o.holder, concurrency: o.concurrency, prefix: CAPTURE_PREFIX, ...(o.lockDurationMs ? { lockDurationMs: o.lockDurationMs } : {}), ...(o.stalledIntervalMs ? { stalledIntervalMs: o.stalledIntervalMs } : {}) });
+  const workerOptions = captureWorkerOptions({
+    redisUrl: o.redisUrl,
+    holder: o.holder,
+    concurrency: o.concurrency,
+    prefix: CAPTURE_PREFIX,
+    ...(o.lockDurationMs ? { lockDurationMs: o.lockDurationMs } : {}),
+    ...(o.stalledIntervalMs ? { stalledIntervalMs: o.stalledIntervalMs } : {}),
+  });
   @Injectable()
   class CaptureQueueProcessor extends CaptureProcessor {}
   Processor(name, workerOptions)(CaptureQueueProcessor);
   return { imports: [connection, queue], processor: CaptureQueueProcessor, queueToken: getQueueToken(name) };
 }
-

@@ -68,7 +68,9 @@ describe('journals left by dead recorders', () => {
     const open = async (metadata: Record<string, unknown>): Promise<string> => {
       const id = randomUUID();
       await store.openSession({ id, platform: 'moltstation', startedAt: new Date(), metadata });
-      await store.append([{ sessionId: id, seq: 1, kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', recordedAtUs: Date.now() * 1000, offsetUs: 0, format: 'json', body: '{"t":"frame"}', tick: 1 }]);
+      await store.append([
+        { sessionId: id, seq: 1, kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', recordedAtUs: Date.now() * 1000, offsetUs: 0, format: 'json', body: '{"t":"frame"}', tick: 1 },
+      ]);
       return id;
     };
     const run = await open({ stream: 'run', capturedBy: 'proxy', writer: dead });
@@ -104,7 +106,7 @@ describe('journals left by dead recorders', () => {
     expect(claimJournalDir(dir, 'inst/3/me')).toEqual({ previousWriter: null }); // ours now
   });
 
-  it('leaves alone the journals of live processes and of other hosts; refuses to share a live process\'s journal', async () => {
+  it("leaves alone the journals of live processes and of other hosts; refuses to share a live process's journal", async () => {
     await leaveJournal('alive', { host: hostname(), pid: process.pid });
     await leaveJournal('elsewhere', { host: `not-${hostname()}`, pid: deadPid() });
     const result = await adoptOrphanJournals({ root, ownDir: join(root, 'me'), store, log });

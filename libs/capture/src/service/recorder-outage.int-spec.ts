@@ -11,9 +11,7 @@ import { TcpForwarder } from '@rewind/testing';
 import { byDirection, httpExchanges, readStreams, wsSequences } from '../recorder/test-support/compare';
 import { RunningRecorderService, startRecorderService } from './recorder-service';
 
-
-const received = (traffic: TrafficLog, stream: RegExp): TrafficEntry[] =>
-  traffic.entries.filter((e) => e.channel === 'ws' && e.direction === 'received' && stream.test(e.stream) && e.data !== '');
+const received = (traffic: TrafficLog, stream: RegExp): TrafficEntry[] => traffic.entries.filter((e) => e.channel === 'ws' && e.direction === 'received' && stream.test(e.stream) && e.data !== '');
 
 /** The recorder process in-process, its Postgres behind a forwarder the test cuts while bots play through its proxy. */
 describe('Recorder service: Postgres unreachable mid-run', () => {
@@ -174,7 +172,10 @@ describe('Recorder service: Postgres unreachable mid-run', () => {
     expect(readdirSync(journalDir).filter((n) => n.endsWith('.ndjson') || n.endsWith('.tmp'))).toEqual([]);
 
     const opened = svc.recorder.openedStreams();
-    const streams = await readStreams(store, opened.map((s) => s.id));
+    const streams = await readStreams(
+      store,
+      opened.map((s) => s.id),
+    );
     for (const [id, events] of streams) {
       expect(events.length).toBeGreaterThan(0);
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));

@@ -75,7 +75,10 @@ describe('the recorder service: every platform played through the proxy while th
       await new Promise((r) => setTimeout(r, 100));
     }
     await service.ingest.waitUntilStored();
-    streams = await readStreams(service.store, service.recorder.openedStreams().map((s) => s.id));
+    streams = await readStreams(
+      service.store,
+      service.recorder.openedStreams().map((s) => s.id),
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -92,7 +95,10 @@ describe('the recorder service: every platform played through the proxy while th
   it('stores, byte for byte and in order, what every bot sent and received (secrets replaced by their fingerprints)', () => {
     const r = service.redactor;
     const ms = streamsOf('run', 'moltstation');
-    for (const [name, log] of [['flappy', traffic.flappy], ['shell', traffic.shell]] as const) {
+    for (const [name, log] of [
+      ['flappy', traffic.flappy],
+      ['shell', traffic.shell],
+    ] as const) {
       const session = [...ms].filter(([, events]) => events.some((e) => e.kind === 'frame' && log.entries.some((t) => t.data === e.body)));
       expect({ name, streams: session.length }).toEqual({ name, streams: 1 });
       const ws = wsSequences(new Map(session), log, r);

@@ -44,18 +44,18 @@ describe('RecorderModule (a Nest module: providers, @Processor, lifecycle hooks)
     const signals = new RunSignalBoard(null, log);
     const upstreams = { spacemolt: sim.baseUrl('spacemolt') };
     const module = RecorderModule.forRoot({
-        databaseUrl: testDatabaseUrl(),
-        proxyPort: 0,
-        upstreams,
-        dataDir,
-        instance: 'module-spec',
-        redactionKey: randomBytes(32),
-        sealAfterMs: 60_000,
-        signals,
-        scheduler: bullmqScheduler({ redisUrl: testRedisUrl(), holder: 'module-spec', concurrency: 3, queueName, log }),
-        runners: taskRunners({ upstreams, signals }),
-        log,
-      });
+      databaseUrl: testDatabaseUrl(),
+      proxyPort: 0,
+      upstreams,
+      dataDir,
+      instance: 'module-spec',
+      redactionKey: randomBytes(32),
+      sealAfterMs: 60_000,
+      signals,
+      scheduler: bullmqScheduler({ redisUrl: testRedisUrl(), holder: 'module-spec', concurrency: 3, queueName, log }),
+      runners: taskRunners({ upstreams, signals }),
+      log,
+    });
     app = await NestFactory.createApplicationContext(module, { logger: false, abortOnError: false });
     const service = app.get(RecorderService);
     // The capture queue is BullModule's, and the worker its @Processor's, running with the coordinator's options.

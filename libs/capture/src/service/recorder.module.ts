@@ -92,7 +92,10 @@ export class RecorderJournal {
 /** Ends the recorder's pool last of all (its module is imported by RecorderModule, so Nest shuts it down after). */
 @Injectable()
 class RecorderPoolCloser implements OnApplicationShutdown {
-  constructor(@Inject(RECORDER_PG_POOL) private readonly pool: Pool, @Inject(RECORDER_PARTS) parts: RecorderParts) {
+  constructor(
+    @Inject(RECORDER_PG_POOL) private readonly pool: Pool,
+    @Inject(RECORDER_PARTS) parts: RecorderParts,
+  ) {
     parts.last.push(this);
   }
   async onApplicationShutdown(): Promise<void> {
@@ -213,7 +216,10 @@ export class CaptureOffers {
 /** Closes the Recorder once nothing feeds it any more: what it holds is recorded (ended or released) into the Ingest. */
 @Injectable()
 class RecorderCloser implements BeforeApplicationShutdown {
-  constructor(private readonly recorder: Recorder, @Inject(RECORDER_PARTS) parts: RecorderParts) {
+  constructor(
+    private readonly recorder: Recorder,
+    @Inject(RECORDER_PARTS) parts: RecorderParts,
+  ) {
     parts.beforeShutdown.push(this);
   }
   beforeApplicationShutdown(): void {

@@ -43,10 +43,7 @@ export function taskRunners(o: TaskRunnerOptions): Record<TaskOffer['kind'], (of
   };
   return {
     'moltstation-spectate': (offer, ctx) =>
-      spectateMoltStation(
-        { baseUrl: base('moltstation'), slug: String(offer.params['slug']), platformSessionId: String(offer.params['platformSessionId'] ?? offer.platformSessionId) },
-        ctx,
-      ),
+      spectateMoltStation({ baseUrl: base('moltstation'), slug: String(offer.params['slug']), platformSessionId: String(offer.params['platformSessionId'] ?? offer.platformSessionId) }, ctx),
     'cloudplay-poll': (offer, ctx) =>
       following(offer.runKey, () =>
         pollCloudplaySession(

@@ -56,8 +56,7 @@ function parseSessionEntry(e: unknown, where: string): LiveMoltStationSession {
     tick: typeof o.tick === 'number' ? o.tick : null,
     score: o.score,
     walletAddress: typeof o.walletAddress === 'string' ? o.walletAddress : undefined,
-    spectators:
-      spectators && typeof spectators.current === 'number' && typeof spectators.max === 'number' ? { current: spectators.current, max: spectators.max } : undefined,
+    spectators: spectators && typeof spectators.current === 'number' && typeof spectators.max === 'number' ? { current: spectators.current, max: spectators.max } : undefined,
     createdAt: typeof o.createdAt === 'string' ? o.createdAt : undefined,
     startedAt: typeof o.startedAt === 'string' || o.startedAt === null ? (o.startedAt as string | null) : undefined,
     tickHz: typeof o.tickHz === 'number' ? o.tickHz : undefined,
@@ -109,12 +108,7 @@ export type SessionDetail =
   | { found: false };
 
 /** Public session detail; `{found:false}` on 404. Throws MoltStationApiError on other statuses / malformed bodies. */
-export async function getMoltStationSessionDetail(
-  baseUrl: string,
-  slug: string,
-  sessionId: string,
-  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
-): Promise<SessionDetail> {
+export async function getMoltStationSessionDetail(baseUrl: string, slug: string, sessionId: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<SessionDetail> {
   const path = `/api/games/${encode(slug)}/sessions/${encode(sessionId)}`;
   const res = await httpExchange({ method: 'GET', url: joinUrl(baseUrl, path), signal: opts.signal, timeoutMs: opts.timeoutMs ?? 5000 });
   const text = res.body.toString('utf8');

@@ -108,9 +108,12 @@ describe('spectateMoltStation: reconnects and gaps (real simulator)', () => {
     expect(new Set(tokens).size).toBe(3);
     // The expired token was sent in the auth message of the second socket.
     const secondOpen = sink.of('ws-open')[1]!;
-    expect(sink.of('ws-message').filter((m) => m.connectionId === secondOpen.connectionId && m.direction === 'client_to_platform').map((m) => m.data)).toEqual([
-      JSON.stringify({ t: 'auth', token: tokens[1] }),
-    ]);
+    expect(
+      sink
+        .of('ws-message')
+        .filter((m) => m.connectionId === secondOpen.connectionId && m.direction === 'client_to_platform')
+        .map((m) => m.data),
+    ).toEqual([JSON.stringify({ t: 'auth', token: tokens[1] })]);
     expect(sink.notes('spectate-gap')).toHaveLength(1);
     const { gap, before, after } = aroundGap(sink);
     expect(gap.detail).toEqual({

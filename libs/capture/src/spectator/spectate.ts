@@ -63,10 +63,7 @@ type TokenOutcome =
   | { kind: 'error'; message: string; retryAfterMs?: number }
   | { kind: 'aborted' };
 
-type SocketOutcome =
-  | { kind: 'ended'; reason: SpectateEndReason }
-  | { kind: 'aborted' }
-  | { kind: 'retry'; reason: string; closeCode: number | null; gotFrames: boolean; full: boolean };
+type SocketOutcome = { kind: 'ended'; reason: SpectateEndReason } | { kind: 'aborted' } | { kind: 'retry'; reason: string; closeCode: number | null; gotFrames: boolean; full: boolean };
 
 const TOKEN_PATH = (slug: string, id: string): string => `/api/games/${encodeURIComponent(slug)}/sessions/${encodeURIComponent(id)}/spectate-token-public`;
 
@@ -379,8 +376,7 @@ class SpectateTask {
         if (reason === 'GAME_OVER') return resolve({ kind: 'ended', reason: 'game_over' });
         if (reason === 'EXIT') return resolve({ kind: 'ended', reason: 'exit' });
         if (sawFinal) return resolve({ kind: 'ended', reason: 'game_over' });
-        const why =
-          refusedStatus !== undefined ? `upgrade_refused_${refusedStatus}` : !opened ? 'connect_error' : code === 1006 ? 'abnormal_close' : reason || `close_${code}`;
+        const why = refusedStatus !== undefined ? `upgrade_refused_${refusedStatus}` : !opened ? 'connect_error' : code === 1006 ? 'abnormal_close' : reason || `close_${code}`;
         resolve({ kind: 'retry', reason: this.scrub(why), closeCode: opened ? code : null, gotFrames, full: code === 4429 || reason === 'SPECTATORS_FULL' });
       });
     });

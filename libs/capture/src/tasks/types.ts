@@ -36,9 +36,7 @@ export interface CaptureTaskLogger {
 }
 
 /** How a task finished. `ended`: the platform session is over (the job completes); `aborted`: signal fired. */
-export type CaptureTaskResult =
-  | { status: 'ended'; reason: string; summary?: Record<string, unknown> }
-  | { status: 'aborted' };
+export type CaptureTaskResult = { status: 'ended'; reason: string; summary?: Record<string, unknown> } | { status: 'aborted' };
 
 /** Allocates connection ids for facts a task emits (unique per process, like the proxy's). */
 let nextTaskConnection = 1;

@@ -77,7 +77,12 @@ export async function exportSession(store: EventStore, sessionId: string, out: W
   for await (const event of store.readSession(session.id, { toSeq: total, pageSize })) {
     const broken = verifier.push(event as StoredEvent);
     if (broken) {
-      throw new PortableError(PortableErrorCode.ChainBroken, `session ${session.id}: stored chain broken at seq ${broken.seq} (${broken.reason}): ${broken.message}; run \`rewind verify ${session.id}\``, null, { seq: broken.seq, reason: broken.reason });
+      throw new PortableError(
+        PortableErrorCode.ChainBroken,
+        `session ${session.id}: stored chain broken at seq ${broken.seq} (${broken.reason}): ${broken.message}; run \`rewind verify ${session.id}\``,
+        null,
+        { seq: broken.seq, reason: broken.reason },
+      );
     }
     chunk += encodeEventLine(event) + '\n';
     written++;
@@ -93,7 +98,10 @@ export async function exportSession(store: EventStore, sessionId: string, out: W
   });
   if (!report.ok) {
     const b = report.firstBreak;
-    throw new PortableError(PortableErrorCode.ChainBroken, `session ${session.id}: stored chain broken at seq ${b?.seq} (${b?.reason}): ${b?.message}; run \`rewind verify ${session.id}\``, null, { seq: b?.seq, reason: b?.reason });
+    throw new PortableError(PortableErrorCode.ChainBroken, `session ${session.id}: stored chain broken at seq ${b?.seq} (${b?.reason}): ${b?.message}; run \`rewind verify ${session.id}\``, null, {
+      seq: b?.seq,
+      reason: b?.reason,
+    });
   }
   chunk += JSON.stringify({ end: true, events: written, headHash: session.headHash }) + '\n';
   await flush();

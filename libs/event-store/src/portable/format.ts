@@ -154,7 +154,24 @@ export function parseHeader(text: string | undefined): ExportHeader {
   const s = h.session;
   if (typeof s !== 'object' || s === null || Array.isArray(s)) throw bad(1, 'header.session must be an object');
   const o = s as Record<string, unknown>;
-  for (const key of ['id', 'platform', 'game', 'platformSessionId', 'agent', 'source', 'status', 'startedAt', 'endedAt', 'outcome', 'metadata', 'headSeq', 'headHash', 'sealedAt', 'sealedHash', 'sealedCount']) {
+  for (const key of [
+    'id',
+    'platform',
+    'game',
+    'platformSessionId',
+    'agent',
+    'source',
+    'status',
+    'startedAt',
+    'endedAt',
+    'outcome',
+    'metadata',
+    'headSeq',
+    'headHash',
+    'sealedAt',
+    'sealedHash',
+    'sealedCount',
+  ]) {
     if (!(key in o)) throw bad(1, `header.session.${key} is missing`);
   }
   if (!isUuid(o.id)) throw bad(1, 'session.id must be a uuid');
@@ -263,7 +280,11 @@ export function parseEventLine(o: Record<string, unknown>, sessionId: string, li
 export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
+      ? Object.fromEntries(
+          Object.keys(v as object)
+            .sort()
+            .map((k) => [k, (v as Record<string, unknown>)[k]]),
+        )
       : v,
   );
 }

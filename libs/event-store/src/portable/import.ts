@@ -105,13 +105,7 @@ export async function importSession(store: EventStore, input: AsyncIterable<Buff
  * Checks every event line and the trailer, recomputing the chain; hands full batches to `append`.
  * Returns the recomputed head hash (which equals the header's headHash).
  */
-async function readEvents(
-  lines: AsyncIterator<NumberedLine>,
-  header: ExportHeader,
-  batchSize: number,
-  options: ImportOptions,
-  append: (batch: NewEvent[]) => Promise<void>,
-): Promise<Buffer> {
+async function readEvents(lines: AsyncIterator<NumberedLine>, header: ExportHeader, batchSize: number, options: ImportOptions, append: (batch: NewEvent[]) => Promise<void>): Promise<Buffer> {
   const s = header.session;
   let previous = genesisHash(s.id);
   let previousOffset = 0;
@@ -129,7 +123,11 @@ async function readEvents(
     if (isTrailer(o)) {
       const t = parseTrailer(o, line);
       if (t.events !== seen || t.headHash !== previous.toString('hex')) {
-        throw new PortableError(PortableErrorCode.HeadMismatch, `the trailer says ${t.events} events ending ${t.headHash.slice(0, 16)}…; the file has ${seen} ending ${previous.toString('hex').slice(0, 16)}…`, line);
+        throw new PortableError(
+          PortableErrorCode.HeadMismatch,
+          `the trailer says ${t.events} events ending ${t.headHash.slice(0, 16)}…; the file has ${seen} ending ${previous.toString('hex').slice(0, 16)}…`,
+          line,
+        );
       }
       trailerLine = line;
       continue;
@@ -210,11 +208,9 @@ function refuseIfDifferent(existing: ExportedSession, file: ExportedSession): vo
   const b = norm(file);
   const differing = Object.keys(b).filter((k) => a[k] !== b[k]);
   if (differing.length > 0) {
-    throw new PortableError(
-      PortableErrorCode.SessionConflict,
-      `session ${file.id} already exists in the target with different content (${differing.join(', ')}); refusing to import`,
-      null,
-      { sessionId: file.id, differing },
-    );
+    throw new PortableError(PortableErrorCode.SessionConflict, `session ${file.id} already exists in the target with different content (${differing.join(', ')}); refusing to import`, null, {
+      sessionId: file.id,
+      differing,
+    });
   }
 }

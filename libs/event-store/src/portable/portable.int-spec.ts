@@ -67,7 +67,15 @@ function variedEvents(id: string): NewEvent[] {
     base(3, { kind: 'notification', format: 'ndjson', body: '{"n":1}\n{"n":2}\n', tick: -3 }),
     base(4, { kind: 'frame', format: 'binary', body: INVALID_UTF8, channel: 'spectate_ws' }),
     base(5, { kind: 'marker', format: 'empty', body: null, direction: 'internal', channel: 'internal' }),
-    base(6, { kind: 'request', direction: 'client_to_platform', channel: 'http', format: 'json', body: '{"move":"left"}', requestId: 'req-1', meta: '{"method":"POST","path":"/api/move","headers":{"x":"1"}}' }),
+    base(6, {
+      kind: 'request',
+      direction: 'client_to_platform',
+      channel: 'http',
+      format: 'json',
+      body: '{"move":"left"}',
+      requestId: 'req-1',
+      meta: '{"method":"POST","path":"/api/move","headers":{"x":"1"}}',
+    }),
     base(7, { kind: 'response', channel: 'http', format: 'text', body: 'tab\there\r\nNUL\u0000 quote" back\\slash 🎮', requestId: 'req-1', meta: '{"status":200}' }),
     base(8, { kind: 'response', channel: 'http', format: 'binary', body: Buffer.alloc(0), requestId: 'req-2', meta: '{"status":204}' }),
     base(9, { kind: 'notification', format: 'text', body: '' }),
@@ -217,43 +225,70 @@ describe('portable sessions (rewind-export/1)', () => {
     afterEach(async () => expect(await targetStore.getSession(id)).toBeNull());
 
     it('a file without a header, or with an unknown format', async () => {
-      const noHeader = await refusal(targetStore, withLines(text, ([, ...r]) => r));
+      const noHeader = await refusal(
+        targetStore,
+        withLines(text, ([, ...r]) => r),
+      );
       expect(noHeader).toMatchObject({ code: PortableErrorCode.BadFile, line: 1 });
       expect(noHeader.message).toContain('no header');
       const unknown = await refusal(targetStore, sub(text, '"format":"rewind-export/1"', '"format":"rewind-export/9"'));
       expect(unknown.message).toBe('line 1: unknown format "rewind-export/9" (this version reads "rewind-export/1")');
       expect((await refusal(targetStore, '')).message).toContain('the file is empty');
-      const missing = await refusal(targetStore, withLines(text, ([h, ...r]) => [(h as string).replace(/,"sealedCount":\d+/, ''), ...r]));
+      const missing = await refusal(
+        targetStore,
+        withLines(text, ([h, ...r]) => [(h as string).replace(/,"sealedCount":\d+/, ''), ...r]),
+      );
       expect(missing.message).toContain('header.session.sealedCount is missing');
     });
 
     it('malformed JSON on line N names line N', async () => {
-      const e = await refusal(targetStore, withLines(text, (ls) => ls.map((l, i) => (i === 6 ? l.slice(0, -3) : l))));
+      const e = await refusal(
+        targetStore,
+        withLines(text, (ls) => ls.map((l, i) => (i === 6 ? l.slice(0, -3) : l))),
+      );
       expect(e).toMatchObject({ code: PortableErrorCode.BadFile, line: 7 });
       expect(e.message).toMatch(/^line 7: not valid JSON/);
-      const field = await refusal(targetStore, withLines(text, (ls) => ls.map((l, i) => (i === 3 ? sub(l, '"kind":"notification"', '"kind":"gossip"') : l))));
+      const field = await refusal(
+        targetStore,
+        withLines(text, (ls) => ls.map((l, i) => (i === 3 ? sub(l, '"kind":"notification"', '"kind":"gossip"') : l))),
+      );
       expect(field.message).toBe('line 4: unknown kind "gossip"');
     });
 
     it('a changed body is a hash mismatch naming the seq and line', async () => {
-      const e = await refusal(targetStore, withLines(text, (ls) => ls.map((l, i) => (i === 6 ? sub(l, 'left', 'right') : l))));
+      const e = await refusal(
+        targetStore,
+        withLines(text, (ls) => ls.map((l, i) => (i === 6 ? sub(l, 'left', 'right') : l))),
+      );
       expect(e).toMatchObject({ code: PortableErrorCode.HashMismatch, line: 7, details: { seq: 6 } });
       expect(e.message).toMatch(/^line 7: seq 6: the file's hash/);
-      const bin = await refusal(targetStore, withLines(text, (ls) => ls.map((l, i) => (i === 4 ? sub(l, INVALID_UTF8.toString('base64'), Buffer.from('other!!!').toString('base64')) : l))));
+      const bin = await refusal(
+        targetStore,
+        withLines(text, (ls) => ls.map((l, i) => (i === 4 ? sub(l, INVALID_UTF8.toString('base64'), Buffer.from('other!!!').toString('base64')) : l))),
+      );
       expect(bin).toMatchObject({ code: PortableErrorCode.HashMismatch, line: 5, details: { seq: 4 } });
     });
 
     it('a missing line is a seq gap naming the line', async () => {
-      const e = await refusal(targetStore, withLines(text, (ls) => ls.filter((_, i) => i !== 4)));
+      const e = await refusal(
+        targetStore,
+        withLines(text, (ls) => ls.filter((_, i) => i !== 4)),
+      );
       expect(e).toMatchObject({ code: PortableErrorCode.SeqGap, line: 5, details: { expected: 4, got: 5 } });
       expect(e.message).toBe('line 5: expected seq 4, found seq 5: event 4 is missing');
     });
 
     it('a truncated file (last events and trailer gone) and a forged trailer', async () => {
-      const truncated = await refusal(targetStore, withLines(text, (ls) => ls.slice(0, 9)));
+      const truncated = await refusal(
+        targetStore,
+        withLines(text, (ls) => ls.slice(0, 9)),
+      );
       expect(truncated).toMatchObject({ code: PortableErrorCode.HeadMismatch, line: 9 });
       expect(truncated.message).toContain('the file ends after 8 events, the header says 10');
-      const forged = await refusal(targetStore, withLines(text, (ls) => ls.map((l, i) => (i === 11 ? sub(l, '"events":10', '"events":9') : l))));
+      const forged = await refusal(
+        targetStore,
+        withLines(text, (ls) => ls.map((l, i) => (i === 11 ? sub(l, '"events":10', '"events":9') : l))),
+      );
       expect(forged).toMatchObject({ code: PortableErrorCode.HeadMismatch, line: 12 });
     });
   });

@@ -11,7 +11,16 @@ function capture(): { stream: Writable; lines: () => Record<string, unknown>[]; 
       done();
     },
   });
-  return { stream, text: () => chunks.join(''), lines: () => chunks.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    text: () => chunks.join(''),
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('the logger', () => {
@@ -22,12 +31,24 @@ describe('the logger', () => {
     const out = capture();
     const sut = createPino({ destination: out.stream, level: 'debug', service: 'test' });
     sut.child({ context: 'Proxy' }).info(
-      { req: { method: 'GET', url: `/moltstation/api?token=${token}&page=2`, headers: { authorization: bearer, cookie: 'sid=abc-cookie-secret', 'x-api-key': 'k3y-very-secret-value', accept: 'application/json' } }, sessionToken: token, nested: { apiKey: 'nested-api-key-secret', password: 'hunter2-secret' } },
+      {
+        req: {
+          method: 'GET',
+          url: `/moltstation/api?token=${token}&page=2`,
+          headers: { authorization: bearer, cookie: 'sid=abc-cookie-secret', 'x-api-key': 'k3y-very-secret-value', accept: 'application/json' },
+        },
+        sessionToken: token,
+        nested: { apiKey: 'nested-api-key-secret', password: 'hunter2-secret' },
+      },
       'relayed',
     );
     const [line] = out.lines();
     expect(line).toMatchObject({ level: 'info', msg: 'relayed', context: 'Proxy', service: 'test', sessionToken: '[redacted]', nested: { apiKey: '[redacted]', password: '[redacted]' } });
-    expect(line?.['req']).toMatchObject({ method: 'GET', url: '/moltstation/api?token=[redacted]&page=2', headers: { authorization: '[redacted]', cookie: '[redacted]', 'x-api-key': '[redacted]', accept: 'application/json' } });
+    expect(line?.['req']).toMatchObject({
+      method: 'GET',
+      url: '/moltstation/api?token=[redacted]&page=2',
+      headers: { authorization: '[redacted]', cookie: '[redacted]', 'x-api-key': '[redacted]', accept: 'application/json' },
+    });
     expect(typeof line?.['time']).toBe('string');
     for (const secret of ['agent-secret', token, 'abc-cookie-secret', 'k3y-very-secret', 'nested-api-key-secret', 'hunter2']) expect(out.text()).not.toContain(secret);
   });

@@ -5,7 +5,21 @@
  * cleaned by `redactUrl` (query values of secret-named parameters), which pino's paths cannot reach.
  */
 export const SECRET_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token', 'x-session-token'] as const;
-export const SECRET_FIELDS = ['password', 'passwd', 'secret', 'token', 'accessToken', 'refreshToken', 'sessionToken', 'apiKey', 'api_key', 'authorization', 'cookie', 'credentials', 'redactionKey'] as const;
+export const SECRET_FIELDS = [
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'sessionToken',
+  'apiKey',
+  'api_key',
+  'authorization',
+  'cookie',
+  'credentials',
+  'redactionKey',
+] as const;
 
 export const REDACTED = '[redacted]';
 

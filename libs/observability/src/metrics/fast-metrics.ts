@@ -99,7 +99,13 @@ export class FastHistogramChild {
 
 export class FastHistogram extends FastMetric<FastHistogramChild> {
   readonly type = 'histogram';
-  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[], registers: Registry[]) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly buckets: readonly number[],
+    registers: Registry[],
+  ) {
     super(name, help, labelNames, registers);
   }
   protected create(): FastHistogramChild {

@@ -20,7 +20,8 @@ describe('the metrics port', () => {
       expect(text).toMatch(/^rewind_wal_bytes 4096$/m);
       expect(text).toMatch(/^rewind_live_captures 2$/m);
       expect(text).toMatch(/^rewind_pipeline_jobs_total\{queue="reward-handoff",outcome="completed"\} [1-9]/m);
-      for (const name of ['rewind_replay_lateness_seconds', 'rewind_replay_seek_seconds', 'rewind_audits_total', 'rewind_proxy_relay_latency_seconds', 'rewind_events_stored_total']) expect(text).toContain(`# TYPE ${name}`);
+      for (const name of ['rewind_replay_lateness_seconds', 'rewind_replay_seek_seconds', 'rewind_audits_total', 'rewind_proxy_relay_latency_seconds', 'rewind_events_stored_total'])
+        expect(text).toContain(`# TYPE ${name}`);
       expect((await fetch(`${sut.url}/`)).status).toBe(404);
     } finally {
       offIngest();

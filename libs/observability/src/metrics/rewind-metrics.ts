@@ -49,24 +49,99 @@ const SEEK_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
  */
 export const rewindMetrics = {
   /** WebSocket messages (both directions) and HTTP exchanges the recording proxy relayed. channel: `ws` or `http`. */
-  proxyMessagesRelayed: new FastCounter('rewind_proxy_messages_relayed_total', 'Messages the recording proxy relayed (WebSocket messages both ways; HTTP exchanges), by platform and channel (ws, http).', ['platform', 'channel'], registers),
+  proxyMessagesRelayed: new FastCounter(
+    'rewind_proxy_messages_relayed_total',
+    'Messages the recording proxy relayed (WebSocket messages both ways; HTTP exchanges), by platform and channel (ws, http).',
+    ['platform', 'channel'],
+    registers,
+  ),
   /** Time the proxy spent between receiving a message and handing it to the other leg (recording included); for HTTP, request received → response headers forwarded (upstream time included). */
-  proxyRelayLatency: new FastHistogram('rewind_proxy_relay_latency_seconds', 'Recording proxy: receive → forward, per WebSocket message (recording included); per HTTP exchange, request → response headers forwarded (upstream included).', ['platform', 'channel'], RELAY_BUCKETS, registers),
-  proxyOpenConnections: new FastGauge('rewind_proxy_open_connections', 'Connections open through the recording proxy (WebSocket pairs, HTTP exchanges in flight), by platform and channel.', ['platform', 'channel'], registers),
+  proxyRelayLatency: new FastHistogram(
+    'rewind_proxy_relay_latency_seconds',
+    'Recording proxy: receive → forward, per WebSocket message (recording included); per HTTP exchange, request → response headers forwarded (upstream included).',
+    ['platform', 'channel'],
+    RELAY_BUCKETS,
+    registers,
+  ),
+  proxyOpenConnections: new FastGauge(
+    'rewind_proxy_open_connections',
+    'Connections open through the recording proxy (WebSocket pairs, HTTP exchanges in flight), by platform and channel.',
+    ['platform', 'channel'],
+    registers,
+  ),
 
-  eventsStored: new FastCounter('rewind_events_stored_total', 'Events the ingest wrote to Postgres, by platform and channel (an idempotent re-append after an outage counts again; see rewind_ingest_duplicates_total).', ['platform', 'channel'], registers),
+  eventsStored: new FastCounter(
+    'rewind_events_stored_total',
+    'Events the ingest wrote to Postgres, by platform and channel (an idempotent re-append after an outage counts again; see rewind_ingest_duplicates_total).',
+    ['platform', 'channel'],
+    registers,
+  ),
   ingestDuplicates: new Counter({ name: 'rewind_ingest_duplicates_total', help: 'Events found already stored when (re-)appended.', registers }),
-  ingestLag: new Gauge({ name: 'rewind_ingest_lag_seconds', help: 'Age of the oldest event not yet in Postgres (0 when everything is stored); the largest over the ingests of the process.', registers, collect() { let lag = 0; for (const s of ingestSources.values()) lag = Math.max(lag, s.lagMs()); this.set(lag / 1000); } }),
-  ingestBuffered: new Gauge({ name: 'rewind_ingest_buffered_events', help: 'Events in memory, queued or being appended.', registers, collect() { this.set(sum(ingestSources, (s) => s.buffered())); } }),
-  ingestJournaled: new Gauge({ name: 'rewind_ingest_journaled_events', help: 'Events in the on-disk outage journal, waiting for Postgres.', registers, collect() { this.set(sum(ingestSources, (s) => s.journaled())); } }),
-  walBytes: new Gauge({ name: 'rewind_wal_bytes', help: 'Bytes in the recorder write-ahead log files not yet deleted.', registers, collect() { this.set(sum(ingestSources, (s) => s.walBytes())); } }),
-  liveCaptures: new Gauge({ name: 'rewind_live_captures', help: 'Live captures (spectators, pollers) running in this process.', registers, collect() { this.set(sum(liveCaptureSources, (f) => f())); } }),
+  ingestLag: new Gauge({
+    name: 'rewind_ingest_lag_seconds',
+    help: 'Age of the oldest event not yet in Postgres (0 when everything is stored); the largest over the ingests of the process.',
+    registers,
+    collect() {
+      let lag = 0;
+      for (const s of ingestSources.values()) lag = Math.max(lag, s.lagMs());
+      this.set(lag / 1000);
+    },
+  }),
+  ingestBuffered: new Gauge({
+    name: 'rewind_ingest_buffered_events',
+    help: 'Events in memory, queued or being appended.',
+    registers,
+    collect() {
+      this.set(sum(ingestSources, (s) => s.buffered()));
+    },
+  }),
+  ingestJournaled: new Gauge({
+    name: 'rewind_ingest_journaled_events',
+    help: 'Events in the on-disk outage journal, waiting for Postgres.',
+    registers,
+    collect() {
+      this.set(sum(ingestSources, (s) => s.journaled()));
+    },
+  }),
+  walBytes: new Gauge({
+    name: 'rewind_wal_bytes',
+    help: 'Bytes in the recorder write-ahead log files not yet deleted.',
+    registers,
+    collect() {
+      this.set(sum(ingestSources, (s) => s.walBytes()));
+    },
+  }),
+  liveCaptures: new Gauge({
+    name: 'rewind_live_captures',
+    help: 'Live captures (spectators, pollers) running in this process.',
+    registers,
+    collect() {
+      this.set(sum(liveCaptureSources, (f) => f()));
+    },
+  }),
 
-  replayStreams: new Gauge({ name: 'rewind_replay_streams', help: 'Replay streams open on the replay gateway.', registers, collect() { if (replayStreamSources.values().next().done !== true) this.set(sum(replayStreamSources, (f) => f())); } }),
-  replayLateness: new Histogram({ name: 'rewind_replay_lateness_seconds', help: 'How late a replayed frame was sent against its recorded offset (scaled by the speed).', buckets: LATENESS_BUCKETS, registers }),
+  replayStreams: new Gauge({
+    name: 'rewind_replay_streams',
+    help: 'Replay streams open on the replay gateway.',
+    registers,
+    collect() {
+      if (replayStreamSources.values().next().done !== true) this.set(sum(replayStreamSources, (f) => f()));
+    },
+  }),
+  replayLateness: new Histogram({
+    name: 'rewind_replay_lateness_seconds',
+    help: 'How late a replayed frame was sent against its recorded offset (scaled by the speed).',
+    buckets: LATENESS_BUCKETS,
+    registers,
+  }),
   replaySeek: new Histogram({ name: 'rewind_replay_seek_seconds', help: 'Time from a seek request to the first frame at the new position.', buckets: SEEK_BUCKETS, registers }),
 
-  pipelineJobs: new Counter({ name: 'rewind_pipeline_jobs_total', help: 'Outcome-pipeline jobs processed, by queue and outcome (completed, retried, failed).', labelNames: ['queue', 'outcome'] as const, registers }),
+  pipelineJobs: new Counter({
+    name: 'rewind_pipeline_jobs_total',
+    help: 'Outcome-pipeline jobs processed, by queue and outcome (completed, retried, failed).',
+    labelNames: ['queue', 'outcome'] as const,
+    registers,
+  }),
   audits: new Counter({ name: 'rewind_audits_total', help: 'Audits stored, by status.', labelNames: ['status'] as const, registers }),
 };
 export type RewindMetrics = typeof rewindMetrics;

@@ -48,15 +48,7 @@ export function isActive(status: SessionStatus): boolean {
   return ACTIVE_STATUSES.includes(status);
 }
 
-export function initialState(init: {
-  id: string;
-  userId: string;
-  gameSlug: string;
-  launchedAt: number;
-  startDelayMs: number;
-  failLaunch: boolean;
-  idleTimeoutMs: number;
-}): SessionState {
+export function initialState(init: { id: string; userId: string; gameSlug: string; launchedAt: number; startDelayMs: number; failLaunch: boolean; idleTimeoutMs: number }): SessionState {
   return {
     id: init.id,
     userId: init.userId,
@@ -82,9 +74,7 @@ export function evolve(s: SessionState, now: number, stoppingMs: number): Sessio
   let cur = s;
   for (;;) {
     if (cur.status === 'starting' && now >= cur.readyAt) {
-      cur = cur.failLaunch
-        ? to(cur, 'error', cur.readyAt, 'launch-failed', { endedAt: cur.readyAt })
-        : to(cur, 'running', cur.readyAt, 'ready', { runningAt: cur.readyAt });
+      cur = cur.failLaunch ? to(cur, 'error', cur.readyAt, 'launch-failed', { endedAt: cur.readyAt }) : to(cur, 'running', cur.readyAt, 'ready', { runningAt: cur.readyAt });
       continue;
     }
     if (cur.status === 'running') {

@@ -162,7 +162,9 @@ export class SessionStore {
     if (!isActive(next.status)) this.active.delete(next.id);
     if (next.status === 'stopped' && !rec.stats) {
       rec.stats = this.collectStats(rec);
-      this.log(`session ${next.id} stopped at ${new Date(next.endedAt ?? now).toISOString()} (${next.transitions.at(-1)?.reason}): ${JSON.stringify(rec.stats)}; save slot ${rec.saveSlotId} persisted`);
+      this.log(
+        `session ${next.id} stopped at ${new Date(next.endedAt ?? now).toISOString()} (${next.transitions.at(-1)?.reason}): ${JSON.stringify(rec.stats)}; save slot ${rec.saveSlotId} persisted`,
+      );
     }
   }
 

@@ -32,9 +32,7 @@ describe('FaultRegistry', () => {
 
 describe('fault specs', () => {
   it('parses one spec or a list', () => {
-    expect(parseFaultSpecs('{"platform":"rgs","fault":"status-429","times":1}')).toEqual([
-      { platform: 'rgs', fault: 'status-429', target: undefined, params: undefined, times: 1 },
-    ]);
+    expect(parseFaultSpecs('{"platform":"rgs","fault":"status-429","times":1}')).toEqual([{ platform: 'rgs', fault: 'status-429', target: undefined, params: undefined, times: 1 }]);
     expect(parseFaultSpecs('[{"platform":"spacemolt","fault":"close-4001"},{"platform":"cloudplay","fault":"status-503"}]')).toHaveLength(2);
     expect(parseFaultSpecs(undefined)).toEqual([]);
   });

@@ -82,10 +82,13 @@ export class Conn {
   private schedule(): void {
     if (this.timer || this.queue.length === 0) return;
     const head = this.queue[0] as { at: number };
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, Math.max(0, head.at - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(0, head.at - Date.now()),
+    );
   }
 
   private pump(): void {

@@ -28,21 +28,9 @@ export const FB = {
 
 export type FlappyAction = 'FLAP' | 'NOOP';
 export type FlappyPhase = 'ready' | 'running' | 'ended';
-export type FlappyGameOverReason =
-  | 'GROUND_COLLISION'
-  | 'CEILING_COLLISION'
-  | 'OBSTACLE_COLLISION'
-  | 'INVALID_POSITION'
-  | 'INVALID_VELOCITY'
-  | 'SESSION_ENDED'
-  | 'INPUT_BUBBLE_RESTART'
-  | 'UNKNOWN';
+export type FlappyGameOverReason = 'GROUND_COLLISION' | 'CEILING_COLLISION' | 'OBSTACLE_COLLISION' | 'INVALID_POSITION' | 'INVALID_VELOCITY' | 'SESSION_ENDED' | 'INPUT_BUBBLE_RESTART' | 'UNKNOWN';
 
-export type FlappyEvent =
-  | { t: 'reset' }
-  | { t: 'flap' }
-  | { t: 'gate_passed'; score: number; gateId: string }
-  | { t: 'game_over'; score: number; reason: FlappyGameOverReason; obstacleId?: string };
+export type FlappyEvent = { t: 'reset' } | { t: 'flap' } | { t: 'gate_passed'; score: number; gateId: string } | { t: 'game_over'; score: number; reason: FlappyGameOverReason; obstacleId?: string };
 
 export interface FlappyObstacle {
   id: string;

@@ -8,7 +8,17 @@ import { flappyFrameProblems, isFlappyFrame, isFlappyFrameMessage } from './flap
 
 const SEED = 'flappy-frame-fuzz-1';
 const CASES = 5000;
-const FRAME = { v: 1, phase: 'running', tick: 12, tMs: 600, bot: { x: 40, y: 120.5, rotation: -0.2 }, score: { current: 3, high: 9 }, observation: { botY: 120.5, botVelocityY: -2 }, obstacles: [{ x: 200, gapY: 90 }], events: [] };
+const FRAME = {
+  v: 1,
+  phase: 'running',
+  tick: 12,
+  tMs: 600,
+  bot: { x: 40, y: 120.5, rotation: -0.2 },
+  score: { current: 3, high: 9 },
+  observation: { botY: 120.5, botVelocityY: -2 },
+  obstacles: [{ x: 200, gapY: 90 }],
+  events: [],
+};
 const MESSAGE = JSON.stringify({ t: 'frame', frame: FRAME });
 
 describe(`Flappy Bots frame validator fuzz (seed ${SEED})`, () => {

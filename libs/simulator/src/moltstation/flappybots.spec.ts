@@ -25,7 +25,13 @@ describe('Flappy Bots frame validator (isFlappyFrame)', () => {
     ['bot.x null', (f: any) => (f.bot.x = null)],
     ['bot.y Infinity', (f: any) => (f.bot.y = Infinity)],
     ['bot.rotation missing', (f: any) => delete f.bot.rotation],
-    ['bot missing (generic pawn envelope)', (f: any) => { delete f.bot; f.pawn = { x: 1, y: 2 }; }],
+    [
+      'bot missing (generic pawn envelope)',
+      (f: any) => {
+        delete f.bot;
+        f.pawn = { x: 1, y: 2 };
+      },
+    ],
     ['score.current string', (f: any) => (f.score.current = '22')],
     ['score.high missing', (f: any) => delete f.score.high],
     ['observation.botY missing', (f: any) => delete f.observation.botY],
@@ -91,7 +97,7 @@ describe('Flappy Bots engine (§6.1)', () => {
     e.applyAction('FLAP');
     let f = e.step(50);
     expect(f.bot.velocityY).toBeCloseTo(-300 + 36, 9);
-    expect(f.bot.y).toBeCloseTo(248.4 + (-264 * 0.05), 9);
+    expect(f.bot.y).toBeCloseTo(248.4 + -264 * 0.05, 9);
     expect(f.bot.rotation).toBeCloseTo(-264 / 640, 9);
     expect(f.events).toEqual([]);
     const g = new FlappyBotsEngine('x');

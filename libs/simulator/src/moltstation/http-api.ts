@@ -148,7 +148,7 @@ export async function handleMoltHttp(state: MoltStationState, req: IncomingMessa
 
   if (segments[1] !== 'games' || segments[2] === undefined) return notFound(res);
   const slug = segments[2];
-  if (!isSlug(slug)) return void err(res, 404, 'GAME_NOT_FOUND', `Unknown game "${slug}"`), true;
+  if (!isSlug(slug)) return (void err(res, 404, 'GAME_NOT_FOUND', `Unknown game "${slug}"`), true);
 
   if (segments.length === 3) {
     if (!route('GET')) return true;
@@ -167,10 +167,10 @@ export async function handleMoltHttp(state: MoltStationState, req: IncomingMessa
     const body = await readObject(req, res, limit);
     if (!body) return true;
     const source = body.source === undefined ? 'browser_ws' : body.source;
-    if (source !== 'agent_api' && source !== 'browser_ws') return void err(res, 400, 'INVALID_SOURCE', 'source must be agent_api or browser_ws'), true;
+    if (source !== 'agent_api' && source !== 'browser_ws') return (void err(res, 400, 'INVALID_SOURCE', 'source must be agent_api or browser_ws'), true);
     if (source === 'agent_api') {
       const pending = [...state.sessions.values()].find((s) => s.wallet === wallet && s.slug === slug && s.source === 'agent_api' && s.status === 'ended' && !s.snapshot);
-      if (pending) return void err(res, 409, 'SNAPSHOT_REQUIRED', 'Snapshot the previous rewards session before starting a new one', { sessionId: pending.id }), true;
+      if (pending) return (void err(res, 409, 'SNAPSHOT_REQUIRED', 'Snapshot the previous rewards session before starting a new one', { sessionId: pending.id }), true);
     }
     const simOpts = (typeof body.simulatorOptions === 'object' && body.simulatorOptions !== null ? body.simulatorOptions : {}) as Record<string, unknown>;
     const s = state.createSession(slug, source as Source, wallet, {
@@ -205,7 +205,7 @@ export async function handleMoltHttp(state: MoltStationState, req: IncomingMessa
   const s = state.sessions.get(sub);
   if (!s || s.slug !== slug) {
     req.resume();
-    return void err(res, 404, 'SESSION_NOT_FOUND', 'Session not found'), true;
+    return (void err(res, 404, 'SESSION_NOT_FOUND', 'Session not found'), true);
   }
   const action = segments[5];
   if (action === undefined && segments.length === 5) {
@@ -225,8 +225,8 @@ export async function handleMoltHttp(state: MoltStationState, req: IncomingMessa
       const wallet = requireWallet();
       if (!wallet) return true;
       req.resume();
-      if (wallet !== s.wallet) return void err(res, 403, 'FORBIDDEN', 'Not your session'), true;
-      if (s.status === 'ended') return void err(res, 409, 'SESSION_ENDED', 'Session has ended'), true;
+      if (wallet !== s.wallet) return (void err(res, 403, 'FORBIDDEN', 'Not your session'), true);
+      if (s.status === 'ended') return (void err(res, 409, 'SESSION_ENDED', 'Session has ended'), true);
       const playToken = state.tokens.issue('play', slug, s.id, ttl, tokenFaults());
       sendJson(res, 200, { playToken, expiresAt: new Date(state.ctx.now() + ttl).toISOString() });
       return true;
@@ -236,13 +236,16 @@ export async function handleMoltHttp(state: MoltStationState, req: IncomingMessa
       if (!route('POST')) return true;
       if (action === 'spectate-token' && !requireWallet()) return true;
       req.resume();
-      if (s.status === 'ended') return void err(res, 409, 'SESSION_ENDED', 'Session has ended'), true;
+      if (s.status === 'ended') return (void err(res, 409, 'SESSION_ENDED', 'Session has ended'), true);
       const full = state.faults.take(MOLT_FAULTS.SPECTATORS_FULL, s.id) !== undefined;
       if (full || s.spectators.size >= s.spectatorCap) {
-        return void err(res, 409, 'SPECTATORS_FULL', `${full ? s.spectatorCap : s.spectators.size}/${s.spectatorCap} spectators limit reached for this livestream`, {
-          spectatorsCurrent: full ? s.spectatorCap : s.spectators.size,
-          spectatorsMax: s.spectatorCap,
-        }), true;
+        return (
+          void err(res, 409, 'SPECTATORS_FULL', `${full ? s.spectatorCap : s.spectators.size}/${s.spectatorCap} spectators limit reached for this livestream`, {
+            spectatorsCurrent: full ? s.spectatorCap : s.spectators.size,
+            spectatorsMax: s.spectatorCap,
+          }),
+          true
+        );
       }
       const token = state.tokens.issue('spectate', slug, s.id, ttl, tokenFaults());
       sendJson(res, 200, { token, spectateToken: token, expiresAt: new Date(state.ctx.now() + ttl).toISOString(), spectators: { current: s.spectators.size, max: s.spectatorCap } });
@@ -253,7 +256,7 @@ export async function handleMoltHttp(state: MoltStationState, req: IncomingMessa
       const wallet = requireWallet();
       if (!wallet) return true;
       req.resume();
-      if (wallet !== s.wallet) return void err(res, 403, 'FORBIDDEN', 'Not your session'), true;
+      if (wallet !== s.wallet) return (void err(res, 403, 'FORBIDDEN', 'Not your session'), true);
       s.lastHeartbeatAt = state.ctx.now();
       sendJson(res, 200, { ok: true, sessionId: s.id, status: s.status, serverTime: new Date(s.lastHeartbeatAt).toISOString() });
       return true;
@@ -263,7 +266,7 @@ export async function handleMoltHttp(state: MoltStationState, req: IncomingMessa
       const wallet = requireWallet();
       if (!wallet) return true;
       req.resume();
-      if (wallet !== s.wallet) return void err(res, 403, 'FORBIDDEN', 'Not your session'), true;
+      if (wallet !== s.wallet) return (void err(res, 403, 'FORBIDDEN', 'Not your session'), true);
       state.endRun(s, 'session_ended');
       sendJson(res, 200, { ok: true, sessionId: s.id, status: s.status, score: s.game.score, gameOverReason: s.game.gameOverReason ?? null });
       return true;
@@ -316,14 +319,14 @@ async function authRoutes(
     const message = typeof body.message === 'string' ? body.message : '';
     const address = /0x[0-9a-fA-F]{40}/.exec(message)?.[0];
     const nonce = /Nonce:\s*([^\s]+)/.exec(message)?.[1];
-    if (!address || typeof body.signature !== 'string' || body.signature === '') return void err(res, 400, 'INVALID_MESSAGE', 'message (SIWE) with an address and a signature are required'), true;
-    if (!nonce || !state.nonces.delete(nonce)) return void err(res, 401, 'INVALID_NONCE', 'Nonce unknown or already used'), true;
+    if (!address || typeof body.signature !== 'string' || body.signature === '') return (void err(res, 400, 'INVALID_MESSAGE', 'message (SIWE) with an address and a signature are required'), true);
+    if (!nonce || !state.nonces.delete(nonce)) return (void err(res, 401, 'INVALID_NONCE', 'Nonce unknown or already used'), true);
     issue(address.toLowerCase());
     return true;
   }
   if (what === 'refresh') {
     const wallet = typeof body.refreshToken === 'string' ? state.refreshTokens.get(body.refreshToken) : undefined;
-    if (!wallet) return void err(res, 401, 'UNAUTHORIZED', 'Invalid refresh token'), true;
+    if (!wallet) return (void err(res, 401, 'UNAUTHORIZED', 'Invalid refresh token'), true);
     state.refreshTokens.delete(body.refreshToken as string);
     issue(wallet);
     return true;
@@ -333,13 +336,13 @@ async function authRoutes(
 
 function snapshot(state: MoltStationState, res: Res, wallet: string, body: Record<string, unknown>): boolean {
   const { gameSlug, sessionId } = body;
-  if (!isSlug(gameSlug) || typeof sessionId !== 'string') return void err(res, 400, 'INVALID_BODY', 'gameSlug and sessionId are required'), true;
+  if (!isSlug(gameSlug) || typeof sessionId !== 'string') return (void err(res, 400, 'INVALID_BODY', 'gameSlug and sessionId are required'), true);
   const s = state.sessions.get(sessionId);
-  if (!s || s.slug !== gameSlug) return void err(res, 404, 'SESSION_NOT_FOUND', 'Session not found'), true;
-  if (s.wallet !== wallet) return void err(res, 403, 'FORBIDDEN', 'Not your session'), true;
-  if (s.source !== 'agent_api') return void err(res, 409, 'INVALID_SESSION', 'Only agent_api sessions are rewards-eligible'), true;
-  if (s.status !== 'ended') return void err(res, 409, 'INVALID_SESSION', 'Session has not ended'), true;
-  if (s.snapshot) return void err(res, 409, 'INVALID_SESSION', 'Session already snapshotted', { gameSessionHash: s.snapshot.gameSessionHash }), true;
+  if (!s || s.slug !== gameSlug) return (void err(res, 404, 'SESSION_NOT_FOUND', 'Session not found'), true);
+  if (s.wallet !== wallet) return (void err(res, 403, 'FORBIDDEN', 'Not your session'), true);
+  if (s.source !== 'agent_api') return (void err(res, 409, 'INVALID_SESSION', 'Only agent_api sessions are rewards-eligible'), true);
+  if (s.status !== 'ended') return (void err(res, 409, 'INVALID_SESSION', 'Session has not ended'), true);
+  if (s.snapshot) return (void err(res, 409, 'INVALID_SESSION', 'Session already snapshotted', { gameSessionHash: s.snapshot.gameSessionHash }), true);
   const score = s.game.score.current;
   const gameSessionHash = `0x${createHash('sha256').update(`${state.ctx.seed}/${s.slug}/${s.id}`).digest('hex')}`;
   s.snapshot = { gameSessionHash, score, at: state.ctx.now() };

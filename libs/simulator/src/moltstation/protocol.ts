@@ -26,11 +26,7 @@ export const CLOSE = {
 } as const;
 export type CloseSpec = { code: number; reason: string };
 
-export type ClientMessage =
-  | { t: 'auth'; token: string }
-  | { t: 'input'; dir: 'left' | 'right' | 'none' }
-  | { t: 'action'; action: unknown }
-  | { t: 'cmd'; cmd: 'pause' | 'resume' | 'exit' };
+export type ClientMessage = { t: 'auth'; token: string } | { t: 'input'; dir: 'left' | 'right' | 'none' } | { t: 'action'; action: unknown } | { t: 'cmd'; cmd: 'pause' | 'resume' | 'exit' };
 
 /** `{t:"error"}` is our own addition: the public clients ignore every `t` but hello/frame. */
 export interface ProtocolError {

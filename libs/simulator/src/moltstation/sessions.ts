@@ -72,7 +72,10 @@ export class MoltStationState {
 
   hex(rng: { next(): number }, words: number): string {
     let s = '';
-    for (let i = 0; i < words; i++) s += Math.floor(rng.next() * 0x100000000).toString(16).padStart(8, '0');
+    for (let i = 0; i < words; i++)
+      s += Math.floor(rng.next() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0');
     return s;
   }
 

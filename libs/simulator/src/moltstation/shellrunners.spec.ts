@@ -16,7 +16,21 @@ const run = (e: ShellRunnersEngine, ticks: number, each?: (f: SrFrame) => void):
 describe('ShellRunners engine', () => {
   it('starts with the documented frame shape and defaults', () => {
     const f = make().getFrame({ current: 2, max: 25 });
-    expect(f).toMatchObject({ v: 1, sessionId: 's1', tick: 0, tMs: 0, phase: 'running', pawn: { x: 960, y: 972, ghost: false, invincible: false }, score: { current: 0, high: 0 }, lives: 3, livesMax: 3, hunger: 0, hungerMax: 100, events: [], spectators: { current: 2, max: 25 } });
+    expect(f).toMatchObject({
+      v: 1,
+      sessionId: 's1',
+      tick: 0,
+      tMs: 0,
+      phase: 'running',
+      pawn: { x: 960, y: 972, ghost: false, invincible: false },
+      score: { current: 0, high: 0 },
+      lives: 3,
+      livesMax: 3,
+      hunger: 0,
+      hungerMax: 100,
+      events: [],
+      spectators: { current: 2, max: 25 },
+    });
     expect(f.entities.length).toBeGreaterThan(0);
     for (const e of f.entities) {
       expect(e.id).toMatch(/^[ocp]-\d+$/);

@@ -27,10 +27,11 @@ export function rawSocket(url: string): RawSocket {
       m = text;
     }
     messages.push(m);
-    for (const w of [...waiters]) if (w.pred(m)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(m);
-    }
+    for (const w of [...waiters])
+      if (w.pred(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
   });
   ws.on('error', () => undefined);
   const opened = new Promise<void>((resolve, reject) => {

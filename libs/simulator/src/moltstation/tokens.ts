@@ -19,7 +19,10 @@ export class TokenStore {
 
   issue(kind: Role, slug: Slug, sessionId: string, ttlMs: number, opts: { expired?: boolean; used?: boolean } = {}): string {
     let token = '';
-    for (let i = 0; i < 4; i++) token += Math.floor(this.rng.next() * 0x100000000).toString(16).padStart(8, '0');
+    for (let i = 0; i < 4; i++)
+      token += Math.floor(this.rng.next() * 0x100000000)
+        .toString(16)
+        .padStart(8, '0');
     token = `${kind === 'play' ? 'pt' : 'st'}_${token}`;
     this.tokens.set(token, { kind, slug, sessionId, expiresAt: opts.expired ? this.now() - 1 : this.now() + ttlMs, used: opts.used ?? false });
     return token;

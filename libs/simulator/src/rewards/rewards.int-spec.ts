@@ -137,7 +137,9 @@ describe('rewards endpoint (reward handoff)', () => {
     await addFault(sim, { platform: 'rewards', fault: 'timeout', params: { ms: 150 }, times: 1 });
     const t0 = Date.now();
     const outcome = await new Promise<string>((resolve) => {
-      const req = http.request(`${sim.rewardsUrl}/handoffs`, { method: 'POST', headers: { 'idempotency-key': 'k-reset', 'content-type': 'application/json' } }, (res) => resolve(`answered ${res.statusCode}`));
+      const req = http.request(`${sim.rewardsUrl}/handoffs`, { method: 'POST', headers: { 'idempotency-key': 'k-reset', 'content-type': 'application/json' } }, (res) =>
+        resolve(`answered ${res.statusCode}`),
+      );
       req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
       req.end(JSON.stringify(OUTCOME));
     });

@@ -98,10 +98,7 @@ export class RgsHttpApi {
     }
   }
 
-  private route(
-    method: string,
-    s: string[],
-  ): { post: boolean; run: (session: Session, body: Json, p: { c?: string; query: URLSearchParams }) => [number, unknown] } | undefined {
+  private route(method: string, s: string[]): { post: boolean; run: (session: Session, body: Json, p: { c?: string; query: URLSearchParams }) => [number, unknown] } | undefined {
     const [a, b, c] = s;
     const key = `${a}/${b}`;
     const post = (run: (session: Session, body: Json) => [number, unknown]) => {
@@ -231,7 +228,8 @@ export class RgsHttpApi {
       this.settle(round, dicePayoutCents(amount, outcome), outcome.win ? outcome.multiplierH : 0);
     } else {
       const mineCount = body['mineCount'];
-      if (!Number.isInteger(mineCount) || (mineCount as number) < MINES_MIN || (mineCount as number) > MINES_MAX) throw new RgsError('invalid_mine_count', `mineCount must be an integer from ${MINES_MIN} to ${MINES_MAX}`);
+      if (!Number.isInteger(mineCount) || (mineCount as number) < MINES_MIN || (mineCount as number) > MINES_MAX)
+        throw new RgsError('invalid_mine_count', `mineCount must be an integer from ${MINES_MIN} to ${MINES_MAX}`);
       if (body['gridSize'] !== undefined && body['gridSize'] !== MINES_GRID_SIZE) throw new RgsError('invalid_grid_size', `gridSize must be ${MINES_GRID_SIZE}`);
       const amount = this.wager(session, body['amount']);
       round = this.store.newRound(seat, amount);
@@ -342,7 +340,13 @@ export class RgsHttpApi {
     return session.seat.completed
       .slice(-limit)
       .reverse()
-      .map((r) => ({ id: r.id, wager: formatCents(r.amountCents), payout: formatCents(r.payoutCents as number), multiplier: formatCents(r.multiplierH as number), createdAt: isoSeconds(r.createdAt) }));
+      .map((r) => ({
+        id: r.id,
+        wager: formatCents(r.amountCents),
+        payout: formatCents(r.payoutCents as number),
+        multiplier: formatCents(r.multiplierH as number),
+        createdAt: isoSeconds(r.createdAt),
+      }));
   }
 
   private balance(session: Session): unknown {

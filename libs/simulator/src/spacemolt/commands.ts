@@ -19,7 +19,17 @@ function nearbyPlayers(game: Game, player: Player): Record<string, unknown>[] {
   return game
     .onlinePlayers()
     .filter((p) => p !== player && p.poi_id === player.poi_id && !p.transit)
-    .map((p) => ({ player_id: p.id, username: p.username, ship_class: p.ship.class_id, ship_name: p.ship.name, in_combat: false, status_message: '', clan_tag: '', primary_color: '#4a90d9', secondary_color: '#f5a623' }));
+    .map((p) => ({
+      player_id: p.id,
+      username: p.username,
+      ship_class: p.ship.class_id,
+      ship_name: p.ship.name,
+      in_combat: false,
+      status_message: '',
+      clan_tag: '',
+      primary_color: '#4a90d9',
+      secondary_color: '#f5a623',
+    }));
 }
 
 function transitInfo(game: Game, player: Player): Record<string, unknown> | undefined {
@@ -50,8 +60,34 @@ export function v2State(game: Game, player: Player, message: string): Record<str
   return {
     version: '2',
     message,
-    player: { id: player.id, username: player.username, empire: player.empire, credits: player.credits, home_base: player.home_base, is_cloaked: false, status_message: '', clan_tag: '', primary_color: '#4a90d9', secondary_color: '#f5a623' },
-    ship: { id: s.id, class_id: s.class_id, class_name: 'Prospector', hull: s.hull, max_hull: s.max_hull, shield: s.shield, max_shield: s.max_shield, shield_recharge: 2, armor: s.armor, speed: s.speed, fuel: s.fuel, max_fuel: s.max_fuel, cargo_used: cargoUsed(s), cargo_capacity: s.cargo_capacity },
+    player: {
+      id: player.id,
+      username: player.username,
+      empire: player.empire,
+      credits: player.credits,
+      home_base: player.home_base,
+      is_cloaked: false,
+      status_message: '',
+      clan_tag: '',
+      primary_color: '#4a90d9',
+      secondary_color: '#f5a623',
+    },
+    ship: {
+      id: s.id,
+      class_id: s.class_id,
+      class_name: 'Prospector',
+      hull: s.hull,
+      max_hull: s.max_hull,
+      shield: s.shield,
+      max_shield: s.max_shield,
+      shield_recharge: 2,
+      armor: s.armor,
+      speed: s.speed,
+      fuel: s.fuel,
+      max_fuel: s.max_fuel,
+      cargo_used: cargoUsed(s),
+      cargo_capacity: s.cargo_capacity,
+    },
     location: {
       system_id: player.system_id,
       system_name: sys?.name,
@@ -63,7 +99,9 @@ export function v2State(game: Game, player: Player, message: string): Record<str
       ...(player.docked_at ? { docked_at: player.docked_at } : {}),
       in_transit: !!t,
       ...(t && t.type === 'travel' ? { transit_type: 'travel', transit_arrival_tick: t.arrival_tick, transit_dest_poi_id: t.to_poi, transit_dest_poi_name: game.world.pois.get(t.to_poi)?.name } : {}),
-      ...(t && t.type === 'jump' ? { transit_type: 'jump', transit_arrival_tick: t.arrival_tick, transit_dest_system_id: t.to_system, transit_dest_system_name: game.world.systems.get(t.to_system)?.name } : {}),
+      ...(t && t.type === 'jump'
+        ? { transit_type: 'jump', transit_arrival_tick: t.arrival_tick, transit_dest_system_id: t.to_system, transit_dest_system_name: game.world.systems.get(t.to_system)?.name }
+        : {}),
     },
     cargo: cargoJson(s),
     modules: modulesJson(),
@@ -82,7 +120,17 @@ function renderStatus(game: Game, player: Player): string {
 
 export function versionInfo(): Record<string, unknown> {
   const notes = releaseNotes();
-  return { version: GAMESERVER_VERSION, release_date: RELEASE_DATE, notes, versions: [{ version: GAMESERVER_VERSION, release_date: RELEASE_DATE, notes }], page: 1, per_page: 10, total: 1, total_pages: 1, has_more: false };
+  return {
+    version: GAMESERVER_VERSION,
+    release_date: RELEASE_DATE,
+    notes,
+    versions: [{ version: GAMESERVER_VERSION, release_date: RELEASE_DATE, notes }],
+    page: 1,
+    per_page: 10,
+    total: 1,
+    total_pages: 1,
+    has_more: false,
+  };
 }
 
 export function runQuery(game: Game, player: Player, command: string, payload: Record<string, unknown>, flavour: 'v1' | 'v2'): Record<string, unknown> {
@@ -135,7 +183,13 @@ export function runQuery(game: Game, player: Player, command: string, payload: R
       return { poi_id: player.poi_id, nearby, count: nearby.length, empire_npcs: [], empire_npc_count: 0, pirates: [], pirate_count: 0 };
     }
     case 'get_system_agents':
-      return { system_id: player.system_id, agents: game.onlinePlayers().filter((p) => p.system_id === player.system_id).map((p) => ({ player_id: p.id, username: p.username, poi_id: p.poi_id })) };
+      return {
+        system_id: player.system_id,
+        agents: game
+          .onlinePlayers()
+          .filter((p) => p.system_id === player.system_id)
+          .map((p) => ({ player_id: p.id, username: p.username, poi_id: p.poi_id })),
+      };
     case 'get_map':
       return { systems: [...world.systems.values()].map((s) => ({ system_id: s.id, name: s.name })), total_count: world.systems.size };
     case 'get_version':
@@ -145,7 +199,10 @@ export function runQuery(game: Game, player: Player, command: string, payload: R
     case 'get_commands':
       return { commands: game.commandList().map(({ name, description, category }) => ({ name, description, category })) };
     case 'help':
-      return { description: 'SpaceMolt commands (simulator)', commands: game.commandList().map((c) => ({ ...c, requires_auth: !['register', 'login', 'session', 'get_version', 'help'].includes(c.name) })) };
+      return {
+        description: 'SpaceMolt commands (simulator)',
+        commands: game.commandList().map((c) => ({ ...c, requires_auth: !['register', 'login', 'session', 'get_version', 'help'].includes(c.name) })),
+      };
     case 'view_market': {
       const baseId = player.docked_at ?? poi?.base_id;
       if (!baseId) throw new GameError('not_docked', 'There is no market here: dock at a base first.');
@@ -185,13 +242,27 @@ export function runQuery(game: Game, player: Player, command: string, payload: R
 }
 
 function baseJson(base: { id: string; poi_id: string; name: string; description: string; empire: string; services: string[] }): Record<string, unknown> {
-  return { id: base.id, poi_id: base.poi_id, name: base.name, description: base.description, empire: base.empire, type: 'station', fuel: 50000, max_fuel: 100000, defense_level: 80, has_drones: true, public_access: true, facilities: base.services };
+  return {
+    id: base.id,
+    poi_id: base.poi_id,
+    name: base.name,
+    description: base.description,
+    empire: base.empire,
+    type: 'station',
+    fuel: 50000,
+    max_fuel: 100000,
+    defense_level: 80,
+    has_drones: true,
+    public_access: true,
+    facilities: base.services,
+  };
 }
 
 function chat(game: Game, player: Player, payload: Record<string, unknown>): Record<string, unknown> {
   const channel = payload['channel'];
   const content = payload['content'];
-  if (typeof channel !== 'string' || !['system', 'local', 'faction', 'private'].includes(channel)) throw new GameError('invalid_payload', 'chat requires "channel": system, local, faction or private.');
+  if (typeof channel !== 'string' || !['system', 'local', 'faction', 'private'].includes(channel))
+    throw new GameError('invalid_payload', 'chat requires "channel": system, local, faction or private.');
   if (typeof content !== 'string' || !content.trim()) throw new GameError('invalid_payload', 'chat requires non-empty "content".');
   if (content.length > 500) throw new GameError('invalid_payload', 'Chat messages are limited to 500 characters.');
   if (channel === 'faction') throw new GameError('not_in_faction', 'You are not in a faction.');
@@ -278,7 +349,14 @@ export function executeMutation(game: Game, action: PendingAction, tick: number)
       if (ship.fuel < fuelCost) return fail('no_fuel', `Not enough fuel: travel needs ${fuelCost}, you have ${ship.fuel}.`);
       ship.fuel -= fuelCost;
       player.stats['distance_traveled'] = (player.stats['distance_traveled'] ?? 0) + Math.round(world.distance(poi, dest));
-      player.transit = { type: 'travel', from_poi: poi.id, to_poi: dest.id, from_system: player.system_id, to_system: player.system_id, arrival_tick: tick + game.travelTicks(player, poi.id, dest.id) };
+      player.transit = {
+        type: 'travel',
+        from_poi: poi.id,
+        to_poi: dest.id,
+        from_system: player.system_id,
+        to_system: player.system_id,
+        arrival_tick: tick + game.travelTicks(player, poi.id, dest.id),
+      };
       action.inTransit = true;
       return { wait: true };
     }
@@ -291,7 +369,14 @@ export function executeMutation(game: Game, action: PendingAction, tick: number)
       if (ship.fuel < fuelCost) return fail('no_fuel', `Not enough fuel: the jump needs ${fuelCost}, you have ${ship.fuel}.`);
       const arrival = world.systems.get(link.system_id)!.pois[0]!;
       ship.fuel -= fuelCost;
-      player.transit = { type: 'jump', from_poi: poi.id, to_poi: arrival.id, from_system: sys.id, to_system: link.system_id, arrival_tick: tick + Math.max(1, Math.ceil(link.distance / player.ship.speed)) };
+      player.transit = {
+        type: 'jump',
+        from_poi: poi.id,
+        to_poi: arrival.id,
+        from_system: sys.id,
+        to_system: link.system_id,
+        arrival_tick: tick + Math.max(1, Math.ceil(link.distance / player.ship.speed)),
+      };
       action.inTransit = true;
       return { wait: true };
     }
@@ -323,7 +408,16 @@ export function executeMutation(game: Game, action: PendingAction, tick: number)
         max_remaining: node.max_remaining,
         depletion_percent: Math.round((1 - node.remaining / node.max_remaining) * 10000) / 100,
       });
-      return ok({ action: 'mine', resource_id: node.resource_id, resource_name: itemName(node.resource_id), quantity, remaining: node.remaining, cargo_used: cargoUsed(ship), cargo_capacity: ship.cargo_capacity, message: `Mined ${quantity}x ${itemName(node.resource_id)}.` });
+      return ok({
+        action: 'mine',
+        resource_id: node.resource_id,
+        resource_name: itemName(node.resource_id),
+        quantity,
+        remaining: node.remaining,
+        cargo_used: cargoUsed(ship),
+        cargo_capacity: ship.cargo_capacity,
+        message: `Mined ${quantity}x ${itemName(node.resource_id)}.`,
+      });
     }
     case 'sell': {
       if (!player.docked_at) return fail('not_docked', 'You must be docked at a base to sell.');
@@ -364,7 +458,16 @@ export function executeMutation(game: Game, action: PendingAction, tick: number)
       ship.cargo.set(m.item_id, (ship.cargo.get(m.item_id) ?? 0) + quantity);
       player.stats['credits_spent'] = (player.stats['credits_spent'] ?? 0) + cost;
       player.stats['exchange_items_bought'] = (player.stats['exchange_items_bought'] ?? 0) + quantity;
-      return ok({ action: 'buy', item_id: m.item_id, item: m.item_name, quantity, total_cost: cost, fills: [{ price_each: m.sell_price, quantity, subtotal: cost, source: 'station' }], level_up: false, delivered_to_cargo: quantity });
+      return ok({
+        action: 'buy',
+        item_id: m.item_id,
+        item: m.item_name,
+        quantity,
+        total_cost: cost,
+        fills: [{ price_each: m.sell_price, quantity, subtotal: cost, source: 'station' }],
+        level_up: false,
+        delivered_to_cargo: quantity,
+      });
     }
     case 'refuel': {
       const dockedBase = player.docked_at ? world.bases.get(player.docked_at) : undefined;
@@ -376,7 +479,15 @@ export function executeMutation(game: Game, action: PendingAction, tick: number)
         ship.fuel += units;
         player.credits -= cost;
         player.stats['credits_spent'] = (player.stats['credits_spent'] ?? 0) + cost;
-        return ok({ action: 'refuel', source: 'station', fuel: ship.fuel, fuel_now: ship.fuel, fuel_max: ship.max_fuel, cost, message: units > 0 ? `Refueled ${units} units for ${cost} credits.` : 'Fuel tank already full.' });
+        return ok({
+          action: 'refuel',
+          source: 'station',
+          fuel: ship.fuel,
+          fuel_now: ship.fuel,
+          fuel_max: ship.max_fuel,
+          cost,
+          message: units > 0 ? `Refueled ${units} units for ${cost} credits.` : 'Fuel tank already full.',
+        });
       }
       const cells = ship.cargo.get('fuel_cell') ?? 0;
       if (cells <= 0) return fail('no_fuel_source', 'Not docked at a station and no fuel cells in cargo.');
@@ -389,8 +500,7 @@ export function executeMutation(game: Game, action: PendingAction, tick: number)
     case 'attack': {
       const tid = String(payload['target_id']);
       const target = game.playersById.get(tid) ?? game.players.get(tid.toLowerCase());
-      if (!target || target === player || !target.sink || target.poi_id !== player.poi_id || target.transit || target.docked_at)
-        return fail('invalid_target', 'Target not found or not at your POI.');
+      if (!target || target === player || !target.sink || target.poi_id !== player.poi_id || target.transit || target.docked_at) return fail('invalid_target', 'Target not found or not at your POI.');
       const damage = player.rng.int(6, 12);
       const shieldHit = Math.min(target.ship.shield, damage);
       const hullHit = damage - shieldHit;
@@ -411,7 +521,15 @@ export function executeMutation(game: Game, action: PendingAction, tick: number)
         target.docked_at = target.home_base;
         target.stats['deaths_by_player'] = (target.stats['deaths_by_player'] ?? 0) + 1;
         player.stats['ships_destroyed'] = (player.stats['ships_destroyed'] ?? 0) + 1;
-        game.notify(target, 'player_died', { killer_id: player.id, killer_name: player.username, respawn_base: target.home_base, cause: 'combat', clone_cost: 0, insurance_payout: 0, ship_lost: target.ship.class_id });
+        game.notify(target, 'player_died', {
+          killer_id: player.id,
+          killer_name: player.username,
+          respawn_base: target.home_base,
+          cause: 'combat',
+          clone_cost: 0,
+          insurance_payout: 0,
+          ship_lost: target.ship.class_id,
+        });
       }
       return ok({ action: 'attack', target_id: target.id, target_name: target.username, damage, shield_hit: shieldHit, hull_hit: hullHit, destroyed });
     }

@@ -25,7 +25,11 @@ async function script(seed: string): Promise<string[]> {
       c.close();
     }
     const post = async (path: string, session?: string, body?: unknown): Promise<any> => {
-      const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(session ? { 'x-session-id': session } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(session ? { 'x-session-id': session } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
       const text = await res.text();
       out.push(`${res.status} ${text}`);
       return JSON.parse(text);

@@ -84,7 +84,11 @@ describe('SpaceMolt simulator factory options', () => {
     const m = await mount({ tickMs: 1000 }, () => clock);
     try {
       const post = async (p: string, session?: string, body?: unknown) => {
-        const r = await fetch(`${m.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(session ? { 'x-session-id': session } : {}) }, body: body ? JSON.stringify(body) : undefined });
+        const r = await fetch(`${m.url}${p}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(session ? { 'x-session-id': session } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        });
         return { status: r.status, json: (await r.json()) as any };
       };
       const s = (await post('/api/v2/session')).json.session.id as string;

@@ -149,7 +149,9 @@ describe('Game engine', () => {
     expect(act(game, player, 'buy', { item_id: 'repair_kit', quantity: 1000 }).outcome).toEqual(expect.objectContaining({ ok: false, code: 'no_credits' }));
     act(game, player, 'travel', { target_poi: 'kuiper_field' });
     const fuel = player.ship.fuel;
-    expect(act(game, player, 'refuel', { quantity: 1 }).outcome).toEqual(expect.objectContaining({ ok: true, result: expect.objectContaining({ source: 'fuel_cell', cells_used: 1, fuel: Math.min(100, fuel + 20) }) }));
+    expect(act(game, player, 'refuel', { quantity: 1 }).outcome).toEqual(
+      expect.objectContaining({ ok: true, result: expect.objectContaining({ source: 'fuel_cell', cells_used: 1, fuel: Math.min(100, fuel + 20) }) }),
+    );
     expect(player.ship.cargo.get('fuel_cell')).toBe(1);
   });
 

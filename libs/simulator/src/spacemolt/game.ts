@@ -6,7 +6,6 @@ import { World } from './world';
 import { executeMutation, runQuery, StepResult } from './commands';
 import { GAMESERVER_VERSION, RELEASE_DATE, releaseNotes } from './version';
 
-
 /** Where a queued mutation came from, and how its outcome goes back. */
 export interface ActionOrigin {
   /** The connection that submitted it (the request_id is echoed only if it is still the player's connection). */

@@ -71,9 +71,24 @@ class HttpFail extends Error {
 
 const JSON_TYPE = 'application/json';
 /** v2 `id` → the v1 parameter it stands for, per command. */
-const V2_ID_PARAM: Record<string, string> = { travel: 'target_poi', jump: 'target_system', sell: 'item_id', buy: 'item_id', attack: 'target_id', scan: 'target_id', refuel: 'item_id', jettison: 'item_id', use_item: 'item_id' };
+const V2_ID_PARAM: Record<string, string> = {
+  travel: 'target_poi',
+  jump: 'target_system',
+  sell: 'item_id',
+  buy: 'item_id',
+  attack: 'target_id',
+  scan: 'target_id',
+  refuel: 'item_id',
+  jettison: 'item_id',
+  use_item: 'item_id',
+};
 /** v2 actions whose v1 command has another name. */
-const V2_RENAMES: Record<string, string> = { 'spacemolt_ship/rename_ship': 'name_ship', 'spacemolt_storage/view': 'view_storage', 'spacemolt_storage/deposit': 'deposit_items', 'spacemolt_storage/withdraw': 'withdraw_items' };
+const V2_RENAMES: Record<string, string> = {
+  'spacemolt_ship/rename_ship': 'name_ship',
+  'spacemolt_storage/view': 'view_storage',
+  'spacemolt_storage/deposit': 'deposit_items',
+  'spacemolt_storage/withdraw': 'withdraw_items',
+};
 const V2_KNOWN = new Map(V2_ACTIONS.map(([tool, action, mutation, schema]) => [`${tool}/${action}`, { mutation, schema }]));
 const V2_TOOLS = new Set(V2_ACTIONS.map(([tool]) => tool));
 
@@ -117,12 +132,21 @@ export class HttpApi {
     if (pathname === '/api/v2/openapi.json' || pathname === '/api/openapi.json') {
       const v2 = pathname === '/api/v2/openapi.json';
       const spec = v2 ? this.options.specs.v2 : this.options.specs.v1;
-      if (!spec) return this.json(res, 404, { error: { code: 'not_found', message: `OpenAPI ${v2 ? 'v2' : 'v1'} spec is not available on this simulator: ${v2 ? this.options.specs.v2Path : this.options.specs.v1Path} was not found at start-up.` } }), true;
+      if (!spec)
+        return (
+          this.json(res, 404, {
+            error: {
+              code: 'not_found',
+              message: `OpenAPI ${v2 ? 'v2' : 'v1'} spec is not available on this simulator: ${v2 ? this.options.specs.v2Path : this.options.specs.v1Path} was not found at start-up.`,
+            },
+          }),
+          true
+        );
       res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': spec.length });
       res.end(spec);
       return true;
     }
-    if (pathname === '/healthz') return this.json(res, 200, { status: 'ok', version: 'v0.327.2' }), true;
+    if (pathname === '/healthz') return (this.json(res, 200, { status: 'ok', version: 'v0.327.2' }), true);
     const v1 = /^\/api\/v1\/([^/]+)\/?$/.exec(pathname);
     const v2 = /^\/api\/v2\/([^/]+)(?:\/([^/]+))?\/?$/.exec(pathname);
     if (!v1 && !v2) return false;
@@ -143,7 +167,7 @@ export class HttpApi {
         const retryAfter = Math.max(1, Math.round(Number(limited['retryAfter'] ?? 54)));
         const shape = limited['shape'] === 'ip' || limited['shape'] === 'envelope' ? limited['shape'] : isIpLimited ? 'ip' : 'envelope';
         const message = `Rate limited. Retry after ${retryAfter} seconds.`;
-        if (shape === 'ip') return this.json(res, 429, { error: 'rate_limited', message, retry_after: retryAfter }, { 'retry-after': String(retryAfter) }), true;
+        if (shape === 'ip') return (this.json(res, 429, { error: 'rate_limited', message, retry_after: retryAfter }, { 'retry-after': String(retryAfter) }), true);
         throw new HttpFail(429, 'rate_limited', message, pool === 'v1' ? { wait_seconds: retryAfter } : { retry_after: retryAfter });
       }
       if (v1) await this.v1(req, res, v1[1]!, sessionHeader, session);
@@ -168,8 +192,7 @@ export class HttpApi {
       const s = this.createSession('v1');
       return this.json(res, 200, { result: { message: 'Session created. Include the X-Session-Id header with all requests.' }, session: s.info() });
     }
-    if (!this.game.isKnown(command))
-      throw new HttpFail(400, 'unknown_command', `Unknown command: ${command}.`);
+    if (!this.game.isKnown(command)) throw new HttpFail(400, 'unknown_command', `Unknown command: ${command}.`);
     const session = this.requireSession(sessionHeader, found);
     const result = await this.run(session, command, body, 'v1');
     this.json(res, 200, { result: result.result, notifications: session.drain(), session: session.info(), error: null });
@@ -202,7 +225,9 @@ export class HttpApi {
       const body = await this.body(req, 'invalid_json');
       const session = this.requireSession(sessionHeader, found);
       for (const k of ['category', 'severity', 'message']) if (typeof body[k] !== 'string' || !body[k]) throw new HttpFail(400, 'invalid_params', `agentlogs requires "${k}" (string).`);
-      this.game.ctx.log(`agentlog ${session.player?.username ?? `session#${createHash('sha256').update(session.id).digest('hex').slice(0, 8)}`} [${String(body['severity'])}/${String(body['category'])}] ${String(body['message']).slice(0, 500)}`);
+      this.game.ctx.log(
+        `agentlog ${session.player?.username ?? `session#${createHash('sha256').update(session.id).digest('hex').slice(0, 8)}`} [${String(body['severity'])}/${String(body['category'])}] ${String(body['message']).slice(0, 500)}`,
+      );
       const result = { message: 'Log entry recorded.' };
       return this.json(res, 200, { result: result.message, structuredContent: result, notifications: session.drain(), session: session.info(), error: null });
     }

@@ -2,7 +2,13 @@ import { HttpApi, HttpSession, MAX_QUEUED_NOTIFICATIONS } from './http-api';
 import { notificationCategory } from './messages';
 
 describe('HTTP session notification queue', () => {
-  const api = { nextNotificationId: (() => { let n = 0; return () => `n${++n}`; })(), game: { nowIso: () => '2026-05-28T12:00:00.000Z' } } as unknown as HttpApi;
+  const api = {
+    nextNotificationId: (() => {
+      let n = 0;
+      return () => `n${++n}`;
+    })(),
+    game: { nowIso: () => '2026-05-28T12:00:00.000Z' },
+  } as unknown as HttpApi;
 
   it('queues pushes as {id, type, msg_type, timestamp, data} and drains them once', () => {
     const s = new HttpSession('abc', 'v2', 0, api);
@@ -24,7 +30,15 @@ describe('HTTP session notification queue', () => {
   });
 
   it('categories follow the v0.327.2 list', () => {
-    expect(['chat_message', 'combat_update', 'player_died', 'trade_offer_received', 'gameplay_tip', 'action_result', 'mining_yield'].map(notificationCategory)).toEqual(['chat', 'combat', 'combat', 'trade', 'tip', 'system', 'system']);
+    expect(['chat_message', 'combat_update', 'player_died', 'trade_offer_received', 'gameplay_tip', 'action_result', 'mining_yield'].map(notificationCategory)).toEqual([
+      'chat',
+      'combat',
+      'combat',
+      'trade',
+      'tip',
+      'system',
+      'system',
+    ]);
   });
 
   it('session info: expires_at = last use + 30 min, player_id only once logged in', () => {

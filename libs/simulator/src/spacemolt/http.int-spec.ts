@@ -51,7 +51,12 @@ describe('SpaceMolt HTTP API v2', () => {
     const r = await call('POST', '/api/v2/session');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('application/json');
-    expect(r.json).toEqual({ result: expect.any(Object), notifications: [], session: { id: expect.stringMatching(/^[0-9a-f]{32}$/), created_at: expect.any(String), expires_at: expect.any(String) }, error: null });
+    expect(r.json).toEqual({
+      result: expect.any(Object),
+      notifications: [],
+      session: { id: expect.stringMatching(/^[0-9a-f]{32}$/), created_at: expect.any(String), expires_at: expect.any(String) },
+      error: null,
+    });
     expect(r.json).not.toHaveProperty('structuredContent');
     expect(Date.parse(r.json.session.expires_at) - Date.parse(r.json.session.created_at)).toBe(30 * 60 * 1000);
   });
@@ -76,11 +81,23 @@ describe('SpaceMolt HTTP API v2', () => {
     const { session, username, password } = await v2Player();
     const st = await call('POST', '/api/v2/spacemolt/get_status', { session });
     expect(st.status).toBe(200);
-    expect(st.json).toEqual({ result: expect.any(String), structuredContent: expect.objectContaining({ player: expect.objectContaining({ username, credits: 1000 }), ship: expect.any(Object), location: expect.objectContaining({ poi_id: 'earth', docked_at: 'earth_station' }) }), notifications: [], session: expect.objectContaining({ id: session, player_id: expect.any(String) }), error: null });
+    expect(st.json).toEqual({
+      result: expect.any(String),
+      structuredContent: expect.objectContaining({
+        player: expect.objectContaining({ username, credits: 1000 }),
+        ship: expect.any(Object),
+        location: expect.objectContaining({ poi_id: 'earth', docked_at: 'earth_station' }),
+      }),
+      notifications: [],
+      session: expect.objectContaining({ id: session, player_id: expect.any(String) }),
+      error: null,
+    });
     const s2 = (await call('POST', '/api/v2/session')).json.session.id;
     const li = await call('POST', '/api/v2/spacemolt_auth/login', { session: s2, body: { username, password } });
     expect(li.status).toBe(200);
-    expect(li.json.structuredContent).toEqual(expect.objectContaining({ player: expect.any(Object), ship: expect.any(Object), system: expect.any(Object), poi: expect.any(Object), captains_log: [], pending_trades: [] }));
+    expect(li.json.structuredContent).toEqual(
+      expect.objectContaining({ player: expect.any(Object), ship: expect.any(Object), system: expect.any(Object), poi: expect.any(Object), captains_log: [], pending_trades: [] }),
+    );
     // One connection per account: the first session is now invalid.
     expect((await call('POST', '/api/v2/spacemolt/get_status', { session })).json.error.code).toBe('session_invalid');
   });
@@ -96,7 +113,9 @@ describe('SpaceMolt HTTP API v2', () => {
     const types = m.json.notifications.map((n: { msg_type: string }) => n.msg_type);
     expect(types).toEqual(['mining_yield', 'action_result']);
     for (const n of m.json.notifications) expect(n).toEqual({ id: expect.any(String), type: 'system', msg_type: expect.any(String), timestamp: expect.any(String), data: expect.any(Object) });
-    expect(m.json.notifications[1].data).toEqual(expect.objectContaining({ command: 'mine', tick: expect.any(Number), result: expect.objectContaining({ quantity: m.json.notifications[0].data.quantity }) }));
+    expect(m.json.notifications[1].data).toEqual(
+      expect.objectContaining({ command: 'mine', tick: expect.any(Number), result: expect.objectContaining({ quantity: m.json.notifications[0].data.quantity }) }),
+    );
     // Drained: the next response carries none.
     expect((await call('POST', '/api/v2/spacemolt/get_cargo', { session })).json.notifications).toEqual([]);
   });
@@ -123,7 +142,13 @@ describe('SpaceMolt HTTP API v2', () => {
     expect(chat.json.notifications).toEqual([expect.objectContaining({ type: 'chat', msg_type: 'chat_message', data: expect.objectContaining({ content: 'hi from http', sender: a.username }) })]);
     const peek = await call('GET', '/api/v2/notifications?clear=false&types=chat', { session: b.session });
     expect(peek.status).toBe(200);
-    expect(peek.json.result).toEqual({ notifications: [expect.objectContaining({ msg_type: 'chat_message' })], count: 1, remaining: 1, current_tick: expect.any(Number), timestamp: expect.any(Number) });
+    expect(peek.json.result).toEqual({
+      notifications: [expect.objectContaining({ msg_type: 'chat_message' })],
+      count: 1,
+      remaining: 1,
+      current_tick: expect.any(Number),
+      timestamp: expect.any(Number),
+    });
     expect(peek.json).not.toHaveProperty('structuredContent');
     const polled = await call('GET', '/api/v2/notifications', { session: b.session });
     expect(polled.json.result.count).toBe(1);
@@ -240,13 +265,31 @@ describe('SpaceMolt HTTP API v2', () => {
 describe('SpaceMolt HTTP API v1', () => {
   it('session → login → command, with the documented envelope', async () => {
     const s = await call('POST', '/api/v1/session');
-    expect(s.json).toEqual({ result: { message: 'Session created. Include the X-Session-Id header with all requests.' }, session: { id: expect.any(String), created_at: expect.any(String), expires_at: expect.any(String) } });
+    expect(s.json).toEqual({
+      result: { message: 'Session created. Include the X-Session-Id header with all requests.' },
+      session: { id: expect.any(String), created_at: expect.any(String), expires_at: expect.any(String) },
+    });
     const session = s.json.session.id;
     const reg = await call('POST', '/api/v1/register', { session, body: { username: 'v1_pilot', empire: 'crimson', registration_code: 'c' } });
-    expect(reg.json.result).toEqual(expect.objectContaining({ password: expect.any(String), player_id: expect.any(String), player: expect.any(Object), ship: expect.any(Object), system: expect.any(Object), poi: expect.any(Object), message: expect.any(String) }));
+    expect(reg.json.result).toEqual(
+      expect.objectContaining({
+        password: expect.any(String),
+        player_id: expect.any(String),
+        player: expect.any(Object),
+        ship: expect.any(Object),
+        system: expect.any(Object),
+        poi: expect.any(Object),
+        message: expect.any(String),
+      }),
+    );
     expect(reg.json.session.player_id).toBe(reg.json.result.player_id);
     const st = await call('POST', '/api/v1/get_status', { session, body: {} });
-    expect(st.json).toEqual({ result: expect.objectContaining({ player: expect.objectContaining({ username: 'v1_pilot' }), ship: expect.any(Object), modules: expect.any(Array) }), notifications: [], session: expect.objectContaining({ id: session }), error: null });
+    expect(st.json).toEqual({
+      result: expect.objectContaining({ player: expect.objectContaining({ username: 'v1_pilot' }), ship: expect.any(Object), modules: expect.any(Array) }),
+      notifications: [],
+      session: expect.objectContaining({ id: session }),
+      error: null,
+    });
     const un = await call('POST', '/api/v1/undock', { session, body: {} });
     expect(un.json.result).toEqual(expect.objectContaining({ action: 'undock' }));
     const ni = await call('POST', '/api/v1/create_faction', { session, body: { name: 'x', tag: 'x' } });
@@ -286,7 +329,9 @@ describe('SpaceMolt HTTP API v1', () => {
       if (r.status === 400) expect(r.json.error).toEqual(expect.objectContaining({ code: expect.any(String), message: expect.any(String) }));
     }
     // Mutations not implemented answer at once (no tick wait).
-    const muts = Object.keys(spec.paths).filter((p: string) => spec.paths[p].post['x-is-mutation']).map((p: string) => p.slice(1));
+    const muts = Object.keys(spec.paths)
+      .filter((p: string) => spec.paths[p].post['x-is-mutation'])
+      .map((p: string) => p.slice(1));
     expect(muts).toHaveLength(91);
     for (const c of muts.filter((m: string) => !IMPLEMENTED_MUTATIONS.has(m))) {
       const r = await call('POST', `/api/v1/${c}`, { session: s, body: {} });

@@ -13,9 +13,7 @@ export function wsFrame(type: string, payload: Record<string, unknown> | undefin
   return JSON.stringify(msg);
 }
 
-export type ParsedFrame =
-  | { type: string; payload: Record<string, unknown>; requestId?: string }
-  | { error: { code: string; message: string }; requestId?: string };
+export type ParsedFrame = { type: string; payload: Record<string, unknown>; requestId?: string } | { error: { code: string; message: string }; requestId?: string };
 
 /**
  * Validates one inbound frame. Errors keep the (valid) request_id so the error reply can echo it; an invalid
@@ -30,7 +28,8 @@ export function parseClientFrame(data: Buffer | string, isBinary: boolean): Pars
   } catch (e) {
     return { error: { code: 'invalid_payload', message: `Malformed JSON: ${(e as Error).message}` } };
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return { error: { code: 'invalid_payload', message: 'A message must be a JSON object: {"type": string, "payload"?: object, "request_id"?: string}.' } };
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    return { error: { code: 'invalid_payload', message: 'A message must be a JSON object: {"type": string, "payload"?: object, "request_id"?: string}.' } };
   const obj = parsed as Record<string, unknown>;
   const rid = obj['request_id'];
   if (rid !== undefined && (typeof rid !== 'string' || [...rid].length > MAX_REQUEST_ID))

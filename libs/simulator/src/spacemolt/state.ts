@@ -139,8 +139,34 @@ export function cargoJson(s: Ship): { item_id: string; name: string; quantity: n
 
 export function modulesJson(): Record<string, unknown>[] {
   return [
-    { id: 'mining_laser_1', type_id: 'mining_laser_1', name: 'Mining Laser I', type: 'mining', slot: 'utility', size: 1, cpu_usage: 2, power_usage: 3, mining_power: 10, wear: 0, wear_status: 'pristine' },
-    { id: 'pulse_laser_1', type_id: 'pulse_laser_1', name: 'Pulse Laser I', type: 'weapon', slot: 'weapon', size: 1, cpu_usage: 2, power_usage: 3, damage: 8, damage_type: 'energy', range: 1, wear: 0, wear_status: 'pristine' },
+    {
+      id: 'mining_laser_1',
+      type_id: 'mining_laser_1',
+      name: 'Mining Laser I',
+      type: 'mining',
+      slot: 'utility',
+      size: 1,
+      cpu_usage: 2,
+      power_usage: 3,
+      mining_power: 10,
+      wear: 0,
+      wear_status: 'pristine',
+    },
+    {
+      id: 'pulse_laser_1',
+      type_id: 'pulse_laser_1',
+      name: 'Pulse Laser I',
+      type: 'weapon',
+      slot: 'weapon',
+      size: 1,
+      cpu_usage: 2,
+      power_usage: 3,
+      damage: 8,
+      damage_type: 'energy',
+      range: 1,
+      wear: 0,
+      wear_status: 'pristine',
+    },
   ];
 }
 

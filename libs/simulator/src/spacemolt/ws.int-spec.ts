@@ -67,7 +67,15 @@ describe('SpaceMolt WebSocket /ws', () => {
     const li = await c.next();
     expect(li.type).toBe('logged_in');
     expect(li).not.toHaveProperty('request_id');
-    expect(li.payload).toEqual(expect.objectContaining({ player: expect.objectContaining({ username: 'Reg Tester', credits: 1000 }), ship: expect.any(Object), system: expect.any(Object), poi: expect.any(Object), pending_trades: [] }));
+    expect(li.payload).toEqual(
+      expect.objectContaining({
+        player: expect.objectContaining({ username: 'Reg Tester', credits: 1000 }),
+        ship: expect.any(Object),
+        system: expect.any(Object),
+        poi: expect.any(Object),
+        pending_trades: [],
+      }),
+    );
   });
 
   it('login replies logged_in with request_id; wrong password is auth_failed', async () => {
@@ -160,7 +168,9 @@ describe('SpaceMolt WebSocket /ws', () => {
     for (const c of [a.c, b.c]) {
       const m = await c.next((x) => x.type === 'chat_message' && x.payload!['content'] === 'hello belt');
       expect(m).not.toHaveProperty('request_id');
-      expect(m.payload).toEqual(expect.objectContaining({ id: expect.any(String), channel: 'local', sender: a.username, sender_id: a.playerId, poi_id: 'earth', system_id: 'sol', timestamp: expect.any(String) }));
+      expect(m.payload).toEqual(
+        expect.objectContaining({ id: expect.any(String), channel: 'local', sender: a.username, sender_id: a.playerId, poi_id: 'earth', system_id: 'sol', timestamp: expect.any(String) }),
+      );
     }
   });
 
@@ -176,7 +186,18 @@ describe('SpaceMolt WebSocket /ws', () => {
     for (const c of [a.c, b.c]) {
       const u = a.c === c ? a.c.messages.find((m) => m.type === 'combat_update')! : await c.next((m) => m.type === 'combat_update');
       expect(u).not.toHaveProperty('request_id');
-      expect(u.payload).toEqual(expect.objectContaining({ attacker: a.username, target: b.username, damage: expect.any(Number), shield_hit: expect.any(Number), hull_hit: expect.any(Number), destroyed: false, tick: expect.any(Number), damage_type: expect.any(String) }));
+      expect(u.payload).toEqual(
+        expect.objectContaining({
+          attacker: a.username,
+          target: b.username,
+          damage: expect.any(Number),
+          shield_hit: expect.any(Number),
+          hull_hit: expect.any(Number),
+          destroyed: false,
+          tick: expect.any(Number),
+          damage_type: expect.any(String),
+        }),
+      );
     }
   });
 

@@ -158,7 +158,8 @@ export class WsGateway {
       motd: 'Welcome to the Rewind SpaceMolt simulator.',
       game_info: 'SpaceMolt is a multiplayer online game for AI agents: mine, trade, fight and explore. (Simulated by Rewind.)',
       website: 'https://www.spacemolt.com',
-      help_text: 'Register with {"type":"register","payload":{"username","empire","registration_code"}} or login with {"type":"login","payload":{"username","password"}}. Send {"type":"help"} for commands.',
+      help_text:
+        'Register with {"type":"register","payload":{"username","empire","registration_code"}} or login with {"type":"login","payload":{"username","password"}}. Send {"type":"help"} for commands.',
       terms: 'By playing SpaceMolt, you agree to the terms at https://www.spacemolt.com/terms. This is a simulator.',
     };
   }

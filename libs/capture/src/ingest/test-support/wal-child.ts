@@ -14,7 +14,14 @@ async function main(): Promise<void> {
   const ingest = await Ingest.open({ store: new EventStore(pool), journalDir, writeAhead: true, flushIntervalMs: 600_000, batchSize: 1_000_000, log: quiet });
   ingest.openSession({ id: sessionId, platform: 'moltstation', game: 'flappybots', startedAt: new Date() });
   for (let i = 1; i <= Number(n); i++) {
-    ingest.record(sessionId, { kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', format: i % 10 === 0 ? 'binary' : 'json', body: i % 10 === 0 ? Buffer.from([i % 256, 0, 255]) : `{"t":"frame","frame":{"tick":${i}}}`, tick: i });
+    ingest.record(sessionId, {
+      kind: 'frame',
+      direction: 'platform_to_client',
+      channel: 'play_ws',
+      format: i % 10 === 0 ? 'binary' : 'json',
+      body: i % 10 === 0 ? Buffer.from([i % 256, 0, 255]) : `{"t":"frame","frame":{"tick":${i}}}`,
+      tick: i,
+    });
   }
   ingest.endSession(sessionId, new Date('2026-11-23T12:00:00Z'), { score: Number(n) });
   process.stdout.write(`recorded ${n}\n`, () => process.kill(process.pid, 'SIGKILL'));

@@ -54,7 +54,12 @@ function decideInto(d: Draft, command: LifecycleCommand): void {
       const { offer } = command;
       const key = `task:${offer.id}`;
       if (d.s.tasks.get(refOf(offer.platform, key)) !== command.attempt) break;
-      d.emit({ type: 'StreamOpened', stream: newStream(refOf(offer.platform, key), command.sessionId, offer.platform, key, 'task', command.identity, command.metadata, now, now, command.attempt), startNs: null, startedAt: now });
+      d.emit({
+        type: 'StreamOpened',
+        stream: newStream(refOf(offer.platform, key), command.sessionId, offer.platform, key, 'task', command.identity, command.metadata, now, now, command.attempt),
+        startNs: null,
+        startedAt: now,
+      });
       break;
     }
     case 'CaptureTaskFact': {
@@ -199,7 +204,10 @@ function exchange(d: Draft, c: CaptureFact, request: HttpRequestFact, response: 
   for (const cred of a.credentials) d.effect({ type: 'credential', runKey: key, credential: { ...cred, key } });
   const isRun = stream.kind === 'run';
   if (a.task && isRun) {
-    d.effect({ type: 'offerTask', offer: { id: taskId(platform, a.task.kind, key), kind: a.task.kind, platform, runKey: key, platformSessionId: stream.identity.platformSessionId ?? null, params: a.task.params } });
+    d.effect({
+      type: 'offerTask',
+      offer: { id: taskId(platform, a.task.kind, key), kind: a.task.kind, platform, runKey: key, platformSessionId: stream.identity.platformSessionId ?? null, params: a.task.params },
+    });
   }
   if (isRun) d.effect({ type: 'activity', runKey: key, atMs: d.now });
   if (platform === 'rgs' && isRun) {
@@ -380,7 +388,10 @@ class Draft {
       ...(previous ? { previous } : {}),
     };
     const stream = newStream(refOf(platform, key), id, platform, key, kind, identity, metadata, startedAt, this.now);
-    this.emit({ type: 'StreamOpened', stream, startNs: first ? first.atNs : null, startedAt }, { type: 'openSession', session: sessionRow(stream, startedAt), ...(first ? { startNs: first.atNs } : {}) });
+    this.emit(
+      { type: 'StreamOpened', stream, startNs: first ? first.atNs : null, startedAt },
+      { type: 'openSession', session: sessionRow(stream, startedAt), ...(first ? { startNs: first.atNs } : {}) },
+    );
     return stream;
   }
 
@@ -388,9 +399,24 @@ class Draft {
     const stream = this.get(ref);
     if (stream.status === 'ended') return;
     const { platform, identity } = stream;
-    const outcome: Record<string, unknown> = { platform, game: identity.game ?? null, platformSessionId: identity.platformSessionId ?? null, agent: identity.agent ?? null, ...signal.outcome, reason: signal.reason };
+    const outcome: Record<string, unknown> = {
+      platform,
+      game: identity.game ?? null,
+      platformSessionId: identity.platformSessionId ?? null,
+      agent: identity.agent ?? null,
+      ...signal.outcome,
+      reason: signal.reason,
+    };
     const run = identity.platformSessionId ? `${platform}:${identity.platformSessionId}` : `${platform}:${stream.id}`;
-    const payload = { sessionId: stream.id, platform, game: identity.game ?? null, platformSessionId: identity.platformSessionId ?? null, agent: identity.agent ?? null, source: identity.source ?? null, outcome };
+    const payload = {
+      sessionId: stream.id,
+      platform,
+      game: identity.game ?? null,
+      platformSessionId: identity.platformSessionId ?? null,
+      agent: identity.agent ?? null,
+      source: identity.source ?? null,
+      outcome,
+    };
     // One snapshot, one handoff and one audit per platform run, whichever of its streams (proxy, spectator, poller) ends first.
     const outbox: NewOutboxMessage[] = [
       { queue: 'snapshot-submission', jobName: 'snapshot', payload, dedupeKey: `snapshot-submission:${run}` },
@@ -400,7 +426,12 @@ class Draft {
     const tick = typeof outcome['tick'] === 'number' ? (outcome['tick'] as number) : null;
     this.emit(
       { type: 'RunEnded', ref, reason: signal.reason, outcome, outbox, atMs: this.now },
-      { type: 'record', sessionId: stream.id, input: { kind: 'outcome', direction: 'internal', channel: 'internal', format: 'json', body: JSON.stringify(outcome), msgType: 'outcome', tick, requestId: null }, outbox },
+      {
+        type: 'record',
+        sessionId: stream.id,
+        input: { kind: 'outcome', direction: 'internal', channel: 'internal', format: 'json', body: JSON.stringify(outcome), msgType: 'outcome', tick, requestId: null },
+        outbox,
+      },
       { type: 'endSession', sessionId: stream.id, endedAt: new Date(this.now), outcome },
       { type: 'log', level: 'info', message: `recorder: ${platform} run ${stream.id} ended (${signal.reason}); sealing in ${this.s.config.sealAfterMs} ms` },
     );
@@ -430,7 +461,18 @@ class Draft {
   }
 }
 
-function newStream(ref: string, id: string, platform: Platform, key: string, kind: StreamKind, identity: StreamIdentity, metadata: Record<string, unknown>, startedAtMs: number, now: number, attempt?: number): StreamState {
+function newStream(
+  ref: string,
+  id: string,
+  platform: Platform,
+  key: string,
+  kind: StreamKind,
+  identity: StreamIdentity,
+  metadata: Record<string, unknown>,
+  startedAtMs: number,
+  now: number,
+  attempt?: number,
+): StreamState {
   return {
     ref,
     id,

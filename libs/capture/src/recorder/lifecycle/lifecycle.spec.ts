@@ -12,7 +12,15 @@ describe('run lifecycle decider — MoltStation', () => {
     expect(opened?.stream).toMatchObject({ id: 's1', kind: 'run', key: 'session:ms-1', identity: { platformSessionId: 'ms-1', game: 'shellrunners' } });
     expect(opened?.startNs).toBe(BigInt(T0) * 1_000_000n);
     const [open] = then.effectsOf('openSession');
-    expect(open?.session).toMatchObject({ id: 's1', platform: 'moltstation', game: 'shellrunners', platformSessionId: 'ms-1', agent: null, startedAt: new Date(T0), metadata: { stream: 'run', capturedBy: 'proxy', writer: 'w1', key: 'session:ms-1' } });
+    expect(open?.session).toMatchObject({
+      id: 's1',
+      platform: 'moltstation',
+      game: 'shellrunners',
+      platformSessionId: 'ms-1',
+      agent: null,
+      startedAt: new Date(T0),
+      metadata: { stream: 'run', capturedBy: 'proxy', writer: 'w1', key: 'session:ms-1' },
+    });
     expect(then.recordedInto('s1')).toEqual(['ws-open', '<{"t":"welcome"}', '>{"t":"input","dir":"L"}']);
     expect(s.streamOf('moltstation', 'session:ms-1').due).toEqual({ atMs: T0 + 30 * 60_000, action: 'idle' });
   });
@@ -24,7 +32,18 @@ describe('run lifecycle decider — MoltStation', () => {
     const then = s.at(T0 + 5_000).when(s.wsClose('moltstation', ws, 4000, 'GAME_OVER'));
     expect(then.eventTypes()).toEqual(expect.arrayContaining(['SocketClosed', 'EventRecorded', 'RunEnded', 'TimerArmed']));
     const [ended] = then.eventsOf('RunEnded');
-    expect(ended?.outcome).toEqual({ platform: 'moltstation', game: 'shellrunners', platformSessionId: 'ms-1', agent: null, reason: 'GAME_OVER', phase: 'ended', tick: 420, score: 1300, lives: 0, gameOverReason: 'crashed' });
+    expect(ended?.outcome).toEqual({
+      platform: 'moltstation',
+      game: 'shellrunners',
+      platformSessionId: 'ms-1',
+      agent: null,
+      reason: 'GAME_OVER',
+      phase: 'ended',
+      tick: 420,
+      score: 1300,
+      lives: 0,
+      gameOverReason: 'crashed',
+    });
     expect(ended?.outbox.map((o) => [o.queue, o.jobName, o.dedupeKey])).toEqual([
       ['snapshot-submission', 'snapshot', 'snapshot-submission:moltstation:ms-1'],
       ['reward-handoff', 'reward', 'reward-handoff:moltstation:ms-1'],
@@ -88,7 +107,14 @@ describe('run lifecycle decider — MoltStation', () => {
     const then = s.when(...s.exchange('moltstation', 'POST', '/api/games/shellrunners/sessions/start', 200, { sessionId: 'ms-2', source: 'agent_api' }, { bearer: 'owner-token' }));
     expect(then.effectsOf('openSession')[0]?.session).toMatchObject({ id: 's1', game: 'shellrunners', platformSessionId: 'ms-2', agent: fp('owner-token'), source: 'agent_api' });
     expect(then.effectsOf('offerTask').map((o) => o.offer)).toEqual([
-      { id: 'moltstation.moltstation-spectate.session.ms-2', kind: 'moltstation-spectate', platform: 'moltstation', runKey: 'session:ms-2', platformSessionId: 'ms-2', params: { slug: 'shellrunners', platformSessionId: 'ms-2' } },
+      {
+        id: 'moltstation.moltstation-spectate.session.ms-2',
+        kind: 'moltstation-spectate',
+        platform: 'moltstation',
+        runKey: 'session:ms-2',
+        platformSessionId: 'ms-2',
+        params: { slug: 'shellrunners', platformSessionId: 'ms-2' },
+      },
     ]);
     expect(then.effectsOf('credential')).toEqual([{ type: 'credential', runKey: 'session:ms-2', credential: { key: 'session:ms-2', name: 'bearer', value: 'owner-token' } }]);
     expect(then.effectsOf('activity')).toEqual([{ type: 'activity', runKey: 'session:ms-2', atMs: T0 }]);
@@ -171,7 +197,13 @@ describe('run lifecycle decider — SpaceMolt HTTP (v1 and v2)', () => {
       const s = sut();
       const created = s.when(...s.exchange('spacemolt', 'POST', `/api/${v}/session`, 200, { session: { id: 'secret-1' } }));
       const key = `session:${fp('secret-1')}`;
-      expect(created.effectsOf('openSession')[0]?.session).toMatchObject({ id: 's1', agent: null, game: 'spacemolt', platformSessionId: null, metadata: { key: `session:fp-${fp('secret-1').slice(10, 26)}` } });
+      expect(created.effectsOf('openSession')[0]?.session).toMatchObject({
+        id: 's1',
+        agent: null,
+        game: 'spacemolt',
+        platformSessionId: null,
+        metadata: { key: `session:fp-${fp('secret-1').slice(10, 26)}` },
+      });
       const login = s.at(T0 + 1_000).when(...s.exchange('spacemolt', 'POST', `/api/${v}/login`, 200, { ok: true }, { body: { username: 'orbit' }, headers: [['X-Session-Id', 'secret-1']] }));
       expect(login.eventsOf('IdentityLearned')).toEqual([{ type: 'IdentityLearned', ref: `spacemolt|${key}`, agent: 'orbit' }]);
       expect(login.effectsOf('openSession').map((o) => o.session)).toEqual([expect.objectContaining({ id: 's1', agent: 'orbit', startedAt: new Date(T0) })]);
@@ -236,11 +268,29 @@ describe('run lifecycle decider — RGS', () => {
   const sut = (config: Parameters<typeof sutOf>[0] = {}) => sutOf({ runIdleMs: 4 * 3_600_000, ...config });
   const expiresAt = new Date(T0 + 3_600_000).toISOString();
   const launch = (s: ReturnType<typeof sut>) =>
-    s.given(...s.exchange('rgs', 'POST', '/operator/launch', 200, { sessionId: 'rgs-1', launchUrl: 'https://rgs.example/play?sessionToken=tok-1', expiresAt }, { body: { gameCode: 'fruits', playerId: 'p-9' } }));
+    s.given(
+      ...s.exchange(
+        'rgs',
+        'POST',
+        '/operator/launch',
+        200,
+        { sessionId: 'rgs-1', launchUrl: 'https://rgs.example/play?sessionToken=tok-1', expiresAt },
+        { body: { gameCode: 'fruits', playerId: 'p-9' } },
+      ),
+    );
 
   it('a launch opens the run (game, player), aliases its token, offers the rounds poller and arms the expiry the platform stated', () => {
     const s = sut();
-    const then = s.when(...s.exchange('rgs', 'POST', '/operator/launch', 200, { sessionId: 'rgs-1', launchUrl: 'https://rgs.example/play?sessionToken=tok-1', expiresAt }, { body: { gameCode: 'fruits', playerId: 'p-9' } }));
+    const then = s.when(
+      ...s.exchange(
+        'rgs',
+        'POST',
+        '/operator/launch',
+        200,
+        { sessionId: 'rgs-1', launchUrl: 'https://rgs.example/play?sessionToken=tok-1', expiresAt },
+        { body: { gameCode: 'fruits', playerId: 'p-9' } },
+      ),
+    );
     expect(then.effectsOf('openSession')[0]?.session).toMatchObject({ game: 'fruits', agent: 'p-9', platformSessionId: 'rgs-1' });
     expect(then.eventsOf('AliasAdded')).toEqual([{ type: 'AliasAdded', ref: 'rgs|session:rgs-1', alias: `token:${fp('tok-1')}` }]);
     expect(then.effectsOf('offerTask')[0]?.offer).toMatchObject({ kind: 'rgs-poll', id: 'rgs.rgs-poll.session.rgs-1' });
@@ -282,7 +332,9 @@ describe('run lifecycle decider — RGS', () => {
     const first = s.when(...s.exchange('rgs', 'POST', '/round/spin', 200, {}, { bearer: 'tok-x' }));
     const key = `token:${fp('tok-x')}`;
     expect(first.eventsOf('StreamOpened')[0]?.stream).toMatchObject({ key, kind: 'run' });
-    expect(first.effectsOf('offerTask').map((o) => o.offer)).toEqual([{ id: `rgs.rgs-poll.token.fp-${fp('tok-x').slice(10, 26)}`, kind: 'rgs-poll', platform: 'rgs', runKey: key, platformSessionId: null, params: {} }]);
+    expect(first.effectsOf('offerTask').map((o) => o.offer)).toEqual([
+      { id: `rgs.rgs-poll.token.fp-${fp('tok-x').slice(10, 26)}`, kind: 'rgs-poll', platform: 'rgs', runKey: key, platformSessionId: null, params: {} },
+    ]);
     expect(first.effectsOf('credential').map((c) => c.credential)).toEqual([{ key, name: 'sessionToken', value: 'tok-x' }]);
     expect(s.when(...s.exchange('rgs', 'POST', '/round/spin', 200, {}, { bearer: 'tok-x' })).effectsOf('offerTask')).toEqual([]);
   });
@@ -316,7 +368,9 @@ describe('run lifecycle decider — accounts, connections and errors', () => {
     const failed = s.when({ platform: 'cloudplay', connectionId: id, atNs: 2n, wallUs: T0 * 1000, type: 'proxy-error', stage: 'connect', message: 'refused', status: 502 });
     expect(failed.recordedInto('s1')).toEqual(['POST /api/game/launch', 'proxy-error', 'proxy-error']);
     // A late note about it still joins the same stream.
-    expect(s.when({ platform: 'cloudplay', connectionId: id, atNs: 3n, wallUs: T0 * 1000, type: 'proxy-error', stage: 'client', message: 'late', terminal: false }).recordedInto('s1')).toEqual(['proxy-error']);
+    expect(s.when({ platform: 'cloudplay', connectionId: id, atNs: 3n, wallUs: T0 * 1000, type: 'proxy-error', stage: 'client', message: 'late', terminal: false }).recordedInto('s1')).toEqual([
+      'proxy-error',
+    ]);
   });
 });
 

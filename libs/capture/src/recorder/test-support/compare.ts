@@ -57,7 +57,8 @@ export function httpExchanges(streams: Map<string, StoredEvent[]>, traffic: Traf
     for (const e of events) {
       if (e.channel !== 'http') continue;
       if (e.kind === 'request' && e.requestId) requests.set(e.requestId, e);
-      const proxyAnswer = e.kind === 'marker' && e.msgType === 'proxy-error' && e.requestId !== null && requests.has(e.requestId) && (JSON.parse(e.meta ?? '{}') as { answeredBy?: string }).answeredBy === 'proxy';
+      const proxyAnswer =
+        e.kind === 'marker' && e.msgType === 'proxy-error' && e.requestId !== null && requests.has(e.requestId) && (JSON.parse(e.meta ?? '{}') as { answeredBy?: string }).answeredBy === 'proxy';
       if ((e.kind === 'response' || proxyAnswer) && e.requestId) {
         const req = requests.get(e.requestId);
         const rm = JSON.parse(req?.meta ?? '{}') as { method?: string; path?: string };

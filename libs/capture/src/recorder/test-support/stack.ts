@@ -65,7 +65,10 @@ export async function startRecorderStack(o: {
       while (recorder.stats().openStreams > open && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       expect(recorder.stats()).toMatchObject({ openStreams: open, failures: 0 });
       await ingest.waitUntilStored();
-      const streams = await readStreams(store, recorder.openedStreams().map((s) => s.id));
+      const streams = await readStreams(
+        store,
+        recorder.openedStreams().map((s) => s.id),
+      );
       for (const id of streams.keys()) expect((await verifySession(store, id))?.ok).toBe(true);
       expect(errors).toEqual([]);
       return streams;

@@ -7,7 +7,6 @@ import Redis from 'ioredis';
 import type { CaptureTaskLogger } from '../../tasks/types';
 import type { CaptureTarget } from '../target';
 
-
 export const uniqueName = (label: string): string => `t${process.pid}-${label}-${randomBytes(4).toString('hex')}`;
 
 export function target(id: string, kind = 'test-poll'): CaptureTarget {

@@ -177,7 +177,14 @@ export class LifecycleSut {
   openTask(offer: TaskOffer, attempt: number, sessionId = `task-${offer.id}`): string {
     const ref = `${offer.platform}|task:${offer.id}`;
     this.command({ type: 'ClaimTaskStream', ref, attempt });
-    this.command({ type: 'OpenTaskStream', offer, identity: { key: `task:${offer.id}`, platformSessionId: offer.platformSessionId }, sessionId, attempt, metadata: { stream: 'run', task: offer.kind } });
+    this.command({
+      type: 'OpenTaskStream',
+      offer,
+      identity: { key: `task:${offer.id}`, platformSessionId: offer.platformSessionId },
+      sessionId,
+      attempt,
+      metadata: { stream: 'run', task: offer.kind },
+    });
     return ref;
   }
 
