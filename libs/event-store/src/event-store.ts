@@ -1,4 +1,4 @@
-import { Db, Pool, PoolClient, PrismaService, withTransaction } from '@rewind/db';
+import { Db, isPrismaService, Pool, PoolClient, PrismaService, withTransaction } from '@rewind/db';
 import { AppendResult, appendInTransaction, StoreBatch, writeBatchInTransaction } from './append';
 import { EventStoreError, EventStoreErrorCode, sessionNotFound } from './errors';
 import { genesisHash } from './hash';
@@ -37,15 +37,32 @@ export interface GlobalPage {
  */
 export class EventStore {
   private readonly pool: Pool;
-  readonly sessions: SessionsRepository;
-  readonly reads: EventReadsRepository;
+  private repositories: { sessions: SessionsRepository; reads: EventReadsRepository } | undefined;
 
-  /** Given a PrismaService, or (older call sites, tests) a `pg` pool that a PrismaService then borrows. */
-  constructor(db: Db) {
-    const prisma = PrismaService.of(db);
-    this.pool = prisma.pool;
-    this.sessions = new SessionsRepository(prisma);
-    this.reads = new EventReadsRepository(prisma);
+  /**
+   * Given a PrismaService, or (older call sites, tests, the ingest's writer thread) a `pg` pool that a
+   * PrismaService then borrows — created on the first read, not here: a process that only appends (the
+   * recorder's writer thread, `rewind bench ingest`) never loads Prisma's query engine, which measurably slows
+   * the COPY path around it (~7 %, docs/benchmarks.md).
+   */
+  constructor(private readonly db: Db) {
+    this.pool = isPrismaService(db) ? db.pool : db;
+  }
+
+  private get repos(): { sessions: SessionsRepository; reads: EventReadsRepository } {
+    if (!this.repositories) {
+      const prisma = PrismaService.of(this.db);
+      this.repositories = { sessions: new SessionsRepository(prisma), reads: new EventReadsRepository(prisma) };
+    }
+    return this.repositories;
+  }
+
+  get sessions(): SessionsRepository {
+    return this.repos.sessions;
+  }
+
+  get reads(): EventReadsRepository {
+    return this.repos.reads;
   }
 
   /** Creates the session's stream; calling it again with the same id and platform is a no-op. */
