@@ -7,6 +7,8 @@ import WebSocket from 'ws';
 import { startRecordingProxy } from '@rewind/capture';
 import type { RunningRecordingProxy } from '@rewind/capture';
 import { nextMessage } from './child-message';
+import { RECORDER_NODE_ARGS } from './node-flags';
+import { progress } from '../progress';
 import { fmt, LoopStats, machineCpu, median } from './stats';
 import { createBenchSink } from './proxy-worker';
 import type { ProxyCommand, ProxyReport, RttSummary, UpstreamCommand, UpstreamReport } from './proxy-worker';
@@ -100,7 +102,8 @@ interface Worker<C, R> {
 }
 
 /** Extra node flags for the proxy child only (diagnosis: --trace-gc, --cpu-prof…), space-separated. */
-const PROXY_NODE_ARGS = (process.env.REWIND_BENCH_PROXY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+/** The proxy child runs with the recorder's node flags unless REWIND_BENCH_PROXY_NODE_ARGS says otherwise. */
+const PROXY_NODE_ARGS = (process.env.REWIND_BENCH_PROXY_NODE_ARGS ?? RECORDER_NODE_ARGS.join(' ')).split(/\s+/).filter(Boolean);
 
 /**
  * REWIND_BENCH_PIN=1: the "recorder has its own core" layout — the proxy child pinned to the last CPU, the clients
@@ -333,17 +336,23 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
       `| run | path | frames sent | frames recv | inputs recv | frames/s | RTT p50 (ms) | RTT p99 (ms) | RTT p99.9 (ms) | RTT max (ms) | CPU % of 1 core: client / upstream / proxy | machine busy (% of ${cpus.length} cores, all processes) | proxy loop delay p99 / max (ms) | proxy GC: pauses, total / max (ms) | lost / disconnects |`,
     );
     out('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    // The measured phases behind a cli-progress bar on stderr (a terminal only), cleared around each result row.
+    const bar = progress('[{bar}] {value}/{total} phases', 1);
+    bar.update(0, runs * 2);
     for (let run = 1; run <= runs; run++) {
       const order: ProxyBenchPath[] = run % 2 ? ['direct', 'proxy'] : ['proxy', 'direct'];
       for (const which of order) {
         const p = await runPhase(run, which, frames);
         phases.push(p);
         const lost = p.framesSent - p.framesReceived + (p.inputsSent - p.inputsReceived);
+        bar.clear();
         out(
           `| ${run} | ${which === 'direct' ? 'direct' : 'via proxy'} | ${fmt(p.framesSent)} | ${fmt(p.framesReceived)} | ${fmt(p.inputsReceived)} | ${fmt(p.framesPerSec)} | ${ms3(p.rtt.p50)} | ${ms3(p.rtt.p99)} | ${ms3(p.rtt.p999)} | ${ms3(p.rtt.max)} | ${p.cpu.client.toFixed(0)} / ${p.cpu.upstream.toFixed(0)} / ${Number.isFinite(p.cpu.proxy) ? p.cpu.proxy.toFixed(0) : 'in client'} | ${p.cpu.machine.toFixed(0)}% | ${p.proxyLoop ? `${p.proxyLoop.delayP99.toFixed(1)} / ${p.proxyLoop.delayMax.toFixed(1)}` : ''} | ${p.proxyLoop ? `${p.proxyLoop.gcCount}, ${p.proxyLoop.gcTotalMs.toFixed(0)} / ${p.proxyLoop.gcMaxMs.toFixed(1)}` : ''} | ${lost} / ${p.disconnects}${p.seqErrors ? `, ${p.seqErrors} out of sequence` : ''}${p.timedOut ? ', timed out' : ''} |`,
         );
+        bar.update(phases.length, runs * 2);
       }
     }
+    bar.clear();
   } finally {
     await local?.close();
     await Promise.all([stopWorker(proxyW as Worker<{ type: 'exit' }, unknown> | undefined), stopWorker(upstream as Worker<{ type: 'exit' }, unknown> | undefined)]);

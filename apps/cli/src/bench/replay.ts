@@ -8,8 +8,15 @@ import { EventStore, NewEvent } from '@rewind/event-store';
 import { makeEvents } from './ingest';
 import { benchDatabase } from './scratch-db';
 import { nextMessage } from './child-message';
+import { progress } from '../progress';
 import { fmt, LoopStats, machineCpu, median } from './stats';
 import type { ApiCommand, ApiReport } from './replay-worker';
+
+/**
+ * The API child's node flags (REWIND_BENCH_API_NODE_ARGS, default none, as apps/api runs). The recorder's larger
+ * young generation (node-flags.ts) made the gateway's tail worse here (fewer, longer pauses): not the API's.
+ */
+const API_NODE_ARGS = (process.env.REWIND_BENCH_API_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 /**
  * rewind bench replay: the replay gateway's timing under load (issue 6).
@@ -169,7 +176,7 @@ interface ApiChild {
 }
 
 async function startApiChild(databaseUrl: string, redisUrl: string, apiKey: string, secret: Buffer): Promise<ApiChild> {
-  const child = fork(WORKER, [databaseUrl, redisUrl, apiKey, secret.toString('hex')], { cwd: REPO_ROOT, execArgv: ['-r', REGISTER], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(WORKER, [databaseUrl, redisUrl, apiKey, secret.toString('hex')], { cwd: REPO_ROOT, execArgv: [...API_NODE_ARGS, '-r', REGISTER], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const send = (m: ApiCommand): void => void (child.connected && child.send(m));
   const ready = await nextMessage(child, 'API child', (m: ApiReport): m is Extract<ApiReport, { type: 'ready' }> => m.type === 'ready', 60_000, 'ready');
   return {
@@ -391,6 +398,9 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
       `| run | events recv / expected | events/s | start spread (s) | all-streams window (s) | lateness in window p50 / p99 / max (ms) | lateness all events p50 / p99 / max (ms) | seek p50 / p99 / max (ms) | CPU % of 1 core: clients / API | machine busy (% of ${cpus.length} cores) | API loop delay p99 / max (ms) | API GC: pauses, total / max (ms) | problems |`,
     );
     out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    // The measured runs behind a cli-progress bar on stderr (a terminal only), cleared around each result row.
+    const bar = progress('[{bar}] {value}/{total} runs', 1);
+    bar.update(0, runs);
     for (let run = 1; run <= runs; run++) {
       await api.stats(true);
       const m0 = machineCpu();
@@ -462,10 +472,13 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
       };
       results.push(r);
       const shown = problems.length ? `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; … ${problems.length - 3} more` : ''}` : 'none';
+      bar.clear();
       out(
         `| ${run} | ${fmt(received)} / ${fmt(eventsExpected)} | ${fmt(r.eventsPerSec)} | ${r.startSpreadS.toFixed(2)} | ${r.windowS.toFixed(1)} | ${pct3(r.window)} | ${pct3(r.all)} | ${pct3(r.seek)} | ${cpu.client.toFixed(0)} / ${cpu.api.toFixed(0)} | ${cpu.machine.toFixed(0)}% | ${r.apiLoop.delayP99.toFixed(1)} / ${r.apiLoop.delayMax.toFixed(1)} | ${r.apiLoop.gcCount}, ${r.apiLoop.gcTotalMs.toFixed(0)} / ${r.apiLoop.gcMaxMs.toFixed(1)} | ${shown} |`,
       );
+      bar.update(run, runs);
     }
+    bar.clear();
   } finally {
     await api?.stop();
     process.off('exit', killApi);

@@ -7,6 +7,7 @@ import type { Pool } from 'pg';
 import WebSocket from 'ws';
 import { benchDatabase } from './scratch-db';
 import { namedIn, nextMessage } from './child-message';
+import { RECORDER_NODE_ARGS } from './node-flags';
 import { fmt } from './stats';
 import { TcpForwarder } from '@rewind/local-services';
 import type { ApiCommand, ApiReport } from './replay-worker';
@@ -196,7 +197,12 @@ export function profileArgs(name: string, setting = process.env['REWIND_SOAK_PRO
 }
 
 function forkChild<R>(name: string, file: string, args: string[], env: Record<string, string>): Child<R> {
-  const child = fork(file, args, { cwd: REPO_ROOT, execArgv: ['-r', REGISTER, ...profileArgs(name)], env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(file, args, {
+    cwd: REPO_ROOT,
+    execArgv: ['-r', REGISTER, ...(name.startsWith('recorder') ? RECORDER_NODE_ARGS : []), ...profileArgs(name)],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   return {
     name,
     child,

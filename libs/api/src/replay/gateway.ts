@@ -14,6 +14,9 @@ import { replayStreamSources, rewindMetrics } from '@rewind/observability';
 
 export { REPLAY_FLOW_DEFAULTS, ReplayFlowOptions, SLOW_READER_CLOSE } from './send-flow';
 
+/** rewind_replay_lateness_seconds, bound once: the send path only adds to numbers. */
+const replayLateness = rewindMetrics.replayLateness.labels();
+
 /** Close codes of the replay gateway (4xxx: the request was wrong; the reason says what). */
 export const REPLAY_CLOSE = { badRequest: 4400, unauthorized: 4401, notFound: 4404, done: 1000, server: 1011 } as const;
 
@@ -354,7 +357,7 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       if (frame === undefined) return;
       ws.send(frame);
       flow.sent();
-      rewindMetrics.replayLateness.observe(latenessMs > 0 ? latenessMs / 1000 : 0);
+      replayLateness.observe(latenessMs > 0 ? latenessMs / 1000 : 0);
     });
     const marker = protocol.marker;
     if (marker) {

@@ -128,12 +128,8 @@ export const rewindMetrics = {
       if (replayStreamSources.values().next().done !== true) this.set(sum(replayStreamSources, (f) => f()));
     },
   }),
-  replayLateness: new Histogram({
-    name: 'rewind_replay_lateness_seconds',
-    help: 'How late a replayed frame was sent against its recorded offset (scaled by the speed).',
-    buckets: LATENESS_BUCKETS,
-    registers,
-  }),
+  /** Observed once per replayed event (the gateway's send path): a fast histogram, bound once (`labels()`). */
+  replayLateness: new FastHistogram('rewind_replay_lateness_seconds', 'How late a replayed frame was sent against its recorded offset (scaled by the speed).', [], LATENESS_BUCKETS, registers),
   replaySeek: new Histogram({ name: 'rewind_replay_seek_seconds', help: 'Time from a seek request to the first frame at the new position.', buckets: SEEK_BUCKETS, registers }),
 
   pipelineJobs: new Counter({
