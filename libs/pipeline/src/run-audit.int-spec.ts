@@ -108,14 +108,9 @@ describe('the run audit waits for its snapshot and handoff jobs without spending
     expect(waiting.attemptsMade).toBe(0);
     expect(await waiting.getState()).toMatch(/delayed|active|waiting/);
 
-    const audit = await waitFor(
-      'the audit job completed',
-      async () => {
-        const j = await p.queues['run-audit'].getJob(rows['run-audit']!);
-        return (await j?.isCompleted()) && j;
-      },
-      20_000,
-    );
+    await waitFor('the audit job completed', async () => (await p.queues['run-audit'].getJob(rows['run-audit']!))?.isCompleted(), 20_000);
+    // Read again once completed: a job read before `isCompleted()` turned true may hold its fields from before.
+    const audit = (await p.queues['run-audit'].getJob(rows['run-audit']!))!;
     expect(audit.attemptsMade).toBe(1); // the one run that audited: no attempt was spent waiting
     expect(await p.queues['run-audit'].getFailedCount()).toBe(0);
     const reward = await p.queues['reward-handoff'].getJob(rows['reward-handoff']!);
