@@ -246,7 +246,8 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
     const pipeline = await start({ requestTimeoutMs: 1000 });
     const job = await until('handoff job completed', async () => {
       const j = await pipeline.queues['reward-handoff'].getJob(reward.id);
-      return (await j?.isCompleted()) && j;
+      // Read again once completed: the job read before may hold its fields from before (returnvalue null).
+      return (await j?.isCompleted()) && (await pipeline.queues['reward-handoff'].getJob(reward.id))!;
     });
     expect(job.returnvalue).toMatchObject({ status: 'handed-off', httpStatus: 200, duplicate: true });
     expect(job.attemptsMade).toBe(2);
@@ -317,7 +318,8 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
       'taken-over job completed',
       async () => {
         const j = await pipeline.queues['reward-handoff'].getJob(reward.id);
-        return (await j?.isCompleted()) && j;
+        // Read again once completed: the job read before may hold its fields from before (returnvalue null).
+        return (await j?.isCompleted()) && (await pipeline.queues['reward-handoff'].getJob(reward.id))!;
       },
       30_000,
     );
@@ -419,7 +421,8 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
     const finished = (row: OutboxRow) =>
       until(`snapshot job ${row.id} finished`, async () => {
         const j = await pipeline.queues['snapshot-submission'].getJob(row.id);
-        return (await j?.isCompleted()) && j;
+        // Read again once completed: the job read before may hold its fields from before (returnvalue null).
+        return (await j?.isCompleted()) && (await pipeline.queues['snapshot-submission'].getJob(row.id))!;
       });
     expect((await finished(snapshotRow(agentRows))).returnvalue).toMatchObject({ status: 'submitted', httpStatus: 200 });
     expect((await finished(snapshotRow(practiceRows))).returnvalue).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/browser_ws run is practice/) });

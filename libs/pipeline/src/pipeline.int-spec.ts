@@ -123,7 +123,8 @@ describe('the outcome pipeline: runs recorded through the proxy are snapshotted 
     const [snapshotRow] = (await outboxOf('moltstation', agentRun.sessionId)).filter((r) => r.queue === 'snapshot-submission');
     const job = await until('snapshot done', async () => {
       const j = await pipeline.queues['snapshot-submission'].getJob(snapshotRow!.id);
-      return (await j?.isCompleted()) && j;
+      // Read again once completed: the job read before may hold its fields from before (returnvalue null).
+      return (await j?.isCompleted()) && (await pipeline.queues['snapshot-submission'].getJob(snapshotRow!.id))!;
     });
     expect(job.returnvalue).toMatchObject({ status: 'submitted', httpStatus: 200 });
     const detail = (await (await fetch(`${sim.baseUrl('moltstation')}/api/games/flappybots/sessions/${agentRun.sessionId}`)).json()) as { snapshotted: boolean };
@@ -142,7 +143,8 @@ describe('the outcome pipeline: runs recorded through the proxy are snapshotted 
     const [practiceSnapshot] = (await outboxOf('moltstation', practice.sessionId)).filter((r) => r.queue === 'snapshot-submission');
     const skipped = await until('practice skipped', async () => {
       const j = await pipeline.queues['snapshot-submission'].getJob(practiceSnapshot!.id);
-      return (await j?.isCompleted()) && j;
+      // Read again once completed: the job read before may hold its fields from before (returnvalue null).
+      return (await j?.isCompleted()) && (await pipeline.queues['snapshot-submission'].getJob(practiceSnapshot!.id))!;
     });
     expect(skipped.returnvalue).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/browser_ws run is practice/) });
     // The two 500s were retried: some handoff job has two failed attempts recorded before its success.
