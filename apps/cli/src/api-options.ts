@@ -1,14 +1,14 @@
 import * as path from 'node:path';
-import { apiOptionsFromConfig } from '@rewind/api';
-import type { ApiOptions } from '@rewind/api';
+import { loadOrCreateApiKey } from '@rewind/api';
 import type { Runtime } from './runtime';
 
 /**
- * The API of this installation (the same composition root as apps/api's, `apiOptionsFromConfig`), on the
- * embedded defaults: without REWIND_API_KEYS the local key file, without REWIND_REDACTION_KEY the local key.
+ * Where the API key of this installation comes from, for the lines `up` and `demo` print: REWIND_API_KEYS, or
+ * (on the embedded defaults, none configured) the local key file that `apiModuleFromConfig` uses (created once).
  */
-export function apiOptions(runtime: Runtime): ApiOptions & { apiKeyNote: string } {
-  const { localApiKey, ...options } = apiOptionsFromConfig(runtime, { local: true });
+export function apiKeyNote(runtime: Runtime): string {
+  if (runtime.config.apiKeys.length > 0) return 'from REWIND_API_KEYS';
+  loadOrCreateApiKey(runtime.config.dataDir);
   const file = path.join(runtime.config.dataDir, 'api-key');
-  return { ...options, apiKeyNote: localApiKey ? `in ${path.relative(process.cwd(), file) || file}` : 'from REWIND_API_KEYS' };
+  return `in ${path.relative(process.cwd(), file) || file}`;
 }

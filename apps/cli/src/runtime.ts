@@ -1,6 +1,8 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { recordingModule, RecordingOptions } from '@rewind/capture';
-import { loadConfig, RewindConfig } from '@rewind/config';
+import { recordingModule, RecordingOptions, runtimeConfig } from '@rewind/capture';
+import { apiModuleFromConfig, startApiModule } from '@rewind/api';
+import type { INestApplication } from '@nestjs/common';
+import { loadConfig, RewindConfig, withRewindConfig } from '@rewind/config';
 import { RunningPipeline, startPipelineFromConfig } from '@rewind/pipeline';
 import type { RelayLogger } from '@rewind/pipeline';
 import { createPgPool, migrate, MIGRATIONS_DIR, redactUrl } from '@rewind/db';
@@ -82,4 +84,19 @@ export function serviceModules(runtime: Runtime, o: { recorder: RecordingOptions
     providers: [{ provide: PIPELINE_START, useValue: () => startPipelineFromConfig(runtime, o.pipelineLog) }, PipelineHost],
   };
   return { imports: [recording.module, pipeline], release: () => recording.release() };
+}
+
+/**
+ * `rewind up` and `rewind demo`: one Nest application on the API's port — RewindConfigModule with the runtime's
+ * configuration (the embedded services' URLs filled in), the API configured from it (`apiModuleFromConfig`,
+ * local keys when none are configured) and `serviceModules`. Its close stops them in order; a start that
+ * fails half-way releases what it had opened.
+ */
+export async function startLocalApp(runtime: Runtime, o: { recorder: RecordingOptions; pipelineLog: RelayLogger }): Promise<INestApplication> {
+  const services = serviceModules(runtime, o);
+  const root = withRewindConfig([apiModuleFromConfig({ local: true, logger: false }), ...services.imports], runtimeConfig(runtime));
+  return startApiModule(root, { port: runtime.config.apiPort, logger: false, shutdownHooks: false }).catch(async (e: unknown) => {
+    await services.release();
+    throw e;
+  });
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadConfig } from '@rewind/config';
+import { loadConfig, withRewindConfig } from '@rewind/config';
 import { maybeStartMetricsServer } from '@rewind/observability';
-import { createPipelineContext, pipelineOptionsFromConfig } from '@rewind/pipeline';
+import { createPipelineContextOf, pipelineModuleFromConfig } from '@rewind/pipeline';
 
 /**
  * Stand-alone outcome-pipeline process (production): a Nest application context (no HTTP server) of
@@ -15,9 +15,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl || !config.redisUrl) throw new Error('apps/pipeline needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind up');
   const line = (level: string) => (m: string) => void process.stderr.write(`pipeline ${level}: ${m}\n`);
-  const app = await createPipelineContext(
-    pipelineOptionsFromConfig({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, { info: line('info'), warn: line('warning'), error: line('error') }),
-  );
+  const log = { info: line('info'), warn: line('warning'), error: line('error') };
+  // The configuration enters through RewindConfigModule; PipelineModule takes its options from REWIND_CONFIG.
+  const app = await createPipelineContextOf(withRewindConfig([pipelineModuleFromConfig(log)], config), log);
   app.enableShutdownHooks();
   line('info')(`running: outbox relay and workers (queue prefix ${config.pipeline.queuePrefix})`);
   // Prometheus /metrics on REWIND_PIPELINE_METRICS_PORT (0: off); it ends with the process (the shutdown hooks

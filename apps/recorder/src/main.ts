@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig } from '@rewind/config';
+import { loadConfig, withRewindConfig } from '@rewind/config';
 import { recordingModule, RecorderService } from '@rewind/capture';
 import { maybeStartMetricsServer } from '@rewind/observability';
 
@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   }
   const log = (line: string): void => void process.stderr.write(`recorder: ${line}\n`);
   const recording = recordingModule({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, log }, { verbose: config.logLevel !== 'warn' && config.logLevel !== 'error' });
-  const app = await NestFactory.createApplicationContext(recording.module, { logger: ['error', 'warn'], abortOnError: false }).catch(async (e: unknown) => {
+  // The configuration enters through RewindConfigModule; RecorderModule takes its options from REWIND_CONFIG.
+  const app = await NestFactory.createApplicationContext(withRewindConfig([recording.module], config), { logger: ['error', 'warn'], abortOnError: false }).catch(async (e: unknown) => {
     await recording.release();
     throw e;
   });

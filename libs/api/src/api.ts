@@ -7,10 +7,25 @@ import { ApiOptions, AppModule } from './app.module';
 import { ReplayWsAdapter } from './replay/ws-adapter';
 import { viewerAssets } from './viewer/viewer-assets';
 
+export interface ApiStart {
+  port: number;
+  host?: string;
+  logger?: boolean;
+  shutdownHooks?: boolean;
+  /** More modules in the same application (`rewind up`: the recorder, the pipeline), closed with it. */
+  imports?: DynamicModule[];
+}
+
 /** Creates and starts the HTTP API on 127.0.0.1:`port` (0 picks a free port). */
-export async function startApi(options: ApiOptions & { port: number; host?: string; logger?: boolean; shutdownHooks?: boolean; imports?: DynamicModule[] }): Promise<INestApplication> {
-  // `imports`: more modules in the same application (`rewind up`: the recorder, the pipeline), closed with it.
-  const root = AppModule.forRoot(options);
+export async function startApi(options: ApiOptions & ApiStart): Promise<INestApplication> {
+  return startApiModule(AppModule.forRoot(options), options);
+}
+
+/**
+ * Starts an application whose root is `root` (AppModule, or a module that imports it — `apiModuleFromConfig`:
+ * the configuration module and AppModule.forRootAsync) on 127.0.0.1:`port`.
+ */
+export async function startApiModule(root: DynamicModule, options: ApiStart): Promise<INestApplication> {
   const app = await NestFactory.create(options.imports?.length ? { ...root, imports: [...(root.imports ?? []), ...options.imports] } : root, {
     // nestjs-pino is the Nest logger (JSON lines, secrets redacted); what Nest logs before it is ready is buffered.
     ...(options.logger === false ? { logger: false as const } : { bufferLogs: true }),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, InjectionToken, Module, ModuleMetadata, OptionalFactoryDependency } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import type { Pool } from '@rewind/db';
@@ -39,33 +39,67 @@ export interface ApiOptions {
   logger?: boolean;
 }
 
+/** The API's options as a provider (AppModule.forRootAsync's factory), for the modules that configure themselves from them. */
+export const API_OPTIONS = Symbol('API_OPTIONS');
+
+/** `AppModule.forRootAsync`: the options from a factory (the process roots inject the validated configuration). */
+export interface ApiAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  useFactory: (...args: never[]) => ApiOptions | Promise<ApiOptions>;
+  /** false: no request logs (an embedding process, tests). Decided when the module is defined. */
+  logger?: boolean;
+}
+
+@Module({})
+class ApiOptionsModule {}
+
 @Module({})
 export class AppModule {
   static forRoot(options: ApiOptions): DynamicModule {
+    return AppModule.forRootAsync({ useFactory: () => options, ...(options.logger === false ? { logger: false } : {}) });
+  }
+
+  /**
+   * The API with its options from a factory: the database, the queues' Redis and prefix, the keys of Bull Board and
+   * the guards, and the audits' receipts are all configured from what it returns (apps/api and `rewind up` give a
+   * factory that injects REWIND_CONFIG, see `apiModuleFromConfig`).
+   */
+  static forRootAsync(o: ApiAsyncOptions): DynamicModule {
+    const optionsModule: DynamicModule = {
+      module: ApiOptionsModule,
+      imports: o.imports ?? [],
+      providers: [{ provide: API_OPTIONS, inject: o.inject ?? [], useFactory: o.useFactory as (...args: unknown[]) => ApiOptions | Promise<ApiOptions> }],
+      exports: [API_OPTIONS],
+    };
     return {
       module: AppModule,
       imports: [
-        DbModule.forRoot({ databaseUrl: options.databaseUrl }),
+        optionsModule,
+        DbModule.forRootAsync({ imports: [optionsModule], inject: [API_OPTIONS], useFactory: (api: ApiOptions) => ({ databaseUrl: api.databaseUrl }) }),
         EventStoreModule,
         // The pipeline's queues (producer-only) and Bull Board at /queues, admin keys only.
-        ...pipelineQueueModules({ redisUrl: options.redisUrl, ...(options.queuePrefix ? { queuePrefix: options.queuePrefix } : {}), apiKeys: options.replay?.apiKeys ?? [] }),
+        ...pipelineQueueModules({
+          imports: [optionsModule],
+          inject: [API_OPTIONS],
+          useFactory: (api: ApiOptions) => ({ redisUrl: api.redisUrl, ...(api.queuePrefix ? { queuePrefix: api.queuePrefix } : {}), apiKeys: api.replay?.apiKeys ?? [] }),
+        }),
         TerminusModule.forRoot({ logger: false }),
         MetricsModule.forRoot({ http: true }),
-        LoggingModule.forRoot({ useRoot: true, autoLogging: options.logger !== false }),
+        LoggingModule.forRoot({ useRoot: true, autoLogging: o.logger !== false }),
       ],
       controllers: [HealthController, SessionsController, AuditController, AnalyticsController, ReplayTokenController, PipelineController],
       providers: [
-        { provide: ApiKeys, useFactory: () => new ApiKeys(options.replay?.apiKeys ?? []) },
+        { provide: ApiKeys, inject: [API_OPTIONS], useFactory: (options: ApiOptions) => new ApiKeys(options.replay?.apiKeys ?? []) },
         { provide: APP_GUARD, useClass: ScopeGuard },
-        { provide: ReplayAuth, inject: [ApiKeys], useFactory: (keys: ApiKeys) => new ReplayAuth(keys, options.replay?.secret ?? randomBytes(32)) },
+        { provide: ReplayAuth, inject: [ApiKeys, API_OPTIONS], useFactory: (keys: ApiKeys, options: ApiOptions) => new ReplayAuth(keys, options.replay?.secret ?? randomBytes(32)) },
         PipelineQueues,
         // A probe waits for the connection (bounded by the health check's own timeout) instead of
         // failing while ioredis is still connecting; a Redis that stays away fails the probe.
-        { provide: RedisConnection, useFactory: () => new RedisConnection(options.redisUrl) },
+        { provide: RedisConnection, inject: [API_OPTIONS], useFactory: (options: ApiOptions) => new RedisConnection(options.redisUrl) },
         {
           provide: AuditService,
-          inject: [PG_POOL, EventStore],
-          useFactory: (pool: Pool, store: EventStore) =>
+          inject: [PG_POOL, EventStore, API_OPTIONS],
+          useFactory: (pool: Pool, store: EventStore, options: ApiOptions) =>
             new AuditService(pool, store, { ...(options.rewardsUrl ? { rewardsUrl: options.rewardsUrl } : {}), ...(options.rewardsApiKey ? { rewardsApiKey: options.rewardsApiKey } : {}) }),
         },
         HealthService,

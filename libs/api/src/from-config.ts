@@ -1,6 +1,7 @@
-import type { RewindConfig } from '@rewind/config';
+import type { DynamicModule } from '@nestjs/common';
+import { REWIND_CONFIG, RewindConfig } from '@rewind/config';
 import { loadOrCreateRedactionKey } from '@rewind/capture';
-import type { ApiOptions } from './app.module';
+import { ApiOptions, AppModule } from './app.module';
 import { loadOrCreateApiKey } from './replay/api-key-file';
 
 /**
@@ -28,4 +29,21 @@ export function apiOptionsFromConfig(runtime: { config: RewindConfig; databaseUr
     ...(config.pipeline.rewardsApiKey ? { rewardsApiKey: config.pipeline.rewardsApiKey } : {}),
     localApiKey,
   };
+}
+
+/**
+ * AppModule configured from REWIND_CONFIG (`apiOptionsFromConfig` in the factory): the application imports
+ * RewindConfigModule (`withRewindConfig`), which validated the configuration — `rewind up` gives it the
+ * configuration with the embedded services' URLs filled in.
+ */
+export function apiModuleFromConfig(o: { local: boolean; logger?: boolean }): DynamicModule {
+  return AppModule.forRootAsync({
+    inject: [REWIND_CONFIG],
+    useFactory: (config: RewindConfig) => {
+      if (!config.databaseUrl || !config.redisUrl) throw new Error('the API needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind up');
+      const { localApiKey: _local, ...options } = apiOptionsFromConfig({ config, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, { local: o.local });
+      return options;
+    },
+    ...(o.logger === false ? { logger: false } : {}),
+  });
 }

@@ -1,4 +1,4 @@
-export { startApi } from './api';
-export { AppModule, ApiOptions } from './app.module';
+export { startApi, startApiModule, ApiStart } from './api';
+export { AppModule, ApiOptions, API_OPTIONS } from './app.module';
 export * from './replay/api-key-file';
-export { apiOptionsFromConfig } from './from-config';
+export { apiOptionsFromConfig, apiModuleFromConfig } from './from-config';

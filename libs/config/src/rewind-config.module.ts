@@ -36,3 +36,14 @@ export class RewindConfigModule {
     };
   }
 }
+
+@Module({})
+export class RewindProcessModule {}
+
+/**
+ * A process's root module: RewindConfigModule (the configuration, validated once; `config` when the caller has it
+ * already) and the process's modules, which take their options from REWIND_CONFIG in their factories.
+ */
+export function withRewindConfig(modules: DynamicModule[], config?: RewindConfig): DynamicModule {
+  return { module: RewindProcessModule, imports: [RewindConfigModule.forRoot(config ? { config } : {}), ...modules] };
+}

@@ -1,4 +1,5 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, InjectionToken, Module, ModuleMetadata, OnApplicationShutdown, OptionalFactoryDependency, Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import type { Pool } from '@rewind/db';
@@ -42,38 +43,81 @@ class VaultCloser implements OnApplicationShutdown {
  * module destroy (Nest destroys this module before the global DbModule), the vault and the queues close on
  * application shutdown.
  */
+/** `PipelineModule.forRootAsync`: the options from a factory (the process roots inject the validated configuration). */
+export interface PipelineAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  useFactory: (...args: never[]) => PipelineOptions | Promise<PipelineOptions>;
+  /** Run the workers in this process (default true); false: relay only. Decided when the module is defined. */
+  workers?: boolean;
+}
+
+@Module({})
+class PipelineSettingsModule {}
+
 @Module({})
 export class PipelineModule {
   static forRoot(options: PipelineOptions): DynamicModule {
-    const settings = resolvePipelineOptions(options);
-    const workerOptions = pipelineWorkerOptions(settings);
-    // Each processor under its own class as token (RunningPipeline.workers finds them), built from the subclass
-    // that carries this module's worker options.
-    const processors: Provider[] = settings.workers ? PIPELINE_QUEUES.map((q) => ({ provide: PIPELINE_PROCESSORS[q], useClass: boundProcessor(q, workerOptions) })) : [];
+    return PipelineModule.forRootAsync({ useFactory: () => options, ...(options.workers === false ? { workers: false } : {}) });
+  }
+
+  /**
+   * The pipeline with its options from a factory: the database, the queues' Redis and prefix, the workers'
+   * concurrency, locks and backoff, the rewards endpoint and the key are all configured from what it returns
+   * (apps/pipeline and `rewind up` give a factory that injects REWIND_CONFIG, see `pipelineModuleFromConfig`).
+   */
+  static forRootAsync(o: PipelineAsyncOptions): DynamicModule {
+    const factory = o.useFactory as (...args: unknown[]) => PipelineOptions | Promise<PipelineOptions>;
+    const settingsModule: DynamicModule = {
+      module: PipelineSettingsModule,
+      imports: o.imports ?? [],
+      providers: [
+        { provide: PIPELINE_SETTINGS, inject: o.inject ?? [], useFactory: async (...args: unknown[]) => resolvePipelineOptions({ ...(await factory(...args)), workers: o.workers !== false }) },
+      ],
+      exports: [PIPELINE_SETTINGS],
+    };
+    // Each processor under its own class as token (RunningPipeline.workers finds them). `@Processor` options are
+    // class metadata that BullMQ's explorer reads from the instance's class once the providers exist: each is
+    // created here from a subclass decorated with the worker options of these settings (see boundProcessor).
+    const processors: Provider[] =
+      o.workers !== false
+        ? PIPELINE_QUEUES.map((q) => ({
+            provide: PIPELINE_PROCESSORS[q],
+            inject: [PIPELINE_SETTINGS, ModuleRef],
+            useFactory: (settings: PipelineSettings, moduleRef: ModuleRef) => moduleRef.create(boundProcessor(q, pipelineWorkerOptions(settings))),
+          }))
+        : [];
     return {
       module: PipelineModule,
       imports: [
-        DbModule.forRoot({ databaseUrl: settings.databaseUrl, poolSize: 4 }),
+        settingsModule,
+        DbModule.forRootAsync({ imports: [settingsModule], inject: [PIPELINE_SETTINGS], useFactory: (settings: PipelineSettings) => ({ databaseUrl: settings.databaseUrl, poolSize: 4 }) }),
         EventStoreModule,
-        BullModule.forRoot({ connection: bullConnection(settings.redisUrl), prefix: settings.prefix }),
+        BullModule.forRootAsync({
+          imports: [settingsModule],
+          inject: [PIPELINE_SETTINGS],
+          useFactory: (settings: PipelineSettings) => ({ connection: bullConnection(settings.redisUrl), prefix: settings.prefix }),
+        }),
         BullModule.registerQueue(...PIPELINE_QUEUES.map((name) => ({ name }))),
       ],
       providers: [
-        { provide: PIPELINE_SETTINGS, useValue: settings },
         PipelineQueueSet,
         {
           provide: OutboxRelay,
-          inject: [PrismaService, PipelineQueueSet],
-          useFactory: (prisma: PrismaService, q: PipelineQueueSet) =>
+          inject: [PrismaService, PipelineQueueSet, PIPELINE_SETTINGS],
+          useFactory: (prisma: PrismaService, q: PipelineQueueSet, settings: PipelineSettings) =>
             new OutboxRelay({ prisma, queues: q.queues, retry: settings.retry, log: settings.log, ...(settings.relayIntervalMs ? { intervalMs: settings.relayIntervalMs } : {}) }),
         },
-        { provide: Redactor, useFactory: () => new Redactor(settings.key) },
-        { provide: CredentialVault, useFactory: () => new CredentialVault({ redis: settings.redisUrl, secret: settings.key, log: settings.log }) },
+        { provide: Redactor, inject: [PIPELINE_SETTINGS], useFactory: (settings: PipelineSettings) => new Redactor(settings.key) },
+        {
+          provide: CredentialVault,
+          inject: [PIPELINE_SETTINGS],
+          useFactory: (settings: PipelineSettings) => new CredentialVault({ redis: settings.redisUrl, secret: settings.key, log: settings.log }),
+        },
         VaultCloser,
         {
           provide: AuditService,
-          inject: [PG_POOL, EventStore],
-          useFactory: (pool: Pool, store: EventStore) =>
+          inject: [PG_POOL, EventStore, PIPELINE_SETTINGS],
+          useFactory: (pool: Pool, store: EventStore, settings: PipelineSettings) =>
             new AuditService(pool, store, { rewardsUrl: settings.rewardsUrl, ...(settings.rewardsApiKey ? { rewardsApiKey: settings.rewardsApiKey } : {}) }),
         },
         JobRecording,
@@ -82,7 +126,7 @@ export class PipelineModule {
         RunAudit,
         ...processors,
       ],
-      exports: [PIPELINE_SETTINGS, PipelineQueueSet, OutboxRelay],
+      exports: [settingsModule, PipelineQueueSet, OutboxRelay],
     };
   }
 }

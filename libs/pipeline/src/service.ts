@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { INestApplicationContext, LoggerService } from '@nestjs/common';
+import type { DynamicModule, INestApplicationContext, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Queue, Worker } from 'bullmq';
 import { DeadLetter, listDeadLetters, queueDepths, retryDeadLetters } from './dead-letters';
@@ -40,7 +40,12 @@ export function relayLoggerService(log: RelayLogger): LoggerService {
  * shutdown hooks; `startPipeline()` wraps it for embedding.
  */
 export async function createPipelineContext(o: PipelineOptions): Promise<INestApplicationContext> {
-  return NestFactory.createApplicationContext(PipelineModule.forRoot(o), { logger: relayLoggerService(o.log), abortOnError: false });
+  return createPipelineContextOf(PipelineModule.forRoot(o), o.log);
+}
+
+/** An application context whose root is `root` (PipelineModule, or a module that imports it), Nest's lines to `log`. */
+export async function createPipelineContextOf(root: DynamicModule, log: RelayLogger): Promise<INestApplicationContext> {
+  return NestFactory.createApplicationContext(root, { logger: relayLoggerService(log), abortOnError: false });
 }
 
 /**

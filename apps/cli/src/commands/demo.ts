@@ -1,11 +1,10 @@
 import { maskUrl } from '@rewind/local-services';
-import { startApi } from '@rewind/api';
 import { DEMO_BOTS, runDemoBots } from '@rewind/agents';
 import { parseFaultSpecs, SIMULATED_PLATFORMS, startSimulator } from '@rewind/simulator';
 import { intOption, ParsedArgs, rejectUnknown } from '../args';
 import { RecorderService } from '@rewind/capture';
-import { apiOptions } from '../api-options';
-import { log, serviceModules, startRuntime } from '../runtime';
+import { apiKeyNote } from '../api-options';
+import { log, startLocalApp, startRuntime } from '../runtime';
 
 const DEMO_RGS_TTL_MS = 30_000;
 
@@ -37,19 +36,15 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
     });
     stops.push(() => sim.close());
     // One Nest application: the API, the recorder and the pipeline; its close stops them in order.
-    const services = serviceModules(runtime, {
+    const app = await startLocalApp(runtime, {
       recorder: { verbose, rgsSessionTtlMs: DEMO_RGS_TTL_MS },
       pipelineLog: { info: (m) => (verbose ? log(`pipeline ${m}`) : undefined), warn: (m) => log(`pipeline warning: ${m}`), error: (m) => log(`pipeline error: ${m}`) },
-    });
-    const app = await startApi({ ...apiOptions(runtime), port: runtime.config.apiPort, logger: false, shutdownHooks: false, imports: services.imports }).catch(async (e: unknown) => {
-      await services.release();
-      throw e;
     });
     stops.push(() => app.close());
     const proxyUrl = app.get(RecorderService).proxyUrl;
 
     const rows: [string, string][] = [
-      ['viewer', `http://127.0.0.1:${runtime.config.apiPort}/  (watch the recorded runs in a browser; it asks once for the API key ${apiOptions(runtime).apiKeyNote})`],
+      ['viewer', `http://127.0.0.1:${runtime.config.apiPort}/  (watch the recorded runs in a browser; it asks once for the API key ${apiKeyNote(runtime)})`],
       [
         'API',
         `http://127.0.0.1:${runtime.config.apiPort}  (GET /api/sessions, /api/sessions/{id}/audit, /api/analytics/runs, /health/ready, /metrics; OpenAPI at /docs; Bull Board at /queues, admin keys)`,
@@ -58,7 +53,7 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
       ...SIMULATED_PLATFORMS.map((p): [string, string] => [p, `${proxyUrl}/${p}  →  ${sim.baseUrl(p)}`]),
       ['faults', `${sim.url}/admin/faults`],
       ['rewards', `${runtime.config.pipeline.rewardsUrl}  (run outcomes handed off here; GET lists them)`],
-      ['replay', `ws://127.0.0.1:${runtime.config.apiPort}/replay/<sessionId>  (Authorization: Bearer <API key ${apiOptions(runtime).apiKeyNote}>)`],
+      ['replay', `ws://127.0.0.1:${runtime.config.apiPort}/replay/<sessionId>  (Authorization: Bearer <API key ${apiKeyNote(runtime)}>)`],
       ['bots', DEMO_BOTS.map((b) => b.name).join(', ')],
       ['Postgres', maskUrl(runtime.databaseUrl)],
       ['Redis', maskUrl(runtime.redisUrl)],

@@ -1,10 +1,9 @@
 import * as path from 'node:path';
 import { maskUrl } from '@rewind/local-services';
-import { startApi } from '@rewind/api';
 import { ParsedArgs, rejectUnknown } from '../args';
 import { RecorderService } from '@rewind/capture';
-import { apiOptions } from '../api-options';
-import { log, serviceModules, startRuntime } from '../runtime';
+import { apiKeyNote } from '../api-options';
+import { log, startLocalApp, startRuntime } from '../runtime';
 
 /**
  * rewind up: everything that exists, on the embedded local defaults, in the foreground until Ctrl-C;
@@ -14,26 +13,24 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
   rejectUnknown(args, []);
   const runtime = await startRuntime();
   // One Nest application: the API, the recorder and the pipeline; its close stops them in order.
-  const services = serviceModules(runtime, {
-    recorder: { verbose: runtime.config.logLevel === 'debug' },
-    pipelineLog: { info: () => undefined, warn: (m) => log(`pipeline warning: ${m}`), error: (m) => log(`pipeline error: ${m}`) },
-  });
   let app;
   try {
-    app = await startApi({ ...apiOptions(runtime), port: runtime.config.apiPort, logger: false, shutdownHooks: false, imports: services.imports });
+    app = await startLocalApp(runtime, {
+      recorder: { verbose: runtime.config.logLevel === 'debug' },
+      pipelineLog: { info: () => undefined, warn: (m) => log(`pipeline warning: ${m}`), error: (m) => log(`pipeline error: ${m}`) },
+    });
   } catch (e) {
-    await services.release();
     await runtime.services.stop();
     throw e;
   }
   const recording = { service: app.get(RecorderService) };
   const apiUrl = `http://127.0.0.1:${runtime.config.apiPort}`;
   const rows: [string, string][] = [
-    ['Viewer', `${apiUrl}/  (recorded runs in a browser; API key ${apiOptions(runtime).apiKeyNote})`],
+    ['Viewer', `${apiUrl}/  (recorded runs in a browser; API key ${apiKeyNote(runtime)})`],
     ['API', `${apiUrl}  (GET /api/sessions, /api/sessions/{id}/audit, /api/analytics/runs, /health/ready, /metrics; OpenAPI at /docs; Bull Board at /queues, admin keys)`],
     ['Proxy', `${recording.service.proxyUrl}/<platform>/…  (point an agent's base URL here to record it)`],
     ...Object.entries(runtime.config.upstreams).map(([p, url]): [string, string] => [`  ${p}`, `${recording.service.proxyUrl}/${p}  →  ${url}`]),
-    ['Replay', `ws://127.0.0.1:${runtime.config.apiPort}/replay/<sessionId>  (API key ${apiOptions(runtime).apiKeyNote})`],
+    ['Replay', `ws://127.0.0.1:${runtime.config.apiPort}/replay/<sessionId>  (API key ${apiKeyNote(runtime)})`],
     ['Postgres', maskUrl(runtime.databaseUrl) + (runtime.services.startedPostgres ? '  (started now)' : '')],
     ['Redis', maskUrl(runtime.redisUrl) + (runtime.services.startedRedis ? '  (started now)' : '')],
     ['Data', path.relative(process.cwd(), runtime.config.dataDir) || runtime.config.dataDir],

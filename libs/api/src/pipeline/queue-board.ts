@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, InjectionToken, ModuleMetadata, OptionalFactoryDependency } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { BullBoardModule, BullBoardModuleOptions } from '@bull-board/nestjs';
 import { ExpressAdapter } from '@bull-board/express';
@@ -67,16 +67,44 @@ export function queueBoardAuth(keys: ApiKeys) {
  */
 const boardServerAdapter = ExpressAdapter as unknown as BullBoardModuleOptions['adapter'];
 
+/** Where the API's pipeline queues are and who may open their board. */
+export interface PipelineQueueSettings {
+  redisUrl: string;
+  queuePrefix?: string;
+  apiKeys: readonly string[];
+}
+
 /**
  * The pipeline's queues in the API — producer-only (BullModule registers them; no processor here) — and Bull
  * Board on them at `/queues`, for admin keys only. The API reads depths and operates dead letters through the
- * same queue instances (PipelineQueues).
+ * same queue instances (PipelineQueues). The settings come from a factory (the API's options).
  */
-export function pipelineQueueModules(o: { redisUrl: string; queuePrefix?: string; apiKeys: readonly string[] }): DynamicModule[] {
+export function pipelineQueueModules(o: {
+  imports: NonNullable<ModuleMetadata['imports']>;
+  inject: (InjectionToken | OptionalFactoryDependency)[];
+  useFactory: (...args: never[]) => PipelineQueueSettings;
+}): DynamicModule[] {
+  const settings = o.useFactory as (...args: unknown[]) => PipelineQueueSettings;
   return [
-    BullModule.forRoot({ connection: bullConnection(o.redisUrl), prefix: o.queuePrefix ?? 'rewind' }),
+    BullModule.forRootAsync({
+      imports: o.imports,
+      inject: o.inject,
+      useFactory: (...args: unknown[]) => {
+        const s = settings(...args);
+        return { connection: bullConnection(s.redisUrl), prefix: s.queuePrefix ?? 'rewind' };
+      },
+    }),
     BullModule.registerQueue(...PIPELINE_QUEUES.map((name) => ({ name }))),
-    BullBoardModule.forRoot({ route: QUEUE_BOARD_ROUTE, adapter: boardServerAdapter, middleware: queueBoardAuth(new ApiKeys(o.apiKeys)), boardOptions: { uiConfig: { boardTitle: 'Rewind queues' } } }),
+    BullBoardModule.forRootAsync({
+      imports: o.imports,
+      inject: o.inject,
+      useFactory: (...args: unknown[]) => ({
+        route: QUEUE_BOARD_ROUTE,
+        adapter: boardServerAdapter,
+        middleware: queueBoardAuth(new ApiKeys(settings(...args).apiKeys)),
+        boardOptions: { uiConfig: { boardTitle: 'Rewind queues' } },
+      }),
+    }),
     BullBoardModule.forFeature(...PIPELINE_QUEUES.map((name) => ({ name, adapter: BullMQAdapter }))),
   ];
 }

@@ -7,12 +7,15 @@ import {
   DynamicModule,
   Inject,
   Injectable,
+  InjectionToken,
   Module,
+  ModuleMetadata,
   OnApplicationBootstrap,
   OnApplicationShutdown,
   OnModuleDestroy,
   OnModuleInit,
   Optional,
+  OptionalFactoryDependency,
   Provider,
   Type,
 } from '@nestjs/common';
@@ -32,6 +35,7 @@ import type { CaptureTaskContext, CaptureTaskLogger, CaptureTaskResult } from '.
 import { CAPTURE_COORDINATOR, CAPTURE_QUEUE_REDIS, captureQueue, CaptureProcessor } from './capture-processor';
 import { adoptOrphanJournals, claimJournalDir, sealStreamsOfDeadWriter } from './orphan-journals';
 import type { RecorderServiceOptions, TaskScheduler } from './recorder-service';
+import type { BullmqSchedulerOptions } from './schedulers';
 import { RunSignalBoard } from './run-signals';
 import { BullmqSchedulerFactory, captureCoordinator, offeringScheduler, spectateOffer } from './schedulers';
 
@@ -415,30 +419,59 @@ export class RecorderService {
  * destroyed; the Recorder records what it holds before shutdown; at shutdown the Ingest flushes and makes
  * everything durable, the adoption is waited for (bounded); the pool ends last.
  */
+/** `RecorderModule.forRootAsync`: the options from a factory (the process roots inject the validated configuration). */
+export interface RecorderAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  useFactory: (...args: never[]) => RecorderServiceOptions | Promise<RecorderServiceOptions>;
+  /**
+   * The capture queue, when the factory's `scheduler` is a `bullmqScheduler` of these options. Given when the
+   * module is defined: the queue's name is its Nest token and the worker's options are `@Processor` metadata.
+   */
+  captureQueue?: BullmqSchedulerOptions;
+}
+
+@Module({})
+class RecorderOptionsModule {}
+
 @Module({})
 export class RecorderModule {
   static forRoot(o: RecorderServiceOptions): DynamicModule {
+    const bullmq = (o.scheduler as Partial<BullmqSchedulerFactory> | undefined)?.bullmq;
+    return RecorderModule.forRootAsync({ useFactory: () => o, ...(bullmq ? { captureQueue: bullmq } : {}) });
+  }
+
+  /**
+   * The recorder with its options from a factory (apps/recorder, `rewind recorder` and `rewind up` give one that
+   * injects REWIND_CONFIG: `recordingModule`). Everything but the capture queue's registration is configured from
+   * what the factory returns.
+   */
+  static forRootAsync(a: RecorderAsyncOptions): DynamicModule {
     const parts = new RecorderParts();
     const partsProvider: Provider = { provide: RECORDER_PARTS, useValue: parts };
-    const optionsProvider: Provider = { provide: RECORDER_OPTIONS, useValue: o };
+    const optionsModule: DynamicModule = {
+      module: RecorderOptionsModule,
+      imports: a.imports ?? [],
+      providers: [{ provide: RECORDER_OPTIONS, inject: a.inject ?? [], useFactory: a.useFactory as (...args: unknown[]) => RecorderServiceOptions | Promise<RecorderServiceOptions> }],
+      exports: [RECORDER_OPTIONS],
+    };
     const store: DynamicModule = {
       module: RecorderStoreModule,
+      imports: [optionsModule],
       providers: [
         partsProvider,
-        { provide: RECORDER_PG_POOL, useFactory: () => createPgPool(o.databaseUrl, { max: 6 }) },
+        { provide: RECORDER_PG_POOL, inject: [RECORDER_OPTIONS], useFactory: (o: RecorderServiceOptions) => createPgPool(o.databaseUrl, { max: 6 }) },
         { provide: RECORDER_EVENT_STORE, inject: [RECORDER_PG_POOL], useFactory: (pool: Pool) => new EventStore(pool) },
         RecorderPoolCloser,
       ],
       exports: [RECORDER_PG_POOL, RECORDER_EVENT_STORE],
     };
-    const bullmq = (o.scheduler as Partial<BullmqSchedulerFactory> | undefined)?.bullmq;
+    const bullmq = a.captureQueue;
     const queue = bullmq ? captureQueue(bullmq) : null;
     const module: DynamicModule = {
       module: RecorderModule,
-      imports: [store, ...(queue?.imports ?? [])],
+      imports: [optionsModule, store, ...(queue?.imports ?? [])],
       providers: [
         partsProvider,
-        optionsProvider,
         RecorderJournal,
         {
           provide: RecorderIngest,
@@ -446,14 +479,14 @@ export class RecorderModule {
           useFactory: (opts: RecorderServiceOptions, s: EventStore, journal: RecorderJournal, p: RecorderParts) => RecorderIngest.open(opts, s, journal, p),
         },
         { provide: Ingest, inject: [RecorderIngest], useFactory: (h: RecorderIngest) => h.ingest },
-        { provide: Redactor, useFactory: () => new Redactor(o.redactionKey ?? loadOrCreateRedactionKey(o.dataDir)) },
-        { provide: RunSignalBoard, useFactory: () => o.signals ?? new RunSignalBoard(null, o.log) },
+        { provide: Redactor, inject: [RECORDER_OPTIONS], useFactory: (o: RecorderServiceOptions) => new Redactor(o.redactionKey ?? loadOrCreateRedactionKey(o.dataDir)) },
+        { provide: RunSignalBoard, inject: [RECORDER_OPTIONS], useFactory: (o: RecorderServiceOptions) => o.signals ?? new RunSignalBoard(null, o.log) },
         OrphanJournalAdoption,
         CaptureOffers,
         {
           provide: Recorder,
-          inject: [Ingest, RECORDER_EVENT_STORE, Redactor, RunSignalBoard, CaptureOffers, RecorderJournal],
-          useFactory: (ingest: Ingest, s: EventStore, redactor: Redactor, signals: RunSignalBoard, offers: CaptureOffers, journal: RecorderJournal) =>
+          inject: [Ingest, RECORDER_EVENT_STORE, Redactor, RunSignalBoard, CaptureOffers, RecorderJournal, RECORDER_OPTIONS],
+          useFactory: (ingest: Ingest, s: EventStore, redactor: Redactor, signals: RunSignalBoard, offers: CaptureOffers, journal: RecorderJournal, o: RecorderServiceOptions) =>
             new Recorder({
               ingest,
               store: s,
