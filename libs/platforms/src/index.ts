@@ -13,7 +13,7 @@ export * from './wire';
 export * from './evidence/types';
 export * from './evidence/json';
 export * from './evidence/read';
-export { moltstation, auditMoltStation, moltstationOutcome, finalFrameOf, frameOf } from './moltstation';
+export { moltstation, auditMoltStation, moltstationOutcome, finalFrameOf, frameOf, FLAPPY_FRAME_PHASES, flappyFrameProblems, isFlappyFrame, isFlappyFrameMessage } from './moltstation';
 export { spacemolt, auditSpaceMolt } from './spacemolt';
 export { cloudplay, auditCloudplay } from './cloudplay';
 export { rgs, auditRgs } from './rgs';

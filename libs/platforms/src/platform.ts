@@ -79,4 +79,9 @@ export interface PlatformFrames {
   classify(fromClient: boolean, msg: Json): WsClassification;
   /** The game frame a message carries (MoltStation `{t:"frame", frame}`), or undefined (also for platforms without frames). */
   frameOf(msg: unknown): Record<string, unknown> | undefined;
+  /**
+   * Per game, what is wrong with a frame as the platform's own client checks it (none: valid). MoltStation's
+   * FlappyBots spectate page drops a frame that fails; the simulator's frames must pass. Empty: no frame rules.
+   */
+  readonly validators: Readonly<Record<string, (frame: unknown) => string[]>>;
 }

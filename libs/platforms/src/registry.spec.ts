@@ -21,6 +21,7 @@ describe('the platform registry', () => {
     for (const fn of [p.attribution.http, p.attribution.ws, p.attribution.wsMessage, p.attribution.socketClosed, p.outcome.summarize, p.audit.check, p.frames.classify, p.frames.frameOf])
       expect(typeof fn).toBe('function');
     expect(typeof p.attribution.holdSocketUntilNamed).toBe('boolean');
+    for (const validate of Object.values(p.frames.validators)) expect(typeof validate).toBe('function');
     for (const list of [p.redaction.keys, p.redaction.paths, p.redaction.queryParams, p.redaction.headers]) expect(Array.isArray(list)).toBe(true);
     // Optional parts are either absent (null) or complete.
     if (p.replay) for (const fn of [p.replay.match, p.replay.encoder]) expect(typeof fn).toBe('function');

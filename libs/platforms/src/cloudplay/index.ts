@@ -14,7 +14,7 @@ export const cloudplay: Platform = {
   outcome: { summarize: (_run, recorder) => summarizeCloudplay(recorder) },
   audit: { check: auditCloudplay },
   provablyFair: null,
-  frames: { classify: classifyGeneric, frameOf: () => undefined },
+  frames: { classify: classifyGeneric, frameOf: () => undefined, validators: {} },
   replay: null,
   redaction: { keys: [], paths: [], queryParams: [], headers: [] },
 };

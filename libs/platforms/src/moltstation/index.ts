@@ -1,4 +1,5 @@
 import { classifyMoltStation, frameOf } from './frames';
+import { flappyFrameProblems } from './flappybots-frame-validator';
 import { auditMoltStation } from './audit';
 import { moltstationHttp, moltstationSocketClosed, moltstationWs, moltstationWsMessage } from './attribution';
 import { moltstationOutcome } from './outcome';
@@ -15,7 +16,7 @@ export const moltstation: Platform = {
   outcome: { fromFinalFrame: moltstationOutcome, summarize: summarizeMoltStation },
   audit: { check: auditMoltStation },
   provablyFair: null,
-  frames: { classify: classifyMoltStation, frameOf },
+  frames: { classify: classifyMoltStation, frameOf, validators: { flappybots: flappyFrameProblems } },
   replay: moltstationReplay,
   redaction: {
     keys: ['playToken', 'spectateToken', 'accessToken', 'refreshToken'],
@@ -28,3 +29,4 @@ export const moltstation: Platform = {
 export { auditMoltStation } from './audit';
 export { moltstationOutcome } from './outcome';
 export { finalFrameOf, frameOf } from './frames';
+export * from './flappybots-frame-validator';

@@ -22,7 +22,7 @@ export const rgs: Platform = {
   outcome: { summarize: (_run, recorder) => summarizeRgs(recorder) },
   audit: { check: auditRgs },
   provablyFair: { verifyRound },
-  frames: { classify: classifyGeneric, frameOf: () => undefined },
+  frames: { classify: classifyGeneric, frameOf: () => undefined, validators: {} },
   replay: null,
   redaction: { keys: ['sessionToken'], paths: [], queryParams: ['sessionToken'], headers: [] },
 };

@@ -14,7 +14,7 @@ export const spacemolt: Platform = {
   outcome: { summarize: (_run, recorder) => summarizeSpaceMolt(recorder) },
   audit: { check: auditSpaceMolt },
   provablyFair: null,
-  frames: { classify: classifySpaceMolt, frameOf: () => undefined },
+  frames: { classify: classifySpaceMolt, frameOf: () => undefined, validators: {} },
   replay: spacemoltReplay,
   redaction: { keys: ['registration_code', 'registrationCode'], paths: ['session.id'], queryParams: [], headers: ['x-session-id'] },
 };
