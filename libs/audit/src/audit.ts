@@ -1,8 +1,5 @@
 import { auditChains, auditOutbox, auditRewardHandoff, auditSnapshotStored, auditStoredOutcomes } from './common';
-import { auditCloudplay } from './platforms/cloudplay';
-import { auditMoltStation } from './platforms/moltstation';
-import { auditRgs } from './platforms/rgs';
-import { auditSpaceMolt } from './platforms/spacemolt';
+import { platformOf } from '@rewind/platforms';
 import { AuditStatus, auditStatus, Finding, RunEvidence } from './types';
 
 export interface AuditResult {
@@ -11,19 +8,12 @@ export interface AuditResult {
   findings: Finding[];
 }
 
-const PLATFORM_AUDITS: Record<RunEvidence['platform'], (run: RunEvidence) => Finding[]> = {
-  moltstation: auditMoltStation,
-  spacemolt: auditSpaceMolt,
-  cloudplay: auditCloudplay,
-  rgs: auditRgs,
-};
-
 /**
  * The whole audit of one run, pure: the chains, the stored and handed-off outcome against the chained
- * one, then the platform's own recomputation (docs/audit.md lists every check). Mismatches first.
+ * one, then the platform's own recomputation (its module's checks, libs/platforms; docs/audit.md lists every check). Mismatches first.
  */
 export function auditRun(run: RunEvidence): AuditResult {
-  const findings = [...auditChains(run), ...auditStoredOutcomes(run), ...auditOutbox(run), ...auditRewardHandoff(run), ...auditSnapshotStored(run), ...PLATFORM_AUDITS[run.platform](run)];
+  const findings = [...auditChains(run), ...auditStoredOutcomes(run), ...auditOutbox(run), ...auditRewardHandoff(run), ...auditSnapshotStored(run), ...platformOf(run.platform).audit.check(run)];
   const rank = { mismatch: 0, unverifiable: 1, ok: 2 } as const;
   findings.sort((a, b) => rank[a.status] - rank[b.status]);
   return { runKey: run.runKey, status: auditStatus(findings), findings };

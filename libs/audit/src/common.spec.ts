@@ -1,6 +1,6 @@
 import { auditChains, auditOutbox, auditRewardHandoff, auditSnapshotStored, auditStoredOutcomes, sameJson } from './common';
 import { auditRun, pipelinePending } from './audit';
-import { httpReq, httpRes, marker, outboxRow, outcomeEvent, run, stream, wsIn } from './test-support/builders';
+import { httpReq, httpRes, marker, outboxRow, outcomeEvent, run, stream, wsIn } from '@rewind/platforms/test-support';
 import type { RunEvidence } from './types';
 
 const OUTCOME = { platform: 'cloudplay', game: 'the-aleph', platformSessionId: 'ses1', agent: 'a', reason: 'stopped', duration: 14 };

@@ -6,7 +6,5 @@ export * from './load';
 export * from './service';
 export * from './repositories';
 export * from './summary/summarize';
-export * from './platforms/moltstation';
-export * from './platforms/spacemolt';
-export * from './platforms/cloudplay';
-export * from './platforms/rgs';
+// The platforms' own checks live in their modules (libs/platforms); re-exported for the audit's users.
+export { auditCloudplay, auditMoltStation, auditRgs, auditSpaceMolt } from '@rewind/platforms';

@@ -1,23 +1,14 @@
-/** The vocabulary of the event log (mirrors the enums of prisma/schema.prisma). */
+import { PLATFORM_IDS, type BodyFormat, type Channel, type Direction, type EventKind, type PlatformId, type SessionStatus } from '@rewind/platforms';
 
-export const PLATFORMS = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+/**
+ * The vocabulary of the event log (mirrors the enums of prisma/schema.prisma). It is defined with the platform
+ * modules (libs/platforms), the lowest layer that speaks it, and re-exported here for the store's users.
+ */
+export { BODY_FORMATS, CHANNELS, DIRECTIONS, EVENT_KINDS, SESSION_STATUSES } from '@rewind/platforms';
+export type { BodyFormat, Channel, Direction, EventKind, SessionStatus } from '@rewind/platforms';
 
-export const EVENT_KINDS = ['frame', 'input', 'command', 'notification', 'request', 'response', 'lifecycle', 'gap', 'marker', 'outcome', 'keyframe'] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
-
-export const DIRECTIONS = ['client_to_platform', 'platform_to_client', 'internal'] as const;
-export type Direction = (typeof DIRECTIONS)[number];
-
-export const CHANNELS = ['play_ws', 'spectate_ws', 'http', 'poll', 'internal'] as const;
-export type Channel = (typeof CHANNELS)[number];
-
-/** How the body is to be read: JSON, NDJSON batch, other text, binary bytes, or nothing. */
-export const BODY_FORMATS = ['json', 'ndjson', 'text', 'binary', 'empty'] as const;
-export type BodyFormat = (typeof BODY_FORMATS)[number];
-
-export const SESSION_STATUSES = ['open', 'ended', 'sealed'] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
+export const PLATFORMS = PLATFORM_IDS;
+export type Platform = PlatformId;
 
 /** One event to append. Times are integer microseconds (safe integers). */
 export interface NewEvent {

@@ -6,7 +6,7 @@ import type { Pool } from '@rewind/db';
 import { PG_POOL } from '@rewind/db';
 import { EventStore, ReplayRow, SessionRecord } from '@rewind/event-store';
 import { EventSource, followSource, ReplayMarker, ReplayOptions, replayRowSource, ReplayError, ReplaySession, ReplaySummary, SeekTarget, validateSpeed } from '@rewind/replay';
-import { findMoltstationRecording } from './recordings';
+import { findRunRecording } from './recordings';
 import { ReplayAuth } from './replay-auth';
 import { ControlMessage, REPLAY_EVENTS, REPLAY_PATH, replayRoute, ReplayRoute, requestUrl } from './routes';
 import { REPLAY_FLOW_DEFAULTS, ReplayFlowOptions, SendFlow, SLOW_READER_CLOSE } from './send-flow';
@@ -129,7 +129,7 @@ class FirstMessage {
 class Conn {
   /** Aborted when the socket closes: stops a follow stream's polling, and a stream still being set up. */
   readonly closed = new AbortController();
-  /** The MoltStation auth message, on that endpoint. */
+  /** The auth message, on a platform stream that authenticates by message (MoltStation's spectate socket). */
   readonly firstMessage: FirstMessage | null;
   /** The replay once started (set by the one wiring, `play`), stopped when the socket closes. */
   playing: Playing | null = null;
@@ -141,7 +141,7 @@ class Conn {
     readonly ws: WebSocket,
     readonly route: ReplayRoute,
   ) {
-    this.firstMessage = route.kind === 'moltstation' ? new FirstMessage() : null;
+    this.firstMessage = route.kind === 'platform' && route.stream.authMessage ? new FirstMessage() : null;
     this.ready = new Promise((resolve) => (this.settle = resolve));
   }
 }
@@ -303,8 +303,7 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   private route(conn: Conn, req: IncomingMessage, url: URL): Promise<Playing | undefined> {
     const r = conn.route;
     if (r.kind === 'session') return this.generic(conn, req, url, r.sessionId);
-    if (r.kind === 'moltstation') return this.moltstation(conn, url, r.slug);
-    if (r.kind === 'spacemolt') return this.spacemolt(conn, req, url);
+    if (r.kind === 'platform') return r.stream.authCloses ? this.platformAuthStream(conn, url, r) : this.platformStream(conn, req, url, r);
     throw new BadRequest(REPLAY_CLOSE.notFound, `no replay endpoint at ${url.pathname.slice(0, 80)}`);
   }
 
@@ -432,64 +431,64 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     );
   }
 
-  private async moltstationRecording(platformSessionId: string): Promise<SessionRecord> {
-    // Any game: a token for the run on the wrong game's path is refused below as the platform does (4001).
-    const id = await findMoltstationRecording(this.pool, platformSessionId);
-    if (!id) throw new BadRequest(4404, 'TOKEN_NOT_FOUND');
-    return this.session(id);
-  }
-
-  private async moltstation(conn: Conn, url: URL, slug: string): Promise<Playing | undefined> {
+  /**
+   * A platform stream that authenticates as the platform does (MoltStation's spectate socket): the run found by
+   * the platform's own session id, a token in the query or the first message, the platform's own close codes
+   * and reasons for a refusal, its hello, then the recording in its protocol at speed 1.
+   */
+  private async platformAuthStream(conn: Conn, url: URL, route: Extract<ReplayRoute, { kind: 'platform' }>): Promise<Playing | undefined> {
     const ws = conn.ws;
+    const { stream } = route;
+    const closes = stream.authCloses as NonNullable<typeof stream.authCloses>;
+    const close = (c: { code: number; reason: string }) => void (ws.readyState === WebSocket.OPEN && ws.close(c.code, c.reason));
     const platformSessionId = url.searchParams.get('sessionId');
-    // MoltStation's own close codes and reasons, as a real spectator client expects them.
-    const close = (code: number, reason: string) => void (ws.readyState === WebSocket.OPEN && ws.close(code, reason));
-    if (!platformSessionId) return void close(4001, 'INVALID_TOKEN');
+    if (!platformSessionId) return void close(closes.invalid);
     let record: SessionRecord;
     try {
-      record = await this.moltstationRecording(platformSessionId);
+      // Any game: a token for the run on the wrong game's path is refused below as the platform does.
+      const id = stream.lookup === 'platform-session-id' ? await findRunRecording(this.pool, route.platform.id, platformSessionId) : platformSessionId;
+      if (!id) throw new BadRequest(closes.notFound.code, closes.notFound.reason);
+      record = await this.session(id);
     } catch {
-      return void close(4404, 'TOKEN_NOT_FOUND');
+      return void close(closes.notFound);
     }
-    if (record.game && record.game !== slug) return void close(4001, 'INVALID_TOKEN');
+    if (record.platform !== route.platform.id || (record.game && route.params['slug'] !== undefined && record.game !== route.params['slug'])) return void close(closes.invalid);
     const queryToken = url.searchParams.get('token');
     const token = queryToken !== null ? queryToken : await (conn.firstMessage as FirstMessage).wait(10_000);
-    if (!token) return void close(4001, 'INVALID_TOKEN');
+    if (!token) return void close(closes.invalid);
     const checked = this.auth.check(record.id, { token });
-    if (!checked.ok) return void close(checked.reason.includes('expired') ? 4410 : 4001, checked.reason.includes('expired') ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN');
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ t: 'hello', role: 'spectate', tickHz: 20 }));
-    let lastReason = 'GAME_OVER';
+    if (!checked.ok) return void close(checked.reason.includes('expired') ? closes.expired : closes.invalid);
+    if (stream.hello !== undefined && ws.readyState === WebSocket.OPEN) ws.send(stream.hello);
+    const encoder = stream.encoder();
     return this.play(
       conn,
       this.source(record.id),
       { speed: 1 },
-      {
-        event: (e) => {
-          if (e.msgType === 'ws-close' && e.meta) {
-            const reason = (JSON.parse(e.meta) as { reason?: string }).reason;
-            if (reason === 'GAME_OVER' || reason === 'EXIT') lastReason = reason;
-          }
-          return e.kind === 'frame' && e.direction === 'platform_to_client' && typeof e.body === 'string' ? e.body : undefined;
-        },
-        end: () => close(1000, lastReason),
-        error: () => close(1011, 'INTERNAL'),
-      },
+      { event: (e) => encoder.frame(e), end: () => close(encoder.end()), error: (e) => (encoder.error ? close(encoder.error()) : this.fail(ws, e)) },
     );
   }
 
-  private async spacemolt(conn: Conn, req: IncomingMessage, url: URL): Promise<Playing | undefined> {
+  /**
+   * A platform stream of a session named by its id (SpaceMolt's `/ws`), authorised like the generic stream (an
+   * API key or a replay token); the recording in the platform's protocol, at the asked speed.
+   */
+  private async platformStream(conn: Conn, req: IncomingMessage, url: URL, route: Extract<ReplayRoute, { kind: 'platform' }>): Promise<Playing | undefined> {
     const ws = conn.ws;
     const record = await this.session(url.searchParams.get('sessionId') ?? '');
-    if (record.platform !== 'spacemolt') throw new BadRequest(REPLAY_CLOSE.badRequest, `session ${record.id} is not a SpaceMolt session`);
+    if (record.platform !== route.platform.id) throw new BadRequest(REPLAY_CLOSE.badRequest, `session ${record.id} is not a ${route.platform.title} session`);
     this.authorize(record.id, req, url);
+    const encoder = route.stream.encoder();
     return this.play(
       conn,
       this.source(record.id),
       { speed: speedOf(url.searchParams.get('speed')) },
       {
-        event: (e) => (e.channel === 'play_ws' && e.direction === 'platform_to_client' && e.kind !== 'lifecycle' ? (e.body ?? '') : undefined),
-        end: () => ws.close(1000, 'end of recording'),
-        error: (e) => this.fail(ws, e),
+        event: (e) => encoder.frame(e),
+        end: () => {
+          const c = encoder.end();
+          ws.close(c.code, c.reason);
+        },
+        error: (e) => (encoder.error ? ws.close(encoder.error().code, encoder.error().reason) : this.fail(ws, e)),
       },
     );
   }

@@ -1,12 +1,13 @@
 import { Db } from '@rewind/db';
-import { SessionsRepository } from '@rewind/event-store';
+import { Platform, SessionsRepository } from '@rewind/event-store';
 
 /**
- * The recorded session that holds a MoltStation run's frames: the spectator's stream of it if there is one,
- * else the proxy's (the longest); of that game when `slug` is given. Used by the token endpoint and the
- * spectate socket alike. `db`: the sessions repository, the PrismaService, or a `pg` pool it borrows.
+ * The recorded session that holds a platform run's frames (by the platform's own session id): the spectator's
+ * stream of it if there is one, else the proxy's (the longest); of that game when `slug` is given. Used by
+ * MoltStation's token endpoint and the platform replay sockets alike. `db`: the sessions repository, the
+ * PrismaService, or a `pg` pool it borrows.
  */
-export async function findMoltstationRecording(db: Db | SessionsRepository, platformSessionId: string, slug?: string): Promise<string | null> {
+export async function findRunRecording(db: Db | SessionsRepository, platform: Platform, platformSessionId: string, slug?: string): Promise<string | null> {
   const sessions = db instanceof SessionsRepository ? db : new SessionsRepository(db);
-  return sessions.moltstationRecording(platformSessionId, slug);
+  return sessions.runRecording(platform, platformSessionId, slug);
 }

@@ -1,7 +1,8 @@
 import { Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EventStore, SessionsRepository } from '@rewind/event-store';
-import { findMoltstationRecording } from './recordings';
+import { moltstation } from '@rewind/platforms';
+import { findRunRecording } from './recordings';
 import { RequireScope } from '../auth/scope.guard';
 import { ReplayAuth } from './replay-auth';
 
@@ -34,7 +35,7 @@ export class ReplayTokenController {
   @HttpCode(200)
   @RequireScope('replay')
   async moltstationToken(@Param('slug') slug: string, @Param('sessionId') sessionId: string) {
-    const recording = await findMoltstationRecording(this.sessions, sessionId.slice(0, 200), slug.slice(0, 100));
+    const recording = await findRunRecording(this.sessions, moltstation.id, sessionId.slice(0, 200), slug.slice(0, 100));
     if (!recording) throw new NotFoundException({ error: 'Session not found', code: 'SESSION_NOT_FOUND' });
     const { token, expiresAt } = this.auth.mint(recording, REPLAY_TOKEN_TTL_MS);
     return { token, spectateToken: token, expiresAt, spectators: { current: 0, max: 25 } };

@@ -1,3 +1,5 @@
+import { PLATFORMS, type Platform, type PlatformReplayStream } from '@rewind/platforms';
+
 /**
  * The replay gateway's endpoints and what their clients send, in one place: the adapter decodes a socket's
  * frames by its endpoint (`ReplayWsAdapter`), the gateway wires its stream by the same match (`ReplayGateway`).
@@ -7,17 +9,20 @@
 /** The path prefix the gateway serves; an upgrade elsewhere is answered 404 by the adapter. */
 export const REPLAY_PATH = '/replay';
 
-/** One endpoint under `/replay/`: the generic stream, MoltStation's spectate stream, SpaceMolt's `/ws`, or none. */
-export type ReplayRoute = { kind: 'session'; sessionId: string } | { kind: 'moltstation'; slug: string } | { kind: 'spacemolt' } | { kind: 'unknown' };
+/**
+ * One endpoint under `/replay/`: the generic stream, a platform's own stream (its module's `replay`: MoltStation's
+ * spectate stream, SpaceMolt's `/ws`) with the parameters of its path, or none.
+ */
+export type ReplayRoute = { kind: 'session'; sessionId: string } | { kind: 'platform'; platform: Platform; stream: PlatformReplayStream; params: Record<string, string> } | { kind: 'unknown' };
 
-const MOLTSTATION_SPECTATE = /^\/replay\/moltstation\/ws\/([a-z0-9_-]+)\/spectate$/;
 const SESSION = /^\/replay\/([^/]+)$/;
 
-/** The endpoint of a request path (MoltStation's and SpaceMolt's paths first: they are not session ids). */
+/** The endpoint of a request path (the platforms' paths first: they are not session ids). */
 export function replayRoute(pathname: string): ReplayRoute {
-  const ms = MOLTSTATION_SPECTATE.exec(pathname);
-  if (ms) return { kind: 'moltstation', slug: ms[1] as string };
-  if (pathname === '/replay/spacemolt/ws') return { kind: 'spacemolt' };
+  for (const platform of PLATFORMS) {
+    const params = platform.replay?.match(pathname);
+    if (platform.replay && params) return { kind: 'platform', platform, stream: platform.replay, params };
+  }
   const generic = SESSION.exec(pathname);
   if (generic) {
     try {
@@ -46,7 +51,7 @@ export const REPLAY_EVENTS = {
   seek: 'seek',
   /** A control message that is not one (not JSON, binary, too big, an unknown type): answered with an error. */
   badControl: 'control:bad',
-  /** The first message on a MoltStation spectate socket: its token, or null when it is not an auth message. */
+  /** The first message on a platform stream that authenticates by message (MoltStation's spectate socket): its token, or null when it is not one. */
   spectateAuth: 'spectate:auth',
 } as const;
 
@@ -63,11 +68,11 @@ export type ControlMessage = Record<string, unknown>;
 
 /**
  * The event a client's frame is for on its endpoint, or undefined for a frame the endpoint ignores (everything
- * on SpaceMolt's stream, whose spectators do not talk; anything on an unknown path, which is closed anyway).
+ * on a platform stream whose clients do not talk, e.g. SpaceMolt's; anything on an unknown path, which is closed anyway).
  */
-export function decodeReplayMessage(route: ReplayRoute['kind'], data: Buffer, binary: boolean): DecodedMessage | undefined {
-  if (route === 'session') return decodeControl(data, binary);
-  if (route === 'moltstation') return { event: REPLAY_EVENTS.spectateAuth, data: spectateToken(data, binary) };
+export function decodeReplayMessage(route: ReplayRoute, data: Buffer, binary: boolean): DecodedMessage | undefined {
+  if (route.kind === 'session') return decodeControl(data, binary);
+  if (route.kind === 'platform' && route.stream.authMessage) return { event: REPLAY_EVENTS.spectateAuth, data: route.stream.authMessage(data, binary) };
   return undefined;
 }
 
@@ -86,15 +91,4 @@ function decodeControl(data: Buffer, binary: boolean): DecodedMessage {
   const type = msg['type'];
   if (typeof type === 'string' && CONTROL_TYPES.includes(type)) return { event: type, data: msg };
   return bad(`unknown control "${String(type).slice(0, 40)}" (pause, resume, speed, seek)`);
-}
-
-/** MoltStation's auth message `{"t":"auth","token":"…"}`: its token, or null for any other frame (the platform refuses those). */
-function spectateToken(data: Buffer, binary: boolean): string | null {
-  if (binary) return null;
-  try {
-    const m = JSON.parse(data.toString('utf8')) as { t?: unknown; token?: unknown } | null;
-    return m && m.t === 'auth' && typeof m.token === 'string' && m.token ? m.token : null;
-  } catch {
-    return null;
-  }
 }

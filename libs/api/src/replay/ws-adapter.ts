@@ -25,7 +25,7 @@ type PathServer = WebSocketServer & { path: string };
  */
 export class ReplayWsAdapter extends WsAdapter {
   /** The endpoint of each socket, known from its upgrade request before any message arrives. */
-  private readonly routes = new WeakMap<WebSocket, ReplayRoute['kind']>();
+  private readonly routes = new WeakMap<WebSocket, ReplayRoute>();
 
   protected override ensureHttpServerExists(port: number, httpServer?: Server): Server | undefined {
     if (port !== API_PORT || !httpServer) return super.ensureHttpServerExists(port, httpServer);
@@ -47,7 +47,7 @@ export class ReplayWsAdapter extends WsAdapter {
     const server = servers.find((s) => pathname === s.path || pathname.startsWith(`${s.path}/`));
     if (!server) return refuse(socket, '404 Not Found');
     server.handleUpgrade(req, socket, head, (ws) => {
-      this.routes.set(ws, replayRoute(pathname).kind);
+      this.routes.set(ws, replayRoute(pathname));
       server.emit('connection', ws, req);
     });
   }
@@ -60,7 +60,7 @@ export class ReplayWsAdapter extends WsAdapter {
 
   override bindMessageHandlers(client: WebSocket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
     const byEvent = new Map<string, MessageMappingProperties>(handlers.map((h) => [String(h.message), h]));
-    const route = this.routes.get(client) ?? 'unknown';
+    const route: ReplayRoute = this.routes.get(client) ?? { kind: 'unknown' };
     client.on('message', (data: Buffer, binary: boolean) => {
       const message = decodeReplayMessage(route, data, binary);
       const handler = message && byEvent.get(message.event);

@@ -1,5 +1,5 @@
-import { gap, httpReq, httpRes, marker, outcomeEvent, run, stream, wsClose, wsIn, wsOut } from '../test-support/builders';
-import type { EventDraft } from '../test-support/builders';
+import { gap, httpReq, httpRes, marker, outcomeEvent, run, stream, wsClose, wsIn, wsOut } from '@rewind/platforms/test-support';
+import type { EventDraft } from '@rewind/platforms/test-support';
 import type { EvidenceStream } from '../types';
 import { summarizeRun } from './summarize';
 

@@ -1,4 +1,5 @@
-import { asNumber, asObject, asString, jsonObject, metaOf } from '../json';
+import { platformOf, timeline } from '@rewind/platforms';
+import { asString, jsonObject } from '../json';
 import type { EvidenceEvent, EvidenceStream, RunEvidence, RunSummary, StreamRole } from '../types';
 
 /** The recorder's own streams (what the run's times, inputs, latencies and gaps are read from). */
@@ -8,31 +9,7 @@ export const PIPELINE_ROLES: readonly StreamRole[] = ['snapshot-submission', 're
 
 const WS_CHANNELS: ReadonlySet<string> = new Set(['play_ws', 'spectate_ws']);
 
-/** One event placed on the run's clock: its stream's start (ms) × 1000 + its offset (µs). */
-interface Timed {
-  e: EvidenceEvent;
-  atUs: number;
-  /** Position of the stream in run.streams, for a stable order of simultaneous events. */
-  streamIndex: number;
-}
-
 const isRecorder = (s: EvidenceStream): boolean => RECORDER_ROLES.includes(s.role);
-
-/** The events of the streams, ordered by time on the run's clock (then by stream, then by seq). */
-function timeline(streams: readonly EvidenceStream[]): Timed[] {
-  const out: Timed[] = [];
-  streams.forEach((s, streamIndex) => {
-    const startUs = s.startedAt.getTime() * 1000;
-    for (const e of s.events) out.push({ e, atUs: startUs + e.offsetUs, streamIndex });
-  });
-  return out.sort((a, b) => a.atUs - b.atUs || a.streamIndex - b.streamIndex || a.e.seq - b.e.seq);
-}
-
-/** The path of an HTTP exchange: the request's meta.path, else the msgType's ("POST /game/play"), without the query. */
-function pathOf(e: EvidenceEvent): string | undefined {
-  const p = asString(metaOf(e)['path']) ?? asString(e.msgType)?.split(' ')[1];
-  return p?.split('?')[0];
-}
 
 /** Nearest-rank percentile of ascending values (p in 0..100): the value at rank ⌈p/100 · n⌉. */
 function nearestRank(sorted: readonly number[], p: number): number | null {
@@ -79,147 +56,6 @@ function pipelineStatus(streams: readonly EvidenceStream[], role: StreamRole): s
     }
   }
   return terminal ?? (attemptFailed ? 'failed' : null);
-}
-
-/** MoltStation frames of the streams of a role, in time order: `{ t: 'frame', frame: {...} }` bodies (malformed skipped). */
-function framesOf(streams: readonly EvidenceStream[], role: StreamRole): { frame: Record<string, unknown>; e: EvidenceEvent }[] {
-  const out: { frame: Record<string, unknown>; e: EvidenceEvent }[] = [];
-  for (const { e } of timeline(streams.filter((s) => s.role === role))) {
-    if (e.kind !== 'frame' && e.kind !== 'keyframe') continue;
-    const frame = asObject(jsonObject(e)?.['frame']);
-    if (frame) out.push({ frame, e });
-  }
-  return out;
-}
-
-const frameScore = (f: Record<string, unknown>): number | undefined => asNumber(f['score']) ?? asNumber(asObject(f['score'])?.['current']);
-
-/** The run's outcome event body: the run session's, else the first recorder stream's that has one. */
-function outcomeOf(run: RunEvidence, recorder: readonly EvidenceStream[]): Record<string, unknown> | undefined {
-  const ordered = [...recorder.filter((s) => s.sessionId === run.runSessionId), ...recorder.filter((s) => s.sessionId !== run.runSessionId)];
-  for (const s of ordered) {
-    for (let i = s.events.length - 1; i >= 0; i--) {
-      const e = s.events[i] as EvidenceEvent;
-      if (e.kind !== 'outcome') continue;
-      const body = jsonObject(e);
-      if (body) return body;
-    }
-  }
-  return undefined;
-}
-
-/** "1.00" | "1.5" | 1.08 → cents (integer); undefined when not a non-negative amount with at most two decimals. */
-function cents(v: unknown): number | undefined {
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v) || v < 0) return undefined;
-    const c = Math.round(v * 100);
-    return Math.abs(v * 100 - c) < 1e-6 ? c : undefined;
-  }
-  if (typeof v !== 'string') return undefined;
-  const m = /^(\d{1,12})(?:\.(\d{1,2}))?$/.exec(v.trim());
-  if (!m) return undefined;
-  return Number(m[1]) * 100 + (m[2] ? Number(m[2].padEnd(2, '0')) : 0);
-}
-
-interface Platformed {
-  score: number | null;
-  livesLost: number | null;
-  extra: Record<string, number | string | null>;
-}
-
-function moltstation(run: RunEvidence, recorder: readonly EvidenceStream[]): Platformed {
-  const outcome = outcomeOf(run, recorder);
-  const sources = [framesOf(recorder, 'proxy'), framesOf(recorder, 'spectator')];
-  let score: number | null = null;
-  let ticks: number | null = null;
-  for (const frames of sources) {
-    const last = [...frames].reverse().find((f) => frameScore(f.frame) !== undefined);
-    if (last) {
-      score = frameScore(last.frame) as number;
-      break;
-    }
-  }
-  score ??= asNumber(outcome?.['score']) ?? null;
-  for (const frames of sources) {
-    const tick = [...frames]
-      .reverse()
-      .map((f) => asNumber(f.frame['tick']) ?? asNumber(f.e.tick))
-      .find((t) => t !== undefined);
-    if (tick !== undefined) {
-      ticks = tick;
-      break;
-    }
-  }
-  ticks ??= asNumber(outcome?.['tick']) ?? null;
-  let livesLost: number | null = null;
-  for (const frames of sources) {
-    const lives = frames.map((f) => asNumber(f.frame['lives'])).filter((l): l is number => l !== undefined);
-    if (lives.length > 0) {
-      livesLost = (lives[0] as number) - (lives[lives.length - 1] as number);
-      break;
-    }
-  }
-  return { score, livesLost, extra: { ticks, game: run.game ?? asString(outcome?.['game']) ?? null } };
-}
-
-/** SpaceMolt: the player's credits as seen in platform messages (`player.credits` at the top, in `payload`, `structuredContent` or `result`). */
-function spacemolt(recorder: readonly EvidenceStream[]): Platformed {
-  const seen: number[] = [];
-  for (const { e } of timeline(recorder)) {
-    if (e.direction !== 'platform_to_client') continue;
-    const body = jsonObject(e);
-    if (!body) continue;
-    for (const holder of [body, asObject(body['payload']), asObject(body['structuredContent']), asObject(body['result'])]) {
-      const credits = asNumber(asObject(holder?.['player'])?.['credits']);
-      if (credits !== undefined) {
-        seen.push(credits);
-        break;
-      }
-    }
-  }
-  const start = seen[0] ?? null;
-  const end = seen[seen.length - 1] ?? null;
-  return { score: null, livesLost: null, extra: { creditsStart: start, creditsEnd: end, creditsEarned: start !== null && end !== null ? end - start : null } };
-}
-
-/** Cloud play: the figures of the last stop response (`/api/game/stop`) the proxy recorded. */
-function cloudplay(recorder: readonly EvidenceStream[]): Platformed {
-  const extra: Record<string, number | null> = { reportedDurationS: null, cpuSeconds: null, peakMemoryMb: null };
-  const responses = timeline(recorder.filter((s) => s.role === 'proxy')).filter(
-    ({ e }) => e.kind === 'response' && e.direction === 'platform_to_client' && (pathOf(e)?.endsWith('/game/stop') ?? false),
-  );
-  for (let i = responses.length - 1; i >= 0; i--) {
-    const body = jsonObject((responses[i] as Timed).e);
-    if (!body) continue;
-    const figures = { reportedDurationS: asNumber(body['duration']), cpuSeconds: asNumber(body['cpuSeconds']), peakMemoryMb: asNumber(body['peakMemoryMb']) };
-    if (Object.values(figures).every((v) => v === undefined)) continue;
-    for (const [k, v] of Object.entries(figures)) extra[k] = v ?? null;
-    break;
-  }
-  return { score: null, livesLost: null, extra };
-}
-
-/** RGS: rounds settled in the proxy's /game/play and /game/action responses (round.active false), once per round id. */
-function rgs(recorder: readonly EvidenceStream[]): Platformed {
-  const settled = new Map<string, { wager: number; payout: number }>();
-  for (const { e } of timeline(recorder.filter((s) => s.role === 'proxy'))) {
-    if (e.kind !== 'response' || e.direction !== 'platform_to_client') continue;
-    const path = pathOf(e);
-    if (!path || !(path.endsWith('/game/play') || path.endsWith('/game/action'))) continue;
-    const round = asObject(jsonObject(e)?.['round']);
-    if (!round || round['active'] !== false) continue;
-    const wager = cents(round['amount']);
-    const payout = cents(round['payout']);
-    if (wager === undefined || payout === undefined) continue;
-    settled.set(asString(round['id']) ?? `${e.sessionId}:${e.seq}`, { wager, payout });
-  }
-  let wageredCents = 0;
-  let paidOutCents = 0;
-  for (const r of settled.values()) {
-    wageredCents += r.wager;
-    paidOutCents += r.payout;
-  }
-  return { score: null, livesLost: null, extra: { rounds: settled.size, wageredCents, paidOutCents } };
 }
 
 /**
@@ -274,16 +110,8 @@ export function summarizeRun(run: RunEvidence): RunSummary {
   const deltas = proxies.flatMap(reactionDeltasMs).sort((a, b) => a - b);
   const gaps = recorder.reduce((n, s) => n + s.events.filter((e) => e.kind === 'gap').length, 0);
 
-  const specific: Platformed =
-    run.platform === 'moltstation'
-      ? moltstation(run, recorder)
-      : run.platform === 'spacemolt'
-        ? spacemolt(recorder)
-        : run.platform === 'cloudplay'
-          ? cloudplay(recorder)
-          : run.platform === 'rgs'
-            ? rgs(recorder)
-            : { score: null, livesLost: null, extra: {} };
+  // The platform's own figures (score, lives, credits, rounds…), from its module (libs/platforms).
+  const specific = platformOf(run.platform).outcome.summarize(run, recorder);
 
   return {
     runKey: run.runKey,

@@ -1,8 +1,9 @@
-import type { SimulatedPlatform } from '@rewind/platforms';
+import { PLATFORMS, type SimulatedPlatform } from '@rewind/platforms';
 import type { CaptureSink } from '../captured';
 
 export type ProxiedPlatform = SimulatedPlatform;
-export const PROXIED_PLATFORMS: readonly ProxiedPlatform[] = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'];
+/** Every registered platform is proxied (libs/platforms' registry). */
+export const PROXIED_PLATFORMS: readonly ProxiedPlatform[] = PLATFORMS.map((p) => p.id);
 
 export interface RecordingProxyOptions {
   /** 0 picks a free port. */

@@ -1,2 +1,1 @@
-export * from './attribution';
 export * from './recorder';

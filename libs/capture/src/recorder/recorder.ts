@@ -6,7 +6,7 @@ import type { Ingest } from '../ingest';
 import { FactEncoder } from '../pipeline';
 import type { Redactor } from '../redaction';
 import type { CaptureTaskLogger, ResumedStream } from '../tasks';
-import { EndSignal, Fingerprint, inspectWsMessage, LearnedCredential, StreamIdentity } from './attribution';
+import { EndSignal, Fingerprint, inspectWsMessage, LearnedCredential, StreamIdentity } from '@rewind/platforms';
 import { decideAndFold, initialState, refOf, safeId as safeIdOf } from './lifecycle';
 import type { LifecycleCommand, LifecycleEffect, LifecycleState, StreamKind, TaskOffer } from './lifecycle';
 

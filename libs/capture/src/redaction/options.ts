@@ -1,54 +1,21 @@
+import { DEFAULT_REDACTION } from '@rewind/platforms';
+
 /**
- * What is a secret, by default. Keys are matched case-insensitively. A platform's own session id is a
+ * What is a secret, by default: the union of the common rules and every platform module's own (libs/platforms,
+ * each platform's `redaction`). Keys are matched case-insensitively. A platform's own session id is a
  * credential on some platforms only (SpaceMolt's `X-Session-Id`, returned as `session.id`), so plain
- * `session_id` / `sessionId` keys are NOT in the default list: add them per platform where they are one.
+ * `session_id` / `sessionId` keys are NOT in the default list: a platform adds them where they are one.
  */
-export const DEFAULT_SENSITIVE_KEYS: readonly string[] = [
-  'token',
-  'playToken',
-  'spectateToken',
-  'sessionToken',
-  'accessToken',
-  'access_token',
-  'refreshToken',
-  'refresh_token',
-  'idToken',
-  'id_token',
-  'password',
-  'passphrase',
-  'registration_code',
-  'registrationCode',
-  'secret',
-  'client_secret',
-  'apiKey',
-  'api_key',
-  'authorization',
-  'proxy-authorization',
-];
+export const DEFAULT_SENSITIVE_KEYS: readonly string[] = DEFAULT_REDACTION.keys;
 
 /** `parent.key` pairs: the value of `key` inside an object held by `parent` (SpaceMolt: `{"session":{"id":…}}`). */
-export const DEFAULT_SENSITIVE_PATHS: readonly string[] = ['session.id'];
+export const DEFAULT_SENSITIVE_PATHS: readonly string[] = DEFAULT_REDACTION.paths;
 
 /** Query parameters whose value is a credential (case-insensitive). */
-export const DEFAULT_SENSITIVE_QUERY_PARAMS: readonly string[] = [
-  'token',
-  'sessionToken',
-  'playToken',
-  'spectateToken',
-  'accessToken',
-  'access_token',
-  'refreshToken',
-  'apiKey',
-  'api_key',
-  'key',
-  'password',
-  'secret',
-  'signature',
-  'sig',
-];
+export const DEFAULT_SENSITIVE_QUERY_PARAMS: readonly string[] = DEFAULT_REDACTION.queryParams;
 
 /** Headers whose whole value is a credential (case-insensitive); `authorization` keeps its scheme, cookies their names. */
-export const DEFAULT_SENSITIVE_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'x-session-id', 'x-api-key', 'x-auth-token', 'cookie', 'set-cookie'];
+export const DEFAULT_SENSITIVE_HEADERS: readonly string[] = DEFAULT_REDACTION.headers;
 
 export interface RedactorOptions {
   /** JSON keys whose value is a secret (replaces the default list). */

@@ -4,6 +4,7 @@
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
+import { moltstation } from '@rewind/platforms';
 import type { CapturedFact, NoteFact } from '../captured';
 import { CaptureTaskContext, CaptureTaskResult, factClock, taskConnectionId } from '../tasks/types';
 import { backoffDelay, RetryPolicy } from './backoff';
@@ -349,7 +350,7 @@ class SpectateTask {
           msg = undefined;
           this.summary.malformedMessages++;
         }
-        const frame = frameOf(msg);
+        const frame = moltstation.frames.frameOf(msg);
         if (frame && this.pendingGap) this.emitGap(connectionId, typeof frame.tick === 'number' ? frame.tick : null);
         this.emit(connectionId, { type: 'ws-message', direction: 'platform_to_client', data: text, binary: false });
         if (!frame) return;
@@ -432,13 +433,6 @@ type FactBody = CapturedFact extends infer F ? (F extends unknown ? Omit<F, 'pla
 function pickToken(json: Record<string, unknown> | undefined): string | undefined {
   const t = json?.spectateToken ?? json?.token;
   return typeof t === 'string' && t !== '' ? t : undefined;
-}
-
-function frameOf(msg: unknown): { tick?: unknown; phase?: unknown } | undefined {
-  if (!msg || typeof msg !== 'object') return undefined;
-  const m = msg as { t?: unknown; frame?: unknown };
-  if (m.t !== 'frame' || !m.frame || typeof m.frame !== 'object') return undefined;
-  return m.frame as { tick?: unknown; phase?: unknown };
 }
 
 /** The upgrade request's headers exactly as they will be sent (names in their case and order). */

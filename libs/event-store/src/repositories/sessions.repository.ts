@@ -202,13 +202,13 @@ export class SessionsRepository {
   }
 
   /**
-   * The recorded session that holds a MoltStation run's frames: the spectator's stream if there is one, else
-   * the proxy's (the longest); of that game when `slug` is given.
+   * The recorded session that holds a platform run's frames (a MoltStation run's, for its spectate replay): the
+   * spectator's stream if there is one, else the proxy's (the longest); of that game when `slug` is given.
    */
-  async moltstationRecording(platformSessionId: string, slug?: string): Promise<string | null> {
+  async runRecording(platform: Platform, platformSessionId: string, slug?: string): Promise<string | null> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>(Prisma.sql`
       SELECT id FROM sessions
-       WHERE platform = 'moltstation' AND platform_session_id = ${platformSessionId} AND (${slug ?? null}::text IS NULL OR game = ${slug ?? null} OR game IS NULL)
+       WHERE platform = ${platform}::"Platform" AND platform_session_id = ${platformSessionId} AND (${slug ?? null}::text IS NULL OR game = ${slug ?? null} OR game IS NULL)
          AND metadata->>'stream' = 'run'
        ORDER BY (metadata->>'capturedBy' = 'spectator') DESC, head_seq DESC LIMIT 1`);
     return rows[0]?.id ?? null;

@@ -1,7 +1,7 @@
 import type { NewOutboxMessage, NewSession, Platform } from '@rewind/event-store';
+import { attributeHttp, attributeWs, platformOf, type CaptureTaskKind, type EndSignal, type StreamIdentity } from '@rewind/platforms';
 import type { CapturedFact, HttpRequestFact } from '../../captured';
 import type { RecordInput } from '../../ingest';
-import { attributeHttp, attributeWs, EndSignal, moltstationOutcome, StreamIdentity } from '../attribution';
 import { evolve, refOf } from './evolve';
 import { recall } from './pmap';
 import type { CaptureFact, ConnectionState, Decision, Held, LifecycleCommand, LifecycleEffect, LifecycleEvent, LifecycleState, StreamKind, StreamState, TimerAction } from './types';
@@ -73,7 +73,9 @@ function decideInto(d: Draft, command: LifecycleCommand): void {
       const stream = d.task(command.ref, command.attempt);
       if (!stream) break;
       const { signal } = command;
-      const outcome = stream.platform === 'moltstation' ? { ...moltstationOutcome(stream.finalFrame, signal.reason), ...signal.outcome } : signal.outcome;
+      // A platform whose runs end on a final frame (MoltStation) has its outcome from it; the task's own signal adds to it.
+      const fromFinalFrame = platformOf(stream.platform).outcome.fromFinalFrame;
+      const outcome = fromFinalFrame ? { ...fromFinalFrame(stream.finalFrame, signal.reason), ...signal.outcome } : signal.outcome;
       d.endRun(stream.ref, { reason: signal.reason, outcome });
       break;
     }
@@ -100,8 +102,9 @@ function captureFact(d: Draft, c: CaptureFact): void {
     case 'ws-open': {
       const { identity } = attributeWs(fact.platform, fact.path, fact.connectionId);
       d.emit({ type: 'ConnectionOpened', connectionId: fact.connectionId, connection: { platform: fact.platform, streamKey: null, held: [held], wsPath: fact.path } });
-      // A SpaceMolt socket is held until its login names the agent (or its first client message, or a few messages).
-      if (fact.platform !== 'spacemolt') d.bind(fact.connectionId, identity, c.newId);
+      // A socket of a platform whose runs are named by their login (SpaceMolt) is held until that names the agent
+      // (or its first client message, or a few messages).
+      if (!platformOf(fact.platform).attribution.holdSocketUntilNamed) d.bind(fact.connectionId, identity, c.newId);
       return;
     }
     case 'ws-message': {
@@ -139,12 +142,12 @@ function captureFact(d: Draft, c: CaptureFact): void {
       for (const h of [...conn.held, held]) d.recordKey(conn.platform, key, h, { key }, c.newId);
       const stream = d.stream(conn.platform, key);
       if (!stream || stream.status === 'ended') return;
-      if (conn.platform === 'moltstation' && (stream.finalFrame || fact.reason === 'GAME_OVER' || fact.reason === 'EXIT')) {
-        d.endRun(stream.ref, { reason: fact.reason || 'ended', outcome: moltstationOutcome(stream.finalFrame, fact.reason || null) });
-      } else if (conn.platform === 'spacemolt') {
-        const reason = stream.logout ? 'logout' : 'close';
-        d.endRun(stream.ref, { reason, outcome: { reason, closeCode: fact.code, closeReason: fact.reason, initiator: fact.initiator, agent: stream.identity.agent ?? null } });
-      }
+      // Whether the close ends the run is the platform's rule (MoltStation: after its final frame or GAME_OVER/EXIT; SpaceMolt: always).
+      const end = platformOf(conn.platform).attribution.socketClosed(
+        { code: fact.code, reason: fact.reason, initiator: fact.initiator },
+        { finalFrame: stream.finalFrame, logout: stream.logout, agent: stream.identity.agent ?? null },
+      );
+      if (end) d.endRun(stream.ref, end);
       return;
     }
     case 'http-request':
@@ -210,12 +213,15 @@ function exchange(d: Draft, c: CaptureFact, request: HttpRequestFact, response: 
     });
   }
   if (isRun) d.effect({ type: 'activity', runKey: key, atMs: d.now });
-  if (platform === 'rgs' && isRun) {
+  // A platform whose runs expire on a sliding TTL (RGS): the run's expiry moves with what the platform said and did.
+  const slidingExpiry = platformOf(platform).attribution.slidingExpiry;
+  if (slidingExpiry && isRun) {
     if (a.expiresAtMs !== undefined) d.emit({ type: 'ExpiryMoved', ref, expiresAtMs: a.expiresAtMs });
     if (a.activity) d.emit({ type: 'ExpiryMoved', ref, expiresAtMs: Math.max(d.get(ref).expiresAtMs ?? 0, d.now + d.s.config.rgsTtlMs) });
     if (stream.key.startsWith('token:') && !d.get(ref).pollOffered) {
       // A run first seen by its token (the launch went around the proxy): its poller is keyed by the stream.
-      d.emit({ type: 'PollerOffered', ref }, { type: 'offerTask', offer: { id: taskId('rgs', 'rgs-poll', key), kind: 'rgs-poll', platform, runKey: key, platformSessionId: null, params: {} } });
+      const kind = slidingExpiry.tokenRunTask;
+      d.emit({ type: 'PollerOffered', ref }, { type: 'offerTask', offer: { id: taskId(platform, kind, key), kind, platform, runKey: key, platformSessionId: null, params: {} } });
       const bearer = /^Bearer\s+(\S+)/i.exec(request.headers.find(([k]) => k.toLowerCase() === 'authorization')?.[1] ?? '')?.[1];
       if (bearer) d.effect({ type: 'credential', runKey: key, credential: { key, name: 'sessionToken', value: bearer } });
     }
@@ -520,6 +526,6 @@ export function safeId(key: string): string {
 }
 
 /** A task's id: the same in every process for the same run; safe as a BullMQ job id (no `:`). */
-export function taskId(platform: Platform, kind: 'moltstation-spectate' | 'cloudplay-poll' | 'rgs-poll', runKey: string): string {
+export function taskId(platform: Platform, kind: CaptureTaskKind, runKey: string): string {
   return `${platform}.${kind}.${safeId(runKey).replace(/:/g, '.')}`;
 }

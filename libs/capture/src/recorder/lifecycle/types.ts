@@ -2,7 +2,7 @@ import type { NewOutboxMessage, NewSession, Platform } from '@rewind/event-store
 import type { CapturedFact } from '../../captured';
 import type { RecordInput } from '../../ingest';
 import type { EncodedEvent } from '../../pipeline';
-import type { EndSignal, Fingerprint, LearnedCredential, StreamIdentity, WsMessageSignal } from '../attribution';
+import type { EndSignal, Fingerprint, LearnedCredential, StreamIdentity, WsMessageSignal } from '@rewind/platforms';
 import type { Memory, PMap } from './pmap';
 
 /** A capture task the recorder wants run for a run it saw start (see the scale-out coordinator). */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Platform } from '@rewind/event-store';
 import type { CapturedFact, WsCloseFact } from '../../../captured';
 import type { EncodedEvent } from '../../../pipeline';
-import { inspectWsMessage } from '../../attribution';
+import { inspectWsMessage } from '@rewind/platforms';
 import { decide, decideAndFold } from '../decide';
 import { evolve, initialState } from '../evolve';
 import type { Decision, LifecycleCommand, LifecycleConfig, LifecycleEffect, LifecycleEvent, LifecycleState, StreamState, TaskOffer } from '../types';

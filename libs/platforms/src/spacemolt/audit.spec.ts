@@ -1,6 +1,6 @@
-import { httpRes, run, stream, wsIn, type EventDraft } from '../test-support/builders';
-import type { Finding } from '../types';
-import { auditSpaceMolt } from './spacemolt';
+import { httpRes, run, stream, wsIn, type EventDraft } from '../test-support';
+import type { Finding } from '../evidence/types';
+import { auditSpaceMolt } from './audit';
 
 /** HTTP v2 envelopes as the simulator answers them. */
 const v2 = (command: string, structuredContent: Record<string, unknown>, notifications: unknown[] = []): EventDraft =>

@@ -1,5 +1,5 @@
-import { asNumber, asString, jsonObject, metaOf, refOf } from '../json';
-import type { EvidenceEvent, EvidenceStream, Finding, RunEvidence } from '../types';
+import { asNumber, asString, jsonObject, metaOf, refOf } from '../evidence/json';
+import type { EvidenceEvent, EvidenceStream, Finding, RunEvidence } from '../evidence/types';
 
 /**
  * Cloud-play audit: the stop statistics, the reported duration and the session's life cycle recomputed

@@ -1,7 +1,7 @@
-import { hmacFloats, sha256Hex } from '@rewind/platforms';
-import { httpReq, httpRes, run, stream, type EventDraft } from '../test-support/builders';
-import type { Finding } from '../types';
-import { auditRgs } from './rgs';
+import { hmacFloats, sha256Hex } from './hmac-floats';
+import { httpReq, httpRes, run, stream, type EventDraft } from '../test-support';
+import type { Finding } from '../evidence/types';
+import { auditRgs } from './audit';
 
 /**
  * A real dice round, computed with the simulator's provably-fair primitives: dice-alpha (95 % RTP), 1.00 on

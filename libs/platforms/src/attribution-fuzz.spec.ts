@@ -3,9 +3,9 @@
  * bodies, WebSocket text. Given random bytes, truncations and mutations of real exchanges, when attributed, then
  * it always returns a result of the documented shape and never throws (no TypeError/RangeError), quickly.
  */
-import type { SimulatedPlatform } from '@rewind/simulator';
+import type { SimulatedPlatform } from './platforms';
 import { deepJsonArray, deepJsonObject, fuzz } from '@rewind/fuzz';
-import { attributeHttp, attributeWs, bearerOf, HttpExchange, inspectWsMessage, jsonObject, moltstationOutcome } from './attribution';
+import { attributeHttp, attributeWs, bearerOf, bodyObject as jsonObject, HttpExchange, inspectWsMessage, moltstationOutcome } from './index';
 
 const SEED = 'attribution-fuzz-1';
 const CASES = 4000;

@@ -1,6 +1,6 @@
-import { gap, httpReq, httpRes, marker, outcomeEvent, run, stream, wsClose, wsIn, wsOut, type EventDraft } from '../test-support/builders';
-import type { EvidenceStream, Finding, RunEvidence } from '../types';
-import { auditMoltStation } from './moltstation';
+import { gap, httpReq, httpRes, marker, outcomeEvent, run, stream, wsClose, wsIn, wsOut, type EventDraft } from '../test-support';
+import type { EvidenceStream, Finding, RunEvidence } from '../evidence/types';
+import { auditMoltStation } from './audit';
 
 const MS = 'ms_38cf8a94cb3644242592df0c';
 const SNAPSHOT = '/api/rewards/snapshot';

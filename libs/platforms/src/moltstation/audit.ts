@@ -1,5 +1,5 @@
-import { asNumber, asObject, asString, jsonObject, metaOf, refOf } from '../json';
-import type { EvidenceEvent, EvidenceStream, Finding, RunEvidence } from '../types';
+import { asNumber, asObject, asString, jsonObject, metaOf, refOf } from '../evidence/json';
+import type { EvidenceEvent, EvidenceStream, Finding, RunEvidence } from '../evidence/types';
 
 /**
  * MoltStation audit: the run's outcome recomputed from the frames each recorder stream (the proxy's play

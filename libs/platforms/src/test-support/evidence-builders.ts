@@ -1,5 +1,5 @@
-import type { Platform } from '@rewind/event-store';
-import type { EvidenceEvent, EvidenceStream, OutboxEvidence, RunEvidence, StreamRole } from '../types';
+import type { PlatformId as Platform } from '../platforms';
+import type { EvidenceEvent, EvidenceStream, OutboxEvidence, RunEvidence, StreamRole } from '../evidence/types';
 
 /**
  * Builders of crafted runs for given/when/then audit tests: a stream is a list of events written with

@@ -1,6 +1,6 @@
-import { httpReq, httpRes, marker, outcomeEvent, run, stream, type EventDraft } from '../test-support/builders';
-import type { EvidenceStream, Finding, RunEvidence } from '../types';
-import { auditCloudplay } from './cloudplay';
+import { httpReq, httpRes, marker, outcomeEvent, run, stream, type EventDraft } from '../test-support';
+import type { EvidenceStream, Finding, RunEvidence } from '../evidence/types';
+import { auditCloudplay } from './audit';
 
 const SID = 'sesfhhthov3zidhj4kcv9ucg';
 const S = 1_000_000;

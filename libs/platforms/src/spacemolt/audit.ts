@@ -1,5 +1,5 @@
-import { asNumber, asObject, asString, jsonObject, refOf } from '../json';
-import type { EvidenceEvent, Finding, RunEvidence } from '../types';
+import { asNumber, asObject, asString, jsonObject, refOf } from '../evidence/json';
+import type { EvidenceEvent, Finding, RunEvidence } from '../evidence/types';
 
 /**
  * SpaceMolt audit: credits and cargo ledgers recomputed from the platform's own messages in the proxy stream.

@@ -1,4 +1,4 @@
-import { attributeHttp, attributeWs, HttpExchange, inspectWsMessage, moltstationOutcome } from './attribution';
+import { attributeHttp, attributeWs, HttpExchange, inspectWsMessage, moltstationOutcome } from './index';
 
 const fp = (s: string) => `[redacted:${Buffer.from(s).toString('hex').slice(0, 16).padEnd(16, '0')}]`;
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));

@@ -1,6 +1,6 @@
-import { sha256Hex, verifyRound, type VerifyRoundInput } from '@rewind/platforms';
-import { asNumber, asObject, asString, jsonBody, metaOf, refOf } from '../json';
-import type { EvidenceEvent, Finding, RunEvidence } from '../types';
+import { sha256Hex, verifyRound, type VerifyRoundInput } from './provably-fair';
+import { asNumber, asObject, asString, jsonBody, metaOf, refOf } from '../evidence/json';
+import type { EvidenceEvent, Finding, RunEvidence } from '../evidence/types';
 
 /**
  * RGS casino audit, recomputed from the HTTP exchanges of the proxy (the agent's play) and the poller (round

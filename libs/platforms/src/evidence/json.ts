@@ -1,0 +1,35 @@
+import type { EvidenceEvent } from './types';
+
+/** The event's body parsed as one JSON value, or undefined (empty, binary, NDJSON, malformed). */
+export function jsonBody(e: Pick<EvidenceEvent, 'body' | 'bodyEncoding'>): unknown {
+  if (e.body === null || e.bodyEncoding !== 'utf8') return undefined;
+  try {
+    return JSON.parse(e.body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The event's body as a JSON object, or undefined. */
+export function jsonObject(e: Pick<EvidenceEvent, 'body' | 'bodyEncoding'>): Record<string, unknown> | undefined {
+  const v = jsonBody(e);
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** The event's meta parsed (HTTP method/path/status, close code/reason), or {}. */
+export function metaOf(e: Pick<EvidenceEvent, 'meta'>): Record<string, unknown> {
+  if (!e.meta) return {};
+  try {
+    const v = JSON.parse(e.meta) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export const asObject = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+export const asNumber = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+export const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** A reference to the event for a finding. */
+export const refOf = (e: Pick<EvidenceEvent, 'sessionId' | 'seq'>): { sessionId: string; seq: number } => ({ sessionId: e.sessionId, seq: e.seq });

@@ -1,0 +1,44 @@
+import type { PlatformReplayStream } from '../replay';
+
+const SPECTATE = /^\/replay\/moltstation\/ws\/([a-z0-9_-]+)\/spectate$/;
+
+/** MoltStation's auth message `{"t":"auth","token":"…"}`: its token, or null for any other frame (the platform refuses those). */
+export function spectateToken(data: Buffer, binary: boolean): string | null {
+  if (binary) return null;
+  try {
+    const m = JSON.parse(data.toString('utf8')) as { t?: unknown; token?: unknown } | null;
+    return m && m.t === 'auth' && typeof m.token === 'string' && m.token ? m.token : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * MoltStation's spectate stream (`/replay/moltstation/ws/{slug}/spectate?sessionId=…`): the run found by the
+ * platform's session id, a token in the query or the `auth` message, MoltStation's own close codes and reasons,
+ * its `hello`, the recorded platform frames as they were sent, and the recorded run's close reason at the end.
+ */
+export const moltstationReplay: PlatformReplayStream = {
+  match: (pathname) => {
+    const m = SPECTATE.exec(pathname);
+    return m ? { slug: m[1] as string } : null;
+  },
+  lookup: 'platform-session-id',
+  authMessage: spectateToken,
+  authCloses: { invalid: { code: 4001, reason: 'INVALID_TOKEN' }, notFound: { code: 4404, reason: 'TOKEN_NOT_FOUND' }, expired: { code: 4410, reason: 'TOKEN_EXPIRED' } },
+  hello: JSON.stringify({ t: 'hello', role: 'spectate', tickHz: 20 }),
+  encoder: () => {
+    let lastReason = 'GAME_OVER';
+    return {
+      frame: (e) => {
+        if (e.msgType === 'ws-close' && e.meta) {
+          const reason = (JSON.parse(e.meta) as { reason?: string }).reason;
+          if (reason === 'GAME_OVER' || reason === 'EXIT') lastReason = reason;
+        }
+        return e.kind === 'frame' && e.direction === 'platform_to_client' && typeof e.body === 'string' ? e.body : undefined;
+      },
+      end: () => ({ code: 1000, reason: lastReason }),
+      error: () => ({ code: 1011, reason: 'INTERNAL' }),
+    };
+  },
+};
