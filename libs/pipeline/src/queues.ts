@@ -1,3 +1,4 @@
+import { backoff, redisRetryStrategy } from '@rewind/backoff';
 import { Queue } from 'bullmq';
 import type { DefaultJobOptions } from 'bullmq';
 
@@ -26,14 +27,18 @@ export function jobOptions(retry: PipelineRetryPolicy): DefaultJobOptions {
   };
 }
 
-/** Exponential backoff with ±50 % jitter (BullMQ custom strategy `rewind-jitter`). */
+/**
+ * Exponential backoff with ±50 % jitter (BullMQ custom strategy `rewind-jitter`; the audit's waits between its
+ * checks too): Rewind's one policy (`@rewind/backoff`) with this retry policy's base and cap. A custom strategy
+ * rather than BullMQ's built-in `exponential` (configured by job options, computed by BullMQ), so that the
+ * retries and the audit's `moveToDelayed` wait by the same policy, cap and jitter.
+ */
 export function backoffDelay(attemptsMade: number, retry: PipelineRetryPolicy, random: () => number = Math.random): number {
-  const base = Math.min(retry.maxBackoffMs, retry.backoffMs * 2 ** Math.max(0, attemptsMade - 1));
-  return Math.round(base * (0.5 + random()));
+  return backoff({ baseMs: retry.backoffMs, maxMs: retry.maxBackoffMs, jitter: { spread: 0.5 }, random })(attemptsMade);
 }
 
 export function bullConnection(redisUrl: string) {
-  return { url: redisUrl, maxRetriesPerRequest: null, retryStrategy: (n: number) => Math.min(n * 200, 2000), disconnectTimeout: 100 } as const;
+  return { url: redisUrl, maxRetriesPerRequest: null, retryStrategy: redisRetryStrategy(), disconnectTimeout: 100 } as const;
 }
 
 export function openQueues(redisUrl: string, prefix: string): Record<PipelineQueue, Queue> {

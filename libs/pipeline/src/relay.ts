@@ -1,5 +1,6 @@
 import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import { backoff } from '@rewind/backoff';
 import type { PrismaService } from '@rewind/db';
 import { withTimeout } from '@rewind/capture';
 import { jobOptions, PipelineQueue, PipelineRetryPolicy, PIPELINE_QUEUES } from './queues';
@@ -42,9 +43,13 @@ export class OutboxRelay implements OnModuleInit, OnModuleDestroy {
   private running: Promise<void> | null = null;
   private stopped = true;
   private failures = 0;
+  /** After the n-th failed round in a row: twice the idle pause, doubling, capped at 5 s. */
+  private readonly retryDelay: (failures: number) => number;
   readonly counters = { relayed: 0, rounds: 0, failedRounds: 0, unknownQueue: 0 };
 
-  constructor(private readonly o: OutboxRelayOptions) {}
+  constructor(private readonly o: OutboxRelayOptions) {
+    this.retryDelay = backoff({ baseMs: 2 * (o.intervalMs ?? 250), maxMs: 5000 });
+  }
 
   start(): void {
     if (!this.stopped) return;
@@ -147,7 +152,7 @@ export class OutboxRelay implements OnModuleInit, OnModuleDestroy {
       this.counters.failedRounds++;
       if (this.failures === 0) this.o.log.warn(`outbox relay: rows wait (${(e as Error).message}); retrying with back-off`);
       this.failures++;
-      this.schedule(Math.min(5000, (this.o.intervalMs ?? 250) * 2 ** this.failures));
+      this.schedule(this.retryDelay(this.failures));
     }
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { backoff } from '@rewind/backoff';
 import type { BotOptions } from '../traffic-log';
 import { HttpReply, CloudplayHttpClient } from './http-client';
 
@@ -81,7 +82,8 @@ export async function runCloudplayLauncher(options: CloudplayLauncherOptions): P
   const o = { ...DEFAULTS, ...stripUndefined(options) };
   const log = options.log ?? (() => undefined);
   const http = new CloudplayHttpClient(options.baseUrl, options.token, options.traffic, log, options.signal);
-  const jitter = seededRandom(options.seed ?? 'cloudplay-launcher');
+  // 1 s after the first refusal, doubling, ±50 % (seeded: a bot's run is reproducible); `maxRetryWaitMs` caps it below.
+  const retryDelay = backoff({ baseMs: 1000, maxMs: Infinity, jitter: { spread: 0.5 }, random: seededRandom(options.seed ?? 'cloudplay-launcher') });
   const result: CloudplayLauncherResult = {
     sessionId: '',
     reused: false,
@@ -100,7 +102,7 @@ export async function runCloudplayLauncher(options: CloudplayLauncherOptions): P
     for (let attempt = 0; ; attempt++) {
       const reply = await http.request(method, path, body);
       if ((reply.status !== 429 && reply.status !== 503) || attempt >= o.maxRetries) return reply;
-      const waitMs = Math.min(o.maxRetryWaitMs, retryAfterMs(reply.headers.get('retry-after')) ?? Math.round(1000 * 2 ** attempt * (0.5 + jitter())));
+      const waitMs = Math.min(o.maxRetryWaitMs, retryAfterMs(reply.headers.get('retry-after')) ?? retryDelay(attempt + 1));
       log(`${reply.status} on ${method} ${path}: retrying in ${waitMs} ms`);
       result.retries++;
       await sleep(waitMs, options.signal);

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import Redis from 'ioredis';
+import { REDIS_RECONNECT, redisRetryStrategy } from '@rewind/backoff';
 
 /**
  * The API's Redis client. Probes wait for the connection (bounded by the health check's timeout) rather
@@ -18,7 +19,7 @@ export class RedisConnection implements OnModuleDestroy {
       // ioredis's disconnect() arms this timer for a stream that may already be closed (a failed
       // connection never emits 'close' again), which held shutdown for the 2 s default.
       disconnectTimeout: 100,
-      retryStrategy: (attempt) => (this.closing ? null : Math.min(attempt * 200, 2000)),
+      retryStrategy: redisRetryStrategy(REDIS_RECONNECT, () => this.closing),
     });
     this.client.on('error', (e: Error) => {
       if (e.message !== this.lastError) Logger.warn(`redis: ${e.message}`, 'RewindApi');

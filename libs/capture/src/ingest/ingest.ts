@@ -1,25 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { FastCounterChild, ingestSources, rewindMetrics } from '@rewind/observability';
 import { BatchEnd, EventStore, EventStoreError, EventStoreErrorCode, NewEvent, NewOutboxMessage, NewSession, isUuid, validateEvent } from '@rewind/event-store';
+import { Batcher } from './batcher';
 import { monotonicNs, wallClockUs } from './clock';
 import { describe, isStoreRefusal, refusedSession, withTimeout } from './errors';
-import { Journal } from './journal';
-import { WriteAheadLog } from './write-ahead';
+import { OutageJournal } from './outage-journal';
+import { Rehoming } from './rehoming';
+import { SeqAllocator, SessionClock } from './seq-allocator';
 import type { BatchWriter } from './writer-thread';
 import { IngestItem, IngestLogger, IngestOptions, IngestStats, OpenSessionOptions, RecordInput, itemSession } from './types';
-
-interface SessionClock {
-  nextSeq: number;
-  lastOffsetUs: number;
-  /** Offset at `startNs` (non-zero when a stream is continued by this process). */
-  baseOffsetUs: number;
-  startNs: bigint;
-}
-
-/** Refusals that mean "another writer wrote this stream meanwhile": the events are re-homed, not set aside. */
-const REHOMED_CODES = new Set<EventStoreErrorCode>([EventStoreErrorCode.DuplicateConflict, EventStoreErrorCode.SessionSealed, EventStoreErrorCode.SeqGap]);
 
 const consoleLog: IngestLogger = {
   info: (m) => console.info(`[ingest] ${m}`),
@@ -33,30 +21,27 @@ const consoleLog: IngestLogger = {
  * A background cycle appends batches (sessions opened first, in the same path); while Postgres is
  * unreachable, batches go to an on-disk journal and a drainer retries with backoff, replaying the journal
  * in record order before anything newer. See docs/capture/redaction-and-ingest.md.
+ *
+ * It composes four units, each in its own file: the seq allocation (`SeqAllocator`: each stream's next seq and
+ * offset clock), the batching (`Batcher`: items in record order, cut into batches), the outage journal
+ * (`OutageJournal`: the journal, the write-ahead log and the outage's back-off) and the re-homing (`Rehoming`:
+ * a stream another writer continued meanwhile). What stays here is the write cycle that moves batches from
+ * the one to the store or the other, the flush waiters, and the metrics.
  */
 export class Ingest {
   private readonly store: EventStore;
   private readonly writer: BatchWriter;
-  private readonly writerToken: string | undefined;
-  private readonly journal: Journal;
-  private readonly wal: WriteAheadLog | null;
+  private readonly journal: OutageJournal;
   private readonly log: IngestLogger;
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly maxBufferedEvents: number;
-  private readonly initialRetryDelayMs: number;
-  private readonly maxRetryDelayMs: number;
-  private readonly outageJournalIntervalMs: number;
   private readonly storeTimeoutMs: number;
 
-  private readonly sessions = new Map<string, SessionClock>();
+  private readonly seqs = new SeqAllocator();
+  private readonly batcher: Batcher;
+  private readonly rehoming: Rehoming;
   private readonly refused = new Set<string>();
-  /** Streams another writer took over meanwhile → the stream this writer's later events go to (see `rehome`). */
-  private readonly rehomed = new Map<string, { id: string; nextSeq: number }>();
-  private buffer: IngestItem[] = [];
-  private bufferedEvents = 0;
-  private inflight: IngestItem[] | null = null;
-  private nextOrdinal = 1;
   private waiters: { target: number; resolve: () => void }[] = [];
 
   private started = false;
@@ -66,10 +51,6 @@ export class Ingest {
   private timer: NodeJS.Timeout | null = null;
   private timerDue = 0;
 
-  private outage = false;
-  private retryAt = 0;
-  private retryDelayMs: number;
-  private lastOutageJournalAt = 0;
   private readonly counters = { appended: 0, duplicates: 0, rejected: 0, appendCalls: 0 };
   /** Per session: its platform and the `rewind_events_stored_total` children by channel, bound on first use. */
   private readonly stored = new Map<string, { platform: string; byChannel: Partial<Record<NewEvent['channel'], FastCounterChild>> }>();
@@ -78,18 +59,21 @@ export class Ingest {
   constructor(options: IngestOptions) {
     this.store = options.store;
     this.writer = options.writer ?? options.store;
-    this.writerToken = options.writerToken;
-    this.journal = new Journal(options.journalDir);
-    this.wal = options.writeAhead ? new WriteAheadLog(join(options.journalDir, 'wal'), options.log ?? consoleLog) : null;
     this.log = options.log ?? consoleLog;
+    this.journal = new OutageJournal({
+      dir: options.journalDir,
+      writeAhead: options.writeAhead ?? false,
+      log: this.log,
+      ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+      ...(options.maxRetryDelayMs !== undefined ? { maxRetryDelayMs: options.maxRetryDelayMs } : {}),
+      ...(options.outageJournalIntervalMs !== undefined ? { outageJournalIntervalMs: options.outageJournalIntervalMs } : {}),
+    });
+    this.rehoming = new Rehoming(this.log, options.writerToken);
     this.batchSize = Math.max(1, options.batchSize ?? 2000);
+    this.batcher = new Batcher(this.batchSize);
     this.flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 20);
     this.maxBufferedEvents = Math.max(1, options.maxBufferedEvents ?? 50_000);
-    this.initialRetryDelayMs = Math.max(1, options.retryDelayMs ?? 250);
-    this.maxRetryDelayMs = Math.max(this.initialRetryDelayMs, options.maxRetryDelayMs ?? 5000);
-    this.outageJournalIntervalMs = options.outageJournalIntervalMs ?? 1000;
     this.storeTimeoutMs = options.storeTimeoutMs ?? 10_000;
-    this.retryDelayMs = this.initialRetryDelayMs;
   }
 
   /** An Ingest, started (see `start`). */
@@ -105,25 +89,16 @@ export class Ingest {
    */
   async start(): Promise<void> {
     if (this.started) return;
-    if (this.wal) {
-      // What a dead predecessor logged ahead becomes a journal segment first (drained like any other).
-      await mkdir(this.journal.dir, { recursive: true });
-      const left = await this.wal.recover((items) => this.journal.write(items));
-      if (left.items > 0) this.log.info(`the write-ahead log of an earlier process held ${left.items} items (${left.files} files): journaled, draining them first`);
-    }
-    const scan = await this.journal.init();
-    this.nextOrdinal = scan.maxOrdinal + 1;
-    const now = monotonicNs();
-    for (const [id, s] of scan.sessions) {
-      this.sessions.set(id, { nextSeq: s.lastSeq + 1, lastOffsetUs: s.lastOffsetUs, baseOffsetUs: s.lastOffsetUs, startNs: now });
-    }
+    const scan = await this.journal.recover();
+    this.batcher.continueAfter(scan.maxOrdinal);
+    this.seqs.restore(scan.sessions, monotonicNs());
     if (scan.events > 0) this.log.info(`the journal holds ${scan.events} events of ${scan.sessions.size} sessions from an earlier run: draining them first`);
     // The process that recorded them is gone: whatever of its items gets re-homed (another writer continued a
     // stream meanwhile) is a finished fragment, sealed after them; this process resumes a stream afresh.
-    for (const id of scan.sessions.keys()) this.buffer.push({ ordinal: this.nextOrdinal++, type: 'release', sessionId: id });
+    for (const id of scan.sessions.keys()) this.batcher.push({ ordinal: this.batcher.nextOrdinal(), type: 'release', sessionId: id });
     this.started = true;
     // Read at scrape time (rewind_ingest_*, rewind_wal_bytes): nothing is counted per event for these.
-    this.unregisterMetrics = ingestSources.add({ lagMs: () => this.stats().lagMs, buffered: () => this.stats().buffered, journaled: () => this.journal.events, walBytes: () => this.wal?.bytes ?? 0 });
+    this.unregisterMetrics = ingestSources.add({ lagMs: () => this.stats().lagMs, buffered: () => this.stats().buffered, journaled: () => this.journal.events, walBytes: () => this.journal.walBytes });
     this.schedule(0);
   }
 
@@ -137,23 +112,9 @@ export class Ingest {
     if (!isUuid(session.id)) {
       throw new EventStoreError(EventStoreErrorCode.InvalidEvent, `session id must be a uuid (got ${JSON.stringify(session.id)})`);
     }
-    const known = this.sessions.get(session.id);
-    const from = options.resumeFrom;
     if (!this.stored.has(session.id)) this.stored.set(session.id, { platform: session.platform, byChannel: {} });
-    if (!known) {
-      this.sessions.set(session.id, {
-        nextSeq: (from?.seq ?? 0) + 1,
-        lastOffsetUs: from?.offsetUs ?? 0,
-        baseOffsetUs: from?.offsetUs ?? 0,
-        startNs: options.startNs ?? monotonicNs(),
-      });
-    } else if (from && from.seq >= known.nextSeq) {
-      known.nextSeq = from.seq + 1;
-      known.lastOffsetUs = Math.max(known.lastOffsetUs, from.offsetUs);
-      known.baseOffsetUs = known.lastOffsetUs;
-      known.startNs = options.startNs ?? monotonicNs();
-    }
-    this.take({ ordinal: this.nextOrdinal++, type: 'open', session });
+    this.seqs.open(session.id, options);
+    this.take({ ordinal: this.batcher.nextOrdinal(), type: 'open', session });
     this.schedule(this.flushIntervalMs);
   }
 
@@ -169,11 +130,11 @@ export class Ingest {
    */
   async resumeSession(session: NewSession, options: Omit<OpenSessionOptions, 'resumeFrom'> = {}): Promise<number> {
     this.assertOpen();
-    const held = this.sessions.has(session.id);
+    const held = this.seqs.has(session.id);
     if (held) {
-      await this.storedThrough(this.nextOrdinal - 1, this.storeTimeoutMs, `the earlier events of stream ${session.id}`);
-      this.take({ ordinal: this.nextOrdinal++, type: 'release', sessionId: session.id });
-      this.sessions.delete(session.id); // the store's head is the truth now
+      await this.storedThrough(this.batcher.lastOrdinal, this.storeTimeoutMs, `the earlier events of stream ${session.id}`);
+      this.take({ ordinal: this.batcher.nextOrdinal(), type: 'release', sessionId: session.id });
+      this.seqs.forget(session.id); // the store's head is the truth now
     }
     const stored = await this.store.getSession(session.id);
     let resumeFrom: OpenSessionOptions['resumeFrom'];
@@ -183,7 +144,7 @@ export class Ingest {
       resumeFrom = { seq: stored.headSeq, offsetUs };
     }
     this.openSession(session, resumeFrom ? { ...options, resumeFrom } : options);
-    return (this.sessions.get(session.id) as SessionClock).nextSeq;
+    return (this.seqs.get(session.id) as SessionClock).nextSeq;
   }
 
   /**
@@ -193,11 +154,9 @@ export class Ingest {
    */
   record(sessionId: string, input: RecordInput, options: { outbox?: NewOutboxMessage[] } = {}): number {
     this.assertOpen();
-    const clock = this.sessions.get(sessionId);
+    const clock = this.seqs.get(sessionId);
     if (!clock) throw new Error(`session ${sessionId} was not opened in this Ingest (call openSession first)`);
-    const atNs = input.atNs ?? monotonicNs();
-    const elapsedUs = Number((atNs - clock.startNs) / 1000n);
-    const offsetUs = Math.max(clock.lastOffsetUs, clock.baseOffsetUs + elapsedUs);
+    const offsetUs = clock.offsetAt(input.atNs ?? monotonicNs());
     const event: NewEvent = {
       sessionId,
       seq: clock.nextSeq,
@@ -214,13 +173,12 @@ export class Ingest {
       meta: input.meta ?? null,
     };
     validateEvent(event, 0);
-    clock.nextSeq++;
-    clock.lastOffsetUs = offsetUs;
+    clock.advance(offsetUs);
     const outbox = options.outbox?.map((m) => ({ ...m, sessionId: m.sessionId ?? sessionId }));
-    this.take({ ordinal: this.nextOrdinal++, type: 'event', event, ...(outbox && outbox.length > 0 ? { outbox } : {}) });
-    this.bufferedEvents++;
-    if (this.bufferedEvents > this.maxBufferedEvents) this.spill();
-    else this.schedule(this.bufferedEvents >= this.batchSize ? 0 : this.flushIntervalMs);
+    this.take({ ordinal: this.batcher.nextOrdinal(), type: 'event', event, ...(outbox && outbox.length > 0 ? { outbox } : {}) });
+    const buffered = this.batcher.bufferedEvents;
+    if (buffered > this.maxBufferedEvents) this.spill();
+    else this.schedule(buffered >= this.batchSize ? 0 : this.flushIntervalMs);
     return event.seq;
   }
 
@@ -230,8 +188,8 @@ export class Ingest {
    */
   endSession(sessionId: string, endedAt: Date, outcome?: unknown): void {
     this.assertOpen();
-    if (!this.sessions.has(sessionId)) throw new Error(`session ${sessionId} was not opened in this Ingest (call openSession first)`);
-    this.take({ ordinal: this.nextOrdinal++, type: 'end', sessionId, endedAt, ...(outcome !== undefined ? { outcome } : {}) });
+    if (!this.seqs.has(sessionId)) throw new Error(`session ${sessionId} was not opened in this Ingest (call openSession first)`);
+    this.take({ ordinal: this.batcher.nextOrdinal(), type: 'end', sessionId, endedAt, ...(outcome !== undefined ? { outcome } : {}) });
     this.schedule(this.flushIntervalMs);
   }
 
@@ -241,16 +199,16 @@ export class Ingest {
    */
   sealSession(sessionId: string): void {
     this.assertOpen();
-    if (!this.sessions.has(sessionId)) throw new Error(`session ${sessionId} was not opened in this Ingest (call openSession first)`);
-    this.sessions.delete(sessionId);
-    this.take({ ordinal: this.nextOrdinal++, type: 'seal', sessionId });
+    if (!this.seqs.has(sessionId)) throw new Error(`session ${sessionId} was not opened in this Ingest (call openSession first)`);
+    this.seqs.forget(sessionId);
+    this.take({ ordinal: this.batcher.nextOrdinal(), type: 'seal', sessionId });
     this.schedule(this.flushIntervalMs);
   }
 
   /** Resolves when everything recorded so far is durable: in Postgres or in the journal (fsynced). */
   flush(): Promise<void> {
     if (!this.started) return Promise.resolve();
-    const target = this.nextOrdinal - 1;
+    const target = this.batcher.lastOrdinal;
     return new Promise<void>((resolve) => {
       this.waiters.push({ target, resolve });
       this.checkWaiters();
@@ -266,8 +224,8 @@ export class Ingest {
    */
   releaseSession(sessionId: string): void {
     this.assertOpen();
-    if (!this.sessions.has(sessionId)) return;
-    this.take({ ordinal: this.nextOrdinal++, type: 'release', sessionId });
+    if (!this.seqs.has(sessionId)) return;
+    this.take({ ordinal: this.batcher.nextOrdinal(), type: 'release', sessionId });
     this.schedule(this.flushIntervalMs);
   }
 
@@ -278,9 +236,9 @@ export class Ingest {
   async waitUntilStored(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     await this.flush();
-    while (this.bufferedEvents > 0 || this.buffer.length > 0 || this.inflight || !this.journal.isEmpty || this.running) {
+    while (this.batcher.length > 0 || this.batcher.inflight || !this.journal.isEmpty || this.running) {
       if (Date.now() > deadline) throw new Error(`events still not stored after ${timeoutMs} ms (${JSON.stringify(this.stats())})`);
-      this.schedule(Math.max(0, Math.min(this.flushIntervalMs, this.retryAt - Date.now())));
+      this.schedule(Math.max(0, Math.min(this.flushIntervalMs, this.journal.retryAt - Date.now())));
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -296,20 +254,20 @@ export class Ingest {
     await this.journal.idle();
     this.unregisterMetrics?.();
     // Everything recorded is in Postgres or the journal by now: the write-ahead log has nothing left to keep.
-    this.wal?.close(this.minNotDurable() === Number.MAX_SAFE_INTEGER);
+    this.journal.close(this.minNotDurable() === Number.MAX_SAFE_INTEGER);
   }
 
   stats(): IngestStats {
-    const oldest = [this.firstEventWallUs(this.inflight ?? []), this.firstEventWallUs(this.buffer), this.journal.oldestWallUs()].filter((v): v is number => v !== null);
+    const oldest = [this.batcher.oldestEventWallUs(), this.journal.oldestWallUs()].filter((v): v is number => v !== null);
     return {
-      buffered: this.bufferedEvents + (this.inflight ?? []).filter((i) => i.type === 'event').length,
+      buffered: this.batcher.eventsHeld(),
       journaled: this.journal.events,
       appended: this.counters.appended,
       duplicates: this.counters.duplicates,
       rejected: this.counters.rejected,
       rejectedSessions: [...this.refused],
       lagMs: oldest.length === 0 ? 0 : Math.max(0, Math.round((wallClockUs() - Math.min(...oldest)) / 1000)),
-      outage: this.outage,
+      outage: this.journal.inOutage,
       appendCalls: this.counters.appendCalls,
     };
   }
@@ -320,27 +278,25 @@ export class Ingest {
     for (;;) {
       await this.journal.idle();
       if (!this.journal.isEmpty) {
-        if (Date.now() >= this.retryAt && (await this.drainJournal())) continue;
+        if (Date.now() >= this.journal.retryAt && (await this.drainJournal())) continue;
         // Still unreachable: keep memory bounded and honour flush() by journaling the buffer.
-        const due = this.waiters.length > 0 || this.bufferedEvents >= this.batchSize || Date.now() - this.lastOutageJournalAt >= this.outageJournalIntervalMs;
-        if (this.buffer.length > 0 && due) {
-          this.lastOutageJournalAt = Date.now();
-          await this.toJournal(this.takeAll());
+        if (this.batcher.length > 0 && this.journal.journalDue(this.waiters.length > 0 || this.batcher.bufferedEvents >= this.batchSize)) {
+          this.journal.journaled();
+          await this.toJournal(this.batcher.takeAll());
         }
         return;
       }
-      if (this.buffer.length === 0) return;
-      const batch = this.takeBatch();
-      this.inflight = batch;
+      if (this.batcher.length === 0) return;
+      const batch = this.batcher.takeBatch();
       try {
         await this.writeToStore(batch);
-        this.recovered();
+        this.journal.recovered();
       } catch (e) {
-        this.enterOutage(e);
-        this.lastOutageJournalAt = Date.now();
+        this.journal.failed(e);
+        this.journal.journaled();
         if (!(await this.toJournal(batch))) return;
       } finally {
-        this.inflight = null;
+        this.batcher.settle();
         this.checkWaiters();
       }
     }
@@ -348,26 +304,26 @@ export class Ingest {
 
   /** Appends the journal's segments in order; false (and backoff) when the store is unreachable. */
   private async drainJournal(): Promise<boolean> {
-    for (const segment of this.journal.list()) {
+    for (const segment of this.journal.segments()) {
       let items: IngestItem[];
       try {
         items = await this.journal.read(segment.name);
       } catch (e) {
         // Not an outage: the disk or the segment is damaged. Loud on every attempt; nothing is skipped.
         this.log.error(`cannot read journal segment ${segment.name} in ${this.journal.dir} (${describe(e)}); retrying`);
-        this.retryAt = Date.now() + this.maxRetryDelayMs;
+        this.journal.deferRetryLong();
         return false;
       }
       try {
-        for (const chunk of this.chunks(items)) await this.writeToStore(chunk);
-        await this.journal.remove(segment.name);
+        for (const chunk of this.batcher.chunks(items)) await this.writeToStore(chunk);
+        await this.journal.drained(segment.name);
       } catch (e) {
-        this.enterOutage(e);
+        this.journal.failed(e);
         return false;
       }
       this.checkWaiters();
     }
-    this.recovered();
+    this.journal.recovered();
     return true;
   }
 
@@ -380,7 +336,7 @@ export class Ingest {
    * (EventStoreError) is a bug: logged loudly, that session's items kept in `rejected/`, the rest written.
    */
   private async writeToStore(batch: IngestItem[]): Promise<void> {
-    this.applyRehomes(batch);
+    this.rehoming.apply(batch);
     const alreadyRefused = new Set(batch.map(itemSession).filter((id) => this.refused.has(id)));
     for (const id of alreadyRefused) await this.refuse(id, null, batch);
     for (;;) {
@@ -409,7 +365,7 @@ export class Ingest {
       } catch (e) {
         if (!isStoreRefusal(e)) throw e;
         const sessionId = refusedSession(e, events);
-        if (sessionId !== null && REHOMED_CODES.has(e.code) && !this.rehomed.has(sessionId) && (await this.rehome(sessionId, e, batch))) continue;
+        if (sessionId !== null && this.rehoming.calledFor(sessionId, e) && (await this.rehome(sessionId, e, batch))) continue;
         await this.refuse(sessionId, e, batch, sessionId === null);
       }
     }
@@ -428,12 +384,9 @@ export class Ingest {
   }
 
   /**
-   * Another writer wrote this stream meanwhile (a capture task taken over while this process still held
-   * unstored events of it, e.g. during a Redis or Postgres outage): its events are not this writer's to put
-   * there, and not to lose either. They go, renumbered from seq 1 with their own times, into a new stream
-   * with the same platform, run and metadata plus `rehomedFrom` (the stream) and `rehomeReason` (the store's
-   * refusal); this writer's later items of the stream follow them there (its end and seal included). Loud,
-   * never silent. False when the stream cannot be read (the batch is refused as before).
+   * Another writer wrote this stream meanwhile: re-homes this writer's items of it (see `Rehoming`), once the
+   * stream's row is read (the new home copies its platform, run and metadata). False when the stream cannot be
+   * read (the batch is refused as before).
    */
   private async rehome(sessionId: string, e: EventStoreError, batch: IngestItem[]): Promise<boolean> {
     let original;
@@ -444,71 +397,16 @@ export class Ingest {
       throw err;
     }
     if (!original) return false;
-    const id = randomUUID();
-    this.rehomed.set(sessionId, { id, nextSeq: 1 });
-    const mine = batch.flatMap((i) => (i.type === 'event' && i.event.sessionId === sessionId ? [i.event] : []));
-    const events = mine.length;
-    this.log.warn(
-      `the stream ${sessionId} was written by another writer meanwhile (${e.code}: ${e.message}): this writer's ${events} events of it and any later ones go to the new stream ${id} (metadata.rehomedFrom)`,
-    );
-    const open: IngestItem = {
-      ordinal: 0,
-      type: 'open',
-      session: {
-        id,
-        platform: original.platform,
-        game: original.game,
-        platformSessionId: original.platformSessionId,
-        agent: original.agent,
-        source: original.source,
-        startedAt: new Date(Math.floor((mine[0]?.recordedAtUs ?? Date.now() * 1000) / 1000)),
-        metadata: { ...(original.metadata as Record<string, unknown>), ...(this.writerToken ? { writer: this.writerToken } : {}), rehomedFrom: sessionId, rehomeReason: e.code },
-      },
-    };
-    const first = batch.findIndex((i) => itemSession(i) === sessionId);
-    batch.splice(Math.max(0, first), 0, open);
-    this.applyRehomes(batch);
+    this.rehoming.begin(sessionId, original, e, batch);
     return true;
-  }
-
-  /**
-   * Rewrites the items of re-homed streams (see `rehome`) to their new stream, in place and in order. The
-   * outbox rows an event carries follow it, and so does the run they name (`payload.sessionId`): the handoff
-   * points at the stream that holds the outcome. A seal or a release ends the re-homing: the new stream is
-   * sealed, and later items of the stream (a resumed attempt) go to the stream itself. A seal (the run is
-   * over: its end came first) seals the stream it was re-homed from too — nobody is its legitimate writer any
-   * more (the other writer was a dead one's late tail, or a holder whose lock had expired); left open, it
-   * would stay open forever. What such a writer still sends it is re-homed in turn.
-   */
-  private applyRehomes(batch: IngestItem[]): void {
-    if (this.rehomed.size === 0) return;
-    for (let k = 0; k < batch.length; k++) {
-      const i = batch[k] as IngestItem;
-      const from = itemSession(i);
-      const to = this.rehomed.get(from);
-      if (!to) continue;
-      if (i.type === 'open')
-        batch.splice(k--, 1); // the original exists; its new home is opened by `rehome`
-      else if (i.type === 'event') {
-        const outbox = i.outbox?.map((m) => ({ ...m, sessionId: m.sessionId === from ? to.id : m.sessionId, payload: withRunSession(m.payload, from, to.id) }));
-        batch[k] = { ...i, event: { ...i.event, sessionId: to.id, seq: to.nextSeq++ }, ...(outbox ? { outbox } : {}) };
-      } else if (i.type === 'end') batch[k] = { ...i, sessionId: to.id };
-      else if (i.type === 'seal') {
-        batch.splice(k++, 1, { ordinal: i.ordinal, type: 'seal', sessionId: to.id }, { ordinal: i.ordinal, type: 'seal', sessionId: from });
-        this.rehomed.delete(from);
-      } else {
-        batch[k] = { ordinal: i.ordinal, type: 'seal', sessionId: to.id };
-        this.rehomed.delete(from);
-      }
-    }
   }
 
   /** Waits until every item up to `ordinal` is in Postgres (stored, re-homed or set aside); throws after `timeoutMs`. */
   private async storedThrough(ordinal: number, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.minNotStored() <= ordinal) {
-      if (Date.now() > deadline) throw new Error(`${what} are still not stored after ${timeoutMs} ms (the event store is ${this.outage ? 'unreachable' : 'slow'}); try again later`);
-      this.schedule(Math.max(0, Math.min(this.flushIntervalMs, this.retryAt - Date.now())));
+      if (Date.now() > deadline) throw new Error(`${what} are still not stored after ${timeoutMs} ms (the event store is ${this.journal.inOutage ? 'unreachable' : 'slow'}); try again later`);
+      this.schedule(Math.max(0, Math.min(this.flushIntervalMs, this.journal.retryAt - Date.now())));
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -539,9 +437,8 @@ export class Ingest {
     } catch (e) {
       // The disk refused too: keep the items in memory, oldest first, and try again later.
       this.log.error(`cannot write the journal in ${this.journal.dir} (${describe(e)}): keeping ${items.length} items in memory`);
-      this.buffer.unshift(...items);
-      this.bufferedEvents += items.filter((i) => i.type === 'event').length;
-      this.retryAt = Date.now() + this.retryDelayMs;
+      this.batcher.putBack(items);
+      this.journal.deferRetry();
       return false;
     } finally {
       this.checkWaiters();
@@ -550,63 +447,15 @@ export class Ingest {
 
   /** Memory bound reached: the whole buffer goes to the journal (drained in order before anything newer). */
   private spill(): void {
-    const items = this.takeAll();
+    const items = this.batcher.takeAll();
     this.journal.write(items).then(
       () => this.checkWaiters(),
       (e: unknown) => {
         this.log.error(`cannot spill to the journal in ${this.journal.dir} (${describe(e)}): keeping ${items.length} items in memory`);
-        this.buffer.unshift(...items);
-        this.bufferedEvents += items.filter((i) => i.type === 'event').length;
+        this.batcher.putBack(items);
       },
     );
     this.schedule(0);
-  }
-
-  private takeAll(): IngestItem[] {
-    this.bufferedEvents = 0;
-    return this.buffer.splice(0);
-  }
-
-  private takeBatch(): IngestItem[] {
-    let events = 0;
-    let n = 0;
-    while (n < this.buffer.length && events < this.batchSize) {
-      if ((this.buffer[n] as IngestItem).type === 'event') events++;
-      n++;
-    }
-    // The end (and seal) right after a run's outcome event commit with it, never in the next batch.
-    while (n < this.buffer.length && (this.buffer[n] as IngestItem).type !== 'event') n++;
-    this.bufferedEvents -= events;
-    return this.buffer.splice(0, n);
-  }
-
-  private *chunks(items: IngestItem[]): Generator<IngestItem[]> {
-    let chunk: IngestItem[] = [];
-    let events = 0;
-    for (const item of items) {
-      if (item.type === 'event' && events >= this.batchSize) {
-        // Cut before the next event, so the ends and seals after a full chunk's last event stay with it.
-        yield chunk;
-        chunk = [];
-        events = 0;
-      }
-      chunk.push(item);
-      if (item.type === 'event') events++;
-    }
-    if (chunk.length > 0) yield chunk;
-  }
-
-  private enterOutage(e: unknown): void {
-    if (!this.outage) this.log.warn(`the event store is unreachable (${describe(e)}): journaling to ${this.journal.dir} and retrying`);
-    this.outage = true;
-    this.retryAt = Date.now() + this.retryDelayMs;
-    this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.maxRetryDelayMs);
-  }
-
-  private recovered(): void {
-    if (this.outage) this.log.info('the event store is reachable again');
-    this.outage = false;
-    this.retryDelayMs = this.initialRetryDelayMs;
   }
 
   // ——— scheduling and flush waiters ———
@@ -635,32 +484,30 @@ export class Ingest {
         if (this.closed) return;
         const rerun = this.rerun;
         this.rerun = false;
-        if (this.buffer.length > 0) this.schedule(rerun && !this.outage ? 0 : this.flushIntervalMs);
-        else if (!this.journal.isEmpty) this.schedule(Math.max(this.flushIntervalMs, this.retryAt - Date.now()));
+        if (this.batcher.length > 0) this.schedule(rerun && !this.journal.inOutage ? 0 : this.flushIntervalMs);
+        else if (!this.journal.isEmpty) this.schedule(Math.max(this.flushIntervalMs, this.journal.retryAt - Date.now()));
       });
   }
 
   /** The smallest ordinal not yet in Postgres (in memory, in flight or in the journal). */
   private minNotStored(): number {
-    const candidates = [this.buffer[0]?.ordinal, this.inflight?.[0]?.ordinal, this.journal.minOrdinal() ?? undefined];
-    return Math.min(...candidates.filter((v): v is number => v !== undefined), Number.MAX_SAFE_INTEGER);
+    return Math.min(this.batcher.minOrdinal() ?? Number.MAX_SAFE_INTEGER, this.journal.minOrdinal() ?? Number.MAX_SAFE_INTEGER);
   }
 
   /** The smallest ordinal not yet durable (in memory, in flight or being written to the journal). */
   private minNotDurable(): number {
-    const candidates = [this.buffer[0]?.ordinal, this.inflight?.[0]?.ordinal, this.journal.minPendingOrdinal() ?? undefined];
-    return Math.min(...candidates.filter((v): v is number => v !== undefined), Number.MAX_SAFE_INTEGER);
+    return Math.min(this.batcher.minOrdinal() ?? Number.MAX_SAFE_INTEGER, this.journal.minPendingOrdinal() ?? Number.MAX_SAFE_INTEGER);
   }
 
   /** Queues an item, written ahead to the local log first when there is one (see `WriteAheadLog`). */
   private take(item: IngestItem): void {
-    this.wal?.append(item);
-    this.buffer.push(item);
+    this.journal.writeAhead(item);
+    this.batcher.push(item);
   }
 
   private checkWaiters(): void {
     const min = this.minNotDurable();
-    this.wal?.release(min);
+    this.journal.release(min);
     if (this.waiters.length === 0) return;
     const ready = this.waiters.filter((w) => w.target < min);
     if (ready.length === 0) return;
@@ -668,19 +515,8 @@ export class Ingest {
     for (const w of ready) w.resolve();
   }
 
-  private firstEventWallUs(items: IngestItem[]): number | null {
-    for (const i of items) if (i.type === 'event') return i.event.recordedAtUs;
-    return null;
-  }
-
   private assertOpen(): void {
     if (!this.started) throw new Error('Ingest.start() has not completed');
     if (this.closed) throw new Error('this Ingest is closed');
   }
-}
-
-/** An outbox payload naming the run's stream (`sessionId`, see the recorder) names its new home instead. */
-function withRunSession(payload: unknown, from: string, to: string): unknown {
-  if (!payload || typeof payload !== 'object' || (payload as Record<string, unknown>)['sessionId'] !== from) return payload;
-  return { ...(payload as Record<string, unknown>), sessionId: to };
 }

@@ -1,3 +1,4 @@
+import { backoff } from '@rewind/backoff';
 import type { CaptureSink, NoteFact } from '../captured';
 import { CaptureTaskLogger, factClock, taskConnectionId } from '../tasks/types';
 import type { PollExchange } from './http-exchange';
@@ -88,9 +89,9 @@ export function retryAfterMs(value: string | undefined, nowMs: number = Date.now
   return Math.max(0, date - nowMs);
 }
 
-/** Exponential backoff: base × 2^(attempt−1), capped. attempt starts at 1. */
+/** Exponential backoff: base × 2^(attempt−1), capped, no jitter (Rewind's one policy, `@rewind/backoff`). attempt starts at 1. */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(30, attempt - 1)));
+  return backoff({ baseMs, maxMs })(attempt);
 }
 
 /** The body as JSON, or undefined when it is not valid JSON. */

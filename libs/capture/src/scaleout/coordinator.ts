@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DelayedError, Job, Queue, UnrecoverableError, WaitingError, Worker, type JobProgress, type WorkerOptions } from 'bullmq';
 import type Redis from 'ioredis';
+import { backoff, redisRetryStrategy, type Backoff } from '@rewind/backoff';
 import type { CaptureTaskLogger, CaptureTaskResult } from '../tasks/types';
 import { withTimeout } from '../timeout';
-import { ErrorOnce, RedisUnavailableError, fastFailRedis, isConnectionError, reconnectDelayMs, whenReady } from './redis';
+import { ErrorOnce, RedisUnavailableError, fastFailRedis, isConnectionError, whenReady } from './redis';
 import { type CaptureTarget, captureJobId, validateCaptureTarget } from './target';
 
 /** What the coordinator stores as a job's data: the target and who offered it first. */
@@ -167,8 +168,8 @@ export class CaptureCoordinator {
   private readonly keepFinishedMs: number;
   private readonly abortGraceMs: number;
   private readonly retryWindowMs: number;
-  private readonly retryInitialDelayMs: number;
-  private readonly retryMaxDelayMs: number;
+  /** The delay before a failed run's retry, by the failure count of its streak. */
+  private readonly retryDelay: Backoff;
   private readonly healthyRunMs: number;
   private readonly offerTimeoutMs: number;
   private readonly log: CaptureTaskLogger;
@@ -190,8 +191,12 @@ export class CaptureCoordinator {
     this.keepFinishedMs = w.keepFinishedMs;
     this.abortGraceMs = positive('abortGraceMs', opts.abortGraceMs ?? 5000);
     this.retryWindowMs = positive('retryWindowMs', opts.retryWindowMs ?? 30 * 60_000);
-    this.retryInitialDelayMs = positive('retryInitialDelayMs', opts.retryInitialDelayMs ?? 1000);
-    this.retryMaxDelayMs = positive('retryMaxDelayMs', opts.retryMaxDelayMs ?? 60_000);
+    // ±20 % jitter, so that runs that failed together (e.g. their platform was away) do not all retry at once.
+    this.retryDelay = backoff({
+      baseMs: positive('retryInitialDelayMs', opts.retryInitialDelayMs ?? 1000),
+      maxMs: positive('retryMaxDelayMs', opts.retryMaxDelayMs ?? 60_000),
+      jitter: { spread: 0.2 },
+    });
     this.healthyRunMs = positive('healthyRunMs', opts.healthyRunMs ?? 60_000);
     this.offerTimeoutMs = positive('offerTimeoutMs', opts.offerTimeoutMs ?? 5000);
     this.log = opts.log;
@@ -492,8 +497,7 @@ export class CaptureCoordinator {
       await job.updateProgress({ ...record, state: 'failed', endedAt: now, failures } satisfies RunRecord).catch(() => undefined);
       throw new UnrecoverableError(`capture failed for ${this.retryWindowMs} ms: ${message}`);
     }
-    const base = Math.min(this.retryInitialDelayMs * 2 ** Math.min(failures.count - 1, 30), this.retryMaxDelayMs);
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const delay = this.retryDelay(failures.count);
     this.log.warn(`capture ${id}: task failed (${message}); retry ${failures.count} in ${delay} ms`);
     try {
       await job.updateProgress({ ...record, state: 'failed', endedAt: now, failures } satisfies RunRecord);
@@ -532,7 +536,7 @@ export function captureWorkerOptions(o: WorkerSettings): WorkerOptions {
   return {
     // Worker connections must retry forever (BullMQ requires maxRetriesPerRequest: null); they reconnect
     // with the same capped back-off as every Rewind connection.
-    connection: { url: o.redisUrl, maxRetriesPerRequest: null, retryStrategy: reconnectDelayMs, disconnectTimeout: 100 },
+    connection: { url: o.redisUrl, maxRetriesPerRequest: null, retryStrategy: redisRetryStrategy(), disconnectTimeout: 100 },
     prefix: w.prefix,
     name: w.holder,
     // The worker takes jobs once `attach` runs it (after its listeners are on).

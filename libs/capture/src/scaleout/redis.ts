@@ -1,4 +1,5 @@
 import Redis, { type RedisOptions } from 'ioredis';
+import { redisRetryStrategy } from '@rewind/backoff';
 
 /** Raised by `offer` (and the vault) while Redis cannot be reached: callers retry later. */
 export class RedisUnavailableError extends Error {
@@ -8,9 +9,6 @@ export class RedisUnavailableError extends Error {
     this.name = 'RedisUnavailableError';
   }
 }
-
-/** Reconnect back-off of every connection: 200 ms steps, capped at 2 s (the API's policy). */
-export const reconnectDelayMs = (attempt: number): number => Math.min(attempt * 200, 2000);
 
 /**
  * A command connection that fails fast while Redis is away (no offline queue, one retry) instead of
@@ -23,7 +21,8 @@ export function fastFailRedis(url: string, extra: RedisOptions = {}): Redis {
     // disconnect() arms this timer even for a stream that never connected; keep shutdown short.
     disconnectTimeout: 100,
     connectTimeout: 5000,
-    retryStrategy: reconnectDelayMs,
+    // Every Rewind connection's reconnect back-off (`@rewind/backoff`: 200 ms, doubling, capped at 2 s).
+    retryStrategy: redisRetryStrategy(),
     ...extra,
   });
 }

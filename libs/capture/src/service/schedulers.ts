@@ -1,3 +1,4 @@
+import { backoff } from '@rewind/backoff';
 import { taskId, TaskOffer } from '../recorder';
 import { CaptureCoordinator, type CaptureCoordinatorOptions, CaptureTarget } from '../scaleout';
 import type { CaptureTaskLogger, CaptureTaskResult } from '../tasks';
@@ -71,6 +72,8 @@ export function captureCoordinator(o: BullmqSchedulerOptions, startTask: StartTa
 export function offeringScheduler(coordinator: CaptureCoordinator, o: { log: CaptureTaskLogger; offerRetryMs?: number }): TaskScheduler {
   const timers = new Set<NodeJS.Timeout>();
   let closing = false;
+  /** 250 ms after the first failed offer, doubling, capped at 5 s. */
+  const retryDelay = backoff({ baseMs: 250, maxMs: 5000 });
   const offer = (target: CaptureTarget, attempt: number, firstAt: number): void => {
     coordinator.offer(target).catch((e: unknown) => {
       if (closing) return;
@@ -79,7 +82,7 @@ export function offeringScheduler(coordinator: CaptureCoordinator, o: { log: Cap
         o.log.error(`capture task ${target.id} could not be scheduled (${(e as Error).message}); its run is still recorded by the proxy`);
         return;
       }
-      const t = setTimeout(() => (timers.delete(t), offer(target, attempt + 1, firstAt)), Math.min(250 * 2 ** attempt, 5000));
+      const t = setTimeout(() => (timers.delete(t), offer(target, attempt + 1, firstAt)), retryDelay(attempt + 1));
       timers.add(t);
     });
   };

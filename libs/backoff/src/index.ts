@@ -1,0 +1,2 @@
+export { backoff, redisRetryStrategy, REDIS_RECONNECT } from './backoff';
+export type { Backoff, BackoffOptions, Jitter, RedisRetryStrategy } from './backoff';
