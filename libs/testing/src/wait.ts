@@ -20,13 +20,20 @@ export interface WaitForOptions<T> {
 /**
  * Polls `check` until it is done (see {@link WaitForOptions.until}) and returns its value. A check that throws
  * (an `expect` that does not hold yet, a connection refused) counts as not done; its last error is in the
- * failure message. `options` may be just the timeout in ms.
+ * failure message. `options` may be just the timeout in ms (then `intervalMs` may follow).
  *
  *   await waitFor('the run sealed', async () => (await prisma.session.findUnique({ where: { id } }))?.sealedAt);
  *   await waitFor('3 failed jobs', () => queue.getFailedCount(), { until: (n) => n >= 3 });
  */
-export async function waitFor<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, options: number | WaitForOptions<T> = {}): Promise<T> {
-  const { timeoutMs = WAIT_FOR_TIMEOUT_MS, intervalMs = 25, until } = typeof options === 'number' ? { timeoutMs: options } : options;
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  options: number | WaitForOptions<T> = {},
+  intervalMs?: number,
+): Promise<T> {
+  const o: WaitForOptions<T> = typeof options === 'number' ? { timeoutMs: options, intervalMs } : options;
+  const { timeoutMs = WAIT_FOR_TIMEOUT_MS, until } = o;
+  const pauseMs = o.intervalMs ?? 25;
   const started = Date.now();
   let checks = 0;
   let last: { value: unknown } | { error: unknown } | undefined;
@@ -40,7 +47,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | null
       last = { error };
     }
     if (Date.now() - started >= timeoutMs) throw new Error(waitForFailure(what, Date.now() - started, checks, last));
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await new Promise((r) => setTimeout(r, pauseMs));
   }
 }
 
