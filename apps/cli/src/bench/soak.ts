@@ -688,10 +688,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           ev.linkCut = redisFwd.counts.dropped + redisFwd.counts.refused - cut0;
           const accepted0 = redisFwd.counts.accepted;
           redisFwd.resume();
+          // The clients reconnect with a backoff: wait for the first reconnect (a handoff in flight may arrive before).
+          const reconnected = await until(() => redisFwd.counts.accepted > accepted0, 60_000);
           const resumed = await until(async () => (await handoffList().catch(() => [])).length > before, 60_000);
           ev.linkReconnects = redisFwd.counts.accepted - accepted0;
           note(
-            `Redis link down ${outageMs} ms (recorders' BullMQ/vault and pipeline connections dropped, refused); ${fmt(redisFwd.counts.dropped)} connections dropped so far; new handoffs ${Number.isFinite(resumed) ? `arrived ${fmt(resumed)} ms after the link came back` : 'did NOT arrive within 60 s after'}`,
+            `Redis link down ${outageMs} ms (recorders' BullMQ/vault and pipeline connections dropped, refused); ${fmt(redisFwd.counts.dropped)} connections dropped so far; first reconnect ${Number.isFinite(reconnected) ? `${fmt(reconnected)} ms after the link came back` : 'NOT within 60 s'}; new handoffs ${Number.isFinite(resumed) ? `arrived ${fmt(resumed)} ms after that` : 'did NOT arrive within 60 s after'}`,
           );
           break;
         }
