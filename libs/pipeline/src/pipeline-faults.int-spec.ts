@@ -391,7 +391,8 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
     const snapJob = async (row: OutboxRow) =>
       until(`snapshot job ${row.id} finished`, async () => {
         const j = await pipeline.queues['snapshot-submission'].getJob(row.id);
-        return ((await j?.isCompleted()) || (await j?.isFailed())) && j;
+        // Read again once finished: a job read just before isCompleted() turned true has no returnvalue yet.
+        return ((await j?.isCompleted()) || (await j?.isFailed())) && (await pipeline.queues['snapshot-submission'].getJob(row.id));
       });
     const job = await snapJob(snapshotRow(firstRows));
     expect(await job.isCompleted()).toBe(true);

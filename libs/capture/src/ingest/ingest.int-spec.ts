@@ -20,7 +20,6 @@ const frame = (sessionId: string, i: number): RecordInput => ({
   tick: i,
 });
 
-
 function quietLog(): IngestLogger & { lines: string[] } {
   const lines: string[] = [];
   return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };

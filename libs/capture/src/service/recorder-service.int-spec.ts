@@ -67,7 +67,11 @@ describe('the recorder service: every platform played through the proxy while th
     ]);
     flappySessionId = flappy.sessionId;
     // Every run ends on its own signal (RGS: expiry after 2.5 s idle) and every stream is sealed.
-    await waitFor('every stream sealed and no capture running', () => service.stats(), { until: (s) => s.recorder.openStreams === 0 && Number(s.tasks['running'] ?? 0) === 0, timeoutMs: 30_000, intervalMs: 100 });
+    await waitFor('every stream sealed and no capture running', () => service.stats(), {
+      until: (s) => s.recorder.openStreams === 0 && Number(s.tasks['running'] ?? 0) === 0,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     await service.ingest.waitUntilStored();
     streams = await readStreams(
       service.store,
