@@ -1,3 +1,4 @@
+import { waitFor } from '@rewind/testing';
 import { DemoBot, runDemoBots } from './demo-bots';
 
 describe('runDemoBots', () => {
@@ -19,7 +20,8 @@ describe('runDemoBots', () => {
     ];
     const log: string[] = [];
     const done = runDemoBots(bots, (p) => `http://sim/${p}`, { signal: controller.signal, log: (l) => log.push(l), pauseMs: 5, seed: 's' });
-    await new Promise((r) => setTimeout(r, 80));
+    // Three steady runs done (a fourth started), the flaky bot's failed first run and its second one done.
+    await waitFor('3 steady runs and 2 flaky ones', () => seen.length >= 4 && flaky >= 3);
     controller.abort();
     const counts = await done;
 

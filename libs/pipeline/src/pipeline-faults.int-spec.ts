@@ -9,7 +9,7 @@ import { moltstation } from '@rewind/agents';
 import { CredentialVault, RunningRecorderService, RunSignalBoard, startRecorderService } from '@rewind/capture';
 import { EventStore, NewOutboxMessage, Platform, StoredEvent } from '@rewind/event-store';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
-import { createMigratedScratchDatabase, ScratchDatabase, tamper, TcpForwarder, testRedisUrl } from '@rewind/testing';
+import { createMigratedScratchDatabase, ScratchDatabase, tamper, TcpForwarder, testRedisUrl, waitFor } from '@rewind/testing';
 import { openQueues, PipelineQueue } from './queues';
 import { RunningPipeline, startPipeline } from './service';
 
@@ -118,14 +118,11 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
     return q;
   }
 
-  async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await f();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${logs.slice(-15).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  /** The one waitFor, with the pipeline's last log lines in its failure. */
+  async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T> {
+    return waitFor(what, f, { timeoutMs, intervalMs: 100 }).catch((e: Error) => {
+      throw new Error(`${e.message}\n${logs.slice(-15).join('\n')}`);
+    });
   }
   async function pipelineEvents(jobId: string): Promise<StoredEvent[]> {
     const { rows } = await pool.query<{ id: string }>(`SELECT id FROM sessions WHERE metadata->>'jobId' = $1`, [jobId]);
@@ -394,7 +391,8 @@ describe('the outcome pipeline under faults: Redis away, endpoint timeouts, a ki
     const snapJob = async (row: OutboxRow) =>
       until(`snapshot job ${row.id} finished`, async () => {
         const j = await pipeline.queues['snapshot-submission'].getJob(row.id);
-        return ((await j?.isCompleted()) || (await j?.isFailed())) && j;
+        // Read again once finished: a job read just before isCompleted() turned true has no returnvalue yet.
+        return ((await j?.isCompleted()) || (await j?.isFailed())) && (await pipeline.queues['snapshot-submission'].getJob(row.id));
       });
     const job = await snapJob(snapshotRow(firstRows));
     expect(await job.isCompleted()).toBe(true);

@@ -7,7 +7,7 @@ import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltWsMiner } fro
 import { CredentialVault, RunningRecorderService, RunSignalBoard, startRecorderService } from '@rewind/capture';
 import { StoredEvent } from '@rewind/event-store';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
-import { createMigratedScratchDatabase, ScratchDatabase, testRedisUrl } from '@rewind/testing';
+import { createMigratedScratchDatabase, ScratchDatabase, testRedisUrl, waitFor } from '@rewind/testing';
 import { RunningPipeline, startPipeline } from './service';
 
 interface Handoff {
@@ -75,15 +75,7 @@ describe('the outcome pipeline: runs recorded through the proxy are snapshotted 
       relayIntervalMs: 50,
       log,
     });
-  async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await f();
-      if (v) return v;
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const until = <T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T> => waitFor(what, f, { timeoutMs, intervalMs: 100 });
   async function pipelineEvents(jobId: string): Promise<StoredEvent[]> {
     const { rows } = await pool.query<{ id: string }>(`SELECT id FROM sessions WHERE metadata->>'jobId' = $1`, [jobId]);
     const out: StoredEvent[] = [];
@@ -114,7 +106,7 @@ describe('the outcome pipeline: runs recorded through the proxy are snapshotted 
       const h = await handoffs();
       return h.length >= 6 && h;
     });
-    await new Promise((r) => setTimeout(r, 500)); // nothing more arrives
+    await new Promise((r) => setTimeout(r, 500)); // deliberate, the subject: nothing more arrives (no duplicate handoff)
     expect((await handoffs()).length).toBe(6);
     expect(new Set(received.map((h) => h.idempotencyKey)).size).toBe(6);
     expect(received.map((h) => h.body.platform).sort()).toEqual(['cloudplay', 'moltstation', 'moltstation', 'rgs', 'rgs', 'spacemolt']);

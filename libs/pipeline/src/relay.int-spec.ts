@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { PrismaService } from '@rewind/db';
 import { EventStore } from '@rewind/event-store';
-import { createMigratedScratchDatabase, ScratchDatabase, TcpForwarder, testRedisUrl } from '@rewind/testing';
+import { createMigratedScratchDatabase, ScratchDatabase, TcpForwarder, testRedisUrl, waitFor } from '@rewind/testing';
 import { openQueues, PipelineQueue } from './queues';
 import { OutboxRelay } from './relay';
 import type { Queue } from 'bullmq';
@@ -79,16 +79,7 @@ describe('OutboxRelay (real Postgres, real Redis)', () => {
     const waiting = await rowsOf(run);
     expect(waiting.every((w) => w.relayed_at === null && w.attempts >= 1 && (w.last_error ?? '').length > 0)).toBe(true);
     forwarder.resume();
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await r.drain();
-        break;
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        await new Promise((res) => setTimeout(res, 200));
-      }
-    }
+    await waitFor('the relay to drain once Postgres is back', () => r.drain().then(() => true), { intervalMs: 200 });
     const rows = await rowsOf(run);
     expect(rows.every((w) => w.relayed_at !== null && w.last_error === null)).toBe(true);
     for (const row of rows) expect(await queues[row.queue as PipelineQueue].getJob(row.id)).toBeDefined();

@@ -44,7 +44,7 @@ describe('replay from the event store (real clock, real database)', () => {
   });
   afterAll(() => pool.end());
 
-  it('replays ~200 events at speed 4 in seq order, on time (p50 ≤ 5 ms, p95 ≤ 40 ms, no drift)', async () => {
+  it('replays ~200 events at speed 4 in seq order, never early, without drift', async () => {
     const { id } = await store.openSession(aSession());
     const events = realisticSession(id, 160);
     await store.append(events);
@@ -79,28 +79,37 @@ describe('replay from the event store (real clock, real database)', () => {
           .map((s) => [s.seq, +s.latenessMs.toFixed(1)]),
       )}`,
     );
-    // The bounds hold on a loaded CI machine (Jest runs two workers beside Postgres): the typical event is on
-    // time, a stall (GC, a busy core) delays a few, and lateness never accumulates — the last events are on
-    // time again. The tight goal (p99 ≤ 5 ms at 500 streams) is the benchmark's (`rewind bench replay`).
+    // Bounds that hold on a loaded machine (two cores shared with Postgres, the other Jest worker and maybe a
+    // benchmark): the tight goals (p99 ≤ 5 ms at 500 streams) are the benchmark's (`rewind bench replay`), the
+    // figures above are logged for a look. What is asserted:
+    // - never early, tightly: each event plays no sooner than the recorded offset / 4 after the first event's
+    //   scheduled time (a timer never fires early, however busy the machine), so a replay that sent everything at
+    //   once, or ignored the 2 s silence, fails;
+    // - no drift, loosely: a stall delays the events behind it, then the schedule catches up, so among the last 50
+    //   events at least one is nearly on time; a replay that scheduled each event from the previous emission would
+    //   have accumulated every timer's lateness by then;
+    // - not slow, loosely: the typical event is late by less than 100 ms, the whole run lasts less than twice the
+    //   recorded span / 4 plus 1.5 s (real time, i.e. a replay that ignored the speed, would take ~10 s).
     expect(stats.count).toBe(200);
-    expect(stats.p50Ms).toBeLessThanOrEqual(5);
-    expect(stats.p95Ms).toBeLessThanOrEqual(40);
-    expect(stats.maxMs).toBeLessThanOrEqual(250);
-    const tail = probe.samples
-      .slice(-50)
-      .map((x) => x.latenessMs)
-      .sort((a, b) => a - b);
-    expect(tail[25]).toBeLessThanOrEqual(5);
+    const speed = 4;
+    const dueMs = (i: number) => ((events[i] as NewEvent).offsetUs - (events[0] as NewEvent).offsetUs) / 1000 / speed;
+    const anchor = (emitted[0] as ReplayEmission).scheduledAtMs;
+    const lateByAnchor = emitted.map((e, i) => e.emittedAtMs - anchor - dueMs(i));
+    const early = lateByAnchor.map((late, i) => ({ seq: emitted[i]?.seq, late })).filter((x) => x.late < -1);
+    expect(early).toEqual([]);
+    expect(Math.min(...lateByAnchor.slice(-50))).toBeLessThanOrEqual(50);
+    expect(stats.p50Ms).toBeLessThan(100);
 
-    // Real timing follows the recording: the 2 s silence lasts ~500 ms at speed 4, and the whole run
-    // lasts the recorded span / 4.
     const spanMs = ((events[events.length - 1] as NewEvent).offsetUs - (events[0] as NewEvent).offsetUs) / 1000;
-    expect(summary.wallMs).toBeGreaterThanOrEqual(spanMs / 4 - 1);
-    expect(summary.wallMs).toBeLessThanOrEqual(spanMs / 4 + 150);
+    expect(summary.wallMs).toBeGreaterThanOrEqual(spanMs / speed - 1);
+    expect(summary.wallMs).toBeLessThan(2 * (spanMs / speed) + 1_500);
+    // The 2 s silence lasts ~500 ms at speed 4: at least 500 ms minus how late the event before it was, at most
+    // 500 ms plus a loose allowance for a stall.
     const silenceAt = events.findIndex((e, i) => i > 0 && e.offsetUs - (events[i - 1] as NewEvent).offsetUs > 1_000_000);
     const silenceWall = (emitted[silenceAt] as ReplayEmission).emittedAtMs - (emitted[silenceAt - 1] as ReplayEmission).emittedAtMs;
     const silenceRecorded = ((events[silenceAt] as NewEvent).offsetUs - (events[silenceAt - 1] as NewEvent).offsetUs) / 1000;
-    expect(Math.abs(silenceWall - silenceRecorded / 4)).toBeLessThan(15);
+    expect(silenceWall).toBeGreaterThanOrEqual(silenceRecorded / speed - (lateByAnchor[silenceAt - 1] as number) - 1);
+    expect(silenceWall).toBeLessThan(silenceRecorded / speed + 1_000);
   });
 
   it('skips idle time against the store too (a 2 s silence with --skip-idle 100 lasts 100 ms / speed)', async () => {
@@ -118,9 +127,12 @@ describe('replay from the event store (real clock, real database)', () => {
     // silence that was emitted late on a busy machine must not make the silence look short.
     const before = ((events[silenceAt - 1] as NewEvent).offsetUs - (events[0] as NewEvent).offsetUs) / 1000 / 8;
     const at = (emitted[silenceAt] as ReplayEmission).emittedAtMs - (emitted[0] as ReplayEmission).emittedAtMs;
+    // The kept 100 ms of the silence lasts 12.5 ms at speed 8; without skip-idle it would be 250 ms. The lower bound
+    // is tight (a timer never fires early), the upper one loose enough for a stall on a busy machine yet well
+    // below the 250 ms that not skipping would take.
     expect(at - before).toBeGreaterThanOrEqual(12.5 - 1);
-    expect(at - before).toBeLessThan(12.5 + 15);
-    expect(summary.wallMs).toBeLessThan(1_000); // without skip-idle it would take > 250 ms of silence alone + ~500 ms
+    expect(at - before).toBeLessThan(12.5 + 150);
+    expect(summary.wallMs).toBeLessThan(5_000); // loose: ~540 ms on an idle machine
   });
 
   // Both store sources: the full rows (`rewind replay`) and the lean rows the gateway streams.
@@ -149,7 +161,7 @@ describe('replay from the event store (real clock, real database)', () => {
 
     const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
 
-    it('seeks to the middle by offset in well under 100 ms (median of 5) without reading from the beginning', async () => {
+    it('seeks to the middle by offset with one page read (median of 5 under 1 s on a busy machine), not from the beginning', async () => {
       const { source, replay, emitted } = await pausedReplay();
       expect(emitted.map((e) => e.seq)).toEqual([1]);
       const times: number[] = [];
@@ -164,7 +176,7 @@ describe('replay from the event store (real clock, real database)', () => {
         expect(source.stats.firstSeqOfLastOpen).toBe(seq);
       }
       console.log(`seek by offset into ${total} events: ${times.map((t) => t.toFixed(1)).join(', ')} ms (median ${median(times).toFixed(1)})`);
-      expect(median(times)).toBeLessThan(100);
+      expect(median(times)).toBeLessThan(1_000); // the page counts above are the point; the ms goal is the benchmark's
 
       const next = new Promise<ReplayEmission<ReplayableEvent>>((resolve) => replay.on('event', resolve));
       replay.resume();
@@ -174,7 +186,7 @@ describe('replay from the event store (real clock, real database)', () => {
       replay.stop();
     });
 
-    it('seeks to the middle by seq in well under 100 ms (median of 5), one page read each', async () => {
+    it('seeks to the middle by seq with one page read each (median of 5 under 1 s on a busy machine)', async () => {
       const { source, replay, emitted } = await pausedReplay();
       const times: number[] = [];
       for (const seq of [10_001, 13_000, 7_777, 16_001, 10_002]) {
@@ -186,7 +198,7 @@ describe('replay from the event store (real clock, real database)', () => {
         expect(source.stats.firstSeqOfLastOpen).toBe(seq);
       }
       console.log(`seek by seq into ${total} events: ${times.map((t) => t.toFixed(1)).join(', ')} ms (median ${median(times).toFixed(1)})`);
-      expect(median(times)).toBeLessThan(100);
+      expect(median(times)).toBeLessThan(1_000); // the page counts above are the point; the ms goal is the benchmark's
       const next = new Promise<ReplayEmission<ReplayableEvent>>((resolve) => replay.on('event', resolve));
       replay.resume();
       expect((await next).seq).toBe(10_002);

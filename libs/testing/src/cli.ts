@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { findRepoRoot } from '@rewind/config';
 import { testDatabaseUrl, testRedisUrl } from '@rewind/db/test-support';
+import { waitFor } from './wait';
 
 export interface RunningCli {
   /** What the command printed so far. */
@@ -34,11 +35,9 @@ export function spawnRewind(args: string[], env: Record<string, string> = {}): R
       return stderr;
     },
     async waitFor(text, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!stdout.includes(text)) {
-        if (Date.now() > deadline) throw new Error(`"${text}" not printed within ${timeoutMs} ms; stdout:\n${stdout}\nstderr:\n${stderr}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(`"${text}" printed`, () => stdout.includes(text), { timeoutMs, intervalMs: 100 }).catch((e: Error) => {
+        throw new Error(`${e.message}; stdout:\n${stdout}\nstderr:\n${stderr}`);
+      });
     },
     kill: (signal) => child.kill(signal),
     exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),

@@ -12,7 +12,7 @@ import { runSoak, SOAK_FAULTS } from './soak';
 const REPORT = path.resolve(__dirname, '../../../../test-output/soak-faults.md');
 
 describe('rewind bench soak with every fault (small)', () => {
-  it('given every scripted fault during mixed play, then nothing is lost, duplicated or reordered, every stream verifies and is sealed, and every ended run is handed off once', async () => {
+  it('given every scripted fault during mixed play, then each fault shows its effect, nothing is lost, duplicated or reordered, every stream verifies and is sealed, and every ended run is handed off once', async () => {
     const lines: string[] = [];
     const result = await runSoak({
       serverUrl: testDatabaseUrl(),
@@ -25,6 +25,10 @@ describe('rewind bench soak with every fault (small)', () => {
     });
     mkdirSync(path.dirname(REPORT), { recursive: true });
     writeFileSync(REPORT, `${lines.join('\n')}\n`);
+    // Every scripted fault happened and took effect (a fault with no observed effect proves nothing about recovery).
+    expect(result.faults.map((f) => ({ fault: f.fault, effect: f.effect.seen ? 'observed' : `NOT observed: ${f.effect.evidence}` }))).toEqual(
+      SOAK_FAULTS.map((fault) => ({ fault, effect: 'observed' })),
+    );
     expect(result.problems).toEqual([]);
     expect(result.faults.map((f) => f.fault)).toEqual([...SOAK_FAULTS]);
     const r = result.reconciliation;

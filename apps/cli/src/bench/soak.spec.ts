@@ -1,4 +1,4 @@
-import { cpuSeconds, faultSchedule, parseFaults, postgresCpuDelta, postgresCpuSeconds, profileArgs, reconcileHandoffs, SOAK_FAULTS } from './soak';
+import { cpuSeconds, faultEffect, faultEffectProblems, FaultEvidence, faultSchedule, parseFaults, postgresCpuDelta, postgresCpuSeconds, profileArgs, reconcileHandoffs, SOAK_FAULTS } from './soak';
 import { botKindFor, conversationDigest, p50p99, TickLateness } from './soak-worker';
 
 describe('rewind bench soak: pure parts', () => {
@@ -102,5 +102,45 @@ describe('rewind bench soak: pure parts', () => {
     expect(l.push('t', 0, 5)).toBe(0); // streams are independent
     expect(p50p99([5, 1, 3, 2, 4])).toEqual({ count: 5, p50: 3, p99: 5 });
     expect(p50p99([]).count).toBe(0);
+  });
+
+  describe('a scripted fault must show an effect, or the soak fails naming it', () => {
+    // For each fault: evidence of an effect that took place, and the same fault with that effect missing.
+    const cases: [(typeof SOAK_FAULTS)[number], FaultEvidence, FaultEvidence][] = [
+      ['postgres-restart', { linkCut: 4, ingestOutage: true, journaledMax: 120, linkReconnects: 3 }, { linkCut: 4, ingestOutage: false, journaledMax: 0, linkReconnects: 3 }],
+      ['network-stall', { stallMs: 3000, lagBeforeMs: 80, lagMaxMs: 2900 }, { stallMs: 3000, lagBeforeMs: 80, lagMaxMs: 600 }],
+      ['redis-restart', { linkCut: 6, linkReconnects: 6 }, { linkCut: 0, linkReconnects: 0 }],
+      ['recorder-kill', { killSignal: 'SIGKILL', victimCaptures: 2, takeovers: 2, botRunsFailed: 3 }, { killSignal: 'SIGKILL', victimCaptures: 2, takeovers: 0, botRunsFailed: 3 }],
+      ['pipeline-kill', { killSignal: 'SIGKILL', handoffsAfter: 4, redelivered: 1 }, { killSignal: 'SIGKILL', handoffsAfter: 0 }],
+      ['upstream-restart', { killSignal: 'SIGKILL', botRunsFailed: 5 }, { killSignal: 'SIGKILL', botRunsFailed: 0 }],
+    ];
+    it.each(cases)('%s: an effect passes, no effect is a problem naming the fault', (fault, withEffect, without) => {
+      expect(faultEffect(fault, withEffect).seen).toBe(true);
+      const none = faultEffect(fault, without);
+      expect(none.seen).toBe(false);
+      expect(faultEffectProblems([{ fault, atS: 12.5, effect: faultEffect(fault, withEffect) }])).toEqual([]);
+      const problems = faultEffectProblems([{ fault, atS: 12.5, effect: none }]);
+      expect(problems).toEqual([`fault ${fault} at 12.5 s had no observed effect: ${none.evidence}`]);
+    });
+
+    it('covers every scripted fault, and nothing measured is no effect', () => {
+      expect(cases.map((c) => c[0]).sort()).toEqual([...SOAK_FAULTS].sort());
+      for (const fault of SOAK_FAULTS) expect(faultEffect(fault, {}).seen).toBe(false);
+    });
+
+    it('a kill that did not kill (the process exited otherwise, or was already gone) is no effect', () => {
+      expect(faultEffect('pipeline-kill', { killSignal: null, handoffsAfter: 4 }).seen).toBe(false);
+      expect(faultEffect('upstream-restart', { killSignal: null, botRunsFailed: 5 })).toEqual({ seen: false, evidence: 'simulator exited by no signal; 5 live bot runs failed with it' });
+    });
+
+    it('a recorder that held no captures shows its kill by the bot runs it cut', () => {
+      expect(faultEffect('recorder-kill', { killSignal: 'SIGKILL', victimCaptures: 0, takeovers: 0, botRunsFailed: 2 }).seen).toBe(true);
+      expect(faultEffect('recorder-kill', { killSignal: 'SIGKILL', victimCaptures: 0, takeovers: 0, botRunsFailed: 0 }).seen).toBe(false);
+    });
+
+    it('the stall counts from the lag before it: a lag already high is not an effect', () => {
+      expect(faultEffect('network-stall', { stallMs: 3000, lagBeforeMs: 2500, lagMaxMs: 2900 }).seen).toBe(false);
+      expect(faultEffect('network-stall', { stallMs: 3000, lagBeforeMs: 0, lagMaxMs: 0, journaledMax: 40 }).seen).toBe(true);
+    });
   });
 });

@@ -42,6 +42,46 @@ export interface FaultObservation {
   fault: SoakFault;
   atS: number;
   notes: string[];
+  /** What was measured around the fault, and whether that shows it happened and took effect ({@link faultEffect}). */
+  evidence: FaultEvidence;
+  effect: FaultEffect;
+}
+
+/**
+ * What the soak measured around one scripted fault. A fault that had no observable effect proves nothing about
+ * recovery (a forwarder that did not cut, a kill that hit nothing), so the soak fails on it ({@link faultEffect}).
+ */
+export interface FaultEvidence {
+  /** Connections the forwarder cut when the link went down, plus those it refused while down. */
+  linkCut?: number;
+  /** Connections the forwarder accepted once the link was back: the clients reconnected. */
+  linkReconnects?: number;
+  /** The recorders' ingest reported the event store unreachable during the fault (its `outage` flag). */
+  ingestOutage?: boolean;
+  /** The most events the recorders held in their outage journals during the fault. */
+  journaledMax?: number;
+  /** Ingest lag just before the fault, and the most during it (ms). */
+  lagBeforeMs?: number;
+  lagMaxMs?: number;
+  /** How long the link was stalled (ms). */
+  stallMs?: number;
+  /** The signal the killed process exited with (`SIGKILL`), or null if it exited otherwise. */
+  killSignal?: string | null;
+  /** Captures (spectators, pollers) the killed recorder was running. */
+  victimCaptures?: number;
+  /** Captures the surviving recorder took over from the killed one. */
+  takeovers?: number;
+  /** Bot runs that failed while the fault lasted (connections cut by it). */
+  botRunsFailed?: number;
+  /** Reward handoffs delivered after the pipeline was killed (by its replacement), and how many were re-deliveries. */
+  handoffsAfter?: number;
+  redelivered?: number;
+}
+
+export interface FaultEffect {
+  seen: boolean;
+  /** What shows the effect, or what was looked for and not seen. */
+  evidence: string;
 }
 
 export interface SoakResult {
@@ -90,6 +130,59 @@ export function parseFaults(spec: string | undefined): SoakFault[] {
 export function faultSchedule(faults: readonly SoakFault[], seconds: number): { fault: SoakFault; atS: number }[] {
   const n = faults.length;
   return faults.map((fault, i) => ({ fault, atS: Math.round(seconds * (0.1 + (0.8 * (i + 0.5)) / n) * 10) / 10 }));
+}
+
+/**
+ * Did a scripted fault happen and take effect? Each fault has an effect the rest of the system must show:
+ * - postgres-restart: the forwarder cut the recorders' connections and the ingest noticed (outage flag or journal);
+ * - network-stall: the ingest's lag grew by at least half the stall (or it journaled);
+ * - redis-restart: the forwarder cut the BullMQ/ioredis connections and they reconnected after it;
+ * - recorder-kill: the recorder died of SIGKILL and its captures were taken over (or, if it held none, bot runs
+ *   through its proxy were cut);
+ * - pipeline-kill: the pipeline died of SIGKILL and its replacement delivered handoffs;
+ * - upstream-restart: the simulator died of SIGKILL and the bots' live runs failed with it.
+ */
+export function faultEffect(fault: SoakFault, e: FaultEvidence): FaultEffect {
+  const n = (v: number | undefined): number => v ?? 0;
+  const yes = (b: boolean | undefined): string => (b ? 'yes' : 'no');
+  const killed = e.killSignal === 'SIGKILL';
+  switch (fault) {
+    case 'postgres-restart':
+      return {
+        seen: n(e.linkCut) > 0 && (e.ingestOutage === true || n(e.journaledMax) > 0),
+        evidence: `${n(e.linkCut)} Postgres connections cut or refused; ingest outage seen: ${yes(e.ingestOutage)}, up to ${n(e.journaledMax)} events journaled; ${n(e.linkReconnects)} reconnects after`,
+      };
+    case 'network-stall':
+      return {
+        seen: (n(e.stallMs) > 0 && n(e.lagMaxMs) - n(e.lagBeforeMs) >= n(e.stallMs) / 2) || e.ingestOutage === true || n(e.journaledMax) > 0,
+        evidence: `ingest lag ${n(e.lagBeforeMs)} ms before → up to ${n(e.lagMaxMs)} ms during the ${n(e.stallMs)} ms stall (an effect is a rise of ≥ ${n(e.stallMs) / 2} ms); outage seen: ${yes(e.ingestOutage)}, up to ${n(e.journaledMax)} journaled`,
+      };
+    case 'redis-restart':
+      return {
+        seen: n(e.linkCut) > 0 && n(e.linkReconnects) > 0,
+        evidence: `${n(e.linkCut)} Redis connections cut or refused; ${n(e.linkReconnects)} reconnects after the link came back`,
+      };
+    case 'recorder-kill':
+      return {
+        seen: killed && (n(e.victimCaptures) > 0 ? n(e.takeovers) > 0 : n(e.takeovers) > 0 || n(e.botRunsFailed) > 0),
+        evidence: `recorder exited by ${e.killSignal ?? 'no signal'}; it ran ${n(e.victimCaptures)} captures, the survivor took over ${n(e.takeovers)}; ${n(e.botRunsFailed)} bot runs failed`,
+      };
+    case 'pipeline-kill':
+      return {
+        seen: killed && n(e.handoffsAfter) > 0,
+        evidence: `pipeline exited by ${e.killSignal ?? 'no signal'}; its replacement delivered ${n(e.handoffsAfter)} handoffs (${n(e.redelivered)} re-deliveries)`,
+      };
+    case 'upstream-restart':
+      return {
+        seen: killed && n(e.botRunsFailed) > 0,
+        evidence: `simulator exited by ${e.killSignal ?? 'no signal'}; ${n(e.botRunsFailed)} live bot runs failed with it`,
+      };
+  }
+}
+
+/** One problem per scripted fault that had no observed effect, naming the fault and what was looked for. */
+export function faultEffectProblems(observations: readonly Pick<FaultObservation, 'fault' | 'atS' | 'effect'>[]): string[] {
+  return observations.filter((o) => !o.effect.seen).map((o) => `fault ${o.fault} at ${o.atS} s had no observed effect: ${o.effect.evidence}`);
 }
 
 /** Reward handoffs vs the outbox: each reward-handoff row's run listed exactly once (pure). */
@@ -227,11 +320,12 @@ async function stopChild(c: Child<unknown> | undefined, graceMs = 20_000): Promi
   clearTimeout(t);
 }
 
-async function killChild(c: Child<unknown>): Promise<void> {
-  if (!c.alive()) return;
-  const gone = new Promise<void>((r) => c.child.once('exit', () => r()));
+/** SIGKILLs a child; the signal it exited with (null if it had already exited, or exited otherwise). */
+async function killChild(c: Child<unknown>): Promise<string | null> {
+  if (!c.alive()) return null;
+  const gone = new Promise<string | null>((r) => c.child.once('exit', (_code, signal) => r(signal)));
   c.child.kill('SIGKILL');
-  await gone;
+  return gone;
 }
 
 async function freePort(): Promise<number> {
@@ -538,7 +632,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       return NaN;
     };
     const runFault = async (fault: SoakFault, atS: number): Promise<void> => {
-      const obs: FaultObservation = { fault, atS, notes: [] };
+      const obs: FaultObservation = { fault, atS, notes: [], evidence: {}, effect: { seen: false, evidence: 'not measured (the fault script failed)' } };
+      const ev = obs.evidence;
       observations.push(obs);
       notes.push(`▶ ${fault}`);
       const note = (s: string): void => void obs.notes.push(s);
@@ -565,12 +660,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       switch (fault) {
         case 'postgres-restart':
         case 'network-stall': {
+          await sampleRecorders();
+          ev.lagBeforeMs = ingestNow().lagMs;
           const s0 = Date.now();
+          const cut0 = pgFwd.counts.dropped + pgFwd.counts.refused;
           if (fault === 'postgres-restart') pgFwd.pause();
           else pgFwd.stall(outageMs);
           const w = await watchIngest(outageMs);
-          if (fault === 'postgres-restart') pgFwd.resume();
+          const accepted0 = pgFwd.counts.accepted;
+          if (fault === 'postgres-restart') {
+            ev.linkCut = pgFwd.counts.dropped + pgFwd.counts.refused - cut0;
+            pgFwd.resume();
+          } else ev.stallMs = outageMs;
+          Object.assign(ev, { ingestOutage: w.sawOutage, journaledMax: w.maxJournaled, lagMaxMs: w.maxLag });
           const recovered = await until(drained, 60_000);
+          if (fault === 'postgres-restart') ev.linkReconnects = pgFwd.counts.accepted - accepted0;
           note(
             `${fault === 'postgres-restart' ? 'Postgres link down (connections dropped, new ones refused)' : 'Postgres link stalled (no byte either way)'} for ${Date.now() - s0 - (Number.isFinite(recovered) ? recovered : 60_000)} ms; ingest outage seen: ${w.sawOutage ? 'yes' : 'no'}, up to ${fmt(w.maxJournaled)} events journaled, ingest lag up to ${fmt(w.maxLag)} ms; back to lag < 1 s with nothing journaled ${Number.isFinite(recovered) ? `${fmt(recovered)} ms after the link came back` : 'NOT within 60 s'}`,
           );
@@ -578,12 +682,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         }
         case 'redis-restart': {
           const before = (await handoffList().catch(() => [])).length;
+          const cut0 = redisFwd.counts.dropped + redisFwd.counts.refused;
           redisFwd.pause();
-          await sleep(outageMs);
+          await sleep(outageMs); // the outage itself: how long the link stays down is the fault under test
+          ev.linkCut = redisFwd.counts.dropped + redisFwd.counts.refused - cut0;
+          const accepted0 = redisFwd.counts.accepted;
           redisFwd.resume();
+          // The clients reconnect with a backoff: wait for the first reconnect (a handoff in flight may arrive before).
+          const reconnected = await until(() => redisFwd.counts.accepted > accepted0, 60_000);
           const resumed = await until(async () => (await handoffList().catch(() => [])).length > before, 60_000);
+          ev.linkReconnects = redisFwd.counts.accepted - accepted0;
           note(
-            `Redis link down ${outageMs} ms (recorders' BullMQ/vault and pipeline connections dropped, refused); ${fmt(redisFwd.counts.dropped)} connections dropped so far; new handoffs ${Number.isFinite(resumed) ? `arrived ${fmt(resumed)} ms after the link came back` : 'did NOT arrive within 60 s after'}`,
+            `Redis link down ${outageMs} ms (recorders' BullMQ/vault and pipeline connections dropped, refused); ${fmt(redisFwd.counts.dropped)} connections dropped so far; first reconnect ${Number.isFinite(reconnected) ? `${fmt(reconnected)} ms after the link came back` : 'NOT within 60 s'}; new handoffs ${Number.isFinite(resumed) ? `arrived ${fmt(resumed)} ms after that` : 'did NOT arrive within 60 s after'}`,
           );
           break;
         }
@@ -594,10 +704,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           const vStats = latest.get(victim.name);
           const sTasks = (s: ServiceStats | undefined): number => Number((s?.tasks as Record<string, unknown> | undefined)?.['running'] ?? 0);
           const survivorBefore = sTasks(latest.get(survivor.name));
+          const takeovers = (s: ServiceStats | undefined): number => Number((s?.tasks as Record<string, unknown> | undefined)?.['takeovers'] ?? 0);
+          const takeoversBefore = takeovers(latest.get(survivor.name));
           const victimTasks = sTasks(vStats);
+          const failedBefore = (await sampleBots())?.runsFailed ?? 0;
           bots.send({ type: 'proxies', urls: [survivor.url] });
           const killedAt = Date.now();
-          await killChild(victim.c);
+          ev.killSignal = await killChild(victim.c);
+          ev.victimCaptures = victimTasks;
           appendedBase.set(`${victim.name}@${killedAt}`, vStats?.ingest?.appended ?? 0);
           latest.delete(victim.name);
           note(
@@ -605,8 +719,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           );
           const took = await until(async () => {
             await sampleRecorders();
-            return sTasks(latest.get(survivor.name)) > survivorBefore || victimTasks === 0;
+            return sTasks(latest.get(survivor.name)) > survivorBefore || takeovers(latest.get(survivor.name)) > takeoversBefore || victimTasks === 0;
           }, 30_000);
+          ev.takeovers = takeovers(latest.get(survivor.name)) - takeoversBefore;
+          ev.botRunsFailed = ((await sampleBots())?.runsFailed ?? failedBefore) - failedBefore;
           note(
             victimTasks
               ? `survivor ${survivor.name} running captures ${survivorBefore} → ${sTasks(latest.get(survivor.name))}: take-over ${Number.isFinite(took) ? `within ${fmt(took)} ms` : 'NOT seen within 30 s'}`
@@ -622,32 +738,39 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           break;
         }
         case 'pipeline-kill': {
-          const before = (await handoffList().catch(() => [])).length;
+          const listedBefore = await handoffList().catch(() => []);
+          const before = listedBefore.length;
           const killedAt = Date.now();
-          await killChild(pipeline);
+          ev.killSignal = await killChild(pipeline);
           pipeline = await startPipe();
           const up = Date.now() - killedAt;
           const resumed = await until(async () => (await handoffList().catch(() => [])).length > before, 60_000);
+          const listedAfter = await handoffList().catch(() => []);
+          ev.handoffsAfter = listedAfter.length - before;
+          ev.redelivered = listedAfter.reduce((a, h) => a + Math.max(0, h.deliveries - 1), 0) - listedBefore.reduce((a, h) => a + Math.max(0, h.deliveries - 1), 0);
           note(
             `SIGKILLed the pipeline (${before} handoffs listed); a new one up after ${fmt(up)} ms; the next handoff ${Number.isFinite(resumed) ? `arrived ${fmt(up + resumed)} ms after the kill` : 'did NOT arrive within 60 s'}`,
           );
           break;
         }
         case 'upstream-restart': {
-          const failedBefore = lastBots?.runsFailed ?? 0;
+          const failedBefore = (await sampleBots())?.runsFailed ?? lastBots?.runsFailed ?? 0;
           const killedAt = Date.now();
-          await killChild(sim);
-          await sleep(1000);
+          ev.killSignal = await killChild(sim);
+          await sleep(1000); // the platform stays down a moment (the fault under test), as a restart would
           sim = await startSim();
           const up = Date.now() - killedAt;
           const okBefore = (await sampleBots())?.runsOk ?? 0;
           const recovered = await until(async () => ((await sampleBots())?.runsOk ?? 0) > okBefore + 5, 60_000);
+          ev.botRunsFailed = (lastBots?.runsFailed ?? failedBefore) - failedBefore;
           note(
-            `SIGKILLed the simulator, restarted on the same port after ${fmt(up)} ms (every live run lost server-side); bot runs failed meanwhile: ${(lastBots?.runsFailed ?? 0) - failedBefore}; runs completing again ${Number.isFinite(recovered) ? `${fmt(up + recovered)} ms after the kill` : 'NOT within 60 s'}`,
+            `SIGKILLed the simulator, restarted on the same port after ${fmt(up)} ms (every live run lost server-side); bot runs failed meanwhile: ${ev.botRunsFailed}; runs completing again ${Number.isFinite(recovered) ? `${fmt(up + recovered)} ms after the kill` : 'NOT within 60 s'}`,
           );
           break;
         }
       }
+      obs.effect = faultEffect(fault, ev);
+      note(`effect ${obs.effect.seen ? 'observed' : 'NOT observed'}: ${obs.effect.evidence}`);
       out(`fault ${fault} at ${atS} s: ${obs.notes.join('; ')}`);
     };
     const faultsDone = (async () => {
@@ -659,6 +782,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     await sleep(Math.max(0, t0 + seconds * 1000 - Date.now()));
     await faultsDone;
+    // A fault with no observed effect proves nothing about recovery: the soak fails on it.
+    problems.push(...faultEffectProblems(observations));
     bots.send({ type: 'stop' });
     await bots.next((m): m is { type: 'stopped' } => m.type === 'stopped', 90_000, 'bots to finish their runs').catch((e: Error) => problems.push(e.message));
     await replayState.stop();

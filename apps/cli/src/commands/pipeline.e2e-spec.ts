@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { bullConnection, jobOptions } from '@rewind/pipeline';
-import { spawnRewind, testRedisUrl } from '@rewind/testing';
+import { spawnRewind, testRedisUrl, waitFor } from '@rewind/testing';
 
 describe('rewind pipeline (the CLI, as an operator runs it)', () => {
   const prefix = `cli-${randomUUID().slice(0, 8)}`;
@@ -32,7 +32,7 @@ describe('rewind pipeline (the CLI, as an operator runs it)', () => {
       },
       { connection: bullConnection(testRedisUrl()), prefix },
     );
-    while ((await queue.getFailedCount()) === 0) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the snapshot job to fail', () => queue.getFailedCount(), { until: (n) => n > 0 });
     await worker.close();
 
     const listed = await run(['dead-letters', '--json']);

@@ -1,3 +1,4 @@
+import { waitFor } from '@rewind/testing';
 import { isFlappyFrame, RunningSimulator, startSimulator } from '@rewind/simulator';
 import { TrafficLog } from '../traffic-log';
 import { MoltClient, MoltHttpError, walletFor } from './client';
@@ -114,7 +115,7 @@ describe('MoltStation bots', () => {
     expect((refused as MoltHttpError).body).toEqual({ error: '25/25 spectators limit reached for this livestream', code: 'SPECTATORS_FULL', spectatorsCurrent: 25, spectatorsMax: 25 });
     // Authenticated spectate-token flow works too (not started yet: the hello comes, frames follow once play starts).
     const authed = await attachSpectator({ baseUrl: base, slug: 'flappybots', sessionId: live, public: false, seed: 'viewer', stream: 'spectate-ws#2', traffic });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the hello on the authenticated spectate socket', () => traffic.of('spectate-ws#2').some((e) => e.direction === 'received' && e.data.includes('"hello"')));
     authed.close();
     const run2 = await authed.done;
     expect(run2.hello).toEqual({ t: 'hello', role: 'spectate', tickHz: 20 });

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import { bullConnection, jobOptions } from '@rewind/pipeline';
-import { testDatabaseUrl, testRedisUrl } from '@rewind/testing';
+import { testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
 import { startApi } from '../api';
 
 const readKey = `read-${randomBytes(12).toString('hex')}`;
@@ -35,8 +35,7 @@ describe('pipeline operations in the API: dead letters, retry, metrics, Bull Boa
       },
       { connection: bullConnection(testRedisUrl()), prefix },
     );
-    const deadline = Date.now() + 10_000;
-    while ((await queue.getFailedCount()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the reward-handoff job to fail', () => queue.getFailedCount(), { until: (n) => n > 0 });
     await worker.close();
   });
   afterAll(async () => {

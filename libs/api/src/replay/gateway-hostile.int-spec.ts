@@ -125,7 +125,8 @@ describe('replay gateway: slow readers (the gateway alone in a small Nest app, r
       for (const s of gw.serverSockets()) maxBuffered = Math.max(maxBuffered, s.bufferedAmount);
     }, 10);
     try {
-      // Long enough for the whole session to have been sent, were there no flow control (it is due in ~10 ms).
+      // Deliberate, the subject of the test: long enough for the whole session to have been sent, were there no
+      // flow control (it is due in ~10 ms); what is asserted is that it was not.
       await new Promise((r) => setTimeout(r, 2_500));
       const heapWhilePaused = process.memoryUsage().heapUsed;
       // Another stream of the same session, read normally, completes meanwhile.
@@ -151,11 +152,12 @@ describe('replay gateway: slow readers (the gateway alone in a small Nest app, r
   it('given a paused slow reader, when it sends pause then resume controls, then the user pause is kept until resume and the stream still completes in order', async () => {
     const gw = await gatewayWith();
     const r = await open(`${gw.base}/replay/${sessionId}?speed=32`, { authorization: `Bearer ${KEY}` }, { pauseOnOpen: true });
-    await new Promise((res) => setTimeout(res, 800));
+    await new Promise((res) => setTimeout(res, 800)); // deliberate: the reader stays paused a while, so the server's window fills (the scenario)
     r.ws.send(JSON.stringify({ type: 'pause' }));
     resumeReading(r);
     // Drained, but paused by the user: the stream does not go on by itself.
     await waitFor('the pause answer', () => parsed(r).some((m) => m.type === 'state') || undefined, 10_000);
+    // Deliberate, the subject: events already in flight land first, then nothing more arrives for 500 ms.
     await new Promise((res) => setTimeout(res, 500));
     const atPause = eventSeqs(r).length;
     await new Promise((res) => setTimeout(res, 500));

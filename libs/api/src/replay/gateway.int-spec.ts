@@ -238,7 +238,7 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
         .filter((m) => m.type === 'event')
         .map((m) => m.seq);
     await waitFor('the stored events', () => seqs().length === 3 || undefined, 5_000);
-    await new Promise((res) => setTimeout(res, 400));
+    await new Promise((res) => setTimeout(res, 400)); // deliberate, the subject: a following stream stays open with nothing new
     expect(r.close).toBeNull(); // still open: waiting for more
     await store.append([4, 5].map(frame));
     await waitFor('the events stored later', () => seqs().length === 5 || undefined, 5_000);

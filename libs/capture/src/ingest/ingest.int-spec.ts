@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { createPgPool } from '@rewind/db';
 import { EventStore, EventStoreError, EventStoreErrorCode, StoredEvent, verifySession } from '@rewind/event-store';
-import { aSession, createTestPool, testDatabaseUrl } from '@rewind/testing';
+import { aSession, createTestPool, testDatabaseUrl, waitFor } from '@rewind/testing';
 import { Ingest } from './ingest';
 import { WriterThread } from './writer-thread';
 import { TcpForwarder } from '@rewind/testing';
@@ -19,14 +19,6 @@ const frame = (sessionId: string, i: number): RecordInput => ({
   msgType: 'frame',
   tick: i,
 });
-
-async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function quietLog(): IngestLogger & { lines: string[] } {
   const lines: string[] = [];
@@ -194,9 +186,10 @@ describe('Ingest (real Postgres)', () => {
     ingest.openSession(c); // opened during the outage: its open goes through the journal too
     for (let round = 0; round < 6; round++) {
       for (let i = 0; i < 50; i++) [a, b, c].forEach((s) => rec(s.id));
-      await new Promise((r) => setTimeout(r, 40)); // let the writer fail, journal and retry
+      await new Promise((r) => setTimeout(r, 40)); // pacing: the outage's traffic arrives over time while the writer fails, journals and retries
     }
     await ingest.flush();
+    await waitFor('the ingest to see the outage', () => ingest.stats().outage);
     expect(ingest.stats().outage).toBe(true);
     expect(ingest.stats().journaled).toBe(900);
 
@@ -264,11 +257,11 @@ describe('Ingest (real Postgres)', () => {
       ingest.openSession(s);
       for (let i = 1; i <= 200; i++) ingest.record(s.id, frame(s.id, i));
       await ingest.flush();
-      await new Promise((r) => setTimeout(r, 50));
       ingest.record(s.id, frame(s.id, 201));
       await ingest.flush();
-      const files = readdirSync(join(dir, 'wal')).filter((n) => n.endsWith('.ndjson'));
-      expect(files.length).toBeLessThanOrEqual(1); // at most the file being written
+      const walFiles = () => readdirSync(join(dir, 'wal')).filter((n) => n.endsWith('.ndjson'));
+      await waitFor('the stored log files deleted', () => walFiles(), { until: (files) => files.length <= 1 });
+      expect(walFiles().length).toBeLessThanOrEqual(1); // at most the file being written
       await ingest.close();
       expect(readdirSync(join(dir, 'wal')).filter((n) => n.endsWith('.ndjson'))).toEqual([]);
     });
@@ -303,10 +296,10 @@ describe('Ingest (real Postgres)', () => {
       forwarder.pause();
       for (let round = 0; round < 5; round++) {
         for (let i = 0; i < 40; i++, n++) [a, b].forEach((s) => rec(s.id, n + 1));
-        await new Promise((r) => setTimeout(r, 60));
+        await new Promise((r) => setTimeout(r, 60)); // pacing: the outage's traffic arrives over time
       }
       await ingest.flush();
-      await waitUntil(() => ingest.stats().outage, 10_000);
+      await waitFor('the writer thread to see the outage', () => ingest.stats().outage);
       forwarder.resume();
       for (let i = 0; i < 20; i++, n++) [a, b].forEach((s) => rec(s.id, n + 1));
       await ingest.waitUntilStored(20_000);
@@ -447,7 +440,7 @@ describe('Ingest (real Postgres)', () => {
       const s = ingest.stats();
       maxBuffered = Math.max(maxBuffered, s.buffered);
       sawJournal ||= s.journaled > 0;
-      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5)); // pacing: recorded over time, as a live stream is
     }
     expect(maxBuffered).toBeLessThanOrEqual(100 + 50);
     expect(sawJournal).toBe(true);

@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CapturedFact, CaptureSink, HttpRequestFact, HttpResponseFact, NoteFact } from '../captured';
 import type { CaptureTaskContext } from '../tasks/types';
+import { waitFor as waitForCondition } from '@rewind/testing';
 
 export class FactLog implements CaptureSink {
   readonly facts: CapturedFact[] = [];
@@ -52,15 +53,9 @@ export function testContext(): TestContext {
   };
 }
 
-/** Waits until `cond()` is truthy, checking every few ms, failing after `timeoutMs` with `what`. */
-export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** Waits until `cond()` is truthy: the one `waitFor` of `@rewind/testing` (its failure names what, how long and the last value), in these specs' argument order. */
+export function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs?: number): Promise<NonNullable<T>> {
+  return waitForCondition(what, cond, { timeoutMs, intervalMs: 10, until: Boolean }) as Promise<NonNullable<T>>;
 }
 
 /** What the relay answers instead of the platform. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, runSpaceMoltWsMiner, TrafficLog } from '@rewind/agents';
 import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
-import { createTestPool } from '@rewind/testing';
+import { createTestPool, waitFor } from '@rewind/testing';
 import { Ingest } from '../ingest';
 import { withRig, RigOptions, Rig } from '../proxy/test-helpers';
 import { Redactor } from '../redaction';
@@ -46,8 +46,7 @@ describe('Recorder: bots play through the recording proxy; the store holds exact
     const recorder = new Recorder({ ingest, store, redactor, log, sealAfterMs: 150, accountIdleMs: 150, onTask: (t) => tasks.push(t), ...options });
     await withRig({ ...rig, viaProxy: true, sink: recorder }, play);
     // Runs end on their own signals; account streams after their idle time; everything is sealed after that.
-    const deadline = Date.now() + 15_000;
-    while (recorder.stats().openStreams > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('every stream sealed', () => recorder.stats(), { until: (s) => s.openStreams === 0 }).catch(() => undefined); // the expect below says what is left
     expect(recorder.stats()).toMatchObject({ openStreams: 0, failures: 0 });
     await ingest.waitUntilStored();
     await ingest.close();

@@ -9,6 +9,7 @@ import { Ingest } from '../ingest';
 import type { RunningRecordingProxy } from '../proxy';
 import type { RunningSimulator } from '@rewind/simulator';
 import type { Recorder } from './recorder';
+import { waitFor } from '@rewind/testing';
 import { RecorderStack, startRecorderStack } from './test-support/stack';
 
 /** A WebSocket client that keeps every raw text frame and the close. */
@@ -28,22 +29,11 @@ class Client {
       ws.once('error', reject);
     });
   }
-  async waitFor(pred: (text: string) => boolean, what: string, timeoutMs = 5000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.received.find(pred);
-      if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms; got ${this.received.slice(-3).join(' | ')}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  async waitFor(pred: (text: string) => boolean, what: string, timeoutMs?: number): Promise<string> {
+    return waitFor(`${what} (got ${this.received.slice(-3).join(' | ')})`, () => this.received.find(pred), { timeoutMs, intervalMs: 10 });
   }
-  async waitClose(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error('not closed');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return this.closed;
+  async waitClose(timeoutMs?: number): Promise<{ code: number; reason: string }> {
+    return waitFor('the close', () => this.closed, { timeoutMs, intervalMs: 10 });
   }
 }
 
@@ -102,8 +92,7 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
     recorder.capture({ ...ws, ...at(0), type: 'ws-open', path: `/ws/flappybots/play?sessionId=${psid}`, headers: [] });
     recorder.capture({ ...ws, ...at(1), type: 'ws-message', direction: 'platform_to_client', data: '{"t":"frame","frame":{"tick":9,"phase":"over","score":4}}', binary: false });
     recorder.capture({ ...ws, ...at(2), type: 'ws-close', initiator: 'platform', code: 1000, reason: 'GAME_OVER' });
-    const deadline = Date.now() + 5000;
-    while (recorder.stats().openStreams > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20)); // sealed after the grace
+    await waitFor('the stream sealed after the grace', () => recorder.stats().openStreams === 0, { intervalMs: 20 });
     const http = { platform: 'moltstation' as const, connectionId: 'http-after-1' };
     const body = JSON.stringify({ sessionId: psid, gameSlug: 'flappybots' });
     recorder.capture({ ...http, ...at(0), type: 'http-request', method: 'POST', path: '/api/rewards/snapshot', headers: [['content-type', 'application/json']], body: Buffer.from(body) });

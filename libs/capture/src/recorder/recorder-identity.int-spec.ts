@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import type { StoredEvent } from '@rewind/event-store';
 import { ReplayEmission, ReplaySession, storeSource } from '@rewind/replay';
+import { waitFor } from '@rewind/testing';
 import { RecorderStack, startRecorderStack } from './test-support/stack';
 
 /**
@@ -30,11 +31,7 @@ describe('Recorder: start time and agent of a run, as real clients showed them',
       ws,
       received,
       async waitFor(what) {
-        const deadline = Date.now() + 10_000;
-        while (!received.some((t) => t.includes(what))) {
-          if (Date.now() > deadline) throw new Error(`no ${what}; got ${received.slice(-3).join(' | ')}`);
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await waitFor(what, () => received.some((t) => t.includes(what)), { intervalMs: 10 });
       },
     };
   }

@@ -6,7 +6,7 @@ import type { Pool } from 'pg';
 import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, runSpaceMoltWsMiner, TrafficLog } from '@rewind/agents';
 import { StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
-import { createTestPool, testDatabaseUrl, testRedisUrl } from '@rewind/testing';
+import { createTestPool, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
 import { CredentialVault } from '../scaleout';
 import { byDirection, httpExchanges, readStreams, secretsIn, wsSequences } from '../recorder/test-support/compare';
 import { RunningRecorderService, startRecorderService } from './recorder-service';
@@ -67,13 +67,11 @@ describe('the recorder service: every platform played through the proxy while th
     ]);
     flappySessionId = flappy.sessionId;
     // Every run ends on its own signal (RGS: expiry after 2.5 s idle) and every stream is sealed.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const s = service.stats();
-      if (s.recorder.openStreams === 0 && Number(s.tasks['running'] ?? 0) === 0) break;
-      if (Date.now() > deadline) throw new Error(`streams still open: ${JSON.stringify(s)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor('every stream sealed and no capture running', () => service.stats(), {
+      until: (s) => s.recorder.openStreams === 0 && Number(s.tasks['running'] ?? 0) === 0,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     await service.ingest.waitUntilStored();
     streams = await readStreams(
       service.store,

@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import { moltstation, TrafficLog } from '@rewind/agents';
 import type { CapturedFact, CaptureSink, NoteFact, WsMessageFact } from '../captured';
 import type { CaptureTaskContext, ResumedStream } from '../tasks/types';
+import { waitFor as waitForCondition } from '@rewind/testing';
 
 export class CollectingSink implements CaptureSink {
   readonly facts: CapturedFact[] = [];
@@ -48,15 +49,9 @@ export function testContext(sink: CaptureSink, resumed?: ResumedStream): TestCon
   };
 }
 
-/** Polls `cond` every 10 ms until it returns a truthy value or the deadline passes. */
-export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Waits until `cond()` is truthy: the one `waitFor` of `@rewind/testing` (its failure names what, how long and the last value), in these specs' argument order. */
+export function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs?: number): Promise<NonNullable<T>> {
+  return waitForCondition(what, cond, { timeoutMs, intervalMs: 10, until: Boolean }) as Promise<NonNullable<T>>;
 }
 
 /**

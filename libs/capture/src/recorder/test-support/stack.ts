@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
-import { createTestPool } from '@rewind/testing';
+import { createTestPool, waitFor } from '@rewind/testing';
 import { Ingest } from '../../ingest';
 import { startRecordingProxy } from '../../proxy';
 import type { ProxiedPlatform, RecordingProxyOptions, RunningRecordingProxy } from '../../proxy';
@@ -61,8 +61,7 @@ export async function startRecorderStack(o: {
     proxy,
     errors,
     async settle(open = 0) {
-      const deadline = Date.now() + 10_000;
-      while (recorder.stats().openStreams > open && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      await waitFor(`at most ${open} streams open`, () => recorder.stats(), { until: (s) => s.openStreams <= open }).catch(() => undefined); // the expect below says what is left
       expect(recorder.stats()).toMatchObject({ openStreams: open, failures: 0 });
       await ingest.waitUntilStored();
       const streams = await readStreams(
