@@ -290,6 +290,9 @@ describe('Ingest (real Postgres)', () => {
       let n = 0;
       for (; n < 100; n++) [a, b].forEach((s) => rec(s.id, n + 1));
       await ingest.flush();
+      // On a loaded machine the thread's first writes may miss the store timeout (an outage before the cut): wait
+      // until the first 200 are stored and the ingest is out of it.
+      await waitFor('the first 200 events stored by the thread', () => ingest.stats().appended === 200 && !ingest.stats().outage, 30_000);
       expect(ingest.stats()).toMatchObject({ appended: 200, outage: false });
       expect(writer.threadId).not.toBeNull();
 

@@ -34,7 +34,9 @@ describe('the recorder service: every platform played through the proxy while th
     sim = await startSimulator({
       port: 0,
       seed: 'service-e2e',
-      platformOptions: { spacemolt: { tickMs: 50 }, cloudplay: { timeScale: 0.001 }, rgs: { sessionTtlMs: 2500 } },
+      // Cloud-play at 1/1000 of real time, but an idle timeout of 10 s (not 1.8 s): the launcher's keepalives every
+      // 150 ms must not miss it on a loaded machine.
+      platformOptions: { spacemolt: { tickMs: 50 }, cloudplay: { timeScale: 0.001, idleTimeoutMs: 10_000_000 }, rgs: { sessionTtlMs: 2500 } },
     });
     const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(`ERROR ${m}`) };
     const key = randomBytes(32);
