@@ -174,9 +174,11 @@ class ControlErrors implements ExceptionFilter {
  * - `/replay/:sessionId?speed=&fromSeq=|from=&skipIdle=&follow=` — every event in the documented envelope, with
  *   control messages (pause, resume, speed, seek: the `@SubscribeMessage` handlers below);
  * - `/replay/moltstation/ws/{slug}/spectate?sessionId=<platform session id>` — MoltStation's own spectate
- *   protocol (both auth styles, `hello`, the recorded frames' exact text, close `1000 GAME_OVER`), so an
- *   unmodified spectator client pointed at `/replay/moltstation` watches the recorded run as if live;
+ *   protocol (both auth styles, `hello`, the recorded frames' exact text, the recorded `1000 GAME_OVER`/`EXIT`),
+ *   so an unmodified spectator client pointed at `/replay/moltstation` watches the recorded run as if live;
  * - `/replay/spacemolt/ws?sessionId=<recorded session id>` — SpaceMolt's server→client stream as recorded.
+ * Platform streams end with the recording's own close at its recorded time (the platform module's rule), or,
+ * when the recording was cut short, with the module's end close after the last event.
  * Authentication: an API key (`Authorization: Bearer`, or `apiKey=`) or a replay token (`token=` or the
  * MoltStation auth message). See docs/replay.md.
  *
