@@ -3,7 +3,8 @@ import { DynamicModule, INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { ApiOptions, AppModule } from './app.module';
+import { API_OPTIONS, ApiOptions, AppModule } from './app.module';
+import { tokenCors } from './replay/cors';
 import { ReplayWsAdapter } from './replay/ws-adapter';
 import { viewerAssets } from './viewer/viewer-assets';
 
@@ -34,6 +35,8 @@ export async function startApiModule(root: DynamicModule, options: ApiStart): Pr
   if (options.logger !== false) app.useLogger(app.get(PinoLogger));
   // A stand-alone API closes itself on SIGTERM/SIGINT; an embedding process (rewind up) closes it.
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
+  // CORS on the replay base's spectate-token endpoints for REWIND_CORS_ORIGINS (preflights answered here, before the guards).
+  app.use(tokenCors(app.get<ApiOptions>(API_OPTIONS, { strict: false }).corsOrigins ?? []));
   // The web viewer at / (apps/viewer): pages and its modules, served from source like the rest of Rewind.
   app.use(viewerAssets());
   // OpenAPI: the document at /docs-json, Swagger UI at /docs (its assets come from swagger-ui-dist, locally).

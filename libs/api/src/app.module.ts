@@ -32,6 +32,8 @@ export interface ApiOptions {
    * installation secret the replay tokens are signed with. Without keys every guarded route answers 401.
    */
   replay?: { apiKeys: string[]; secret: Buffer };
+  /** Browser origins allowed to call the replay base's spectate-token endpoints (REWIND_CORS_ORIGINS); none: no CORS headers. */
+  corsOrigins?: string[];
   /** Where audits read back handoff receipts (REWIND_REWARDS_URL); unset: not asked. */
   rewardsUrl?: string;
   rewardsApiKey?: string;

@@ -15,9 +15,10 @@ describe('apiOptionsFromConfig (the API options of apps/api and of the CLI)', ()
       REWIND_REWARDS_URL: 'https://rewards.example.com/v1/handoffs',
       REWIND_REWARDS_API_KEY: 'rk',
       REWIND_QUEUE_PREFIX: 'p1',
+      REWIND_CORS_ORIGINS: 'https://molt.example',
     });
     const o = apiOptionsFromConfig({ config, ...urls }, { local: false });
-    expect(o).toMatchObject({ ...urls, rewardsUrl: 'https://rewards.example.com/v1/handoffs', rewardsApiKey: 'rk', queuePrefix: 'p1', localApiKey: false });
+    expect(o).toMatchObject({ ...urls, rewardsUrl: 'https://rewards.example.com/v1/handoffs', rewardsApiKey: 'rk', queuePrefix: 'p1', corsOrigins: ['https://molt.example'], localApiKey: false });
     expect(o.replay?.apiKeys).toEqual(['key-one-0123456789']);
     expect(o.replay?.secret.equals(Buffer.from(key, 'hex'))).toBe(true);
   });

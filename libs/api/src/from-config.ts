@@ -25,6 +25,7 @@ export function apiOptionsFromConfig(runtime: { config: RewindConfig; databaseUr
     redisUrl: runtime.redisUrl,
     queuePrefix: config.pipeline.queuePrefix,
     replay: { apiKeys, secret },
+    corsOrigins: config.corsOrigins,
     rewardsUrl: config.pipeline.rewardsUrl,
     ...(config.pipeline.rewardsApiKey ? { rewardsApiKey: config.pipeline.rewardsApiKey } : {}),
     localApiKey,

@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       captureQueue: 'rewind-capture',
       redactionKeyHex: undefined,
       apiKeys: [],
+      corsOrigins: [],
       metrics: { recorderPort: 0, pipelinePort: 0 },
       pipeline: {
         queuePrefix: 'rewind',
@@ -53,6 +54,31 @@ describe('loadConfig', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain('short-key');
     }
+  });
+
+  it('reads REWIND_CORS_ORIGINS as exact origins and names the variable and the bad value otherwise', () => {
+    expect(loadConfig({ REWIND_CORS_ORIGINS: 'https://molt.example, http://localhost:3000,http://127.0.0.1:5173' }, root).corsOrigins).toEqual([
+      'https://molt.example',
+      'http://localhost:3000',
+      'http://127.0.0.1:5173',
+    ]);
+    expect(loadConfig({ REWIND_CORS_ORIGINS: '' }, root).corsOrigins).toEqual([]);
+    const problem = (value: string): string => {
+      try {
+        loadConfig({ REWIND_CORS_ORIGINS: `https://ok.example,${value}` }, root);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+      }
+      throw new Error(`${value} was accepted`);
+    };
+    for (const bad of ['https://molt.example/', 'https://molt.example/path', 'molt.example', 'ftp://molt.example', '*', 'http://HOST.example']) {
+      expect(problem(bad)).toContain(`REWIND_CORS_ORIGINS must be a comma-separated list of origins scheme://host[:port]`);
+      expect(problem(bad)).toContain(`(got "${bad}")`);
+      expect(problem(bad)).not.toContain('ok.example');
+    }
+    expect(problem('https://user:hunter2@molt.example')).toContain('(got an origin with credentials, not shown)');
+    expect(problem('https://user:hunter2@molt.example')).not.toContain('hunter2');
   });
 
   it('validates the pipeline settings together', () => {

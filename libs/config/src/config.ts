@@ -53,6 +53,11 @@ export interface RewindConfig {
   };
   /** API keys (replay gateway, replay tokens); none: a local key is generated in `<dataDir>/api-key`. */
   apiKeys: string[];
+  /**
+   * Browser origins (`scheme://host[:port]`) allowed to call the replay base's spectate-token endpoints across
+   * origins (CORS, preflight answered); none: no CORS headers at all.
+   */
+  corsOrigins: string[];
   /** Prometheus `/metrics` ports of the processes without an HTTP server (0: not served). The API serves its own. */
   metrics: { recorderPort: number; pipelinePort: number };
   /** Hex of a 32-byte key shared by every recorder process (absent: `<dataDir>/redaction.key`, created once). */
@@ -104,6 +109,7 @@ const envSchema = z
     REWIND_CAPTURE_QUEUE: patternVar('REWIND_CAPTURE_QUEUE', QUEUE_NAME, 'rewind-capture', QUEUE_NAME_RULE),
     REWIND_REDACTION_KEY: hexKeyVar('REWIND_REDACTION_KEY'),
     REWIND_API_KEYS: apiKeysVar('REWIND_API_KEYS'),
+    REWIND_CORS_ORIGINS: originsVar('REWIND_CORS_ORIGINS'),
     REWIND_QUEUE_PREFIX: patternVar('REWIND_QUEUE_PREFIX', QUEUE_NAME, 'rewind', QUEUE_NAME_RULE),
     REWIND_REWARDS_API_KEY: optionalVar(),
     REWIND_PIPELINE_ATTEMPTS: intVar('REWIND_PIPELINE_ATTEMPTS', 8, 1, 100),
@@ -177,6 +183,7 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     captureQueue: e.REWIND_CAPTURE_QUEUE,
     redactionKeyHex: e.REWIND_REDACTION_KEY,
     apiKeys: e.REWIND_API_KEYS,
+    corsOrigins: e.REWIND_CORS_ORIGINS,
     metrics: { recorderPort: e.REWIND_RECORDER_METRICS_PORT, pipelinePort: e.REWIND_PIPELINE_METRICS_PORT },
     pipeline: {
       queuePrefix: e.REWIND_QUEUE_PREFIX,
@@ -247,6 +254,40 @@ function apiKeysVar(name: string) {
       });
     }
     return keys;
+  });
+}
+
+/**
+ * A comma-separated list of browser origins, each exactly `scheme://host[:port]` (http or https, no path, no
+ * trailing slash, no credentials): what a browser sends in `Origin`, so that the comparison is exact.
+ */
+function originsVar(name: string) {
+  return optionalVar().transform((v, ctx): string[] => {
+    if (v === undefined) return [];
+    const origins = v
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== '');
+    for (const o of origins) {
+      let origin: string | null = null;
+      let credentials = false;
+      try {
+        const u = new URL(o);
+        credentials = u.username !== '' || u.password !== '';
+        if (u.protocol === 'http:' || u.protocol === 'https:') origin = u.origin;
+      } catch {
+        origin = null;
+      }
+      if (origin !== o) {
+        // A value with credentials in it is not echoed (it may hold a password).
+        const got = credentials ? 'an origin with credentials, not shown' : `"${o.slice(0, 100)}"`;
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a comma-separated list of origins scheme://host[:port] (http or https, lower case, no path or trailing slash), e.g. https://example.com,http://localhost:3000 (got ${got})`,
+        });
+      }
+    }
+    return [...new Set(origins)];
   });
 }
 

@@ -10,10 +10,46 @@ export interface ReplayedEvent {
   meta: string | null;
 }
 
-/** A WebSocket close the platform's own clients expect (code and reason). */
+/**
+ * A WebSocket close the platform's own clients expect (code and reason). A recorded close may carry the codes
+ * no close frame can: 1005 (the peer sent no code) is sent as a close without one, 1006 (the connection was cut)
+ * as a cut connection, so the client sees what the recorded client saw.
+ */
 export interface WsCloseFrame {
   code: number;
   reason: string;
+}
+
+/** Who closed a recorded socket: the platform, the client, or the recording proxy itself (its shutdown, a protocol error). */
+export type CloseInitiator = 'platform' | 'client' | 'proxy';
+
+/** A recorded WebSocket close (a `lifecycle` event `ws-close`, its `meta` `{code, reason, initiator}`). */
+export interface RecordedClose extends WsCloseFrame {
+  initiator: CloseInitiator;
+}
+
+/**
+ * The recorded close of a `ws-close` lifecycle event, or undefined for any other event. The initiator comes from
+ * `meta`, else from the direction the encoder gave it (platform → client: the platform closed).
+ */
+export function recordedClose(e: ReplayedEvent): RecordedClose | undefined {
+  if (e.kind !== 'lifecycle' || e.msgType !== 'ws-close' || !e.meta) return undefined;
+  let meta: { code?: unknown; reason?: unknown; initiator?: unknown };
+  try {
+    meta = JSON.parse(e.meta) as typeof meta;
+  } catch {
+    return undefined;
+  }
+  if (typeof meta.code !== 'number' || !Number.isInteger(meta.code)) return undefined;
+  const initiator: CloseInitiator =
+    meta.initiator === 'platform' || meta.initiator === 'client' || meta.initiator === 'proxy'
+      ? meta.initiator
+      : e.direction === 'platform_to_client'
+        ? 'platform'
+        : e.direction === 'client_to_platform'
+          ? 'client'
+          : 'proxy';
+  return { code: meta.code, reason: typeof meta.reason === 'string' ? meta.reason : '', initiator };
 }
 
 /**
@@ -40,7 +76,12 @@ export interface PlatformReplayStream {
 export interface ReplayEncoder {
   /** The frame to send for a recorded event, or undefined to send none. */
   frame(e: ReplayedEvent): string | Buffer | undefined;
-  /** How the stream closes at the end of the recording. */
+  /**
+   * The recorded close that ends the stream, when `e` is it: the gateway closes the socket with it at the event's
+   * time (the recorded offset, scaled by the speed) and plays nothing after it. Undefined for every other event.
+   */
+  close?(e: ReplayedEvent): WsCloseFrame | undefined;
+  /** How the stream closes at the end of a recording that holds no close of its own (a recording cut short). */
   end(): WsCloseFrame;
   /** How the stream closes when its source fails; absent: the gateway's own error close. */
   error?(): WsCloseFrame;

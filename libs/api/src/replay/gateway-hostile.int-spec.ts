@@ -363,7 +363,16 @@ describe('replay gateway: forged tokens and bad API keys (the API, real Postgres
         ),
         new Promise<string>((r) => setTimeout(() => r('no answer within 5 s'), 5_000).unref()),
       ]);
-    for (const path of ['/', '/ws', '/replayed/x', '/api/sessions', '/socket.io/?EIO=4&transport=websocket', `/spacemolt/ws?sessionId=${sessionId}`]) {
+    for (const path of [
+      '/',
+      '/ws',
+      '/replayed/x',
+      '/api/sessions',
+      '/socket.io/?EIO=4&transport=websocket',
+      `/spacemolt/ws?sessionId=${sessionId}`,
+      // What a spectate page builds from the replay base with an absolute path (`new URL('/ws/' + slug + '/spectate', base)` drops the base's prefix).
+      new URL(`/ws/flappybots/spectate?sessionId=${platformSessionId}`, 'http://127.0.0.1:8080/replay/moltstation').pathname + `?sessionId=${platformSessionId}`,
+    ]) {
       expect([path, await answer(path)]).toEqual([path, 'refused 404']);
     }
     const ok = await attempt(`/replay/${sessionId}`, { authorization: `Bearer ${KEY}` });

@@ -201,7 +201,7 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     expect(m[m.length - 1]).toMatchObject({ type: 'end' });
   }, 30_000);
 
-  it('SpaceMolt at /replay/spacemolt/ws with a replay token: the recorded server messages (secrets fingerprinted), in order', async () => {
+  it('SpaceMolt at /replay/spacemolt/ws with a replay token: the recorded server messages (secrets fingerprinted), in order, then the recorded close', async () => {
     const minted = await fetch(`${base.replace('ws', 'http')}/api/sessions/${spacemoltSessionId}/replay-token`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` } });
     expect(minted.status).toBe(200);
     const { token } = (await minted.json()) as { token: string };
@@ -212,7 +212,10 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     const bot = smTraffic.entries.filter((t) => t.channel === 'ws' && t.direction === 'received' && !(t.meta && t.meta['close'])).map((t) => redactor.redactText(String(t.data)));
     expect(r.texts.length).toBeGreaterThan(5);
     expect(r.texts).toEqual(bot);
-    expect(r.close).toEqual({ code: 1000, reason: 'end of recording' });
+    // The stream ends as the recorded socket ended: the platform's close after the logout, its code and reason.
+    const botClose = smTraffic.entries.find((t) => t.channel === 'ws' && t.meta && t.meta['close'])!.meta!;
+    expect(r.close).toEqual({ code: botClose['code'], reason: botClose['reason'] });
+    expect(r.close!.reason).not.toBe('end of recording');
   }, 30_000);
   it('given follow=1 on a session still being recorded, then events stored later are played as they come, and the stream ends when the session ends', async () => {
     const id = randomUUID();

@@ -6,6 +6,7 @@ import type { Pool } from '@rewind/db';
 import { PG_POOL } from '@rewind/db';
 import { EventStore, ReplayRow, SessionRecord } from '@rewind/event-store';
 import { EventSource, followSource, ReplayMarker, ReplayOptions, replayRowSource, ReplayError, ReplaySession, ReplaySummary, SeekTarget, validateSpeed } from '@rewind/replay';
+import type { WsCloseFrame } from '@rewind/platforms';
 import { findRunRecording } from './recordings';
 import { ReplayAuth } from './replay-auth';
 import { ControlMessage, REPLAY_EVENTS, REPLAY_PATH, replayRoute, ReplayRoute, requestUrl } from './routes';
@@ -150,6 +151,8 @@ class Conn {
 interface StreamProtocol {
   /** The frame to send for a replayed row, or undefined to send none (checked: the socket is open). */
   event(row: ReplayRow): string | Buffer | undefined;
+  /** The recorded close that ends the stream when `row` is it (a platform stream): the socket closes with it then, nothing more is played. */
+  close?(row: ReplayRow): WsCloseFrame | undefined;
   marker?(m: ReplayMarker): string;
   /** The replay reached its end (the socket is open). */
   end(summary: ReplaySummary): void;
@@ -171,9 +174,11 @@ class ControlErrors implements ExceptionFilter {
  * - `/replay/:sessionId?speed=&fromSeq=|from=&skipIdle=&follow=` — every event in the documented envelope, with
  *   control messages (pause, resume, speed, seek: the `@SubscribeMessage` handlers below);
  * - `/replay/moltstation/ws/{slug}/spectate?sessionId=<platform session id>` — MoltStation's own spectate
- *   protocol (both auth styles, `hello`, the recorded frames' exact text, close `1000 GAME_OVER`), so an
- *   unmodified spectator client pointed at `/replay/moltstation` watches the recorded run as if live;
+ *   protocol (both auth styles, `hello`, the recorded frames' exact text, the recorded `1000 GAME_OVER`/`EXIT`),
+ *   so an unmodified spectator client pointed at `/replay/moltstation` watches the recorded run as if live;
  * - `/replay/spacemolt/ws?sessionId=<recorded session id>` — SpaceMolt's server→client stream as recorded.
+ * Platform streams end with the recording's own close at its recorded time (the platform module's rule), or,
+ * when the recording was cut short, with the module's end close after the last event.
  * Authentication: an API key (`Authorization: Bearer`, or `apiKey=`) or a replay token (`token=` or the
  * MoltStation auth message). See docs/replay.md.
  *
@@ -350,8 +355,16 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     const flow = playing.flow;
     this.sessions.add(replay);
     conn.playing = playing;
+    const recordedClose = protocol.close;
     replay.on('event', ({ event, latenessMs }) => {
       if (ws.readyState !== WebSocket.OPEN) return;
+      const close = recordedClose?.(event);
+      if (close) {
+        // The recording's own close, at its recorded time: the socket closes first, so the stopped replay's 'end' sends nothing more.
+        closeWith(ws, close);
+        this.release(playing);
+        return;
+      }
       const frame = protocol.event(event);
       if (frame === undefined) return;
       ws.send(frame);
@@ -440,7 +453,7 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     const ws = conn.ws;
     const { stream } = route;
     const closes = stream.authCloses as NonNullable<typeof stream.authCloses>;
-    const close = (c: { code: number; reason: string }) => void (ws.readyState === WebSocket.OPEN && ws.close(c.code, c.reason));
+    const close = (c: WsCloseFrame) => closeWith(ws, c);
     const platformSessionId = url.searchParams.get('sessionId');
     if (!platformSessionId) return void close(closes.invalid);
     let record: SessionRecord;
@@ -464,7 +477,7 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       conn,
       this.source(record.id),
       { speed: 1 },
-      { event: (e) => encoder.frame(e), end: () => close(encoder.end()), error: (e) => (encoder.error ? close(encoder.error()) : this.fail(ws, e)) },
+      { event: (e) => encoder.frame(e), close: (e) => encoder.close?.(e), end: () => close(encoder.end()), error: (e) => (encoder.error ? close(encoder.error()) : this.fail(ws, e)) },
     );
   }
 
@@ -484,11 +497,9 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       { speed: speedOf(url.searchParams.get('speed')) },
       {
         event: (e) => encoder.frame(e),
-        end: () => {
-          const c = encoder.end();
-          ws.close(c.code, c.reason);
-        },
-        error: (e) => (encoder.error ? ws.close(encoder.error().code, encoder.error().reason) : this.fail(ws, e)),
+        close: (e) => encoder.close?.(e),
+        end: () => closeWith(ws, encoder.end()),
+        error: (e) => (encoder.error ? closeWith(ws, encoder.error()) : this.fail(ws, e)),
       },
     );
   }
@@ -497,4 +508,23 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
 /** The answer to a control: `{type:"state",state,speed}` (a flow pause alone shows as playing). */
 function stateOf(p: Playing): { type: 'state'; state: string; speed: number } {
   return { type: 'state', state: p.flow.state, speed: p.replay.speed };
+}
+
+/**
+ * Closes a platform stream's socket (if open) as the recording closed: 1005 (no code was sent) as a close without
+ * a code, 1006 (the connection was cut) as a cut, any other code a close frame cannot carry as a close without one;
+ * the reason cut to the 123 bytes a close frame holds.
+ */
+export function closeWith(ws: WebSocket, c: WsCloseFrame): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  if (c.code === 1006) return void ws.terminate();
+  if (!sendableCloseCode(c.code)) return void ws.close();
+  let reason = Array.from(c.reason);
+  while (Buffer.byteLength(reason.join('')) > 123) reason = reason.slice(0, -1);
+  ws.close(c.code, reason.join(''));
+}
+
+/** A code a close frame may carry (RFC 6455 §7.4: 1000–1003, 1007–1014, 3000–4999). */
+function sendableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }

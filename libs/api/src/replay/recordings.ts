@@ -2,8 +2,9 @@ import { Db } from '@rewind/db';
 import { Platform, SessionsRepository } from '@rewind/event-store';
 
 /**
- * The recorded session that holds a platform run's frames (by the platform's own session id): the spectator's
- * stream of it if there is one, else the proxy's (the longest); of that game when `slug` is given. Used by
+ * The recorded session that holds a platform run's frames (by the platform's own session id): its most complete
+ * recording, whichever capturer made it — the one covering the run's earliest tick and its final frame (the rule
+ * and its tie-breaks: `SessionsRepository.runRecording`, docs/replay.md); of that game when `slug` is given. Used by
  * MoltStation's token endpoint and the platform replay sockets alike. `db`: the sessions repository, the
  * PrismaService, or a `pg` pool it borrows.
  */

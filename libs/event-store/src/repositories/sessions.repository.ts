@@ -202,15 +202,34 @@ export class SessionsRepository {
   }
 
   /**
-   * The recorded session that holds a platform run's frames (a MoltStation run's, for its spectate replay): the
-   * spectator's stream if there is one, else the proxy's (the longest); of that game when `slug` is given.
+   * The recorded session that holds a platform run's frames (a MoltStation run's, for its spectate replay): its
+   * most complete recording, whichever capturer made it (the proxy's recording of the agent's own socket, the
+   * spectator's of the same run), of that game when `slug` is given. The rule (docs/replay.md, "Which recording"):
+   * 1. the recording that covers both the earliest tick and the final frame of the run (its first platform frame
+   *    has the lowest first tick of all its recordings, its last one the highest last tick);
+   * 2. else the one that covers the final frame (the end of the run: its last frames, its close), then the one
+   *    that covers the earliest tick;
+   * 3. ties: one without a recorded gap (a spectator's reconnection) before one with, then the spectator's (the
+   *    stream the platform sends spectators), then the most events, then the earliest started, then the id.
+   * First and last frames are read through the `(session_id, seq)` key (one row each), never by scanning a session.
    */
   async runRecording(platform: Platform, platformSessionId: string, slug?: string): Promise<string | null> {
     const rows = await this.prisma.$queryRaw<{ id: string }[]>(Prisma.sql`
-      SELECT id FROM sessions
-       WHERE platform = ${platform}::"Platform" AND platform_session_id = ${platformSessionId} AND (${slug ?? null}::text IS NULL OR game = ${slug ?? null} OR game IS NULL)
-         AND metadata->>'stream' = 'run'
-       ORDER BY (metadata->>'capturedBy' = 'spectator') DESC, head_seq DESC LIMIT 1`);
+      WITH candidates AS (
+        SELECT s.id, s.head_seq, s.started_at, coalesce(s.metadata->>'capturedBy' = 'spectator', false) AS spectator,
+               (SELECT e.tick FROM events e WHERE e.session_id = s.id AND e.kind = 'frame' AND e.direction = 'platform_to_client' AND e.tick IS NOT NULL ORDER BY e.seq ASC LIMIT 1) AS first_tick,
+               (SELECT e.tick FROM events e WHERE e.session_id = s.id AND e.kind = 'frame' AND e.direction = 'platform_to_client' AND e.tick IS NOT NULL ORDER BY e.seq DESC LIMIT 1) AS last_tick,
+               EXISTS (SELECT 1 FROM events e WHERE e.session_id = s.id AND e.kind = 'gap') AS gapped
+          FROM sessions s
+         WHERE s.platform = ${platform}::"Platform" AND s.platform_session_id = ${platformSessionId} AND (${slug ?? null}::text IS NULL OR s.game = ${slug ?? null} OR s.game IS NULL)
+           AND s.metadata->>'stream' = 'run'
+      ), run AS (SELECT min(first_tick) AS earliest, max(last_tick) AS final FROM candidates)
+      SELECT c.id FROM candidates c, run
+       ORDER BY (c.first_tick = run.earliest AND c.last_tick = run.final) IS TRUE DESC,
+                (c.last_tick = run.final) IS TRUE DESC,
+                (c.first_tick = run.earliest) IS TRUE DESC,
+                c.gapped ASC, c.spectator DESC, c.head_seq DESC, c.started_at ASC, c.id ASC
+       LIMIT 1`);
     return rows[0]?.id ?? null;
   }
 

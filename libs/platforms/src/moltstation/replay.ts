@@ -1,4 +1,7 @@
-import type { PlatformReplayStream } from '../replay';
+import { recordedClose, type PlatformReplayStream } from '../replay';
+
+/** The closes that end a MoltStation run (the platform's own, `1000 GAME_OVER` / `1000 EXIT`). */
+const RUN_CLOSES: readonly string[] = ['GAME_OVER', 'EXIT'];
 
 const SPECTATE = /^\/replay\/moltstation\/ws\/([a-z0-9_-]+)\/spectate$/;
 
@@ -16,7 +19,10 @@ export function spectateToken(data: Buffer, binary: boolean): string | null {
 /**
  * MoltStation's spectate stream (`/replay/moltstation/ws/{slug}/spectate?sessionId=…`): the run found by the
  * platform's session id, a token in the query or the `auth` message, MoltStation's own close codes and reasons,
- * its `hello`, the recorded platform frames as they were sent, and the recorded run's close reason at the end.
+ * its `hello`, the recorded platform frames as they were sent, and the run's recorded close (`1000 GAME_OVER` or
+ * `1000 EXIT`, with its recorded code and reason) at its recorded time. Other recorded closes (a spectator's
+ * reconnection, the proxy's own) do not end the stream; a recording with no run close (cut short) ends
+ * `1000 GAME_OVER` after its last event, as before.
  */
 export const moltstationReplay: PlatformReplayStream = {
   match: (pathname) => {
@@ -27,18 +33,13 @@ export const moltstationReplay: PlatformReplayStream = {
   authMessage: spectateToken,
   authCloses: { invalid: { code: 4001, reason: 'INVALID_TOKEN' }, notFound: { code: 4404, reason: 'TOKEN_NOT_FOUND' }, expired: { code: 4410, reason: 'TOKEN_EXPIRED' } },
   hello: JSON.stringify({ t: 'hello', role: 'spectate', tickHz: 20 }),
-  encoder: () => {
-    let lastReason = 'GAME_OVER';
-    return {
-      frame: (e) => {
-        if (e.msgType === 'ws-close' && e.meta) {
-          const reason = (JSON.parse(e.meta) as { reason?: string }).reason;
-          if (reason === 'GAME_OVER' || reason === 'EXIT') lastReason = reason;
-        }
-        return e.kind === 'frame' && e.direction === 'platform_to_client' && typeof e.body === 'string' ? e.body : undefined;
-      },
-      end: () => ({ code: 1000, reason: lastReason }),
-      error: () => ({ code: 1011, reason: 'INTERNAL' }),
-    };
-  },
+  encoder: () => ({
+    frame: (e) => (e.kind === 'frame' && e.direction === 'platform_to_client' && typeof e.body === 'string' ? e.body : undefined),
+    close: (e) => {
+      const c = recordedClose(e);
+      return c && c.initiator !== 'proxy' && RUN_CLOSES.includes(c.reason) ? { code: c.code, reason: c.reason } : undefined;
+    },
+    end: () => ({ code: 1000, reason: 'GAME_OVER' }),
+    error: () => ({ code: 1011, reason: 'INTERNAL' }),
+  }),
 };
