@@ -1,12 +1,11 @@
-export * from './captured';
-export * from './redaction';
+export * from '@rewind/capture-facts';
+export * from '@rewind/redaction';
 export * from './ingest';
 export * from './proxy';
 export * from './pipeline';
-export * from './tasks';
 export * from './recorder';
 export * from './spectator';
 export * from './pollers';
 export * from './scaleout';
 export * from './service';
-export * from './timeout';
+export { withTimeout } from '@rewind/backoff';

@@ -1,4 +1,4 @@
-import { withTimeout as withTimeoutError } from '../timeout';
+import { withTimeout as withTimeoutError } from '@rewind/backoff';
 import { EventStoreError, NewEvent } from '@rewind/event-store';
 
 /**

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, TrafficLog } from '@rewind/agents';
 import { validateEvent } from '@rewind/event-store';
-import type { CapturedFact, CaptureSink } from '../captured';
+import type { CapturedFact, CaptureSink } from '@rewind/capture-facts';
 import { withRig } from '../proxy/test-helpers';
 import { secretsIn } from '../recorder/test-support/compare';
-import { Redactor } from '../redaction';
+import { Redactor } from '@rewind/redaction';
 import { EncodedEvent, FactEncoder } from './encode';
 
 /** Encodes every fact as the capture pipeline will, keeping the results. */

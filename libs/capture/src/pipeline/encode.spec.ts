@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { validateEvent } from '@rewind/event-store';
-import type { CapturedFact } from '../captured';
-import { Redactor } from '../redaction';
+import type { CapturedFact } from '@rewind/capture-facts';
+import { Redactor } from '@rewind/redaction';
 import { EncodedEvent, FactEncoder } from './encode';
 
 const base = { atNs: 1n, wallUs: 1 };

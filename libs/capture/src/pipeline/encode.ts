@@ -1,6 +1,6 @@
 import type { BodyFormat, Channel, Direction, NewEvent } from '@rewind/event-store';
-import type { CapturedFact, HttpRequestFact, HttpResponseFact, WsMessageFact } from '../captured';
-import type { Redactor } from '../redaction';
+import type { CapturedFact, HttpRequestFact, HttpResponseFact, WsMessageFact } from '@rewind/capture-facts';
+import type { Redactor } from '@rewind/redaction';
 import { classifyWs } from './classify';
 
 /** An event's content, before the ingest gives it its session, seq and times. */

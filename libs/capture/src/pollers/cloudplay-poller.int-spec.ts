@@ -1,6 +1,6 @@
 import { runCloudplayLauncher } from '@rewind/agents';
 import { RunningSimulator, startSimulator } from '@rewind/simulator';
-import type { HttpRequestFact, HttpResponseFact } from '../captured';
+import type { HttpRequestFact, HttpResponseFact } from '@rewind/capture-facts';
 import { startRecordingProxy } from '../proxy';
 import { pollCloudplaySession } from './index';
 import { FactLog, testContext as newContext, waitFor } from './test-support';

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { factClock } from '../tasks/types';
+import { factClock } from '@rewind/capture-facts';
 
 /** When a fact was observed: hrtime + wall clock µs (see `factClock`). */
 export type FactStamp = ReturnType<typeof factClock>;

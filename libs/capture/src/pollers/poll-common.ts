@@ -1,6 +1,5 @@
 import { backoff } from '@rewind/backoff';
-import type { CaptureSink, NoteFact } from '../captured';
-import { CaptureTaskLogger, factClock, taskConnectionId } from '../tasks/types';
+import { type CaptureSink, type NoteFact, CaptureTaskLogger, factClock, taskConnectionId } from '@rewind/capture-facts';
 import type { PollExchange } from './http-exchange';
 
 export type PolledPlatform = 'cloudplay' | 'rgs';

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import type { CaptureTaskContext, CaptureTaskResult } from '../tasks/types';
+import type { CaptureTaskContext, CaptureTaskResult } from '@rewind/capture-facts';
 import { exchange, PollExchange } from './http-exchange';
 import { backoffMs, errorCode, headerValue, parseJsonBody, PollRecorder, retryAfterMs, routeOf, sleep } from './poll-common';
 

@@ -1,8 +1,7 @@
 /** Shared by the pollers' integration tests (not part of the public API). */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CapturedFact, CaptureSink, HttpRequestFact, HttpResponseFact, NoteFact } from '../captured';
-import type { CaptureTaskContext } from '../tasks/types';
+import type { CapturedFact, CaptureSink, HttpRequestFact, HttpResponseFact, NoteFact, CaptureTaskContext } from '@rewind/capture-facts';
 import { waitFor as waitForCondition } from '@rewind/testing';
 
 export class FactLog implements CaptureSink {

@@ -1,4 +1,4 @@
-import type { CapturedFact, CaptureSink } from '../captured';
+import type { CapturedFact, CaptureSink } from '@rewind/capture-facts';
 import type { ProxiedPlatform } from './types';
 
 /** The per-fact fields every fact shares, minus platform/connectionId. */

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { ProxyErrorFact } from '../captured';
+import type { ProxyErrorFact } from '@rewind/capture-facts';
 import { BodyCollector, FactEmitter, headerPairs, stamp, Stamp } from './facts';
 import { forwardHeaders } from './headers';
 import { Upstream, upstreamPath } from './path-safety';

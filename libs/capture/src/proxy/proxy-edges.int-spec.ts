@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import { createHash } from 'node:crypto';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
 import { moltstation } from '@rewind/agents';
-import type { CapturedFact, CaptureSink } from '../captured';
+import type { CapturedFact, CaptureSink } from '@rewind/capture-facts';
 import { FakeUpstream, openWs, startFakeUpstream } from './fake-upstream';
 import { startRecordingProxy } from './server';
 import { rawExchange, RecordingSink, statusOf } from './test-helpers';

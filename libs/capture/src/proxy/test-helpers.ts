@@ -2,7 +2,7 @@
 import * as net from 'node:net';
 import { startSimulator, RunningSimulator, SimulatedPlatform } from '@rewind/simulator';
 import type { TrafficEntry, TrafficLog } from '@rewind/agents';
-import type { CapturedFact, CaptureSink, HttpRequestFact, HttpResponseFact, WsCloseFact, WsMessageFact, WsOpenFact } from '../captured';
+import type { CapturedFact, CaptureSink, HttpRequestFact, HttpResponseFact, WsCloseFact, WsMessageFact, WsOpenFact } from '@rewind/capture-facts';
 import { startRecordingProxy } from './server';
 import type { RunningRecordingProxy } from './types';
 

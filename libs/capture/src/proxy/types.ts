@@ -1,5 +1,5 @@
 import { PLATFORMS, type SimulatedPlatform } from '@rewind/platforms';
-import type { CaptureSink } from '../captured';
+import type { CaptureSink } from '@rewind/capture-facts';
 
 export type ProxiedPlatform = SimulatedPlatform;
 /** Every registered platform is proxied (libs/platforms' registry). */

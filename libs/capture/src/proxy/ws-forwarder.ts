@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { rewindMetrics } from '@rewind/observability';
-import type { ProxyErrorFact, WsCloseFact } from '../captured';
+import type { ProxyErrorFact, WsCloseFact } from '@rewind/capture-facts';
 import { BodyCollector, FactEmitter, headerPairs, stamp } from './facts';
 import { forwardHeaders, headersObject } from './headers';
 import { Upstream, upstreamPath } from './path-safety';

@@ -8,7 +8,7 @@ import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { createTestPool, waitFor } from '@rewind/testing';
 import { Ingest } from '../ingest';
 import { withRig, RigOptions, Rig } from '../proxy/test-helpers';
-import { Redactor } from '../redaction';
+import { Redactor } from '@rewind/redaction';
 import { Recorder, TaskOffer } from './recorder';
 import { byDirection, httpExchanges, readStreams, wsSequences } from './test-support/compare';
 

@@ -1,11 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { EventStore, NewSession, Platform } from '@rewind/event-store';
 import { liveCaptureSources } from '@rewind/observability';
-import type { CapturedFact, CaptureSink } from '../captured';
+import type { CapturedFact, CaptureSink, CaptureTaskLogger, ResumedStream } from '@rewind/capture-facts';
 import type { Ingest } from '../ingest';
 import { FactEncoder } from '../pipeline';
-import type { Redactor } from '../redaction';
-import type { CaptureTaskLogger, ResumedStream } from '../tasks';
+import type { Redactor } from '@rewind/redaction';
 import { EndSignal, Fingerprint, inspectWsMessage, LearnedCredential, StreamIdentity } from '@rewind/platforms';
 import { decideAndFold, initialState, refOf, safeId as safeIdOf } from './lifecycle';
 import type { LifecycleCommand, LifecycleEffect, LifecycleState, StreamKind, TaskOffer } from './lifecycle';

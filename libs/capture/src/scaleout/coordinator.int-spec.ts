@@ -1,5 +1,5 @@
 import { testRedisUrl } from '@rewind/testing';
-import type { CaptureTaskResult } from '../tasks/types';
+import type { CaptureTaskResult } from '@rewind/capture-facts';
 import { CaptureCoordinator, type CaptureCoordinatorOptions, type TaskRun } from './coordinator';
 import { RedisUnavailableError } from './redis';
 import { MemoryLog, obliterate, target, uniqueName, waitFor } from './test-support/helpers';

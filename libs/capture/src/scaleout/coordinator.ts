@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DelayedError, Job, Queue, UnrecoverableError, WaitingError, Worker, type JobProgress, type WorkerOptions } from 'bullmq';
 import type Redis from 'ioredis';
-import { backoff, redisRetryStrategy, type Backoff } from '@rewind/backoff';
-import type { CaptureTaskLogger, CaptureTaskResult } from '../tasks/types';
-import { withTimeout } from '../timeout';
+import { backoff, redisRetryStrategy, type Backoff, withTimeout } from '@rewind/backoff';
+import type { CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';
 import { ErrorOnce, RedisUnavailableError, fastFailRedis, isConnectionError, whenReady } from './redis';
 import { type CaptureTarget, captureJobId, validateCaptureTarget } from './target';
 

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
-import type { CaptureTaskLogger } from '../tasks/types';
+import type { CaptureTaskLogger } from '@rewind/capture-facts';
 import { ErrorOnce, RedisUnavailableError, fastFailRedis, isConnectionError, whenReady } from './redis';
 import { assertKeySafe } from './target';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EventStore } from '@rewind/event-store';
 import { Ingest } from '../ingest';
 import { captureStopped } from '../recorder';
-import type { CaptureTaskLogger } from '../tasks';
+import type { CaptureTaskLogger } from '@rewind/capture-facts';
 
 const OWNER_FILE = 'owner.json';
 

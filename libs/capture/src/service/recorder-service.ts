@@ -3,9 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import type { EventStore } from '@rewind/event-store';
 import type { Ingest, IngestStats } from '../ingest';
 import type { ProxiedPlatform } from '../proxy';
-import type { Redactor } from '../redaction';
+import type { Redactor } from '@rewind/redaction';
 import type { Recorder, TaskOffer } from '../recorder';
-import type { CaptureTaskContext, CaptureTaskLogger, CaptureTaskResult } from '../tasks';
+import type { CaptureTaskContext, CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';
 import { RecorderModule, RecorderService } from './recorder.module';
 import type { RunSignalBoard } from './run-signals';
 

@@ -1,6 +1,6 @@
 import type { CredentialVault } from '../scaleout';
 import { safeId } from '../recorder';
-import type { CaptureTaskLogger } from '../tasks';
+import type { CaptureTaskLogger } from '@rewind/capture-facts';
 import type { RunSignals } from './task-runners';
 
 type Name = 'bearer' | 'sessionToken' | 'activity' | 'expires';

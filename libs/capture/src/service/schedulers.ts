@@ -1,7 +1,7 @@
 import { backoff } from '@rewind/backoff';
 import { taskId, TaskOffer } from '../recorder';
 import { CaptureCoordinator, type CaptureCoordinatorOptions, CaptureTarget } from '../scaleout';
-import type { CaptureTaskLogger, CaptureTaskResult } from '../tasks';
+import type { CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';
 import type { TaskScheduler } from './recorder-service';
 
 export type StartTask = (offer: TaskOffer, signal: AbortSignal, takeover: boolean) => Promise<CaptureTaskResult>;

@@ -2,7 +2,7 @@ import type { ProxiedPlatform } from '../proxy';
 import { pollCloudplaySession, pollRgsSession } from '../pollers';
 import type { TaskOffer } from '../recorder';
 import { spectateMoltStation } from '../spectator';
-import type { CaptureTaskContext, CaptureTaskResult } from '../tasks';
+import type { CaptureTaskContext, CaptureTaskResult } from '@rewind/capture-facts';
 
 /**
  * What a run's tasks need to know that only the proxy saw: the latest credential of the run (a cloud-play

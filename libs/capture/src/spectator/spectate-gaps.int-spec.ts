@@ -1,6 +1,6 @@
 import { moltstation, TrafficLog } from '@rewind/agents';
 import { RunningSimulator, startSimulator } from '@rewind/simulator';
-import type { NoteFact } from '../captured';
+import type { NoteFact } from '@rewind/capture-facts';
 import { spectateMoltStation } from './spectate';
 import { botFrames, CollectingSink, prepareSession, TcpRelay, testContext, waitFor } from './test-support';
 

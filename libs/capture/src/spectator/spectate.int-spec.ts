@@ -1,6 +1,6 @@
 import { moltstation } from '@rewind/agents';
 import { RunningSimulator, startSimulator } from '@rewind/simulator';
-import type { HttpRequestFact, HttpResponseFact } from '../captured';
+import type { HttpRequestFact, HttpResponseFact } from '@rewind/capture-facts';
 import { getMoltStationSessionDetail } from './live-list';
 import { spectateMoltStation } from './spectate';
 import { botFrames, CollectingSink, prepareSession, testContext, waitFor } from './test-support';

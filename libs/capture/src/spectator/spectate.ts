@@ -5,8 +5,7 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { moltstation } from '@rewind/platforms';
-import type { CapturedFact, NoteFact } from '../captured';
-import { CaptureTaskContext, CaptureTaskResult, factClock, taskConnectionId } from '../tasks/types';
+import { type CapturedFact, type NoteFact, CaptureTaskContext, CaptureTaskResult, factClock, taskConnectionId } from '@rewind/capture-facts';
 import { backoffDelay, RetryPolicy } from './backoff';
 import { httpExchange, isAbortError, joinUrl, pairs, sleep } from './http';
 import { getMoltStationSessionDetail } from './live-list';

@@ -1,8 +1,7 @@
 /** Test helpers for the spectator tests (not exported from the library). */
 import * as net from 'node:net';
 import { moltstation, TrafficLog } from '@rewind/agents';
-import type { CapturedFact, CaptureSink, NoteFact, WsMessageFact } from '../captured';
-import type { CaptureTaskContext, ResumedStream } from '../tasks/types';
+import type { CapturedFact, CaptureSink, NoteFact, WsMessageFact, CaptureTaskContext, ResumedStream } from '@rewind/capture-facts';
 import { waitFor as waitForCondition } from '@rewind/testing';
 
 export class CollectingSink implements CaptureSink {

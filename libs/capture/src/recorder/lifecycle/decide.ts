@@ -1,6 +1,6 @@
 import type { NewOutboxMessage, NewSession, Platform } from '@rewind/event-store';
 import { attributeHttp, attributeWs, platformOf, type CaptureTaskKind, type EndSignal, type StreamIdentity } from '@rewind/platforms';
-import type { CapturedFact, HttpRequestFact } from '../../captured';
+import type { CapturedFact, HttpRequestFact } from '@rewind/capture-facts';
 import type { RecordInput } from '../../ingest';
 import { evolve, refOf } from './evolve';
 import { recall } from './pmap';

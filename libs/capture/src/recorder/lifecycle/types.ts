@@ -1,5 +1,5 @@
 import type { NewOutboxMessage, NewSession, Platform } from '@rewind/event-store';
-import type { CapturedFact } from '../../captured';
+import type { CapturedFact } from '@rewind/capture-facts';
 import type { RecordInput } from '../../ingest';
 import type { EncodedEvent } from '../../pipeline';
 import type { EndSignal, Fingerprint, LearnedCredential, StreamIdentity, WsMessageSignal } from '@rewind/platforms';

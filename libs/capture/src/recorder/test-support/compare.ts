@@ -1,7 +1,7 @@
 /** Test support (not public API): compare what the event store holds with what a bot logged of its own traffic. */
 import type { TrafficEntry, TrafficLog } from '@rewind/agents';
 import type { EventStore, StoredEvent } from '@rewind/event-store';
-import type { Redactor } from '../../redaction';
+import type { Redactor } from '@rewind/redaction';
 
 export async function readStreams(store: EventStore, ids: readonly string[]): Promise<Map<string, StoredEvent[]>> {
   const out = new Map<string, StoredEvent[]>();

@@ -10,7 +10,7 @@ import { createTestPool, waitFor } from '@rewind/testing';
 import { Ingest } from '../../ingest';
 import { startRecordingProxy } from '../../proxy';
 import type { ProxiedPlatform, RecordingProxyOptions, RunningRecordingProxy } from '../../proxy';
-import { Redactor } from '../../redaction';
+import { Redactor } from '@rewind/redaction';
 import { Recorder, RecorderOptions } from '../recorder';
 import { readStreams } from './compare';
 

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import type { CaptureTaskLogger } from '../../tasks/types';
+import type { CaptureTaskLogger } from '@rewind/capture-facts';
 import type { CaptureTarget } from '../target';
 
 export const uniqueName = (label: string): string => `t${process.pid}-${label}-${randomBytes(4).toString('hex')}`;

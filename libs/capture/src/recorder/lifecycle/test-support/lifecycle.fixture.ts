@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Platform } from '@rewind/event-store';
-import type { CapturedFact, WsCloseFact } from '../../../captured';
+import type { CapturedFact, WsCloseFact } from '@rewind/capture-facts';
 import type { EncodedEvent } from '../../../pipeline';
 import { inspectWsMessage } from '@rewind/platforms';
 import { decide, decideAndFold } from '../decide';

@@ -1,4 +1,4 @@
-import type { CaptureSink } from '../captured';
+import type { CaptureSink } from './captured';
 
 /**
  * Capture tasks are the recorder's own observers of a live platform session — the MoltStation spectator,
