@@ -1,11 +1,11 @@
 export * from '@rewind/capture-facts';
 export * from '@rewind/redaction';
-export * from './ingest';
+export * from '@rewind/ingest';
 export * from './proxy';
 export * from './pipeline';
 export * from './recorder';
 export * from './spectator';
 export * from './pollers';
-export * from './scaleout';
+export * from '@rewind/scaleout';
 export * from './service';
 export { withTimeout } from '@rewind/backoff';

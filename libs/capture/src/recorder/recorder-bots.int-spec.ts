@@ -6,7 +6,7 @@ import type { Pool } from 'pg';
 import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, runSpaceMoltWsMiner, TrafficLog } from '@rewind/agents';
 import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { createTestPool, waitFor } from '@rewind/testing';
-import { Ingest } from '../ingest';
+import { Ingest } from '@rewind/ingest';
 import { withRig, RigOptions, Rig } from '../proxy/test-helpers';
 import { Redactor } from '@rewind/redaction';
 import { Recorder, TaskOffer } from './recorder';

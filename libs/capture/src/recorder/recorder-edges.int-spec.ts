@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { Pool } from 'pg';
 import type { EventStore, StoredEvent } from '@rewind/event-store';
-import { Ingest } from '../ingest';
+import { Ingest } from '@rewind/ingest';
 import type { RunningRecordingProxy } from '../proxy';
 import type { RunningSimulator } from '@rewind/simulator';
 import type { Recorder } from './recorder';

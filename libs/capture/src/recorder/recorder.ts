@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { EventStore, NewSession, Platform } from '@rewind/event-store';
 import { liveCaptureSources } from '@rewind/observability';
 import type { CapturedFact, CaptureSink, CaptureTaskLogger, ResumedStream } from '@rewind/capture-facts';
-import type { Ingest } from '../ingest';
+import type { Ingest } from '@rewind/ingest';
 import { FactEncoder } from '../pipeline';
 import type { Redactor } from '@rewind/redaction';
 import { EndSignal, Fingerprint, inspectWsMessage, LearnedCredential, StreamIdentity } from '@rewind/platforms';

@@ -2,8 +2,7 @@ import { BullModule, getQueueToken, OnWorkerEvent, Processor, WorkerHost } from 
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, Type } from '@nestjs/common';
 import type { Job } from 'bullmq';
 import type Redis from 'ioredis';
-import { CaptureCoordinator, captureWorkerOptions, type CaptureJobData, type CaptureJobResult } from '../scaleout';
-import { fastFailRedis } from '../scaleout/redis';
+import { CaptureCoordinator, captureWorkerOptions, type CaptureJobData, type CaptureJobResult, fastFailRedis } from '@rewind/scaleout';
 import type { BullmqSchedulerOptions } from './schedulers';
 
 /** The capture queue's fail-fast command connection (offers reject at once while Redis is away). */

@@ -3,7 +3,7 @@ import { DynamicModule, INestApplicationContext, Inject, Injectable, Module, OnA
 import { NestFactory } from '@nestjs/core';
 import { REWIND_CONFIG, RewindConfig, withRewindConfig } from '@rewind/config';
 import { loadOrCreateRedactionKey } from '@rewind/redaction';
-import { CredentialVault } from '../scaleout';
+import { CredentialVault } from '@rewind/scaleout';
 import type { CaptureTaskLogger } from '@rewind/capture-facts';
 import { RunningRecorderService, runningRecorder } from './recorder-service';
 import type { RecorderServiceOptions } from './recorder-service';

@@ -7,7 +7,7 @@ import type { Pool } from 'pg';
 import { createPgPool } from '@rewind/db';
 import { EventStore, verifySession } from '@rewind/event-store';
 import { createTestPool } from '@rewind/testing';
-import { Ingest } from '../ingest';
+import { Ingest } from '@rewind/ingest';
 import { adoptOrphanJournals, claimJournalDir } from './orphan-journals';
 
 /** A pid that certainly belonged to a process that has exited. */

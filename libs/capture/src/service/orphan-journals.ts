@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { EventStore } from '@rewind/event-store';
-import { Ingest } from '../ingest';
+import { Ingest } from '@rewind/ingest';
 import { captureStopped } from '../recorder';
 import type { CaptureTaskLogger } from '@rewind/capture-facts';
 

@@ -7,7 +7,7 @@ import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, ru
 import { StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
 import { createTestPool, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
-import { CredentialVault } from '../scaleout';
+import { CredentialVault } from '@rewind/scaleout';
 import { byDirection, httpExchanges, readStreams, secretsIn, wsSequences } from '../recorder/test-support/compare';
 import { RunningRecorderService, startRecorderService } from './recorder-service';
 import { RunSignalBoard } from './run-signals';

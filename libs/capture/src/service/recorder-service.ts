@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { EventStore } from '@rewind/event-store';
-import type { Ingest, IngestStats } from '../ingest';
+import type { Ingest, IngestStats } from '@rewind/ingest';
 import type { ProxiedPlatform } from '../proxy';
 import type { Redactor } from '@rewind/redaction';
 import type { Recorder, TaskOffer } from '../recorder';

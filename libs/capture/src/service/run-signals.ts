@@ -1,4 +1,4 @@
-import type { CredentialVault } from '../scaleout';
+import type { CredentialVault } from '@rewind/scaleout';
 import { safeId } from '../recorder';
 import type { CaptureTaskLogger } from '@rewind/capture-facts';
 import type { RunSignals } from './task-runners';

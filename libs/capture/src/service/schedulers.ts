@@ -1,6 +1,6 @@
 import { backoff } from '@rewind/backoff';
 import { taskId, TaskOffer } from '../recorder';
-import { CaptureCoordinator, type CaptureCoordinatorOptions, CaptureTarget } from '../scaleout';
+import { CaptureCoordinator, type CaptureCoordinatorOptions, CaptureTarget } from '@rewind/scaleout';
 import type { CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';
 import type { TaskScheduler } from './recorder-service';
 

@@ -1,7 +1,7 @@
 import type { NewOutboxMessage, NewSession, Platform } from '@rewind/event-store';
 import { attributeHttp, attributeWs, platformOf, type CaptureTaskKind, type EndSignal, type StreamIdentity } from '@rewind/platforms';
 import type { CapturedFact, HttpRequestFact } from '@rewind/capture-facts';
-import type { RecordInput } from '../../ingest';
+import type { RecordInput } from '@rewind/ingest';
 import { evolve, refOf } from './evolve';
 import { recall } from './pmap';
 import type { CaptureFact, ConnectionState, Decision, Held, LifecycleCommand, LifecycleEffect, LifecycleEvent, LifecycleState, StreamKind, StreamState, TimerAction } from './types';

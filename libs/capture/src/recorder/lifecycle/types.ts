@@ -1,6 +1,6 @@
 import type { NewOutboxMessage, NewSession, Platform } from '@rewind/event-store';
 import type { CapturedFact } from '@rewind/capture-facts';
-import type { RecordInput } from '../../ingest';
+import type { RecordInput } from '@rewind/ingest';
 import type { EncodedEvent } from '../../pipeline';
 import type { EndSignal, Fingerprint, LearnedCredential, StreamIdentity, WsMessageSignal } from '@rewind/platforms';
 import type { Memory, PMap } from './pmap';

@@ -7,7 +7,7 @@ import type { Pool } from 'pg';
 import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
 import { createTestPool, waitFor } from '@rewind/testing';
-import { Ingest } from '../../ingest';
+import { Ingest } from '@rewind/ingest';
 import { startRecordingProxy } from '../../proxy';
 import type { ProxiedPlatform, RecordingProxyOptions, RunningRecordingProxy } from '../../proxy';
 import { Redactor } from '@rewind/redaction';

@@ -83,7 +83,7 @@ export class CoordinatorChild {
 
   constructor(readonly env: ChildEnv) {
     const script = join(__dirname, 'child-coordinator.ts');
-    const register = join(__dirname, '../../../../../scripts/register.js');
+    const register = join(__dirname, '../../../../scripts/register.js');
     this.proc = spawn(process.execPath, ['-r', register, script], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

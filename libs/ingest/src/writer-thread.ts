@@ -114,7 +114,7 @@ function reviveError(e: { name: string; message: string; code?: string; details?
  * and Jest run them), then the thread's main module.
  */
 function bootstrap(): string {
-  const register = path.resolve(__dirname, '../../../../scripts/register.js');
+  const register = path.resolve(__dirname, '../../../scripts/register.js');
   const ts = path.join(__dirname, 'writer-thread-main.ts');
   const hook = existsSync(ts) && existsSync(register) ? `require(${JSON.stringify(register)});` : '';
   return `${hook}require(require('node:worker_threads').workerData.entry);`;

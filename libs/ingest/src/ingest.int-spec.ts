@@ -211,7 +211,7 @@ describe('Ingest (real Postgres)', () => {
       const dir = tmp();
       const sessionId = aSession().id;
       const { spawnSync } = await import('node:child_process');
-      const register = join(__dirname, '../../../../scripts/register.js');
+      const register = join(__dirname, '../../../scripts/register.js');
       const child = spawnSync(process.execPath, ['-r', register, join(__dirname, 'test-support/wal-child.ts'), testDatabaseUrl(), dir, sessionId, '300'], { encoding: 'utf8', timeout: 60_000 });
       expect(child.signal).toBe('SIGKILL');
       expect(child.stdout).toContain('recorded 300');

@@ -1,4 +1,4 @@
 export * from './target';
 export * from './coordinator';
 export * from './vault';
-export { RedisUnavailableError } from './redis';
+export { RedisUnavailableError, fastFailRedis } from './redis';
