@@ -1,11 +1,10 @@
 export * from '@rewind/capture-facts';
 export * from '@rewind/redaction';
 export * from '@rewind/ingest';
-export * from './proxy';
+export * from '@rewind/proxy';
 export * from './pipeline';
 export * from './recorder';
-export * from './spectator';
-export * from './pollers';
+export * from '@rewind/live-capture';
 export * from '@rewind/scaleout';
 export * from './service';
 export { withTimeout } from '@rewind/backoff';

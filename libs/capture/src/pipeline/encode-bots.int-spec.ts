@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, TrafficLog } from '@rewind/agents';
 import { validateEvent } from '@rewind/event-store';
 import type { CapturedFact, CaptureSink } from '@rewind/capture-facts';
-import { withRig } from '../proxy/test-helpers';
+import { withRig } from '@rewind/proxy/test-support';
 import { secretsIn } from '../recorder/test-support/compare';
 import { Redactor } from '@rewind/redaction';
 import { EncodedEvent, FactEncoder } from './encode';

@@ -7,7 +7,7 @@ import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, ru
 import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { createTestPool, waitFor } from '@rewind/testing';
 import { Ingest } from '@rewind/ingest';
-import { withRig, RigOptions, Rig } from '../proxy/test-helpers';
+import { withRig, RigOptions, Rig } from '@rewind/proxy/test-support';
 import { Redactor } from '@rewind/redaction';
 import { Recorder, TaskOffer } from './recorder';
 import { byDirection, httpExchanges, readStreams, wsSequences } from './test-support/compare';

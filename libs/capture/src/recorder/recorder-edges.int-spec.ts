@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import type { Pool } from 'pg';
 import type { EventStore, StoredEvent } from '@rewind/event-store';
 import { Ingest } from '@rewind/ingest';
-import type { RunningRecordingProxy } from '../proxy';
+import type { RunningRecordingProxy } from '@rewind/proxy';
 import type { RunningSimulator } from '@rewind/simulator';
 import type { Recorder } from './recorder';
 import { waitFor } from '@rewind/testing';

@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { EventStore } from '@rewind/event-store';
 import type { Ingest, IngestStats } from '@rewind/ingest';
-import type { ProxiedPlatform } from '../proxy';
+import type { ProxiedPlatform } from '@rewind/proxy';
 import type { Redactor } from '@rewind/redaction';
 import type { Recorder, TaskOffer } from '../recorder';
 import type { CaptureTaskContext, CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';

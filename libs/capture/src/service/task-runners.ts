@@ -1,7 +1,6 @@
-import type { ProxiedPlatform } from '../proxy';
-import { pollCloudplaySession, pollRgsSession } from '../pollers';
+import type { ProxiedPlatform } from '@rewind/proxy';
+import { pollCloudplaySession, pollRgsSession, spectateMoltStation } from '@rewind/live-capture';
 import type { TaskOffer } from '../recorder';
-import { spectateMoltStation } from '../spectator';
 import type { CaptureTaskContext, CaptureTaskResult } from '@rewind/capture-facts';
 
 /**

@@ -1,7 +1,7 @@
 import { runRgsBot } from '@rewind/agents';
 import { RunningSimulator, startSimulator } from '@rewind/simulator';
 import { httpCall, RawResponse } from '@rewind/testing';
-import { startRecordingProxy } from '../proxy';
+import { startRecordingProxy } from '@rewind/proxy';
 import { pollRgsSession, RgsPollerOptions } from './index';
 import { FactLog, RgsSessionTracker, teeSink, testContext as newContext, waitFor } from './test-support';
 

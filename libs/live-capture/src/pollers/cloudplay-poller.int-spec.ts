@@ -1,7 +1,7 @@
 import { runCloudplayLauncher } from '@rewind/agents';
 import { RunningSimulator, startSimulator } from '@rewind/simulator';
 import type { HttpRequestFact, HttpResponseFact } from '@rewind/capture-facts';
-import { startRecordingProxy } from '../proxy';
+import { startRecordingProxy } from '@rewind/proxy';
 import { pollCloudplaySession } from './index';
 import { FactLog, testContext as newContext, waitFor } from './test-support';
 
