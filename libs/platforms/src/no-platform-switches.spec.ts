@@ -29,8 +29,8 @@ const ALLOWED: Record<string, { count: number; why: string }> = {
   'libs/live-capture/src/pollers/rgs-poller.ts': { count: 1, why: "the RGS poller (a capture task's runner, I/O) labels its facts with its platform" },
   'libs/live-capture/src/pollers/poll-common.ts': { count: 2, why: 'the platforms that have a poller' },
   'libs/live-capture/src/spectator/spectate.ts': { count: 1, why: "MoltStation's spectator (a capture task's runner, I/O) labels its facts with its platform" },
-  'libs/capture/src/service/task-runners.ts': { count: 3, why: "each capture task's runner is started with its platform's upstream URL" },
-  'libs/capture/src/service/schedulers.ts': { count: 2, why: "the live-list discovery offers MoltStation's spectator task" },
+  'libs/capture/src/task-runners.ts': { count: 3, why: "each capture task's runner is started with its platform's upstream URL" },
+  'libs/capture/src/schedulers.ts': { count: 2, why: "the live-list discovery offers MoltStation's spectator task" },
   'libs/pipeline/src/jobs.ts': { count: 1, why: "the snapshot submission calls MoltStation's snapshot endpoint (the only platform that has one)" },
 };
 

@@ -1,5 +1,5 @@
 import type { CredentialVault } from '@rewind/scaleout';
-import { safeId } from '../recorder';
+import { safeId } from '@rewind/recorder';
 import type { CaptureTaskLogger } from '@rewind/capture-facts';
 import type { RunSignals } from './task-runners';
 

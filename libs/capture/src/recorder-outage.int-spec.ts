@@ -8,7 +8,7 @@ import { EventStore, StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, type RunningSimulator } from '@rewind/simulator';
 import { createTestPool, testDatabaseUrl, waitFor } from '@rewind/testing';
 import { TcpForwarder } from '@rewind/testing';
-import { byDirection, httpExchanges, readStreams, wsSequences } from '../recorder/test-support/compare';
+import { byDirection, httpExchanges, readStreams, wsSequences } from '@rewind/recorder/test-support';
 import { RunningRecorderService, startRecorderService } from './recorder-service';
 
 const received = (traffic: TrafficLog, stream: RegExp): TrafficEntry[] => traffic.entries.filter((e) => e.channel === 'ws' && e.direction === 'received' && stream.test(e.stream) && e.data !== '');

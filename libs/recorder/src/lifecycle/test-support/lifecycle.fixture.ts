@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Platform } from '@rewind/event-store';
 import type { CapturedFact, WsCloseFact } from '@rewind/capture-facts';
-import type { EncodedEvent } from '../../../pipeline';
+import type { EncodedEvent } from '../../encoder';
 import { inspectWsMessage } from '@rewind/platforms';
 import { decide, decideAndFold } from '../decide';
 import { evolve, initialState } from '../evolve';

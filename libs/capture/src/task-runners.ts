@@ -1,6 +1,6 @@
 import type { ProxiedPlatform } from '@rewind/proxy';
 import { pollCloudplaySession, pollRgsSession, spectateMoltStation } from '@rewind/live-capture';
-import type { TaskOffer } from '../recorder';
+import type { TaskOffer } from '@rewind/recorder';
 import type { CaptureTaskContext, CaptureTaskResult } from '@rewind/capture-facts';
 
 /**

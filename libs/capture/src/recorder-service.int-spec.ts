@@ -8,7 +8,7 @@ import { StoredEvent, verifySession } from '@rewind/event-store';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
 import { createTestPool, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
 import { CredentialVault } from '@rewind/scaleout';
-import { byDirection, httpExchanges, readStreams, secretsIn, wsSequences } from '../recorder/test-support/compare';
+import { byDirection, httpExchanges, readStreams, secretsIn, wsSequences } from '@rewind/recorder/test-support';
 import { RunningRecorderService, startRecorderService } from './recorder-service';
 import { RunSignalBoard } from './run-signals';
 import { bullmqScheduler } from './schedulers';

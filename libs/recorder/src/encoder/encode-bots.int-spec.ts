@@ -3,7 +3,7 @@ import { moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, Tr
 import { validateEvent } from '@rewind/event-store';
 import type { CapturedFact, CaptureSink } from '@rewind/capture-facts';
 import { withRig } from '@rewind/proxy/test-support';
-import { secretsIn } from '../recorder/test-support/compare';
+import { secretsIn } from '../test-support/compare';
 import { Redactor } from '@rewind/redaction';
 import { EncodedEvent, FactEncoder } from './encode';
 

@@ -1,7 +1,7 @@
 import type { NewOutboxMessage, NewSession, Platform } from '@rewind/event-store';
 import type { CapturedFact } from '@rewind/capture-facts';
 import type { RecordInput } from '@rewind/ingest';
-import type { EncodedEvent } from '../../pipeline';
+import type { EncodedEvent } from '../encoder';
 import type { EndSignal, Fingerprint, LearnedCredential, StreamIdentity, WsMessageSignal } from '@rewind/platforms';
 import type { Memory, PMap } from './pmap';
 

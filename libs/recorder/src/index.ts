@@ -1,1 +1,2 @@
 export * from './recorder';
+export * from './encoder';

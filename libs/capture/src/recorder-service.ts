@@ -4,7 +4,7 @@ import type { EventStore } from '@rewind/event-store';
 import type { Ingest, IngestStats } from '@rewind/ingest';
 import type { ProxiedPlatform } from '@rewind/proxy';
 import type { Redactor } from '@rewind/redaction';
-import type { Recorder, TaskOffer } from '../recorder';
+import type { Recorder, TaskOffer } from '@rewind/recorder';
 import type { CaptureTaskContext, CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';
 import { RecorderModule, RecorderService } from './recorder.module';
 import type { RunSignalBoard } from './run-signals';

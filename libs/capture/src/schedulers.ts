@@ -1,5 +1,5 @@
 import { backoff } from '@rewind/backoff';
-import { taskId, TaskOffer } from '../recorder';
+import { taskId, TaskOffer } from '@rewind/recorder';
 import { CaptureCoordinator, type CaptureCoordinatorOptions, CaptureTarget } from '@rewind/scaleout';
 import type { CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';
 import type { TaskScheduler } from './recorder-service';

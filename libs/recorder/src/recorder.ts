@@ -3,7 +3,7 @@ import type { EventStore, NewSession, Platform } from '@rewind/event-store';
 import { liveCaptureSources } from '@rewind/observability';
 import type { CapturedFact, CaptureSink, CaptureTaskLogger, ResumedStream } from '@rewind/capture-facts';
 import type { Ingest } from '@rewind/ingest';
-import { FactEncoder } from '../pipeline';
+import { FactEncoder } from './encoder';
 import type { Redactor } from '@rewind/redaction';
 import { EndSignal, Fingerprint, inspectWsMessage, LearnedCredential, StreamIdentity } from '@rewind/platforms';
 import { decideAndFold, initialState, refOf, safeId as safeIdOf } from './lifecycle';

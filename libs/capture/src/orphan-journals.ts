@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { EventStore } from '@rewind/event-store';
 import { Ingest } from '@rewind/ingest';
-import { captureStopped } from '../recorder';
+import { captureStopped } from '@rewind/recorder';
 import type { CaptureTaskLogger } from '@rewind/capture-facts';
 
 const OWNER_FILE = 'owner.json';

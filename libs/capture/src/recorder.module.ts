@@ -28,7 +28,7 @@ import type { CaptureSink, CaptureTaskContext, CaptureTaskLogger, CaptureTaskRes
 import { Ingest, WriterThread } from '@rewind/ingest';
 import { startRecordingProxy, RunningRecordingProxy } from '@rewind/proxy';
 import { loadOrCreateRedactionKey, Redactor } from '@rewind/redaction';
-import { Recorder, TaskOffer } from '../recorder';
+import { Recorder, TaskOffer } from '@rewind/recorder';
 import type { CaptureJobData, CaptureJobResult, CaptureCoordinator } from '@rewind/scaleout';
 import { MoltStationDiscovery } from '@rewind/live-capture';
 import { CAPTURE_COORDINATOR, CAPTURE_QUEUE_REDIS, captureQueue, CaptureProcessor } from './capture-processor';
