@@ -1,6 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { REWIND_CONFIG, RewindConfig } from '@rewind/config';
-import { loadOrCreateRedactionKey } from '@rewind/capture';
+import { loadOrCreateRedactionKey } from '@rewind/redaction';
 import { ApiOptions, AppModule } from './app.module';
 import { loadOrCreateApiKey } from './replay/api-key-file';
 

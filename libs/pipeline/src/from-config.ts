@@ -1,6 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { REWIND_CONFIG, RewindConfig, withRewindConfig } from '@rewind/config';
-import { loadOrCreateRedactionKey } from '@rewind/capture';
+import { loadOrCreateRedactionKey } from '@rewind/redaction';
 import type { PipelineOptions } from './options';
 import { PipelineModule } from './pipeline.module';
 import type { RelayLogger } from './relay';

@@ -1,4 +1,4 @@
-import type { Redactor } from '@rewind/capture';
+import type { Redactor } from '@rewind/redaction';
 import type { JobStream } from './job-stream';
 
 export interface CallResult {

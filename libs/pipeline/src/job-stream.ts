@@ -1,5 +1,5 @@
 import { EventStore, EventStoreError, EventStoreErrorCode, NewEvent } from '@rewind/event-store';
-import { uuidFrom } from '@rewind/capture';
+import { uuidFrom } from '@rewind/recorder';
 import type { RunPayload } from './types';
 
 /**

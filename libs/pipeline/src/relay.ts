@@ -2,7 +2,7 @@ import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { backoff } from '@rewind/backoff';
 import type { PrismaService } from '@rewind/db';
-import { withTimeout } from '@rewind/capture';
+import { withTimeout } from '@rewind/backoff';
 import { jobOptions, PipelineQueue, PipelineRetryPolicy, PIPELINE_QUEUES } from './queues';
 
 export interface RelayLogger {

@@ -10,7 +10,7 @@
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { CapturedFact, CaptureSink } from '@rewind/capture';
+import type { CapturedFact, CaptureSink } from '@rewind/capture-facts';
 import { loopProbe, type LoopStats } from './stats';
 
 export interface UpstreamConfig {
@@ -202,7 +202,7 @@ export function createBenchSink(): { sink: CaptureSink; stats(): Omit<Extract<Pr
 }
 
 async function runProxy(upstreamPort: number): Promise<void> {
-  const { startRecordingProxy } = await import('@rewind/capture');
+  const { startRecordingProxy } = await import('@rewind/proxy');
   const { sink, stats } = createBenchSink();
   const proxy = await startRecordingProxy({ port: 0, host: '127.0.0.1', upstreams: { moltstation: `http://127.0.0.1:${upstreamPort}/moltstation` }, sink });
   const probe = loopProbe();

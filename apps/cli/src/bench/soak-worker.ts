@@ -11,12 +11,12 @@
  *   - `bots`     the agents: `sessions` slots each playing runs back to back through the recorders' proxies until
  *                the deadline (plus a few unrecorded probe slots straight to the simulator, for the latency
  *                baseline), each run's traffic reduced to digests as it ends; at the end it reconciles those
- *                digests with the store (libs/capture's compare.ts) and verifies every stream's hash chain.
+ *                digests with the store (libs/recorder's compare.ts) and verifies every stream's hash chain.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { TrafficEntry } from '@rewind/agents';
-import { byDirection } from '@rewind/capture/test-support';
+import { byDirection } from '@rewind/recorder/test-support';
 import { namedIn } from './child-message';
 
 export type SoakRole = 'sim' | 'rewards' | 'recorder' | 'pipeline' | 'bots';
@@ -155,7 +155,8 @@ async function runSim(): Promise<void> {
 
 async function runRecorder(): Promise<void> {
   const c = config<RecorderConfig>();
-  const { CredentialVault, RunSignalBoard, startRecorderService, bullmqScheduler, taskRunners, MOLTSTATION_SLUGS } = await import('@rewind/capture');
+  const { RunSignalBoard, startRecorderService, bullmqScheduler, taskRunners, MOLTSTATION_SLUGS } = await import('@rewind/capture');
+  const { CredentialVault } = await import('@rewind/scaleout');
   const log = quietLog(`recorder ${c.instance}`);
   const key = Buffer.from(c.keyHex, 'hex');
   const vault = new CredentialVault({ redis: c.redisUrl, secret: key, log });
@@ -295,8 +296,9 @@ async function runBots(): Promise<void> {
   const c = config<BotsConfig>();
   const agents = await import('@rewind/agents');
   const { TrafficLog, moltstation, runCloudplayLauncher, runRgsBot, runSpaceMoltHttpMiner, runSpaceMoltWsMiner } = agents;
-  const { Redactor, learnQuerySecrets } = await import('@rewind/capture');
-  const compare = await import('@rewind/capture/test-support');
+  const { Redactor } = await import('@rewind/redaction');
+  const { learnQuerySecrets } = await import('@rewind/recorder');
+  const compare = await import('@rewind/recorder/test-support');
   const key = Buffer.from(c.keyHex, 'hex');
   let proxies = [...c.proxies];
   let rr = 0;
@@ -458,8 +460,8 @@ async function reconcile(
   key: Buffer,
   runs: RunDigest[],
   httpBot: string[],
-  compare: typeof import('@rewind/capture/test-support'),
-  RedactorCtor: typeof import('@rewind/capture').Redactor,
+  compare: typeof import('@rewind/recorder/test-support'),
+  RedactorCtor: typeof import('@rewind/redaction').Redactor,
 ): Promise<Reconciliation> {
   const t0 = Date.now();
   const { createPgPool } = await import('@rewind/db');

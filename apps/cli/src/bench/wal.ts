@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WriteAheadLog } from '@rewind/capture';
+import { WriteAheadLog } from '@rewind/ingest';
 
 export interface WalBenchOptions {
   events: number;

@@ -1,0 +1,2 @@
+export * from './captured';
+export * from './tasks';

@@ -1,4 +1,0 @@
-export * from './target';
-export * from './coordinator';
-export * from './vault';
-export { RedisUnavailableError } from './redis';

@@ -1,0 +1,196 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { ProxyErrorFact } from '@rewind/capture-facts';
+import { BodyCollector, FactEmitter, headerPairs, stamp, Stamp } from './facts';
+import { forwardHeaders } from './headers';
+import { Upstream, upstreamPath } from './path-safety';
+import type { ProxiedPlatform } from './types';
+import { rewindMetrics } from '@rewind/observability';
+
+export interface ForwardContext {
+  emitter: FactEmitter;
+  maxHttpBodyBytes: number;
+  upstreamTimeoutMs: number;
+  log: (line: string) => void;
+  agents: { http: http.Agent; https: https.Agent };
+}
+
+/** A JSON answer made by the proxy itself (errors): never contains request data. Returns what was sent (for the record), if anything. */
+export function sendProxyJson(res: http.ServerResponse, status: number, body: Record<string, unknown>): NonNullable<ProxyErrorFact['answer']> | undefined {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return undefined;
+  }
+  const text = JSON.stringify(body);
+  const headers: [string, string][] = [
+    ['content-type', 'application/json; charset=utf-8'],
+    ['content-length', String(Buffer.byteLength(text))],
+  ];
+  res.writeHead(status, Object.fromEntries(headers));
+  res.end(text);
+  return { headers, body: Buffer.from(text) };
+}
+
+/**
+ * Forwards one HTTP exchange to `up`, streaming both bodies (with backpressure, through `pipe`) while copying
+ * up to `maxHttpBodyBytes` of each for the facts. Fact order per exchange: http-request, then http-response
+ * (or proxy-error); the request fact is emitted when the client's body is complete, the response fact when the
+ * upstream's body is complete. `atNs` of each is when its head was seen.
+ */
+export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res: http.ServerResponse, platform: ProxiedPlatform, up: Upstream, platformPath: string, pathOnly: string): void {
+  const { emitter } = ctx;
+  const id = emitter.nextId('http');
+  const started = stamp();
+  const startedMs = performance.now();
+  const inFlight = rewindMetrics.proxyOpenConnections.labels(platform, 'http');
+  inFlight.inc();
+  res.once('close', () => inFlight.dec());
+  const method = req.method ?? 'GET';
+  const reqBody = new BodyCollector(ctx.maxHttpBodyBytes);
+  const resBody = new BodyCollector(ctx.maxHttpBodyBytes);
+  let requestFactDone = false;
+  let pendingResponse: (() => void) | undefined;
+  let finished = false;
+  let status = 0;
+
+  const error = (stage: ProxyErrorFact['stage'], message: string, errStatus?: number, terminal = true, answer?: ProxyErrorFact['answer']): void => {
+    emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage, message, terminal, ...(errStatus === undefined ? {} : { status: errStatus }), ...(answer ? { answer } : {}) });
+  };
+  const emitRequest = (): void => {
+    if (requestFactDone) return;
+    requestFactDone = true;
+    emitter.emit(platform, id, started, { type: 'http-request', method, path: platformPath, headers: headerPairs(req.rawHeaders), body: reqBody.body() });
+    if (reqBody.truncated) error('client', `capture truncated: request body kept ${ctx.maxHttpBodyBytes} of ${reqBody.total} bytes`, undefined, false);
+    const p = pendingResponse;
+    pendingResponse = undefined;
+    p?.();
+  };
+  const logLine = (what: string): void =>
+    ctx.log(`http ${method} ${platform} ${pathOnly} → ${what} (req ${reqBody.total} B, res ${resBody.total} B, ${Number((stamp().atNs - started.atNs) / 1_000_000n)} ms)`);
+
+  const mod = up.protocol === 'https:' ? https : http;
+  let upReq: http.ClientRequest;
+  try {
+    upReq = mod.request({
+      protocol: up.protocol,
+      hostname: up.hostname,
+      port: up.port,
+      method,
+      path: upstreamPath(up, platformPath),
+      headers: forwardHeaders(req.rawHeaders, { host: up.host }) as unknown as http.OutgoingHttpHeaders,
+      agent: up.protocol === 'https:' ? ctx.agents.https : ctx.agents.http,
+    });
+  } catch (e) {
+    // node refuses to send something it parsed (e.g. an unusual header value): nothing reached the upstream.
+    req.resume();
+    finished = true;
+    const answer = sendProxyJson(res, 400, { error: 'bad_request', message: 'request cannot be forwarded as received' });
+    emitRequest();
+    error('client', `request not forwardable (${(e as Error & { code?: string }).code ?? 'error'})`, 400, true, answer);
+    logLine('400 not forwardable');
+    return;
+  }
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    upReq.destroy(new Error(`no response within ${ctx.upstreamTimeoutMs} ms`));
+  }, ctx.upstreamTimeoutMs);
+  timer.unref();
+
+  req.on('data', (chunk: Buffer) => reqBody.add(chunk));
+  req.on('end', emitRequest);
+  req.on('error', () => undefined);
+  req.pipe(upReq);
+
+  // The client went away before its answer was complete (reset mid-body, aborted fetch…).
+  res.on('close', () => {
+    clearTimeout(timer);
+    if (finished) return;
+    finished = true;
+    upReq.destroy();
+    emitRequest();
+    error('client', res.headersSent ? 'client went away during the response' : 'client went away before the response');
+    logLine('client gone');
+  });
+
+  upReq.on('error', (e: Error & { code?: string }) => {
+    clearTimeout(timer);
+    if (finished) return;
+    if (res.headersSent) {
+      // Upstream died mid-body: the client sees the connection drop, as it would have directly.
+      finished = true;
+      res.destroy();
+      emitRequest();
+      error('upstream', `upstream connection lost during the response (${e.code ?? 'error'})`);
+      logLine('upstream lost mid-response');
+      return;
+    }
+    finished = true;
+    const code = timedOut ? 504 : 502;
+    const invalid = (e.code ?? '').startsWith('HPE_');
+    const message = timedOut
+      ? `upstream ${platform} did not answer within ${ctx.upstreamTimeoutMs} ms`
+      : invalid
+        ? `upstream ${platform} sent an invalid HTTP response (${e.code})`
+        : `upstream ${platform} unreachable (${e.code ?? e.message})`;
+    req.unpipe(upReq);
+    req.resume();
+    const answer = sendProxyJson(res, code, { error: timedOut ? 'upstream_timeout' : invalid ? 'bad_upstream_response' : 'upstream_unreachable', message });
+    const report = (): void => error(timedOut || invalid ? 'upstream' : 'connect', message, code, true, answer);
+    if (requestFactDone) report();
+    else pendingResponse = report;
+    logLine(String(code));
+  });
+
+  upReq.on('response', (upRes: http.IncomingMessage) => {
+    clearTimeout(timer);
+    if (finished) {
+      upRes.resume();
+      return;
+    }
+    const resAt: Stamp = stamp();
+    status = upRes.statusCode ?? 502;
+    res.sendDate = false;
+    try {
+      res.writeHead(status, upRes.statusMessage, forwardHeaders(upRes.rawHeaders) as unknown as http.OutgoingHttpHeaders);
+      rewindMetrics.proxyMessagesRelayed.labels(platform, 'http').inc();
+      rewindMetrics.proxyRelayLatency.labels(platform, 'http').observe((performance.now() - startedMs) / 1000);
+    } catch (e) {
+      finished = true;
+      upRes.resume();
+      upReq.destroy();
+      const message = `upstream ${platform} sent a response that cannot be relayed (${(e as Error & { code?: string }).code ?? 'error'})`;
+      const answer = sendProxyJson(res, 502, { error: 'bad_upstream_response', message });
+      const report = (): void => error('upstream', message, 502, true, answer);
+      if (requestFactDone) report();
+      else pendingResponse = report;
+      logLine('502 bad upstream response');
+      return;
+    }
+    upRes.on('data', (chunk: Buffer) => resBody.add(chunk));
+    upRes.on('end', () => {
+      const report = (): void => {
+        emitter.emit(platform, id, resAt, { type: 'http-response', status, headers: headerPairs(upRes.rawHeaders), body: resBody.body() });
+        if (resBody.truncated) error('client', `capture truncated: response body kept ${ctx.maxHttpBodyBytes} of ${resBody.total} bytes`, undefined, false);
+      };
+      if (requestFactDone) report();
+      else pendingResponse = report;
+    });
+    upRes.on('error', () => undefined);
+    upRes.on('close', () => {
+      if (upRes.complete || finished) return;
+      // Upstream died mid-body: the client sees the connection drop, as it would have directly.
+      finished = true;
+      res.destroy();
+      emitRequest();
+      error('upstream', 'upstream connection lost during the response');
+      logLine('upstream lost mid-response');
+    });
+    upRes.pipe(res);
+    res.on('finish', () => {
+      if (finished) return;
+      finished = true;
+      logLine(String(status));
+    });
+  });
+}

@@ -1,0 +1,37 @@
+import { PLATFORMS, type SimulatedPlatform } from '@rewind/platforms';
+import type { CaptureSink } from '@rewind/capture-facts';
+
+export type ProxiedPlatform = SimulatedPlatform;
+/** Every registered platform is proxied (libs/platforms' registry). */
+export const PROXIED_PLATFORMS: readonly ProxiedPlatform[] = PLATFORMS.map((p) => p.id);
+
+export interface RecordingProxyOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Base URL per platform (http:// or https://, with the platform's base path), e.g. http://127.0.0.1:4100/moltstation. */
+  upstreams: Partial<Record<ProxiedPlatform, string>>;
+  /** Receives every fact synchronously; never awaited. */
+  sink: CaptureSink;
+  /** Largest WebSocket message accepted from either side; bigger → close 1009 both ways. Default 16 MiB. */
+  maxWsMessageBytes?: number;
+  /** Largest HTTP body copied into a fact (forwarding is never limited). Default 8 MiB. */
+  maxHttpBodyBytes?: number;
+  /** No upstream response headers (or WS handshake) within this time → 504. Default 120 s. */
+  upstreamTimeoutMs?: number;
+  /** One line per exchange / connection: method, platform, path without query, status, sizes. Never secrets. */
+  log?: (line: string) => void;
+}
+
+export interface RunningRecordingProxy {
+  /** http://host:port */
+  url: string;
+  port: number;
+  /** Stops listening, closes every proxied WebSocket (1001) and in-flight exchange. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_WS_MESSAGE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_HTTP_BODY_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;

@@ -1,0 +1,4 @@
+export * from './target';
+export * from './coordinator';
+export * from './vault';
+export { RedisUnavailableError, fastFailRedis } from './redis';
