@@ -87,7 +87,7 @@ describe('the web viewer in headless Chromium', () => {
   it('lists the recorded sessions with live and audit badges', async () => {
     await endedFlappyRun();
     await page.goto(`${base}/#key=${apiKey}`);
-    await page.waitForSelector('.session-row', { timeout: 15_000 });
+    await page.waitForSelector('.session-row', { timeout: 60_000 });
     expect(await page.locator('.session-row').count()).toBeGreaterThan(3);
     expect(await page.locator('.badge-audit').count()).toBeGreaterThan(0);
     expect(page.url()).not.toContain(apiKey); // the key leaves the address bar
@@ -101,7 +101,7 @@ describe('the web viewer in headless Chromium', () => {
     await waitFor('the run audited', async () => (await api(`/api/sessions/${run.id}/audit`)).ok, 90_000, 1000);
     await page.goto(`${base}/session.html?id=${run.id}`);
     await page.waitForSelector('#stage');
-    await page.waitForSelector('#audit .badge-audit', { timeout: 20_000 });
+    await page.waitForSelector('#audit .badge-audit', { timeout: 60_000 });
     await page.selectOption('#speed', '2');
     await page.click('#play');
     await waitFor('frames drawn', async () => (await state()).framesDrawn > 5, 15_000, 100);
@@ -184,7 +184,7 @@ describe('the web viewer in headless Chromium', () => {
       200,
     );
     await page.goto(`${base}/session.html?id=${live.id}`);
-    await page.waitForSelector('#follow:not([hidden])', { timeout: 10_000 });
+    await page.waitForSelector('#follow:not([hidden])', { timeout: 60_000 });
     await page.click('#follow');
     const first = await waitFor(
       'live frames',
@@ -215,10 +215,10 @@ describe('the web viewer in headless Chromium', () => {
     await page.waitForFunction(
       () => /payout/i.test((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#events')?.textContent ?? ''),
       undefined,
-      { timeout: 15_000 },
+      { timeout: 60_000 },
     );
     expect(await page.textContent('#events')).toMatch(/multiplier/i);
     await page.screenshot({ path: path.join(SHOTS, '7-rgs.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 });

@@ -34,7 +34,8 @@ export function spawnRewind(args: string[], env: Record<string, string> = {}): R
     get stderr() {
       return stderr;
     },
-    async waitFor(text, timeoutMs = 30_000) {
+    // A process start on a loaded 2-core machine (the suite beside a benchmark) takes tens of seconds: a generous bound.
+    async waitFor(text, timeoutMs = 120_000) {
       await waitFor(`"${text}" printed`, () => stdout.includes(text), { timeoutMs, intervalMs: 100 }).catch((e: Error) => {
         throw new Error(`${e.message}; stdout:\n${stdout}\nstderr:\n${stderr}`);
       });

@@ -41,5 +41,5 @@ describe('rewind pipeline (the CLI, as an operator runs it)', () => {
     expect(await run(['retry', randomUUID()])).toMatchObject({ code: 1, stdout: '0 dead letters moved back to the queue\n' });
     expect(await run(['retry', jobId])).toMatchObject({ code: 0, stdout: '1 dead letter moved back to the queue\n' });
     expect(await (await queue.getJob(jobId))?.getState()).toBe('waiting');
-  }, 60_000);
+  }, 180_000);
 });

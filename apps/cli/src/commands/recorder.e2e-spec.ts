@@ -255,5 +255,5 @@ describe('rewind recorder (two processes, as an operator runs them)', () => {
     expect(await survivor.exited).toBe(0);
     expect(survivor.stderr).toContain('rewind: stopped');
     expect(survivor.stderr).not.toMatch(/recorder error/);
-  }, 90_000);
+  }, 240_000);
 });
