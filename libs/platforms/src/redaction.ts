@@ -2,6 +2,11 @@
  * Which values are secrets, as data: JSON keys, `parent.key` paths, URL query parameters and headers (all
  * matched case-insensitively). Each platform module lists its own; the common list holds the credentials any
  * HTTP client may send. The recorder's redactor uses the union of all of them by default.
+ *
+ * A key names a credential where it holds one: a string or number, or an object or array of them. The same
+ * key holding a JSON Schema definition (`"password":{"type":"string","description":"…"}`), or anywhere in an
+ * OpenAPI / JSON Schema document, is documentation and is kept (libs/redaction, `documentation.ts`); so a
+ * platform lists the names its authentication exchanges use, without having to spare its own API docs.
  */
 export interface RedactionRules {
   /** JSON keys whose value is a secret. */

@@ -1,3 +1,6 @@
+import { DOCUMENTATION_HINT, isDocumentationDocument, isSchemaDefinition, objectShape } from './documentation';
+import { decodeStringToken, skipWhitespace, stringTokenEnd } from './json-tokens';
+
 /**
  * A byte-preserving scan of JSON / NDJSON text: it finds the values of sensitive keys and replaces only
  * their content, leaving every other character (whitespace, key order, number formats, escapes,
@@ -5,6 +8,11 @@
  *
  * Malformed or truncated text is scanned as far as it makes sense; an unterminated sensitive string
  * value is replaced up to the end of the text (better too much than a leaked secret).
+ *
+ * Documentation is not a credential (`documentation.ts`): a sensitive key whose value is a JSON Schema
+ * definition (`"password":{"type":"string","description":"…"}`) keeps it, and a root object that is an
+ * OpenAPI / Swagger / JSON Schema document is left whole. Known secrets are still replaced in both, by the
+ * Redactor's registry after this scan.
  */
 export interface JsonScanRules {
   /** Is the value of `key` (decoded), inside an object held by `parentKey` (or null), a secret? */
@@ -23,7 +31,6 @@ interface Container {
 }
 
 const QUOTE = 34;
-const BACKSLASH = 92;
 const COLON = 58;
 const COMMA = 44;
 const OPEN_BRACE = 123;
@@ -32,39 +39,8 @@ const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 const NUMBER_TOKEN = /-?[0-9][0-9.eE+-]*/y;
 
-/** Index of the closing quote of the string token opening at `open`, or -1 if unterminated. */
-export function stringTokenEnd(text: string, open: number): number {
-  let i = open + 1;
-  for (;;) {
-    const q = text.indexOf('"', i);
-    if (q < 0) return -1;
-    let backslashes = 0;
-    for (let b = q - 1; b > open && text.charCodeAt(b) === BACKSLASH; b--) backslashes++;
-    if (backslashes % 2 === 0) return q;
-    i = q + 1;
-  }
-}
-
-/** The decoded content of the string token `text[open..close]` (raw content if its escapes are invalid). */
-export function decodeStringToken(text: string, open: number, close: number): string {
-  const raw = text.slice(open + 1, close);
-  if (!raw.includes('\\')) return raw;
-  try {
-    return JSON.parse(text.slice(open, close + 1)) as string;
-  } catch {
-    return raw;
-  }
-}
-
-function skipWhitespace(text: string, i: number): number {
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return i;
-  }
-  return i;
-}
-
 export function redactJsonValues(text: string, rules: JsonScanRules): string {
+  const mayHoldDocumentation = DOCUMENTATION_HINT.test(text);
   const stack: Container[] = [];
   let pendingKey: string | null = null;
   let pendingSensitive = false;
@@ -124,9 +100,23 @@ export function redactJsonValues(text: string, rules: JsonScanRules): string {
         }
         pendingKey = null;
         pendingSensitive = false;
+      } else if (vc === OPEN_BRACE) {
+        // A schema describing the credential, not one: scanning goes on inside it as in any object.
+        const shape = objectShape(text, v);
+        if (shape && isSchemaDefinition(shape)) pendingSensitive = false;
       }
-      // objects and arrays: scanning goes on inside them, every string in them redacted; true/false/null stay
+      // other objects and arrays: scanning goes on inside them, every string in them redacted; true/false/null stay
       continue;
+    }
+    if (c === OPEN_BRACE && stack.length === 0 && mayHoldDocumentation) {
+      // A root object (the text's, or an NDJSON line's) that is an API description is documentation whole.
+      const shape = objectShape(text, i);
+      if (shape && isDocumentationDocument(shape)) {
+        i = shape.end;
+        pendingKey = null;
+        pendingSensitive = false;
+        continue;
+      }
     }
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       const top = stack[stack.length - 1];

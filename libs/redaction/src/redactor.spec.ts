@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redactor } from './redactor';
 import { fingerprintOf } from './fingerprint';
 
@@ -165,5 +167,82 @@ describe('Redactor.redactText', () => {
       const expected = secrets.reduce((t, s) => t.split(JSON.stringify(s)).join(JSON.stringify(fp(s))), text);
       expect(out).toBe(expected);
     }
+  });
+});
+
+describe('Redactor.redactText: documentation is not a credential', () => {
+  const SPEC_DIR = join(__dirname, '../../simulator/assets/spacemolt');
+
+  it('given a tool listing whose JSON Schema describes password, token and registration_code, when redacted, then every byte is kept and nothing is learnt as a secret', () => {
+    const r = new Redactor(KEY);
+    const text =
+      '{"tools":[{"name":"login","inputSchema":{"type":"object","properties":{"username":{"type":"string"},"password":{"type":"string","description":"Your password, as given at registration","minLength":8,"x-positional-index":2},' +
+      '"token":{"description":"Short-lived login token","type":["string","null"]},"registration_code":{"$ref":"#/components/schemas/RegistrationCode"},"apiKey":{"oneOf":[{"type":"string"},{"type":"null"}]},' +
+      '"secret":{"type":"object","properties":{"value":{"type":"string","example":"documented-example"}}}},"required":["username","password"]}}]}';
+    expect(r.redactText(text)).toBe(text);
+    expect(r.registry.size).toBe(0);
+  });
+
+  it('given credentials beside schemas, in objects that are not schemas and in a truncated schema, when redacted, then those are still redacted', () => {
+    const r = new Redactor(KEY);
+    const schema = '"inputSchema":{"properties":{"password":{"type":"string","description":"Your password, as given at registration"}}}';
+    const text =
+      `{${schema},"arguments":{"username":"ada","password":"hunter2-secret"},"token":{"type":"bearer","value":"tok-AAAA1111"},` +
+      '"apiKey":{"type":"bearer","description":"issued-key-BBBB2222"},"secret":{"type":"string","description":"desc-CCCC3333","hidden":"hid-DDDD4444"}}';
+    const f = (secret: string): string => `"${fp(secret)}"`;
+    expect(r.redactText(text)).toBe(
+      `{${schema},"arguments":{"username":"ada","password":${f('hunter2-secret')}},"token":{"type":${f('bearer')},"value":${f('tok-AAAA1111')}},` +
+        `"apiKey":{"type":${f('bearer')},"description":${f('issued-key-BBBB2222')}},"secret":{"type":${f('string')},"description":${f('desc-CCCC3333')},"hidden":${f('hid-DDDD4444')}}}`,
+    );
+    const truncated = '{"properties":{"password":{"type":"string","description":"cut-off-EEEE5555';
+    expect(r.redactText(truncated)).toBe(`{"properties":{"password":{"type":"${fp('string')}","description":"${fp('cut-off-EEEE5555')}`);
+  });
+
+  it('given an OpenAPI document whose examples hold credential-named keys, when redacted, then it is kept whole; a login on the next NDJSON line is still redacted', () => {
+    const r = new Redactor(KEY);
+    const doc =
+      '{"components":{"examples":{"login":{"value":{"username":"ada","password":"example-password"}}},"schemas":{"Token":{"type":"object","properties":{"token":{"type":"string"}}}}},' +
+      '"info":{"title":"x","version":"1"},"openapi":"3.0.3","paths":{"/login":{"post":{"parameters":[{"name":"token","in":"query","example":"example-token-value"}]}}}}';
+    expect(r.redactText(doc)).toBe(doc);
+    const login = '{"type":"login","payload":{"username":"ada","password":"real-password-1"}}';
+    expect(r.redactText(`${doc}\n${login}\n`)).toBe(`${doc}\n${expectedFrom(login, [['real-password-1', 'real-password-1']])}\n`);
+  });
+
+  it('given objects that only look like API descriptions, when redacted, then their credentials are redacted', () => {
+    const r = new Redactor(KEY);
+    for (const [text, secret] of [
+      ['{"openapi":"3.0.3","password":"no-info-pass-1"}', 'no-info-pass-1'],
+      ['{"openapi":"latest","info":{},"password":"bad-version-2"}', 'bad-version-2'],
+      ['{"$schema":"my-own","token":"not-a-dialect-3"}', 'not-a-dialect-3'],
+      ['{"result":{"openapi":"3.0.3","info":{},"token":"nested-doc-4"}}', 'nested-doc-4'],
+      ['{"openapi":"3.0.3","info":{},"token":"truncated-doc-5', 'truncated-doc-5'],
+    ] as const) {
+      expect(r.redactText(text)).toBe(expectedFrom(text, [[secret, secret]]));
+    }
+  });
+
+  it('given a secret learnt in an authentication exchange, when a documentation body repeats it, then it is replaced there too', () => {
+    const r = new Redactor(KEY);
+    r.redactText('{"type":"register","payload":{"username":"ada","registration_code":"RC-KNOWN-12345"}}');
+    r.redactText('{"type":"registered","payload":{"password":"known-pass-67890","player_id":"p1"}}');
+    const doc = '{"info":{"description":"try RC-KNOWN-12345"},"openapi":"3.0.3","components":{"schemas":{"Login":{"properties":{"password":{"type":"string","example":"known-pass-67890"}}}}}}';
+    expect(r.redactText(doc)).toBe(
+      expectedFrom(doc, [
+        ['RC-KNOWN-12345', 'RC-KNOWN-12345'],
+        ['known-pass-67890', 'known-pass-67890'],
+      ]),
+    );
+  });
+
+  it.each(['openapi-v1.v0.327.2.json', 'openapi-v2.v0.327.2.json'])('given SpaceMolt’s %s, when redacted, then it is byte-exact', (file) => {
+    const r = new Redactor(KEY);
+    const text = readFileSync(join(SPEC_DIR, file), 'utf8');
+    expect(r.redactText(text) === text).toBe(true);
+    expect(r.redactBody(Buffer.from(text)).equals(Buffer.from(text))).toBe(true);
+    expect(r.registry.size).toBe(0);
+    // The schemas alone (not as a whole document) are kept too: the rule for property definitions holds by itself.
+    const wrapped = JSON.stringify({ components: (JSON.parse(text) as { components: unknown }).components }, null, 2);
+    expect(wrapped).toMatch(/"password": \{\s+"type": "string"/);
+    expect(r.redactText(wrapped) === wrapped).toBe(true);
   });
 });
