@@ -112,6 +112,7 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
   /** Bytes of the client's body received when the platform stopped reading it; -1 while it reads. */
   let cutAt = -1;
   let cutNote: string | undefined;
+  let cutStage: ProxyErrorFact['stage'] = 'upstream';
   let upResponse: http.IncomingMessage | undefined;
 
   const error = (stage: ProxyErrorFact['stage'], message: string, errStatus?: number, terminal = true, answer?: ProxyErrorFact['answer']): void => {
@@ -122,7 +123,7 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
     requestFactDone = true;
     emitter.emit(platform, id, started, { type: 'http-request', method, path: platformPath, headers: headerPairs(req.rawHeaders), body: reqBody.body() });
     if (reqBody.truncated) error('client', `capture truncated: request body kept ${ctx.maxHttpBodyBytes} of ${reqBody.total} bytes`, undefined, false);
-    if (cutNote !== undefined) error('upstream', cutNote, undefined, false);
+    if (cutNote !== undefined) error(cutStage, cutNote, undefined, false);
     const p = pendingResponse;
     pendingResponse = undefined;
     p?.();
@@ -189,6 +190,22 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
       req.once('close', () => clearTimeout(linger));
     }
   };
+  // The answer went out whole while the client was still sending (a platform that answers early and reads the rest):
+  // a client that then goes away never ends its body, and node no longer tells the request about it (only its socket
+  // closes). Record the exchange as far as it came.
+  res.once('finish', () => {
+    const socket = req.socket;
+    if (req.complete || !socket || socket.destroyed) return;
+    const gone = (): void => {
+      if (requestFactDone) return;
+      upReq.destroy();
+      cutNote = `client went away before the end of its request body (${reqBody.total} bytes received), after the answer`;
+      cutStage = 'client';
+      emitRequest();
+    };
+    socket.once('close', gone);
+    req.once('end', () => socket.off('close', gone));
+  });
   upReq.on('socket', (socket: UpstreamSocket) => {
     tolerateWritesToAClosedPeer(socket);
     socket[kOnPeerStoppedReading] = onPeerStoppedReading;
