@@ -253,8 +253,7 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
     logLine(String(code));
   });
 
-  upReq.on('response', (answer: http.IncomingMessage) => {
-    const upRes = answer;
+  upReq.on('response', (upRes: http.IncomingMessage) => {
     clearTimeout(timer);
     if (finished) {
       upRes.resume();
