@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { Socket } from 'node:net';
 import type { ProxyErrorFact } from '@rewind/capture-facts';
 import { BodyCollector, FactEmitter, headerPairs, stamp, Stamp } from './facts';
 import { forwardHeaders } from './headers';
@@ -13,6 +14,56 @@ export interface ForwardContext {
   upstreamTimeoutMs: number;
   log: (line: string) => void;
   agents: { http: http.Agent; https: https.Agent };
+}
+
+/**
+ * After the platform stopped reading a request body, how long the rest of the client's body is still read (and
+ * discarded) once the answer is out, before the client's connection is closed: like a web server's lingering close,
+ * it lets the client read the answer instead of losing it to a reset while it is still sending.
+ */
+export const CLIENT_LINGER_MS = 30_000;
+
+/** Write errors that mean the peer stopped reading (closed or reset its end); what it sent before may still be unread. */
+const PEER_STOPPED_READING = new Set(['EPIPE', 'ECONNRESET']);
+const kTolerant = Symbol('rewind.tolerantWrites');
+const kOnPeerStoppedReading = Symbol('rewind.onPeerStoppedReading');
+type UpstreamSocket = Socket & { [kTolerant]?: true; [kOnPeerStoppedReading]?: (code: string) => void };
+
+/**
+ * Makes a write to the upstream socket that fails because the platform stopped reading (EPIPE/ECONNRESET: it answered
+ * 413 or 401 before the body was complete and closed) call the exchange's hook instead of destroying the socket. node
+ * would tear the socket down at once and drop the answer the platform sent before closing, still unread in the
+ * socket; kept open, the read side parses that answer and then ends the socket as usual (the reset or EOF). Installed
+ * once per socket (pooled sockets serve many exchanges). node's Writable hands `_write`/`_writev` the same callback
+ * every time, so the wrapper is made once per socket, not per chunk.
+ */
+function tolerateWritesToAClosedPeer(socket: UpstreamSocket): void {
+  if (socket[kTolerant]) return;
+  socket[kTolerant] = true;
+  const write = socket._write;
+  const writev = socket._writev;
+  let inner: ((error?: Error | null) => void) | undefined;
+  let outer: ((error?: Error | null) => void) | undefined;
+  const wrapped = (cb: (error?: Error | null) => void): ((error?: Error | null) => void) => {
+    if (cb !== inner || !outer) {
+      inner = cb;
+      outer = (e?: Error | null): void => {
+        const code = (e as (Error & { code?: string }) | null | undefined)?.code;
+        if (code === undefined || !PEER_STOPPED_READING.has(code)) return cb(e);
+        socket[kOnPeerStoppedReading]?.(code);
+        cb();
+      };
+    }
+    return outer;
+  };
+  socket._write = function (this: Socket, chunk: unknown, encoding: BufferEncoding, cb: (error?: Error | null) => void): void {
+    write.call(this, chunk, encoding, wrapped(cb));
+  };
+  if (writev) {
+    socket._writev = function (this: Socket, chunks: { chunk: unknown; encoding: BufferEncoding }[], cb: (error?: Error | null) => void): void {
+      writev.call(this, chunks, wrapped(cb));
+    };
+  }
 }
 
 /** A JSON answer made by the proxy itself (errors): never contains request data. Returns what was sent (for the record), if anything. */
@@ -36,6 +87,12 @@ export function sendProxyJson(res: http.ServerResponse, status: number, body: Re
  * up to `maxHttpBodyBytes` of each for the facts. Fact order per exchange: http-request, then http-response
  * (or proxy-error); the request fact is emitted when the client's body is complete, the response fact when the
  * upstream's body is complete. `atNs` of each is when its head was seen.
+ *
+ * When the platform stops reading the request body before its end (it answered early — 413, 401 — and closed), the
+ * exchange is "cut": the client's body is no longer forwarded (the rest is read and discarded, for at most
+ * {@link CLIENT_LINGER_MS} after the answer, so the client can read it), the request fact is emitted with the body as
+ * far as it had come, followed by a non-terminal proxy-error saying so, and the platform's answer is relayed and
+ * recorded as usual. The proxy answers 502 only when the platform closed without any answer.
  */
 export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res: http.ServerResponse, platform: ProxiedPlatform, up: Upstream, platformPath: string, pathOnly: string): void {
   const { emitter } = ctx;
@@ -52,6 +109,11 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
   let pendingResponse: (() => void) | undefined;
   let finished = false;
   let status = 0;
+  /** Bytes of the client's body received when the platform stopped reading it; -1 while it reads. */
+  let cutAt = -1;
+  let cutNote: string | undefined;
+  let cutStage: ProxyErrorFact['stage'] = 'upstream';
+  let upResponse: http.IncomingMessage | undefined;
 
   const error = (stage: ProxyErrorFact['stage'], message: string, errStatus?: number, terminal = true, answer?: ProxyErrorFact['answer']): void => {
     emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage, message, terminal, ...(errStatus === undefined ? {} : { status: errStatus }), ...(answer ? { answer } : {}) });
@@ -61,6 +123,7 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
     requestFactDone = true;
     emitter.emit(platform, id, started, { type: 'http-request', method, path: platformPath, headers: headerPairs(req.rawHeaders), body: reqBody.body() });
     if (reqBody.truncated) error('client', `capture truncated: request body kept ${ctx.maxHttpBodyBytes} of ${reqBody.total} bytes`, undefined, false);
+    if (cutNote !== undefined) error(cutStage, cutNote, undefined, false);
     const p = pendingResponse;
     pendingResponse = undefined;
     p?.();
@@ -102,6 +165,52 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
   req.on('error', () => undefined);
   req.pipe(upReq);
 
+  // The platform stopped reading the body (see forwardHttp's doc): stop forwarding it, record it as far as it came,
+  // keep reading the client's rest for a while so it can read the answer; the answer (or its absence) comes on the
+  // read side as usual.
+  const onPeerStoppedReading = (code: string): void => {
+    if (cutAt >= 0) return;
+    cutAt = reqBody.total;
+    req.unpipe(upReq);
+    req.resume();
+    const note = `platform stopped reading the request body (${code}) with ${cutAt} bytes of it received from the client${req.complete ? '' : '; the rest was not forwarded'}`;
+    if (requestFactDone) error('upstream', note, undefined, false);
+    else {
+      cutNote = note;
+      emitRequest();
+    }
+    if (!req.complete) {
+      const linger = setTimeout(() => {
+        if (req.complete) return;
+        if (res.writableFinished || res.destroyed) req.destroy();
+        else res.once('finish', () => req.destroy());
+      }, CLIENT_LINGER_MS);
+      linger.unref();
+      req.once('end', () => clearTimeout(linger));
+      req.once('close', () => clearTimeout(linger));
+    }
+  };
+  // The answer went out whole while the client was still sending (a platform that answers early and reads the rest):
+  // a client that then goes away never ends its body, and node no longer tells the request about it (only its socket
+  // closes). Record the exchange as far as it came.
+  res.once('finish', () => {
+    const socket = req.socket;
+    if (req.complete || !socket || socket.destroyed) return;
+    const gone = (): void => {
+      if (requestFactDone) return;
+      upReq.destroy();
+      cutNote = `client went away before the end of its request body (${reqBody.total} bytes received), after the answer`;
+      cutStage = 'client';
+      emitRequest();
+    };
+    socket.once('close', gone);
+    req.once('end', () => socket.off('close', gone));
+  });
+  upReq.on('socket', (socket: UpstreamSocket) => {
+    tolerateWritesToAClosedPeer(socket);
+    socket[kOnPeerStoppedReading] = onPeerStoppedReading;
+  });
+
   // The client went away before its answer was complete (reset mid-body, aborted fetch…).
   res.on('close', () => {
     clearTimeout(timer);
@@ -117,6 +226,8 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
     clearTimeout(timer);
     if (finished) return;
     if (res.headersSent) {
+      // The answer was whole; the connection ended after it (a platform that refused the body resets it): relay on.
+      if (upResponse?.complete) return;
       // Upstream died mid-body: the client sees the connection drop, as it would have directly.
       finished = true;
       res.destroy();
@@ -149,6 +260,7 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
       return;
     }
     const resAt: Stamp = stamp();
+    upResponse = upRes;
     status = upRes.statusCode ?? 502;
     res.sendDate = false;
     try {
@@ -169,6 +281,8 @@ export function forwardHttp(ctx: ForwardContext, req: http.IncomingMessage, res:
     }
     upRes.on('data', (chunk: Buffer) => resBody.add(chunk));
     upRes.on('end', () => {
+      // After a cut the connection is half done (the body never ended): never back into the pool.
+      if (cutAt >= 0) upReq.destroy();
       const report = (): void => {
         emitter.emit(platform, id, resAt, { type: 'http-response', status, headers: headerPairs(upRes.rawHeaders), body: resBody.body() });
         if (resBody.truncated) error('client', `capture truncated: response body kept ${ctx.maxHttpBodyBytes} of ${resBody.total} bytes`, undefined, false);

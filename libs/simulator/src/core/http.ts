@@ -1,19 +1,84 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Reads a request body up to `limit` bytes; resolves null (and answers 413) when it is larger. */
+/**
+ * After an early answer (413 over the limit), how long and how many more bytes of the refused body are still read
+ * before the connection is closed (nginx's lingering close reads for up to 30 s too).
+ */
+export const LINGER = { ms: 30_000, bytes: 64 * 1024 * 1024 };
+
+/**
+ * Reads a request body up to `limit` bytes; resolves null as soon as it is larger (answer with {@link refuseBody},
+ * which reads the rest). Rejects when the client goes away mid-body.
+ */
+export function readUpTo(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        req.pause();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      done();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onClose = (): void => {
+      done();
+      reject(new Error('request body aborted'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+  });
+}
+
+/**
+ * Answers a request whose body is not read to its end (413 over the limit) the way real web servers do: `send` writes
+ * the answer with `Connection: close`, then the rest of the body is still read and discarded — until it ends, for at
+ * most {@link LINGER} — and only then is the connection closed. Closing at once with unread bytes makes the kernel
+ * reset the connection, and a client still sending its body can lose the answer to that reset (EPIPE/ECONNRESET
+ * instead of the 413), directly or through a proxy.
+ */
+export function refuseBody(req: IncomingMessage, send: (headers: { connection: 'close' }) => void): void {
+  const socket = req.socket as IncomingMessage['socket'] & { destroySoon?: () => void };
+  const closeSoon = socket.destroySoon?.bind(socket) ?? (() => socket.end());
+  // node closes a `Connection: close` socket as soon as the answer is written: half-close instead (FIN after the
+  // answer) and keep reading until the body ends or the linger is over.
+  socket.destroySoon = () => socket.end();
+  let seen = 0;
+  const close = (): void => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    closeSoon();
+  };
+  const timer = setTimeout(close, LINGER.ms);
+  timer.unref();
+  const onData = (chunk: Buffer): void => {
+    seen += chunk.length;
+    if (seen > LINGER.bytes) close();
+  };
+  req.on('data', onData);
+  req.once('end', close);
+  req.resume();
+  send({ connection: 'close' });
+}
+
+/** Reads a request body up to `limit` bytes; resolves null (and answers 413, see {@link refuseBody}) when it is larger. */
 export async function readBody(req: IncomingMessage, res: ServerResponse, limit = 1024 * 1024): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      sendJson(res, 413, { error: 'payload_too_large', message: `request body over ${limit} bytes` });
-      req.destroy();
-      return null;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  const body = await readUpTo(req, limit);
+  if (body === null) refuseBody(req, (headers) => sendJson(res, 413, { error: 'payload_too_large', message: `request body over ${limit} bytes` }, headers));
+  return body;
 }
 
 /** Parses a JSON body; answers 400 with `badRequest(message)`'s shape and resolves undefined when invalid. */

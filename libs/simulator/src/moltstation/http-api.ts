@@ -1,7 +1,7 @@
 /** MoltStation HTTP API (reference §3, §5, §7). Error bodies are `{error, code}` throughout. */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerToken, sendEmpty, sendJson, splitPath } from '../core/http';
+import { bearerToken, readUpTo, refuseBody, sendEmpty, sendJson, splitPath } from '../core/http';
 import { MOLT_FAULTS } from './faults';
 import { sanitizeShellRunnersPatch } from './options';
 import { isSlug, Slug, SLUGS, Source } from './protocol';
@@ -14,27 +14,15 @@ function err(res: Res, status: number, code: string, error: string, extra: Recor
   sendJson(res, status, { error, code, ...extra }, headers);
 }
 
-class BodyError extends Error {}
-
 /** Reads a JSON object body (empty → {}); answers 400/413 itself and returns undefined on failure. */
 async function readObject(req: IncomingMessage, res: Res, limit: number): Promise<Record<string, unknown> | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw new BodyError();
-      chunks.push(chunk as Buffer);
-    }
-  } catch (e) {
-    if (e instanceof BodyError) {
-      err(res, 413, 'PAYLOAD_TOO_LARGE', `Request body over ${limit} bytes`, {}, { connection: 'close' });
-      req.resume();
-      return undefined;
-    }
-    throw e;
+  const body = await readUpTo(req, limit);
+  if (body === null) {
+    // Answered at once, then the rest is read and discarded for a while (a real server's lingering close).
+    refuseBody(req, (headers) => err(res, 413, 'PAYLOAD_TOO_LARGE', `Request body over ${limit} bytes`, {}, headers));
+    return undefined;
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = body.toString('utf8');
   if (text.trim() === '') return {};
   let parsed: unknown;
   try {
