@@ -16,6 +16,9 @@ import { taskRunners } from './task-runners';
 
 const PLATFORMS = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] as const;
 
+/** RGS sessions expire after this long idle (real: 1 h): long enough that a loaded machine does not expire the bot's session between its calls. */
+const RGS_TTL_MS = 6000;
+
 describe('the recorder service: every platform played through the proxy while the spectator and pollers run', () => {
   let sim: RunningSimulator;
   let service: RunningRecorderService;
@@ -36,7 +39,7 @@ describe('the recorder service: every platform played through the proxy while th
       seed: 'service-e2e',
       // Cloud-play at 1/1000 of real time, but an idle timeout of 10 s (not 1.8 s): the launcher's keepalives every
       // 150 ms must not miss it on a loaded machine.
-      platformOptions: { spacemolt: { tickMs: 50 }, cloudplay: { timeScale: 0.001, idleTimeoutMs: 10_000_000 }, rgs: { sessionTtlMs: 2500 } },
+      platformOptions: { spacemolt: { tickMs: 50 }, cloudplay: { timeScale: 0.001, idleTimeoutMs: 10_000_000 }, rgs: { sessionTtlMs: RGS_TTL_MS } },
     });
     const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(`ERROR ${m}`) };
     const key = randomBytes(32);
@@ -52,10 +55,10 @@ describe('the recorder service: every platform played through the proxy while th
       redactionKey: key,
       sealAfterMs: 300,
       accountIdleMs: 300,
-      rgsSessionTtlMs: 2500,
+      rgsSessionTtlMs: RGS_TTL_MS,
       signals,
       scheduler: bullmqScheduler({ redisUrl: testRedisUrl(), holder: 'service-e2e', concurrency: 20, queueName: `service-e2e-${randomUUID().slice(0, 8)}`, log }),
-      runners: taskRunners({ upstreams, signals, pollIntervalMs: 100, rgsSessionTtlMs: 2500 }),
+      runners: taskRunners({ upstreams, signals, pollIntervalMs: 100, rgsSessionTtlMs: RGS_TTL_MS }),
       log,
     });
     const base = (p: string) => `${service.proxyUrl}/${p}`;
@@ -68,10 +71,10 @@ describe('the recorder service: every platform played through the proxy while th
       runRgsBot({ baseUrl: base('rgs'), seed: 'svc', traffic: traffic.rgs, diceRounds: 4, minesRounds: 1 }),
     ]);
     flappySessionId = flappy.sessionId;
-    // Every run ends on its own signal (RGS: expiry after 2.5 s idle) and every stream is sealed.
+    // Every run ends on its own signal (RGS: expiry after RGS_TTL_MS idle) and every stream is sealed.
     await waitFor('every stream sealed and no capture running', () => service.stats(), {
       until: (s) => s.recorder.openStreams === 0 && Number(s.tasks['running'] ?? 0) === 0,
-      timeoutMs: 30_000,
+      timeoutMs: 90_000,
       intervalMs: 100,
     });
     await service.ingest.waitUntilStored();
@@ -79,7 +82,7 @@ describe('the recorder service: every platform played through the proxy while th
       service.store,
       service.recorder.openedStreams().map((s) => s.id),
     );
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     await service?.close();
