@@ -58,7 +58,7 @@ describe('recording proxy: a platform at the root of its own port', () => {
     const viaRoot = await fetch(new URL('/api/games/flappybots/auth/nonce', root), { method: 'POST' });
     const viaPrefix = await fetch(`${proxy.url}/moltstation/api/games/flappybots/auth/nonce`, { method: 'POST' });
     expect(viaRoot.status).toBe(viaPrefix.status);
-    expect(Object.keys(await viaRoot.json()).sort()).toEqual(Object.keys(await viaPrefix.json()).sort());
+    expect(Object.keys((await viaRoot.json()) as object).sort()).toEqual(Object.keys((await viaPrefix.json()) as object).sort());
     const requests = sink.facts.slice(before).filter((f) => f.type === 'http-request');
     expect(requests.map((f) => ({ platform: f.platform, path: f.type === 'http-request' ? f.path : '' }))).toEqual([
       { platform: 'moltstation', path: '/api/games/flappybots/auth/nonce' },
