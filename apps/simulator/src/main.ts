@@ -8,6 +8,7 @@ async function main(): Promise<void> {
     port: config.simulatorPort,
     seed: config.simulatorSeed,
     faults: parseFaultSpecs(config.simulatorFaults),
+    rootPorts: config.simulatorPlatformPorts,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const stop = () => void sim.close().then(() => process.exit(0));

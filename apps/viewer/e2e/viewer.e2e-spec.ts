@@ -41,6 +41,12 @@ describe('the web viewer in headless Chromium', () => {
       REWIND_API_PORT: String(apiPort),
       SIMULATOR_PORT: String(simPort),
       REWIND_PROXY_PORT: String(proxyPort),
+      // The per-platform listeners are off: their default ports would clash with other runs in parallel.
+      REWIND_PROXY_PORT_MOLTSTATION: '0',
+      REWIND_PROXY_PORT_SPACEMOLT: '0',
+      REWIND_PROXY_PORT_CLOUDPLAY: '0',
+      REWIND_PROXY_PORT_RGS: '0',
+      SIMULATOR_PLATFORM_PORTS: '0',
       REWIND_API_KEYS: apiKey,
       SIMULATOR_FAULTS: '',
       REWIND_CAPTURE_QUEUE: `viewer-e2e-${apiPort}`,

@@ -64,7 +64,7 @@ class RecordingVaultModule {}
 /**
  * The recorder of this installation, from the configuration — the one composition root of the recorder
  * process, used by apps/recorder, `rewind recorder` and `rewind up`/`demo`: the recording proxy on
- * REWIND_PROXY_PORT in front of the configured upstreams, spectators and pollers shared with every other
+ * REWIND_PROXY_PORT (and each platform at the root of REWIND_PROXY_PORT_<PLATFORM>) in front of the configured upstreams, spectators and pollers shared with every other
  * recorder process through the BullMQ capture queue (REWIND_CAPTURE_QUEUE, REWIND_CAPTURE_CONCURRENCY),
  * the runs' credentials mirrored (encrypted) to Redis for them.
  *
@@ -106,6 +106,8 @@ export function recordingModule(runtime: RecorderRuntime, o: RecordingOptions): 
       return {
         databaseUrl: urlOf(config.databaseUrl, 'DATABASE_URL'),
         proxyPort: o.port ?? config.proxyPort,
+        // REWIND_PROXY_PORT_<PLATFORM>: 0 is "no such listener" here (for the proxy, 0 would be a free port).
+        proxyPlatformPorts: Object.fromEntries(Object.entries(config.proxyPlatformPorts).filter(([, port]) => port !== 0)),
         upstreams: config.upstreams,
         dataDir: config.dataDir,
         instance,

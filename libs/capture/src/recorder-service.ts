@@ -23,6 +23,8 @@ export interface RecorderServiceOptions {
   databaseUrl: string;
   /** The proxy's port (0: a free one). */
   proxyPort: number;
+  /** Platforms the proxy also serves at the root of a port of their own (0: a free one); see RecordingProxyOptions. */
+  proxyPlatformPorts?: Partial<Record<ProxiedPlatform, number>>;
   proxyHost?: string;
   upstreams: Partial<Record<ProxiedPlatform, string>>;
   dataDir: string;
@@ -56,6 +58,8 @@ export interface RecorderServiceOptions {
 
 export interface RunningRecorderService {
   proxyUrl: string;
+  /** http://host:port of each platform the proxy serves at the root of its own port. */
+  proxyPlatformUrls: Partial<Record<ProxiedPlatform, string>>;
   recorder: Recorder;
   ingest: Ingest;
   store: EventStore;
@@ -91,6 +95,7 @@ export function runningRecorder(app: INestApplicationContext): RunningRecorderSe
   let closed: Promise<void> | undefined;
   return {
     proxyUrl: service.proxyUrl,
+    proxyPlatformUrls: service.proxyPlatformUrls,
     recorder: service.recorder,
     ingest: service.ingest,
     store: service.store,

@@ -26,7 +26,7 @@ import { createPgPool } from '@rewind/db';
 import { EventStore } from '@rewind/event-store';
 import type { CaptureSink, CaptureTaskContext, CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';
 import { Ingest, WriterThread } from '@rewind/ingest';
-import { startRecordingProxy, RunningRecordingProxy } from '@rewind/proxy';
+import { startRecordingProxy, type ProxiedPlatform, RunningRecordingProxy } from '@rewind/proxy';
 import { loadOrCreateRedactionKey, Redactor } from '@rewind/redaction';
 import { Recorder, TaskOffer } from '@rewind/recorder';
 import type { CaptureJobData, CaptureJobResult, CaptureCoordinator } from '@rewind/scaleout';
@@ -282,10 +282,17 @@ export class RecordingProxyHost implements OnApplicationBootstrap, OnModuleDestr
     return this.proxy.url;
   }
 
+  /** The platforms served at the root of a port of their own, with their http://host:port. */
+  get platformUrls(): Partial<Record<ProxiedPlatform, string>> {
+    if (!this.proxy) throw new Error('recording proxy: not listening (the module is not bootstrapped)');
+    return this.proxy.platformUrls;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     if (this.closed) return;
     this.proxy = await startRecordingProxy({
       port: this.o.proxyPort,
+      ...(this.o.proxyPlatformPorts ? { platformPorts: this.o.proxyPlatformPorts } : {}),
       ...(this.o.proxyHost ? { host: this.o.proxyHost } : {}),
       upstreams: this.o.upstreams,
       sink: this.recorder as CaptureSink,
@@ -394,6 +401,10 @@ export class RecorderService {
 
   get proxyUrl(): string {
     return this.proxy.url;
+  }
+
+  get proxyPlatformUrls(): Partial<Record<ProxiedPlatform, string>> {
+    return this.proxy.platformUrls;
   }
 
   get orphans(): Promise<{ adopted: string[]; kept: string[] }> {

@@ -33,6 +33,8 @@ describe('loadConfig', () => {
       apiKeys: [],
       corsOrigins: [],
       metrics: { recorderPort: 0, pipelinePort: 0 },
+      proxyPlatformPorts: { moltstation: 8181, spacemolt: 8182, cloudplay: 8183, rgs: 8184 },
+      simulatorPlatformPorts: true,
       pipeline: {
         queuePrefix: 'rewind',
         rewardsUrl: 'http://127.0.0.1:4100/rewards/handoffs',
@@ -173,6 +175,32 @@ describe('the environment schema', () => {
       /REWIND_LOG_FORMAT must be one of auto, json, pretty \(got "xml"\)[\s\S]*REWIND_RECORDER_METRICS_PORT must be an integer from 0 to 65535 \(got "-1"\)/,
     );
     expect(() => loadConfig({ REWIND_PIPELINE_METRICS_PORT: '8080' }, root)).toThrow(/REWIND_PIPELINE_METRICS_PORT \(8080\) must differ from REWIND_API_PORT/);
+  });
+
+  it('reads the per-platform ports; 0 turns a listener off', () => {
+    const sut = loadConfig({ REWIND_PROXY_PORT_MOLTSTATION: '9181', REWIND_PROXY_PORT_SPACEMOLT: '0', REWIND_PROXY_PORT_RGS: '0', SIMULATOR_PLATFORM_PORTS: '0' }, root);
+    expect(sut.proxyPlatformPorts).toEqual({ moltstation: 9181, spacemolt: 0, cloudplay: 8183, rgs: 0 });
+    expect(sut.simulatorPlatformPorts).toBe(false);
+  });
+
+  it('names the variable and the bad value of a per-platform port, and every port it clashes with', () => {
+    expect(() => loadConfig({ REWIND_PROXY_PORT_SPACEMOLT: '70000' }, root)).toThrow(/REWIND_PROXY_PORT_SPACEMOLT must be an integer from 0 to 65535 \(got "70000"\)/);
+    expect(() => loadConfig({ REWIND_PROXY_PORT_RGS: 'eight' }, root)).toThrow(/REWIND_PROXY_PORT_RGS must be an integer from 0 to 65535 \(got "eight"\)/);
+    expect(() => loadConfig({ SIMULATOR_PLATFORM_PORTS: 'yes' }, root)).toThrow(/SIMULATOR_PLATFORM_PORTS must be one of 1, 0 \(got "yes"\)/);
+    try {
+      loadConfig({ REWIND_PROXY_PORT_SPACEMOLT: '8181', REWIND_PROXY_PORT_CLOUDPLAY: '8080', SIMULATOR_PORT: '8179', REWIND_PROXY_PORT_RGS: '0' }, root);
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).problems).toEqual([
+        'REWIND_PROXY_PORT_SPACEMOLT (8181) must differ from REWIND_PROXY_PORT_MOLTSTATION (8181); 0 turns a per-platform listener off',
+        'REWIND_PROXY_PORT_CLOUDPLAY (8080) must differ from REWIND_API_PORT (8080); 0 turns a per-platform listener off',
+        "the simulator's spacemolt port SIMULATOR_PORT + 2 (8181) must differ from REWIND_PROXY_PORT_MOLTSTATION (8181); 0 turns a per-platform listener off",
+      ]);
+    }
+    // The simulator's platform ports go past the last port: refused, unless they are off.
+    expect(() => loadConfig({ SIMULATOR_PORT: '65533' }, root)).toThrow(/SIMULATOR_PORT \(65533\) must be at most 65531/);
+    expect(loadConfig({ SIMULATOR_PORT: '65533', SIMULATOR_PLATFORM_PORTS: '0' }, root).simulatorPort).toBe(65533);
   });
 
   it('treats blank values as unset and ignores variables it does not know', () => {

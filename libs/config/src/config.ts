@@ -62,6 +62,13 @@ export interface RewindConfig {
   metrics: { recorderPort: number; pipelinePort: number };
   /** Hex of a 32-byte key shared by every recorder process (absent: `<dataDir>/redaction.key`, created once). */
   redactionKeyHex: string | undefined;
+  /**
+   * The recording proxy's port per platform, serving that platform's own paths at the root (`/ws/{slug}/play`,
+   * `/api/v2/…`) for clients that build URLs with absolute paths; 0: no such listener.
+   */
+  proxyPlatformPorts: Record<PlatformName, number>;
+  /** The simulator also serves each platform at the root of SIMULATOR_PORT + 1 … + 4 (moltstation, spacemolt, cloudplay, rgs). */
+  simulatorPlatformPorts: boolean;
 }
 
 export const PLATFORM_NAMES = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] as const;
@@ -124,6 +131,12 @@ const envSchema = z
     REWIND_UPSTREAM_RGS: urlVar('REWIND_UPSTREAM_RGS', ['http:', 'https:']),
     REWIND_RECORDER_METRICS_PORT: intVar('REWIND_RECORDER_METRICS_PORT', 0, 0, 65535),
     REWIND_PIPELINE_METRICS_PORT: intVar('REWIND_PIPELINE_METRICS_PORT', 0, 0, 65535),
+    // Root paths on a port per platform (recording proxy, simulator); 0 / off: no such listener.
+    REWIND_PROXY_PORT_MOLTSTATION: intVar('REWIND_PROXY_PORT_MOLTSTATION', 8181, 0, 65535),
+    REWIND_PROXY_PORT_SPACEMOLT: intVar('REWIND_PROXY_PORT_SPACEMOLT', 8182, 0, 65535),
+    REWIND_PROXY_PORT_CLOUDPLAY: intVar('REWIND_PROXY_PORT_CLOUDPLAY', 8183, 0, 65535),
+    REWIND_PROXY_PORT_RGS: intVar('REWIND_PROXY_PORT_RGS', 8184, 0, 65535),
+    SIMULATOR_PLATFORM_PORTS: oneOfVar('SIMULATOR_PLATFORM_PORTS', ['1', '0'] as const, '1'),
   })
   // Rules across variables; they run even when a variable above was refused (`when`), so one start-up names
   // every problem.
@@ -140,6 +153,7 @@ const envSchema = z
       if (e.REWIND_RECORDER_METRICS_PORT !== 0 && e.REWIND_RECORDER_METRICS_PORT === e.REWIND_PIPELINE_METRICS_PORT) {
         ctx.addIssue({ code: 'custom', message: `REWIND_RECORDER_METRICS_PORT and REWIND_PIPELINE_METRICS_PORT must differ (got ${e.REWIND_RECORDER_METRICS_PORT})` });
       }
+      platformPortIssues(e).forEach((message) => ctx.addIssue({ code: 'custom', message }));
     },
     { when: () => true },
   );
@@ -185,6 +199,13 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     apiKeys: e.REWIND_API_KEYS,
     corsOrigins: e.REWIND_CORS_ORIGINS,
     metrics: { recorderPort: e.REWIND_RECORDER_METRICS_PORT, pipelinePort: e.REWIND_PIPELINE_METRICS_PORT },
+    proxyPlatformPorts: {
+      moltstation: e.REWIND_PROXY_PORT_MOLTSTATION,
+      spacemolt: e.REWIND_PROXY_PORT_SPACEMOLT,
+      cloudplay: e.REWIND_PROXY_PORT_CLOUDPLAY,
+      rgs: e.REWIND_PROXY_PORT_RGS,
+    },
+    simulatorPlatformPorts: e.SIMULATOR_PLATFORM_PORTS === '1',
     pipeline: {
       queuePrefix: e.REWIND_QUEUE_PREFIX,
       rewardsUrl: e.REWIND_REWARDS_URL ?? `http://127.0.0.1:${simulatorPort}/rewards/handoffs`,
@@ -199,6 +220,48 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
 }
 
 /** The repository root: the nearest folder above this file that holds `nx.json`. */
+/**
+ * The per-platform ports (the proxy's REWIND_PROXY_PORT_<PLATFORM>, the simulator's SIMULATOR_PORT + 1 … + 4)
+ * against every other configured port: one message per clash, naming both variables and the port.
+ */
+function platformPortIssues(e: {
+  REWIND_API_PORT: number;
+  REWIND_PROXY_PORT: number;
+  SIMULATOR_PORT: number;
+  REWIND_RECORDER_METRICS_PORT: number;
+  REWIND_PIPELINE_METRICS_PORT: number;
+  REWIND_PROXY_PORT_MOLTSTATION: number;
+  REWIND_PROXY_PORT_SPACEMOLT: number;
+  REWIND_PROXY_PORT_CLOUDPLAY: number;
+  REWIND_PROXY_PORT_RGS: number;
+  SIMULATOR_PLATFORM_PORTS: '1' | '0';
+}): string[] {
+  const issues: string[] = [];
+  const others: [string, number][] = [
+    ['REWIND_API_PORT', e.REWIND_API_PORT],
+    ['REWIND_PROXY_PORT', e.REWIND_PROXY_PORT],
+    ['SIMULATOR_PORT', e.SIMULATOR_PORT],
+    ['REWIND_RECORDER_METRICS_PORT', e.REWIND_RECORDER_METRICS_PORT],
+    ['REWIND_PIPELINE_METRICS_PORT', e.REWIND_PIPELINE_METRICS_PORT],
+  ];
+  const own: [string, number][] = PLATFORM_NAMES.map((p) => [`REWIND_PROXY_PORT_${p.toUpperCase()}`, e[`REWIND_PROXY_PORT_${p.toUpperCase()}` as `REWIND_PROXY_PORT_${Uppercase<PlatformName>}`]]);
+  if (e.SIMULATOR_PLATFORM_PORTS === '1') {
+    if (e.SIMULATOR_PORT + PLATFORM_NAMES.length > 65535) {
+      issues.push(
+        `SIMULATOR_PORT (${e.SIMULATOR_PORT}) must be at most ${65535 - PLATFORM_NAMES.length}: the simulator serves each platform on SIMULATOR_PORT + 1 … + ${PLATFORM_NAMES.length} (or set SIMULATOR_PLATFORM_PORTS=0)`,
+      );
+    } else own.push(...PLATFORM_NAMES.map((p, i): [string, number] => [`the simulator's ${p} port SIMULATOR_PORT + ${i + 1}`, e.SIMULATOR_PORT + i + 1]));
+  }
+  const seen = others.filter(([, port]) => port !== 0);
+  for (const [name, port] of own) {
+    if (port === 0) continue;
+    const clash = seen.find(([, p]) => p === port);
+    if (clash) issues.push(`${name} (${port}) must differ from ${clash[0]} (${clash[1]}); 0 turns a per-platform listener off`);
+    seen.push([name, port]);
+  }
+  return issues;
+}
+
 export function findRepoRoot(start: string = __dirname): string {
   let dir = start;
   for (;;) {

@@ -1,4 +1,4 @@
 export { startRecordingProxy } from './server';
 export type { RecordingProxyOptions, RunningRecordingProxy, ProxiedPlatform } from './types';
 export { PROXIED_PLATFORMS, DEFAULT_MAX_HTTP_BODY_BYTES, DEFAULT_MAX_WS_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS } from './types';
-export { routeRequestTarget } from './path-safety';
+export { routeRequestTarget, routeRootTarget } from './path-safety';

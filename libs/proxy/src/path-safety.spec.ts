@@ -1,4 +1,4 @@
-import { parseUpstreams, routeRequestTarget, upstreamPath } from './path-safety';
+import { parseUpstreams, routeRequestTarget, routeRootTarget, upstreamPath } from './path-safety';
 import { forwardHeaders } from './headers';
 
 const configured = new Set(['moltstation', 'rgs']);
@@ -36,6 +36,18 @@ describe('routeRequestTarget', () => {
     '/rgs/./a',
   ])('%s → 400', (t) => {
     expect(routeRequestTarget(t, configured)).toMatchObject({ ok: false, status: 400 });
+  });
+
+  it('a platform served at the root of its own port: the whole target is the platform path, as the prefixed form gives it', () => {
+    const target = '/ws/shellrunners/play?sessionId=ms_1&token=a%2Fb';
+    expect(routeRootTarget(target, 'moltstation')).toEqual(routeRequestTarget(`/moltstation${target}`, configured));
+    expect(routeRootTarget('/', 'rgs')).toEqual({ ok: true, platform: 'rgs', platformPath: '/', pathOnly: '/' });
+    expect(routeRootTarget('/?x=1', 'rgs')).toMatchObject({ ok: true, platformPath: '/?x=1', pathOnly: '/' });
+    // every path belongs to the listener's platform: no unknown_platform here, the platform answers unknown paths itself
+    expect(routeRootTarget('/moltstation/ws', 'rgs')).toMatchObject({ ok: true, platform: 'rgs', platformPath: '/moltstation/ws' });
+    for (const bad of ['http://evil/x', '//evil', '*', '/..', '/a/%2e%2e/x', '/a%2fb', '/a\\b', '/%zz', '/a%00']) {
+      expect(routeRootTarget(bad, 'rgs')).toMatchObject({ ok: false, status: 400 });
+    }
   });
 
   it('the upstream path is always the configured base path + the platform path', () => {

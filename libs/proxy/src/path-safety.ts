@@ -11,18 +11,41 @@ export type RouteResult =
  */
 export function routeRequestTarget(target: string | undefined, configured: ReadonlySet<string>): RouteResult {
   const raw = target ?? '';
-  if (!raw.startsWith('/') || raw.startsWith('//')) return { ok: false, status: 400, error: 'bad_request_target', message: 'only origin-form request targets (/<platform>/…) are accepted' };
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\\]/.test(raw)) return { ok: false, status: 400, error: 'bad_path', message: 'control characters or backslashes in the request target' };
+  const refused = refuseTarget(raw);
+  if (refused) return refused;
   const q = raw.indexOf('?');
   const pathOnly = q >= 0 ? raw.slice(0, q) : raw;
-  const query = q >= 0 ? raw.slice(q) : '';
   const m = /^\/([^/]*)(\/.*)?$/.exec(pathOnly);
   const name = m?.[1] ?? '';
   if (!(PROXIED_PLATFORMS as readonly string[]).includes(name) || !configured.has(name)) {
     return { ok: false, status: 404, error: 'unknown_platform', message: 'unknown or unconfigured platform' };
   }
-  const rest = m?.[2] ?? '';
+  return platformRoute(name as ProxiedPlatform, m?.[2] ?? '', q >= 0 ? raw.slice(q) : '');
+}
+
+/**
+ * The same checks for a listener that serves one platform at its root (`REWIND_PROXY_PORT_<PLATFORM>`): the
+ * whole request target is the platform's own path, so `/ws/flappybots/play?…` here is what
+ * `/moltstation/ws/flappybots/play?…` is on the prefixed listener (same platform path, same facts).
+ */
+export function routeRootTarget(target: string | undefined, platform: ProxiedPlatform): RouteResult {
+  const raw = target ?? '';
+  const refused = refuseTarget(raw);
+  if (refused) return refused;
+  const q = raw.indexOf('?');
+  return platformRoute(platform, q >= 0 ? raw.slice(0, q) : raw, q >= 0 ? raw.slice(q) : '');
+}
+
+/** Only origin-form targets without control characters or backslashes. */
+function refuseTarget(raw: string): Extract<RouteResult, { ok: false }> | undefined {
+  if (!raw.startsWith('/') || raw.startsWith('//')) return { ok: false, status: 400, error: 'bad_request_target', message: 'only origin-form request targets (/<platform>/…) are accepted' };
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\\]/.test(raw)) return { ok: false, status: 400, error: 'bad_path', message: 'control characters or backslashes in the request target' };
+  return undefined;
+}
+
+/** `rest`: the platform's path without the query ('' for the bare prefix); no dot segment or encoded separator. */
+function platformRoute(platform: ProxiedPlatform, rest: string, query: string): RouteResult {
   for (const segment of rest.split('/')) {
     let decoded: string;
     try {
@@ -33,8 +56,7 @@ export function routeRequestTarget(target: string | undefined, configured: Reado
     // eslint-disable-next-line no-control-regex -- NUL is exactly what this refuses
     if (decoded === '.' || decoded === '..' || /[/\\\u0000]/.test(decoded)) return { ok: false, status: 400, error: 'bad_path', message: 'dot segments and encoded separators are not allowed' };
   }
-  const platformPath = `${rest || '/'}${query}`;
-  return { ok: true, platform: name as ProxiedPlatform, platformPath, pathOnly: rest || '/' };
+  return { ok: true, platform, platformPath: `${rest || '/'}${query}`, pathOnly: rest || '/' };
 }
 
 export interface Upstream {

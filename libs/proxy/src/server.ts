@@ -5,8 +5,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { FactEmitter } from './facts';
 import { forwardHttp, sendProxyJson } from './http-forwarder';
-import { parseUpstreams, routeRequestTarget } from './path-safety';
-import { DEFAULT_MAX_HTTP_BODY_BYTES, DEFAULT_MAX_WS_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, RecordingProxyOptions, RunningRecordingProxy } from './types';
+import { parseUpstreams, RouteResult, routeRequestTarget, routeRootTarget } from './path-safety';
+import { DEFAULT_MAX_HTTP_BODY_BYTES, DEFAULT_MAX_WS_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, ProxiedPlatform, RecordingProxyOptions, RunningRecordingProxy } from './types';
 import { forwardUpgrade, rawHttpAnswer, validUpgradeRequest, WsContext } from './ws-forwarder';
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found' };
@@ -14,7 +14,9 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found' }
 /**
  * The recording proxy: `http(s)/ws` under `/<platform>/…` with the platform's own paths beneath, forwarded to the
  * configured upstream base only, every exchange and message handed to `sink` as CapturedFacts. Plain node:http + ws
- * so bytes are forwarded, never re-serialised.
+ * so bytes are forwarded, never re-serialised. With `platformPorts`, each of those platforms is also served at the
+ * root of a port of its own, for clients that build URLs with absolute paths (`new URL('/ws/…', base)` drops a
+ * base's path): the same forwarders, contexts and facts, only the routing differs (the platform is the listener's).
  */
 export async function startRecordingProxy(options: RecordingProxyOptions): Promise<RunningRecordingProxy> {
   const upstreams = parseUpstreams(options.upstreams);
@@ -38,78 +40,112 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
   const wsCtx: WsContext = { emitter, maxWsMessageBytes, maxHttpBodyBytes, upstreamTimeoutMs, log, wss, chosenProtocol, live: new Set(), pendingUpgrades: new Set() };
   const httpCtx = { emitter, maxHttpBodyBytes, upstreamTimeoutMs, log, agents };
 
-  const server = http.createServer((req, res) => {
-    try {
-      const route = routeRequestTarget(req.url, configured);
-      if (!route.ok) {
-        req.resume();
-        sendProxyJson(res, route.status, route.error === 'unknown_platform' ? { error: route.error } : { error: route.error, message: route.message });
-        log(`http ${req.method} ? → ${route.status} ${route.error}`);
-        return;
+  /** One listener: the prefixed one routes by `/<platform>/…`, a platform's own one takes every target as that platform's path. */
+  const createListener = (routeOf: (target: string | undefined) => RouteResult): http.Server => {
+    const server = http.createServer((req, res) => {
+      try {
+        const route = routeOf(req.url);
+        if (!route.ok) {
+          req.resume();
+          sendProxyJson(res, route.status, route.error === 'unknown_platform' ? { error: route.error } : { error: route.error, message: route.message });
+          log(`http ${req.method} ? → ${route.status} ${route.error}`);
+          return;
+        }
+        forwardHttp(httpCtx, req, res, route.platform, upstreams.get(route.platform)!, route.platformPath, route.pathOnly);
+      } catch (e) {
+        log(`http internal error: ${(e as Error).name}`);
+        sendProxyJson(res, 500, { error: 'proxy_error' });
       }
-      forwardHttp(httpCtx, req, res, route.platform, upstreams.get(route.platform)!, route.platformPath, route.pathOnly);
-    } catch (e) {
-      log(`http internal error: ${(e as Error).name}`);
-      sendProxyJson(res, 500, { error: 'proxy_error' });
-    }
-  });
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => undefined);
-    try {
-      const route = routeRequestTarget(req.url, configured);
-      if (!route.ok) {
-        rawHttpAnswer(socket, route.status, REASONS[route.status] ?? 'Error', route.error === 'unknown_platform' ? { error: route.error } : { error: route.error, message: route.message });
-        log(`ws ? → ${route.status} ${route.error}`);
-        return;
+    });
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      try {
+        const route = routeOf(req.url);
+        if (!route.ok) {
+          rawHttpAnswer(socket, route.status, REASONS[route.status] ?? 'Error', route.error === 'unknown_platform' ? { error: route.error } : { error: route.error, message: route.message });
+          log(`ws ? → ${route.status} ${route.error}`);
+          return;
+        }
+        if (!validUpgradeRequest(req)) {
+          rawHttpAnswer(socket, 400, 'Bad Request', { error: 'bad_upgrade', message: 'not a valid WebSocket handshake' });
+          return;
+        }
+        forwardUpgrade(wsCtx, req, socket, head, route.platform, upstreams.get(route.platform)!, route.platformPath, route.pathOnly);
+      } catch (e) {
+        log(`ws internal error: ${(e as Error).name}`);
+        socket.destroy();
       }
-      if (!validUpgradeRequest(req)) {
-        rawHttpAnswer(socket, 400, 'Bad Request', { error: 'bad_upgrade', message: 'not a valid WebSocket handshake' });
-        return;
-      }
-      forwardUpgrade(wsCtx, req, socket, head, route.platform, upstreams.get(route.platform)!, route.platformPath, route.pathOnly);
-    } catch (e) {
-      log(`ws internal error: ${(e as Error).name}`);
-      socket.destroy();
-    }
-  });
-  // Never a forward proxy: CONNECT tunnels are refused.
-  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
-    socket.on('error', () => undefined);
-    rawHttpAnswer(socket, 405, 'Method Not Allowed', { error: 'connect_not_supported' });
-  });
-  // Malformed HTTP, resets mid-headers…: answer when still possible (431 for a head over node's header limit, 408
-  // for a head or request that took too long, else 400), never crash.
-  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
-    if (socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    } else socket.destroy();
-  });
+    });
+    // Never a forward proxy: CONNECT tunnels are refused.
+    server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => undefined);
+      rawHttpAnswer(socket, 405, 'Method Not Allowed', { error: 'connect_not_supported' });
+    });
+    // Malformed HTTP, resets mid-headers…: answer when still possible (431 for a head over node's header limit, 408
+    // for a head or request that took too long, else 400), never crash.
+    server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+      if (socket.writable && !(socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+        const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      } else socket.destroy();
+    });
+    return server;
+  };
 
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
+  const urlOf = (port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const listen = (server: http.Server, port: number, what: string): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      const failed = (e: Error & { code?: string }): void => reject(new Error(`recording proxy: cannot listen on ${host}:${port} for ${what} (${e.code ?? e.message})`));
+      server.once('error', failed);
+      server.listen(port, host, () => {
+        server.off('error', failed);
+        server.on('error', (e) => log(`proxy server error: ${e.name}`));
+        resolve((server.address() as AddressInfo).port);
+      });
     });
-  });
-  server.on('error', (e) => log(`proxy server error: ${e.name}`));
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log(`recording proxy listening on ${url} for ${[...upstreams.keys()].join(', ') || 'no platform'}`);
+  const rootPlatforms = Object.entries(options.platformPorts ?? {}).filter((e): e is [ProxiedPlatform, number] => e[1] !== undefined);
+  for (const [platform] of rootPlatforms) {
+    if (!upstreams.has(platform)) throw new Error(`recording proxy: a port of its own for ${platform} needs an upstream for ${platform}`);
+  }
+  const server = createListener((target) => routeRequestTarget(target, configured));
+  const servers: http.Server[] = [server];
+  const platformUrls: Partial<Record<ProxiedPlatform, string>> = {};
+  let port: number;
+  try {
+    port = await listen(server, options.port, 'the prefixed form');
+    for (const [platform, rootPort] of rootPlatforms) {
+      const own = createListener((target) => routeRootTarget(target, platform));
+      servers.push(own);
+      platformUrls[platform] = urlOf(await listen(own, rootPort, platform));
+    }
+  } catch (e) {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+    agents.http.destroy();
+    agents.https.destroy();
+    wss.close();
+    throw e;
+  }
+  const url = urlOf(port);
+  log(
+    `recording proxy listening on ${url} for ${[...upstreams.keys()].join(', ') || 'no platform'}` +
+      Object.entries(platformUrls)
+        .map(([p, u]) => `; ${p} at the root of ${u}`)
+        .join(''),
+  );
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
+    platformUrls,
     close() {
       closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        const stopped = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
         for (const abort of [...wsCtx.pendingUpgrades]) abort();
         const pairs = [...wsCtx.live];
         for (const p of pairs) p.shutdown();
         await Promise.race([Promise.all(pairs.map((p) => p.done)), new Promise((r) => setTimeout(r, 1_500).unref())]);
-        server.closeAllConnections();
+        for (const s of servers) s.closeAllConnections();
         await stopped;
         agents.http.destroy();
         agents.https.destroy();

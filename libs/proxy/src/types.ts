@@ -10,6 +10,11 @@ export interface RecordingProxyOptions {
   port: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /**
+   * Platforms also served at the root of a port of their own (0: a free one), e.g. `{ moltstation: 8181 }`:
+   * `/ws/flappybots/play` there is `/moltstation/ws/flappybots/play` on `port`, recorded alike. Each needs an upstream.
+   */
+  platformPorts?: Partial<Record<ProxiedPlatform, number>>;
   /** Base URL per platform (http:// or https://, with the platform's base path), e.g. http://127.0.0.1:4100/moltstation. */
   upstreams: Partial<Record<ProxiedPlatform, string>>;
   /** Receives every fact synchronously; never awaited. */
@@ -28,6 +33,8 @@ export interface RunningRecordingProxy {
   /** http://host:port */
   url: string;
   port: number;
+  /** http://host:port of each platform served at the root of its own port (`platformPorts`). */
+  platformUrls: Partial<Record<ProxiedPlatform, string>>;
   /** Stops listening, closes every proxied WebSocket (1001) and in-flight exchange. */
   close(): Promise<void>;
 }

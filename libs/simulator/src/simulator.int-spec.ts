@@ -1,5 +1,23 @@
+import * as net from 'node:net';
 import WebSocket from 'ws';
 import { RunningSimulator, startSimulator } from './simulator';
+
+/** A port P with P … P + 4 free a moment ago (for a simulator on a fixed port and its four platform ports). */
+async function freeRun(): Promise<number> {
+  const canListen = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    let all = true;
+    for (let i = 0; i <= 4 && all; i++) all = await canListen(base + i);
+    if (all) return base;
+  }
+  throw new Error('no run of five free ports found');
+}
 
 describe('simulator host', () => {
   let sut: RunningSimulator;
@@ -56,6 +74,49 @@ describe('simulator host', () => {
     });
     expect(status).toBe(404);
     expect((await fetch(`${sut.url}/health`)).status).toBe(200);
+  });
+
+  it('serves each platform at the root of a port of its own too, with the same answers as under its prefix', async () => {
+    const same = async (platform: 'moltstation' | 'spacemolt' | 'cloudplay' | 'rgs', method: string, path: string) => {
+      const root = await fetch(new URL(path, sut.rootUrl(platform)), { method });
+      const prefixed = await fetch(`${sut.baseUrl(platform)}${path}`, { method });
+      return { platform, root: root.status, prefixed: prefixed.status, rootType: root.headers.get('content-type'), prefixedType: prefixed.headers.get('content-type') };
+    };
+    const ports = new Set([sut.port]);
+    for (const p of ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] as const) {
+      expect(sut.rootUrl(p)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      ports.add(Number(new URL(sut.rootUrl(p)).port));
+    }
+    expect(ports.size).toBe(5);
+    for (const [platform, method, path, status] of [
+      ['moltstation', 'POST', '/api/games/flappybots/auth/nonce', 200],
+      ['spacemolt', 'GET', '/api/v2/openapi.json', 200],
+      ['cloudplay', 'GET', '/api/game/sessions', 401],
+      ['rgs', 'GET', '/nowhere', 404],
+    ] as const) {
+      const r = await same(platform, method, path);
+      expect(r).toEqual({ platform, root: status, prefixed: status, rootType: r.prefixedType, prefixedType: expect.stringContaining('json') });
+    }
+    // A platform's own port is that platform's only: another platform's prefix is a path it does not know.
+    expect((await fetch(`${sut.rootUrl('moltstation')}/spacemolt/api/v2/openapi.json`)).status).toBe(404);
+  });
+
+  it('puts the platform ports at port + 1 … + 4 for a fixed port, and has none with rootPorts: false', async () => {
+    const base = await freeRun();
+    const fixed = await startSimulator({ port: base, seed: 'host-fixed' });
+    try {
+      expect(['moltstation', 'spacemolt', 'cloudplay', 'rgs'].map((p) => fixed.rootUrl(p as 'moltstation'))).toEqual([1, 2, 3, 4].map((i) => `http://127.0.0.1:${base + i}`));
+      expect((await fetch(`http://127.0.0.1:${base + 2}/api/v2/openapi.json`)).status).toBe(200);
+    } finally {
+      await fixed.close();
+    }
+    const off = await startSimulator({ port: base, seed: 'host-off', rootPorts: false });
+    try {
+      expect(() => off.rootUrl('spacemolt')).toThrow(/no port of its own/);
+      await expect(fetch(`http://127.0.0.1:${base + 2}/api/v2/openapi.json`)).rejects.toThrow();
+    } finally {
+      await off.close();
+    }
   });
 
   it('survives garbage on the socket', async () => {

@@ -25,6 +25,12 @@ export interface SimulatorOptions {
   platformOptions?: Partial<Record<SimulatedPlatform, Record<string, unknown>>>;
   /** Options of the rewards endpoint (`apiKey`, `maxBodyBytes`), documented in docs/simulator/rewards.md. */
   rewards?: Partial<RewardsOptions>;
+  /**
+   * Each platform also at the root of a port of its own (default true): `port` + 1 … + 4 in the order
+   * moltstation, spacemolt, cloudplay, rgs, or free ports when `port` is 0. false: only the prefixed layout (for
+   * tests that start many simulators on fixed ports).
+   */
+  rootPorts?: boolean;
 }
 
 export interface RunningSimulator {
@@ -33,10 +39,22 @@ export interface RunningSimulator {
   port: number;
   /** Base URL of one platform, e.g. http://127.0.0.1:4100/moltstation */
   baseUrl(platform: SimulatedPlatform): string;
+  /**
+   * The origin that serves one platform's paths at its root, e.g. http://127.0.0.1:4101 for MoltStation
+   * (`/api/games/…`, `/ws/{slug}/play`). Throws when the simulator was started with `rootPorts: false`.
+   */
+  rootUrl(platform: SimulatedPlatform): string;
   /** Base URL of the rewards endpoint (not a recorded platform), e.g. http://127.0.0.1:4100/rewards */
   rewardsUrl: string;
   faults: FaultRegistry;
   close(): Promise<void>;
+}
+
+/** Where a request goes: a platform with its own path, or the host's `first` segment (rewards, admin, health). */
+interface Route {
+  platform?: PlatformSimulator;
+  path: string;
+  first: string;
 }
 
 const FACTORIES: Record<SimulatedPlatform, PlatformFactory> = {
@@ -50,7 +68,9 @@ const FACTORIES: Record<SimulatedPlatform, PlatformFactory> = {
  * The four platforms in one process: each under its own base path with the platform's own paths
  * beneath (`/moltstation/api/games/…`, `/moltstation/ws/{slug}/play`, `/spacemolt/ws`, `/spacemolt/api/v2/…`,
  * `/cloudplay/api/game/…`, `/rgs/game/…`), plus `/admin/faults` and `/health`, and the rewards pipeline
- * Rewind hands run outcomes to (`/rewards/handoffs`, not a recorded platform).
+ * Rewind hands run outcomes to (`/rewards/handoffs`, not a recorded platform). Unless `rootPorts` is false, each
+ * platform is also served at the root of a port of its own (`port` + 1 … + 4), for clients that build URLs with
+ * absolute paths against a bare origin. An unknown WebSocket upgrade path gets an HTTP 404 at once on every listener.
  */
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   const seed = options.seed ?? 'rewind';
@@ -77,7 +97,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     );
   }
 
-  const route = (rawUrl: string | undefined): { platform?: PlatformSimulator; path: string; first: string } => {
+  const route = (rawUrl: string | undefined): Route => {
     const raw = rawUrl ?? '/';
     const m = /^\/([^/?]+)(.*)$/.exec(raw);
     const first = m ? (m[1] as string) : '';
@@ -86,55 +106,87 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     return { platform, first, path: rest.startsWith('/') ? rest : `/${rest}` };
   };
 
-  const server = http.createServer((req, res) => {
-    void (async () => {
-      const { platform, path, first } = route(req.url);
-      try {
-        if (platform) {
-          if (!(await platform.handleHttp(req, res, path))) sendJson(res, 404, { error: 'not_found', message: `no ${req.method} ${path} on ${platform.platform}` });
-          return;
-        }
-        if (first === 'rewards') return void (await rewards.handleHttp(req, res, path));
-        if (first === 'admin') return void (await admin(req, res, path, faults));
-        if (first === 'health') return sendJson(res, 200, { status: 'ok', platforms: [...platforms.keys()] });
-        sendJson(res, 404, { error: 'not_found', message: `unknown platform "${first}": use /moltstation, /spacemolt, /cloudplay or /rgs (or /rewards)` });
-      } catch (e) {
-        log(`error on ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: 'simulator error' });
-        else res.destroy();
-      }
-    })();
-  });
-  server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => undefined);
-    const { platform, path } = route(req.url);
+  const answerHttp = async (req: http.IncomingMessage, res: http.ServerResponse, { platform, path, first }: Route): Promise<void> => {
     try {
-      if (platform && platform.handleUpgrade(req, socket, head, path)) return;
+      if (platform) {
+        if (!(await platform.handleHttp(req, res, path))) sendJson(res, 404, { error: 'not_found', message: `no ${req.method} ${path} on ${platform.platform}` });
+        return;
+      }
+      if (first === 'rewards') return void (await rewards.handleHttp(req, res, path));
+      if (first === 'admin') return void (await admin(req, res, path, faults));
+      if (first === 'health') return sendJson(res, 200, { status: 'ok', platforms: [...platforms.keys()] });
+      sendJson(res, 404, { error: 'not_found', message: `unknown platform "${first}": use /moltstation, /spacemolt, /cloudplay or /rgs (or /rewards)` });
     } catch (e) {
-      log(`upgrade error on ${req.url}: ${(e as Error).stack ?? e}`);
+      log(`error on ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', message: 'simulator error' });
+      else res.destroy();
     }
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-  });
-  // Dropped and half-open client connections must never take the process down.
-  server.on('clientError', (_e, socket) => socket.destroy());
+  };
+  /** One listener: the prefixed layout (`routeOf` = route) or one platform at the root. */
+  const createListener = (routeOf: (rawUrl: string | undefined) => Route): http.Server => {
+    const server = http.createServer((req, res) => void answerHttp(req, res, routeOf(req.url)));
+    server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      const { platform, path } = routeOf(req.url);
+      try {
+        if (platform && platform.handleUpgrade(req, socket, head, path)) return;
+      } catch (e) {
+        log(`upgrade error on ${req.url}: ${(e as Error).stack ?? e}`);
+      }
+      // Unknown path (or platform without WebSockets): refused at once, never left hanging.
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+    // Dropped and half-open client connections must never take the process down.
+    server.on('clientError', (_e, socket) => socket.destroy());
+    return server;
+  };
+  const host = options.host ?? '127.0.0.1';
+  const listen = (server: http.Server, port: number, what: string): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      const failed = (e: Error & { code?: string }): void => reject(new Error(`simulator: cannot listen on ${host}:${port} for ${what} (${e.code ?? e.message})`));
+      server.once('error', failed);
+      server.listen(port, host, () => {
+        server.off('error', failed);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  url = `http://${options.host ?? '127.0.0.1'}:${port}`;
-  log(`simulator listening on ${url} (seed ${seed})`);
+  const server = createListener(route);
+  const servers: http.Server[] = [server];
+  const rootUrls = new Map<SimulatedPlatform, string>();
+  let port: number;
+  try {
+    port = await listen(server, options.port, 'the prefixed layout');
+    url = `http://${host}:${port}`;
+    if (options.rootPorts !== false) {
+      for (const [i, name] of SIMULATED_PLATFORMS.entries()) {
+        const platform = platforms.get(name)!;
+        const own = createListener((rawUrl) => ({ platform, first: name, path: rawUrl?.startsWith('/') ? rawUrl : `/${rawUrl ?? ''}` }));
+        servers.push(own);
+        rootUrls.set(name, `http://${host}:${await listen(own, options.port === 0 ? 0 : options.port + 1 + i, `${name} at the root`)}`);
+      }
+    }
+  } catch (e) {
+    await Promise.all([...[...platforms.values()].map((p) => p.close()), rewards.close()]);
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+    throw e;
+  }
+  log(`simulator listening on ${url} (seed ${seed})${[...rootUrls].map(([p, u]) => `; ${p} at the root of ${u}`).join('')}`);
   return {
     url,
     port,
     faults,
     baseUrl: (platform) => `${url}/${platform}`,
+    rootUrl: (platform) => {
+      const root = rootUrls.get(platform);
+      if (!root) throw new Error(`simulator: ${platform} has no port of its own (started with rootPorts: false)`);
+      return root;
+    },
     rewardsUrl: `${url}/rewards`,
     async close() {
       await Promise.all([...[...platforms.values()].map((p) => p.close()), rewards.close()]);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
   };
 }

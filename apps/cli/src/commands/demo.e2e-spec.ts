@@ -5,7 +5,7 @@ import { createTestPool, freePorts, spawnRewind, testRedisUrl, waitFor } from '@
 
 describe('rewind demo (the README command, as a user runs it)', () => {
   it('serves the four platforms, bots complete runs, and it stops cleanly', async () => {
-    const [apiPort, simPort, proxyPort] = (await freePorts(3)) as [number, number, number];
+    const [apiPort, simPort, proxyPort, ...rootPorts] = (await freePorts(7)) as [number, number, number, number, number, number, number];
     const startedAt = new Date();
     // The seed is pinned: the simulator's cloud-play cache layout, and so its launch times, derive from it.
     const cli = spawnRewind(['demo', '--seconds', '25'], {
@@ -14,6 +14,12 @@ describe('rewind demo (the README command, as a user runs it)', () => {
       SIMULATOR_SEED: 'rewind',
       SIMULATOR_FAULTS: '',
       REWIND_PROXY_PORT: String(proxyPort),
+      // Free ports for the per-platform listeners (the defaults would clash with other runs in parallel).
+      REWIND_PROXY_PORT_MOLTSTATION: String(rootPorts[0]),
+      REWIND_PROXY_PORT_SPACEMOLT: String(rootPorts[1]),
+      REWIND_PROXY_PORT_CLOUDPLAY: String(rootPorts[2]),
+      REWIND_PROXY_PORT_RGS: String(rootPorts[3]),
+      SIMULATOR_PLATFORM_PORTS: '0',
       REWIND_CAPTURE_QUEUE: `demo-e2e-${apiPort}`,
       REWIND_QUEUE_PREFIX: `demo-e2e-${apiPort}`,
       REWIND_SEAL_AFTER_MS: '1000',
@@ -22,6 +28,9 @@ describe('rewind demo (the README command, as a user runs it)', () => {
     for (const platform of ['moltstation', 'spacemolt', 'cloudplay', 'rgs']) {
       expect(cli.stdout).toContain(`${platform.padEnd(12)} http://127.0.0.1:${proxyPort}/${platform}  →  http://127.0.0.1:${simPort}/${platform}`);
     }
+    ['moltstation', 'spacemolt', 'cloudplay', 'rgs'].forEach((platform, i) =>
+      expect(cli.stdout).toContain(`${platform.padEnd(12)} http://127.0.0.1:${rootPorts[i]}/…  →  http://127.0.0.1:${simPort}/${platform}`),
+    );
     expect(cli.stdout).toContain(`bots         ${DEMO_BOTS.map((b) => b.name).join(', ')}`);
     expect((await fetch(`http://127.0.0.1:${simPort}/health`)).status).toBe(200);
     // Ready while it runs (a probe may miss its deadline once on a loaded machine: wait for a ready answer).

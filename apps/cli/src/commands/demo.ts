@@ -4,6 +4,7 @@ import { parseFaultSpecs, SIMULATED_PLATFORMS, startSimulator } from '@rewind/si
 import { intOption, ParsedArgs, rejectUnknown } from '../args';
 import { RecorderService } from '@rewind/capture';
 import { apiKeyNote } from '../api-options';
+import { platformPortRows } from './up';
 import { log, startLocalApp, startRuntime } from '../runtime';
 
 const DEMO_RGS_TTL_MS = 30_000;
@@ -32,6 +33,7 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
       // SpaceMolt's real tick is 10 s (a mining cycle takes minutes); the demo plays it at 0.5 s. RGS
       // sessions expire after 1 h of inactivity; in the demo after 30 s, so their runs end while you watch.
       platformOptions: { spacemolt: { tickMs: 500 }, rgs: { sessionTtlMs: DEMO_RGS_TTL_MS } },
+      rootPorts: runtime.config.simulatorPlatformPorts,
       log: verbose ? (line) => log(`simulator ${line}`) : () => undefined,
     });
     stops.push(() => sim.close());
@@ -42,6 +44,7 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
     });
     stops.push(() => app.close());
     const proxyUrl = app.get(RecorderService).proxyUrl;
+    const upstreams = Object.fromEntries(SIMULATED_PLATFORMS.map((p) => [p, sim.baseUrl(p)]));
 
     const rows: [string, string][] = [
       ['viewer', `http://127.0.0.1:${runtime.config.apiPort}/  (watch the recorded runs in a browser; it asks once for the API key ${apiKeyNote(runtime)})`],
@@ -51,6 +54,7 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
       ],
       ['proxy', `${proxyUrl}/<platform>/…  (the bots play through it; every message is recorded)`],
       ...SIMULATED_PLATFORMS.map((p): [string, string] => [p, `${proxyUrl}/${p}  →  ${sim.baseUrl(p)}`]),
+      ...platformPortRows(app.get(RecorderService).proxyPlatformUrls, upstreams, '').map(([k, v]): [string, string] => [k === 'Proxy' ? 'proxy' : k, v]),
       ['faults', `${sim.url}/admin/faults`],
       ['rewards', `${runtime.config.pipeline.rewardsUrl}  (run outcomes handed off here; GET lists them)`],
       ['replay', `ws://127.0.0.1:${runtime.config.apiPort}/replay/<sessionId>  (Authorization: Bearer <API key ${apiKeyNote(runtime)}>)`],

@@ -82,6 +82,12 @@ describe('rewind recorder (two processes, as an operator runs them)', () => {
       REWIND_API_PORT: String(apiPort),
       SIMULATOR_PORT: String(simPort),
       REWIND_PROXY_PORT: String(proxyA),
+      // Two recorders on one host: the per-platform listeners off (their default ports would clash).
+      REWIND_PROXY_PORT_MOLTSTATION: '0',
+      REWIND_PROXY_PORT_SPACEMOLT: '0',
+      REWIND_PROXY_PORT_CLOUDPLAY: '0',
+      REWIND_PROXY_PORT_RGS: '0',
+      SIMULATOR_PLATFORM_PORTS: '0',
       REWIND_DATA_DIR: dataDir,
       REWIND_REDACTION_KEY: randomBytes(32).toString('hex'),
     };

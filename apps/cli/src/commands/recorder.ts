@@ -5,8 +5,8 @@ import { log, startRuntime } from '../runtime';
 
 /**
  * rewind recorder: one recorder process — the recording proxy and a share of the live captures
- * (spectators, pollers). Run several (each with its own --port) to scale out: they share the captures
- * through BullMQ, and when one dies another takes its captures over within seconds.
+ * (spectators, pollers). Run several (each with its own --port, and its own REWIND_PROXY_PORT_<PLATFORM> or 0) to
+ * scale out: they share the captures through BullMQ, and when one dies another takes its captures over within seconds.
  */
 export async function recorderCommand(args: ParsedArgs): Promise<number> {
   rejectUnknown(args, ['port', 'instance', 'verbose']);
@@ -23,6 +23,10 @@ export async function recorderCommand(args: ParsedArgs): Promise<number> {
   const rows: [string, string][] = [
     ['proxy', `${recording.service.proxyUrl}/<platform>/…`],
     ...Object.entries(runtime.config.upstreams).map(([p, url]): [string, string] => [p, `${recording.service.proxyUrl}/${p}  →  ${url}`]),
+    ...Object.entries(recording.service.proxyPlatformUrls).map(([p, url]): [string, string] => [
+      p,
+      `${url}/…  (at the root)  →  ${runtime.config.upstreams[p as keyof typeof runtime.config.upstreams]}`,
+    ]),
     ['Postgres', maskUrl(runtime.databaseUrl)],
     ['Redis', maskUrl(runtime.redisUrl)],
   ];

@@ -2,11 +2,17 @@ import { freePorts, spawnRewind } from '@rewind/testing';
 
 describe('rewind up (the CLI, as a user runs it)', () => {
   it.each(['SIGINT', 'SIGTERM'] as const)('serves health, prints where to look, and stops cleanly on %s', async (signal) => {
-    const [port, proxyPort, simPort] = (await freePorts(3)) as [number, number, number];
+    const [port, proxyPort, simPort, moltPort, cloudPort] = (await freePorts(5)) as [number, number, number, number, number];
     const cli = spawnRewind(['up'], {
       REWIND_API_PORT: String(port),
       REWIND_PROXY_PORT: String(proxyPort),
+      // Free ports (the defaults 8181… would clash with other runs in parallel); 0 turns a platform's listener off.
+      REWIND_PROXY_PORT_MOLTSTATION: String(moltPort),
+      REWIND_PROXY_PORT_SPACEMOLT: '0',
+      REWIND_PROXY_PORT_CLOUDPLAY: String(cloudPort),
+      REWIND_PROXY_PORT_RGS: '0',
       SIMULATOR_PORT: String(simPort),
+      SIMULATOR_PLATFORM_PORTS: '0',
       REWIND_CAPTURE_QUEUE: `up-e2e-${port}`,
       REWIND_QUEUE_PREFIX: `up-e2e-${port}`,
     });
@@ -24,6 +30,12 @@ describe('rewind up (the CLI, as a user runs it)', () => {
       // No platform listens on the default upstream (the simulator is not part of \`up\`): a clear 502.
       const viaProxy = await fetch(`http://127.0.0.1:${proxyPort}/cloudplay/api/game/sessions`);
       expect(viaProxy.status).toBe(502);
+      // The per-platform ports are printed and serve the platform's own paths at the root (same 502: same upstream).
+      expect(cli.stdout).toContain(`  moltstation http://127.0.0.1:${moltPort}/…  →  http://127.0.0.1:${simPort}/moltstation`);
+      expect(cli.stdout).toContain(`  cloudplay http://127.0.0.1:${cloudPort}/…  →  http://127.0.0.1:${simPort}/cloudplay`);
+      expect(cli.stdout).not.toMatch(/ {2}spacemolt +http:\/\/127\.0\.0\.1:\d+\/…/);
+      const atRoot = await fetch(`http://127.0.0.1:${cloudPort}/api/game/sessions`);
+      expect({ status: atRoot.status, body: await atRoot.json() }).toEqual({ status: 502, body: expect.objectContaining({ error: 'upstream_unreachable' }) });
     } finally {
       cli.kill(signal);
     }

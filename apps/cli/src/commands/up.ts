@@ -6,6 +6,19 @@ import { apiKeyNote } from '../api-options';
 import { log, startLocalApp, startRuntime } from '../runtime';
 
 /**
+ * The proxy's per-platform ports, for `up` and `demo`: each platform's own paths at the root, for agents and pages
+ * that build URLs with absolute paths (only host:port changes). None configured: no rows.
+ */
+export function platformPortRows(urls: Partial<Record<string, string>>, upstreams: Record<string, string>, indent = '  '): [string, string][] {
+  const entries = Object.entries(urls).filter((e): e is [string, string] => e[1] !== undefined);
+  if (entries.length === 0) return [];
+  return [
+    ['Proxy', 'each platform at the root of a port of its own (for clients that build URLs with absolute paths: only host:port changes)'],
+    ...entries.map(([p, url]): [string, string] => [`${indent}${p}`, `${url}/…  →  ${upstreams[p] ?? '?'}`]),
+  ];
+}
+
+/**
  * rewind up: everything that exists, on the embedded local defaults, in the foreground until Ctrl-C;
  * local servers this command started are stopped on the way out.
  */
@@ -30,6 +43,7 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
     ['API', `${apiUrl}  (GET /api/sessions, /api/sessions/{id}/audit, /api/analytics/runs, /health/ready, /metrics; OpenAPI at /docs; Bull Board at /queues, admin keys)`],
     ['Proxy', `${recording.service.proxyUrl}/<platform>/…  (point an agent's base URL here to record it)`],
     ...Object.entries(runtime.config.upstreams).map(([p, url]): [string, string] => [`  ${p}`, `${recording.service.proxyUrl}/${p}  →  ${url}`]),
+    ...platformPortRows(recording.service.proxyPlatformUrls, runtime.config.upstreams),
     ['Replay', `ws://127.0.0.1:${runtime.config.apiPort}/replay/<sessionId>  (API key ${apiKeyNote(runtime)})`],
     ['Postgres', maskUrl(runtime.databaseUrl) + (runtime.services.startedPostgres ? '  (started now)' : '')],
     ['Redis', maskUrl(runtime.redisUrl) + (runtime.services.startedRedis ? '  (started now)' : '')],
