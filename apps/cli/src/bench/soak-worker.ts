@@ -9,7 +9,7 @@
  *                ingest with its journal), its Postgres and Redis through the parent's forwarders;
  *   - `pipeline` the outcome pipeline (relay + workers), Postgres and Redis through the same forwarders;
  *   - `bots`     the agents: `sessions` slots each playing runs back to back through the recorders' proxies until
- *                the deadline (plus a few unrecorded probe slots straight to the simulator, for the latency
+ *                the parent says stop (plus a few unrecorded probe slots straight to the simulator, for the latency
  *                baseline), each run's traffic reduced to digests as it ends; at the end it reconciles those
  *                digests with the store (libs/capture's compare.ts) and verifies every stream's hash chain.
  */
@@ -49,7 +49,6 @@ export interface BotsConfig {
   proxies: string[];
   sessions: number;
   probes: number;
-  seconds: number;
   seed: string;
   keyHex: string;
   /** Direct (not forwarded) database URL, for the reconciliation. */
@@ -289,6 +288,25 @@ interface RunDigest {
   wsDigest: string | null;
   wsFull: string | null;
   wsLines: Uint32Array;
+  /** How many of wsLines the bot sent (the rest it received). */
+  wsSent: number;
+  /** Each WebSocket close the bot saw: its code, and how long after the bot's last message sent on that connection (for the diagnosis of a mismatch). */
+  wsCloses: string;
+}
+
+/** The closes a bot saw on its WebSocket connections, each with how long after its last sent message on that connection it came (pure). */
+export function wsCloseSummary(entries: readonly TrafficEntry[]): string {
+  const lastSent = new Map<string, number>();
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.channel !== 'ws') continue;
+    if (e.direction === 'sent') lastSent.set(e.stream, e.atMs);
+    else if (e.meta?.['event'] === 'close') {
+      const sent = lastSent.get(e.stream);
+      out.push(`${String(e.meta['code'])}${sent === undefined ? '' : ` ${Math.round(e.atMs - sent)} ms after its last sent`}`);
+    }
+  }
+  return out.join(', ') || 'none';
 }
 
 async function runBots(): Promise<void> {
@@ -300,7 +318,10 @@ async function runBots(): Promise<void> {
   const key = Buffer.from(c.keyHex, 'hex');
   let proxies = [...c.proxies];
   let rr = 0;
-  const deadline = Date.now() + c.seconds * 1000;
+  // No deadline of their own: the bots play until the parent says stop, which it does once the play time is up
+  // and the fault script is done. A fault script that outlasts the play time (faults run one after the other,
+  // each waiting for its recovery, which on a loaded machine can take tens of seconds) must still meet traffic:
+  // with a deadline here the bots had stopped before the last faults, which then hit an idle system.
   let stopping = false;
   const abort = new AbortController();
   const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, inFlight: 0, messages: 0 };
@@ -378,12 +399,20 @@ async function runBots(): Promise<void> {
     const ws = compare.wsSequences(new Map(), traffic, redactor).bot;
     const http = compare.httpExchanges(new Map(), traffic, redactor).bot;
     httpBot.push(...http);
-    runs.push({ kind, platformSessionId: psid, wsDigest: ws.length ? conversationDigest(ws) : null, wsFull: ws.length ? digest(ws) : null, wsLines: Uint32Array.from(ws.map(lineHash)) });
+    runs.push({
+      kind,
+      platformSessionId: psid,
+      wsDigest: ws.length ? conversationDigest(ws) : null,
+      wsFull: ws.length ? digest(ws) : null,
+      wsLines: Uint32Array.from(ws.map(lineHash)),
+      wsSent: byDirection(ws).sent.length,
+      wsCloses: wsCloseSummary(traffic.entries),
+    });
   };
 
   const slot = async (i: number, probe: boolean): Promise<void> => {
     const kind: BotKind = probe ? 'flappy' : botKindFor(i);
-    for (let n = 0; !stopping && Date.now() < deadline; n++) {
+    for (let n = 0; !stopping; n++) {
       const traffic = new SampledLog(kind === 'flappy' || kind === 'shell' ? (probe ? latDirect : latProxied) : null, !probe);
       const base = probe ? c.simUrl : pickProxy();
       stats.runsStarted++;
@@ -412,7 +441,7 @@ async function runBots(): Promise<void> {
     ...Array.from({ length: c.sessions }, (_, i) => sleep((i / c.sessions) * 2000).then(() => slot(i, false))),
     ...Array.from({ length: c.probes }, (_, i) => sleep((i / Math.max(1, c.probes)) * 2000).then(() => slot(c.sessions + i, true))),
   ];
-  const allDone = Promise.all(slots).then(() => send({ type: 'stopped' }));
+  const allDone = Promise.all(slots);
 
   process.on('message', (m: WorkerCommand) => {
     if (m.type === 'proxies') proxies = m.urls.length ? [...m.urls] : proxies;
@@ -425,10 +454,9 @@ async function runBots(): Promise<void> {
       send({ type: 'stats', ...stats, errors: { ...errors }, latency: w });
     } else if (m.type === 'stop') {
       stopping = true;
-      // Runs still playing 45 s after the deadline are cut (their traffic so far is still reconciled).
+      // Runs still playing 45 s after the stop are cut (their traffic so far is still reconciled).
       setTimeout(() => abort.abort(), 45_000).unref();
-      // Answered once every slot is done, also when they were done before the stop came (a fault script that
-      // outlasts the play time): the parent waits for this answer.
+      // Answered once every slot is done: the parent waits for this answer.
       void allDone.then(() => send({ type: 'stopped' }));
     } else if (m.type === 'reconcile') {
       void allDone
@@ -477,7 +505,7 @@ async function reconcile(
     const storeWs = new Map<string, number>();
     const storeFull = new Set<string>();
     const unsealedBy: Record<string, number> = {};
-    const storeWsByPsid = new Map<string, Uint32Array>();
+    const storeWsByPsid = new Map<string, { lines: Uint32Array; sent: number }>();
     const httpStored: string[] = [];
     let chainsOk = 0;
     let unsealed = 0;
@@ -504,7 +532,7 @@ async function reconcile(
         const d = conversationDigest(ws);
         storeWs.set(d, (storeWs.get(d) ?? 0) + 1);
         storeFull.add(digest(ws));
-        if (s.psid && s.platform === 'moltstation') storeWsByPsid.set(s.psid, Uint32Array.from(ws.map(lineHash)));
+        if (s.psid && s.platform === 'moltstation') storeWsByPsid.set(s.psid, { lines: Uint32Array.from(ws.map(lineHash)), sent: byDirection(ws).sent.length });
       }
       httpStored.push(...compare.httpExchanges(one, empty, redactor).stored);
     }
@@ -529,8 +557,9 @@ async function reconcile(
         continue;
       }
       wsBotOnly++;
-      const stored = r.platformSessionId ? storeWsByPsid.get(r.platformSessionId) : undefined;
-      if (stored) {
+      const storedRun = r.platformSessionId ? storeWsByPsid.get(r.platformSessionId) : undefined;
+      if (storedRun) {
+        const stored = storedRun.lines;
         let i = 0;
         while (i < stored.length && i < r.wsLines.length && stored[i] === r.wsLines[i]) i++;
         const botSet = new Set(r.wsLines);
@@ -540,7 +569,7 @@ async function reconcile(
         wsMessagesMatched += r.wsLines.length - missing; // lost = what the bot saw that the store lacks, not what follows a difference
         if (diffs.length < 20)
           diffs.push(
-            `${r.kind} ${r.platformSessionId}: bot ${r.wsLines.length} msgs, stored ${stored.length}; first difference at #${i}; ${missing} bot msgs not stored, ${extra} stored msgs the bot never saw`,
+            `${r.kind} ${r.platformSessionId}: bot ${r.wsLines.length} msgs (${r.wsSent} sent), stored ${stored.length} (${storedRun.sent} sent); first difference at #${i}; ${missing} distinct bot msgs not stored, ${extra} stored msgs the bot never saw; closes the bot saw: ${r.wsCloses}`,
           );
       } else if (diffs.length < 20)
         diffs.push(

@@ -1,4 +1,4 @@
-import { cpuSeconds, faultEffect, faultEffectProblems, FaultEvidence, faultSchedule, parseFaults, postgresCpuDelta, postgresCpuSeconds, profileArgs, reconcileHandoffs, SOAK_FAULTS } from './soak';
+import { cpuSeconds, faultEffect, faultEffectProblems, FaultEvidence, faultRecoveryProblems, faultSchedule, parseFaults, postgresCpuDelta, postgresCpuSeconds, profileArgs, reconcileHandoffs, runsToRecover, SOAK_FAULTS } from './soak';
 import { botKindFor, conversationDigest, p50p99, TickLateness } from './soak-worker';
 
 describe('rewind bench soak: pure parts', () => {
@@ -141,6 +141,22 @@ describe('rewind bench soak: pure parts', () => {
     it('the stall counts from the lag before it: a lag already high is not an effect', () => {
       expect(faultEffect('network-stall', { stallMs: 3000, lagBeforeMs: 2500, lagMaxMs: 2900 }).seen).toBe(false);
       expect(faultEffect('network-stall', { stallMs: 3000, lagBeforeMs: 0, lagMaxMs: 0, journaledMax: 40 }).seen).toBe(true);
+    });
+  });
+
+  describe('a scripted fault the system did not recover from fails the soak too', () => {
+    it('a recovery looked for and not seen (NaN) is a problem naming the fault and what was awaited; seen, or not looked for, is none', () => {
+      const upstream = { fault: 'upstream-restart' as const, atS: 28 };
+      expect(faultRecoveryProblems([{ ...upstream, evidence: { recoveredMs: NaN, recovery: '3 bot runs completed after the restart' } }])).toEqual([
+        'fault upstream-restart at 28 s: no recovery seen (3 bot runs completed after the restart did not happen within the wait)',
+      ]);
+      expect(faultRecoveryProblems([{ ...upstream, evidence: { recoveredMs: 11_719, recovery: '3 bot runs completed after the restart' } }])).toEqual([]);
+      // A recorder that held no captures has nothing to take over: its recovery is not looked for.
+      expect(faultRecoveryProblems([{ fault: 'recorder-kill', atS: 17, evidence: { killSignal: 'SIGKILL', victimCaptures: 0 } }])).toEqual([]);
+    });
+
+    it('runs that must complete after a platform restart: 5, or half the slots of a small soak, at least 1', () => {
+      expect([1, 2, 6, 9, 10, 20, 1000].map(runsToRecover)).toEqual([1, 1, 3, 5, 5, 5, 5]);
     });
   });
 });
