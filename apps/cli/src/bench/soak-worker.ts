@@ -99,6 +99,14 @@ export interface Reconciliation {
   runs: number;
   wsRuns: number;
   wsMatched: number;
+  /**
+   * Runs whose connection was cut under the bot (it saw 1006) and whose stream holds everything but the last few
+   * messages the bot sent: sent into a connection being cut, never read by the proxy, so never relayed to the
+   * platform either ({@link unreadTail}). Not counted as lost; reported.
+   */
+  wsCut: number;
+  /** The messages of those runs that nobody read. */
+  wsUnread: number;
   wsBotOnly: number;
   wsStoreOnly: number;
   wsMessagesBot: number;
@@ -290,8 +298,39 @@ interface RunDigest {
   wsLines: Uint32Array;
   /** How many of wsLines the bot sent (the rest it received). */
   wsSent: number;
+  /** Each direction's message hashes, in order, and the code of the last WebSocket close the bot saw ({@link unreadTail}). */
+  wsSentHashes: Uint32Array;
+  wsReceivedHashes: Uint32Array;
+  wsLastClose: number | undefined;
   /** Each WebSocket close the bot saw: its code, and how long after the bot's last message sent on that connection (for the diagnosis of a mismatch). */
   wsCloses: string;
+}
+
+/** One side of a run's WebSocket conversation: each direction's message hashes, in order. */
+export interface DirectedHashes {
+  sent: ArrayLike<number>;
+  received: ArrayLike<number>;
+}
+
+/**
+ * How many messages at the end of what the bot sent were never read by the proxy, when that is the only
+ * difference (pure; soak.spec.ts). A bot's "sent" means handed to its socket, not delivered: when a connection is
+ * cut abruptly — the proxy SIGKILLed, or the platform gone and the proxy passing that on as 1006 by dropping the
+ * client leg — what the bot sent in the last moments sits unread in a socket that is then destroyed. The proxy
+ * records each message before relaying it, so those messages reached neither the store nor the platform; on a
+ * loaded machine (event loops hundreds of ms late) that can be several. Counted only when the bot saw the
+ * connection end with 1006, the received direction is stored exactly, and the stored sent direction is exactly
+ * the bot's minus a tail; anything else is a mismatch (0).
+ */
+export function unreadTail(bot: DirectedHashes & { lastClose: number | undefined }, stored: DirectedHashes): number {
+  if (bot.lastClose !== 1006) return 0;
+  const same = (a: ArrayLike<number>, b: ArrayLike<number>, n: number): boolean => {
+    for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+    return true;
+  };
+  if (bot.received.length !== stored.received.length || !same(bot.received, stored.received, bot.received.length)) return 0;
+  if (stored.sent.length >= bot.sent.length || !same(bot.sent, stored.sent, stored.sent.length)) return 0;
+  return bot.sent.length - stored.sent.length;
 }
 
 /** The closes a bot saw on its WebSocket connections, each with how long after its last sent message on that connection it came (pure). */
@@ -407,6 +446,9 @@ async function runBots(): Promise<void> {
       wsLines: Uint32Array.from(ws.map(lineHash)),
       wsSent: byDirection(ws).sent.length,
       wsCloses: wsCloseSummary(traffic.entries),
+      wsSentHashes: Uint32Array.from(byDirection(ws).sent.map(lineHash)),
+      wsReceivedHashes: Uint32Array.from(byDirection(ws).received.map(lineHash)),
+      wsLastClose: lastWsClose(traffic.entries),
     });
   };
 
@@ -471,6 +513,15 @@ async function runBots(): Promise<void> {
   send({ type: 'ready' });
 }
 
+/** The code of the last WebSocket close a bot saw (undefined: none). */
+function lastWsClose(entries: readonly TrafficEntry[]): number | undefined {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i] as TrafficEntry;
+    if (e.channel === 'ws' && e.meta?.['event'] === 'close') return Number(e.meta['code']);
+  }
+  return undefined;
+}
+
 function firstSessionId(entries: TrafficEntry[]): string | undefined {
   for (const e of entries) {
     if (e.channel === 'http' && e.direction === 'received' && typeof e.data === 'string') {
@@ -505,7 +556,7 @@ async function reconcile(
     const storeWs = new Map<string, number>();
     const storeFull = new Set<string>();
     const unsealedBy: Record<string, number> = {};
-    const storeWsByPsid = new Map<string, { lines: Uint32Array; sent: number }>();
+    const storeWsByPsid = new Map<string, { lines: Uint32Array; sent: number; digest: string; hashes: DirectedHashes }>();
     const httpStored: string[] = [];
     let chainsOk = 0;
     let unsealed = 0;
@@ -532,13 +583,23 @@ async function reconcile(
         const d = conversationDigest(ws);
         storeWs.set(d, (storeWs.get(d) ?? 0) + 1);
         storeFull.add(digest(ws));
-        if (s.psid && s.platform === 'moltstation') storeWsByPsid.set(s.psid, { lines: Uint32Array.from(ws.map(lineHash)), sent: byDirection(ws).sent.length });
+        if (s.psid && s.platform === 'moltstation') {
+          const dir = byDirection(ws);
+          storeWsByPsid.set(s.psid, {
+            lines: Uint32Array.from(ws.map(lineHash)),
+            sent: dir.sent.length,
+            digest: d,
+            hashes: { sent: Uint32Array.from(dir.sent.map(lineHash)), received: Uint32Array.from(dir.received.map(lineHash)) },
+          });
+        }
       }
       httpStored.push(...compare.httpExchanges(one, empty, redactor).stored);
     }
     // WebSocket: each bot run's messages, in order, are exactly one stored stream's (a multiset of digests).
     let wsRuns = 0;
     let wsMatched = 0;
+    let wsCut = 0;
+    let wsUnread = 0;
     let wsBotOnly = 0;
     let wsMessagesBot = 0;
     let wsMessagesMatched = 0;
@@ -556,8 +617,18 @@ async function reconcile(
         if (r.wsFull && !storeFull.has(r.wsFull)) interleaved++;
         continue;
       }
-      wsBotOnly++;
       const storedRun = r.platformSessionId ? storeWsByPsid.get(r.platformSessionId) : undefined;
+      const unread = storedRun && (left.get(storedRun.digest) ?? 0) > 0 ? unreadTail({ sent: r.wsSentHashes, received: r.wsReceivedHashes, lastClose: r.wsLastClose }, storedRun.hashes) : 0;
+      if (storedRun && unread > 0) {
+        left.set(storedRun.digest, (left.get(storedRun.digest) ?? 0) - 1);
+        wsCut++;
+        wsUnread += unread;
+        wsMessagesMatched += r.wsLines.length - unread;
+        if (diffs.length < 20)
+          diffs.push(`${r.kind} ${r.platformSessionId}: cut (1006) with the last ${unread} of its ${r.wsSent} sent messages unread (closes the bot saw: ${r.wsCloses}); the rest stored exactly`);
+        continue;
+      }
+      wsBotOnly++;
       if (storedRun) {
         const stored = storedRun.lines;
         let i = 0;
@@ -602,6 +673,8 @@ async function reconcile(
       runs: runs.length,
       wsRuns,
       wsMatched,
+      wsCut,
+      wsUnread,
       wsBotOnly,
       wsStoreOnly,
       wsMessagesBot,

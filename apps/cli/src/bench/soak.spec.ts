@@ -1,5 +1,19 @@
-import { cpuSeconds, faultEffect, faultEffectProblems, FaultEvidence, faultRecoveryProblems, faultSchedule, parseFaults, postgresCpuDelta, postgresCpuSeconds, profileArgs, reconcileHandoffs, runsToRecover, SOAK_FAULTS } from './soak';
-import { botKindFor, conversationDigest, p50p99, TickLateness } from './soak-worker';
+import {
+  cpuSeconds,
+  faultEffect,
+  faultEffectProblems,
+  FaultEvidence,
+  faultRecoveryProblems,
+  faultSchedule,
+  parseFaults,
+  postgresCpuDelta,
+  postgresCpuSeconds,
+  profileArgs,
+  reconcileHandoffs,
+  runsToRecover,
+  SOAK_FAULTS,
+} from './soak';
+import { botKindFor, conversationDigest, p50p99, TickLateness, unreadTail, wsCloseSummary } from './soak-worker';
 
 describe('rewind bench soak: pure parts', () => {
   it('reads the CPU time a process used (grows while it computes), NaN for no process; the postgres total is a number', () => {
@@ -141,6 +155,36 @@ describe('rewind bench soak: pure parts', () => {
     it('the stall counts from the lag before it: a lag already high is not an effect', () => {
       expect(faultEffect('network-stall', { stallMs: 3000, lagBeforeMs: 2500, lagMaxMs: 2900 }).seen).toBe(false);
       expect(faultEffect('network-stall', { stallMs: 3000, lagBeforeMs: 0, lagMaxMs: 0, journaledMax: 40 }).seen).toBe(true);
+    });
+  });
+
+  describe('a run cut under the bot: what it sent into the dying connection was read by nobody', () => {
+    const bot = { sent: [1, 2, 3, 4], received: [10, 11, 12], lastClose: 1006 as number | undefined };
+    it('given a 1006, every received message stored and the sent ones but a tail, then that tail is unread (not lost)', () => {
+      expect(unreadTail(bot, { sent: [1, 2, 3], received: [10, 11, 12] })).toBe(1);
+      expect(unreadTail(bot, { sent: [1], received: [10, 11, 12] })).toBe(3);
+    });
+    it('anything else is a mismatch: no 1006, a received message missing, a sent one missing before the end, one extra, or nothing missing', () => {
+      expect(unreadTail({ ...bot, lastClose: 1000 }, { sent: [1, 2, 3], received: [10, 11, 12] })).toBe(0);
+      expect(unreadTail({ ...bot, lastClose: undefined }, { sent: [1, 2, 3], received: [10, 11, 12] })).toBe(0);
+      expect(unreadTail(bot, { sent: [1, 2, 3], received: [10, 11] })).toBe(0);
+      expect(unreadTail(bot, { sent: [1, 3, 4], received: [10, 11, 12] })).toBe(0);
+      expect(unreadTail(bot, { sent: [1, 2, 3, 4, 5], received: [10, 11, 12] })).toBe(0);
+      expect(unreadTail(bot, { sent: [1, 2, 3, 4], received: [10, 11, 12] })).toBe(0);
+    });
+    it('names each close the bot saw and how long after its last message sent on that connection', () => {
+      const e = (stream: string, direction: 'sent' | 'received', atMs: number, meta?: Record<string, unknown>) => ({
+        stream,
+        channel: 'ws' as const,
+        direction,
+        data: '',
+        atMs,
+        ...(meta ? { meta } : {}),
+      });
+      expect(wsCloseSummary([e('a', 'sent', 100), e('a', 'received', 500), e('a', 'received', 829, { event: 'close', code: 1006 }), e('b', 'received', 900, { event: 'close', code: 1000 })])).toBe(
+        '1006 729 ms after its last sent, 1000',
+      );
+      expect(wsCloseSummary([])).toBe('none');
     });
   });
 

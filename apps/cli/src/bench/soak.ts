@@ -877,14 +877,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     out('| reconciliation | result |');
     out('|---|---|');
     out(
-      `| WebSocket traffic of each bot run stored exactly once, each direction in order, byte for byte (compare.ts) | ${fmt(r.wsMatched)} of ${fmt(r.wsRuns)} runs; ${fmt(r.wsMessagesMatched)} of ${fmt(r.wsMessagesBot)} messages${r.wsStoreOnly ? `; ${r.wsStoreOnly} stored streams unmatched` : ''}; ${fmt(r.interleaved)} runs interleave the two directions differently (not an error) |`,
+      `| WebSocket traffic of each bot run stored exactly once, each direction in order, byte for byte (compare.ts) | ${fmt(r.wsMatched)} of ${fmt(r.wsRuns)} runs${r.wsCut ? ` (+ ${r.wsCut} cut under the bot with the last ${r.wsUnread} messages it sent unread by anyone)` : ''}; ${fmt(r.wsMessagesMatched)} of ${fmt(r.wsMessagesBot - r.wsUnread)} messages${r.wsStoreOnly ? `; ${r.wsStoreOnly} stored streams unmatched` : ''}; ${fmt(r.interleaved)} runs interleave the two directions differently (not an error) |`,
     );
     out(`| HTTP exchanges of every bot stored exactly once | ${fmt(r.httpMatched)} of ${fmt(r.httpBot)} (store holds ${fmt(r.httpStored)}) |`);
     out(`| hash chains verified | ${fmt(r.chainsOk)} of ${fmt(r.streams)} streams${r.unsealed ? `; ${r.unsealed} not sealed` : ''} |`);
     out(
       `| reward handoffs (one per ended run, rewards endpoint's list) | ${fmt(handoffs.listed)} listed for ${fmt(handoffs.outboxRows)} outbox rows; ${handoffs.missing} missing, ${handoffs.duplicates} duplicated, ${handoffs.extra} unknown; ${handoffs.redelivered} absorbed re-deliveries (max deliveries ${handoffs.maxDeliveries}) |`,
     );
-    out(`| events lost | ${fmt(r.wsMessagesBot - r.wsMessagesMatched + (r.httpBot - r.httpMatched))} |`);
+    out(`| events lost | ${fmt(r.wsMessagesBot - r.wsUnread - r.wsMessagesMatched + (r.httpBot - r.httpMatched))} |`);
     const audits = await db.pool.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM audits GROUP BY status`).catch(() => ({ rows: [] as { status: string; n: string }[] }));
     out(`| pipeline audits (libs/audit, run by the pipeline; informational) | ${audits.rows.map((a) => `${a.n} ${a.status}`).join(', ') || 'none'} |`);
     out(`(reconciliation took ${fmt(r.ms / 1000, 1)} s)`);
