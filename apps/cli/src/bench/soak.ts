@@ -40,7 +40,7 @@ export interface SoakOptions {
 
 export interface FaultObservation {
   fault: SoakFault;
-  /** When the fault was scheduled (s from the start), and when it actually began: later when the previous fault's recovery outlasted the gap. */
+  /** When the fault was scheduled (s from the start), and when it actually began: later when the wait for a storing ingest (the first) or the previous fault's recovery outlasted the gap. */
   atS: number;
   startedS?: number;
   notes: string[];
@@ -664,7 +664,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       notes.push(`▶ ${fault}`);
       const note = (s: string): void => void obs.notes.push(s);
       // Faults run one after the other, each waiting for its recovery: on a loaded machine one may begin after its slot.
-      if (startedS - atS >= 1) note(`began at ${startedS} s, ${fmt((startedS - atS) * 1000)} ms late (the previous fault's recovery outlasted the gap)`);
+      if (startedS - atS >= 1) note(`began at ${startedS} s, ${fmt((startedS - atS) * 1000)} ms late (the wait for a storing ingest, or for the previous fault's recovery, outlasted the gap)`);
       const watchIngest = async (ms: number): Promise<{ maxJournaled: number; maxLag: number; sawOutage: boolean }> => {
         let maxJournaled = 0;
         let maxLag = 0;
@@ -811,6 +811,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       out(`fault ${fault} at ${atS} s: ${obs.notes.join('; ')}`);
     };
     const faultsDone = (async () => {
+      if (o.faults.length) {
+        // A fault must hit a working system: the first one waits until the recorders' ingest stores what arrives
+        // (something appended, lag < 1 s). On a loaded machine it sometimes stored nothing for its first 5–10 s,
+        // and a Postgres cut at 4 s then met an ingest that was not writing yet: no outage to see.
+        const storing = await until(async () => {
+          await sampleRecorders();
+          return appendedTotal() > 0 && ingestNow().lagMs < 1000;
+        }, 60_000);
+        const atS = Math.round((Date.now() - t0) / 100) / 10;
+        if (!Number.isFinite(storing)) problems.push(`the ingest was not storing (nothing appended, or lag ≥ 1 s) within 60 s of the start: the faults hit a system not yet working`);
+        else if (atS >= 1) out(`(faults wait for the ingest to store: it did from ${atS} s)`);
+      }
       for (const { fault, atS } of faultSchedule(o.faults, seconds)) {
         await sleep(Math.max(0, t0 + atS * 1000 - Date.now()));
         await runFault(fault, atS).catch((e: Error) => problems.push(`fault ${fault}: ${e.message}`));
