@@ -113,9 +113,17 @@ describe('the web viewer in headless Chromium', () => {
     await waitFor('frames drawn', async () => (await state()).framesDrawn > 5, 15_000, 100);
     const first = await canvasPixels();
     await page.screenshot({ path: path.join(SHOTS, '2-playing.png') });
-    await page.waitForTimeout(700);
-    const second = await canvasPixels();
-    expect(second).not.toBe(first); // the bot and the gates moved
+    // The bot and the gates move: the canvas changes as it plays.
+    const second = await waitFor(
+      'the canvas to change as it plays',
+      async () => {
+        const now = await canvasPixels();
+        return now !== first && now;
+      },
+      15_000,
+      100,
+    );
+    expect(second).not.toBe(first);
     const playing = await state();
     expect(playing.playing).toBe(true);
     expect(playing.seq).toBeGreaterThan(1);
@@ -174,8 +182,16 @@ describe('the web viewer in headless Chromium', () => {
     await page.click('#play');
     await waitFor('frames drawn', async () => (await state()).framesDrawn > 5, 15_000, 100);
     const first = await canvasPixels();
-    await page.waitForTimeout(600);
-    expect(await canvasPixels()).not.toBe(first);
+    const changed = await waitFor(
+      'the canvas to change as it plays',
+      async () => {
+        const now = await canvasPixels();
+        return now !== first && now;
+      },
+      15_000,
+      100,
+    );
+    expect(changed).not.toBe(first);
     await page.screenshot({ path: path.join(SHOTS, '5-shellrunners.png') });
     expect(pageErrors).toEqual([]);
   }, 120_000);

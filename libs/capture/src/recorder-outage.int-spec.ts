@@ -125,6 +125,7 @@ describe('Recorder service: Postgres unreachable mid-run', () => {
     const outageSeenAt = Date.now();
     const moltAtOutage = received(moltTraffic, /^play-ws/).length;
     const smAtOutage = received(smTraffic, /./).length;
+    // The outage itself lasts 3.5 s (the wait is the fault under test), sampled every 50 ms meanwhile.
     while (Date.now() - cutAt < 3500) {
       sample();
       await new Promise((r) => setTimeout(r, 50));
@@ -147,7 +148,8 @@ describe('Recorder service: Postgres unreachable mid-run', () => {
     expect(moltDuring.every((e) => e.atMs >= outageSeenAt && e.atMs <= resumedAt)).toBe(true);
     expect(moltDuring.length).toBeGreaterThanOrEqual(Math.floor((outageMs / 50) * 0.6));
     const moltTimes = [outageSeenAt, ...moltDuring.map((e) => e.atMs), resumedAt];
-    expect(Math.max(...moltTimes.slice(1).map((t, i) => t - moltTimes[i]!))).toBeLessThan(500);
+    // No gap near the outage's length (a stalled forwarder): 1 s allows a loaded machine's pauses, 20 frames' worth.
+    expect(Math.max(...moltTimes.slice(1).map((t, i) => t - moltTimes[i]!))).toBeLessThan(1000);
     expect(smDuring.length).toBeGreaterThanOrEqual(3);
     expect(received(smTraffic, /./).length).toBeGreaterThan(smAtOutage);
 

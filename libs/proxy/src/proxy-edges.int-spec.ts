@@ -2,6 +2,7 @@
 import * as net from 'node:net';
 import { createHash } from 'node:crypto';
 import { startSimulator, RunningSimulator } from '@rewind/simulator';
+import { waitFor } from '@rewind/testing';
 import { moltstation } from '@rewind/agents';
 import type { CapturedFact, CaptureSink } from '@rewind/capture-facts';
 import { FakeUpstream, openWs, startFakeUpstream } from './fake-upstream';
@@ -112,11 +113,11 @@ describe('recording proxy edge cases (fake upstream)', () => {
     await c.waitFor(2);
     expect(c.messages[0]).toEqual({ data: Buffer.from('{"t":"hello"}\n{"t":"world"}'), binary: false });
     expect(c.messages[1]).toEqual({ data: bin, binary: true });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor("the upstream's ping at the client", () => c.pings.length > 0);
     expect(c.pings.map(String)).toEqual(['hello?']); // the upstream's ping reached the client (not answered by the proxy)
     c.ws.close(4321, 'bye now');
     expect(await c.closed).toEqual({ code: 4321, reason: 'bye now' });
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the close at the upstream', () => (up.wsSeen[0]?.closes.length ?? 0) > 0);
     expect(up.wsSeen[0]).toMatchObject({ url: '/base/ws?room=7', protocol: 'rewind.v1', closes: [{ code: 4321, reason: 'bye now' }] });
     expect(up.wsSeen[0]!.messages[1]).toEqual({ data: bin, binary: true });
     const facts = sink.facts;
@@ -161,7 +162,7 @@ describe('recording proxy edge cases (fake upstream)', () => {
     const a = await openWs(`${proxy.url.replace('http', 'ws')}/rgs/ws`);
     a.ws.close();
     expect((await a.closed).code).toBe(1005);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the close at the upstream', () => (up.wsSeen[0]?.closes.length ?? 0) > 0);
     expect(up.wsSeen[0]!.closes).toEqual([{ code: 1005, reason: '' }]);
     expect(sink.of('ws-close')[0]).toMatchObject({ initiator: 'client', code: 1005, reason: '' });
   });
@@ -171,7 +172,7 @@ describe('recording proxy edge cases (fake upstream)', () => {
     a.ws.send('x');
     await a.waitFor(1);
     a.ws.terminate();
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor('the drop at the upstream', () => (up.wsSeen[0]?.closes.length ?? 0) > 0);
     expect(up.wsSeen[0]!.closes).toEqual([{ code: 1006, reason: '' }]);
     expect(sink.of('ws-close')[0]).toMatchObject({ initiator: 'client', code: 1006 });
   });
@@ -190,7 +191,7 @@ describe('recording proxy edge cases (fake upstream)', () => {
     const a = await openWs(`${proxy.url.replace('http', 'ws')}/rgs/ws`);
     a.ws.send('y'.repeat(2000));
     expect((await a.closed).code).toBe(1009);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the close at the upstream', () => (up.wsSeen[0]?.closes.length ?? 0) > 0);
     expect(up.wsSeen[0]!.closes[0]!.code).toBe(1009);
     expect(up.wsSeen[0]!.messages).toHaveLength(0);
     expect(sink.of('proxy-error')[0]).toMatchObject({ stage: 'client', message: expect.stringContaining('1009') });
@@ -248,7 +249,7 @@ describe('recording proxy edge cases (fake upstream)', () => {
     expect(statusOf(await rawExchange(proxy.port, 'THIS IS NOT HTTP\r\n\r\n'))).toBe(400);
     expect(statusOf(await rawExchange(proxy.port, Buffer.from([0, 1, 2, 3, 255, 13, 10, 13, 10])))).toBe(400);
     await rawExchange(proxy.port, 'POST /rgs/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly-a-bit', { destroyAfterWrite: true });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor("the proxy's error for the client that went away", () => sink.of('proxy-error').length > 0);
     expect(sink.of('proxy-error')).toEqual([expect.objectContaining({ stage: 'client', message: expect.stringContaining('client went away') })]);
     expect(sink.of('http-request')[0]!.body.toString()).toBe('only-a-bit');
     const bad = await rawExchange(proxy.port, 'GET /rgs/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: nope\r\nSec-WebSocket-Version: 13\r\n\r\n');
@@ -284,7 +285,7 @@ describe('recording proxy edge cases (fake upstream)', () => {
     expect(sink.of('proxy-error')[0]).toMatchObject({ stage: 'upstream', status: 504 });
     const upgrade = 'GET /rgs/ws-hang HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
     await rawExchange(proxy.port, upgrade, { destroyAfterWrite: true });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the upstream attempt abandoned', () => sink.of('proxy-error').length >= 2 && up.hanging[up.hanging.length - 1]?.destroyed === true);
     expect(sink.of('proxy-error')[1]).toMatchObject({ stage: 'client', message: expect.stringContaining('before the upstream accepted') });
     expect(up.hanging[up.hanging.length - 1]!.destroyed).toBe(true);
   });
@@ -293,7 +294,7 @@ describe('recording proxy edge cases (fake upstream)', () => {
     const before = up.state.hangsAbandoned;
     const aborted = await fetch(`${proxy.url}/rgs/hang`, { signal: AbortSignal.timeout(150) }).catch((e: Error) => e.name);
     expect(aborted).toBe('TimeoutError');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the upstream request aborted', () => up.state.hangsAbandoned > before && sink.of('proxy-error').length > 0);
     expect(up.state.hangsAbandoned).toBe(before + 1);
     expect(sink.of('proxy-error')).toEqual([expect.objectContaining({ stage: 'client', message: 'client went away before the response' })]);
     expect(sink.of('http-request')).toHaveLength(1);

@@ -148,8 +148,14 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
     again.capture(frameFact(4));
     first.release(); // the earlier attempt returns late: the newer one keeps the stream
     again.end({ reason: 'game_over', outcome: { reason: 'game_over' } });
-    await new Promise((r) => setTimeout(r, 400));
-    await ingest.waitUntilStored();
+    // Sealed is not enough: the earlier attempt's end seals the stream first, and the re-run then continues it.
+    await waitFor("the re-run's frame stored and the stream sealed over it", async () => {
+      await ingest.waitUntilStored();
+      const row = await store.getSession(first.sessionId);
+      if (recorder.stats().openStreams !== 0 || row?.status !== 'sealed' || row.sealedCount !== row.headSeq) return false;
+      for await (const e of store.readSession(first.sessionId)) if (e.kind === 'frame' && e.tick === 4) return true;
+      return false;
+    });
     expect(recorder.stats()).toMatchObject({ failures: 0, openStreams: 0 });
     expect(await store.getSession(first.sessionId)).toMatchObject({ status: 'sealed' });
     const ticks = [];
@@ -203,8 +209,13 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
     expect(again.resumed).toMatchObject({ lastSeq: 2, lastTick: 2 });
     again.capture(frameFact(4));
     again.end({ reason: 'game_over', outcome: { reason: 'game_over' } });
-    await new Promise((r) => setTimeout(r, 400));
-    await ingest.waitUntilStored();
+    await waitFor('the frame taken back here stored and the stream sealed over it', async () => {
+      await ingest.waitUntilStored();
+      const row = await store.getSession(first.sessionId);
+      if (recorder.stats().openStreams !== 0 || row?.status !== 'sealed' || row.sealedCount !== row.headSeq) return false;
+      for await (const e of store.readSession(first.sessionId)) if (e.kind === 'frame' && e.tick === 4) return true;
+      return false;
+    });
     const ticks = async (id: string) => {
       const out = [];
       for await (const e of store.readSession(id)) if (e.kind === 'frame') out.push(e.tick);

@@ -7,6 +7,7 @@
 import WebSocket from 'ws';
 import type { StoredEvent } from '@rewind/event-store';
 import { deepJsonArray, deepJsonObject } from '@rewind/fuzz';
+import { waitFor } from '@rewind/testing';
 import { RecorderStack, startRecorderStack } from './test-support/stack';
 
 describe('Recorder: hostile WebSocket input is recorded, or refused and noted (real Postgres)', () => {
@@ -34,10 +35,12 @@ describe('Recorder: hostile WebSocket input is recorded, or refused and noted (r
     const deepA = deepJsonArray(100_000);
     const deepO = `{"type":"chat","payload":${deepJsonObject(50_000)}}`;
     const escapes = '{"type":"chat","payload":{"message":"\\ud800\\udfff\\u0000\\\\"}}';
+    const answeredBefore = received.length;
     ws.send(deepA);
     ws.send(deepO);
     ws.send(escapes);
-    await new Promise((r) => setTimeout(r, 300));
+    // The platform answers each of them (whatever it says) before the invalid frame ends the connection.
+    await waitFor('the platform to answer the three messages', () => received.length, { until: (n) => n >= answeredBefore + 3 });
     ws.send(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { binary: false });
     expect((await closed).code).toBe(1007);
 

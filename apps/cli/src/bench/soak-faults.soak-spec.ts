@@ -35,7 +35,9 @@ describe('rewind bench soak with every fault (small)', () => {
     expect(r).not.toBeNull();
     expect(r!.wsRuns).toBeGreaterThan(5);
     expect(r).toMatchObject({ wsBotOnly: 0, wsStoreOnly: 0, chainFailures: [], unsealed: 0 });
-    expect(r!.wsMessagesMatched).toBe(r!.wsMessagesBot);
+    // Every message the bot sent or received is stored, but for what it sent into a connection being cut under it,
+    // which nobody read (soak-worker.ts `unreadTail`: only a tail, only on a 1006, the rest of the run exact).
+    expect(r!.wsMessagesMatched + r!.wsUnread).toBe(r!.wsMessagesBot);
     expect(r!.httpMatched).toBe(r!.httpBot);
     expect(r!.httpStored).toBe(r!.httpBot);
     expect(r!.chainsOk).toBe(r!.streams);

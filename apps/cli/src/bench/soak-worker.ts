@@ -9,7 +9,7 @@
  *                ingest with its journal), its Postgres and Redis through the parent's forwarders;
  *   - `pipeline` the outcome pipeline (relay + workers), Postgres and Redis through the same forwarders;
  *   - `bots`     the agents: `sessions` slots each playing runs back to back through the recorders' proxies until
- *                the deadline (plus a few unrecorded probe slots straight to the simulator, for the latency
+ *                the parent says stop (plus a few unrecorded probe slots straight to the simulator, for the latency
  *                baseline), each run's traffic reduced to digests as it ends; at the end it reconciles those
  *                digests with the store (libs/recorder's compare.ts) and verifies every stream's hash chain.
  */
@@ -49,7 +49,6 @@ export interface BotsConfig {
   proxies: string[];
   sessions: number;
   probes: number;
-  seconds: number;
   seed: string;
   keyHex: string;
   /** Direct (not forwarded) database URL, for the reconciliation. */
@@ -100,6 +99,14 @@ export interface Reconciliation {
   runs: number;
   wsRuns: number;
   wsMatched: number;
+  /**
+   * Runs whose connection was cut under the bot (it saw 1006) and whose stream holds everything but the last few
+   * messages the bot sent: sent into a connection being cut, never read by the proxy, so never relayed to the
+   * platform either ({@link unreadTail}). Not counted as lost; reported.
+   */
+  wsCut: number;
+  /** The messages of those runs that nobody read. */
+  wsUnread: number;
   wsBotOnly: number;
   wsStoreOnly: number;
   wsMessagesBot: number;
@@ -290,6 +297,56 @@ interface RunDigest {
   wsDigest: string | null;
   wsFull: string | null;
   wsLines: Uint32Array;
+  /** How many of wsLines the bot sent (the rest it received). */
+  wsSent: number;
+  /** Each direction's message hashes, in order, and the code of the last WebSocket close the bot saw ({@link unreadTail}). */
+  wsSentHashes: Uint32Array;
+  wsReceivedHashes: Uint32Array;
+  wsLastClose: number | undefined;
+  /** Each WebSocket close the bot saw: its code, and how long after the bot's last message sent on that connection (for the diagnosis of a mismatch). */
+  wsCloses: string;
+}
+
+/** One side of a run's WebSocket conversation: each direction's message hashes, in order. */
+export interface DirectedHashes {
+  sent: ArrayLike<number>;
+  received: ArrayLike<number>;
+}
+
+/**
+ * How many messages at the end of what the bot sent were never read by the proxy, when that is the only
+ * difference (pure; soak.spec.ts). A bot's "sent" means handed to its socket, not delivered: when a connection is
+ * cut abruptly — the proxy SIGKILLed, or the platform gone and the proxy passing that on as 1006 by dropping the
+ * client leg — what the bot sent in the last moments sits unread in a socket that is then destroyed. The proxy
+ * records each message before relaying it, so those messages reached neither the store nor the platform; on a
+ * loaded machine (event loops hundreds of ms late) that can be several. Counted only when the bot saw the
+ * connection end with 1006, the received direction is stored exactly, and the stored sent direction is exactly
+ * the bot's minus a tail; anything else is a mismatch (0).
+ */
+export function unreadTail(bot: DirectedHashes & { lastClose: number | undefined }, stored: DirectedHashes): number {
+  if (bot.lastClose !== 1006) return 0;
+  const same = (a: ArrayLike<number>, b: ArrayLike<number>, n: number): boolean => {
+    for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+    return true;
+  };
+  if (bot.received.length !== stored.received.length || !same(bot.received, stored.received, bot.received.length)) return 0;
+  if (stored.sent.length >= bot.sent.length || !same(bot.sent, stored.sent, stored.sent.length)) return 0;
+  return bot.sent.length - stored.sent.length;
+}
+
+/** The closes a bot saw on its WebSocket connections, each with how long after its last sent message on that connection it came (pure). */
+export function wsCloseSummary(entries: readonly TrafficEntry[]): string {
+  const lastSent = new Map<string, number>();
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.channel !== 'ws') continue;
+    if (e.direction === 'sent') lastSent.set(e.stream, e.atMs);
+    else if (e.meta?.['event'] === 'close') {
+      const sent = lastSent.get(e.stream);
+      out.push(`${String(e.meta['code'])}${sent === undefined ? '' : ` ${Math.round(e.atMs - sent)} ms after its last sent`}`);
+    }
+  }
+  return out.join(', ') || 'none';
 }
 
 async function runBots(): Promise<void> {
@@ -302,7 +359,10 @@ async function runBots(): Promise<void> {
   const key = Buffer.from(c.keyHex, 'hex');
   let proxies = [...c.proxies];
   let rr = 0;
-  const deadline = Date.now() + c.seconds * 1000;
+  // No deadline of their own: the bots play until the parent says stop, which it does once the play time is up
+  // and the fault script is done. A fault script that outlasts the play time (faults run one after the other,
+  // each waiting for its recovery, which on a loaded machine can take tens of seconds) must still meet traffic:
+  // with a deadline here the bots had stopped before the last faults, which then hit an idle system.
   let stopping = false;
   const abort = new AbortController();
   const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, inFlight: 0, messages: 0 };
@@ -380,12 +440,23 @@ async function runBots(): Promise<void> {
     const ws = compare.wsSequences(new Map(), traffic, redactor).bot;
     const http = compare.httpExchanges(new Map(), traffic, redactor).bot;
     httpBot.push(...http);
-    runs.push({ kind, platformSessionId: psid, wsDigest: ws.length ? conversationDigest(ws) : null, wsFull: ws.length ? digest(ws) : null, wsLines: Uint32Array.from(ws.map(lineHash)) });
+    runs.push({
+      kind,
+      platformSessionId: psid,
+      wsDigest: ws.length ? conversationDigest(ws) : null,
+      wsFull: ws.length ? digest(ws) : null,
+      wsLines: Uint32Array.from(ws.map(lineHash)),
+      wsSent: byDirection(ws).sent.length,
+      wsCloses: wsCloseSummary(traffic.entries),
+      wsSentHashes: Uint32Array.from(byDirection(ws).sent.map(lineHash)),
+      wsReceivedHashes: Uint32Array.from(byDirection(ws).received.map(lineHash)),
+      wsLastClose: lastWsClose(traffic.entries),
+    });
   };
 
   const slot = async (i: number, probe: boolean): Promise<void> => {
     const kind: BotKind = probe ? 'flappy' : botKindFor(i);
-    for (let n = 0; !stopping && Date.now() < deadline; n++) {
+    for (let n = 0; !stopping; n++) {
       const traffic = new SampledLog(kind === 'flappy' || kind === 'shell' ? (probe ? latDirect : latProxied) : null, !probe);
       const base = probe ? c.simUrl : pickProxy();
       stats.runsStarted++;
@@ -414,7 +485,7 @@ async function runBots(): Promise<void> {
     ...Array.from({ length: c.sessions }, (_, i) => sleep((i / c.sessions) * 2000).then(() => slot(i, false))),
     ...Array.from({ length: c.probes }, (_, i) => sleep((i / Math.max(1, c.probes)) * 2000).then(() => slot(c.sessions + i, true))),
   ];
-  const allDone = Promise.all(slots).then(() => send({ type: 'stopped' }));
+  const allDone = Promise.all(slots);
 
   process.on('message', (m: WorkerCommand) => {
     if (m.type === 'proxies') proxies = m.urls.length ? [...m.urls] : proxies;
@@ -427,10 +498,9 @@ async function runBots(): Promise<void> {
       send({ type: 'stats', ...stats, errors: { ...errors }, latency: w });
     } else if (m.type === 'stop') {
       stopping = true;
-      // Runs still playing 45 s after the deadline are cut (their traffic so far is still reconciled).
+      // Runs still playing 45 s after the stop are cut (their traffic so far is still reconciled).
       setTimeout(() => abort.abort(), 45_000).unref();
-      // Answered once every slot is done, also when they were done before the stop came (a fault script that
-      // outlasts the play time): the parent waits for this answer.
+      // Answered once every slot is done: the parent waits for this answer.
       void allDone.then(() => send({ type: 'stopped' }));
     } else if (m.type === 'reconcile') {
       void allDone
@@ -443,6 +513,15 @@ async function runBots(): Promise<void> {
     } else if (m.type === 'exit') process.exit(0);
   });
   send({ type: 'ready' });
+}
+
+/** The code of the last WebSocket close a bot saw (undefined: none). */
+function lastWsClose(entries: readonly TrafficEntry[]): number | undefined {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i] as TrafficEntry;
+    if (e.channel === 'ws' && e.meta?.['event'] === 'close') return Number(e.meta['code']);
+  }
+  return undefined;
 }
 
 function firstSessionId(entries: TrafficEntry[]): string | undefined {
@@ -479,7 +558,7 @@ async function reconcile(
     const storeWs = new Map<string, number>();
     const storeFull = new Set<string>();
     const unsealedBy: Record<string, number> = {};
-    const storeWsByPsid = new Map<string, Uint32Array>();
+    const storeWsByPsid = new Map<string, { lines: Uint32Array; sent: number; digest: string; hashes: DirectedHashes }>();
     const httpStored: string[] = [];
     let chainsOk = 0;
     let unsealed = 0;
@@ -506,13 +585,23 @@ async function reconcile(
         const d = conversationDigest(ws);
         storeWs.set(d, (storeWs.get(d) ?? 0) + 1);
         storeFull.add(digest(ws));
-        if (s.psid && s.platform === 'moltstation') storeWsByPsid.set(s.psid, Uint32Array.from(ws.map(lineHash)));
+        if (s.psid && s.platform === 'moltstation') {
+          const dir = byDirection(ws);
+          storeWsByPsid.set(s.psid, {
+            lines: Uint32Array.from(ws.map(lineHash)),
+            sent: dir.sent.length,
+            digest: d,
+            hashes: { sent: Uint32Array.from(dir.sent.map(lineHash)), received: Uint32Array.from(dir.received.map(lineHash)) },
+          });
+        }
       }
       httpStored.push(...compare.httpExchanges(one, empty, redactor).stored);
     }
     // WebSocket: each bot run's messages, in order, are exactly one stored stream's (a multiset of digests).
     let wsRuns = 0;
     let wsMatched = 0;
+    let wsCut = 0;
+    let wsUnread = 0;
     let wsBotOnly = 0;
     let wsMessagesBot = 0;
     let wsMessagesMatched = 0;
@@ -530,9 +619,20 @@ async function reconcile(
         if (r.wsFull && !storeFull.has(r.wsFull)) interleaved++;
         continue;
       }
+      const storedRun = r.platformSessionId ? storeWsByPsid.get(r.platformSessionId) : undefined;
+      const unread = storedRun && (left.get(storedRun.digest) ?? 0) > 0 ? unreadTail({ sent: r.wsSentHashes, received: r.wsReceivedHashes, lastClose: r.wsLastClose }, storedRun.hashes) : 0;
+      if (storedRun && unread > 0) {
+        left.set(storedRun.digest, (left.get(storedRun.digest) ?? 0) - 1);
+        wsCut++;
+        wsUnread += unread;
+        wsMessagesMatched += r.wsLines.length - unread;
+        if (diffs.length < 20)
+          diffs.push(`${r.kind} ${r.platformSessionId}: cut (1006) with the last ${unread} of its ${r.wsSent} sent messages unread (closes the bot saw: ${r.wsCloses}); the rest stored exactly`);
+        continue;
+      }
       wsBotOnly++;
-      const stored = r.platformSessionId ? storeWsByPsid.get(r.platformSessionId) : undefined;
-      if (stored) {
+      if (storedRun) {
+        const stored = storedRun.lines;
         let i = 0;
         while (i < stored.length && i < r.wsLines.length && stored[i] === r.wsLines[i]) i++;
         const botSet = new Set(r.wsLines);
@@ -542,7 +642,7 @@ async function reconcile(
         wsMessagesMatched += r.wsLines.length - missing; // lost = what the bot saw that the store lacks, not what follows a difference
         if (diffs.length < 20)
           diffs.push(
-            `${r.kind} ${r.platformSessionId}: bot ${r.wsLines.length} msgs, stored ${stored.length}; first difference at #${i}; ${missing} bot msgs not stored, ${extra} stored msgs the bot never saw`,
+            `${r.kind} ${r.platformSessionId}: bot ${r.wsLines.length} msgs (${r.wsSent} sent), stored ${stored.length} (${storedRun.sent} sent); first difference at #${i}; ${missing} distinct bot msgs not stored, ${extra} stored msgs the bot never saw; closes the bot saw: ${r.wsCloses}`,
           );
       } else if (diffs.length < 20)
         diffs.push(
@@ -575,6 +675,8 @@ async function reconcile(
       runs: runs.length,
       wsRuns,
       wsMatched,
+      wsCut,
+      wsUnread,
       wsBotOnly,
       wsStoreOnly,
       wsMessagesBot,

@@ -1,5 +1,19 @@
-import { cpuSeconds, faultEffect, faultEffectProblems, FaultEvidence, faultSchedule, parseFaults, postgresCpuDelta, postgresCpuSeconds, profileArgs, reconcileHandoffs, SOAK_FAULTS } from './soak';
-import { botKindFor, conversationDigest, p50p99, TickLateness } from './soak-worker';
+import {
+  cpuSeconds,
+  faultEffect,
+  faultEffectProblems,
+  FaultEvidence,
+  faultRecoveryProblems,
+  faultSchedule,
+  parseFaults,
+  postgresCpuDelta,
+  postgresCpuSeconds,
+  profileArgs,
+  reconcileHandoffs,
+  runsToRecover,
+  SOAK_FAULTS,
+} from './soak';
+import { botKindFor, conversationDigest, p50p99, TickLateness, unreadTail, wsCloseSummary } from './soak-worker';
 
 describe('rewind bench soak: pure parts', () => {
   it('reads the CPU time a process used (grows while it computes), NaN for no process; the postgres total is a number', () => {
@@ -141,6 +155,52 @@ describe('rewind bench soak: pure parts', () => {
     it('the stall counts from the lag before it: a lag already high is not an effect', () => {
       expect(faultEffect('network-stall', { stallMs: 3000, lagBeforeMs: 2500, lagMaxMs: 2900 }).seen).toBe(false);
       expect(faultEffect('network-stall', { stallMs: 3000, lagBeforeMs: 0, lagMaxMs: 0, journaledMax: 40 }).seen).toBe(true);
+    });
+  });
+
+  describe('a run cut under the bot: what it sent into the dying connection was read by nobody', () => {
+    const bot = { sent: [1, 2, 3, 4], received: [10, 11, 12], lastClose: 1006 as number | undefined };
+    it('given a 1006, every received message stored and the sent ones but a tail, then that tail is unread (not lost)', () => {
+      expect(unreadTail(bot, { sent: [1, 2, 3], received: [10, 11, 12] })).toBe(1);
+      expect(unreadTail(bot, { sent: [1], received: [10, 11, 12] })).toBe(3);
+    });
+    it('anything else is a mismatch: no 1006, a received message missing, a sent one missing before the end, one extra, or nothing missing', () => {
+      expect(unreadTail({ ...bot, lastClose: 1000 }, { sent: [1, 2, 3], received: [10, 11, 12] })).toBe(0);
+      expect(unreadTail({ ...bot, lastClose: undefined }, { sent: [1, 2, 3], received: [10, 11, 12] })).toBe(0);
+      expect(unreadTail(bot, { sent: [1, 2, 3], received: [10, 11] })).toBe(0);
+      expect(unreadTail(bot, { sent: [1, 3, 4], received: [10, 11, 12] })).toBe(0);
+      expect(unreadTail(bot, { sent: [1, 2, 3, 4, 5], received: [10, 11, 12] })).toBe(0);
+      expect(unreadTail(bot, { sent: [1, 2, 3, 4], received: [10, 11, 12] })).toBe(0);
+    });
+    it('names each close the bot saw and how long after its last message sent on that connection', () => {
+      const e = (stream: string, direction: 'sent' | 'received', atMs: number, meta?: Record<string, unknown>) => ({
+        stream,
+        channel: 'ws' as const,
+        direction,
+        data: '',
+        atMs,
+        ...(meta ? { meta } : {}),
+      });
+      expect(wsCloseSummary([e('a', 'sent', 100), e('a', 'received', 500), e('a', 'received', 829, { event: 'close', code: 1006 }), e('b', 'received', 900, { event: 'close', code: 1000 })])).toBe(
+        '1006 729 ms after its last sent, 1000',
+      );
+      expect(wsCloseSummary([])).toBe('none');
+    });
+  });
+
+  describe('a scripted fault the system did not recover from fails the soak too', () => {
+    it('a recovery looked for and not seen (NaN) is a problem naming the fault and what was awaited; seen, or not looked for, is none', () => {
+      const upstream = { fault: 'upstream-restart' as const, atS: 28 };
+      expect(faultRecoveryProblems([{ ...upstream, evidence: { recoveredMs: NaN, recovery: '3 bot runs completed after the restart' } }])).toEqual([
+        'fault upstream-restart at 28 s: no recovery seen (3 bot runs completed after the restart did not happen within the wait)',
+      ]);
+      expect(faultRecoveryProblems([{ ...upstream, evidence: { recoveredMs: 11_719, recovery: '3 bot runs completed after the restart' } }])).toEqual([]);
+      // A recorder that held no captures has nothing to take over: its recovery is not looked for.
+      expect(faultRecoveryProblems([{ fault: 'recorder-kill', atS: 17, evidence: { killSignal: 'SIGKILL', victimCaptures: 0 } }])).toEqual([]);
+    });
+
+    it('runs that must complete after a platform restart: 5, or half the slots of a small soak, at least 1', () => {
+      expect([1, 2, 6, 9, 10, 20, 1000].map(runsToRecover)).toEqual([1, 1, 3, 5, 5, 5, 5]);
     });
   });
 });

@@ -40,7 +40,9 @@ export interface SoakOptions {
 
 export interface FaultObservation {
   fault: SoakFault;
+  /** When the fault was scheduled (s from the start), and when it actually began: later when the wait for a storing ingest (the first) or the previous fault's recovery outlasted the gap. */
   atS: number;
+  startedS?: number;
   notes: string[];
   /** What was measured around the fault, and whether that shows it happened and took effect ({@link faultEffect}). */
   evidence: FaultEvidence;
@@ -76,6 +78,14 @@ export interface FaultEvidence {
   /** Reward handoffs delivered after the pipeline was killed (by its replacement), and how many were re-deliveries. */
   handoffsAfter?: number;
   redelivered?: number;
+  /**
+   * How long the system took to recover once the fault was lifted (ms; NaN when recovery was looked for and not
+   * seen within its wait): the ingest drained, handoffs flowed again, the captures were taken over, bot runs
+   * completed again. A fault the system did not recover from fails the soak ({@link faultRecoveryProblems}).
+   */
+  recoveredMs?: number;
+  /** What recovery means for this fault, for the report. */
+  recovery?: string;
 }
 
 export interface FaultEffect {
@@ -183,6 +193,21 @@ export function faultEffect(fault: SoakFault, e: FaultEvidence): FaultEffect {
 /** One problem per scripted fault that had no observed effect, naming the fault and what was looked for. */
 export function faultEffectProblems(observations: readonly Pick<FaultObservation, 'fault' | 'atS' | 'effect'>[]): string[] {
   return observations.filter((o) => !o.effect.seen).map((o) => `fault ${o.fault} at ${o.atS} s had no observed effect: ${o.effect.evidence}`);
+}
+
+/** One problem per scripted fault whose recovery was looked for and not seen (`recoveredMs` NaN). */
+export function faultRecoveryProblems(observations: readonly Pick<FaultObservation, 'fault' | 'atS' | 'evidence'>[]): string[] {
+  return observations
+    .filter((o) => o.evidence.recoveredMs !== undefined && !Number.isFinite(o.evidence.recoveredMs))
+    .map((o) => `fault ${o.fault} at ${o.atS} s: no recovery seen (${o.evidence.recovery ?? 'recovery'} did not happen within the wait)`);
+}
+
+/**
+ * Runs that must complete after the platform came back before the soak counts it recovered: 5, or half the
+ * slots on a small soak (a 6-slot soak plays runs of 5–20 s: 5 completions could take most of a short soak).
+ */
+export function runsToRecover(sessions: number): number {
+  return Math.max(1, Math.min(5, Math.ceil(sessions / 2)));
 }
 
 /** Reward handoffs vs the outbox: each reward-handoff row's run listed exactly once (pure). */
@@ -483,7 +508,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const api = forkChild<ApiReport>('api', API_WORKER, [db.url, o.redisUrl, apiKey, randomBytes(32).toString('hex')], {});
     children.push(api);
     const apiPort = (await api.next((m): m is Extract<ApiReport, { type: 'ready' }> => m.type === 'ready', 60_000, 'API ready')).port;
-    const botsConfig: BotsConfig = { simUrl: simBase, proxies: recs.map((r) => r.url), sessions, probes, seconds, seed, keyHex, databaseUrl: db.url };
+    const botsConfig: BotsConfig = { simUrl: simBase, proxies: recs.map((r) => r.url), sessions, probes, seed, keyHex, databaseUrl: db.url };
     out(
       `Processes: simulator (pid ${sim.child.pid}), rewards endpoint (${rewards.child.pid}), recorders A (${recs[0]?.c.child.pid}) and B (${recs[1]?.c.child.pid}), pipeline (${pipeline.child.pid}), API (${api.child.pid}), bots (below), this process (${process.pid}: forwarders, replays, fault script). Postgres/Redis of recorders and pipeline through forwarders :${pgFwd.port}/:${redisFwd.port}.`,
     );
@@ -632,11 +657,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       return NaN;
     };
     const runFault = async (fault: SoakFault, atS: number): Promise<void> => {
-      const obs: FaultObservation = { fault, atS, notes: [], evidence: {}, effect: { seen: false, evidence: 'not measured (the fault script failed)' } };
+      const startedS = Math.round((Date.now() - t0) / 100) / 10;
+      const obs: FaultObservation = { fault, atS, startedS, notes: [], evidence: {}, effect: { seen: false, evidence: 'not measured (the fault script failed)' } };
       const ev = obs.evidence;
       observations.push(obs);
       notes.push(`▶ ${fault}`);
       const note = (s: string): void => void obs.notes.push(s);
+      // Faults run one after the other, each waiting for its recovery: on a loaded machine one may begin after its slot.
+      if (startedS - atS >= 1) note(`began at ${startedS} s, ${fmt((startedS - atS) * 1000)} ms late (the wait for a storing ingest, or for the previous fault's recovery, outlasted the gap)`);
       const watchIngest = async (ms: number): Promise<{ maxJournaled: number; maxLag: number; sawOutage: boolean }> => {
         let maxJournaled = 0;
         let maxLag = 0;
@@ -674,6 +702,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           } else ev.stallMs = outageMs;
           Object.assign(ev, { ingestOutage: w.sawOutage, journaledMax: w.maxJournaled, lagMaxMs: w.maxLag });
           const recovered = await until(drained, 60_000);
+          Object.assign(ev, { recoveredMs: recovered, recovery: 'the ingest back to lag < 1 s with nothing journaled' });
           if (fault === 'postgres-restart') ev.linkReconnects = pgFwd.counts.accepted - accepted0;
           note(
             `${fault === 'postgres-restart' ? 'Postgres link down (connections dropped, new ones refused)' : 'Postgres link stalled (no byte either way)'} for ${Date.now() - s0 - (Number.isFinite(recovered) ? recovered : 60_000)} ms; ingest outage seen: ${w.sawOutage ? 'yes' : 'no'}, up to ${fmt(w.maxJournaled)} events journaled, ingest lag up to ${fmt(w.maxLag)} ms; back to lag < 1 s with nothing journaled ${Number.isFinite(recovered) ? `${fmt(recovered)} ms after the link came back` : 'NOT within 60 s'}`,
@@ -692,6 +721,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           const reconnected = await until(() => redisFwd.counts.accepted > accepted0, 60_000);
           const resumed = await until(async () => (await handoffList().catch(() => [])).length > before, 60_000);
           ev.linkReconnects = redisFwd.counts.accepted - accepted0;
+          Object.assign(ev, { recoveredMs: reconnected + resumed, recovery: 'the clients reconnected and new handoffs arrived' });
           note(
             `Redis link down ${outageMs} ms (recorders' BullMQ/vault and pipeline connections dropped, refused); ${fmt(redisFwd.counts.dropped)} connections dropped so far; first reconnect ${Number.isFinite(reconnected) ? `${fmt(reconnected)} ms after the link came back` : 'NOT within 60 s'}; new handoffs ${Number.isFinite(resumed) ? `arrived ${fmt(resumed)} ms after that` : 'did NOT arrive within 60 s after'}`,
           );
@@ -717,15 +747,19 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           note(
             `SIGKILLed recorder ${victim.name} (held ${victimTasks} running captures, ${fmt(vStats?.ingest?.buffered ?? 0)} events buffered in memory at the last sample); bots moved to ${survivor.name}'s proxy`,
           );
+          // Wait for the take-over itself (the survivor's take-over counter): its running captures also grow with
+          // new runs' captures, and a take-over only comes once the victim's locks expire, so a rise of the running
+          // count can come first and end the wait before any take-over.
           const took = await until(async () => {
             await sampleRecorders();
-            return sTasks(latest.get(survivor.name)) > survivorBefore || takeovers(latest.get(survivor.name)) > takeoversBefore || victimTasks === 0;
+            return takeovers(latest.get(survivor.name)) > takeoversBefore || victimTasks === 0;
           }, 30_000);
           ev.takeovers = takeovers(latest.get(survivor.name)) - takeoversBefore;
+          if (victimTasks) Object.assign(ev, { recoveredMs: took, recovery: "the survivor took over the killed recorder's captures" });
           ev.botRunsFailed = ((await sampleBots())?.runsFailed ?? failedBefore) - failedBefore;
           note(
             victimTasks
-              ? `survivor ${survivor.name} running captures ${survivorBefore} → ${sTasks(latest.get(survivor.name))}: take-over ${Number.isFinite(took) ? `within ${fmt(took)} ms` : 'NOT seen within 30 s'}`
+              ? `survivor ${survivor.name} running captures ${survivorBefore} → ${sTasks(latest.get(survivor.name))}, ${ev.takeovers} taken over: take-over ${Number.isFinite(took) ? `within ${fmt(took)} ms` : 'NOT seen within 30 s'}`
               : 'the victim held no captures',
           );
           // A replacement process (as a supervisor would restart it) adopts the dead one's journal.
@@ -745,6 +779,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           pipeline = await startPipe();
           const up = Date.now() - killedAt;
           const resumed = await until(async () => (await handoffList().catch(() => [])).length > before, 60_000);
+          Object.assign(ev, { recoveredMs: up + resumed, recovery: 'the replacement pipeline delivered a handoff' });
           const listedAfter = await handoffList().catch(() => []);
           ev.handoffsAfter = listedAfter.length - before;
           ev.redelivered = listedAfter.reduce((a, h) => a + Math.max(0, h.deliveries - 1), 0) - listedBefore.reduce((a, h) => a + Math.max(0, h.deliveries - 1), 0);
@@ -761,10 +796,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           sim = await startSim();
           const up = Date.now() - killedAt;
           const okBefore = (await sampleBots())?.runsOk ?? 0;
-          const recovered = await until(async () => ((await sampleBots())?.runsOk ?? 0) > okBefore + 5, 60_000);
+          const need = runsToRecover(sessions);
+          const recovered = await until(async () => ((await sampleBots())?.runsOk ?? 0) >= okBefore + need, 60_000);
           ev.botRunsFailed = (lastBots?.runsFailed ?? failedBefore) - failedBefore;
+          Object.assign(ev, { recoveredMs: up + recovered, recovery: `${need} bot runs completed after the restart` });
           note(
-            `SIGKILLed the simulator, restarted on the same port after ${fmt(up)} ms (every live run lost server-side); bot runs failed meanwhile: ${ev.botRunsFailed}; runs completing again ${Number.isFinite(recovered) ? `${fmt(up + recovered)} ms after the kill` : 'NOT within 60 s'}`,
+            `SIGKILLed the simulator, restarted on the same port after ${fmt(up)} ms (every live run lost server-side); bot runs failed meanwhile: ${ev.botRunsFailed}; ${need} runs completed again ${Number.isFinite(recovered) ? `${fmt(up + recovered)} ms after the kill` : 'NOT within 60 s'}`,
           );
           break;
         }
@@ -774,6 +811,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       out(`fault ${fault} at ${atS} s: ${obs.notes.join('; ')}`);
     };
     const faultsDone = (async () => {
+      if (o.faults.length) {
+        // A fault must hit a working system: the first one waits until the recorders' ingest stores what arrives
+        // (something appended, lag < 1 s). On a loaded machine it sometimes stored nothing for its first 5–10 s,
+        // and a Postgres cut at 4 s then met an ingest that was not writing yet: no outage to see.
+        const storing = await until(async () => {
+          await sampleRecorders();
+          return appendedTotal() > 0 && ingestNow().lagMs < 1000;
+        }, 60_000);
+        const atS = Math.round((Date.now() - t0) / 100) / 10;
+        if (!Number.isFinite(storing)) problems.push(`the ingest was not storing (nothing appended, or lag ≥ 1 s) within 60 s of the start: the faults hit a system not yet working`);
+        else if (atS >= 1) out(`(faults wait for the ingest to store: it did from ${atS} s)`);
+      }
       for (const { fault, atS } of faultSchedule(o.faults, seconds)) {
         await sleep(Math.max(0, t0 + atS * 1000 - Date.now()));
         await runFault(fault, atS).catch((e: Error) => problems.push(`fault ${fault}: ${e.message}`));
@@ -784,6 +833,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await faultsDone;
     // A fault with no observed effect proves nothing about recovery: the soak fails on it.
     problems.push(...faultEffectProblems(observations));
+    // So does a fault the system did not recover from.
+    problems.push(...faultRecoveryProblems(observations));
     bots.send({ type: 'stop' });
     await bots.next((m): m is { type: 'stopped' } => m.type === 'stopped', 90_000, 'bots to finish their runs').catch((e: Error) => problems.push(e.message));
     await replayState.stop();
@@ -838,14 +889,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     out('| reconciliation | result |');
     out('|---|---|');
     out(
-      `| WebSocket traffic of each bot run stored exactly once, each direction in order, byte for byte (compare.ts) | ${fmt(r.wsMatched)} of ${fmt(r.wsRuns)} runs; ${fmt(r.wsMessagesMatched)} of ${fmt(r.wsMessagesBot)} messages${r.wsStoreOnly ? `; ${r.wsStoreOnly} stored streams unmatched` : ''}; ${fmt(r.interleaved)} runs interleave the two directions differently (not an error) |`,
+      `| WebSocket traffic of each bot run stored exactly once, each direction in order, byte for byte (compare.ts) | ${fmt(r.wsMatched)} of ${fmt(r.wsRuns)} runs${r.wsCut ? ` (+ ${r.wsCut} cut under the bot with the last ${r.wsUnread} messages it sent unread by anyone)` : ''}; ${fmt(r.wsMessagesMatched)} of ${fmt(r.wsMessagesBot - r.wsUnread)} messages${r.wsStoreOnly ? `; ${r.wsStoreOnly} stored streams unmatched` : ''}; ${fmt(r.interleaved)} runs interleave the two directions differently (not an error) |`,
     );
     out(`| HTTP exchanges of every bot stored exactly once | ${fmt(r.httpMatched)} of ${fmt(r.httpBot)} (store holds ${fmt(r.httpStored)}) |`);
     out(`| hash chains verified | ${fmt(r.chainsOk)} of ${fmt(r.streams)} streams${r.unsealed ? `; ${r.unsealed} not sealed` : ''} |`);
     out(
       `| reward handoffs (one per ended run, rewards endpoint's list) | ${fmt(handoffs.listed)} listed for ${fmt(handoffs.outboxRows)} outbox rows; ${handoffs.missing} missing, ${handoffs.duplicates} duplicated, ${handoffs.extra} unknown; ${handoffs.redelivered} absorbed re-deliveries (max deliveries ${handoffs.maxDeliveries}) |`,
     );
-    out(`| events lost | ${fmt(r.wsMessagesBot - r.wsMessagesMatched + (r.httpBot - r.httpMatched))} |`);
+    out(`| events lost | ${fmt(r.wsMessagesBot - r.wsUnread - r.wsMessagesMatched + (r.httpBot - r.httpMatched))} |`);
     const audits = await db.pool.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM audits GROUP BY status`).catch(() => ({ rows: [] as { status: string; n: string }[] }));
     out(`| pipeline audits (libs/audit, run by the pipeline; informational) | ${audits.rows.map((a) => `${a.n} ${a.status}`).join(', ') || 'none'} |`);
     out(`(reconciliation took ${fmt(r.ms / 1000, 1)} s)`);

@@ -202,7 +202,7 @@ describe('cloud-play session poller', () => {
     const t0 = Date.now();
     ctx.abort.abort();
     await expect(done).resolves.toEqual({ status: 'aborted' });
-    expect(Date.now() - t0).toBeLessThan(200);
+    expect(Date.now() - t0).toBeLessThan(5_000); // promptly against the 60 s poll interval: a bound a loaded machine keeps
     expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeLessThanOrEqual(timersBefore);
     // Not ended: no session list read.
     expect(ctx.sink.requests().every((r: HttpRequestFact) => r.path.startsWith('/api/game/session-status'))).toBe(true);

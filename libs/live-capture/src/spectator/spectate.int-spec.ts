@@ -164,7 +164,7 @@ describe('spectateMoltStation (real simulator)', () => {
     const t0 = Date.now();
     ctx.controller.abort();
     const res = await result;
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(Date.now() - t0).toBeLessThan(5_000); // promptly against a run that would not end (a loaded machine keeps this bound)
     expect(res).toEqual({ status: 'aborted' });
     expect(sink.facts.at(-1)).toMatchObject({ type: 'ws-close', initiator: 'client', code: 1001 });
     const count = sink.facts.length;
@@ -189,7 +189,7 @@ describe('spectateMoltStation (real simulator)', () => {
     const t0 = Date.now();
     ctx.controller.abort();
     expect(await result).toEqual({ status: 'aborted' });
-    expect(Date.now() - t0).toBeLessThan(500);
+    expect(Date.now() - t0).toBeLessThan(5_000); // at once against the 30 s retry timer
     expect(sink.of('ws-open')).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { waitFor } from '@rewind/testing';
 import { RunningSimulator, startSimulator } from '../index';
 import { client, isoSeconds, RawResponse, TOKEN_A, TOKEN_B } from './cloudplay-test-client';
 import { CLOUDPLAY_DEFAULTS, CLOUDPLAY_GAMES, CloudplayOptions } from './index';
@@ -372,18 +373,11 @@ describe('cloud-play time constants (real clock, timeScale)', () => {
     const call = client(sim.baseUrl('cloudplay'));
     const t0 = Date.now();
     const id = (await call('POST', '/api/game/launch', { body: { gameSlug: GAME } })).json.sessionId as string;
-    let status = 'starting';
-    while (status === 'starting') {
-      await new Promise((r) => setTimeout(r, 5));
-      status = (await call('GET', `/api/game/session-status?sessionId=${id}`)).json.status;
-    }
-    expect(status).toBe('running');
-    expect(Date.now() - t0).toBeLessThan(1_000);
-    while (status === 'running') {
-      await new Promise((r) => setTimeout(r, 20));
-      status = (await call('GET', `/api/game/session-status?sessionId=${id}`)).json.status;
-    }
-    expect(['stopping', 'stopped']).toContain(status);
+    const status = async (): Promise<string> => (await call('GET', `/api/game/session-status?sessionId=${id}`)).json.status as string;
+    expect(await waitFor('the session past starting', status, { until: (s) => s !== 'starting', intervalMs: 5 })).toBe('running');
+    // Unscaled, starting takes 12–68 s (download + container start): a bound that holds on a loaded machine still shows the scale.
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(['stopping', 'stopped']).toContain(await waitFor('the session past running (idle reclaim)', status, { until: (s) => s !== 'running', intervalMs: 20 }));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
   });
 });

@@ -1,3 +1,4 @@
+import { waitFor } from '@rewind/testing';
 import { RunningSimulator, startSimulator } from '../index';
 import { http, login, rawSocket, RawSocket, sleep } from './test-helpers';
 
@@ -50,8 +51,9 @@ describe('MoltStation faults', () => {
     const s = await play(id);
     expect((await s.closed).code).toBe(1006);
     expect(frameTicks(s)).toEqual([0, 1, 2]);
-    await sleep(120);
-    const detail = await http(base, 'GET', `/api/games/shellrunners/sessions/${id}`);
+    const detail = await waitFor('the session ticking on after the drop', () => http(base, 'GET', `/api/games/shellrunners/sessions/${id}`), {
+      until: (d) => d.json.tick > 2 || d.json.status !== 'live',
+    });
     expect(detail.json.status).toBe('live');
     expect(detail.json.tick).toBeGreaterThan(2);
     const again = await play(id);
@@ -77,7 +79,7 @@ describe('MoltStation faults', () => {
     sim.faults.add({ platform: 'moltstation', fault: 'delay-frames', target: id, params: { ms: 400 } });
     const startedAt = Date.now();
     const seenAt = frameTicks(s).length;
-    await sleep(300);
+    await sleep(300); // deliberate: the fault holds frames 400 ms; 300 ms later they must still be held
     // Frames produced in the last 300 ms are still held (at most the one in flight when the fault was added).
     expect(frameTicks(s).length - seenAt).toBeLessThanOrEqual(1);
     await s.waitFor((m) => m.t === 'frame' && m.frame.tick >= 12, 3000);

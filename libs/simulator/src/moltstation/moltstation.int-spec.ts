@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@rewind/testing';
 import { RunningSimulator, startSimulator } from '../index';
 import { isFlappyFrame } from './flappybots-frame-validator';
 import { resetMoltStationOptions, setMoltStationOptions } from './options';
@@ -216,7 +217,7 @@ describe('MoltStation simulator over real sockets', () => {
       await s.waitFor((m) => m.t === 'frame' && m.frame.tick >= 2);
       s.send({ t: 'cmd', cmd: 'pause' });
       const p1 = (await s.waitFor((m) => m.t === 'frame' && m.frame.phase === 'paused')).frame;
-      await sleep(200);
+      await waitFor('paused frames keep coming', () => s.messages.filter((m) => m.t === 'frame' && m.frame.phase === 'paused').length > 2);
       const paused = s.messages.filter((m) => m.t === 'frame' && m.frame.phase === 'paused');
       expect(paused.length).toBeGreaterThan(2);
       expect(new Set(paused.map((m) => m.frame.tick))).toEqual(new Set([p1.tick]));
@@ -273,7 +274,7 @@ describe('MoltStation simulator over real sockets', () => {
 
       setMoltStationOptions({ tokenTtlMs: 1 });
       const t = await playToken('flappybots', id);
-      await sleep(10);
+      await sleep(10); // deliberate: the token's 1 ms lifetime runs out
       const expired = sock('flappybots', 'play', id, `&token=${t}`);
       expect(await expired.closed).toEqual({ code: 4410, reason: 'TOKEN_EXPIRED' });
       resetMoltStationOptions();
@@ -367,8 +368,7 @@ describe('MoltStation simulator over real sockets', () => {
       s.send('null');
       await s.waitFor((m) => m.t === 'error' && m.code === 'INVALID_MESSAGE');
       const before = s.messages.filter((m) => m.t === 'frame').length;
-      await sleep(150);
-      expect(s.messages.filter((m) => m.t === 'frame').length).toBeGreaterThan(before);
+      await waitFor('frames after the bad messages', () => s.messages.filter((m) => m.t === 'frame').length > before);
     });
 
     it('an oversized message closes with 1009 MESSAGE_TOO_LARGE; a huge one is cut by ws (1009); the server lives on', async () => {
@@ -437,8 +437,10 @@ describe('MoltStation simulator over real sockets', () => {
       }
       spec.ws.close();
       await spec.closed;
-      await sleep(20);
-      expect((await http(base, 'POST', `/api/games/flappybots/sessions/${id}/spectate-token-public`)).status).toBe(200);
+      // A refusal (409) issues nothing, so asking until the freed slot is seen is safe.
+      expect(
+        await waitFor('the spectator slot freed', async () => (await http(base, 'POST', `/api/games/flappybots/sessions/${id}/spectate-token-public`)).status, { until: (st) => st === 200 }),
+      ).toBe(200);
     });
 
     it('a token issued below the cap is refused at connect once the cap is reached (4429 SPECTATORS_FULL)', async () => {
