@@ -6,7 +6,7 @@ import { loadOrCreateRedactionKey } from '@rewind/redaction';
 import { CredentialVault } from '@rewind/scaleout';
 import type { CaptureTaskLogger } from '@rewind/capture-facts';
 import { RunningRecorderService, runningRecorder } from './recorder-service';
-import type { RecorderServiceOptions } from './recorder-service';
+import type { RecorderServiceOptions } from './recorder-options';
 import { RecorderModule } from './recorder.module';
 import { RunSignalBoard } from './run-signals';
 import { BullmqSchedulerOptions, bullmqScheduler } from './schedulers';

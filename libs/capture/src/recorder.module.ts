@@ -33,7 +33,7 @@ import type { CaptureJobData, CaptureJobResult, CaptureCoordinator } from '@rewi
 import { MoltStationDiscovery } from '@rewind/live-capture';
 import { CAPTURE_COORDINATOR, CAPTURE_QUEUE_REDIS, captureQueue, CaptureProcessor } from './capture-processor';
 import { adoptOrphanJournals, claimJournalDir, sealStreamsOfDeadWriter } from './orphan-journals';
-import type { RecorderServiceOptions, TaskScheduler } from './recorder-service';
+import type { RecorderServiceOptions, TaskScheduler } from './recorder-options';
 import type { BullmqSchedulerOptions } from './schedulers';
 import { RunSignalBoard } from './run-signals';
 import { BullmqSchedulerFactory, captureCoordinator, offeringScheduler, spectateOffer } from './schedulers';

@@ -2,7 +2,7 @@ import { backoff } from '@rewind/backoff';
 import { taskId, TaskOffer } from '@rewind/recorder';
 import { CaptureCoordinator, type CaptureCoordinatorOptions, CaptureTarget } from '@rewind/scaleout';
 import type { CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';
-import type { TaskScheduler } from './recorder-service';
+import type { TaskScheduler } from './recorder-options';
 
 export type StartTask = (offer: TaskOffer, signal: AbortSignal, takeover: boolean) => Promise<CaptureTaskResult>;
 

@@ -1,4 +1,4 @@
-import { SimulatedPlatform } from './types';
+import type { SimulatedPlatform } from '@rewind/platforms';
 
 /**
  * Fault injection, per platform, globally or for one platform session id. Configured at start-up
