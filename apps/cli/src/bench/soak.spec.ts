@@ -152,6 +152,12 @@ describe('rewind bench soak: pure parts', () => {
       expect(faultEffect('recorder-kill', { killSignal: 'SIGKILL', victimCaptures: 0, takeovers: 0, botRunsFailed: 0 }).seen).toBe(false);
     });
 
+    it('a recorder whose captures left no job in the queue (ended, or dropped by a Redis restart) shows its kill by the bot runs it cut', () => {
+      expect(faultEffect('recorder-kill', { killSignal: 'SIGKILL', victimCaptures: 1, victimJobs: 0, takeovers: 0, botRunsFailed: 3 }).seen).toBe(true);
+      expect(faultEffect('recorder-kill', { killSignal: 'SIGKILL', victimCaptures: 1, victimJobs: 1, takeovers: 0, botRunsFailed: 3 }).seen).toBe(false);
+      expect(faultEffect('recorder-kill', { killSignal: 'SIGKILL', victimCaptures: 1, victimJobs: 1, takeovers: 1, botRunsFailed: 0 }).seen).toBe(true);
+    });
+
     it('the stall counts from the lag before it: a lag already high is not an effect', () => {
       expect(faultEffect('network-stall', { stallMs: 3000, lagBeforeMs: 2500, lagMaxMs: 2900 }).seen).toBe(false);
       expect(faultEffect('network-stall', { stallMs: 3000, lagBeforeMs: 0, lagMaxMs: 0, journaledMax: 40 }).seen).toBe(true);

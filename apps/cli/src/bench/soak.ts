@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Pool } from 'pg';
+import { Queue } from 'bullmq';
 import WebSocket from 'ws';
 import { benchDatabase } from './scratch-db';
 import { namedIn, nextMessage } from './child-message';
@@ -71,6 +72,8 @@ export interface FaultEvidence {
   killSignal?: string | null;
   /** Captures (spectators, pollers) the killed recorder was running. */
   victimCaptures?: number;
+  /** The victim's capture jobs still in the queue after the kill (active, not run by the survivor): what a take-over must pick up. */
+  victimJobs?: number;
   /** Captures the surviving recorder took over from the killed one. */
   takeovers?: number;
   /** Bot runs that failed while the fault lasted (connections cut by it). */
@@ -174,8 +177,8 @@ export function faultEffect(fault: SoakFault, e: FaultEvidence): FaultEffect {
       };
     case 'recorder-kill':
       return {
-        seen: killed && (n(e.victimCaptures) > 0 ? n(e.takeovers) > 0 : n(e.takeovers) > 0 || n(e.botRunsFailed) > 0),
-        evidence: `recorder exited by ${e.killSignal ?? 'no signal'}; it ran ${n(e.victimCaptures)} captures, the survivor took over ${n(e.takeovers)}; ${n(e.botRunsFailed)} bot runs failed`,
+        seen: killed && (n(e.victimJobs ?? e.victimCaptures) > 0 ? n(e.takeovers) > 0 : n(e.takeovers) > 0 || n(e.botRunsFailed) > 0),
+        evidence: `recorder exited by ${e.killSignal ?? 'no signal'}; it ran ${n(e.victimCaptures)} captures (${e.victimJobs === undefined ? 'jobs in the queue not counted' : `${n(e.victimJobs)} of its jobs left in the queue`}), the survivor took over ${n(e.takeovers)}; ${n(e.botRunsFailed)} bot runs failed`,
       };
     case 'pipeline-kill':
       return {
@@ -533,6 +536,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         }),
       );
     };
+    /** Active jobs of the capture queue that the survivor does not run (right after a recorder's kill: the victim's). */
+    const victimJobsInQueue = async (running: (s: ServiceStats | undefined) => number): Promise<number> => {
+      const queue = new Queue(queueName, { connection: { url: o.redisUrl, maxRetriesPerRequest: 1 }, prefix: 'rewind' });
+      try {
+        const active = await queue.getActiveCount();
+        await sampleRecorders();
+        const survivors = recs.filter((r) => r.c.alive()).reduce((a, r) => a + running(latest.get(r.name)), 0);
+        return Math.max(0, active - survivors);
+      } catch {
+        return 1; // unknown: expect a take-over, as before
+      } finally {
+        await queue.close().catch(() => undefined);
+      }
+    };
     const ingestNow = (): { lagMs: number; buffered: number; journaled: number; outage: boolean } => {
       let lagMs = 0;
       let buffered = 0;
@@ -747,19 +764,23 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           note(
             `SIGKILLed recorder ${victim.name} (held ${victimTasks} running captures, ${fmt(vStats?.ingest?.buffered ?? 0)} events buffered in memory at the last sample); bots moved to ${survivor.name}'s proxy`,
           );
+          // What is left to take over: the capture queue's active jobs that the survivor does not run. A capture that
+          // ended just before the kill, or whose job a Redis restart without persistence dropped, leaves none.
+          const victimJobs = await victimJobsInQueue(sTasks);
+          ev.victimJobs = victimJobs;
           // Wait for the take-over itself (the survivor's take-over counter): its running captures also grow with
           // new runs' captures, and a take-over only comes once the victim's locks expire, so a rise of the running
           // count can come first and end the wait before any take-over.
           const took = await until(async () => {
             await sampleRecorders();
-            return takeovers(latest.get(survivor.name)) > takeoversBefore || victimTasks === 0;
-          }, 30_000);
+            return takeovers(latest.get(survivor.name)) > takeoversBefore || victimJobs === 0;
+          }, 60_000);
           ev.takeovers = takeovers(latest.get(survivor.name)) - takeoversBefore;
-          if (victimTasks) Object.assign(ev, { recoveredMs: took, recovery: "the survivor took over the killed recorder's captures" });
+          if (victimJobs) Object.assign(ev, { recoveredMs: took, recovery: "the survivor took over the killed recorder's captures" });
           ev.botRunsFailed = ((await sampleBots())?.runsFailed ?? failedBefore) - failedBefore;
           note(
             victimTasks
-              ? `survivor ${survivor.name} running captures ${survivorBefore} → ${sTasks(latest.get(survivor.name))}, ${ev.takeovers} taken over: take-over ${Number.isFinite(took) ? `within ${fmt(took)} ms` : 'NOT seen within 30 s'}`
+              ? `survivor ${survivor.name} running captures ${survivorBefore} → ${sTasks(latest.get(survivor.name))}, ${ev.takeovers} taken over: take-over ${Number.isFinite(took) ? `within ${fmt(took)} ms` : 'NOT seen within 60 s'}`
               : 'the victim held no captures',
           );
           // A replacement process (as a supervisor would restart it) adopts the dead one's journal.
