@@ -3,8 +3,12 @@
  *   role `upstream` — a MoltStation-like WebSocket platform: per session, frames at a fixed rate, each carrying
  *                     its send time (this process's hrtime); the client answers each frame with a small input
  *                     carrying that time back, and the RTT is measured here, on one clock.
- *   role `proxy`    — the recording proxy with a cheap but honest sink (counts facts, touches every payload's
- *                     length, keeps the last N facts).
+ *   role `proxy sink`     — the recording proxy with a cheap but honest sink (counts facts, touches every
+ *                           payload's length, keeps the last N facts): the cost of relaying alone;
+ *   role `proxy recorder` — a recorder process as `rewind recorder` runs one, without live captures: the
+ *                           RecorderModule (`startRecorderService`): the recording proxy feeding the Recorder
+ *                           (encoding, redaction, lifecycle), the Ingest with its write-ahead log, and its
+ *                           writer thread appending to Postgres (the benchmark's scratch database).
  * Talks to the parent over IPC only; exits when the parent says so or disappears.
  */
 import type { AddressInfo } from 'node:net';
@@ -26,8 +30,27 @@ export type UpstreamReport =
   | { type: 'phase-done'; phase: number; sessions: number; framesSent: number; inputsReceived: number; disconnects: number; rtt: RttSummary; cpuUs: number; timedOut: boolean };
 /** Parent → proxy. */
 export type ProxyCommand = { type: 'stats'; /** Start a new event-loop-delay / GC window (the measured phase). */ reset?: boolean } | { type: 'exit' };
-/** Proxy → parent. */
-export type ProxyReport = { type: 'ready'; port: number } | { type: 'stats'; facts: Record<string, number>; wsMessages: number; dataBytes: number; kept: number; cpuUs: number; loop?: LoopStats };
+/** Proxy → parent. The sink counts ws-message facts; the recorder reports its own and its Ingest's counters. */
+export type ProxyReport =
+  | { type: 'ready'; port: number }
+  | {
+      type: 'stats';
+      facts: Record<string, number>;
+      wsMessages: number;
+      dataBytes: number;
+      kept: number;
+      cpuUs: number;
+      loop?: LoopStats;
+      recorder?: { facts: number; events: number; failures: number; openStreams: number };
+      ingest?: { appended: number; buffered: number; journaled: number; rejected: number; lagMs: number; outage: boolean };
+    };
+export type ProxyKind = 'sink' | 'recorder';
+/** What the `proxy recorder` role needs (third argument, JSON). */
+export interface RecorderProxyConfig {
+  databaseUrl: string;
+  dataDir: string;
+  keyHex: string;
+}
 
 export interface RttSummary {
   count: number;
@@ -201,6 +224,52 @@ export function createBenchSink(): { sink: CaptureSink; stats(): Omit<Extract<Pr
   return { sink, stats: () => ({ type: 'stats', facts: { ...facts }, wsMessages, dataBytes, kept: Math.min(n, KEEP) }) };
 }
 
+/** A recorder process (RecorderModule) in front of the upstream, recording into the benchmark's database. */
+async function runRecorderProxy(upstreamPort: number, c: RecorderProxyConfig): Promise<void> {
+  const { startRecorderService } = await import('@rewind/capture');
+  const line = (m: string): void => void process.stderr.write(`[bench recorder] ${m}\n`);
+  const service = await startRecorderService({
+    databaseUrl: c.databaseUrl,
+    proxyPort: 0,
+    proxyHost: '127.0.0.1',
+    upstreams: { moltstation: `http://127.0.0.1:${upstreamPort}/moltstation` },
+    dataDir: c.dataDir,
+    instance: 'bench-proxy',
+    redactionKey: Buffer.from(c.keyHex, 'hex'),
+    // Each phase ends with a drain (every stream sealed, every event stored) before the next: short grace periods.
+    // The bench's frames carry no end signal, so a run ends as idle 1 s after its last message (30 min by default);
+    // during a phase every run has a message every 1/framesPerSec s.
+    sealAfterMs: 500,
+    accountIdleMs: 1000,
+    runIdleMs: 1000,
+    log: { info: () => undefined, warn: line, error: line },
+  });
+  const probe = loopProbe();
+  process.on('message', (msg: ProxyCommand) => {
+    if (msg.type === 'stats') {
+      const s = service.stats();
+      send({
+        type: 'stats',
+        facts: {},
+        wsMessages: NaN,
+        dataBytes: NaN,
+        kept: 0,
+        cpuUs: cpuUs(),
+        loop: probe.read(msg.reset === true),
+        recorder: { facts: s.recorder.facts, events: s.recorder.events, failures: s.recorder.failures, openStreams: s.recorder.openStreams },
+        ingest: { appended: s.ingest.appended, buffered: s.ingest.buffered, journaled: s.ingest.journaled, rejected: s.ingest.rejected, lagMs: s.ingest.lagMs, outage: s.ingest.outage },
+      });
+    } else if (msg.type === 'exit') {
+      const t = setTimeout(() => process.exit(0), 20_000);
+      void service.close().finally(() => {
+        clearTimeout(t);
+        process.exit(0);
+      });
+    }
+  });
+  send({ type: 'ready', port: Number(new URL(service.proxyUrl).port) });
+}
+
 async function runProxy(upstreamPort: number): Promise<void> {
   const { startRecordingProxy } = await import('@rewind/proxy');
   const { sink, stats } = createBenchSink();
@@ -217,9 +286,15 @@ async function runProxy(upstreamPort: number): Promise<void> {
 if (require.main === module) {
   // The parent going away (crash, Ctrl-C) takes this process with it.
   process.on('disconnect', () => process.exit(0));
-  const [role, arg1, arg2] = process.argv.slice(2);
+  const [role, arg1, arg2, arg3] = process.argv.slice(2);
   const started =
-    role === 'upstream' ? runUpstream({ framesPerSec: Number(arg1), frameBytes: Number(arg2) }) : role === 'proxy' ? runProxy(Number(arg1)) : Promise.reject(new Error(`unknown role ${role}`));
+    role === 'upstream'
+      ? runUpstream({ framesPerSec: Number(arg1), frameBytes: Number(arg2) })
+      : role === 'proxy' && arg1 === 'sink'
+        ? runProxy(Number(arg2))
+        : role === 'proxy' && arg1 === 'recorder'
+          ? runRecorderProxy(Number(arg2), JSON.parse(arg3 ?? '{}') as RecorderProxyConfig)
+          : Promise.reject(new Error(`unknown role ${role} ${arg1 ?? ''}`));
   started.catch((e: Error) => {
     process.stderr.write(`bench proxy worker ${role}: ${e.stack ?? e.message}\n`);
     process.exit(1);

@@ -10,6 +10,8 @@ import { benchDatabase } from './scratch-db';
 import { namedIn, nextMessage } from './child-message';
 import { RECORDER_NODE_ARGS } from './node-flags';
 import { fmt } from './stats';
+import { cpuPerEvent, CpuLedger, cpuSeconds, postgresReadings } from './cpu-account';
+import type { CpuPerEvent, CpuReading } from './cpu-account';
 import { TcpForwarder } from '@rewind/local-services';
 import type { ApiCommand, ApiReport } from './replay-worker';
 import type { BotsConfig, BotsStats, PipelineConfig, Reconciliation, RecorderConfig, ServiceStats, SimConfig, SoakRole, WorkerCommand, WorkerReport } from './soak-worker';
@@ -104,6 +106,8 @@ export interface SoakResult {
   reconciliation: Reconciliation | null;
   handoffs: { outboxRows: number; listed: number; duplicates: number; missing: number; extra: number; maxDeliveries: number; redelivered: number };
   rows: SoakRow[];
+  /** Rewind's own CPU per stored event over the soak (bots started → handoffs delivered after the drain), by process kind. */
+  cpu: CpuPerEvent;
 }
 
 export interface SoakRow {
@@ -248,19 +252,7 @@ export function rssMb(pid: number | undefined): number {
   }
 }
 
-/** user + system CPU time of a process in seconds (Linux /proc; NaN elsewhere or when gone). */
-export function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-const CLOCK_TICKS = 100; // USER_HZ on Linux
+export { cpuSeconds };
 
 /** CPU seconds of each `postgres` process on this machine (the server and its backends), by pid. */
 export function postgresCpuSeconds(): Map<number, number> {
@@ -462,6 +454,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let reconciliation: Reconciliation | null;
   let handoffs: SoakResult['handoffs'];
   let replayState: Replays | undefined;
+  let cpu: CpuPerEvent;
 
   const simBase = `http://127.0.0.1:${simPort}`;
   const upstreams = { moltstation: `${simBase}/moltstation`, spacemolt: `${simBase}/spacemolt`, cloudplay: `${simBase}/cloudplay`, rgs: `${simBase}/rgs` };
@@ -518,6 +511,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const bots = startRole<BotsConfig>('bots', 'bots', botsConfig);
     children.push(bots);
     await bots.next(isReady, 60_000, 'bots ready');
+    // Rewind's own CPU over the soak: every child by kind, this process (the harness: forwarders, replay clients,
+    // fault script) and the Postgres processes working for the scratch database, from bots started to drain done.
+    const kindOf = (name: string): string => (name === 'simulator' || name === 'rewards' ? 'simulator' : name.startsWith('recorder') ? 'recorder' : name);
+    const readCpu = async (): Promise<CpuReading[]> => [
+      ...children.filter((c) => c.alive() && c.child.pid).map((c) => ({ kind: kindOf(c.name), pid: c.child.pid as number, seconds: cpuSeconds(c.child.pid) })),
+      { kind: 'harness', pid: process.pid, seconds: cpuSeconds(process.pid) },
+      ...(await postgresReadings(db.pool).catch(() => [])),
+    ];
+    const ledger = new CpuLedger(await readCpu());
+    /** A reading for the ledger: every 5 s, and just before a process is killed (what it spent since is lost). */
+    const observeCpu = async (): Promise<void> => ledger.observe(await readCpu());
     const t0 = Date.now();
     replayState = startReplays(replays, apiPort, apiKey, db.pool);
 
@@ -620,6 +624,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     let prevReplay = 0;
     let prevAt = Date.now();
     const sampler = async (): Promise<void> => {
+      await observeCpu();
       await sampleRecorders();
       const b = await sampleBots(true);
       const now = Date.now();
@@ -756,6 +761,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           const victimTasks = sTasks(vStats);
           const failedBefore = (await sampleBots())?.runsFailed ?? 0;
           bots.send({ type: 'proxies', urls: [survivor.url] });
+          await observeCpu();
           const killedAt = Date.now();
           ev.killSignal = await killChild(victim.c);
           ev.victimCaptures = victimTasks;
@@ -795,6 +801,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         case 'pipeline-kill': {
           const listedBefore = await handoffList().catch(() => []);
           const before = listedBefore.length;
+          await observeCpu();
           const killedAt = Date.now();
           ev.killSignal = await killChild(pipeline);
           pipeline = await startPipe();
@@ -811,6 +818,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         }
         case 'upstream-restart': {
           const failedBefore = (await sampleBots())?.runsFailed ?? lastBots?.runsFailed ?? 0;
+          await observeCpu();
           const killedAt = Date.now();
           ev.killSignal = await killChild(sim);
           await sleep(1000); // the platform stays down a moment (the fault under test), as a restart would
@@ -880,12 +888,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }, 120_000);
     if (!Number.isFinite(delivered)) problems.push('not every reward handoff was delivered within 120 s');
     await sleep(2000); // late duplicates, if any, get their chance to show
+    await observeCpu();
+    const cpuWindowS = (Date.now() - t0) / 1000;
     const stored = await db.pool.query<{ n: string; kinds: string }>(`SELECT count(*) AS n FROM events`);
     handoffs = reconcileHandoffs(await outboxRows(), await handoffList());
     out('');
     out(
       `Drain: ${fmt((Date.now() - drainStart) / 1000, 1)} s after the bots stopped (${fmt(playedS, 1)} s of play) until every stream was sealed, every event stored and every handoff listed. ${fmt(Number(stored.rows[0]?.n ?? 0))} events in the store.`,
     );
+    cpu = cpuPerEvent(ledger.totals(), Number(stored.rows[0]?.n ?? 0));
+    printCpuPerEvent(cpu, cpuWindowS, out);
     if (handoffs.duplicates || handoffs.missing || handoffs.extra)
       problems.push(`handoffs: ${handoffs.missing} runs not handed off, ${handoffs.duplicates} handed off twice, ${handoffs.extra} unknown`);
 
@@ -942,7 +954,25 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       ? 'Reconciliation: HELD — nothing lost, duplicated or reordered; every chain verifies; every ended run handed off once.'
       : `Reconciliation: FAILED —\n${problems.map((p) => `  - ${p}`).join('\n')}`,
   );
-  return { ok, problems, faults: observations, reconciliation, handoffs, rows };
+  return { ok, problems, faults: observations, reconciliation, handoffs, rows, cpu };
+}
+
+/** The summary's CPU-per-event paragraph and table. */
+export function printCpuPerEvent(c: CpuPerEvent, windowS: number, out: (line: string) => void): void {
+  const us = (n: number): string => (Number.isFinite(n) ? fmt(n, 1) : 'n/a');
+  out('');
+  out(
+    `Rewind's own CPU per stored event: **${us(c.rewindUsPerEvent)} µs** (${us(c.rewindUsPerEventWithoutServer)} µs without the Postgres server's background processes, which serve every database of that server) — the CPU of recorders, pipeline, API (replay gateway) and the Postgres processes working for this soak's database, from the bots' start to the end of the drain (${fmt(windowS, 1)} s), over the ${fmt(c.events)} events stored. Bots, simulator and this process (forwarders, replay clients, fault script) are reported apart, not counted.`,
+  );
+  out('');
+  out('| process kind | processes seen | CPU (s) | µs per stored event | share of Rewind |');
+  out('|---|---:|---:|---:|---:|');
+  for (const r of c.rows) {
+    out(
+      `| ${r.rewind ? r.kind : `(not Rewind) ${r.kind}`} | ${r.processes} | ${fmt(r.seconds, 2)} | ${us(r.usPerEvent)} | ${Number.isFinite(r.shareOfRewind) ? `${fmt(r.shareOfRewind * 100)}%` : ''} |`,
+    );
+  }
+  out(`| **Rewind** | | ${fmt(c.rewindSeconds, 2)} | **${us(c.rewindUsPerEvent)}** | 100% |`);
 }
 
 /** Removes this soak's BullMQ keys (capture queue under `rewind:`, pipeline queues under its prefix). */

@@ -11,15 +11,19 @@ export async function benchCommand(args: ParsedArgs): Promise<number> {
   const which = args.positionals[0];
   if (which === 'proxy') {
     rejectUnknown(args, ['sessions', 'frames-per-sec', 'seconds', 'frame-bytes', 'runs']);
-    const result = await runProxyBench({
-      sessions: intOption(args, 'sessions', 200, 1, 5000),
-      framesPerSec: intOption(args, 'frames-per-sec', 20, 1, 1000),
-      seconds: intOption(args, 'seconds', 20, 1, 3600),
-      frameBytes: intOption(args, 'frame-bytes', 800, 64, 1_000_000),
-      runs: intOption(args, 'runs', 3, 1, 20),
-      out: (line) => process.stdout.write(line + '\n'),
-    });
-    return result.goalMet ? 0 : 1;
+    const sessions = intOption(args, 'sessions', 200, 1, 5000);
+    const framesPerSec = intOption(args, 'frames-per-sec', 20, 1, 1000);
+    const seconds = intOption(args, 'seconds', 20, 1, 3600);
+    const frameBytes = intOption(args, 'frame-bytes', 800, 64, 1_000_000);
+    const runs = intOption(args, 'runs', 3, 1, 20);
+    // The real recorder line writes to Postgres (a scratch database on this server); no Redis (no live captures).
+    const runtime = await startRuntime({ redis: false });
+    try {
+      const result = await runProxyBench({ serverUrl: runtime.databaseUrl, sessions, framesPerSec, seconds, frameBytes, runs, out: (line) => process.stdout.write(line + '\n') });
+      return result.goalMet ? 0 : 1;
+    } finally {
+      await runtime.services.stop();
+    }
   }
   if (which === 'replay') {
     rejectUnknown(args, ['sessions', 'seconds', 'seeks', 'runs']);
