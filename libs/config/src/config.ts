@@ -62,6 +62,12 @@ export interface RewindConfig {
   metrics: { recorderPort: number; pipelinePort: number };
   /** Hex of a 32-byte key shared by every recorder process (absent: `<dataDir>/redaction.key`, created once). */
   redactionKeyHex: string | undefined;
+  /**
+   * The replay gateway's per-platform ports (0: off): each serves its platform's own paths at the root, for clients
+   * that build their URLs from a bare origin (MoltStation's spectate-token endpoints and `/ws/{slug}/spectate`;
+   * SpaceMolt's `/ws`). The prefixed form `/replay/<platform>/…` on the API's port stays.
+   */
+  replayPorts: { moltstation: number; spacemolt: number };
 }
 
 export const PLATFORM_NAMES = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] as const;
@@ -124,6 +130,9 @@ const envSchema = z
     REWIND_UPSTREAM_RGS: urlVar('REWIND_UPSTREAM_RGS', ['http:', 'https:']),
     REWIND_RECORDER_METRICS_PORT: intVar('REWIND_RECORDER_METRICS_PORT', 0, 0, 65535),
     REWIND_PIPELINE_METRICS_PORT: intVar('REWIND_PIPELINE_METRICS_PORT', 0, 0, 65535),
+    // The replay gateway's per-platform ports (0: off).
+    REWIND_REPLAY_PORT_MOLTSTATION: intVar('REWIND_REPLAY_PORT_MOLTSTATION', 8191, 0, 65535),
+    REWIND_REPLAY_PORT_SPACEMOLT: intVar('REWIND_REPLAY_PORT_SPACEMOLT', 8192, 0, 65535),
   })
   // Rules across variables; they run even when a variable above was refused (`when`), so one start-up names
   // every problem.
@@ -139,6 +148,20 @@ const envSchema = z
       }
       if (e.REWIND_RECORDER_METRICS_PORT !== 0 && e.REWIND_RECORDER_METRICS_PORT === e.REWIND_PIPELINE_METRICS_PORT) {
         ctx.addIssue({ code: 'custom', message: `REWIND_RECORDER_METRICS_PORT and REWIND_PIPELINE_METRICS_PORT must differ (got ${e.REWIND_RECORDER_METRICS_PORT})` });
+      }
+    },
+    { when: () => true },
+  )
+  // The replay gateway's per-platform ports: distinct from each other and from the services' ports (0, off, clashes with nothing).
+  .superRefine(
+    (e, ctx) => {
+      const services = [e.REWIND_API_PORT, e.REWIND_PROXY_PORT, e.SIMULATOR_PORT];
+      const names = ['REWIND_REPLAY_PORT_MOLTSTATION', 'REWIND_REPLAY_PORT_SPACEMOLT'] as const;
+      for (const name of names) {
+        if (e[name] !== 0 && services.includes(e[name])) ctx.addIssue({ code: 'custom', message: `${name} (${e[name]}) must differ from REWIND_API_PORT, REWIND_PROXY_PORT and SIMULATOR_PORT` });
+      }
+      if (e.REWIND_REPLAY_PORT_MOLTSTATION !== 0 && e.REWIND_REPLAY_PORT_MOLTSTATION === e.REWIND_REPLAY_PORT_SPACEMOLT) {
+        ctx.addIssue({ code: 'custom', message: `REWIND_REPLAY_PORT_MOLTSTATION and REWIND_REPLAY_PORT_SPACEMOLT must differ (got ${e.REWIND_REPLAY_PORT_MOLTSTATION})` });
       }
     },
     { when: () => true },
@@ -182,6 +205,7 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     captureConcurrency: e.REWIND_CAPTURE_CONCURRENCY,
     captureQueue: e.REWIND_CAPTURE_QUEUE,
     redactionKeyHex: e.REWIND_REDACTION_KEY,
+    replayPorts: { moltstation: e.REWIND_REPLAY_PORT_MOLTSTATION, spacemolt: e.REWIND_REPLAY_PORT_SPACEMOLT },
     apiKeys: e.REWIND_API_KEYS,
     corsOrigins: e.REWIND_CORS_ORIGINS,
     metrics: { recorderPort: e.REWIND_RECORDER_METRICS_PORT, pipelinePort: e.REWIND_PIPELINE_METRICS_PORT },
