@@ -5,7 +5,7 @@ import { createTestPool, freePorts, spawnRewind, testRedisUrl } from '@rewind/te
 
 describe('rewind demo (the README command, as a user runs it)', () => {
   it('serves the four platforms, bots complete runs, and it stops cleanly', async () => {
-    const [apiPort, simPort, proxyPort] = (await freePorts(3)) as [number, number, number];
+    const [apiPort, simPort, proxyPort, replayMolt, replaySpace] = (await freePorts(5)) as [number, number, number, number, number];
     const startedAt = new Date();
     // The seed is pinned: the simulator's cloud-play cache layout, and so its launch times, derive from it.
     const cli = spawnRewind(['demo', '--seconds', '25'], {
@@ -14,6 +14,8 @@ describe('rewind demo (the README command, as a user runs it)', () => {
       SIMULATOR_SEED: 'rewind',
       SIMULATOR_FAULTS: '',
       REWIND_PROXY_PORT: String(proxyPort),
+      REWIND_REPLAY_PORT_MOLTSTATION: String(replayMolt),
+      REWIND_REPLAY_PORT_SPACEMOLT: String(replaySpace),
       REWIND_CAPTURE_QUEUE: `demo-e2e-${apiPort}`,
       REWIND_QUEUE_PREFIX: `demo-e2e-${apiPort}`,
       REWIND_SEAL_AFTER_MS: '1000',
@@ -22,6 +24,8 @@ describe('rewind demo (the README command, as a user runs it)', () => {
     for (const platform of ['moltstation', 'spacemolt', 'cloudplay', 'rgs']) {
       expect(cli.stdout).toContain(`${platform.padEnd(12)} http://127.0.0.1:${proxyPort}/${platform}  →  http://127.0.0.1:${simPort}/${platform}`);
     }
+    expect(cli.stdout).toContain(`  moltstation http://127.0.0.1:${replayMolt}  (a spectate page's base`);
+    expect(cli.stdout).toContain(`  spacemolt  ws://127.0.0.1:${replaySpace}/ws?sessionId=<sessionId>`);
     expect(cli.stdout).toContain(`bots         ${DEMO_BOTS.map((b) => b.name).join(', ')}`);
     expect((await fetch(`http://127.0.0.1:${simPort}/health`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${apiPort}/health/ready`)).status).toBe(200);
