@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { SPECTATE_TOKEN_PATHS } from './cors';
 import { REPLAY_PATH, replayRoute, requestUrl } from './routes';
@@ -74,7 +74,6 @@ export function rootToGatewayPath(platform: RootPlatform, rawUrl: string | undef
  */
 @Injectable()
 export class ReplayPlatformListeners implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('ReplayPlatformListeners');
   private readonly servers = new Map<RootPlatform, Server>();
   /** Every socket accepted by these servers (upgraded ones included, which the HTTP server no longer tracks): cut on shutdown. */
   private readonly sockets = new Set<Duplex>();
@@ -137,7 +136,6 @@ export class ReplayPlatformListeners implements OnApplicationBootstrap, OnModule
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    server.on('clientError', (_e, socket: Duplex) => socket.destroy());
     return server;
   }
 
@@ -150,7 +148,6 @@ export class ReplayPlatformListeners implements OnApplicationBootstrap, OnModule
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
     await closed;
-    if (servers.length) this.logger.debug(`closed ${servers.length} per-platform replay listener(s)`);
   }
 }
 
