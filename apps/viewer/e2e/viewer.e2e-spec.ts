@@ -35,7 +35,7 @@ describe('the web viewer in headless Chromium', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     const executablePath = await ensureChromium(path.join(findRepoRoot(), '.rewind'), (line) => process.stderr.write(`[viewer e2e] ${line}\n`));
-    const [apiPort, simPort, proxyPort] = (await freePorts(3)) as [number, number, number];
+    const [apiPort, simPort, proxyPort, replayMolt, replaySpace] = (await freePorts(5)) as [number, number, number, number, number];
     base = `http://127.0.0.1:${apiPort}`;
     cli = spawnRewind(['demo', '--seconds', '90'], {
       REWIND_API_PORT: String(apiPort),
@@ -47,6 +47,8 @@ describe('the web viewer in headless Chromium', () => {
       REWIND_PROXY_PORT_CLOUDPLAY: '0',
       REWIND_PROXY_PORT_RGS: '0',
       SIMULATOR_PLATFORM_PORTS: '0',
+      REWIND_REPLAY_PORT_MOLTSTATION: String(replayMolt),
+      REWIND_REPLAY_PORT_SPACEMOLT: String(replaySpace),
       REWIND_API_KEYS: apiKey,
       SIMULATOR_FAULTS: '',
       REWIND_CAPTURE_QUEUE: `viewer-e2e-${apiPort}`,

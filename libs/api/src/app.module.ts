@@ -20,6 +20,7 @@ import { pipelineQueueModules } from './pipeline/queue-board';
 import { SessionsController } from './sessions/sessions.controller';
 import { ReplayGateway } from './replay/gateway';
 import { ReplayAuth } from './replay/replay-auth';
+import { REPLAY_PORTS, ReplayPlatformListeners, ReplayPorts } from './replay/platform-listeners';
 import { ReplayTokenController } from './replay/replay.controller';
 
 export interface ApiOptions {
@@ -34,6 +35,11 @@ export interface ApiOptions {
   replay?: { apiKeys: string[]; secret: Buffer };
   /** Browser origins allowed to call the replay base's spectate-token endpoints (REWIND_CORS_ORIGINS); none: no CORS headers. */
   corsOrigins?: string[];
+  /**
+   * The replay gateway's per-platform ports (REWIND_REPLAY_PORT_MOLTSTATION / _SPACEMOLT), each serving its platform's own
+   * paths at the root; absent or 0: off (what `startApi` callers get unless they ask, so tests started side by side do not collide).
+   */
+  replayPorts?: ReplayPorts;
   /** Where audits read back handoff receipts (REWIND_REWARDS_URL); unset: not asked. */
   rewardsUrl?: string;
   rewardsApiKey?: string;
@@ -107,6 +113,9 @@ export class AppModule {
         HealthService,
         // The replay WebSockets (`/replay/…` on the API's port, through ReplayWsAdapter: see startApi).
         ReplayGateway,
+        // The replay gateway's per-platform ports: the platforms' own paths at the root, handed to the same gateway and controller.
+        { provide: REPLAY_PORTS, inject: [API_OPTIONS], useFactory: (options: ApiOptions): ReplayPorts => options.replayPorts ?? {} },
+        ReplayPlatformListeners,
         PipelineGauges,
       ],
     };

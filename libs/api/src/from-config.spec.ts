@@ -16,9 +16,12 @@ describe('apiOptionsFromConfig (the API options of apps/api and of the CLI)', ()
       REWIND_REWARDS_API_KEY: 'rk',
       REWIND_QUEUE_PREFIX: 'p1',
       REWIND_CORS_ORIGINS: 'https://molt.example',
+      REWIND_REPLAY_PORT_MOLTSTATION: '9191',
+      REWIND_REPLAY_PORT_SPACEMOLT: '0',
     });
     const o = apiOptionsFromConfig({ config, ...urls }, { local: false });
     expect(o).toMatchObject({ ...urls, rewardsUrl: 'https://rewards.example.com/v1/handoffs', rewardsApiKey: 'rk', queuePrefix: 'p1', corsOrigins: ['https://molt.example'], localApiKey: false });
+    expect(o.replayPorts).toEqual({ moltstation: 9191, spacemolt: 0 });
     expect(o.replay?.apiKeys).toEqual(['key-one-0123456789']);
     expect(o.replay?.secret.equals(Buffer.from(key, 'hex'))).toBe(true);
   });

@@ -26,6 +26,7 @@ export function apiOptionsFromConfig(runtime: { config: RewindConfig; databaseUr
     queuePrefix: config.pipeline.queuePrefix,
     replay: { apiKeys, secret },
     corsOrigins: config.corsOrigins,
+    replayPorts: config.replayPorts,
     rewardsUrl: config.pipeline.rewardsUrl,
     ...(config.pipeline.rewardsApiKey ? { rewardsApiKey: config.pipeline.rewardsApiKey } : {}),
     localApiKey,

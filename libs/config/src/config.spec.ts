@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       metrics: { recorderPort: 0, pipelinePort: 0 },
       proxyPlatformPorts: { moltstation: 8181, spacemolt: 8182, cloudplay: 8183, rgs: 8184 },
       simulatorPlatformPorts: true,
+      replayPorts: { moltstation: 8191, spacemolt: 8192 },
       pipeline: {
         queuePrefix: 'rewind',
         rewardsUrl: 'http://127.0.0.1:4100/rewards/handoffs',
@@ -201,6 +202,17 @@ describe('the environment schema', () => {
     // The simulator's platform ports go past the last port: refused, unless they are off.
     expect(() => loadConfig({ SIMULATOR_PORT: '65533' }, root)).toThrow(/SIMULATOR_PORT \(65533\) must be at most 65531/);
     expect(loadConfig({ SIMULATOR_PORT: '65533', SIMULATOR_PLATFORM_PORTS: '0' }, root).simulatorPort).toBe(65533);
+  });
+
+  it("reads the replay gateway's per-platform ports (0 turns one off) and names the variable and the bad value", () => {
+    expect(loadConfig({ REWIND_REPLAY_PORT_MOLTSTATION: '9191', REWIND_REPLAY_PORT_SPACEMOLT: '0' }, root).replayPorts).toEqual({ moltstation: 9191, spacemolt: 0 });
+    expect(() => loadConfig({ REWIND_REPLAY_PORT_MOLTSTATION: '70000' }, root)).toThrow(/REWIND_REPLAY_PORT_MOLTSTATION must be an integer from 0 to 65535 \(got "70000"\)/);
+    expect(() => loadConfig({ REWIND_REPLAY_PORT_SPACEMOLT: 'ws' }, root)).toThrow(/REWIND_REPLAY_PORT_SPACEMOLT must be an integer from 0 to 65535 \(got "ws"\)/);
+    expect(() => loadConfig({ REWIND_REPLAY_PORT_SPACEMOLT: '8080' }, root)).toThrow(/REWIND_REPLAY_PORT_SPACEMOLT \(8080\) must differ from REWIND_API_PORT/);
+    expect(() => loadConfig({ REWIND_REPLAY_PORT_MOLTSTATION: '9000', REWIND_REPLAY_PORT_SPACEMOLT: '9000' }, root)).toThrow(
+      /REWIND_REPLAY_PORT_MOLTSTATION and REWIND_REPLAY_PORT_SPACEMOLT must differ \(got 9000\)/,
+    );
+    expect(loadConfig({ REWIND_REPLAY_PORT_MOLTSTATION: '0', REWIND_REPLAY_PORT_SPACEMOLT: '0' }, root).replayPorts).toEqual({ moltstation: 0, spacemolt: 0 });
   });
 
   it('treats blank values as unset and ignores variables it does not know', () => {

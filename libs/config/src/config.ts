@@ -69,6 +69,12 @@ export interface RewindConfig {
   proxyPlatformPorts: Record<PlatformName, number>;
   /** The simulator also serves each platform at the root of SIMULATOR_PORT + 1 … + 4 (moltstation, spacemolt, cloudplay, rgs). */
   simulatorPlatformPorts: boolean;
+  /**
+   * The replay gateway's per-platform ports (0: off): each serves its platform's own paths at the root, for clients
+   * that build their URLs from a bare origin (MoltStation's spectate-token endpoints and `/ws/{slug}/spectate`;
+   * SpaceMolt's `/ws`). The prefixed form `/replay/<platform>/…` on the API's port stays.
+   */
+  replayPorts: { moltstation: number; spacemolt: number };
 }
 
 export const PLATFORM_NAMES = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] as const;
@@ -137,6 +143,9 @@ const envSchema = z
     REWIND_PROXY_PORT_CLOUDPLAY: intVar('REWIND_PROXY_PORT_CLOUDPLAY', 8183, 0, 65535),
     REWIND_PROXY_PORT_RGS: intVar('REWIND_PROXY_PORT_RGS', 8184, 0, 65535),
     SIMULATOR_PLATFORM_PORTS: oneOfVar('SIMULATOR_PLATFORM_PORTS', ['1', '0'] as const, '1'),
+    // The replay gateway's per-platform ports (0: off).
+    REWIND_REPLAY_PORT_MOLTSTATION: intVar('REWIND_REPLAY_PORT_MOLTSTATION', 8191, 0, 65535),
+    REWIND_REPLAY_PORT_SPACEMOLT: intVar('REWIND_REPLAY_PORT_SPACEMOLT', 8192, 0, 65535),
   })
   // Rules across variables; they run even when a variable above was refused (`when`), so one start-up names
   // every problem.
@@ -154,6 +163,20 @@ const envSchema = z
         ctx.addIssue({ code: 'custom', message: `REWIND_RECORDER_METRICS_PORT and REWIND_PIPELINE_METRICS_PORT must differ (got ${e.REWIND_RECORDER_METRICS_PORT})` });
       }
       platformPortIssues(e).forEach((message) => ctx.addIssue({ code: 'custom', message }));
+    },
+    { when: () => true },
+  )
+  // The replay gateway's per-platform ports: distinct from each other and from the services' ports (0, off, clashes with nothing).
+  .superRefine(
+    (e, ctx) => {
+      const services = [e.REWIND_API_PORT, e.REWIND_PROXY_PORT, e.SIMULATOR_PORT];
+      const names = ['REWIND_REPLAY_PORT_MOLTSTATION', 'REWIND_REPLAY_PORT_SPACEMOLT'] as const;
+      for (const name of names) {
+        if (e[name] !== 0 && services.includes(e[name])) ctx.addIssue({ code: 'custom', message: `${name} (${e[name]}) must differ from REWIND_API_PORT, REWIND_PROXY_PORT and SIMULATOR_PORT` });
+      }
+      if (e.REWIND_REPLAY_PORT_MOLTSTATION !== 0 && e.REWIND_REPLAY_PORT_MOLTSTATION === e.REWIND_REPLAY_PORT_SPACEMOLT) {
+        ctx.addIssue({ code: 'custom', message: `REWIND_REPLAY_PORT_MOLTSTATION and REWIND_REPLAY_PORT_SPACEMOLT must differ (got ${e.REWIND_REPLAY_PORT_MOLTSTATION})` });
+      }
     },
     { when: () => true },
   );
@@ -196,6 +219,7 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     captureConcurrency: e.REWIND_CAPTURE_CONCURRENCY,
     captureQueue: e.REWIND_CAPTURE_QUEUE,
     redactionKeyHex: e.REWIND_REDACTION_KEY,
+    replayPorts: { moltstation: e.REWIND_REPLAY_PORT_MOLTSTATION, spacemolt: e.REWIND_REPLAY_PORT_SPACEMOLT },
     apiKeys: e.REWIND_API_KEYS,
     corsOrigins: e.REWIND_CORS_ORIGINS,
     metrics: { recorderPort: e.REWIND_RECORDER_METRICS_PORT, pipelinePort: e.REWIND_PIPELINE_METRICS_PORT },

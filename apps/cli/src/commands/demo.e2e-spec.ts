@@ -5,7 +5,7 @@ import { createTestPool, freePorts, spawnRewind, testRedisUrl, waitFor } from '@
 
 describe('rewind demo (the README command, as a user runs it)', () => {
   it('serves the four platforms, bots complete runs, and it stops cleanly', async () => {
-    const [apiPort, simPort, proxyPort, ...rootPorts] = (await freePorts(7)) as [number, number, number, number, number, number, number];
+    const [apiPort, simPort, proxyPort, replayMolt, replaySpace, ...rootPorts] = (await freePorts(9)) as [number, number, number, number, number, number, number, number, number];
     const startedAt = new Date();
     // The seed is pinned: the simulator's cloud-play cache layout, and so its launch times, derive from it.
     const cli = spawnRewind(['demo', '--seconds', '25'], {
@@ -20,6 +20,8 @@ describe('rewind demo (the README command, as a user runs it)', () => {
       REWIND_PROXY_PORT_CLOUDPLAY: String(rootPorts[2]),
       REWIND_PROXY_PORT_RGS: String(rootPorts[3]),
       SIMULATOR_PLATFORM_PORTS: '0',
+      REWIND_REPLAY_PORT_MOLTSTATION: String(replayMolt),
+      REWIND_REPLAY_PORT_SPACEMOLT: String(replaySpace),
       REWIND_CAPTURE_QUEUE: `demo-e2e-${apiPort}`,
       REWIND_QUEUE_PREFIX: `demo-e2e-${apiPort}`,
       REWIND_SEAL_AFTER_MS: '1000',
@@ -31,6 +33,8 @@ describe('rewind demo (the README command, as a user runs it)', () => {
     ['moltstation', 'spacemolt', 'cloudplay', 'rgs'].forEach((platform, i) =>
       expect(cli.stdout).toContain(`${platform.padEnd(12)} http://127.0.0.1:${rootPorts[i]}/…  →  http://127.0.0.1:${simPort}/${platform}`),
     );
+    expect(cli.stdout).toContain(`  moltstation http://127.0.0.1:${replayMolt}  (a spectate page's base`);
+    expect(cli.stdout).toContain(`  spacemolt  ws://127.0.0.1:${replaySpace}/ws?sessionId=<sessionId>`);
     expect(cli.stdout).toContain(`bots         ${DEMO_BOTS.map((b) => b.name).join(', ')}`);
     expect((await fetch(`http://127.0.0.1:${simPort}/health`)).status).toBe(200);
     // Ready while it runs (a probe may miss its deadline once on a loaded machine: wait for a ready answer).

@@ -3,7 +3,7 @@ import { DEMO_BOTS, runDemoBots } from '@rewind/agents';
 import { parseFaultSpecs, SIMULATED_PLATFORMS, startSimulator } from '@rewind/simulator';
 import { intOption, ParsedArgs, rejectUnknown } from '../args';
 import { RecorderService } from '@rewind/capture';
-import { apiKeyNote } from '../api-options';
+import { apiKeyNote, replayPortRows } from '../api-options';
 import { platformPortRows } from './up';
 import { log, startLocalApp, startRuntime } from '../runtime';
 
@@ -58,6 +58,7 @@ export async function demoCommand(args: ParsedArgs): Promise<number> {
       ['faults', `${sim.url}/admin/faults`],
       ['rewards', `${runtime.config.pipeline.rewardsUrl}  (run outcomes handed off here; GET lists them)`],
       ['replay', `ws://127.0.0.1:${runtime.config.apiPort}/replay/<sessionId>  (Authorization: Bearer <API key ${apiKeyNote(runtime)}>)`],
+      ...replayPortRows(runtime),
       ['bots', DEMO_BOTS.map((b) => b.name).join(', ')],
       ['Postgres', maskUrl(runtime.databaseUrl)],
       ['Redis', maskUrl(runtime.redisUrl)],

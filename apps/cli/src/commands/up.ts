@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { maskUrl } from '@rewind/local-services';
 import { ParsedArgs, rejectUnknown } from '../args';
 import { RecorderService } from '@rewind/capture';
-import { apiKeyNote } from '../api-options';
+import { apiKeyNote, replayPortRows } from '../api-options';
 import { log, startLocalApp, startRuntime } from '../runtime';
 
 /**
@@ -45,6 +45,7 @@ export async function upCommand(args: ParsedArgs): Promise<number> {
     ...Object.entries(runtime.config.upstreams).map(([p, url]): [string, string] => [`  ${p}`, `${recording.service.proxyUrl}/${p}  →  ${url}`]),
     ...platformPortRows(recording.service.proxyPlatformUrls, runtime.config.upstreams),
     ['Replay', `ws://127.0.0.1:${runtime.config.apiPort}/replay/<sessionId>  (API key ${apiKeyNote(runtime)})`],
+    ...replayPortRows(runtime),
     ['Postgres', maskUrl(runtime.databaseUrl) + (runtime.services.startedPostgres ? '  (started now)' : '')],
     ['Redis', maskUrl(runtime.redisUrl) + (runtime.services.startedRedis ? '  (started now)' : '')],
     ['Data', path.relative(process.cwd(), runtime.config.dataDir) || runtime.config.dataDir],
