@@ -26,6 +26,7 @@ const ALLOWED: Record<string, string> = {
   'apps/cli/src/bench/scratch-db.ts': 'benchmarks create and drop scratch databases',
   'apps/cli/src/bench/ingest.ts': "the ingest benchmark's baseline: raw COPY into a minimal table, the ceiling the append is measured against",
   'apps/cli/src/bench/soak.ts': 'the soak types the pool of its scratch database',
+  'apps/cli/src/bench/cpu-account.ts': "the soak's CPU account reads the Postgres backends' pids from pg_stat_activity on its scratch database's pool",
 };
 
 const IMPORTS_PG = /(?:\bfrom\s*|\brequire\s*\(\s*|\bimport\s*\(\s*)['"](?:pg|pg-copy-streams)['"]/;

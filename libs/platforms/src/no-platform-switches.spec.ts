@@ -31,6 +31,7 @@ const ALLOWED: Record<string, { count: number; why: string }> = {
   'libs/live-capture/src/spectator/spectate.ts': { count: 1, why: "MoltStation's spectator (a capture task's runner, I/O) labels its facts with its platform" },
   'libs/capture/src/task-runners.ts': { count: 3, why: "each capture task's runner is started with its platform's upstream URL" },
   'libs/capture/src/schedulers.ts': { count: 2, why: "the live-list discovery offers MoltStation's spectator task" },
+  'libs/api/src/replay/platform-listeners.ts': { count: 2, why: 'the replay ports per platform name the two platforms that have one (REWIND_REPLAY_PORT_MOLTSTATION, _SPACEMOLT)' },
   'libs/pipeline/src/jobs.ts': { count: 1, why: "the snapshot submission calls MoltStation's snapshot endpoint (the only platform that has one)" },
 };
 

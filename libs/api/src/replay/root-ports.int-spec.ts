@@ -19,8 +19,8 @@ import { startApi } from '../api';
 import { ReplayPlatformListeners } from './platform-listeners';
 
 /**
- * The replay gateway's per-platform ports, end to end (real Postgres and sockets; runs recorded from the simulator
- * through the proxy): clients that build every URL from a bare origin with absolute paths, as MoltStation's runtimes
+ * The replay gateway's per-platform ports, end to end (real Postgres and sockets; runs recorded from the simulator's
+ * per-platform ports through the recording proxy's per-platform ports): clients that build every URL from a bare origin with absolute paths, as MoltStation's runtimes
  * do (`new URL('/ws/' + slug + '/spectate', base)`), watch the recorded runs with only host:port changed.
  */
 
@@ -81,15 +81,25 @@ describe("the replay gateway's per-platform ports: the platforms' own paths at t
   beforeAll(async () => {
     pool = createTestPool(3);
     store = new EventStore(pool);
-    // Record a Flappy Bots run and a SpaceMolt mining cycle through the recording proxy.
+    // Record a Flappy Bots run and a SpaceMolt mining cycle through the recording proxy's per-platform ports, in
+    // front of the simulator's per-platform ports: every hop on bare origins, as unmodified clients see them (the
+    // bots join `${base}${path}`, the same URL as `new URL(path, base)` on a bare origin).
     const sim = await startSimulator({ port: 0, seed: `root-${randomBytes(3).toString('hex')}`, platformOptions: { spacemolt: { tickMs: 50 } } });
     const ingest = await Ingest.open({ store, journalDir: dir });
     const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
     const recorder = new Recorder({ ingest, store, redactor, log, sealAfterMs: 50, accountIdleMs: 50 });
-    const proxy = await startRecordingProxy({ port: 0, upstreams: { moltstation: sim.baseUrl('moltstation'), spacemolt: sim.baseUrl('spacemolt') }, sink: recorder });
-    const run = await moltstation.runFlappyBotsFlapper({ baseUrl: `${proxy.url}/moltstation`, seed: 'root', traffic: flappyTraffic, stopAfterTick: 40 });
+    const proxy = await startRecordingProxy({
+      port: 0,
+      platformPorts: { moltstation: 0, spacemolt: 0 },
+      upstreams: { moltstation: sim.rootUrl('moltstation'), spacemolt: sim.rootUrl('spacemolt') },
+      sink: recorder,
+    });
+    const msProxy = proxy.platformUrls.moltstation as string;
+    const smProxy = proxy.platformUrls.spacemolt as string;
+    expect(new URL(msProxy).pathname).toBe('/');
+    const run = await moltstation.runFlappyBotsFlapper({ baseUrl: msProxy, seed: 'root', traffic: flappyTraffic, stopAfterTick: 40 });
     platformSessionId = run.sessionId;
-    await runSpaceMoltWsMiner({ baseUrl: `${proxy.url}/spacemolt`, seed: 'root', traffic: smTraffic, cycles: 1 });
+    await runSpaceMoltWsMiner({ baseUrl: smProxy, seed: 'root', traffic: smTraffic, cycles: 1 });
     await waitFor('every stream sealed', () => recorder.stats().openStreams === 0 || undefined, 15_000);
     await ingest.waitUntilStored();
     await proxy.close();
