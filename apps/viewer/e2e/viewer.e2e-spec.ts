@@ -91,6 +91,17 @@ describe('the web viewer in headless Chromium', () => {
   // (The callbacks run in the page; this file is type-checked without the DOM library, hence the shapes.)
   const state = () => page.evaluate(() => (globalThis as unknown as { rewindViewer: { state(): ViewerState } }).rewindViewer.state());
   const canvasPixels = () => page.evaluate(() => (globalThis as unknown as { document: { querySelector(s: string): { toDataURL(): string } } }).document.querySelector('#stage').toDataURL());
+  /** Waits until the canvas shows something other than `first` (the replay draws as it plays) and returns it. */
+  const canvasChangedFrom = (first: string) =>
+    waitFor(
+      'the canvas to change as it plays',
+      async () => {
+        const now = await canvasPixels();
+        return now !== first && now;
+      },
+      15_000,
+      100,
+    );
 
   it('lists the recorded sessions with live and audit badges', async () => {
     await endedFlappyRun();
@@ -116,15 +127,7 @@ describe('the web viewer in headless Chromium', () => {
     const first = await canvasPixels();
     await page.screenshot({ path: path.join(SHOTS, '2-playing.png') });
     // The bot and the gates move: the canvas changes as it plays.
-    const second = await waitFor(
-      'the canvas to change as it plays',
-      async () => {
-        const now = await canvasPixels();
-        return now !== first && now;
-      },
-      15_000,
-      100,
-    );
+    const second = await canvasChangedFrom(first);
     expect(second).not.toBe(first);
     const playing = await state();
     expect(playing.playing).toBe(true);
@@ -184,15 +187,7 @@ describe('the web viewer in headless Chromium', () => {
     await page.click('#play');
     await waitFor('frames drawn', async () => (await state()).framesDrawn > 5, 15_000, 100);
     const first = await canvasPixels();
-    const changed = await waitFor(
-      'the canvas to change as it plays',
-      async () => {
-        const now = await canvasPixels();
-        return now !== first && now;
-      },
-      15_000,
-      100,
-    );
+    const changed = await canvasChangedFrom(first);
     expect(changed).not.toBe(first);
     await page.screenshot({ path: path.join(SHOTS, '5-shellrunners.png') });
     expect(pageErrors).toEqual([]);

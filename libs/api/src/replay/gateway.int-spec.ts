@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import type { INestApplication } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { moltstation, runSpaceMoltWsMiner, TrafficLog } from '@rewind/agents';
@@ -14,28 +13,7 @@ import { EventStore } from '@rewind/event-store';
 import { isFlappyFrameMessage, startSimulator } from '@rewind/simulator';
 import { createTestPool, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
 import { startApi } from '../api';
-
-interface Received {
-  texts: string[];
-  at: number[];
-  close: { code: number; reason: string } | null;
-  ws: WebSocket;
-}
-
-function connect(url: string, headers: Record<string, string> = {}): Promise<Received> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    const r: Received = { texts: [], at: [], close: null, ws };
-    ws.on('message', (d) => {
-      r.texts.push(d.toString());
-      r.at.push(performance.now());
-    });
-    ws.on('close', (code, reason) => (r.close = { code, reason: reason.toString() }));
-    ws.once('open', () => resolve(r));
-    ws.once('error', reject);
-  });
-}
-const closed = (r: Received, timeoutMs = 30_000) => waitFor(`close (got ${r.texts.length} messages: ${r.texts.slice(0, 2).join(' | ').slice(0, 300)})`, () => r.close ?? undefined, timeoutMs);
+import { connectReplay, replayClosed } from './test-support/replay-client';
 
 describe('replay gateway (real Postgres, a run recorded from the simulator)', () => {
   let pool: Pool;
@@ -89,11 +67,11 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
 
   it('/replay/:id streams every event in the envelope with the recorded gaps (scaled by speed), then ends', async () => {
     // Warm-up (JIT, connection pool): one fast replay, not measured.
-    const warm = await connect(`${base}/replay/${sessionId}?speed=32`, { authorization: `Bearer ${apiKey}` });
-    await closed(warm);
+    const warm = await connectReplay(`${base}/replay/${sessionId}?speed=32`, { authorization: `Bearer ${apiKey}` });
+    await replayClosed(warm);
     const speed = 4;
-    const r = await connect(`${base}/replay/${sessionId}?speed=${speed}`, { authorization: `Bearer ${apiKey}` });
-    await closed(r);
+    const r = await connectReplay(`${base}/replay/${sessionId}?speed=${speed}`, { authorization: `Bearer ${apiKey}` });
+    await replayClosed(r);
     expect(r.close).toEqual({ code: 1000, reason: 'end of session' });
     const msgs = r.texts.map((t) => JSON.parse(t) as { type: string; seq?: number; offsetUs?: number });
     expect(msgs[0]).toMatchObject({ type: 'hello', session: { id: sessionId, platform: 'moltstation' }, speed });
@@ -121,9 +99,9 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     });
     expect(tokenRes.status).toBe(200);
     const { token } = (await tokenRes.json()) as { token: string };
-    const r = await connect(`${base}/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}`);
+    const r = await connectReplay(`${base}/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}`);
     r.ws.send(JSON.stringify({ t: 'auth', token }));
-    await closed(r);
+    await replayClosed(r);
     expect(r.texts[0]).toBe('{"t":"hello","role":"spectate","tickHz":20}');
     const frames = r.texts.slice(1);
     expect(frames.length).toBeGreaterThan(30);
@@ -132,7 +110,7 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     expect(frames).toEqual(botFrames);
     expect(r.close).toEqual({ code: 1000, reason: 'GAME_OVER' });
     // Legacy style: ?token= in the URL.
-    const q = await connect(`${base}/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}&token=${encodeURIComponent(token)}`);
+    const q = await connectReplay(`${base}/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}&token=${encodeURIComponent(token)}`);
     await waitFor('hello', () => q.texts[0], 5000);
     expect(q.texts[0]).toBe('{"t":"hello","role":"spectate","tickHz":20}');
     q.ws.close();
@@ -140,8 +118,8 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
 
   it('answers bad ids, bad credentials, bad parameters and bad control messages clearly', async () => {
     const err = async (path: string, headers: Record<string, string> = {}) => {
-      const r = await connect(`${base}${path}`, headers);
-      await closed(r, 5000);
+      const r = await connectReplay(`${base}${path}`, headers);
+      await replayClosed(r, 5000);
       return { close: r.close, first: JSON.parse(r.texts[0] ?? '{}') as { type?: string; message?: string } };
     };
     expect(await err(`/replay/${randomUUID()}`, { authorization: `Bearer ${apiKey}` })).toMatchObject({ close: { code: 4404 }, first: { type: 'error', message: expect.stringMatching(/not found/) } });
@@ -152,11 +130,11 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
       first: { message: expect.stringMatching(/speed must be a number from 0.25 to 32/) },
     });
     expect(await err(`/replay/nowhere/at/all`)).toMatchObject({ close: { code: 4404 } });
-    const bad = await connect(`${base}/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}`);
+    const bad = await connectReplay(`${base}/replay/moltstation/ws/flappybots/spectate?sessionId=${platformSessionId}`);
     bad.ws.send('{"t":"auth","token":"rt1.nope.nope"}');
-    expect(await closed(bad, 5000)).toEqual({ code: 4001, reason: 'INVALID_TOKEN' });
+    expect(await replayClosed(bad, 5000)).toEqual({ code: 4001, reason: 'INVALID_TOKEN' });
 
-    const live = await connect(`${base}/replay/${sessionId}?speed=0.25`, { authorization: `Bearer ${apiKey}` });
+    const live = await connectReplay(`${base}/replay/${sessionId}?speed=0.25`, { authorization: `Bearer ${apiKey}` });
     live.ws.send('not json');
     live.ws.send(JSON.stringify({ type: 'warp' }));
     live.ws.send(JSON.stringify({ type: 'seek', seq: 1_000_000 }));
@@ -180,13 +158,13 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
   }, 30_000);
 
   it('controls: speed changes and a seek lands on the asked seq (read through the index, not from the start)', async () => {
-    const r = await connect(`${base}/replay/${sessionId}?speed=0.25`, { authorization: `Bearer ${apiKey}` });
+    const r = await connectReplay(`${base}/replay/${sessionId}?speed=0.25`, { authorization: `Bearer ${apiKey}` });
     const parsed = () => r.texts.map((t) => JSON.parse(t) as { type: string; seq?: number; speed?: number; state?: string });
     await waitFor('first event', () => parsed().some((m) => m.type === 'event') || undefined, 5000);
     r.ws.send(JSON.stringify({ type: 'speed', speed: 32 }));
     await waitFor('speed state', () => parsed().some((m) => m.type === 'state' && m.speed === 32) || undefined, 5000);
     r.ws.send(JSON.stringify({ type: 'seek', seq: 30 }));
-    await closed(r);
+    await replayClosed(r);
     const m = parsed();
     // Two state answers (speed, then seek); the seek's first event may come just before its answer.
     expect(m.filter((x) => x.type === 'state')).toHaveLength(2);
@@ -209,8 +187,8 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     expect(minted.status).toBe(200);
     const { token } = (await minted.json()) as { token: string };
     expect((await fetch(`${base.replace('ws', 'http')}/api/sessions/${spacemoltSessionId}/replay-token`, { method: 'POST' })).status).toBe(401);
-    const r = await connect(`${base}/replay/spacemolt/ws?sessionId=${spacemoltSessionId}&speed=16&token=${encodeURIComponent(token)}`);
-    await closed(r);
+    const r = await connectReplay(`${base}/replay/spacemolt/ws?sessionId=${spacemoltSessionId}&speed=16&token=${encodeURIComponent(token)}`);
+    await replayClosed(r);
     // What was stored (and so replayed) is what the bot received with its credentials fingerprinted.
     const bot = smTraffic.entries.filter((t) => t.channel === 'ws' && t.direction === 'received' && !(t.meta && t.meta['close'])).map((t) => redactor.redactText(String(t.data)));
     expect(r.texts.length).toBeGreaterThan(5);
@@ -237,7 +215,7 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
       tick: seq,
     });
     await store.append([1, 2, 3].map(frame));
-    const r = await connect(`${base}/replay/${id}?follow=1&speed=32`, { authorization: `Bearer ${apiKey}` });
+    const r = await connectReplay(`${base}/replay/${id}?follow=1&speed=32`, { authorization: `Bearer ${apiKey}` });
     const seqs = () =>
       r.texts
         .map((t) => JSON.parse(t) as { type: string; seq?: number })
@@ -251,12 +229,12 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     expect(seqs()).toEqual([1, 2, 3, 4, 5]);
     await store.append([frame(6)]);
     await store.endSession(id, new Date(), { reason: 'test' });
-    const c = await closed(r, 5_000);
+    const c = await replayClosed(r, 5_000);
     expect(c.code).toBe(1000);
     expect(seqs()).toEqual([1, 2, 3, 4, 5, 6]);
     expect(JSON.parse(r.texts[r.texts.length - 1]!)).toMatchObject({ type: 'end', emitted: 6, lastSeq: 6 });
 
-    const bad = await connect(`${base}/replay/${id}?follow=maybe`, { authorization: `Bearer ${apiKey}` });
-    expect(await closed(bad, 5_000)).toMatchObject({ code: 4400, reason: expect.stringContaining('follow must be') });
+    const bad = await connectReplay(`${base}/replay/${id}?follow=maybe`, { authorization: `Bearer ${apiKey}` });
+    expect(await replayClosed(bad, 5_000)).toMatchObject({ code: 4400, reason: expect.stringContaining('follow must be') });
   }, 30_000);
 });

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import type { INestApplication } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { moltstation, TrafficLog } from '@rewind/agents';
@@ -14,6 +13,7 @@ import { EventStore, StoredEvent } from '@rewind/event-store';
 import { startSimulator } from '@rewind/simulator';
 import { createTestPool, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
 import { startApi } from '../api';
+import { connectReplay, ReplayClient, replayClosed } from './test-support/replay-client';
 
 /**
  * Platform replays end as the recording ended (real Postgres, runs recorded from the simulator through the proxy):
@@ -21,30 +21,8 @@ import { startApi } from '../api';
  * run the agent quit, SpaceMolt's `4001 session replaced…` of a socket whose account logged in again elsewhere.
  */
 
-interface Socket {
-  ws: WebSocket;
-  texts: string[];
-  at: number[];
-  close: { code: number; reason: string; at: number } | null;
-}
-
-function connect(url: string, headers: Record<string, string> = {}): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    const s: Socket = { ws, texts: [], at: [], close: null };
-    ws.on('message', (d) => {
-      s.texts.push(d.toString());
-      s.at.push(performance.now());
-    });
-    ws.on('close', (code, reason) => (s.close = { code, reason: reason.toString(), at: performance.now() }));
-    ws.on('error', () => undefined);
-    ws.once('open', () => resolve(s));
-    ws.once('unexpected-response', (_q, res) => reject(new Error(`refused ${res.statusCode}`)));
-  });
-}
-const closed = (s: Socket, timeoutMs = 20_000) => waitFor(`close (after ${s.texts.length} messages)`, () => s.close ?? undefined, timeoutMs);
 /** The SpaceMolt messages of a socket (a frame may be an NDJSON batch). */
-const messages = (s: Socket) => s.texts.flatMap((t) => t.split('\n').filter((l) => l.trim())).map((l) => JSON.parse(l) as { type: string; payload?: Record<string, unknown> });
+const messages = (s: ReplayClient) => s.texts.flatMap((t) => t.split('\n').filter((l) => l.trim())).map((l) => JSON.parse(l) as { type: string; payload?: Record<string, unknown> });
 
 describe('platform replays end with the recorded close, at its recorded time', () => {
   let pool: Pool;
@@ -72,18 +50,18 @@ describe('platform replays end with the recorded close, at its recorded time', (
     exitRun = run.sessionId;
 
     // SpaceMolt: socket A registers; 600 ms later socket B logs in to the same account, and the platform closes A 4001.
-    const a = await connect(`${proxy.url.replace('http', 'ws')}/spacemolt/ws`);
+    const a = await connectReplay(`${proxy.url.replace('http', 'ws')}/spacemolt/ws`);
     const username = `closer_${randomBytes(4).toString('hex')}`;
     a.ws.send(JSON.stringify({ type: 'register', payload: { username, empire: 'solarian', registration_code: 'rewind-simulator' } }));
     const registered = await waitFor('registered', () => messages(a).find((m) => m.type === 'registered'), 10_000);
     await waitFor('logged in', () => messages(a).find((m) => m.type === 'logged_in'), 10_000);
     await new Promise((r) => setTimeout(r, 600)); // deliberate: the silence before the close, which the replay must keep
-    const b = await connect(`${proxy.url.replace('http', 'ws')}/spacemolt/ws`);
+    const b = await connectReplay(`${proxy.url.replace('http', 'ws')}/spacemolt/ws`);
     b.ws.send(JSON.stringify({ type: 'login', payload: { username, password: registered.payload!['password'] } }));
-    const c = await closed(a, 10_000);
+    const c = await replayClosed(a, 10_000);
     replacedClose = { code: c.code, reason: c.reason };
     b.ws.send(JSON.stringify({ type: 'logout' }));
-    await closed(b, 10_000);
+    await replayClosed(b, 10_000);
 
     await waitFor('every stream sealed', () => recorder.stats().openStreams === 0 || undefined, 15_000);
     await ingest.waitUntilStored();
@@ -119,13 +97,13 @@ describe('platform replays end with the recorded close, at its recorded time', (
     const firstFrame = events.find((e) => e.channel === 'play_ws' && e.direction === 'platform_to_client' && e.kind !== 'lifecycle')!;
     const closeEvent = events.find((e) => e.msgType === 'ws-close')!;
     const speed = 2;
-    const r = await connect(`${base}/replay/spacemolt/ws?sessionId=${replacedSession}&speed=${speed}`, { authorization: `Bearer ${apiKey}` });
-    const c = await closed(r);
+    const r = await connectReplay(`${base}/replay/spacemolt/ws?sessionId=${replacedSession}&speed=${speed}`, { authorization: `Bearer ${apiKey}` });
+    const c = await replayClosed(r);
     expect({ code: c.code, reason: c.reason }).toEqual(replacedClose);
     // At its time: the recorded gap from the first frame to the close (≥ 600 ms), over the speed, from the first frame's arrival.
     const dueMs = (closeEvent.offsetUs - firstFrame.offsetUs) / 1000 / speed;
     expect(dueMs).toBeGreaterThan(600 / speed - 1);
-    const tookMs = c.at - r.at[0]!;
+    const tookMs = r.closedAt! - r.at[0]!;
     expect(tookMs).toBeGreaterThan(dueMs - 50);
     expect(tookMs).toBeLessThan(dueMs + 400);
   }, 30_000);
@@ -135,8 +113,8 @@ describe('platform replays end with the recorded close, at its recorded time', (
     const res = await fetch(`${http}/replay/moltstation/api/games/shellrunners/sessions/${exitRun}/spectate-token`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` } });
     expect(res.status).toBe(200);
     const { token } = (await res.json()) as { token: string };
-    const r = await connect(`${base}/replay/moltstation/ws/shellrunners/spectate?sessionId=${exitRun}&token=${encodeURIComponent(token)}`);
-    const c = await closed(r);
+    const r = await connectReplay(`${base}/replay/moltstation/ws/shellrunners/spectate?sessionId=${exitRun}&token=${encodeURIComponent(token)}`);
+    const c = await replayClosed(r);
     const botClose = traffic.entries.find((t) => t.channel === 'ws' && t.meta?.['event'] === 'close');
     expect(botClose?.meta).toMatchObject({ code: 1000, reason: 'EXIT' });
     expect({ code: c.code, reason: c.reason }).toEqual({ code: 1000, reason: 'EXIT' });

@@ -17,33 +17,13 @@ import { startSimulator } from '@rewind/simulator';
 import { createTestPool, freePorts, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
 import { startApi } from '../api';
 import { ReplayPlatformListeners } from './platform-listeners';
+import { connectReplay, replayClosed } from './test-support/replay-client';
 
 /**
  * The replay gateway's per-platform ports, end to end (real Postgres and sockets; runs recorded from the simulator's
  * per-platform ports through the recording proxy's per-platform ports): clients that build every URL from a bare origin with absolute paths, as MoltStation's runtimes
  * do (`new URL('/ws/' + slug + '/spectate', base)`), watch the recorded runs with only host:port changed.
  */
-
-interface Socket {
-  ws: WebSocket;
-  /** Each message's bytes, as received. */
-  raw: Buffer[];
-  close: { code: number; reason: string } | null;
-}
-
-function open(url: URL, headers: Record<string, string> = {}): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    const s: Socket = { ws, raw: [], close: null };
-    ws.on('message', (d: Buffer) => s.raw.push(Buffer.from(d)));
-    ws.on('close', (code, reason) => (s.close = { code, reason: reason.toString() }));
-    ws.on('error', () => undefined);
-    ws.once('open', () => resolve(s));
-    ws.once('unexpected-response', (_q, res) => reject(new Error(`refused ${res.statusCode}`)));
-  });
-}
-const closed = (s: Socket, timeoutMs = 30_000) => waitFor(`close (after ${s.raw.length} messages)`, () => s.close ?? undefined, timeoutMs);
-const texts = (s: Socket) => s.raw.map((b) => b.toString('utf8'));
 
 /** The HTTP status a WebSocket upgrade to `url` is answered with (a refusal, not a socket), and how long it took. */
 function upgradeStatus(url: URL): Promise<{ status: number; ms: number }> {
@@ -136,10 +116,10 @@ describe("the replay gateway's per-platform ports: the platforms' own paths at t
     expect(tokenRes.status).toBe(200);
     const { spectateToken } = (await tokenRes.json()) as { spectateToken: string };
     // The runtime: the socket URL built with an absolute path against the base, the token as the first message.
-    const s = await open(new URL(`/ws/flappybots/spectate?sessionId=${encodeURIComponent(platformSessionId)}`, wsBase));
+    const s = await connectReplay(new URL(`/ws/flappybots/spectate?sessionId=${encodeURIComponent(platformSessionId)}`, wsBase));
     s.ws.send(JSON.stringify({ t: 'auth', token: spectateToken }));
-    expect(await closed(s)).toEqual({ code: 1000, reason: 'GAME_OVER' });
-    expect(texts(s)[0]).toBe('{"t":"hello","role":"spectate","tickHz":20}');
+    expect(await replayClosed(s)).toEqual({ code: 1000, reason: 'GAME_OVER' });
+    expect(s.texts[0]).toBe('{"t":"hello","role":"spectate","tickHz":20}');
     const frames = s.raw.slice(1);
     expect(frames.length).toBeGreaterThan(30);
     for (const f of frames) {
@@ -153,19 +133,19 @@ describe("the replay gateway's per-platform ports: the platforms' own paths at t
     expect((JSON.parse(frames[0]!.toString('utf8')) as { frame: { tick: number; phase: string } }).frame).toMatchObject({ tick: 0, phase: 'ready' });
 
     // The legacy style (the token in the query) is served there as well.
-    const q = await open(new URL(`/ws/flappybots/spectate?sessionId=${encodeURIComponent(platformSessionId)}&token=${encodeURIComponent(spectateToken)}`, wsBase));
+    const q = await connectReplay(new URL(`/ws/flappybots/spectate?sessionId=${encodeURIComponent(platformSessionId)}&token=${encodeURIComponent(spectateToken)}`, wsBase));
     await waitFor('hello', () => q.raw[0], 5_000);
-    expect(texts(q)[0]).toBe('{"t":"hello","role":"spectate","tickHz":20}');
+    expect(q.texts[0]).toBe('{"t":"hello","role":"spectate","tickHz":20}');
     q.ws.close();
   }, 40_000);
 
   it('given a SpaceMolt client on the base http://127.0.0.1:<SpaceMolt replay port>, then /ws plays the recorded session (chosen by ?sessionId=, as on /replay/spacemolt/ws) and ends with its recorded close', async () => {
     const wsBase = `ws://127.0.0.1:${smPort}`;
-    const s = await open(new URL(`/ws?sessionId=${spacemoltSessionId}&speed=16`, wsBase), { authorization: `Bearer ${apiKey}` });
-    await closed(s);
+    const s = await connectReplay(new URL(`/ws?sessionId=${spacemoltSessionId}&speed=16`, wsBase), { authorization: `Bearer ${apiKey}` });
+    await replayClosed(s);
     const bot = smTraffic.entries.filter((t) => t.channel === 'ws' && t.direction === 'received' && !(t.meta && t.meta['close'])).map((t) => redactor.redactText(String(t.data)));
-    expect(texts(s).length).toBeGreaterThan(5);
-    expect(texts(s)).toEqual(bot);
+    expect(s.texts.length).toBeGreaterThan(5);
+    expect(s.texts).toEqual(bot);
     const botClose = smTraffic.entries.find((t) => t.channel === 'ws' && t.meta && t.meta['close'])!.meta!;
     expect(s.close).toEqual({ code: botClose['code'], reason: botClose['reason'] });
   }, 30_000);
@@ -176,11 +156,11 @@ describe("the replay gateway's per-platform ports: the platforms' own paths at t
     expect(noBearer.status).toBe(401);
     const unknownRun = await fetch(new URL('/api/games/flappybots/sessions/no-such-run/spectate-token', base), { method: 'POST', headers: { authorization: `Bearer ${apiKey}` } });
     expect({ status: unknownRun.status, body: await unknownRun.json() }).toEqual({ status: 404, body: { error: 'Session not found', code: 'SESSION_NOT_FOUND' } });
-    const forged = await open(new URL(`/ws/flappybots/spectate?sessionId=${platformSessionId}`, base.replace('http', 'ws')));
+    const forged = await connectReplay(new URL(`/ws/flappybots/spectate?sessionId=${platformSessionId}`, base.replace('http', 'ws')));
     forged.ws.send('{"t":"auth","token":"rt1.nope.nope"}');
-    expect(await closed(forged, 5_000)).toEqual({ code: 4001, reason: 'INVALID_TOKEN' });
-    const anonymous = await open(new URL(`/ws?sessionId=${spacemoltSessionId}`, `ws://127.0.0.1:${smPort}`));
-    expect(await closed(anonymous, 5_000)).toMatchObject({ code: 4401 });
+    expect(await replayClosed(forged, 5_000)).toEqual({ code: 4001, reason: 'INVALID_TOKEN' });
+    const anonymous = await connectReplay(new URL(`/ws?sessionId=${spacemoltSessionId}`, `ws://127.0.0.1:${smPort}`));
+    expect(await replayClosed(anonymous, 5_000)).toMatchObject({ code: 4401 });
   }, 20_000);
 
   it('answers the CORS preflight of the root token endpoint for an allowed origin, as on the replay base', async () => {
@@ -241,10 +221,10 @@ describe("the replay gateway's per-platform ports: the platforms' own paths at t
 
   it("reports the ports it listens on, and the API's close closes them", async () => {
     expect(api!.get(ReplayPlatformListeners).addresses()).toEqual({ moltstation: msPort, spacemolt: smPort });
-    const watching = await open(new URL(`/ws?sessionId=${spacemoltSessionId}&speed=0.25`, `ws://127.0.0.1:${smPort}`), { authorization: `Bearer ${apiKey}` });
+    const watching = await connectReplay(new URL(`/ws?sessionId=${spacemoltSessionId}&speed=0.25`, `ws://127.0.0.1:${smPort}`), { authorization: `Bearer ${apiKey}` });
     await api!.close();
     api = undefined;
-    await closed(watching, 5_000);
+    await replayClosed(watching, 5_000);
     for (const port of [msPort, smPort]) await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
   }, 20_000);
 });
