@@ -37,6 +37,19 @@ class Client {
   }
 }
 
+/** A MoltStation spectate task of a Flappy Bots session and the identity of its stream, as the scheduler offers it. */
+function flappySpectateTask(platformSessionId: string) {
+  const offer = {
+    id: `moltstation.moltstation-spectate.session.${platformSessionId}`,
+    kind: 'moltstation-spectate' as const,
+    platform: 'moltstation' as const,
+    runKey: `session:${platformSessionId}`,
+    platformSessionId,
+    params: { slug: 'flappybots' },
+  };
+  return { offer, identity: { key: `task:${offer.id}`, platformSessionId, game: 'flappybots' } };
+}
+
 describe('Recorder: closes, replacements and bad input are forwarded as the platform answers them, and recorded', () => {
   let stack: RecorderStack;
   let pool: Pool;
@@ -109,15 +122,7 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
   });
 
   it('a capture task run again here (its job re-run after a lost lock): the new attempt owns the stream, the earlier one records no more into it; one seal, no failure', async () => {
-    const offer = {
-      id: 'moltstation.moltstation-spectate.session.ms_rerun000000000000000001',
-      kind: 'moltstation-spectate' as const,
-      platform: 'moltstation' as const,
-      runKey: 'session:ms_rerun000000000000000001',
-      platformSessionId: 'ms_rerun000000000000000001',
-      params: { slug: 'flappybots' },
-    };
-    const identity = { key: `task:${offer.id}`, platformSessionId: offer.platformSessionId, game: 'flappybots' };
+    const { offer, identity } = flappySpectateTask('ms_rerun000000000000000001');
     const first = await recorder.openTaskStream(offer, identity);
     first.capture({
       platform: 'moltstation',
@@ -165,15 +170,7 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
   });
 
   it('a capture task whose lock was lost while another process took it over: what it recorded after the take-over goes to a re-homed stream, sealed when the task stops; taken back here later, the task continues the stream itself', async () => {
-    const offer = {
-      id: 'moltstation.moltstation-spectate.session.ms_rehome00000000000000001',
-      kind: 'moltstation-spectate' as const,
-      platform: 'moltstation' as const,
-      runKey: 'session:ms_rehome00000000000000001',
-      platformSessionId: 'ms_rehome00000000000000001',
-      params: { slug: 'flappybots' },
-    };
-    const identity = { key: `task:${offer.id}`, platformSessionId: offer.platformSessionId, game: 'flappybots' };
+    const { offer, identity } = flappySpectateTask('ms_rehome00000000000000001');
     const frameFact = (tick: number) => ({
       platform: 'moltstation' as const,
       connectionId: 'spec-r',
