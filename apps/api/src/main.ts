@@ -1,5 +1,5 @@
 import { loadConfig, withRewindConfig } from '@rewind/config';
-import { apiModuleFromConfig, startApiModule } from '@rewind/api';
+import { apiModuleFromConfig, runApiProcesses, startApiModule } from '@rewind/api';
 import { configureLogging } from '@rewind/observability';
 
 /**
@@ -8,6 +8,8 @@ import { configureLogging } from '@rewind/observability';
  * before anything starts, so a bad value stops it with the variable named) and AppModule takes its options
  * from it — the same `apiModuleFromConfig` as `rewind up`'s (audits read back reward receipts from
  * REWIND_REWARDS_URL too). A Nest application with shutdown hooks: SIGTERM/SIGINT close it.
+ * REWIND_API_WORKERS > 1: this process is the primary of that many workers, each running the application on the
+ * same ports (`runApiProcesses`, node `cluster`); SIGTERM/SIGINT to the primary close them all.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -15,7 +17,10 @@ async function main(): Promise<void> {
   if (!config.databaseUrl || !config.redisUrl) {
     throw new Error('apps/api needs DATABASE_URL and REDIS_URL; for the embedded local default run ./rewind up');
   }
-  await startApiModule(withRewindConfig([apiModuleFromConfig({ local: false })], config), { port: config.apiPort, shutdownHooks: true });
+  await runApiProcesses({
+    workers: config.apiWorkers,
+    start: () => startApiModule(withRewindConfig([apiModuleFromConfig({ local: false })], config), { port: config.apiPort, shutdownHooks: true }),
+  });
 }
 
 main().catch((e: unknown) => {

@@ -137,7 +137,8 @@ export function buildProgram(): Command {
       .option('--sessions <n>', 'concurrent streams')
       .option('--seconds <n>', 'seconds per run')
       .option('--seeks <n>', 'seeks')
-      .option('--runs <n>', 'runs'),
+      .option('--runs <n>', 'runs')
+      .option('--workers <n>', 'API processes sharing its port (default: the cores)'),
     benchCommand,
     'replay',
   );

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       redisUrl: undefined,
       apiPort: 8080,
+      apiWorkers: 1,
       proxyPort: 8081,
       simulatorPort: 4100,
       dataDir: path.join(root, '.rewind'),
@@ -202,6 +203,11 @@ describe('the environment schema', () => {
     // The simulator's platform ports go past the last port: refused, unless they are off.
     expect(() => loadConfig({ SIMULATOR_PORT: '65533' }, root)).toThrow(/SIMULATOR_PORT \(65533\) must be at most 65531/);
     expect(loadConfig({ SIMULATOR_PORT: '65533', SIMULATOR_PLATFORM_PORTS: '0' }, root).simulatorPort).toBe(65533);
+  });
+
+  it('reads the API workers count (1 to 64) and names a bad value', () => {
+    expect(loadConfig({ REWIND_API_WORKERS: '2' }, root).apiWorkers).toBe(2);
+    expect(() => loadConfig({ REWIND_API_WORKERS: '0' }, root)).toThrow(/REWIND_API_WORKERS must be an integer from 1 to 64 \(got "0"\)/);
   });
 
   it("reads the replay gateway's per-platform ports (0 turns one off) and names the variable and the bad value", () => {

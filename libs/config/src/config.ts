@@ -75,6 +75,12 @@ export interface RewindConfig {
    * SpaceMolt's `/ws`). The prefixed form `/replay/<platform>/…` on the API's port stays.
    */
   replayPorts: { moltstation: number; spacemolt: number };
+  /**
+   * Processes of the stand-alone API (apps/api): 1 runs it in its own process; more forks that many workers (node
+   * `cluster`) that share the API's port and the replay ports, so the replay gateway's streams spread over the
+   * cores. `rewind up` (the recorder and the pipeline in the same process) always runs one.
+   */
+  apiWorkers: number;
 }
 
 export const PLATFORM_NAMES = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'] as const;
@@ -106,6 +112,7 @@ const envSchema = z
     DATABASE_URL: urlVar('DATABASE_URL', ['postgres:', 'postgresql:']),
     REDIS_URL: urlVar('REDIS_URL', ['redis:', 'rediss:']),
     REWIND_API_PORT: intVar('REWIND_API_PORT', 8080, 1, 65535),
+    REWIND_API_WORKERS: intVar('REWIND_API_WORKERS', 1, 1, 64),
     REWIND_PROXY_PORT: intVar('REWIND_PROXY_PORT', 8081, 1, 65535),
     SIMULATOR_PORT: intVar('SIMULATOR_PORT', 4100, 1, 65535),
     REWIND_DATA_DIR: optionalVar(),
@@ -201,6 +208,7 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     apiPort: e.REWIND_API_PORT,
+    apiWorkers: e.REWIND_API_WORKERS,
     proxyPort: e.REWIND_PROXY_PORT,
     simulatorPort,
     dataDir: path.resolve(repoRoot, e.REWIND_DATA_DIR ?? '.rewind'),

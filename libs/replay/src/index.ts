@@ -4,3 +4,4 @@ export * from './markers';
 export * from './lateness';
 export * from './sources';
 export * from './replay-session';
+export * from './timer-heap';

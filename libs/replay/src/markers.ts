@@ -42,11 +42,22 @@ function parseJsonObjects(text: string, format: ReplayableEvent['format']): unkn
   return out;
 }
 
+const NO_MARKERS: readonly ReplayMarker[] = Object.freeze([]);
+
+/** A frame that may hold `death`/`game_over` entries: a JSON (or NDJSON) text naming one (a cheap pre-filter: most frames do not). */
+function mayHoldFrameMarkers(event: ReplayableEvent): boolean {
+  const text = bodyText(event.body);
+  if (!text || (event.format !== undefined && event.format !== 'json' && event.format !== 'ndjson')) return false;
+  return text.includes('death') || text.includes('game_over');
+}
+
 /**
  * The markers an event stands for: `marker`, `gap` and `outcome` events; lifecycle close events; frames
  * whose JSON `events` hold `death` or `game_over` (one marker per name). Empty for everything else.
  */
-export function markersOf(event: ReplayableEvent): ReplayMarker[] {
+export function markersOf(event: ReplayableEvent): readonly ReplayMarker[] {
+  // Most events (frames) have none: the one shared empty list, and no object built for them.
+  if (event.kind === 'frame' && !mayHoldFrameMarkers(event)) return NO_MARKERS;
   const at = { seq: event.seq, offsetUs: event.offsetUs, kind: event.kind };
   switch (event.kind) {
     case 'marker':
@@ -58,9 +69,7 @@ export function markersOf(event: ReplayableEvent): ReplayMarker[] {
     case 'lifecycle':
       return event.msgType && /close/i.test(event.msgType) ? [{ name: event.msgType, ...at }] : [];
     case 'frame': {
-      const text = bodyText(event.body);
-      if (!text || (event.format !== undefined && event.format !== 'json' && event.format !== 'ndjson')) return [];
-      if (!text.includes('death') && !text.includes('game_over')) return []; // cheap pre-filter: most frames
+      const text = bodyText(event.body) as string; // mayHoldFrameMarkers: a JSON text that names one
       const names: string[] = [];
       for (const json of parseJsonObjects(text, event.format)) for (const n of frameEventNames(json)) if (!names.includes(n)) names.push(n);
       return names.map((name) => ({ name, ...at }));

@@ -26,7 +26,7 @@ export interface ReplayEmission<E extends ReplayableEvent = ReplayableEvent> {
   latenessMs: number;
   /** Clock time since `start()` (paused time included). */
   elapsedMs: number;
-  markers: ReplayMarker[];
+  markers: readonly ReplayMarker[];
 }
 
 export interface ReplaySummary {
@@ -279,6 +279,13 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
     return this.anchorWallMs + (compressedUs - this.anchorUs) / 1000 / this.speedValue;
   }
 
+  /** The timer's callback, one function for the replay's life (not a closure per event). */
+  private readonly onTimer = (): void => {
+    this.timerSet = false;
+    this.timer = null;
+    this.pump();
+  };
+
   private cancelTimer(): void {
     if (this.timerSet) this.clock.clearTimer(this.timer);
     this.timerSet = false;
@@ -324,11 +331,7 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
       const now = this.clock.now();
       if (due > now) {
         this.timerSet = true;
-        this.timer = this.clock.setTimer(() => {
-          this.timerSet = false;
-          this.timer = null;
-          this.pump();
-        }, due - now);
+        this.timer = this.clock.setTimer(this.onTimer, due - now);
         return;
       }
       cursor.buffer.shift();
@@ -344,7 +347,7 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
     this.firstSeq ??= event.seq;
     this.lastSeq = event.seq;
     const markers = markersOf(event);
-    this.markerLog.push(...markers);
+    if (markers.length) this.markerLog.push(...markers);
     const emission: ReplayEmission<E> = {
       event,
       seq: event.seq,
@@ -355,7 +358,8 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
       elapsedMs: emittedAtMs - this.startedAtMs,
       markers,
     };
-    for (const fn of this.listeners.event) fn(emission);
+    const onEvent = this.listeners.event;
+    for (let i = 0; i < onEvent.length; i++) (onEvent[i] as (e: ReplayEmission<E>) => void)(emission);
     for (const m of markers) for (const fn of this.listeners.marker) fn(m);
   }
 

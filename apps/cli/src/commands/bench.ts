@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import { intOption, ParsedArgs, rejectUnknown, UsageError } from '../args';
 import { runIngestBench } from '../bench/ingest';
 import { runProxyBench } from '../bench/proxy';
@@ -26,7 +27,7 @@ export async function benchCommand(args: ParsedArgs): Promise<number> {
     }
   }
   if (which === 'replay') {
-    rejectUnknown(args, ['sessions', 'seconds', 'seeks', 'runs']);
+    rejectUnknown(args, ['sessions', 'seconds', 'seeks', 'runs', 'workers']);
     const runtime = await startRuntime();
     try {
       const result = await runReplayBench({
@@ -36,6 +37,8 @@ export async function benchCommand(args: ParsedArgs): Promise<number> {
         seconds: intOption(args, 'seconds', 20, 1, 3600),
         seeks: intOption(args, 'seeks', 50, 1, 10_000),
         runs: intOption(args, 'runs', 3, 1, 20),
+        // The API on every core of the machine by default (REWIND_API_WORKERS in production).
+        workers: intOption(args, 'workers', os.cpus().length, 1, 64),
         out: (line) => process.stdout.write(line + '\n'),
       });
       return result.goalMet ? 0 : 1;
