@@ -62,6 +62,11 @@ export interface StoreSourceOptions {
   pageSize?: number;
   /** Rows of the first round trip after each open/seek (default 100): a seek only needs the first event. */
   firstPageSize?: number;
+  /**
+   * Rows of the first round trip of an open at a target (a seek, or a start at `fromSeq`/`from`; default
+   * `firstPageSize`): the first event plays as soon as it is there, the next page is read while it plays.
+   */
+  seekPageSize?: number;
 }
 
 type PageStart = { afterSeq: number } | { fromOffsetUs: number };
@@ -105,6 +110,7 @@ function pagedStoreSource<E extends ReplayableEvent>(
 ): CountingSource<E> {
   const pageSize = options.pageSize ?? 500;
   const firstPageSize = options.firstPageSize ?? 100;
+  const seekPageSize = options.seekPageSize ?? firstPageSize;
   const stats = freshStats();
   let checked: Promise<void> | null = null;
   const ensureSession = (): Promise<void> =>
@@ -124,7 +130,7 @@ function pagedStoreSource<E extends ReplayableEvent>(
         // The first page is small (a seek needs one event to play, fast); then full keyset pages from the
         // seq after it. Each fetchPage is one round trip.
         let start: PageStart = from === undefined ? { afterSeq: 0 } : 'seq' in from ? { afterSeq: from.seq - 1 } : { fromOffsetUs: from.offsetUs };
-        let size = Math.min(firstPageSize, pageSize);
+        let size = Math.min(from === undefined ? firstPageSize : seekPageSize, pageSize);
         for (;;) {
           const page = await fetchPage(start, size);
           stats.pagesRead++;

@@ -340,9 +340,10 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   /**
    * A stream's source: pages of 100 rows, the first page 40–160 rows at random, so that streams started
    * together do not all refill in the same instant (hundreds of page reads at once stall the event loop).
+   * A seek (or a start at a position) reads 16 rows first: its first event is what the viewer waits for.
    */
   private source(sessionId: string) {
-    return replayRowSource(this.store, sessionId, { pageSize: 100, firstPageSize: 40 + Math.floor(Math.random() * 121) });
+    return replayRowSource(this.store, sessionId, { pageSize: 100, firstPageSize: 40 + Math.floor(Math.random() * 121), seekPageSize: 16 });
   }
 
   private async session(id: string): Promise<SessionRecord> {
