@@ -1,7 +1,7 @@
 import cluster, { Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
-import { Logger } from '@nestjs/common';
+import { createLogger } from '@rewind/observability';
 
 /** What a worker tells its primary (IPC), and what the primary asks of a worker. Kept apart from an embedder's own messages by `rewindApi`. */
 type WorkerReport = { rewindApi: 'ready'; port: number } | { rewindApi: 'failed'; message: string };
@@ -94,11 +94,13 @@ async function startWorker(o: ApiProcessesOptions): Promise<ApiProcess> {
 }
 
 async function startPrimary(o: ApiProcessesOptions): Promise<ApiProcess> {
-  const logger = new Logger('RewindApi');
+  // The process's pino root (the primary runs no Nest application): the same stream and format as the workers'.
+  const logger = createLogger('RewindApi');
   if (o.exec) cluster.setupPrimary({ exec: o.exec.file, args: o.exec.args ?? [], ...(o.exec.execArgv ? { execArgv: o.exec.execArgv } : {}) });
   const restartDelayMs = o.restartDelayMs ?? 1_000;
   const live = new Set<Worker>();
   let stopping = false;
+  let signalled = false;
   let started = false;
 
   const fork = (): Promise<number> => {
@@ -142,6 +144,15 @@ async function startPrimary(o: ApiProcessesOptions): Promise<ApiProcess> {
     );
   };
 
+  // From the first fork: a signal while the workers start closes those already there.
+  if (o.signals ?? true) {
+    const onSignal = (): void => {
+      signalled = true;
+      void stop().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
   let ports: number[];
   try {
     // The first alone: with the API's port 0, its listener picks the port the others then share.
@@ -149,6 +160,7 @@ async function startPrimary(o: ApiProcessesOptions): Promise<ApiProcess> {
     ports.push(...(await Promise.all(Array.from({ length: o.workers - 1 }, () => fork()))));
   } catch (e) {
     await stop();
+    if (signalled) await new Promise<never>(() => undefined); // the signal's handler exits
     throw e;
   }
   started = true;
@@ -157,13 +169,6 @@ async function startPrimary(o: ApiProcessesOptions): Promise<ApiProcess> {
     await stop();
     throw new Error(`API workers listen on different ports (${ports.join(', ')})`);
   }
-  if (o.signals ?? true) {
-    const onSignal = (): void => {
-      void stop().then(() => process.exit(0));
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  }
-  logger.log(`${o.workers} API workers (pids ${[...live].map((w) => w.process.pid).join(', ')}) on port ${port}`);
+  logger.info(`${o.workers} API workers (pids ${[...live].map((w) => w.process.pid).join(', ')}) on port ${port}`);
   return { role: 'primary', port, workers: () => [...live], stop };
 }
