@@ -42,6 +42,9 @@ async function main(): Promise<void> {
   if (!databaseUrl || redisUrl === undefined || !apiKey || !secretHex) throw new Error('replay-worker: usage: databaseUrl redisUrl apiKey secretHex [workers]');
   const workers = Math.max(1, Number(workersArg ?? '1') || 1);
   const { startApi, runApiProcesses } = await import('@rewind/api');
+  // The primary's start-up line would land in the bench's table (the application itself runs with logger: false).
+  const { configureLogging } = await import('@rewind/observability');
+  configureLogging({ level: 'warn' });
   const probe = loopProbe();
   const api = await runApiProcesses({
     workers,
