@@ -1,4 +1,5 @@
 import { deliveryProblems, firstSeqAtOrAfter, percentiles, prng, streamLateness } from './replay';
+import { mergeStats } from './replay-worker';
 
 describe('bench replay helpers', () => {
   it('anchors lateness at the earliest arrival the schedule allows', () => {
@@ -37,5 +38,11 @@ describe('bench replay helpers', () => {
     const xs = Array.from({ length: 5 }, () => a());
     expect(xs).toEqual(Array.from({ length: 5 }, () => b()));
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+  });
+
+  it("sums the API processes' CPU and GC, and keeps the worst event loop", () => {
+    const one = { type: 'stats' as const, cpuUs: 1_000, loop: { delayP99: 4, delayMax: 9, gcCount: 10, gcTotalMs: 50, gcMaxMs: 7 } };
+    const two = { type: 'stats' as const, cpuUs: 3_000, loop: { delayP99: 6, delayMax: 8, gcCount: 5, gcTotalMs: 20, gcMaxMs: 12 } };
+    expect(mergeStats([one, two])).toEqual({ type: 'stats', cpuUs: 4_000, loop: { delayP99: 6, delayMax: 9, gcCount: 15, gcTotalMs: 70, gcMaxMs: 12 } });
   });
 });
