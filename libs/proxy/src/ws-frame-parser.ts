@@ -162,7 +162,8 @@ export class WsFrameParser {
         if (err !== undefined) {
           // Complete frames before the offending one go on; nothing of it does.
           if (run >= 0 && frameStart > run) this.on.forward(chunk.subarray(run, frameStart));
-          return this.fail(err[0], err[1]);
+          this.fail(err[0], err[1]);
+          return;
         }
         if (this.streamFrame) {
           if (frameStart < 0) {
