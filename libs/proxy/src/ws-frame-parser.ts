@@ -215,21 +215,8 @@ export class WsFrameParser {
   private payloadPart(chunk: Buffer, at: number, len: number): Buffer {
     if (!this.frameMasked) return chunk.subarray(at, at + len);
     const out = Buffer.allocUnsafe(len);
-    const m = this.mask;
-    const phase = this.seen;
-    const m0 = m[phase & 3] as number;
-    const m1 = m[(phase + 1) & 3] as number;
-    const m2 = m[(phase + 2) & 3] as number;
-    const m3 = m[(phase + 3) & 3] as number;
-    let k = 0;
-    const end4 = len - (len & 3);
-    for (; k < end4; k += 4) {
-      out[k] = (chunk[at + k] as number) ^ m0;
-      out[k + 1] = (chunk[at + k + 1] as number) ^ m1;
-      out[k + 2] = (chunk[at + k + 2] as number) ^ m2;
-      out[k + 3] = (chunk[at + k + 3] as number) ^ m3;
-    }
-    for (; k < len; k++) out[k] = (chunk[at + k] as number) ^ (m[(phase + k) & 3] as number);
+    chunk.copy(out, 0, at, at + len);
+    unmask(out, this.mask, this.seen);
     return out;
   }
 
@@ -337,6 +324,25 @@ function headerLength(h: Buffer): number {
   return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + ((b1 & 0x80) !== 0 ? 4 : 0);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * XORs `buf` in place with the 4-byte mask, starting at mask phase `phase` (the payload bytes before it): four bytes at a
+ * time through a 32-bit view when the buffer is 4-byte aligned (pool slices are), byte by byte for the rest.
+ */
+export function unmask(buf: Buffer, mask: Buffer, phase: number): void {
+  const len = buf.length;
+  let k = 0;
+  if (LITTLE_ENDIAN && (buf.byteOffset & 3) === 0 && len >= 16) {
+    // The mask as it lines up with this buffer's first byte, read as a little-endian 32-bit word.
+    const m32 = ((mask[phase & 3] as number) | ((mask[(phase + 1) & 3] as number) << 8) | ((mask[(phase + 2) & 3] as number) << 16) | ((mask[(phase + 3) & 3] as number) << 24)) >>> 0;
+    const words = new Uint32Array(buf.buffer, buf.byteOffset, len >>> 2);
+    for (let w = 0; w < words.length; w++) words[w] = (words[w] as number) ^ m32;
+    k = words.length << 2;
+  }
+  for (; k < len; k++) buf[k] = (buf[k] as number) ^ (mask[(phase + k) & 3] as number);
+}
+
 function joinParts(parts: Buffer[], total?: number): Buffer {
   if (parts.length === 0) return EMPTY;
   if (parts.length === 1) return parts[0] as Buffer;
@@ -364,7 +370,8 @@ export function encodeFrame(opcode: number, payload: Buffer, masked: boolean, ma
   const key = maskKey ?? randomMask();
   key.copy(out, at, 0, 4);
   at += 4;
-  for (let k = 0; k < len; k++) out[at + k] = (payload[k] as number) ^ (key[k & 3] as number);
+  payload.copy(out, at);
+  unmask(out.subarray(at), key, 0);
   return out;
 }
 
