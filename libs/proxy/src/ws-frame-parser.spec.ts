@@ -167,6 +167,28 @@ describe('WsFrameParser', () => {
     }
   });
 
+  it('a held text frame that completes after forwarding stopped is dropped, not released (a close crossed it)', () => {
+    const a = frame(BINARY, 'before');
+    const held = frame(TEXT, 'held '.repeat(50));
+    const stream = Buffer.concat([a, held]);
+    for (let cut = a.length + 1; cut < stream.length; cut++) {
+      const forwarded: Buffer[] = [];
+      const got: [string, boolean][] = [];
+      const p = new WsFrameParser(
+        { masked: true, maxMessageBytes: 1 << 20 },
+        { forward: (b) => forwarded.push(Buffer.from(b)), message: (d, _b, fwd) => got.push([d.toString(), fwd]), control: () => undefined, close: () => undefined, error: () => undefined },
+      );
+      p.push(stream.subarray(0, cut));
+      p.forwarding = false;
+      p.push(stream.subarray(cut));
+      expect(Buffer.concat(forwarded)).toEqual(a);
+      expect(got).toEqual([
+        ['before', true],
+        ['held '.repeat(50), false],
+      ]);
+    }
+  });
+
   it.each<[string, Buffer, boolean, number, string]>([
     ['unmasked client frame', frame(TEXT, 'hi', { masked: false }), true, 1002, 'WS_ERR_EXPECTED_MASK'],
     ['masked server frame', frame(TEXT, 'hi'), false, 1002, 'WS_ERR_UNEXPECTED_MASK'],

@@ -275,6 +275,11 @@ export class WsFrameParser {
 
   /** The current frame's payload is complete: report it. False when the parser stopped (refused, or a close). */
   private frameDone(): boolean {
+    // A held frame completing after the relay stopped forwarding (a close crossed it) is dropped, not released.
+    if (this.holdFrame && !this.forwarding) {
+      this.holdFrame = false;
+      this.held = [];
+    }
     const forwarded = this.streamFrame || this.holdFrame;
     this.state = HEAD;
     if (this.opcode >= OP_CLOSE) {
