@@ -251,3 +251,24 @@ describe('recording proxy: recorded before relayed', () => {
     }
   });
 });
+
+describe("node's socket reads (the zero-copy record of server payloads relies on them)", () => {
+  it('each read arrives in a buffer of its own that later reads never overwrite', async () => {
+    const reads: Buffer[] = [];
+    const server = net.createServer((s) => s.on('data', (c: Buffer) => reads.push(c)));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const client = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+    try {
+      await new Promise<void>((r) => client.once('connect', () => r()));
+      for (let i = 0; i < 8; i++) {
+        client.write(Buffer.alloc(800, i));
+        await waitFor(`read ${i}`, () => reads.reduce((n, c) => n + c.length, 0) === (i + 1) * 800, { intervalMs: 5 });
+      }
+      expect(new Set(reads.map((c) => c.buffer)).size).toBe(reads.length);
+      expect(Buffer.concat(reads).equals(Buffer.concat(Array.from({ length: 8 }, (_, i) => Buffer.alloc(800, i))))).toBe(true);
+    } finally {
+      client.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
