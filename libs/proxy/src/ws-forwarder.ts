@@ -465,9 +465,12 @@ function relay(
       from.closed = true;
       if (!from.closeFrom) recordClose(from.side, 1006, EMPTY);
       stopRelaying();
-      // Gone without a FIN or a close frame (a reset): the other leg is dropped too (its peer sees 1006), else it finishes.
-      if (!from.gotEnd && !from.closeFrom && !to.socket.destroyed && !to.socket.writableEnded) to.socket.destroy();
-      else if (!to.socket.writableEnded) to.socket.end();
+      // Gone without a FIN or a close frame (a reset) while nothing was said to the other leg: it is dropped too (its
+      // peer sees 1006). Otherwise it finishes: what was written to it (a close frame) goes out first.
+      if (!to.socket.destroyed && !to.socket.writableEnded) {
+        if (!from.gotEnd && !from.closeFrom && !to.closeSent) to.socket.destroy();
+        else to.socket.end();
+      }
       armGrace(to);
       if (to.closed) finish();
     });
