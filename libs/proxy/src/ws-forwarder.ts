@@ -1,12 +1,17 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import WebSocket, { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { rewindMetrics } from '@rewind/observability';
 import type { ProxyErrorFact, WsCloseFact } from '@rewind/capture-facts';
 import { BodyCollector, FactEmitter, headerPairs, stamp } from './facts';
-import { forwardHeaders, headersObject } from './headers';
+import { forwardHeaders } from './headers';
 import { Upstream, upstreamPath } from './path-safety';
 import type { ProxiedPlatform } from './types';
+import { closePayload, encodeFrame, WsFrameParser } from './ws-frame-parser';
 
 export interface WsContext {
   emitter: FactEmitter;
@@ -14,39 +19,36 @@ export interface WsContext {
   maxHttpBodyBytes: number;
   upstreamTimeoutMs: number;
   log: (line: string) => void;
-  /** Client-facing server (noServer); its handleProtocols reads `chosenProtocol`. */
-  wss: WebSocketServer;
-  chosenProtocol: WeakMap<IncomingMessage, string>;
+  /**
+   * No longer used: both handshakes are done here and the message phase is a byte relay (no `ws` on either leg).
+   * Optional so the server may still pass them; it can stop creating them.
+   */
+  wss?: WebSocketServer;
+  chosenProtocol?: WeakMap<IncomingMessage, string>;
   /** Live pairs, so close() can end them. */
   live: Set<{ shutdown(): void; done: Promise<void> }>;
   /** Upgrades still waiting for the upstream's handshake, so close() can end them too (else it waits up to upstreamTimeoutMs). */
   pendingUpgrades: Set<() => void>;
 }
 
-/** Send-buffer level above which the reading side is paused, and below which it resumes. */
-const HIGH_WATER = 4 * 1024 * 1024;
-const LOW_WATER = 1024 * 1024;
-const SHUTDOWN_REASON = 'proxy shutting down';
-/** Shared send options (ws only reads them): no object per message. */
-const SEND_BINARY = { binary: true } as const;
-const SEND_TEXT = { binary: false } as const;
-
 /**
- * The close code `ws` itself sent on the offending leg for a protocol error (it keeps it on the error under a
- * private symbol): 1009 for a message or frame length over the limit (also a frame announcing > 2^53 bytes), 1008
- * for too many fragments or buffered chunks, 1007 for bad UTF-8, 1002 for the rest. The other leg and the
- * recorded close get the same code.
+ * Bytes queued on a socket above which the side that feeds it is paused; it resumes once the socket drained ('drain':
+ * its queue is empty again, so well under 1 MiB).
  */
-export function wsErrorCloseCode(e: Error & { code?: string }): number {
-  for (const sym of Object.getOwnPropertySymbols(e)) {
-    if (sym.description !== 'status-code') continue;
-    const v = (e as unknown as Record<symbol, unknown>)[sym];
-    if (typeof v === 'number' && v >= 1000 && v < 5000) return v;
-  }
-  if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || e.code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return 1009;
-  if (e.code === 'WS_ERR_TOO_MANY_BUFFERED_PARTS') return 1008;
-  return e.code === 'WS_ERR_INVALID_UTF8' ? 1007 : 1002;
-}
+const HIGH_WATER = 4 * 1024 * 1024;
+const SHUTDOWN_REASON = Buffer.from('proxy shutting down');
+/** A peer that never answers a close (or never closes its end) is cut after this. */
+const CLOSE_GRACE_MS = 5_000;
+const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const OP_CLOSE = 0x8;
+const EMPTY = Buffer.alloc(0);
+/** RFC 7230 token: what a subprotocol name may be (as `ws` checks it). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+const acceptOf = (key: string): string =>
+  createHash('sha1')
+    .update(key + WS_GUID)
+    .digest('base64');
 
 /** Writes a complete HTTP/1.1 answer on a raw upgrade socket and ends it. */
 export function rawHttpAnswer(socket: Duplex, status: number, reason: string, body: Record<string, unknown>): NonNullable<ProxyErrorFact['answer']> | undefined {
@@ -77,8 +79,8 @@ export function validUpgradeRequest(req: IncomingMessage): boolean {
 /**
  * Proxies one WebSocket: connects upstream first (same path, query, subprotocols and end-to-end headers), and
  * completes the client's handshake only once the upstream accepted, so an upstream refusal (status, headers,
- * body) reaches the client unchanged. Then relays every message (text/binary and payload kept), ping and pong
- * (passed through, not answered locally) and the close (code + reason bytes) both ways.
+ * body) reaches the client unchanged; the client's 101 carries the subprotocol the upstream chose. Both handshakes
+ * are plain HTTP done here (no `ws` on either leg); the message phase is a byte relay (see {@link relay}).
  */
 export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Duplex, head: Buffer, platform: ProxiedPlatform, up: Upstream, platformPath: string, pathOnly: string): void {
   const { emitter } = ctx;
@@ -88,25 +90,29 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
-  const url = `${up.protocol === 'https:' ? 'wss' : 'ws'}://${up.host}${upstreamPath(up, platformPath)}`;
-  const upstream = new WebSocket(url, protocols.length ? protocols : undefined, {
-    headers: headersObject(forwardHeaders(req.rawHeaders, { host: up.host, ws: true })),
-    perMessageDeflate: false,
-    maxPayload: ctx.maxWsMessageBytes,
-    autoPong: false,
-    followRedirects: false,
-    handshakeTimeout: ctx.upstreamTimeoutMs,
-  });
+  if (protocols.some((p) => !TOKEN.test(p)) || new Set(protocols).size !== protocols.length) {
+    rawHttpAnswer(socket, 400, 'Bad Request', { error: 'bad_upgrade', message: 'invalid Sec-WebSocket-Protocol header' });
+    return;
+  }
+  // The upstream handshake, as `ws`'s client would send it: the end-to-end headers, then the WebSocket ones. No
+  // extension is offered (no permessage-deflate), so frames are relayed as they are.
+  const key = randomBytes(16).toString('base64');
+  const headers = forwardHeaders(req.rawHeaders, { host: up.host, ws: true });
+  headers.push('Sec-WebSocket-Version', '13', 'Sec-WebSocket-Key', key, 'Connection', 'Upgrade', 'Upgrade', 'websocket');
+  if (protocols.length) headers.push('Sec-WebSocket-Protocol', protocols.join(','));
   let handshakeDone = false;
+  let upReq: http.ClientRequest | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const settleHandshake = (): void => {
     handshakeDone = true;
+    clearTimeout(timer);
     ctx.pendingUpgrades.delete(abortOnShutdown);
   };
   // The proxy closes while the upstream has not answered yet: 503 to the client, the upstream attempt dropped.
   const abortOnShutdown = (): void => {
     if (handshakeDone) return;
     settleHandshake();
-    upstream.terminate();
+    upReq?.destroy();
     const answer = rawHttpAnswer(socket, 503, 'Service Unavailable', { error: 'proxy_shutting_down', message: 'the recording proxy is shutting down' });
     emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), {
       type: 'proxy-error',
@@ -116,9 +122,20 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
       ...(answer ? { answer } : {}),
     });
   };
+  /** The upstream did not accept (unreachable, timed out, a broken handshake): 502 or 504 to the client. */
+  const handshakeFailed = (timedOut: boolean, why: string): void => {
+    if (handshakeDone) return;
+    settleHandshake();
+    upReq?.destroy();
+    const status = timedOut ? 504 : 502;
+    const message = timedOut ? `upstream ${platform} did not accept the WebSocket within ${ctx.upstreamTimeoutMs} ms` : `upstream ${platform} unreachable (${why})`;
+    const answer = rawHttpAnswer(socket, status, timedOut ? 'Gateway Timeout' : 'Bad Gateway', { error: timedOut ? 'upstream_timeout' : 'upstream_unreachable', message });
+    emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: timedOut ? 'upstream' : 'connect', message, status, ...(answer ? { answer } : {}) });
+    ctx.log(`ws ${platform} ${pathOnly} → ${status}`);
+  };
   ctx.pendingUpgrades.add(abortOnShutdown);
   // Keep reading the client socket while the upstream handshake runs, so a hang-up is noticed; bytes sent
-  // before our 101 (unusual) are kept and handed to ws with `head`.
+  // before our 101 (unusual) are kept and relayed first.
   // `head` (bytes that came with the request) counts too: a client can send them all in one segment.
   const early: Buffer[] = [];
   let earlyBytes = head.length;
@@ -137,14 +154,35 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
   socket.once('close', () => {
     if (handshakeDone) return;
     settleHandshake();
-    upstream.terminate();
+    upReq?.destroy();
     emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: 'client', message: 'client went away before the upstream accepted the WebSocket' });
     ctx.log(`ws ${platform} ${pathOnly} client gone during the handshake`);
   });
 
+  try {
+    upReq = (up.protocol === 'https:' ? https : http).request({
+      protocol: up.protocol,
+      hostname: up.hostname,
+      port: up.port,
+      method: 'GET',
+      path: upstreamPath(up, platformPath),
+      headers: headers as unknown as http.OutgoingHttpHeaders,
+      // A connection of its own: it becomes the WebSocket's.
+      agent: false,
+    });
+  } catch (e) {
+    // node refuses to send something it parsed (e.g. an unusual header value): nothing reached the upstream.
+    handshakeFailed(false, (e as Error & { code?: string }).code ?? (e as Error).message);
+    return;
+  }
+  const upRequest = upReq;
+  timer = setTimeout(() => handshakeFailed(true, 'timeout'), ctx.upstreamTimeoutMs);
+  timer.unref();
+  upRequest.on('error', (e: Error & { code?: string }) => handshakeFailed(false, e.code ?? e.message));
+
   // Refused upstream: replay the exact answer to the client, record it as an HTTP exchange.
-  upstream.on('unexpected-response', (upReq, upRes) => {
-    if (handshakeDone) return void upReq.destroy();
+  upRequest.on('response', (upRes: IncomingMessage) => {
+    if (handshakeDone) return void upRequest.destroy();
     settleHandshake();
     const id = emitter.nextId('http');
     const resAt = stamp();
@@ -164,7 +202,7 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
       if (ended) return;
       ended = true;
       socket.end();
-      upReq.destroy();
+      upRequest.destroy();
       emitter.emit(platform, id, resAt, { type: 'http-response', status, headers: headerPairs(upRes.rawHeaders), body: body.body() });
       ctx.log(`ws ${platform} ${pathOnly} refused upstream → ${status} (${body.total} B)`);
     };
@@ -173,55 +211,100 @@ export function forwardUpgrade(ctx: WsContext, req: IncomingMessage, socket: Dup
     upRes.on('close', end);
   });
 
-  upstream.on('error', (e: Error & { code?: string }) => {
-    if (handshakeDone) return; // after open (or after the client left): the 'close' event handles it
+  upRequest.on('upgrade', (upRes: IncomingMessage, upSocket: Socket, upHead: Buffer) => {
+    upSocket.on('error', () => undefined);
+    if (handshakeDone) return void upSocket.destroy(); // the client gave up meanwhile
+    // The checks `ws`'s client makes of a 101, with its messages.
+    const chosen = upRes.headers['sec-websocket-protocol'];
+    const invalid =
+      String(upRes.headers.upgrade ?? '').toLowerCase() !== 'websocket'
+        ? 'Invalid Upgrade header'
+        : upRes.headers['sec-websocket-accept'] !== acceptOf(key)
+          ? 'Invalid Sec-WebSocket-Accept header'
+          : chosen !== undefined && !protocols.length
+            ? 'Server sent a subprotocol but none was requested'
+            : chosen !== undefined && !protocols.includes(chosen)
+              ? 'Server sent an invalid subprotocol'
+              : chosen === undefined && protocols.length
+                ? 'Server sent no subprotocol'
+                : upRes.headers['sec-websocket-extensions'] !== undefined
+                  ? 'Server sent a Sec-WebSocket-Extensions header but no extension was requested'
+                  : undefined;
+    if (invalid) {
+      upSocket.destroy();
+      return handshakeFailed(false, invalid);
+    }
     settleHandshake();
-    const timedOut = /timed out/i.test(e.message);
-    const status = timedOut ? 504 : 502;
-    const message = timedOut ? `upstream ${platform} did not accept the WebSocket within ${ctx.upstreamTimeoutMs} ms` : `upstream ${platform} unreachable (${e.code ?? e.message})`;
-    const answer = rawHttpAnswer(socket, status, timedOut ? 'Gateway Timeout' : 'Bad Gateway', { error: timedOut ? 'upstream_timeout' : 'upstream_unreachable', message });
-    emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: timedOut ? 'upstream' : 'connect', message, status, ...(answer ? { answer } : {}) });
-    ctx.log(`ws ${platform} ${pathOnly} → ${status}`);
-  });
-
-  upstream.on('open', () => {
-    if (handshakeDone) return; // the client gave up meanwhile
-    settleHandshake();
+    upSocket.setTimeout(0);
+    upSocket.setNoDelay(true);
     if (socket.destroyed || !socket.writable) {
-      upstream.close(1001);
+      upSocket.end(encodeFrame(OP_CLOSE, closePayload(1001, EMPTY), true));
       emitter.emit<ProxyErrorFact>(platform, emitter.nextId('ws'), stamp(), { type: 'proxy-error', stage: 'client', message: 'client went away before the upstream accepted the WebSocket' });
       return;
     }
-    if (upstream.protocol) ctx.chosenProtocol.set(req, upstream.protocol);
-    let client: WebSocket | undefined;
-    // Upstream messages that arrive before the client leg is ready wait here, in order.
-    const pending: { data: Buffer; binary: boolean }[] = [];
-    upstream.on('message', (data: Buffer, binary: boolean) => {
-      if (client) return;
-      pending.push({ data, binary });
-    });
-    // ws refuses (and destroys) a socket that died meanwhile without calling back: end the upstream then.
-    socket.once('close', () => {
-      if (!client) upstream.close(1001);
-    });
     socket.off('data', onEarly);
-    ctx.wss.handleUpgrade(req, socket, early.length ? Buffer.concat([head, ...early]) : head, (c) => {
-      client = c;
-      upstream.removeAllListeners('message');
-      relay(ctx, platform, pathOnly, platformPath, req, client, upstream, pending);
-    });
+    const client = socket as Socket;
+    client.setTimeout(0);
+    client.setNoDelay(true);
+    client.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(String(req.headers['sec-websocket-key']).trim())}\r\n` +
+        (chosen !== undefined ? `Sec-WebSocket-Protocol: ${chosen}\r\n` : '') +
+        '\r\n',
+    );
+    relay(ctx, platform, pathOnly, platformPath, req, client, upSocket, head.length ? [head, ...early] : early, upHead);
   });
+  upRequest.end();
 }
 
+type Side = 'client' | 'platform';
+
+/** One leg of a relayed WebSocket: its socket, the parser of what it sends, and where its close handshake is. */
+interface Leg {
+  side: Side;
+  socket: Socket;
+  /** Frames the proxy writes to this leg are masked: towards the upstream, the proxy is the client. */
+  maskTowards: boolean;
+  parser: WsFrameParser;
+  other: Leg;
+  /** It sent a close frame. */
+  closeFrom: boolean;
+  /** A close frame was written to it (relayed or the proxy's own). */
+  closeSent: boolean;
+  /** Its FIN came (it sends nothing more). */
+  gotEnd: boolean;
+  closed: boolean;
+  /** Its reading is paused because the other socket's queue is over HIGH_WATER. */
+  paused: boolean;
+  grace: NodeJS.Timeout | undefined;
+}
+
+/**
+ * The message phase: a byte relay. Each chunk read from one socket goes to the other unchanged (client frames stay
+ * masked, which is what a client frame towards the upstream must be; server frames are unmasked, as the client expects
+ * them), except what the direction's {@link WsFrameParser} holds back: a frame header cut between reads, the final frame
+ * of a text message until it is valid UTF-8, close frames (the proxy writes its own, with the same code and reason, so
+ * it knows where each leg's close handshake is) and a refused frame. The parser hands each complete message to the sink
+ * before the bytes that complete it are written on ("recorded before relayed", for the recorder's write-ahead log).
+ * No per-message deflate is negotiated, so payloads are the messages.
+ *
+ * Closes: the first close frame (or a drop, 1006) is recorded once, with its initiator, and relayed; from then on no raw
+ * bytes are relayed (a message still arriving is recorded, marked undelivered; a ping is dropped), only the answering
+ * close. A leg whose close handshake is complete is ended (a FIN); a drop of one leg ends the other (its peer sees 1006),
+ * a reset destroys it. A protocol violation (see the parser) or a message over maxWsMessageBytes: the offending bytes are
+ * not relayed, the proxy closes both legs with the code (1002, 1007, 1008, 1009), records a proxy-error and the close
+ * (initiator proxy), and ends the offending leg. Shutdown: 1001 "proxy shutting down" to both legs. A leg that does not
+ * finish within CLOSE_GRACE_MS of its close is destroyed.
+ */
 function relay(
   ctx: WsContext,
   platform: ProxiedPlatform,
   pathOnly: string,
   platformPath: string,
   req: IncomingMessage,
-  client: WebSocket,
-  upstream: WebSocket,
-  pending: { data: Buffer; binary: boolean }[],
+  clientSocket: Socket,
+  upstreamSocket: Socket,
+  clientEarly: Buffer[],
+  upstreamHead: Buffer,
 ): void {
   const { emitter } = ctx;
   const id = emitter.nextId('ws');
@@ -230,125 +313,194 @@ function relay(
   ctx.log(`ws ${platform} ${pathOnly} open (${id})`);
   const counts = { c2p: 0, p2c: 0, c2pBytes: 0, p2cBytes: 0 };
   let closeRecorded = false;
-  let proxyError: { side: 'client' | 'platform'; message: string; code: number } | undefined;
+  let proxyErrorRecorded = false;
+  let closing = false;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
-  let closedSides = 0;
-  let shuttingDown = false;
   // Metric children bound once per connection: the per-message path only adds to numbers.
   const relayed = rewindMetrics.proxyMessagesRelayed.labels(platform, 'ws');
   const latency = rewindMetrics.proxyRelayLatency.labels(platform, 'ws');
   const openConnections = rewindMetrics.proxyOpenConnections.labels(platform, 'ws');
   openConnections.inc();
 
-  // The hot path, once per relayed message: read the clock, record (synchronously: see below), forward,
-  // account. No per-message closures or option objects.
-  const pipe = (from: WebSocket, to: WebSocket, direction: 'client_to_platform' | 'platform_to_client'): ((data: Buffer, binary: boolean) => void) => {
-    let paused = false;
-    const c2pDir = direction === 'client_to_platform';
-    const onSent = (): void => {
-      if (paused && to.bufferedAmount < LOW_WATER && from.readyState === WebSocket.OPEN) {
-        paused = false;
-        from.resume();
-      }
-    };
-    return (data, binary) => {
-      const receivedMs = performance.now();
-      const atNs = process.hrtime.bigint();
-      const deliverable = to.readyState === WebSocket.OPEN;
-      // Recorded before it is relayed: with the recorder's write-ahead log, a message the other side got is
-      // on disk even if this process is killed right after sending it (the sink never throws, never waits).
-      emitter.emitMessage(platform, id, atNs, direction, data, binary, !deliverable);
-      if (deliverable) {
-        to.send(data, binary ? SEND_BINARY : SEND_TEXT, onSent);
-        if (!paused && to.bufferedAmount > HIGH_WATER && from.readyState === WebSocket.OPEN) {
-          paused = true;
-          from.pause();
-        }
-      }
-      relayed.inc();
-      latency.observe((performance.now() - receivedMs) / 1000);
-      if (c2pDir) {
-        counts.c2p++;
-        counts.c2pBytes += data.length;
-      } else {
-        counts.p2c++;
-        counts.p2cBytes += data.length;
-      }
-    };
-  };
-  const c2p = pipe(client, upstream, 'client_to_platform');
-  const p2c = pipe(upstream, client, 'platform_to_client');
-  for (const m of pending) p2c(m.data, m.binary);
-  client.on('message', c2p);
-  upstream.on('message', p2c);
+  const leg = (side: Side, socket: Socket): Leg => ({
+    side,
+    socket,
+    maskTowards: side === 'platform',
+    parser: undefined as unknown as WsFrameParser,
+    other: undefined as unknown as Leg,
+    closeFrom: false,
+    closeSent: false,
+    gotEnd: false,
+    closed: false,
+    paused: false,
+    grace: undefined,
+  });
+  const client = leg('client', clientSocket);
+  const upstream = leg('platform', upstreamSocket);
+  client.other = upstream;
+  upstream.other = client;
 
-  // Ping/pong pass through (autoPong is off on both legs), so each end sees the other's liveness.
-  client.on('ping', (d: Buffer) => upstream.readyState === WebSocket.OPEN && upstream.ping(d));
-  client.on('pong', (d: Buffer) => upstream.readyState === WebSocket.OPEN && upstream.pong(d));
-  upstream.on('ping', (d: Buffer) => client.readyState === WebSocket.OPEN && client.ping(d));
-  upstream.on('pong', (d: Buffer) => client.readyState === WebSocket.OPEN && client.pong(d));
+  /** Messages completed in the chunk being parsed, timed together once it was written on. */
+  let chunkMessages = 0;
 
-  // Protocol violations detected by ws on one leg (oversized message → 1009, bad UTF-8 → 1007, …): ws closes
-  // that leg with the matching code; the close handler below passes the same code to the other leg.
-  const onError = (side: 'client' | 'platform') => (e: Error & { code?: string }) => {
-    if (proxyError) return;
-    const code = wsErrorCloseCode(e);
-    proxyError = {
-      side,
-      code,
-      message:
-        e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || e.code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'
-          ? `message over ${ctx.maxWsMessageBytes} bytes from the ${side}: closed 1009`
-          : `protocol error from the ${side} (${e.code ?? e.message}): closed ${code}`,
+  const recordClose = (initiator: WsCloseFact['initiator'], code: number, reason: Buffer): void => {
+    if (closeRecorded) return;
+    closeRecorded = true;
+    emitter.emit<WsCloseFact>(platform, id, stamp(), { type: 'ws-close', initiator, code, reason: reason.toString('utf8') });
+    ctx.log(`ws ${platform} ${pathOnly} closed ${code} by ${initiator} (${id}; in ${counts.c2p} msgs/${counts.c2pBytes} B, out ${counts.p2c} msgs/${counts.p2cBytes} B)`);
+  };
+  /** From the first close on, no raw bytes are relayed: only close frames, written by the proxy. */
+  const stopRelaying = (): void => {
+    if (closing) return;
+    closing = true;
+    client.parser.forwarding = false;
+    upstream.parser.forwarding = false;
+  };
+  const armGrace = (l: Leg): void => {
+    l.grace ??= setTimeout(() => l.socket.destroy(), CLOSE_GRACE_MS).unref();
+  };
+  /** Ends a leg whose close handshake is complete (both close frames went). */
+  const endIfClosed = (l: Leg): void => {
+    if (l.closeFrom && l.closeSent && !l.socket.writableEnded) l.socket.end();
+  };
+  const sendClose = (l: Leg, code: number, reason: Buffer): void => {
+    if (l.closeSent) return;
+    l.closeSent = true;
+    if (!l.socket.writable) return;
+    armGrace(l);
+    // A frame of the other side's is half written to this leg (the proxy itself closes, mid-frame): a close frame
+    // cannot follow; the leg is ended instead (its peer sees 1006).
+    if (l.other.parser.midFrame) return void l.socket.end();
+    l.socket.write(encodeFrame(OP_CLOSE, closePayload(code, reason), l.maskTowards));
+    endIfClosed(l);
+  };
+
+  const wire = (from: Leg): void => {
+    const to = from.other;
+    const c2pDir = from.side === 'client';
+    const direction = c2pDir ? 'client_to_platform' : 'platform_to_client';
+    const resume = (): void => {
+      from.paused = false;
+      if (!from.closed) from.socket.resume();
     };
+    from.parser = new WsFrameParser(
+      { masked: c2pDir, maxMessageBytes: ctx.maxWsMessageBytes },
+      {
+        // The hot path: the chunk (or its releasable part) goes on as it came.
+        forward: (bytes) => {
+          const out = to.socket;
+          if (!out.writable) return;
+          out.write(bytes);
+          if (!from.paused && out.writableLength > HIGH_WATER) {
+            from.paused = true;
+            from.socket.pause();
+            out.once('drain', resume);
+          }
+        },
+        message: (payload, binary, forwarded) => {
+          // Recorded before the bytes that complete it are written on: with the recorder's write-ahead log, a message
+          // the other side got is on disk even if this process is killed right after (the sink never throws, never waits).
+          emitter.emitMessage(platform, id, process.hrtime.bigint(), direction, payload, binary, !(forwarded && to.socket.writable));
+          relayed.inc();
+          chunkMessages++;
+          if (c2pDir) {
+            counts.c2p++;
+            counts.c2pBytes += payload.length;
+          } else {
+            counts.p2c++;
+            counts.p2cBytes += payload.length;
+          }
+        },
+        // Ping and pong pass through with the bytes (not answered locally), so each end sees the other's liveness.
+        control: () => undefined,
+        close: (code, reason) => {
+          from.closeFrom = true;
+          stopRelaying();
+          recordClose(from.side, code, reason);
+          // Relayed with the same code and reason (none for 1005); an answer to a close the other side sent completes its handshake.
+          sendClose(to, code, reason);
+          endIfClosed(from);
+        },
+        error: (code, wsCode) => {
+          const who = from.side;
+          if (!proxyErrorRecorded) {
+            proxyErrorRecorded = true;
+            const message =
+              wsCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || wsCode === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'
+                ? `message over ${ctx.maxWsMessageBytes} bytes from the ${who}: closed ${code}`
+                : `protocol error from the ${who} (${wsCode}): closed ${code}`;
+            emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage: who === 'client' ? 'client' : 'upstream', message });
+          }
+          stopRelaying();
+          recordClose('proxy', code, EMPTY);
+          sendClose(from, code, EMPTY);
+          sendClose(to, code, EMPTY);
+          // The offender is not read any more (its parser stopped): its leg ends once the close frame is out.
+          if (!from.socket.writableEnded) from.socket.end();
+          armGrace(from);
+        },
+      },
+    );
+    from.socket.on('data', (chunk: Buffer) => {
+      const t0 = performance.now();
+      chunkMessages = 0;
+      from.parser.push(chunk);
+      if (chunkMessages > 0) {
+        const seconds = (performance.now() - t0) / 1000;
+        for (let k = 0; k < chunkMessages; k++) latency.observe(seconds);
+      }
+    });
+    // Its FIN: it sends nothing more. Without a close frame first, that is a drop (1006), passed on as a FIN.
+    from.socket.on('end', () => {
+      from.gotEnd = true;
+      if (!from.closeFrom) recordClose(from.side, 1006, EMPTY);
+      stopRelaying();
+      if (!to.socket.writableEnded) to.socket.end();
+      if (!from.socket.writableEnded) from.socket.end();
+      armGrace(to);
+      armGrace(from);
+    });
+    from.socket.on('close', () => {
+      from.closed = true;
+      if (!from.closeFrom) recordClose(from.side, 1006, EMPTY);
+      stopRelaying();
+      // Gone without a FIN or a close frame (a reset) while nothing was said to the other leg: it is dropped too (its
+      // peer sees 1006). Otherwise it finishes: what was written to it (a close frame) goes out first.
+      if (!to.socket.destroyed && !to.socket.writableEnded) {
+        if (!from.gotEnd && !from.closeFrom && !to.closeSent) to.socket.destroy();
+        else to.socket.end();
+      }
+      armGrace(to);
+      if (to.closed) finish();
+    });
   };
-  client.on('error', onError('client'));
-  upstream.on('error', onError('platform'));
-
-  const onClose = (side: 'client' | 'platform') => (peerCode: number, peerReason: Buffer) => {
-    closedSides++;
-    // After a protocol violation ws closed that leg itself (and stopped reading, so its close event says 1006):
-    // the other leg gets the code the proxy sent.
-    const code = proxyError ? proxyError.code : shuttingDown ? 1001 : peerCode;
-    const reason = proxyError ? Buffer.alloc(0) : shuttingDown ? Buffer.from(SHUTDOWN_REASON) : peerReason;
-    if (closedSides === 2) {
-      openConnections.dec();
-      ctx.live.delete(handle);
-      resolveDone();
-    }
-    // Recorded at the first close. A message still in flight from the other side (an agent's input crossing the
-    // platform's close) may follow it: it is recorded after, marked undelivered (see `pipe`).
-    if (!closeRecorded) {
-      closeRecorded = true;
-      if (proxyError) emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage: proxyError.side === 'client' ? 'client' : 'upstream', message: proxyError.message });
-      emitter.emit<WsCloseFact>(platform, id, stamp(), { type: 'ws-close', initiator: proxyError || shuttingDown ? 'proxy' : side, code, reason: reason.toString('utf8') });
-      ctx.log(
-        `ws ${platform} ${pathOnly} closed ${code} by ${proxyError || shuttingDown ? 'proxy' : side} (${id}; in ${counts.c2p} msgs/${counts.c2pBytes} B, out ${counts.p2c} msgs/${counts.p2cBytes} B)`,
-      );
-    }
-    const other = side === 'client' ? upstream : client;
-    if (other.readyState === WebSocket.OPEN || other.readyState === WebSocket.CONNECTING) {
-      if (code === 1006) other.terminate();
-      else if (code === 1005) other.close();
-      else other.close(code, reason);
-      // A peer that never answers the close handshake is cut after a grace period.
-      setTimeout(() => other.readyState !== WebSocket.CLOSED && other.terminate(), 5_000).unref();
-    }
+  const finish = (): void => {
+    clearTimeout(client.grace);
+    clearTimeout(upstream.grace);
+    openConnections.dec();
+    ctx.live.delete(handle);
+    resolveDone();
   };
-  client.on('close', onClose('client'));
-  upstream.on('close', onClose('platform'));
+  wire(client);
+  wire(upstream);
 
   const handle = {
     done,
     shutdown: (): void => {
-      shuttingDown = true;
-      for (const w of [client, upstream]) if (w.readyState === WebSocket.OPEN) w.close(1001, SHUTDOWN_REASON);
+      stopRelaying();
+      recordClose('proxy', 1001, SHUTDOWN_REASON);
+      sendClose(client, 1001, SHUTDOWN_REASON);
+      sendClose(upstream, 1001, SHUTDOWN_REASON);
       setTimeout(() => {
-        client.terminate();
-        upstream.terminate();
+        client.socket.destroy();
+        upstream.socket.destroy();
       }, 1_000).unref();
     },
   };
   ctx.live.add(handle);
+
+  // What the upstream sent right after its 101, then what the client sent before ours.
+  if (upstreamHead.length) upstream.socket.emit('data', upstreamHead);
+  for (const b of clientEarly) if (b.length) client.socket.emit('data', b);
 }
