@@ -278,6 +278,21 @@ export class CaptureCoordinator {
     }
   }
 
+  /**
+   * Stops (false) or restarts (true) taking jobs, the running ones untouched (their locks are still renewed): the
+   * recorder's admission control defers new captures while it is overloaded. The jobs wait in the queue, where
+   * another process may take them.
+   */
+  intake(open: boolean): void {
+    const worker = this.worker;
+    if (!worker || this.closing) return;
+    if (open) {
+      if (worker.isPaused()) worker.resume();
+    } else if (!worker.isPaused()) {
+      worker.pause(true).catch((e: unknown) => this.log.warn(`capture worker ${this.holder}: pause: ${(e as Error).message}`));
+    }
+  }
+
   /** Where a target's job is (undefined: no job). */
   async describe(targetId: string): Promise<TargetStatus | undefined> {
     // State first: a job read after it says completed carries its return value.
