@@ -34,7 +34,16 @@ export interface RecorderConfig {
   keyHex: string;
   queueName: string;
   concurrency: number;
+  /** Admission control thresholds (graceful overload); absent: the recorder's defaults. `enabled: false` turns it off (the runs before it). */
+  admission?: { enabled?: boolean; maxLagMs?: number; maxLoopDelayMs?: number; maxBufferedShare?: number; reopenShare?: number; reopenAfterMs?: number };
 }
+/**
+ * The capture locks of the soak's recorders: the production default (20 s, renewed every 5–10 s, so a loop or a Redis link late by
+ * up to 10 s keeps its captures) shortened so that the recorder-kill fault's take-over comes within ~15 s (lock 12 s + a stalled
+ * check every 3 s); still 6 s of slack, six times admission control's event-loop threshold. The 4 s lock used before lost 622
+ * captures at 200 sessions on a loaded machine.
+ */
+export const SOAK_CAPTURE_LOCK = { lockDurationMs: 12_000, stalledIntervalMs: 3000 };
 export interface PipelineConfig {
   databaseUrl: string;
   redisUrl: string;
@@ -82,6 +91,8 @@ export interface BotsStats {
   runsStarted: number;
   runsOk: number;
   runsFailed: number;
+  /** Runs the recorder refused (503 capture_overloaded, graceful overload): the bot waited its Retry-After and played a new run. Counted in runsFailed too. */
+  runsRefused: number;
   inFlight: number;
   errors: Record<string, number>;
   latency: LatencyWindow;
@@ -93,6 +104,8 @@ export interface ServiceStats {
   ingest?: { buffered: number; journaled: number; appended: number; duplicates: number; rejected: number; lagMs: number; outage: boolean };
   recorder?: { openStreams: number; streamsOpened: number; events: number; failures: number };
   tasks?: Record<string, unknown>;
+  /** The recorder's admission control: open now, captures refused and closings so far, the last event-loop delay sampled. */
+  admission?: { open: boolean; reason: string | null; refused: number; closings: number; loopDelayMs: number } | null;
 }
 export interface Reconciliation {
   type: 'reconciled';
@@ -122,6 +135,14 @@ export interface Reconciliation {
   unsealedBy: Record<string, number>;
   /** Runs matched per direction whose two directions interleave differently in the store than the bot saw. */
   interleaved: number;
+  /**
+   * Bot runs whose recording is split: their platform session has more than one proxy stream of kind `run`, or its
+   * WebSocket messages are in more than one proxy stream. Overload must never do this (issue 18); `after-run` streams
+   * (traffic about a run after its seal, e.g. a rewards snapshot) are by design and not counted.
+   */
+  runsSplit: number;
+  /** The first few split runs: platform session → its proxy streams (kind, WebSocket messages). */
+  splitRuns: string[];
   problems: string[];
   /** MoltStation runs whose stream differs: where and how (first few). */
   diffs: string[];
@@ -184,7 +205,8 @@ async function runRecorder(): Promise<void> {
     runIdleMs: 15_000,
     rgsSessionTtlMs: 2500,
     signals,
-    scheduler: bullmqScheduler({ redisUrl: c.redisUrl, holder: c.instance, concurrency: c.concurrency, queueName: c.queueName, lockDurationMs: 4000, stalledIntervalMs: 2000, log }),
+    scheduler: bullmqScheduler({ redisUrl: c.redisUrl, holder: c.instance, concurrency: c.concurrency, queueName: c.queueName, ...SOAK_CAPTURE_LOCK, log }),
+    ...(c.admission ? { admission: c.admission } : {}),
     runners: taskRunners({ upstreams: c.upstreams, signals, pollIntervalMs: 250, rgsSessionTtlMs: 2500 }),
     discover: { slugs: MOLTSTATION_SLUGS, intervalMs: 500 },
     log,
@@ -206,6 +228,9 @@ async function runRecorder(): Promise<void> {
         },
         recorder: { openStreams: s.recorder.openStreams, streamsOpened: s.recorder.streamsOpened, events: s.recorder.events, failures: s.recorder.failures },
         tasks: s.tasks,
+        admission: s.admission
+          ? { open: s.admission.open, reason: s.admission.reason, refused: s.admission.refused, closings: s.admission.closings, loopDelayMs: s.admission.sample?.loopDelayMs ?? 0 }
+          : null,
       });
     } else if (m.type === 'exit') {
       const t = setTimeout(() => process.exit(0), 20_000);
@@ -365,7 +390,7 @@ async function runBots(): Promise<void> {
   // with a deadline here the bots had stopped before the last faults, which then hit an idle system.
   let stopping = false;
   const abort = new AbortController();
-  const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, inFlight: 0, messages: 0 };
+  const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, runsRefused: 0, inFlight: 0, messages: 0 };
   const errors: Record<string, number> = {};
   let latProxied: number[] = [];
   let latDirect: number[] = [];
@@ -463,12 +488,16 @@ async function runBots(): Promise<void> {
       stats.inFlight++;
       let psid: string | undefined;
       let failed = false;
+      let refused = false;
       try {
         psid = await playOnce(i, n, kind, base, traffic);
         stats.runsOk++;
       } catch (e) {
         failed = true;
         stats.runsFailed++;
+        // The recorder refused the new run (graceful overload): an agent waits the Retry-After and tries a new run.
+        refused = isRefusal(e);
+        if (refused) stats.runsRefused++;
         const msg = `${kind}: ${((e as Error).message ?? String(e)).replace(/[0-9a-f]{8,}|\d+/g, '#').slice(0, 120)}`;
         errors[msg] = (errors[msg] ?? 0) + 1;
         if (!probe) psid = /session ([\w-]+)/.exec((e as Error).message ?? '')?.[1];
@@ -476,7 +505,8 @@ async function runBots(): Promise<void> {
         stats.inFlight--;
       }
       if (!probe) digestRun(kind, psid ?? firstSessionId(traffic.entries), traffic);
-      if (failed) await sleep(250 + Math.random() * 500); // no hot loop while a platform or proxy is down
+      if (refused) await sleep(REFUSED_RETRY_MS + Math.random() * 1000);
+      else if (failed) await sleep(250 + Math.random() * 500); // no hot loop while a platform or proxy is down
     }
   };
 
@@ -513,6 +543,15 @@ async function runBots(): Promise<void> {
     } else if (m.type === 'exit') process.exit(0);
   });
   send({ type: 'ready' });
+}
+
+/** A bot waits this long after a refusal: the recorder's Retry-After (its admission's `reopenAfterMs`, 5 s by default). */
+const REFUSED_RETRY_MS = 5000;
+
+/** Whether a run failed on the recorder's refusal (503 capture_overloaded) of its first request or its socket (pure; soak.spec.ts). */
+export function isRefusal(e: unknown): boolean {
+  const m = (e as Error)?.message ?? String(e);
+  return /\b503\b/.test(m) && /capture_overloaded|Unexpected server response: 503/.test(m);
 }
 
 /** The code of the last WebSocket close a bot saw (undefined: none). */
@@ -552,9 +591,11 @@ async function reconcile(
   const empty = new TrafficLog();
   const problems: string[] = [];
   try {
-    const { rows } = await pool.query<{ id: string; platform: string; psid: string | null; captured: string | null; key: string | null; status: string }>(
-      `SELECT id, platform, platform_session_id AS psid, metadata->>'capturedBy' AS captured, metadata->>'key' AS key, status FROM sessions ORDER BY started_at`,
+    const { rows } = await pool.query<{ id: string; platform: string; psid: string | null; captured: string | null; key: string | null; status: string; kind: string | null }>(
+      `SELECT id, platform, platform_session_id AS psid, metadata->>'capturedBy' AS captured, metadata->>'key' AS key, status, metadata->>'stream' AS kind FROM sessions ORDER BY started_at`,
     );
+    /** Per platform session: its proxy streams (kind, WebSocket messages), to find runs split over two streams. */
+    const proxyStreamsByPsid = new Map<string, { id: string; kind: string; ws: number }[]>();
     const storeWs = new Map<string, number>();
     const storeFull = new Set<string>();
     const unsealedBy: Record<string, number> = {};
@@ -581,6 +622,11 @@ async function reconcile(
       for await (const e of store.readSession(s.id)) events.push(e);
       const one = new Map([[s.id, events]]);
       const ws = compare.wsSequences(one, empty, redactor).stored;
+      if (s.psid) {
+        const list = proxyStreamsByPsid.get(s.psid) ?? [];
+        list.push({ id: s.id, kind: s.kind ?? '?', ws: ws.length });
+        proxyStreamsByPsid.set(s.psid, list);
+      }
       if (ws.length) {
         const d = conversationDigest(ws);
         storeWs.set(d, (storeWs.get(d) ?? 0) + 1);
@@ -650,6 +696,17 @@ async function reconcile(
         );
     }
     const wsStoreOnly = [...left.values()].reduce((a, b) => a + b, 0);
+    // Runs split over two streams: a platform session of a bot run with two proxy `run` streams, or its messages in two streams.
+    const splitRuns: string[] = [];
+    const seenPsid = new Set<string>();
+    for (const r of runs) {
+      if (!r.platformSessionId || seenPsid.has(r.platformSessionId)) continue;
+      seenPsid.add(r.platformSessionId);
+      const streams = proxyStreamsByPsid.get(r.platformSessionId) ?? [];
+      if (streams.filter((x) => x.kind === 'run').length > 1 || streams.filter((x) => x.ws > 0).length > 1)
+        splitRuns.push(`${r.kind} ${r.platformSessionId}: ${streams.map((x) => `${x.id} (${x.kind}, ${x.ws} ws msgs)`).join(', ')}`);
+    }
+    if (splitRuns.length) problems.push(`${splitRuns.length} bot runs split over more than one stored stream`);
     if (wsBotOnly) problems.push(`${wsBotOnly} of ${wsRuns} bot runs' WebSocket traffic is not stored exactly (once, in order)`);
     if (wsStoreOnly) problems.push(`${wsStoreOnly} stored proxy streams hold WebSocket traffic no bot run matches`);
     // HTTP: the multiset of exchanges (method, path, status, bodies) the bots made equals the stored one.
@@ -690,6 +747,8 @@ async function reconcile(
       unsealed,
       unsealedBy,
       interleaved,
+      runsSplit: splitRuns.length,
+      splitRuns: splitRuns.slice(0, 10),
       problems,
       diffs,
       ms: Date.now() - t0,

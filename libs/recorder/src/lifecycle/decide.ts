@@ -254,9 +254,27 @@ function timerDue(d: Draft, ref: string): void {
       d.endRun(ref, { reason: 'expired', outcome: { reason: 'expired', observedBy: 'clock', expiresAt: new Date(stream.expiresAtMs ?? 0).toISOString() } });
       return;
     case 'idle':
+      // A run with a WebSocket still open through the proxy is not idle: its end comes with the socket (whose close
+      // starts the idle clock again). Under overload a silent stretch — the platform's or the agent's process starved
+      // for seconds — ended such runs `idle` while they played, and what followed went to an after-run stream: the run
+      // split in two (issue 18). The idle end is for runs whose end signal was lost, i.e. whose sockets are gone.
+      if (openSocketOf(d.s, stream)) {
+        const next = d.now + d.s.config.runIdleMs;
+        d.emit({ type: 'TimerArmed', ref, atMs: next, action: 'idle' }, { type: 'setTimer', ref, atMs: next });
+        return;
+      }
       d.endRun(ref, { reason: 'idle', outcome: { reason: 'idle', idleMs: d.s.config.runIdleMs } });
       return;
   }
+}
+
+/** Whether a proxied WebSocket bound to this run stream is still open (its close removes it from `connections`). */
+function openSocketOf(s: LifecycleState, stream: StreamState): boolean {
+  for (const c of s.connections.values()) {
+    if (c.wsPath === undefined || c.platform !== stream.platform || c.streamKey === null) continue;
+    if ((s.aliases.get(refOf(c.platform, c.streamKey)) ?? c.streamKey) === stream.key) return true;
+  }
+  return false;
 }
 
 function close(d: Draft, newId: () => string): void {
