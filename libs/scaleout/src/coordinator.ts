@@ -5,6 +5,7 @@ import type Redis from 'ioredis';
 import { backoff, redisRetryStrategy, type Backoff, withTimeout } from '@rewind/backoff';
 import type { CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';
 import { ErrorOnce, RedisUnavailableError, fastFailRedis, isConnectionError, whenReady } from './redis';
+import { LockKeeper } from './lock-keeper';
 import { type CaptureTarget, captureJobId, validateCaptureTarget } from './target';
 
 /** What the coordinator stores as a job's data: the target and who offered it first. */
@@ -80,6 +81,11 @@ export interface CaptureCoordinatorOptions {
   lockDurationMs?: number;
   /** How often every worker looks for jobs whose lock expired; default 2000. */
   stalledIntervalMs?: number;
+  /**
+   * Who renews the locks: `thread` (default) — a thread of this process with its own Redis connection (LockKeeper), so a
+   * busy event loop does not lose them; `loop` — BullMQ's own renewal on the worker's event loop.
+   */
+  lockRenewal?: 'thread' | 'loop';
   run: (run: TaskRun) => Promise<CaptureTaskResult>;
   log: CaptureTaskLogger;
   /** How long a completed (or given-up) job stays, so the same target is not run again; default 1 h. */
@@ -127,6 +133,9 @@ export interface CoordinatorStats {
   failures: number;
   lost: number;
   givenUp: number;
+  /** Renewal rounds of the lock keeper thread, and the rounds that could not reach Redis. */
+  lockRenewals: number;
+  lockRenewalErrors: number;
 }
 
 export interface TargetStatus {
@@ -175,6 +184,7 @@ export class CaptureCoordinator {
   private readonly queueRedis: Redis;
   private readonly queue: Queue<CaptureJobData, CaptureJobResult>;
   private worker: Worker<CaptureJobData, CaptureJobResult> | undefined;
+  private keeper: LockKeeper | undefined;
   private readonly active = new Map<string, ActiveRun>();
   private closing: Promise<void> | undefined;
   private readonly workerErrors: ErrorOnce;
@@ -247,6 +257,17 @@ export class CaptureCoordinator {
     if (this.closing) throw new Error('capture coordinator: closed');
     if (this.worker) throw new Error('capture coordinator: already started');
     this.worker = worker;
+    if ((this.opts.lockRenewal ?? 'thread') === 'thread') {
+      const w = workerDefaults(this.opts);
+      this.keeper = new LockKeeper({
+        redisUrl: this.opts.redisUrl,
+        prefix: this.prefix,
+        queueName: this.queueName,
+        lockDurationMs: w.lockDurationMs,
+        onLost: (locks) => this.lockLost(locks.map((l) => l.jobId), new Set(locks.map((l) => l.token))),
+        log: this.log,
+      });
+    }
     if (o.listen ?? true) {
       worker.on('error', this.workerEvents.error);
       worker.on('ready', this.workerEvents.ready);
@@ -324,6 +345,8 @@ export class CaptureCoordinator {
       running: this.active.size,
       targets: [...this.active.values()].map((a) => a.target.id),
       ...this.counters,
+      lockRenewals: this.keeper?.stats().renewals ?? 0,
+      lockRenewalErrors: this.keeper?.stats().errors ?? 0,
     };
   }
 
@@ -351,6 +374,8 @@ export class CaptureCoordinator {
     } catch (e) {
       this.log.warn(`capture queue ${this.queueName}: close: ${(e as Error).message}`);
     }
+    // Last: the locks were renewed until every run was handed back (the worker's close waits for them).
+    await this.keeper?.close();
     this.queueRedis.disconnect();
   }
 
@@ -360,9 +385,10 @@ export class CaptureCoordinator {
     run.controller.abort(new Error(why === 'close' ? 'recorder process closing' : 'capture job lock lost'));
   }
 
-  private lockLost(jobIds: string[]): void {
+  /** `tokens`: only the runs that held these (the keeper's report); BullMQ's own renewal names job ids only. */
+  private lockLost(jobIds: string[], tokens?: Set<string>): void {
     for (const run of this.active.values()) {
-      if (!jobIds.includes(run.jobId) || run.why) continue;
+      if (!jobIds.includes(run.jobId) || run.why || (tokens && !tokens.has(run.token))) continue;
       this.log.warn(`capture ${run.target.id}: lock lost (another process may take it over); stopping this run`);
       this.abort(run, 'lost');
     }
@@ -416,6 +442,7 @@ export class CaptureCoordinator {
     const takeover = previous !== undefined || attempt > 1;
     const run: ActiveRun = { jobId, token, target, controller: new AbortController(), startedAt: Date.now() };
     this.active.set(token, run);
+    this.keeper?.track(jobId, token);
     this.counters.runs++;
     if (takeover) this.counters.takeovers++;
     try {
@@ -439,6 +466,7 @@ export class CaptureCoordinator {
       return await this.settle(job, run, record, outcome);
     } finally {
       this.active.delete(token);
+      this.keeper?.untrack(jobId, token);
     }
   }
 
@@ -525,7 +553,7 @@ export class CaptureCoordinator {
   }
 }
 
-type WorkerSettings = Pick<CaptureCoordinatorOptions, 'redisUrl' | 'holder' | 'prefix' | 'concurrency' | 'lockDurationMs' | 'stalledIntervalMs' | 'keepFinishedMs'>;
+type WorkerSettings = Pick<CaptureCoordinatorOptions, 'redisUrl' | 'holder' | 'prefix' | 'concurrency' | 'lockDurationMs' | 'stalledIntervalMs' | 'keepFinishedMs' | 'lockRenewal'>;
 
 function workerDefaults(o: WorkerSettings) {
   const lockDurationMs = positive('lockDurationMs', o.lockDurationMs ?? 5000);
@@ -557,6 +585,8 @@ export function captureWorkerOptions(o: WorkerSettings): WorkerOptions {
     autorun: false,
     concurrency: w.concurrency,
     lockDuration: w.lockDurationMs,
+    // The lock keeper thread renews the locks (see LockKeeper), unless the loop is asked to.
+    skipLockRenewal: (o.lockRenewal ?? 'thread') === 'thread',
     stalledInterval: w.stalledIntervalMs,
     maxStalledCount: MAX_STALLED_COUNT,
     // After a connection error the worker retries fetching after this delay (BullMQ's default: 15 s).

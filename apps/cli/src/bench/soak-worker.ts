@@ -38,12 +38,12 @@ export interface RecorderConfig {
   admission?: { enabled?: boolean; maxLagMs?: number; maxLoopDelayMs?: number; maxBufferedShare?: number; reopenShare?: number; reopenAfterMs?: number };
 }
 /**
- * The capture locks of the soak's recorders: the production default (20 s, renewed every 5–10 s, so a loop or a Redis link late by
- * up to 10 s keeps its captures) shortened so that the recorder-kill fault's take-over comes within ~15 s (lock 12 s + a stalled
- * check every 3 s); still 6 s of slack, six times admission control's event-loop threshold. The 4 s lock used before lost 622
- * captures at 200 sessions on a loaded machine.
+ * The capture locks of the soak's recorders: renewed by each recorder's lock keeper thread (not its busy event loop), every
+ * 2 s; 8 s of lock tolerate a Redis link late by ~6 s — the soak's Redis goes through a forwarder in the harness process,
+ * itself busy — and keep the recorder-kill take-over within ~10 s. Before the keeper, BullMQ renewed 4 s locks from the
+ * loop: 622 locks were lost in one 200-session soak on a loaded machine.
  */
-export const SOAK_CAPTURE_LOCK = { lockDurationMs: 12_000, stalledIntervalMs: 3000 };
+export const SOAK_CAPTURE_LOCK = { lockDurationMs: 8000, stalledIntervalMs: 2000 };
 export interface PipelineConfig {
   databaseUrl: string;
   redisUrl: string;
