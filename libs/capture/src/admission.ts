@@ -143,7 +143,8 @@ export class CaptureAdmission {
     this.state = nextAdmission(before, sample, this.t, this.now());
     if (before.open !== this.state.open) {
       const figures = `ingest lag ${Math.round(sample.lagMs)} ms${sample.outage ? ' (store away: journaling)' : ''}, ${sample.buffered} of ${sample.bufferedBound} events buffered, event loop delay p99 ${Math.round(sample.loopDelayMs)} ms`;
-      if (this.state.open) this.o.log.warn(`capture admission: reopened after ${Math.round((this.now() - (before.closedAtMs ?? this.now())) / 1000)} s (${this.counters.refused} captures refused so far; ${figures})`);
+      if (this.state.open)
+        this.o.log.warn(`capture admission: reopened after ${Math.round((this.now() - (before.closedAtMs ?? this.now())) / 1000)} s (${this.counters.refused} captures refused so far; ${figures})`);
       else {
         this.counters.closings++;
         this.o.log.warn(`capture admission: CLOSED (${this.state.reason}): new captures are refused with 503, new capture tasks wait; what is recording goes on (${figures})`);

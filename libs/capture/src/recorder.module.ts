@@ -207,11 +207,7 @@ export class RecorderAdmission implements OnApplicationBootstrap, OnModuleDestro
   readonly admission: CaptureAdmission | null;
   private readonly listeners: ((open: boolean) => void)[] = [];
 
-  constructor(
-    @Inject(RECORDER_OPTIONS) o: RecorderServiceOptions,
-    ingest: Ingest,
-    @Inject(RECORDER_PARTS) parts: RecorderParts,
-  ) {
+  constructor(@Inject(RECORDER_OPTIONS) o: RecorderServiceOptions, ingest: Ingest, @Inject(RECORDER_PARTS) parts: RecorderParts) {
     parts.destroy.push(this);
     const a = o.admission ?? {};
     if (a.enabled === false) {

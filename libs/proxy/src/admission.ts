@@ -54,7 +54,16 @@ export function refuseUpgrade(emitter: FactEmitter, socket: Duplex, platform: Pr
  * `Retry-After` and the JSON body, and records the request and a terminal proxy-error fact with the exact answer:
  * the audit trail shows every refusal, and the agent's exchange is stored as it saw it. Nothing goes upstream.
  */
-export function refuseRequest(emitter: FactEmitter, req: http.IncomingMessage, res: http.ServerResponse, platform: ProxiedPlatform, platformPath: string, maxBodyBytes: number, reason: string, retryAfterS: number): void {
+export function refuseRequest(
+  emitter: FactEmitter,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  platform: ProxiedPlatform,
+  platformPath: string,
+  maxBodyBytes: number,
+  reason: string,
+  retryAfterS: number,
+): void {
   const id = emitter.nextId('http');
   const started = stamp();
   const body = new BodyCollector(maxBodyBytes);

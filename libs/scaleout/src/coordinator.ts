@@ -264,7 +264,11 @@ export class CaptureCoordinator {
         prefix: this.prefix,
         queueName: this.queueName,
         lockDurationMs: w.lockDurationMs,
-        onLost: (locks) => this.lockLost(locks.map((l) => l.jobId), new Set(locks.map((l) => l.token))),
+        onLost: (locks) =>
+          this.lockLost(
+            locks.map((l) => l.jobId),
+            new Set(locks.map((l) => l.token)),
+          ),
         log: this.log,
       });
     }

@@ -4,11 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { CaptureTaskLogger } from '@rewind/capture-facts';
 
 export type KeeperCommand = { type: 'beat' } | { type: 'track'; jobId: string; token: string } | { type: 'untrack'; jobId: string; token: string } | { type: 'close' };
-export type KeeperReport =
-  | { type: 'renewed'; count: number }
-  | { type: 'lost'; locks: { jobId: string; token: string }[] }
-  | { type: 'error'; message: string }
-  | { type: 'silent'; ms: number };
+export type KeeperReport = { type: 'renewed'; count: number } | { type: 'lost'; locks: { jobId: string; token: string }[] } | { type: 'error'; message: string } | { type: 'silent'; ms: number };
 
 export interface LockKeeperOptions {
   redisUrl: string;
