@@ -37,7 +37,7 @@ describe('capture admission: the recorder refuses new captures while overloaded 
       redactionKey: randomBytes(32),
       sealAfterMs: 300,
       accountIdleMs: 300,
-      admission: { sample: () => ({ ...signal }), sampleMs: 25, maxLoopDelayMs: 1000, reopenShare: 0.5, reopenAfterMs: 400 },
+      admission: { sample: () => ({ ...signal }), sampleMs: 25, maxLoopDelayMs: 1000, closeAfterMs: 100, reopenShare: 0.5, reopenAfterMs: 400 },
       log,
     });
   }, 60_000);

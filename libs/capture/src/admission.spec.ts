@@ -9,8 +9,17 @@ describe('admission control: the hysteresis (pure)', () => {
     expect(overloadOf(at({ lagMs: 10_001 }), T)).toBe('ingest_lag');
     expect(overloadOf(at({ buffered: 40_001 }), T)).toBe('ingest_buffer');
     expect(overloadOf(at({ loopDelayMs: 1001 }), T)).toBe('event_loop_delay');
-    expect(nextAdmission(OPEN, at({ loopDelayMs: 1001 }), T, 1000)).toEqual({ open: false, reason: 'event_loop_delay', closedAtMs: 1000, calmSinceMs: null });
     expect(nextAdmission(OPEN, at({ loopDelayMs: 1000 }), T, 1000)).toBe(OPEN);
+  });
+
+  it('closes only once a signal has stayed over its threshold for closeAfterMs (a pause is not an overload)', () => {
+    let s = nextAdmission(OPEN, at({ loopDelayMs: 1001 }), T, 1000);
+    expect(s).toMatchObject({ open: true, overSinceMs: 1000 });
+    // A break resets it.
+    expect(nextAdmission(s, calm, T, 1500)).toEqual(OPEN);
+    s = nextAdmission(s, at({ lagMs: 20_000 }), T, 2999);
+    expect(s.open).toBe(true);
+    expect(nextAdmission(s, at({ lagMs: 20_000 }), T, 3000)).toEqual({ open: false, reason: 'ingest_lag', closedAtMs: 3000, calmSinceMs: null, overSinceMs: null });
   });
 
   it('does not count the ingest lag while the store is away (the journal takes the events: not an overload)', () => {
@@ -19,7 +28,7 @@ describe('admission control: the hysteresis (pure)', () => {
   });
 
   it('reopens only once every signal has stayed under half its threshold for reopenAfterMs; between the two levels it stays closed', () => {
-    let s = nextAdmission(OPEN, at({ lagMs: 20_000 }), T, 0);
+    let s = nextAdmission(nextAdmission(OPEN, at({ lagMs: 20_000 }), T, -2000), at({ lagMs: 20_000 }), T, 0);
     expect(s.open).toBe(false);
     // Under the threshold but over half of it: still closed, no calm counted.
     s = nextAdmission(s, at({ lagMs: 6000 }), T, 1000);
@@ -45,12 +54,16 @@ describe('admission control: the decisions the proxy gets', () => {
   it('while closed refuses only new captures: run-opening requests and sockets of runs not recording; the rest passes', () => {
     let sample = calm;
     const changes: boolean[] = [];
-    const a = new CaptureAdmission({ ingest: () => calm, sample: () => sample, log, onChange: (open) => changes.push(open), now: () => 0 });
+    let now = 0;
+    const a = new CaptureAdmission({ ingest: () => calm, sample: () => sample, log, onChange: (open) => changes.push(open), now: () => now });
     const recording = new Set(['session:ms-1']);
     const admit = admissionHook(a, (_p, key) => recording.has(key));
     const start = { kind: 'http' as const, platform: 'moltstation' as const, method: 'POST', path: '/api/games/flappybots/sessions/start' };
     expect(admit(start)).toEqual({ ok: true });
     sample = at({ loopDelayMs: 5000 });
+    a.tick();
+    expect(changes).toEqual([]);
+    now = 2000;
     a.tick();
     expect(changes).toEqual([false]);
     expect(admit(start)).toEqual({ ok: false, reason: 'event_loop_delay', retryAfterS: 5 });

@@ -12,9 +12,10 @@ import type { CaptureTaskLogger } from '@rewind/capture-facts';
  *   restart into lost runs.
  * - `buffered`: events in memory against the Ingest's bound (`maxBufferedEvents`): past the bound it spills to the
  *   journal and memory is the next thing to go.
- * - `loopDelayMs`: the event loop's delay (p99 over the last sample window). It predicts the two failures seen at
- *   200 sessions: every relayed frame waits behind it, and so do the capture locks' renewals (a loop late by more
- *   than the lock's slack loses the lock and splits the capture).
+ * - `loopDelayMs`: the event loop's delay (the median over the last sample window: a saturated loop is late all the
+ *   time, a GC pause or a burst of start-up work is one sample). It predicts what failed at 200 sessions: every
+ *   relayed frame waits behind it, and so did the capture locks' renewals (now on a thread of their own) and the
+ *   streams' timers (a run ended `idle` while its messages waited in the socket).
  */
 export interface AdmissionSample {
   lagMs: number;
@@ -31,8 +32,10 @@ export interface AdmissionThresholds {
   maxLagMs: number;
   /** Close when the buffered events pass this share of the Ingest's bound (0–1). */
   maxBufferedShare: number;
-  /** Close when the event loop's p99 delay over a sample window passes this (ms). */
+  /** Close when the event loop's median delay over a sample window passes this (ms). */
   maxLoopDelayMs: number;
+  /** …for this long without a break (ms): a pause is not an overload. */
+  closeAfterMs: number;
   /** Reopen once every signal is below this share of its threshold (hysteresis; 0–1)… */
   reopenShare: number;
   /** …and has stayed there this long (ms). Also the `Retry-After` given to a refused client (rounded up to s). */
@@ -42,7 +45,7 @@ export interface AdmissionThresholds {
 /** The Ingest's bound on buffered events (its `maxBufferedEvents` default, which the recorder keeps): past it, it spills to the journal. */
 export const INGEST_BUFFER_BOUND = 50_000;
 
-export const DEFAULT_ADMISSION_THRESHOLDS: AdmissionThresholds = { maxLagMs: 10_000, maxBufferedShare: 0.8, maxLoopDelayMs: 1000, reopenShare: 0.5, reopenAfterMs: 5000 };
+export const DEFAULT_ADMISSION_THRESHOLDS: AdmissionThresholds = { maxLagMs: 10_000, maxBufferedShare: 0.8, maxLoopDelayMs: 1000, closeAfterMs: 2000, reopenShare: 0.5, reopenAfterMs: 5000 };
 
 export type AdmissionReason = 'ingest_lag' | 'ingest_buffer' | 'event_loop_delay';
 
@@ -53,9 +56,11 @@ export interface AdmissionState {
   /** When it closed, and since when every signal has been below its reopen level (null: not yet). */
   closedAtMs: number | null;
   calmSinceMs: number | null;
+  /** While open: since when a signal has been over its threshold without a break (null: none is). */
+  overSinceMs: number | null;
 }
 
-export const OPEN: AdmissionState = { open: true, reason: null, closedAtMs: null, calmSinceMs: null };
+export const OPEN: AdmissionState = { open: true, reason: null, closedAtMs: null, calmSinceMs: null, overSinceMs: null };
 
 /** The first signal over its threshold, or null (pure). */
 export function overloadOf(s: AdmissionSample, t: AdmissionThresholds, share = 1): AdmissionReason | null {
@@ -66,14 +71,17 @@ export function overloadOf(s: AdmissionSample, t: AdmissionThresholds, share = 1
 }
 
 /**
- * One step of the hysteresis (pure; admission.spec.ts): open → closed as soon as one signal passes its threshold;
- * closed → open once every signal has stayed below `reopenShare` of its threshold for `reopenAfterMs`. A signal
- * between the two levels keeps the current state, so admission does not flap at the edge.
+ * One step of the hysteresis (pure; admission.spec.ts): open → closed once a signal has stayed over its threshold for
+ * `closeAfterMs`; closed → open once every signal has stayed below `reopenShare` of its threshold for `reopenAfterMs`.
+ * A signal between the two levels keeps the current state, so admission does not flap at the edge.
  */
 export function nextAdmission(state: AdmissionState, s: AdmissionSample, t: AdmissionThresholds, nowMs: number): AdmissionState {
   if (state.open) {
     const reason = overloadOf(s, t);
-    return reason ? { open: false, reason, closedAtMs: nowMs, calmSinceMs: null } : state;
+    if (!reason) return state.overSinceMs === null ? state : OPEN;
+    const overSinceMs = state.overSinceMs ?? nowMs;
+    if (nowMs - overSinceMs >= t.closeAfterMs) return { open: false, reason, closedAtMs: nowMs, calmSinceMs: null, overSinceMs: null };
+    return state.overSinceMs === overSinceMs ? state : { ...state, overSinceMs };
   }
   if (overloadOf(s, t, t.reopenShare) !== null) return state.calmSinceMs === null ? state : { ...state, calmSinceMs: null };
   const calmSinceMs = state.calmSinceMs ?? nowMs;
@@ -142,7 +150,7 @@ export class CaptureAdmission {
     const before = this.state;
     this.state = nextAdmission(before, sample, this.t, this.now());
     if (before.open !== this.state.open) {
-      const figures = `ingest lag ${Math.round(sample.lagMs)} ms${sample.outage ? ' (store away: journaling)' : ''}, ${sample.buffered} of ${sample.bufferedBound} events buffered, event loop delay p99 ${Math.round(sample.loopDelayMs)} ms`;
+      const figures = `ingest lag ${Math.round(sample.lagMs)} ms${sample.outage ? ' (store away: journaling)' : ''}, ${sample.buffered} of ${sample.bufferedBound} events buffered, event loop delay ${Math.round(sample.loopDelayMs)} ms (median)`;
       if (this.state.open)
         this.o.log.warn(`capture admission: reopened after ${Math.round((this.now() - (before.closedAtMs ?? this.now())) / 1000)} s (${this.counters.refused} captures refused so far; ${figures})`);
       else {
@@ -178,8 +186,9 @@ export class CaptureAdmission {
     const ingest = this.o.ingest();
     let loopDelayMs = 0;
     if (this.loop) {
-      // p99 of the window since the last sample, in ms (the histogram counts ns); reset for the next window.
-      loopDelayMs = this.loop.count > 0 ? this.loop.percentile(99) / 1e6 : 0;
+      // The median of the window since the last sample, in ms (the histogram counts ns; it includes the 20 ms
+      // resolution of its own timer, taken off); reset for the next window.
+      loopDelayMs = this.loop.count > 0 ? Math.max(0, this.loop.percentile(50) / 1e6 - 20) : 0;
       this.loop.reset();
     }
     return { ...ingest, loopDelayMs };

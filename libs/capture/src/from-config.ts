@@ -121,6 +121,7 @@ export function recordingModule(runtime: RecorderRuntime, o: RecordingOptions): 
           maxLagMs: config.admission.maxLagMs,
           maxLoopDelayMs: config.admission.maxLoopDelayMs,
           maxBufferedShare: config.admission.maxBufferedPercent / 100,
+          closeAfterMs: config.admission.closeAfterMs,
           reopenShare: config.admission.reopenPercent / 100,
           reopenAfterMs: config.admission.reopenAfterMs,
         },

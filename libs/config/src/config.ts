@@ -48,8 +48,10 @@ export interface RewindConfig {
     enabled: boolean;
     /** The Ingest's lag (age of the oldest event not yet in Postgres; not counted while Postgres is away and the journal takes the events). */
     maxLagMs: number;
-    /** The event loop's p99 delay over a 0.5 s window. */
+    /** The event loop's median delay over a 0.5 s window. */
     maxLoopDelayMs: number;
+    /** A signal must stay over its threshold this long before admission closes (a pause is not an overload). */
+    closeAfterMs: number;
     /** Events buffered in memory, in % of the Ingest's bound (50,000). */
     maxBufferedPercent: number;
     reopenPercent: number;
@@ -140,6 +142,7 @@ const envSchema = z
     REWIND_ADMISSION_MAX_LAG_MS: intVar('REWIND_ADMISSION_MAX_LAG_MS', 10_000, 100, 3_600_000),
     REWIND_ADMISSION_MAX_LOOP_DELAY_MS: intVar('REWIND_ADMISSION_MAX_LOOP_DELAY_MS', 1000, 10, 600_000),
     REWIND_ADMISSION_MAX_BUFFERED_PERCENT: intVar('REWIND_ADMISSION_MAX_BUFFERED_PERCENT', 80, 1, 100),
+    REWIND_ADMISSION_CLOSE_AFTER_MS: intVar('REWIND_ADMISSION_CLOSE_AFTER_MS', 2000, 0, 3_600_000),
     REWIND_ADMISSION_REOPEN_PERCENT: intVar('REWIND_ADMISSION_REOPEN_PERCENT', 50, 1, 100),
     REWIND_ADMISSION_REOPEN_AFTER_MS: intVar('REWIND_ADMISSION_REOPEN_AFTER_MS', 5000, 0, 3_600_000),
     REWIND_REDACTION_KEY: hexKeyVar('REWIND_REDACTION_KEY'),
@@ -245,6 +248,7 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
       maxLagMs: e.REWIND_ADMISSION_MAX_LAG_MS,
       maxLoopDelayMs: e.REWIND_ADMISSION_MAX_LOOP_DELAY_MS,
       maxBufferedPercent: e.REWIND_ADMISSION_MAX_BUFFERED_PERCENT,
+      closeAfterMs: e.REWIND_ADMISSION_CLOSE_AFTER_MS,
       reopenPercent: e.REWIND_ADMISSION_REOPEN_PERCENT,
       reopenAfterMs: e.REWIND_ADMISSION_REOPEN_AFTER_MS,
     },

@@ -35,7 +35,7 @@ export interface RecorderConfig {
   queueName: string;
   concurrency: number;
   /** Admission control thresholds (graceful overload); absent: the recorder's defaults. `enabled: false` turns it off (the runs before it). */
-  admission?: { enabled?: boolean; maxLagMs?: number; maxLoopDelayMs?: number; maxBufferedShare?: number; reopenShare?: number; reopenAfterMs?: number };
+  admission?: { enabled?: boolean; maxLagMs?: number; maxLoopDelayMs?: number; closeAfterMs?: number; maxBufferedShare?: number; reopenShare?: number; reopenAfterMs?: number };
 }
 /**
  * The capture locks of the soak's recorders: renewed by each recorder's lock keeper thread (not its busy event loop), every

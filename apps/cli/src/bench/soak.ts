@@ -650,7 +650,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const adm = latest.get(r.name)?.admission;
         if (!adm || !r.c.alive()) continue;
         const was = admissionWasOpen.get(r.name) ?? true;
-        if (was !== adm.open) notes.push(adm.open ? `admission ${r.name} reopened` : `admission ${r.name} CLOSED (${adm.reason}; loop delay p99 ${fmt(adm.loopDelayMs)} ms)`);
+        if (was !== adm.open) notes.push(adm.open ? `admission ${r.name} reopened` : `admission ${r.name} CLOSED (${adm.reason}; loop delay ${fmt(adm.loopDelayMs)} ms)`);
         admissionWasOpen.set(r.name, adm.open);
       }
       const row: SoakRow = {
