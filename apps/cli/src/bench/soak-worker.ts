@@ -596,6 +596,9 @@ async function reconcile(
     );
     /** Per platform session: its proxy streams (kind, WebSocket messages), to find runs split over two streams. */
     const proxyStreamsByPsid = new Map<string, { id: string; kind: string; ws: number }[]>();
+    /** Which proxy streams hold each WebSocket message a client sent (by hash): a run whose messages are in two streams is split. */
+    const streamsOfSent = new Map<number, Set<string>>();
+    const streamInfo = new Map<string, string>();
     const storeWs = new Map<string, number>();
     const storeFull = new Set<string>();
     const unsealedBy: Record<string, number> = {};
@@ -622,6 +625,14 @@ async function reconcile(
       for await (const e of store.readSession(s.id)) events.push(e);
       const one = new Map([[s.id, events]]);
       const ws = compare.wsSequences(one, empty, redactor).stored;
+      if (ws.length) {
+        streamInfo.set(s.id, `${s.id} (${s.kind ?? '?'}, key ${s.key ?? '?'}, ${ws.length} ws msgs)`);
+        for (const h of byDirection(ws).sent.map(lineHash)) {
+          const set = streamsOfSent.get(h) ?? new Set<string>();
+          set.add(s.id);
+          streamsOfSent.set(h, set);
+        }
+      }
       if (s.psid) {
         const list = proxyStreamsByPsid.get(s.psid) ?? [];
         list.push({ id: s.id, kind: s.kind ?? '?', ws: ws.length });
@@ -700,11 +711,19 @@ async function reconcile(
     const splitRuns: string[] = [];
     const seenPsid = new Set<string>();
     for (const r of runs) {
-      if (!r.platformSessionId || seenPsid.has(r.platformSessionId)) continue;
-      seenPsid.add(r.platformSessionId);
-      const streams = proxyStreamsByPsid.get(r.platformSessionId) ?? [];
-      if (streams.filter((x) => x.kind === 'run').length > 1 || streams.filter((x) => x.ws > 0).length > 1)
-        splitRuns.push(`${r.kind} ${r.platformSessionId}: ${streams.map((x) => `${x.id} (${x.kind}, ${x.ws} ws msgs)`).join(', ')}`);
+      // The streams holding what this run's client sent over its sockets (a socket's messages moved to a stream of its
+      // own, `connection:…`, count); only messages stored in one stream identify it (an input any run sends does not).
+      const holding = new Set<string>();
+      for (const h of r.wsSentHashes) {
+        const ids = streamsOfSent.get(h);
+        if (ids?.size === 1) for (const id of ids) holding.add(id);
+      }
+      const streams = r.platformSessionId && !seenPsid.has(r.platformSessionId) ? (proxyStreamsByPsid.get(r.platformSessionId) ?? []) : [];
+      if (r.platformSessionId) seenPsid.add(r.platformSessionId);
+      if (holding.size > 1 || streams.filter((x) => x.kind === 'run').length > 1)
+        splitRuns.push(
+          `${r.kind} ${r.platformSessionId ?? '(no session id)'}: ${[...new Set([...holding, ...streams.filter((x) => x.kind === 'run').map((x) => x.id)])].map((id) => streamInfo.get(id) ?? id).join(', ')}`,
+        );
     }
     if (splitRuns.length) problems.push(`${splitRuns.length} bot runs split over more than one stored stream`);
     if (wsBotOnly) problems.push(`${wsBotOnly} of ${wsRuns} bot runs' WebSocket traffic is not stored exactly (once, in order)`);
