@@ -200,9 +200,11 @@ async function runRecorder(): Promise<void> {
     sealAfterMs: 500,
     accountIdleMs: 1000,
     // The soak's platforms run fast (SpaceMolt ticks of 50 ms, cloud-play time ×1000, RGS tokens of 2.5 s) and
-    // its runs last 5–20 s: a run stream silent for 15 s lost its end signal (its connection cut by a fault)
+    // its runs last 5–20 s: a run stream silent for 45 s lost its end signal (its connection cut by a fault)
     // and is ended as idle, as the default 30 min would in production, so the drain can see everything sealed.
-    runIdleMs: 15_000,
+    // 15 s was too short under overload: a starved agent took 17 s between its session start and its next call,
+    // the run was ended idle, and the rest of it went to after-run streams (a run split over streams).
+    runIdleMs: 45_000,
     rgsSessionTtlMs: 2500,
     signals,
     scheduler: bullmqScheduler({ redisUrl: c.redisUrl, holder: c.instance, concurrency: c.concurrency, queueName: c.queueName, ...SOAK_CAPTURE_LOCK, log }),
@@ -596,7 +598,7 @@ async function reconcile(
     );
     /** Per platform session: its proxy streams (kind, WebSocket messages), to find runs split over two streams. */
     const proxyStreamsByPsid = new Map<string, { id: string; kind: string; ws: number }[]>();
-    /** Which proxy streams hold each WebSocket message a client sent (by hash): a run whose messages are in two streams is split. */
+    /** Which proxy streams hold each WebSocket message (by hash): a run whose messages are in two streams is split. */
     const streamsOfSent = new Map<number, Set<string>>();
     const streamInfo = new Map<string, string>();
     const storeWs = new Map<string, number>();
@@ -627,7 +629,7 @@ async function reconcile(
       const ws = compare.wsSequences(one, empty, redactor).stored;
       if (ws.length) {
         streamInfo.set(s.id, `${s.id} (${s.kind ?? '?'}, key ${s.key ?? '?'}, ${ws.length} ws msgs)`);
-        for (const h of byDirection(ws).sent.map(lineHash)) {
+        for (const h of ws.map(lineHash)) {
           const set = streamsOfSent.get(h) ?? new Set<string>();
           set.add(s.id);
           streamsOfSent.set(h, set);
@@ -711,10 +713,11 @@ async function reconcile(
     const splitRuns: string[] = [];
     const seenPsid = new Set<string>();
     for (const r of runs) {
-      // The streams holding what this run's client sent over its sockets (a socket's messages moved to a stream of its
-      // own, `connection:…`, count); only messages stored in one stream identify it (an input any run sends does not).
+      // The streams holding this run's WebSocket messages (a socket's messages moved to a stream of its own,
+      // `connection:…`, count); only messages stored in one stream identify it (an input any run sends does not; its
+      // frames, which name its session and tick, do).
       const holding = new Set<string>();
-      for (const h of r.wsSentHashes) {
+      for (const h of r.wsLines) {
         const ids = streamsOfSent.get(h);
         if (ids?.size === 1) for (const id of ids) holding.add(id);
       }

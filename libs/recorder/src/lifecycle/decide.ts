@@ -242,6 +242,15 @@ function timerDue(d: Draft, ref: string): void {
     d.effect({ type: 'setTimer', ref, atMs });
     return;
   }
+  // A stream with a WebSocket still open through the proxy is neither idle nor over: its end comes with the socket,
+  // whose close starts the clock again. Under overload a silent stretch — the platform's or the agent's process
+  // starved for seconds — ended and sealed such streams while they played; the socket's next messages then went to a
+  // stream of their own (`connection:…`), the run split in two (issue 18). Idle ends, account ends and seals wait.
+  if (action !== 'expire' && openSocketOf(d.s, stream)) {
+    const next = d.now + (action === 'seal' ? d.s.config.sealAfterMs : action === 'idle' ? d.s.config.runIdleMs : d.s.config.accountIdleMs);
+    d.emit({ type: 'TimerArmed', ref, atMs: next, action }, { type: 'setTimer', ref, atMs: next });
+    return;
+  }
   switch (action) {
     case 'seal':
       d.seal(ref);
@@ -254,15 +263,6 @@ function timerDue(d: Draft, ref: string): void {
       d.endRun(ref, { reason: 'expired', outcome: { reason: 'expired', observedBy: 'clock', expiresAt: new Date(stream.expiresAtMs ?? 0).toISOString() } });
       return;
     case 'idle':
-      // A run with a WebSocket still open through the proxy is not idle: its end comes with the socket (whose close
-      // starts the idle clock again). Under overload a silent stretch — the platform's or the agent's process starved
-      // for seconds — ended such runs `idle` while they played, and what followed went to an after-run stream: the run
-      // split in two (issue 18). The idle end is for runs whose end signal was lost, i.e. whose sockets are gone.
-      if (openSocketOf(d.s, stream)) {
-        const next = d.now + d.s.config.runIdleMs;
-        d.emit({ type: 'TimerArmed', ref, atMs: next, action: 'idle' }, { type: 'setTimer', ref, atMs: next });
-        return;
-      }
       d.endRun(ref, { reason: 'idle', outcome: { reason: 'idle', idleMs: d.s.config.runIdleMs } });
       return;
   }
