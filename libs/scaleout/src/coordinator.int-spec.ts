@@ -181,7 +181,7 @@ describe('CaptureCoordinator (in-process, real Redis)', () => {
 
   it('keeps its capture locks while its event loop is blocked for three lock durations (the lock keeper thread renews them), and hands back on close', async () => {
     const tasks = new Tasks();
-    const lock = { lockDurationMs: 1000, stalledIntervalMs: 300 };
+    const lock = { lockDurationMs: 2000, stalledIntervalMs: 500 };
     const a = coordinator('a', tasks.run, lock);
     await a.start();
     const t = target('moltstation:spectate:s-busy');
@@ -190,10 +190,10 @@ describe('CaptureCoordinator (in-process, real Redis)', () => {
     // A second holder, whose stalled checks would take the capture over the moment its lock expired.
     const b = coordinator('b', tasks.run, lock);
     await b.start();
-    // The recorder's loop busy for 3 s (a loaded machine): BullMQ's own renewal, on this loop, would let the 1 s lock expire.
-    const until = Date.now() + 3000;
+    // The recorder's loop busy for 6 s (a loaded machine): BullMQ's own renewal, on this loop, would let the 2 s lock expire.
+    const until = Date.now() + 6000;
     while (Date.now() < until) Math.sqrt(Math.random());
-    // Several stalled checks (every 300 ms) later — while the keeper renews three more times (every 250 ms) — the
+    // Several stalled checks (every 500 ms) later — while the keeper renews three more times (every 500 ms) — the
     // capture is still a's, never re-run.
     const renewals = a.stats().lockRenewals;
     await waitFor('three more renewals after the block', () => a.stats().lockRenewals >= renewals + 3, 10_000);

@@ -133,6 +133,8 @@ export interface CoordinatorStats {
   failures: number;
   lost: number;
   givenUp: number;
+  /** Jobs whose lock had expired between their fetch and the start of their run (a loop late by more than the lock): not run, left to their holder. */
+  staleFetches: number;
   /** Renewal rounds of the lock keeper thread, and the rounds that could not reach Redis. */
   lockRenewals: number;
   lockRenewalErrors: number;
@@ -180,6 +182,7 @@ export class CaptureCoordinator {
   private readonly retryDelay: Backoff;
   private readonly healthyRunMs: number;
   private readonly offerTimeoutMs: number;
+  private readonly lockDurationMs: number;
   private readonly log: CaptureTaskLogger;
   private readonly queueRedis: Redis;
   private readonly queue: Queue<CaptureJobData, CaptureJobResult>;
@@ -189,7 +192,7 @@ export class CaptureCoordinator {
   private closing: Promise<void> | undefined;
   private readonly workerErrors: ErrorOnce;
   private readonly queueErrors: ErrorOnce;
-  private readonly counters = { runs: 0, takeovers: 0, ended: 0, handedBack: 0, failures: 0, lost: 0, givenUp: 0 };
+  private readonly counters = { runs: 0, takeovers: 0, ended: 0, handedBack: 0, failures: 0, lost: 0, givenUp: 0, staleFetches: 0 };
 
   constructor(private readonly opts: CaptureCoordinatorOptions) {
     const w = workerDefaults(opts);
@@ -207,6 +210,7 @@ export class CaptureCoordinator {
       jitter: { spread: 0.2 },
     });
     this.healthyRunMs = positive('healthyRunMs', opts.healthyRunMs ?? 60_000);
+    this.lockDurationMs = w.lockDurationMs;
     this.offerTimeoutMs = positive('offerTimeoutMs', opts.offerTimeoutMs ?? 5000);
     this.log = opts.log;
     this.workerErrors = new ErrorOnce((m) => this.log.warn(m));
@@ -432,6 +436,18 @@ export class CaptureCoordinator {
       throw new WaitingError();
     }
     const target = job.data.target;
+    if (this.keeper) {
+      // BullMQ took the lock when it fetched the job; a loop late by more than the lock between that fetch and this
+      // call lets it expire, and another process may run the job already. Made ours for a lock duration first (the
+      // keeper renews it from here on), or not run at all: a capture must never run twice side by side.
+      const held = await job.extendLock(token, this.lockDurationMs).catch(() => 0);
+      if (!held) {
+        this.counters.staleFetches++;
+        this.log.warn(`capture ${target.id}: its lock expired before its run could start (the event loop was late); left to whoever holds it now`);
+        throw new WaitingError();
+      }
+      this.keeper.track(jobId, token);
+    }
     const previousRecord = parseRunRecord(job.progress);
     const attempt = Math.max(1, job.attemptsStarted);
     const previous: PreviousRun | undefined = previousRecord
@@ -446,7 +462,6 @@ export class CaptureCoordinator {
     const takeover = previous !== undefined || attempt > 1;
     const run: ActiveRun = { jobId, token, target, controller: new AbortController(), startedAt: Date.now() };
     this.active.set(token, run);
-    this.keeper?.track(jobId, token);
     this.counters.runs++;
     if (takeover) this.counters.takeovers++;
     try {

@@ -557,15 +557,22 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     };
     /** Capture-lock losses and admission figures of the recorders (a killed recorder's last figures are kept). */
-    const captureBase = new Map<string, { lost: number; refused: number; closings: number }>();
-    const captureOf = (st: ServiceStats | undefined): { lost: number; refused: number; closings: number } => ({
+    type CaptureFigures = { lost: number; stale: number; refused: number; closings: number };
+    const captureBase = new Map<string, CaptureFigures>();
+    const captureOf = (st: ServiceStats | undefined): CaptureFigures => ({
       lost: Number((st?.tasks as Record<string, unknown> | undefined)?.['lost'] ?? 0),
+      stale: Number((st?.tasks as Record<string, unknown> | undefined)?.['staleFetches'] ?? 0),
       refused: st?.admission?.refused ?? 0,
       closings: st?.admission?.closings ?? 0,
     });
-    const captureTotals = (): { lost: number; refused: number; closings: number } => {
+    const captureTotals = (): CaptureFigures => {
       const all = [...[...latest.values()].map(captureOf), ...captureBase.values()];
-      return all.reduce((a, x) => ({ lost: a.lost + x.lost, refused: a.refused + x.refused, closings: a.closings + x.closings }), { lost: 0, refused: 0, closings: 0 });
+      return all.reduce((a, x) => ({ lost: a.lost + x.lost, stale: a.stale + x.stale, refused: a.refused + x.refused, closings: a.closings + x.closings }), {
+        lost: 0,
+        stale: 0,
+        refused: 0,
+        closings: 0,
+      });
     };
     const admissionWasOpen = new Map<string, boolean>();
     const ingestNow = (): { lagMs: number; buffered: number; journaled: number; outage: boolean } => {
@@ -954,7 +961,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     out(`| events lost | ${fmt(r.wsMessagesBot - r.wsUnread - r.wsMessagesMatched + (r.httpBot - r.httpMatched))} |`);
     const cap = captureTotals();
     out(`| bot runs split over more than one stored stream | ${fmt(r.runsSplit)} |`);
-    out(`| capture locks lost (a capture stopped because its lock was no longer its recorder's) | ${fmt(cap.lost)} |`);
+    out(
+      `| capture locks lost (a capture stopped because its lock was no longer its recorder's) | ${fmt(cap.lost)}${cap.stale ? ` (+ ${fmt(cap.stale)} fetched jobs whose lock had expired before their run started: not run, left to their holder)` : ''} |`,
+    );
     out(
       `| new captures refused (503 capture_overloaded: graceful overload) | ${fmt(cap.refused)} refused by the recorders (admission closed ${fmt(cap.closings)} times); ${fmt(b?.runsRefused ?? 0)} bot runs refused, each retried after its Retry-After as a new run |`,
     );
