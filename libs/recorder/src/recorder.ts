@@ -297,20 +297,14 @@ export class Recorder implements CaptureSink {
     const handle = setTimeout(
       () => {
         if (this.timers.get(ref)?.handle === handle) this.timers.delete(ref);
-        // Decided after this turn's I/O (setImmediate runs after the poll phase): after a stall of the event loop the
-        // timers phase comes first, and a timer deciding then would not see the messages that arrived meanwhile — a
-        // run still playing would end idle or be sealed under its own late events (issue 18, overload).
-        setImmediate(() => {
-          if (this.state.closed) return;
-          const stream = this.state.streams.get(ref);
-          try {
-            this.run({ type: 'TimerDue', ref });
-          } catch (e) {
-            // A timer's failure must not take the process (and every capture it holds) down: count it and say so.
-            this.counters.failures++;
-            this.log.error(`recorder: could not ${stream?.status === 'ended' ? 'seal' : 'end'} ${stream?.platform ?? ''} stream ${stream?.id ?? ref}: ${(e as Error).message}`);
-          }
-        });
+        const stream = this.state.streams.get(ref);
+        try {
+          this.run({ type: 'TimerDue', ref });
+        } catch (e) {
+          // A timer's failure must not take the process (and every capture it holds) down: count it and say so.
+          this.counters.failures++;
+          this.log.error(`recorder: could not ${stream?.status === 'ended' ? 'seal' : 'end'} ${stream?.platform ?? ''} stream ${stream?.id ?? ref}: ${(e as Error).message}`);
+        }
       },
       Math.max(0, Math.min(atMs - this.now(), 2 ** 31 - 1)),
     );
