@@ -70,10 +70,13 @@ export interface HttpResponseFact extends FactBase {
   body: Buffer;
 }
 
-/** The proxy could not reach or talk to the upstream (what the client got instead is in `status`/`message`). */
+/**
+ * The proxy could not reach or talk to the upstream (what the client got instead is in `status`/`message`); or, at
+ * stage `admission`, it refused a new capture itself (the recorder was overloaded: `503`, nothing went upstream).
+ */
 export interface ProxyErrorFact extends FactBase {
   type: 'proxy-error';
-  stage: 'connect' | 'upstream' | 'client';
+  stage: 'connect' | 'upstream' | 'client' | 'admission';
   message: string;
   status?: number;
   /**

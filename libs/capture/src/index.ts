@@ -6,3 +6,4 @@ export * from './from-config';
 export * from './orphan-journals';
 export * from './recorder.module';
 export * from './capture-processor';
+export * from './admission';

@@ -2,6 +2,7 @@ import type { ProxiedPlatform } from '@rewind/proxy';
 import type { TaskOffer } from '@rewind/recorder';
 import type { CaptureTaskContext, CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';
 import type { RunSignalBoard } from './run-signals';
+import type { AdmissionSample, AdmissionThresholds } from './admission';
 
 // The recorder process's options and the scheduler contract: a file of their own, so that the module
 // (recorder.module.ts), the schedulers and the service handle (recorder-service.ts) all depend on it and not
@@ -15,6 +16,22 @@ export interface TaskScheduler {
   offer(offer: TaskOffer): void;
   close(): Promise<void>;
   stats(): Record<string, unknown>;
+  /**
+   * Admission control closed (false) or reopened (true): while closed, this process starts no new capture task —
+   * they wait in their queue (deferred, not dropped: another process, or this one once reopened, takes them); the
+   * tasks running go on.
+   */
+  intake?(open: boolean): void;
+}
+
+/** The recorder's admission control of new captures (see admission.ts); thresholds from REWIND_ADMISSION_*. */
+export interface RecorderAdmissionOptions extends Partial<AdmissionThresholds> {
+  /** Default true. */
+  enabled?: boolean;
+  /** How often the signals are read (ms); default 500. */
+  sampleMs?: number;
+  /** Replaces the measured signals (tests drive admission with it). */
+  sample?: () => AdmissionSample;
 }
 
 export interface RecorderServiceOptions {
@@ -51,5 +68,7 @@ export interface RecorderServiceOptions {
   discover?: { slugs: string[]; intervalMs?: number };
   /** Where the runs' credentials and activity go (default: this process's memory only). */
   signals?: RunSignalBoard;
+  /** Admission control (graceful overload): refuse new captures while the recorder cannot keep up. Default: on, default thresholds. */
+  admission?: RecorderAdmissionOptions;
   log: CaptureTaskLogger;
 }

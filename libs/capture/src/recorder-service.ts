@@ -7,6 +7,7 @@ import type { ProxiedPlatform } from '@rewind/proxy';
 import type { Recorder } from '@rewind/recorder';
 import type { RecorderServiceOptions } from './recorder-options';
 import { RecorderModule, RecorderService } from './recorder.module';
+import type { CaptureAdmission } from './admission';
 
 export type { RecorderServiceOptions, TaskRunner, TaskScheduler } from './recorder-options';
 
@@ -18,7 +19,9 @@ export interface RunningRecorderService {
   ingest: Ingest;
   store: EventStore;
   redactor: Redactor;
-  stats(): { recorder: ReturnType<Recorder['stats']>; ingest: IngestStats; tasks: Record<string, unknown> };
+  stats(): { recorder: ReturnType<Recorder['stats']>; ingest: IngestStats; tasks: Record<string, unknown>; admission: ReturnType<CaptureAdmission['stats']> | null };
+  /** The admission control of new captures (graceful overload); null when disabled. */
+  admission: CaptureAdmission | null;
   /** Resolves when the journals of dead recorders found at start are drained (see orphan-journals.ts). */
   orphans: Promise<{ adopted: string[]; kept: string[] }>;
   /** Stops the proxy and the tasks, records what is held, makes everything durable. */
@@ -55,6 +58,7 @@ export function runningRecorder(app: INestApplicationContext): RunningRecorderSe
     store: service.store,
     redactor: service.redactor,
     stats: () => service.stats(),
+    admission: service.admission,
     orphans: service.orphans,
     close: () => (closed ??= app.close()),
   };

@@ -36,6 +36,7 @@ import { adoptOrphanJournals, claimJournalDir, sealStreamsOfDeadWriter } from '.
 import type { RecorderServiceOptions, TaskScheduler } from './recorder-options';
 import type { BullmqSchedulerOptions } from './schedulers';
 import { RunSignalBoard } from './run-signals';
+import { admissionHook, CaptureAdmission, INGEST_BUFFER_BOUND } from './admission';
 import { BullmqSchedulerFactory, captureCoordinator, offeringScheduler, spectateOffer } from './schedulers';
 
 /** The options `RecorderModule.forRoot` was given. */
@@ -197,6 +198,53 @@ export class OrphanJournalAdoption implements OnModuleInit, OnApplicationShutdow
 }
 
 /**
+ * The recorder's admission control (graceful overload, admission.ts): samples the Ingest and the event loop from
+ * bootstrap on; the proxy asks it before it forwards a new capture, the capture scheduler is told when it closes
+ * and reopens. `enabled: false` admits everything (and measures nothing).
+ */
+@Injectable()
+export class RecorderAdmission implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly admission: CaptureAdmission | null;
+  private readonly listeners: ((open: boolean) => void)[] = [];
+
+  constructor(@Inject(RECORDER_OPTIONS) o: RecorderServiceOptions, ingest: Ingest, @Inject(RECORDER_PARTS) parts: RecorderParts) {
+    parts.destroy.push(this);
+    const a = o.admission ?? {};
+    if (a.enabled === false) {
+      this.admission = null;
+      return;
+    }
+    const { enabled: _enabled, sampleMs, sample, ...thresholds } = a;
+    this.admission = new CaptureAdmission({
+      thresholds,
+      ingest: () => {
+        const s = ingest.stats();
+        return { lagMs: s.lagMs, buffered: s.buffered, bufferedBound: INGEST_BUFFER_BOUND, outage: s.outage };
+      },
+      ...(sample ? { sample } : {}),
+      ...(sampleMs ? { sampleMs } : {}),
+      log: prefixed(o.log, 'admission'),
+      onChange: (open) => {
+        for (const l of this.listeners) l(open);
+      },
+    });
+  }
+
+  /** Called on each transition (open: true when admission reopens). */
+  onChange(listener: (open: boolean) => void): void {
+    this.listeners.push(listener);
+  }
+
+  onApplicationBootstrap(): void {
+    this.admission?.start();
+  }
+
+  onModuleDestroy(): void {
+    this.admission?.stop();
+  }
+}
+
+/**
  * The offers of capture tasks (from the Recorder and the live-list discovery) on their way to the
  * scheduler: held until the scheduler exists, then handed straight on.
  */
@@ -272,6 +320,7 @@ export class RecordingProxyHost implements OnApplicationBootstrap, OnModuleDestr
   constructor(
     @Inject(RECORDER_OPTIONS) private readonly o: RecorderServiceOptions,
     private readonly recorder: Recorder,
+    private readonly admission: RecorderAdmission,
     @Inject(RECORDER_PARTS) parts: RecorderParts,
   ) {
     parts.destroy.push(this);
@@ -296,6 +345,9 @@ export class RecordingProxyHost implements OnApplicationBootstrap, OnModuleDestr
       ...(this.o.proxyHost ? { host: this.o.proxyHost } : {}),
       upstreams: this.o.upstreams,
       sink: this.recorder as CaptureSink,
+      // A new capture's first request or socket is refused while the recorder cannot keep up; a socket of a run it
+      // records already (a MoltStation run's play socket after its start) is not a new capture.
+      ...(this.admission.admission ? { admit: admissionHook(this.admission.admission, (platform, key) => this.recorder.sessionOf(platform, key) !== null) } : {}),
     });
   }
 
@@ -353,10 +405,13 @@ export class CaptureScheduler implements OnModuleInit, OnModuleDestroy {
     private readonly runner: CaptureTaskRunner,
     private readonly proxy: RecordingProxyHost,
     private readonly discovery: CaptureDiscovery,
+    admission: RecorderAdmission,
     @Inject(RECORDER_PARTS) parts: RecorderParts,
     @Optional() @Inject(CAPTURE_COORDINATOR) coordinator: CaptureCoordinator | null,
   ) {
     parts.destroy.push(this);
+    // New capture tasks wait in their queue while admission is closed (deferred, not dropped).
+    admission.onChange((open) => this.scheduler?.intake?.(open));
     if (coordinator) {
       this.scheduler = offeringScheduler(coordinator, (o.scheduler as BullmqSchedulerFactory).bullmq);
       offers.attach(this.scheduler);
@@ -393,7 +448,13 @@ export class RecorderService {
     private readonly proxy: RecordingProxyHost,
     private readonly scheduler: CaptureScheduler,
     private readonly adoption: OrphanJournalAdoption,
+    private readonly admissionHost: RecorderAdmission,
   ) {}
+
+  /** The admission control (null when disabled). */
+  get admission(): CaptureAdmission | null {
+    return this.admissionHost.admission;
+  }
 
   get ingest(): Ingest {
     return this.ingestHost.ingest;
@@ -411,8 +472,8 @@ export class RecorderService {
     return this.adoption.adopted();
   }
 
-  stats(): { recorder: ReturnType<Recorder['stats']>; ingest: ReturnType<Ingest['stats']>; tasks: Record<string, unknown> } {
-    return { recorder: this.recorder.stats(), ingest: this.ingest.stats(), tasks: this.scheduler.stats() };
+  stats(): { recorder: ReturnType<Recorder['stats']>; ingest: ReturnType<Ingest['stats']>; tasks: Record<string, unknown>; admission: ReturnType<CaptureAdmission['stats']> | null } {
+    return { recorder: this.recorder.stats(), ingest: this.ingest.stats(), tasks: this.scheduler.stats(), admission: this.admission?.stats() ?? null };
   }
 }
 
@@ -513,6 +574,7 @@ export class RecorderModule {
             }),
         },
         RecorderCloser,
+        RecorderAdmission,
         CaptureTaskRunner,
         ...(queue && bullmq
           ? [

@@ -89,6 +89,7 @@ export function offeringScheduler(coordinator: CaptureCoordinator, o: { log: Cap
   return {
     offer: (x) => offer(toTarget(x), 0, Date.now()),
     stats: () => ({ ...coordinator.stats() }),
+    intake: (open) => coordinator.intake(open),
     async close() {
       closing = true;
       for (const t of timers) clearTimeout(t);

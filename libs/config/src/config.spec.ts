@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       spectateLive: true,
       captureConcurrency: 200,
       captureQueue: 'rewind-capture',
+      admission: { enabled: true, maxLagMs: 10_000, maxLoopDelayMs: 1000, maxBufferedPercent: 80, closeAfterMs: 2000, reopenPercent: 50, reopenAfterMs: 5000 },
       redactionKeyHex: undefined,
       apiKeys: [],
       corsOrigins: [],
@@ -58,6 +59,24 @@ describe('loadConfig', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain('short-key');
     }
+  });
+
+  it('reads the admission thresholds (graceful overload) and names a bad one', () => {
+    expect(
+      loadConfig(
+        {
+          REWIND_ADMISSION: '0',
+          REWIND_ADMISSION_MAX_LAG_MS: '2500',
+          REWIND_ADMISSION_MAX_LOOP_DELAY_MS: '400',
+          REWIND_ADMISSION_MAX_BUFFERED_PERCENT: '60',
+          REWIND_ADMISSION_REOPEN_PERCENT: '30',
+          REWIND_ADMISSION_REOPEN_AFTER_MS: '0',
+          REWIND_ADMISSION_CLOSE_AFTER_MS: '500',
+        },
+        root,
+      ).admission,
+    ).toEqual({ enabled: false, maxLagMs: 2500, maxLoopDelayMs: 400, maxBufferedPercent: 60, closeAfterMs: 500, reopenPercent: 30, reopenAfterMs: 0 });
+    expect(() => loadConfig({ REWIND_ADMISSION_MAX_BUFFERED_PERCENT: '120' }, root)).toThrow('REWIND_ADMISSION_MAX_BUFFERED_PERCENT must be an integer from 1 to 100 (got "120")');
   });
 
   it('reads REWIND_CORS_ORIGINS as exact origins and names the variable and the bad value otherwise', () => {

@@ -39,6 +39,24 @@ export interface RewindConfig {
   captureConcurrency: number;
   /** The BullMQ queue of live captures shared by the recorder processes of one installation. */
   captureQueue: string;
+  /**
+   * Graceful overload: the recorder refuses new captures (503 + Retry-After; new capture tasks wait in their queue)
+   * while one signal is over its threshold, and reopens once every signal has stayed under `reopenPercent` % of its
+   * threshold for `reopenAfterMs`. See docs/reliability.md "Graceful overload".
+   */
+  admission: {
+    enabled: boolean;
+    /** The Ingest's lag (age of the oldest event not yet in Postgres; not counted while Postgres is away and the journal takes the events). */
+    maxLagMs: number;
+    /** The event loop's median delay over a 0.5 s window. */
+    maxLoopDelayMs: number;
+    /** A signal must stay over its threshold this long before admission closes (a pause is not an overload). */
+    closeAfterMs: number;
+    /** Events buffered in memory, in % of the Ingest's bound (50,000). */
+    maxBufferedPercent: number;
+    reopenPercent: number;
+    reopenAfterMs: number;
+  };
   /** The outcome pipeline: where rewards are handed off, and its retry policy. */
   pipeline: {
     /** BullMQ key prefix of the pipeline's queues (one installation, one prefix). */
@@ -127,6 +145,13 @@ const envSchema = z
     REWIND_SPECTATE_LIVE: oneOfVar('REWIND_SPECTATE_LIVE', ['1', '0'] as const, '1'),
     REWIND_CAPTURE_CONCURRENCY: intVar('REWIND_CAPTURE_CONCURRENCY', 200, 1, 10_000),
     REWIND_CAPTURE_QUEUE: patternVar('REWIND_CAPTURE_QUEUE', QUEUE_NAME, 'rewind-capture', QUEUE_NAME_RULE),
+    REWIND_ADMISSION: oneOfVar('REWIND_ADMISSION', ['1', '0'] as const, '1'),
+    REWIND_ADMISSION_MAX_LAG_MS: intVar('REWIND_ADMISSION_MAX_LAG_MS', 10_000, 100, 3_600_000),
+    REWIND_ADMISSION_MAX_LOOP_DELAY_MS: intVar('REWIND_ADMISSION_MAX_LOOP_DELAY_MS', 1000, 10, 600_000),
+    REWIND_ADMISSION_MAX_BUFFERED_PERCENT: intVar('REWIND_ADMISSION_MAX_BUFFERED_PERCENT', 80, 1, 100),
+    REWIND_ADMISSION_CLOSE_AFTER_MS: intVar('REWIND_ADMISSION_CLOSE_AFTER_MS', 2000, 0, 3_600_000),
+    REWIND_ADMISSION_REOPEN_PERCENT: intVar('REWIND_ADMISSION_REOPEN_PERCENT', 50, 1, 100),
+    REWIND_ADMISSION_REOPEN_AFTER_MS: intVar('REWIND_ADMISSION_REOPEN_AFTER_MS', 5000, 0, 3_600_000),
     REWIND_REDACTION_KEY: hexKeyVar('REWIND_REDACTION_KEY'),
     REWIND_API_KEYS: apiKeysVar('REWIND_API_KEYS'),
     REWIND_CORS_ORIGINS: originsVar('REWIND_CORS_ORIGINS'),
@@ -226,6 +251,15 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     spectateLive: e.REWIND_SPECTATE_LIVE === '1',
     captureConcurrency: e.REWIND_CAPTURE_CONCURRENCY,
     captureQueue: e.REWIND_CAPTURE_QUEUE,
+    admission: {
+      enabled: e.REWIND_ADMISSION === '1',
+      maxLagMs: e.REWIND_ADMISSION_MAX_LAG_MS,
+      maxLoopDelayMs: e.REWIND_ADMISSION_MAX_LOOP_DELAY_MS,
+      maxBufferedPercent: e.REWIND_ADMISSION_MAX_BUFFERED_PERCENT,
+      closeAfterMs: e.REWIND_ADMISSION_CLOSE_AFTER_MS,
+      reopenPercent: e.REWIND_ADMISSION_REOPEN_PERCENT,
+      reopenAfterMs: e.REWIND_ADMISSION_REOPEN_AFTER_MS,
+    },
     redactionKeyHex: e.REWIND_REDACTION_KEY,
     replayPorts: { moltstation: e.REWIND_REPLAY_PORT_MOLTSTATION, spacemolt: e.REWIND_REPLAY_PORT_SPACEMOLT },
     apiKeys: e.REWIND_API_KEYS,

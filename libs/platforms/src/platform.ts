@@ -41,6 +41,12 @@ export interface PlatformAttribution {
   http(x: HttpExchange, fp: Fingerprint): HttpAttribution;
   /** The stream of a WebSocket connection, from its path. */
   ws(path: string, connectionId: string): WsAttribution;
+  /**
+   * Whether an HTTP request (method, path with its query) opens a new run — a launch, a session start — judged
+   * before it is forwarded: the recorder's admission control refuses these while it is overloaded, and lets the
+   * requests of runs it already records through.
+   */
+  opensRun(method: string, path: string): boolean;
   /** What a WebSocket message tells about its run (the agent's name, a final frame, a logout). Cheap for most messages. */
   wsMessage(fromClient: boolean, text: string): WsMessageSignal;
   /**

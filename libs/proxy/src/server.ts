@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { type AdmissionDecision, refuseRequest, refuseUpgrade } from './admission';
 import { FactEmitter } from './facts';
 import { forwardHttp, sendProxyJson } from './http-forwarder';
 import { parseUpstreams, RouteResult, routeRequestTarget, routeRootTarget } from './path-safety';
@@ -51,6 +52,12 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
           log(`http ${req.method} ? → ${route.status} ${route.error}`);
           return;
         }
+        const admitted: AdmissionDecision = options.admit?.({ kind: 'http', platform: route.platform, method: req.method ?? 'GET', path: route.platformPath }) ?? { ok: true };
+        if (!admitted.ok) {
+          refuseRequest(emitter, req, res, route.platform, route.platformPath, maxHttpBodyBytes, admitted.reason, admitted.retryAfterS);
+          log(`http ${req.method} ${route.platform} ${route.pathOnly} → 503 capture_overloaded (${admitted.reason})`);
+          return;
+        }
         forwardHttp(httpCtx, req, res, route.platform, upstreams.get(route.platform)!, route.platformPath, route.pathOnly);
       } catch (e) {
         log(`http internal error: ${(e as Error).name}`);
@@ -68,6 +75,12 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
         }
         if (!validUpgradeRequest(req)) {
           rawHttpAnswer(socket, 400, 'Bad Request', { error: 'bad_upgrade', message: 'not a valid WebSocket handshake' });
+          return;
+        }
+        const admitted: AdmissionDecision = options.admit?.({ kind: 'ws', platform: route.platform, method: 'GET', path: route.platformPath }) ?? { ok: true };
+        if (!admitted.ok) {
+          refuseUpgrade(emitter, socket, route.platform, admitted.reason, admitted.retryAfterS);
+          log(`ws ${route.platform} ${route.pathOnly} → 503 capture_overloaded (${admitted.reason})`);
           return;
         }
         forwardUpgrade(wsCtx, req, socket, head, route.platform, upstreams.get(route.platform)!, route.platformPath, route.pathOnly);

@@ -1,5 +1,6 @@
 import { PLATFORMS, type SimulatedPlatform } from '@rewind/platforms';
 import type { CaptureSink } from '@rewind/capture-facts';
+import type { AdmissionDecision, AdmissionRequest } from './admission';
 
 export type ProxiedPlatform = SimulatedPlatform;
 /** Every registered platform is proxied (libs/platforms' registry). */
@@ -27,6 +28,13 @@ export interface RecordingProxyOptions {
   upstreamTimeoutMs?: number;
   /** One line per exchange / connection: method, platform, path without query, status, sizes. Never secrets. */
   log?: (line: string) => void;
+  /**
+   * Admission control (graceful overload): asked before a new WebSocket upgrade or HTTP request is forwarded. A
+   * refusal is answered `503 Service Unavailable` with `Retry-After` and `{"error":"capture_overloaded",…}`, and
+   * recorded (a proxy-error fact at stage `admission` with the exact answer); nothing goes upstream. Connections
+   * already relayed are never asked. Absent: everything is admitted. The decision is the recorder's (libs/capture).
+   */
+  admit?: (request: AdmissionRequest) => AdmissionDecision;
 }
 
 export interface RunningRecordingProxy {

@@ -179,6 +179,31 @@ describe('CaptureCoordinator (in-process, real Redis)', () => {
     expect(await a.offer(t)).toBe('exists'); // kept for keepFinishedMs, not re-run at once
   });
 
+  it('keeps its capture locks while its event loop is blocked for three lock durations (the lock keeper thread renews them), and hands back on close', async () => {
+    const tasks = new Tasks();
+    const lock = { lockDurationMs: 2000, stalledIntervalMs: 500 };
+    const a = coordinator('a', tasks.run, lock);
+    await a.start();
+    const t = target('moltstation:spectate:s-busy');
+    await a.offer(t);
+    await waitFor('the run', () => tasks.of(t.id).length === 1);
+    // A second holder, whose stalled checks would take the capture over the moment its lock expired.
+    const b = coordinator('b', tasks.run, lock);
+    await b.start();
+    // The recorder's loop busy for 6 s (a loaded machine): BullMQ's own renewal, on this loop, would let the 2 s lock expire.
+    const until = Date.now() + 6000;
+    while (Date.now() < until) Math.sqrt(Math.random());
+    // Several stalled checks (every 500 ms) later — while the keeper renews three more times (every 500 ms) — the
+    // capture is still a's, never re-run.
+    const renewals = a.stats().lockRenewals;
+    await waitFor('three more renewals after the block', () => a.stats().lockRenewals >= renewals + 3, 10_000);
+    expect(tasks.of(t.id)).toHaveLength(1);
+    expect(a.stats()).toMatchObject({ running: 1, lost: 0 });
+    expect(a.stats().lockRenewals).toBeGreaterThan(0);
+    expect(b.stats()).toMatchObject({ running: 0, takeovers: 0 });
+    expect(await a.describe(t.id)).toMatchObject({ state: 'active', attemptsStarted: 1 });
+  });
+
   it('accepts target ids with any number of colons (mapped to a BullMQ-safe job id)', async () => {
     const tasks = new Tasks();
     const a = coordinator('a', tasks.run);

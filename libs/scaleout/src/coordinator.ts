@@ -5,6 +5,7 @@ import type Redis from 'ioredis';
 import { backoff, redisRetryStrategy, type Backoff, withTimeout } from '@rewind/backoff';
 import type { CaptureTaskLogger, CaptureTaskResult } from '@rewind/capture-facts';
 import { ErrorOnce, RedisUnavailableError, fastFailRedis, isConnectionError, whenReady } from './redis';
+import { LockKeeper } from './lock-keeper';
 import { type CaptureTarget, captureJobId, validateCaptureTarget } from './target';
 
 /** What the coordinator stores as a job's data: the target and who offered it first. */
@@ -80,6 +81,11 @@ export interface CaptureCoordinatorOptions {
   lockDurationMs?: number;
   /** How often every worker looks for jobs whose lock expired; default 2000. */
   stalledIntervalMs?: number;
+  /**
+   * Who renews the locks: `thread` (default) — a thread of this process with its own Redis connection (LockKeeper), so a
+   * busy event loop does not lose them; `loop` — BullMQ's own renewal on the worker's event loop.
+   */
+  lockRenewal?: 'thread' | 'loop';
   run: (run: TaskRun) => Promise<CaptureTaskResult>;
   log: CaptureTaskLogger;
   /** How long a completed (or given-up) job stays, so the same target is not run again; default 1 h. */
@@ -127,6 +133,11 @@ export interface CoordinatorStats {
   failures: number;
   lost: number;
   givenUp: number;
+  /** Jobs whose lock had expired between their fetch and the start of their run (a loop late by more than the lock): not run, left to their holder. */
+  staleFetches: number;
+  /** Renewal rounds of the lock keeper thread, and the rounds that could not reach Redis. */
+  lockRenewals: number;
+  lockRenewalErrors: number;
 }
 
 export interface TargetStatus {
@@ -171,15 +182,17 @@ export class CaptureCoordinator {
   private readonly retryDelay: Backoff;
   private readonly healthyRunMs: number;
   private readonly offerTimeoutMs: number;
+  private readonly lockDurationMs: number;
   private readonly log: CaptureTaskLogger;
   private readonly queueRedis: Redis;
   private readonly queue: Queue<CaptureJobData, CaptureJobResult>;
   private worker: Worker<CaptureJobData, CaptureJobResult> | undefined;
+  private keeper: LockKeeper | undefined;
   private readonly active = new Map<string, ActiveRun>();
   private closing: Promise<void> | undefined;
   private readonly workerErrors: ErrorOnce;
   private readonly queueErrors: ErrorOnce;
-  private readonly counters = { runs: 0, takeovers: 0, ended: 0, handedBack: 0, failures: 0, lost: 0, givenUp: 0 };
+  private readonly counters = { runs: 0, takeovers: 0, ended: 0, handedBack: 0, failures: 0, lost: 0, givenUp: 0, staleFetches: 0 };
 
   constructor(private readonly opts: CaptureCoordinatorOptions) {
     const w = workerDefaults(opts);
@@ -197,6 +210,7 @@ export class CaptureCoordinator {
       jitter: { spread: 0.2 },
     });
     this.healthyRunMs = positive('healthyRunMs', opts.healthyRunMs ?? 60_000);
+    this.lockDurationMs = w.lockDurationMs;
     this.offerTimeoutMs = positive('offerTimeoutMs', opts.offerTimeoutMs ?? 5000);
     this.log = opts.log;
     this.workerErrors = new ErrorOnce((m) => this.log.warn(m));
@@ -247,6 +261,21 @@ export class CaptureCoordinator {
     if (this.closing) throw new Error('capture coordinator: closed');
     if (this.worker) throw new Error('capture coordinator: already started');
     this.worker = worker;
+    if ((this.opts.lockRenewal ?? 'thread') === 'thread') {
+      const w = workerDefaults(this.opts);
+      this.keeper = new LockKeeper({
+        redisUrl: this.opts.redisUrl,
+        prefix: this.prefix,
+        queueName: this.queueName,
+        lockDurationMs: w.lockDurationMs,
+        onLost: (locks) =>
+          this.lockLost(
+            locks.map((l) => l.jobId),
+            new Set(locks.map((l) => l.token)),
+          ),
+        log: this.log,
+      });
+    }
     if (o.listen ?? true) {
       worker.on('error', this.workerEvents.error);
       worker.on('ready', this.workerEvents.ready);
@@ -275,6 +304,21 @@ export class CaptureCoordinator {
       if (e instanceof RedisUnavailableError) throw e;
       if (this.queueRedis.status !== 'ready' || isConnectionError(e)) throw new RedisUnavailableError(what, e);
       throw e;
+    }
+  }
+
+  /**
+   * Stops (false) or restarts (true) taking jobs, the running ones untouched (their locks are still renewed): the
+   * recorder's admission control defers new captures while it is overloaded. The jobs wait in the queue, where
+   * another process may take them.
+   */
+  intake(open: boolean): void {
+    const worker = this.worker;
+    if (!worker || this.closing) return;
+    if (open) {
+      if (worker.isPaused()) worker.resume();
+    } else if (!worker.isPaused()) {
+      worker.pause(true).catch((e: unknown) => this.log.warn(`capture worker ${this.holder}: pause: ${(e as Error).message}`));
     }
   }
 
@@ -309,6 +353,8 @@ export class CaptureCoordinator {
       running: this.active.size,
       targets: [...this.active.values()].map((a) => a.target.id),
       ...this.counters,
+      lockRenewals: this.keeper?.stats().renewals ?? 0,
+      lockRenewalErrors: this.keeper?.stats().errors ?? 0,
     };
   }
 
@@ -336,6 +382,8 @@ export class CaptureCoordinator {
     } catch (e) {
       this.log.warn(`capture queue ${this.queueName}: close: ${(e as Error).message}`);
     }
+    // Last: the locks were renewed until every run was handed back (the worker's close waits for them).
+    await this.keeper?.close();
     this.queueRedis.disconnect();
   }
 
@@ -345,9 +393,10 @@ export class CaptureCoordinator {
     run.controller.abort(new Error(why === 'close' ? 'recorder process closing' : 'capture job lock lost'));
   }
 
-  private lockLost(jobIds: string[]): void {
+  /** `tokens`: only the runs that held these (the keeper's report); BullMQ's own renewal names job ids only. */
+  private lockLost(jobIds: string[], tokens?: Set<string>): void {
     for (const run of this.active.values()) {
-      if (!jobIds.includes(run.jobId) || run.why) continue;
+      if (!jobIds.includes(run.jobId) || run.why || (tokens && !tokens.has(run.token))) continue;
       this.log.warn(`capture ${run.target.id}: lock lost (another process may take it over); stopping this run`);
       this.abort(run, 'lost');
     }
@@ -387,6 +436,18 @@ export class CaptureCoordinator {
       throw new WaitingError();
     }
     const target = job.data.target;
+    if (this.keeper) {
+      // BullMQ took the lock when it fetched the job; a loop late by more than the lock between that fetch and this
+      // call lets it expire, and another process may run the job already. Made ours for a lock duration first (the
+      // keeper renews it from here on), or not run at all: a capture must never run twice side by side.
+      const held = await job.extendLock(token, this.lockDurationMs).catch(() => 0);
+      if (!held) {
+        this.counters.staleFetches++;
+        this.log.warn(`capture ${target.id}: its lock expired before its run could start (the event loop was late); left to whoever holds it now`);
+        throw new WaitingError();
+      }
+      this.keeper.track(jobId, token);
+    }
     const previousRecord = parseRunRecord(job.progress);
     const attempt = Math.max(1, job.attemptsStarted);
     const previous: PreviousRun | undefined = previousRecord
@@ -424,6 +485,7 @@ export class CaptureCoordinator {
       return await this.settle(job, run, record, outcome);
     } finally {
       this.active.delete(token);
+      this.keeper?.untrack(jobId, token);
     }
   }
 
@@ -510,7 +572,7 @@ export class CaptureCoordinator {
   }
 }
 
-type WorkerSettings = Pick<CaptureCoordinatorOptions, 'redisUrl' | 'holder' | 'prefix' | 'concurrency' | 'lockDurationMs' | 'stalledIntervalMs' | 'keepFinishedMs'>;
+type WorkerSettings = Pick<CaptureCoordinatorOptions, 'redisUrl' | 'holder' | 'prefix' | 'concurrency' | 'lockDurationMs' | 'stalledIntervalMs' | 'keepFinishedMs' | 'lockRenewal'>;
 
 function workerDefaults(o: WorkerSettings) {
   const lockDurationMs = positive('lockDurationMs', o.lockDurationMs ?? 5000);
@@ -542,6 +604,8 @@ export function captureWorkerOptions(o: WorkerSettings): WorkerOptions {
     autorun: false,
     concurrency: w.concurrency,
     lockDuration: w.lockDurationMs,
+    // The lock keeper thread renews the locks (see LockKeeper), unless the loop is asked to.
+    skipLockRenewal: (o.lockRenewal ?? 'thread') === 'thread',
     stalledInterval: w.stalledIntervalMs,
     maxStalledCount: MAX_STALLED_COUNT,
     // After a connection error the worker retries fetching after this delay (BullMQ's default: 15 s).

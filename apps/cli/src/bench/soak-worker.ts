@@ -34,7 +34,16 @@ export interface RecorderConfig {
   keyHex: string;
   queueName: string;
   concurrency: number;
+  /** Admission control thresholds (graceful overload); absent: the recorder's defaults. `enabled: false` turns it off (the runs before it). */
+  admission?: { enabled?: boolean; maxLagMs?: number; maxLoopDelayMs?: number; closeAfterMs?: number; maxBufferedShare?: number; reopenShare?: number; reopenAfterMs?: number };
 }
+/**
+ * The capture locks of the soak's recorders: renewed by each recorder's lock keeper thread (not its busy event loop), every
+ * 2 s; 8 s of lock tolerate a Redis link late by ~6 s — the soak's Redis goes through a forwarder in the harness process,
+ * itself busy — and keep the recorder-kill take-over within ~10 s. Before the keeper, BullMQ renewed 4 s locks from the
+ * loop: 622 locks were lost in one 200-session soak on a loaded machine.
+ */
+export const SOAK_CAPTURE_LOCK = { lockDurationMs: 8000, stalledIntervalMs: 2000 };
 export interface PipelineConfig {
   databaseUrl: string;
   redisUrl: string;
@@ -82,6 +91,8 @@ export interface BotsStats {
   runsStarted: number;
   runsOk: number;
   runsFailed: number;
+  /** Runs the recorder refused (503 capture_overloaded, graceful overload): the bot waited its Retry-After and played a new run. Counted in runsFailed too. */
+  runsRefused: number;
   inFlight: number;
   errors: Record<string, number>;
   latency: LatencyWindow;
@@ -93,6 +104,8 @@ export interface ServiceStats {
   ingest?: { buffered: number; journaled: number; appended: number; duplicates: number; rejected: number; lagMs: number; outage: boolean };
   recorder?: { openStreams: number; streamsOpened: number; events: number; failures: number };
   tasks?: Record<string, unknown>;
+  /** The recorder's admission control: open now, captures refused and closings so far, the last event-loop delay sampled. */
+  admission?: { open: boolean; reason: string | null; refused: number; closings: number; loopDelayMs: number } | null;
 }
 export interface Reconciliation {
   type: 'reconciled';
@@ -122,6 +135,14 @@ export interface Reconciliation {
   unsealedBy: Record<string, number>;
   /** Runs matched per direction whose two directions interleave differently in the store than the bot saw. */
   interleaved: number;
+  /**
+   * Bot runs whose recording is split: their platform session has more than one proxy stream of kind `run`, or its
+   * WebSocket messages are in more than one proxy stream. Overload must never do this (issue 18); `after-run` streams
+   * (traffic about a run after its seal, e.g. a rewards snapshot) are by design and not counted.
+   */
+  runsSplit: number;
+  /** The first few split runs: platform session → its proxy streams (kind, WebSocket messages). */
+  splitRuns: string[];
   problems: string[];
   /** MoltStation runs whose stream differs: where and how (first few). */
   diffs: string[];
@@ -179,12 +200,15 @@ async function runRecorder(): Promise<void> {
     sealAfterMs: 500,
     accountIdleMs: 1000,
     // The soak's platforms run fast (SpaceMolt ticks of 50 ms, cloud-play time ×1000, RGS tokens of 2.5 s) and
-    // its runs last 5–20 s: a run stream silent for 15 s lost its end signal (its connection cut by a fault)
+    // its runs last 5–20 s: a run stream silent for 45 s lost its end signal (its connection cut by a fault)
     // and is ended as idle, as the default 30 min would in production, so the drain can see everything sealed.
-    runIdleMs: 15_000,
+    // 15 s was too short under overload: a starved agent took 17 s between its session start and its next call,
+    // the run was ended idle, and the rest of it went to after-run streams (a run split over streams).
+    runIdleMs: 45_000,
     rgsSessionTtlMs: 2500,
     signals,
-    scheduler: bullmqScheduler({ redisUrl: c.redisUrl, holder: c.instance, concurrency: c.concurrency, queueName: c.queueName, lockDurationMs: 4000, stalledIntervalMs: 2000, log }),
+    scheduler: bullmqScheduler({ redisUrl: c.redisUrl, holder: c.instance, concurrency: c.concurrency, queueName: c.queueName, ...SOAK_CAPTURE_LOCK, log }),
+    ...(c.admission ? { admission: c.admission } : {}),
     runners: taskRunners({ upstreams: c.upstreams, signals, pollIntervalMs: 250, rgsSessionTtlMs: 2500 }),
     discover: { slugs: MOLTSTATION_SLUGS, intervalMs: 500 },
     log,
@@ -206,6 +230,9 @@ async function runRecorder(): Promise<void> {
         },
         recorder: { openStreams: s.recorder.openStreams, streamsOpened: s.recorder.streamsOpened, events: s.recorder.events, failures: s.recorder.failures },
         tasks: s.tasks,
+        admission: s.admission
+          ? { open: s.admission.open, reason: s.admission.reason, refused: s.admission.refused, closings: s.admission.closings, loopDelayMs: s.admission.sample?.loopDelayMs ?? 0 }
+          : null,
       });
     } else if (m.type === 'exit') {
       const t = setTimeout(() => process.exit(0), 20_000);
@@ -365,7 +392,7 @@ async function runBots(): Promise<void> {
   // with a deadline here the bots had stopped before the last faults, which then hit an idle system.
   let stopping = false;
   const abort = new AbortController();
-  const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, inFlight: 0, messages: 0 };
+  const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, runsRefused: 0, inFlight: 0, messages: 0 };
   const errors: Record<string, number> = {};
   let latProxied: number[] = [];
   let latDirect: number[] = [];
@@ -463,12 +490,16 @@ async function runBots(): Promise<void> {
       stats.inFlight++;
       let psid: string | undefined;
       let failed = false;
+      let refused = false;
       try {
         psid = await playOnce(i, n, kind, base, traffic);
         stats.runsOk++;
       } catch (e) {
         failed = true;
         stats.runsFailed++;
+        // The recorder refused the new run (graceful overload): an agent waits the Retry-After and tries a new run.
+        refused = isRefusal(e);
+        if (refused) stats.runsRefused++;
         const msg = `${kind}: ${((e as Error).message ?? String(e)).replace(/[0-9a-f]{8,}|\d+/g, '#').slice(0, 120)}`;
         errors[msg] = (errors[msg] ?? 0) + 1;
         if (!probe) psid = /session ([\w-]+)/.exec((e as Error).message ?? '')?.[1];
@@ -476,7 +507,8 @@ async function runBots(): Promise<void> {
         stats.inFlight--;
       }
       if (!probe) digestRun(kind, psid ?? firstSessionId(traffic.entries), traffic);
-      if (failed) await sleep(250 + Math.random() * 500); // no hot loop while a platform or proxy is down
+      if (refused) await sleep(REFUSED_RETRY_MS + Math.random() * 1000);
+      else if (failed) await sleep(250 + Math.random() * 500); // no hot loop while a platform or proxy is down
     }
   };
 
@@ -513,6 +545,15 @@ async function runBots(): Promise<void> {
     } else if (m.type === 'exit') process.exit(0);
   });
   send({ type: 'ready' });
+}
+
+/** A bot waits this long after a refusal: the recorder's Retry-After (its admission's `reopenAfterMs`, 5 s by default). */
+const REFUSED_RETRY_MS = 5000;
+
+/** Whether a run failed on the recorder's refusal (503 capture_overloaded) of its first request or its socket (pure; soak.spec.ts). */
+export function isRefusal(e: unknown): boolean {
+  const m = (e as Error)?.message ?? String(e);
+  return /\b503\b/.test(m) && /capture_overloaded|Unexpected server response: 503/.test(m);
 }
 
 /** The code of the last WebSocket close a bot saw (undefined: none). */
@@ -552,9 +593,14 @@ async function reconcile(
   const empty = new TrafficLog();
   const problems: string[] = [];
   try {
-    const { rows } = await pool.query<{ id: string; platform: string; psid: string | null; captured: string | null; key: string | null; status: string }>(
-      `SELECT id, platform, platform_session_id AS psid, metadata->>'capturedBy' AS captured, metadata->>'key' AS key, status FROM sessions ORDER BY started_at`,
+    const { rows } = await pool.query<{ id: string; platform: string; psid: string | null; captured: string | null; key: string | null; status: string; kind: string | null }>(
+      `SELECT id, platform, platform_session_id AS psid, metadata->>'capturedBy' AS captured, metadata->>'key' AS key, status, metadata->>'stream' AS kind FROM sessions ORDER BY started_at`,
     );
+    /** Per platform session: its proxy streams (kind, WebSocket messages), to find runs split over two streams. */
+    const proxyStreamsByPsid = new Map<string, { id: string; kind: string; ws: number }[]>();
+    /** Which proxy streams hold each WebSocket message (by hash): a run whose messages are in two streams is split. */
+    const streamsOfSent = new Map<number, Set<string>>();
+    const streamInfo = new Map<string, string>();
     const storeWs = new Map<string, number>();
     const storeFull = new Set<string>();
     const unsealedBy: Record<string, number> = {};
@@ -581,6 +627,19 @@ async function reconcile(
       for await (const e of store.readSession(s.id)) events.push(e);
       const one = new Map([[s.id, events]]);
       const ws = compare.wsSequences(one, empty, redactor).stored;
+      if (ws.length) {
+        streamInfo.set(s.id, `${s.id} (${s.kind ?? '?'}, key ${s.key ?? '?'}, ${ws.length} ws msgs)`);
+        for (const h of ws.map(lineHash)) {
+          const set = streamsOfSent.get(h) ?? new Set<string>();
+          set.add(s.id);
+          streamsOfSent.set(h, set);
+        }
+      }
+      if (s.psid) {
+        const list = proxyStreamsByPsid.get(s.psid) ?? [];
+        list.push({ id: s.id, kind: s.kind ?? '?', ws: ws.length });
+        proxyStreamsByPsid.set(s.psid, list);
+      }
       if (ws.length) {
         const d = conversationDigest(ws);
         storeWs.set(d, (storeWs.get(d) ?? 0) + 1);
@@ -650,6 +709,26 @@ async function reconcile(
         );
     }
     const wsStoreOnly = [...left.values()].reduce((a, b) => a + b, 0);
+    // Runs split over two streams: a platform session of a bot run with two proxy `run` streams, or its messages in two streams.
+    const splitRuns: string[] = [];
+    const seenPsid = new Set<string>();
+    for (const r of runs) {
+      // The streams holding this run's WebSocket messages (a socket's messages moved to a stream of its own,
+      // `connection:…`, count); only messages stored in one stream identify it (an input any run sends does not; its
+      // frames, which name its session and tick, do).
+      const holding = new Set<string>();
+      for (const h of r.wsLines) {
+        const ids = streamsOfSent.get(h);
+        if (ids?.size === 1) for (const id of ids) holding.add(id);
+      }
+      const streams = r.platformSessionId && !seenPsid.has(r.platformSessionId) ? (proxyStreamsByPsid.get(r.platformSessionId) ?? []) : [];
+      if (r.platformSessionId) seenPsid.add(r.platformSessionId);
+      if (holding.size > 1 || streams.filter((x) => x.kind === 'run').length > 1)
+        splitRuns.push(
+          `${r.kind} ${r.platformSessionId ?? '(no session id)'}: ${[...new Set([...holding, ...streams.filter((x) => x.kind === 'run').map((x) => x.id)])].map((id) => streamInfo.get(id) ?? id).join(', ')}`,
+        );
+    }
+    if (splitRuns.length) problems.push(`${splitRuns.length} bot runs split over more than one stored stream`);
     if (wsBotOnly) problems.push(`${wsBotOnly} of ${wsRuns} bot runs' WebSocket traffic is not stored exactly (once, in order)`);
     if (wsStoreOnly) problems.push(`${wsStoreOnly} stored proxy streams hold WebSocket traffic no bot run matches`);
     // HTTP: the multiset of exchanges (method, path, status, bodies) the bots made equals the stored one.
@@ -690,6 +769,8 @@ async function reconcile(
       unsealed,
       unsealedBy,
       interleaved,
+      runsSplit: splitRuns.length,
+      splitRuns: splitRuns.slice(0, 10),
       problems,
       diffs,
       ms: Date.now() - t0,

@@ -13,9 +13,16 @@ import {
   runsToRecover,
   SOAK_FAULTS,
 } from './soak';
-import { botKindFor, conversationDigest, p50p99, TickLateness, unreadTail, wsCloseSummary } from './soak-worker';
+import { botKindFor, conversationDigest, isRefusal, p50p99, TickLateness, unreadTail, wsCloseSummary } from './soak-worker';
 
 describe('rewind bench soak: pure parts', () => {
+  it('tells a run the recorder refused (503 capture_overloaded, at the first request or the socket) from other failures', () => {
+    expect(isRefusal(new Error('sessions/start → HTTP 503  capture_overloaded'))).toBe(true);
+    expect(isRefusal(new Error('Unexpected server response: 503'))).toBe(true);
+    expect(isRefusal(new Error('sessions/start → HTTP 502  upstream_unreachable'))).toBe(false);
+    expect(isRefusal(new Error('POST /game/play → 401 {"error":"session_expired"}'))).toBe(false);
+  });
+
   it('reads the CPU time a process used (grows while it computes), NaN for no process; the postgres total is a number', () => {
     const before = cpuSeconds(process.pid);
     const until = Date.now() + 120;

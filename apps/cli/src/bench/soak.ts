@@ -476,6 +476,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     keyHex,
     queueName,
     concurrency: Math.max(50, sessions),
+    // Admission control (graceful overload) runs with the recorder's defaults; REWIND_SOAK_ADMISSION=0 turns it off (the runs before it).
+    ...(process.env['REWIND_SOAK_ADMISSION'] === '0' ? { admission: { enabled: false } } : {}),
   });
   const startRecorder = async (instance: string): Promise<{ c: Child<WorkerReport>; url: string }> => {
     const c = startRole<RecorderConfig>('recorder', `recorder ${instance}`, recorderConfig(instance));
@@ -554,6 +556,25 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         await queue.close().catch(() => undefined);
       }
     };
+    /** Capture-lock losses and admission figures of the recorders (a killed recorder's last figures are kept). */
+    type CaptureFigures = { lost: number; stale: number; refused: number; closings: number };
+    const captureBase = new Map<string, CaptureFigures>();
+    const captureOf = (st: ServiceStats | undefined): CaptureFigures => ({
+      lost: Number((st?.tasks as Record<string, unknown> | undefined)?.['lost'] ?? 0),
+      stale: Number((st?.tasks as Record<string, unknown> | undefined)?.['staleFetches'] ?? 0),
+      refused: st?.admission?.refused ?? 0,
+      closings: st?.admission?.closings ?? 0,
+    });
+    const captureTotals = (): CaptureFigures => {
+      const all = [...[...latest.values()].map(captureOf), ...captureBase.values()];
+      return all.reduce((a, x) => ({ lost: a.lost + x.lost, stale: a.stale + x.stale, refused: a.refused + x.refused, closings: a.closings + x.closings }), {
+        lost: 0,
+        stale: 0,
+        refused: 0,
+        closings: 0,
+      });
+    };
+    const admissionWasOpen = new Map<string, boolean>();
     const ingestNow = (): { lagMs: number; buffered: number; journaled: number; outage: boolean } => {
       let lagMs = 0;
       let buffered = 0;
@@ -632,6 +653,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const appended = appendedTotal();
       const ing = ingestNow();
       const lat = b?.latency;
+      for (const r of recs) {
+        const adm = latest.get(r.name)?.admission;
+        if (!adm || !r.c.alive()) continue;
+        const was = admissionWasOpen.get(r.name) ?? true;
+        if (was !== adm.open) notes.push(adm.open ? `admission ${r.name} reopened` : `admission ${r.name} CLOSED (${adm.reason}; loop delay ${fmt(adm.loopDelayMs)} ms)`);
+        admissionWasOpen.set(r.name, adm.open);
+      }
       const row: SoakRow = {
         t: Math.round((now - t0) / 1000),
         eventsPerSec: (appended - prevAppended) / dt,
@@ -766,6 +794,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           ev.killSignal = await killChild(victim.c);
           ev.victimCaptures = victimTasks;
           appendedBase.set(`${victim.name}@${killedAt}`, vStats?.ingest?.appended ?? 0);
+          captureBase.set(`${victim.name}@${killedAt}`, captureOf(vStats));
           latest.delete(victim.name);
           note(
             `SIGKILLed recorder ${victim.name} (held ${victimTasks} running captures, ${fmt(vStats?.ingest?.buffered ?? 0)} events buffered in memory at the last sample); bots moved to ${survivor.name}'s proxy`,
@@ -908,7 +937,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const r = reconciliation;
     const b = lastBots;
     out(
-      `Bots: ${fmt(r.runs)} runs (${fmt(b?.runsOk ?? 0)} completed, ${fmt(b?.runsFailed ?? 0)} failed${
+      `Bots: ${fmt(r.runs)} runs (${fmt(b?.runsOk ?? 0)} completed, ${fmt(b?.runsFailed ?? 0)} failed, of which ${fmt(b?.runsRefused ?? 0)} refused by the recorder${
         b && Object.keys(b.errors).length
           ? `: ${Object.entries(b.errors)
               .sort((x, y) => y[1] - x[1])
@@ -930,6 +959,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       `| reward handoffs (one per ended run, rewards endpoint's list) | ${fmt(handoffs.listed)} listed for ${fmt(handoffs.outboxRows)} outbox rows; ${handoffs.missing} missing, ${handoffs.duplicates} duplicated, ${handoffs.extra} unknown; ${handoffs.redelivered} absorbed re-deliveries (max deliveries ${handoffs.maxDeliveries}) |`,
     );
     out(`| events lost | ${fmt(r.wsMessagesBot - r.wsUnread - r.wsMessagesMatched + (r.httpBot - r.httpMatched))} |`);
+    const cap = captureTotals();
+    out(`| bot runs split over more than one stored stream | ${fmt(r.runsSplit)} |`);
+    out(
+      `| capture locks lost (a capture stopped because its lock was no longer its recorder's) | ${fmt(cap.lost)}${cap.stale ? ` (+ ${fmt(cap.stale)} fetched jobs whose lock had expired before their run started: not run, left to their holder)` : ''} |`,
+    );
+    out(
+      `| new captures refused (503 capture_overloaded: graceful overload) | ${fmt(cap.refused)} refused by the recorders (admission closed ${fmt(cap.closings)} times); ${fmt(b?.runsRefused ?? 0)} bot runs refused, each retried after its Retry-After as a new run |`,
+    );
+    for (const x of r.splitRuns) out(`  - split: ${x}`);
+    // Overload must not lose a capture's lock (a re-run beside the one still writing); a scripted fault (Redis restart, a recorder killed) may.
+    if (cap.lost > 0 && o.faults.length === 0) problems.push(`${cap.lost} capture locks lost`);
     const audits = await db.pool.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM audits GROUP BY status`).catch(() => ({ rows: [] as { status: string; n: string }[] }));
     out(`| pipeline audits (libs/audit, run by the pipeline; informational) | ${audits.rows.map((a) => `${a.n} ${a.status}`).join(', ') || 'none'} |`);
     out(`(reconciliation took ${fmt(r.ms / 1000, 1)} s)`);

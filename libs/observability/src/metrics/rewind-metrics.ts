@@ -27,6 +27,8 @@ export interface IngestGaugeSource {
 export const ingestSources = new Sources<IngestGaugeSource>();
 export const liveCaptureSources = new Sources<() => number>();
 export const replayStreamSources = new Sources<() => number>();
+/** Each recorder's capture admission (open: new captures are taken). */
+export const captureAdmissionSources = new Sources<() => boolean>();
 
 const sum = <T>(s: Sources<T>, f: (t: T) => number): number => {
   let n = 0;
@@ -118,6 +120,28 @@ export const rewindMetrics = {
     collect() {
       this.set(sum(liveCaptureSources, (f) => f()));
     },
+  }),
+  /** 1 while every recorder of the process takes new captures, 0 while one refuses them (graceful overload); absent without a recorder. */
+  captureAdmissionOpen: new Gauge({
+    name: 'rewind_capture_admission_open',
+    help: 'Whether the recorder admits new captures (1) or refuses them because it cannot keep up (0).',
+    registers,
+    collect() {
+      let any = false;
+      let open = true;
+      for (const f of captureAdmissionSources.values()) {
+        any = true;
+        open &&= f();
+      }
+      if (any) this.set(open ? 1 : 0);
+    },
+  }),
+  /** New captures the recorder refused (503 capture_overloaded), by platform and the signal that closed admission. */
+  captureRefused: new Counter({
+    name: 'rewind_capture_refused_total',
+    help: 'New captures (WebSocket upgrades, run-opening HTTP requests) refused with 503 while the recorder could not keep up, by platform and reason.',
+    labelNames: ['platform', 'reason'] as const,
+    registers,
   }),
 
   replayStreams: new Gauge({

@@ -6,13 +6,21 @@ import { moltstationOutcome } from './outcome';
 import { moltstationReplay } from './replay';
 import { summarizeMoltStation } from './summary';
 import type { Platform } from '../platform';
+import { pathOnly } from '../wire';
 
 /** MoltStation: arcade games played over a WebSocket, started over HTTP; spectated live; frames with ticks and scores. */
 export const moltstation: Platform = {
   id: 'moltstation',
   title: 'MoltStation',
   taskKinds: ['moltstation-spectate'],
-  attribution: { http: moltstationHttp, ws: moltstationWs, wsMessage: moltstationWsMessage, holdSocketUntilNamed: false, socketClosed: moltstationSocketClosed },
+  attribution: {
+    http: moltstationHttp,
+    ws: moltstationWs,
+    wsMessage: moltstationWsMessage,
+    holdSocketUntilNamed: false,
+    socketClosed: moltstationSocketClosed,
+    opensRun: (method, path) => method === 'POST' && /^\/api\/games\/[^/]+\/sessions\/start$/.test(pathOnly(path)),
+  },
   outcome: { fromFinalFrame: moltstationOutcome, summarize: summarizeMoltStation },
   audit: { check: auditMoltStation },
   provablyFair: null,

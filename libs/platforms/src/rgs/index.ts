@@ -1,6 +1,7 @@
 import { connectionIdentity } from '../attribution';
 import { classifyGeneric } from '../frames';
 import type { Platform } from '../platform';
+import { pathOnly } from '../wire';
 import { auditRgs } from './audit';
 import { rgsHttp } from './attribution';
 import { verifyRound } from './provably-fair';
@@ -16,6 +17,7 @@ export const rgs: Platform = {
     ws: (_path, connectionId) => connectionIdentity(connectionId),
     wsMessage: () => ({}),
     holdSocketUntilNamed: false,
+    opensRun: (method, path) => method === 'POST' && pathOnly(path) === '/operator/launch',
     socketClosed: () => undefined,
     slidingExpiry: { tokenRunTask: 'rgs-poll' },
   },

@@ -1,4 +1,5 @@
 import type { Platform } from '../platform';
+import { pathOnly } from '../wire';
 import { auditSpaceMolt } from './audit';
 import { spacemoltHttp, spacemoltSocketClosed, spacemoltWs, spacemoltWsMessage } from './attribution';
 import { classifySpaceMolt } from './frames';
@@ -10,7 +11,14 @@ export const spacemolt: Platform = {
   id: 'spacemolt',
   title: 'SpaceMolt',
   taskKinds: [],
-  attribution: { http: spacemoltHttp, ws: spacemoltWs, wsMessage: spacemoltWsMessage, holdSocketUntilNamed: true, socketClosed: spacemoltSocketClosed },
+  attribution: {
+    http: spacemoltHttp,
+    ws: spacemoltWs,
+    wsMessage: spacemoltWsMessage,
+    holdSocketUntilNamed: true,
+    socketClosed: spacemoltSocketClosed,
+    opensRun: (method, path) => method === 'POST' && /^\/api\/v[12]\/session$/.test(pathOnly(path)),
+  },
   outcome: { summarize: (_run, recorder) => summarizeSpaceMolt(recorder) },
   audit: { check: auditSpaceMolt },
   provablyFair: null,

@@ -242,6 +242,15 @@ function timerDue(d: Draft, ref: string): void {
     d.effect({ type: 'setTimer', ref, atMs });
     return;
   }
+  // A stream with a WebSocket still open through the proxy is neither idle nor over: its end comes with the socket,
+  // whose close starts the clock again. Under overload a silent stretch — the platform's or the agent's process
+  // starved for seconds — ended and sealed such streams while they played; the socket's next messages then went to a
+  // stream of their own (`connection:…`), the run split in two (issue 18). Idle ends, account ends and seals wait.
+  if (action !== 'expire' && openSocketOf(d.s, stream)) {
+    const next = d.now + (action === 'seal' ? d.s.config.sealAfterMs : action === 'idle' ? d.s.config.runIdleMs : d.s.config.accountIdleMs);
+    d.emit({ type: 'TimerArmed', ref, atMs: next, action }, { type: 'setTimer', ref, atMs: next });
+    return;
+  }
   switch (action) {
     case 'seal':
       d.seal(ref);
@@ -257,6 +266,15 @@ function timerDue(d: Draft, ref: string): void {
       d.endRun(ref, { reason: 'idle', outcome: { reason: 'idle', idleMs: d.s.config.runIdleMs } });
       return;
   }
+}
+
+/** Whether a proxied WebSocket bound to this run stream is still open (its close removes it from `connections`). */
+function openSocketOf(s: LifecycleState, stream: StreamState): boolean {
+  for (const c of s.connections.values()) {
+    if (c.wsPath === undefined || c.platform !== stream.platform || c.streamKey === null) continue;
+    if ((s.aliases.get(refOf(c.platform, c.streamKey)) ?? c.streamKey) === stream.key) return true;
+  }
+  return false;
 }
 
 function close(d: Draft, newId: () => string): void {

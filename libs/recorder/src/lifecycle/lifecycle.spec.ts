@@ -253,6 +253,22 @@ describe('run lifecycle decider — cloud-play', () => {
     expect(idle.eventTypes()).toEqual(['RunEnded', 'TimerArmed', 'StreamSealed']);
   });
 
+  it('idling: a run whose WebSocket is still open is not idle — the deadline moves on — and its idle clock starts again at the close', () => {
+    const s = sut({ runIdleMs: 15_000 });
+    const ws = s.conn('ws');
+    s.given(s.wsOpen('moltstation', ws, PLAY), s.wsFromPlatform('moltstation', ws, { t: 'welcome' }));
+    // 15 s of silence on an open socket (the platform's process starved under overload): no end, the timer re-arms.
+    const silent = s.advance(15_000);
+    expect(silent.eventsOf('RunEnded')).toEqual([]);
+    expect(silent.effectsOf('setTimer')).toEqual([{ type: 'setTimer', ref: 'moltstation|session:ms-1', atMs: T0 + 30_000 }]);
+    // The play goes on in the same stream.
+    expect(s.when(s.wsFromPlatform('moltstation', ws, { t: 'frame', tick: 1 })).recordedInto('s1')).toEqual(['<{"t":"frame","tick":1}']);
+    // A close without a final frame does not end a MoltStation run; once the socket is gone, silence ends it `idle`.
+    s.given(s.wsClose('moltstation', ws, 1006, ''));
+    expect(s.advance(14_999).eventsOf('RunEnded')).toEqual([]);
+    expect(s.advance(1).eventsOf('RunEnded')[0]).toMatchObject({ reason: 'idle', atMs: T0 + 30_000 });
+  });
+
   it('a timer that fires before its due time re-arms for it and decides nothing else', () => {
     const s = sut();
     s.given(...s.exchange('cloudplay', 'POST', '/api/game/launch', 200, { sessionId: 'cp-3' }, { body: {} }));
