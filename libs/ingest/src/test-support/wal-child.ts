@@ -1,7 +1,8 @@
 /**
  * A recorder's Ingest killed mid-run (for ingest.int-spec.ts): records `n` events of one session with the
  * write-ahead log on and a flush interval too long for any of them to reach Postgres, says how many it
- * recorded, then SIGKILLs itself. Args: databaseUrl journalDir sessionId n.
+ * recorded, then SIGKILLs itself on the next event-loop turn (the log writes each turn's items at the turn's
+ * end: see `WriteAheadLog`). Args: databaseUrl journalDir sessionId n.
  */
 import { createPgPool } from '@rewind/db';
 import { EventStore } from '@rewind/event-store';
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
     });
   }
   ingest.endSession(sessionId, new Date('2026-11-23T12:00:00Z'), { score: Number(n) });
-  process.stdout.write(`recorded ${n}\n`, () => process.kill(process.pid, 'SIGKILL'));
+  setImmediate(() => process.stdout.write(`recorded ${n}\n`, () => process.kill(process.pid, 'SIGKILL')));
 }
 
 void main();
