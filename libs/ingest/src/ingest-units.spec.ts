@@ -324,6 +324,21 @@ describe('WriteAheadLog', () => {
     wal.close(false);
   });
 
+  it('given items appended in this turn, when flush is called, then they are in the file before the turn ends; a flush with nothing pending writes nothing', () => {
+    const wal = new WriteAheadLog(dir, lines().log);
+    for (const i of [ev(1, A, 1), ev(2, A, 2)]) wal.append(i);
+    expect(fileLines()).toEqual([]);
+    wal.flush();
+    expect(fileLines().map((l) => (JSON.parse(l) as { o: number }).o)).toEqual([1, 2]);
+    const bytes = wal.bytes;
+    wal.flush();
+    expect([fileLines().length, wal.bytes]).toEqual([2, bytes]);
+    wal.append(ev(3, B, 1));
+    wal.flush();
+    expect(fileLines().map((l) => (JSON.parse(l) as { o: number }).o)).toEqual([1, 2, 3]);
+    wal.close(false);
+  });
+
   it('given more than 64 KiB appended in one turn, then it is written at once, and release and close write the rest first', async () => {
     const wal = new WriteAheadLog(dir, lines().log);
     const big = (o: number): IngestItem => ({ ordinal: o, type: 'event', event: { ...event(A, o), body: 'x'.repeat(40_000) } });

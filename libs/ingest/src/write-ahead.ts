@@ -27,10 +27,11 @@ interface WalFile {
  * returned; now the items of a turn wait in memory until the turn's end (a `setImmediate`, the check phase of
  * the same loop iteration, or sooner once 64 KiB are pending). A process that exits by itself — `process.exit`,
  * an uncaught exception, a signal Node handles — writes them on its way out (an `exit` hook); what a SIGKILL or
- * the OOM killer can take is the rest of the turn it lands in, messages relayed in that turn. That window was
- * never zero (the proxy relays a message and records it after), it grew from the record call to the end of the
- * turn: at most the event loop's delay, 1–50 ms under load, against one write syscall per message, which was a
- * third of the recorder's own work per message (docs/benchmarks.md, issue 18).
+ * the OOM killer can take is what the turn it lands in appended and nobody wrote yet. A caller that must not act
+ * on an item before it is in the log writes the turn's items first with `flush()` (one write, nothing when
+ * nothing is pending): the recording proxy, before its socket writes of a turn (through `Ingest.flushWriteAhead`
+ * and the capture sink's `flush`), so a message is in the log before it is relayed, as with one write per item.
+ * That write per item was a third of the recorder's own work per message (docs/benchmarks.md, issue 18).
  *
  * Files are named after their first item's ordinal, rotated past `maxFileBytes` or `maxFileAgeMs`, and deleted
  * once everything in them is durable (in Postgres or the journal). A process that starts on a journal directory
@@ -132,7 +133,12 @@ export class WriteAheadLog {
     }
   }
 
-  /** Writes what this turn appended so far (one synchronous write). Called at the turn's end; tests and tools may call it. */
+  /**
+   * Writes what this turn appended so far (one synchronous write; nothing when nothing is pending). Called at the
+   * turn's end; a caller that must know the items are in the log before it acts calls it itself: the recording
+   * proxy, before its socket writes of the turn (`Ingest.flushWriteAhead`, the sink's `flush`), which keeps "a
+   * message is in the log before it is relayed" with one write per turn instead of one per message.
+   */
   flush(): void {
     if (this.pending.length === 0) return;
     const f = this.files.at(-1);

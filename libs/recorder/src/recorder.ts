@@ -119,6 +119,21 @@ export class Recorder implements CaptureSink {
     }
   }
 
+  /**
+   * The sink's `flush`: what was recorded in this event-loop turn is written to the Ingest's write-ahead log now
+   * (one synchronous write; nothing when nothing is pending). The proxy calls it before it relays a turn's
+   * messages, so a message is in the log before it is relayed, as when the log wrote each item on its own.
+   */
+  flush(): void {
+    try {
+      this.ingest.flushWriteAhead();
+    } catch (e) {
+      // The log says its own disk errors and goes on without itself; anything else must not break forwarding either.
+      this.counters.failures++;
+      this.log.error(`recorder: could not write the write-ahead log: ${(e as Error).message}`);
+    }
+  }
+
   stats(): { facts: number; events: number; failures: number; streamsOpened: number; runsEnded: number; openStreams: number; connections: number } {
     return { ...this.counters, openStreams: this.state.streams.size, connections: this.state.connections.size };
   }
