@@ -10,6 +10,8 @@ import { decideAndFold, initialState, refOf, safeId as safeIdOf } from './lifecy
 import type { LifecycleCommand, LifecycleEffect, LifecycleState, StreamKind, TaskOffer } from './lifecycle';
 
 export { captureStopped, safeId, taskId } from './lifecycle/decide';
+
+const OWNED = { owned: true } as const;
 export type { TaskOffer } from './lifecycle/types';
 
 export interface RecorderOptions {
@@ -233,7 +235,8 @@ export class Recorder implements CaptureSink {
 
   /** Decides, keeps the folded state, then carries the effects out (all of them; the first failure is thrown). */
   private run(command: LifecycleCommand): void {
-    const { events, effects, state } = decideAndFold(command, this.state, this.now());
+    // The state is this adapter's alone (nothing keeps an earlier one): the decider may fold into it in place.
+    const { events, effects, state } = decideAndFold(command, this.state, this.now(), OWNED);
     this.state = state;
     for (const e of events) {
       if (e.type === 'EventRecorded') this.counters.events++;
