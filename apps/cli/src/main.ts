@@ -126,7 +126,8 @@ export function buildProgram(): Command {
       .option(...int('--frames-per-sec <n>', 'frames per second per session', 20))
       .option(...int('--seconds <n>', 'seconds per run', 20))
       .option(...int('--frame-bytes <n>', 'bytes per frame', 800))
-      .option(...int('--runs <n>', 'runs', 3)),
+      .option(...int('--runs <n>', 'runs', 3))
+      .option('--profile', 'CPU-profile the recorder and print its CPU per relayed message by stage'),
     benchCommand,
     'proxy',
   );

@@ -108,4 +108,11 @@ export interface NoteFact extends FactBase {
 export interface CaptureSink {
   /** Must not throw and must not block: called on the forwarding path. */
   capture(fact: CapturedFact): void;
+  /**
+   * Writes what the sink holds for the current event-loop turn to its write-ahead log now (one synchronous write;
+   * nothing to do, and cheap, when nothing is pending). A sink that logs ahead writes a turn's facts together at
+   * the turn's end; a forwarder that must not relay a message before it is logged calls this before its socket
+   * writes of the turn. Optional: a sink without a log has nothing to write.
+   */
+  flush?(): void;
 }

@@ -130,9 +130,8 @@ async function appendLocked(client: PoolClient, bySession: Map<string, NewEvent[
     for (const plan of plans) {
       let previous = plan.previous;
       for (const e of plan.fresh) {
-        const body = bodyBytes(e.body);
-        previous = eventHash(previous, e, body);
-        yield copyRow(e, body, previous);
+        previous = eventHash(previous, e);
+        yield copyRow(e, previous);
       }
       const last = plan.fresh[plan.fresh.length - 1] as NewEvent;
       moved.push({ id: plan.sessionId, seq: last.seq, hash: previous });
@@ -263,10 +262,10 @@ async function checkDuplicates(client: PoolClient, sessionId: string, overlap: N
   }
 }
 
-function copyRow(e: NewEvent, body: Buffer, hash: Buffer): string {
+function copyRow(e: NewEvent, hash: Buffer): string {
   // Postgres text cannot hold NUL: such text goes to body_bytes (read back as text by its format).
   const text = typeof e.body === 'string' && e.body.length > 0 && !e.body.includes('\u0000') ? e.body : null;
-  const bytes = e.format === 'binary' || (typeof e.body === 'string' && text === null && e.body.length > 0) ? body : null;
+  const bytes = e.format === 'binary' || (typeof e.body === 'string' && text === null && e.body.length > 0) ? bodyBytes(e.body) : null;
   return (
     e.sessionId +
     '\t' +

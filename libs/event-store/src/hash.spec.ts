@@ -37,6 +37,9 @@ describe('event hash', () => {
     { format: 'binary', body: Buffer.from([0, 255, 10]) },
     { format: 'empty', body: null },
     { format: 'text', body: 'ünïcödé 🦀' },
+    // A text body is hashed from the string (no Buffer first): lone surrogates, NUL and empty hash as their UTF-8 bytes would.
+    { format: 'text', body: 'lone \ud800 high, \udfff low, nul \u0000 end' },
+    { format: 'json', body: '' },
     { kind: 'response', channel: 'http', meta: '{"status":200,"headers":[["content-type","application/json"]],"note":"quote \\" ✓"}' },
   ];
 

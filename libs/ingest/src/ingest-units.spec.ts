@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { Batcher } from './batcher';
 import { OutageJournal } from './outage-journal';
 import { Rehoming, RehomedOrigin } from './rehoming';
 import { SeqAllocator } from './seq-allocator';
+import { WriteAheadLog } from './write-ahead';
 import type { IngestItem, IngestLogger } from './types';
 
 // The Ingest's four units, without Postgres: ingest.int-spec.ts drives them together against the store.
@@ -292,5 +294,60 @@ describe('OutageJournal', () => {
     const j = new OutageJournal({ dir, writeAhead: false, log: lines().log });
     const scan = await j.recover();
     expect([scan.events, j.isEmpty, (await readdir(dir)).filter((n) => n.endsWith('.tmp'))]).toEqual([0, true, []]);
+  });
+});
+
+describe('WriteAheadLog', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rewind-wal-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  /** The lines on disk, read synchronously (an await would let the turn end). */
+  const fileLines = (): string[] =>
+    readdirSync(dir)
+      .filter((n) => n.endsWith('.ndjson'))
+      .map((n) => readFileSync(join(dir, n), 'utf8'))
+      .join('')
+      .split('\n')
+      .filter((l) => l !== '');
+
+  it('given items appended in one event-loop turn, when the turn ends, then they are all in the file, in order, without anyone flushing', async () => {
+    const wal = new WriteAheadLog(dir, lines().log);
+    for (const i of [ev(1, A, 1), ev(2, A, 2), ev(3, B, 1)]) wal.append(i);
+    expect(fileLines()).toEqual([]); // still this turn: held in memory
+    await new Promise<void>((r) => setImmediate(r));
+    expect(fileLines().map((l) => (JSON.parse(l) as { o: number }).o)).toEqual([1, 2, 3]);
+    expect(wal.bytes).toBeGreaterThan(0);
+    wal.close(false);
+  });
+
+  it('given items appended in this turn, when flush is called, then they are in the file before the turn ends; a flush with nothing pending writes nothing', () => {
+    const wal = new WriteAheadLog(dir, lines().log);
+    for (const i of [ev(1, A, 1), ev(2, A, 2)]) wal.append(i);
+    expect(fileLines()).toEqual([]);
+    wal.flush();
+    expect(fileLines().map((l) => (JSON.parse(l) as { o: number }).o)).toEqual([1, 2]);
+    const bytes = wal.bytes;
+    wal.flush();
+    expect([fileLines().length, wal.bytes]).toEqual([2, bytes]);
+    wal.append(ev(3, B, 1));
+    wal.flush();
+    expect(fileLines().map((l) => (JSON.parse(l) as { o: number }).o)).toEqual([1, 2, 3]);
+    wal.close(false);
+  });
+
+  it('given more than 64 KiB appended in one turn, then it is written at once, and release and close write the rest first', async () => {
+    const wal = new WriteAheadLog(dir, lines().log);
+    const big = (o: number): IngestItem => ({ ordinal: o, type: 'event', event: { ...event(A, o), body: 'x'.repeat(40_000) } });
+    wal.append(big(1));
+    expect(fileLines()).toEqual([]);
+    wal.append(big(2));
+    expect(fileLines().length).toBe(2);
+    wal.append(ev(3, A, 3));
+    wal.close(false);
+    expect(fileLines().length).toBe(3);
   });
 });

@@ -239,6 +239,7 @@ describe('Ingest (real Postgres)', () => {
       const first = await Ingest.open({ store, journalDir: dir, writeAhead: true, flushIntervalMs: 600_000, batchSize: 1_000_000, log: quietLog() });
       first.openSession(s);
       for (let i = 1; i <= 5; i++) first.record(s.id, frame(s.id, i));
+      await new Promise<void>((r) => setImmediate(r)); // the log writes a turn's items at the turn's end
       const walDir = join(dir, 'wal');
       const [name] = readdirSync(walDir);
       writeFileSync(join(walDir, name!), readFileSync(join(walDir, name!), 'utf8') + '{"t":"event","o":99,"ev');

@@ -205,6 +205,16 @@ export class Ingest {
     this.schedule(this.flushIntervalMs);
   }
 
+  /**
+   * Writes the items of this event-loop turn to the write-ahead log now (one synchronous write to the page cache;
+   * a no-op without a log or with nothing pending). The log otherwise writes a turn's items at the turn's end; a
+   * caller that must know an item is in the log before it acts (the proxy, before relaying) calls this. Not
+   * `flush`, which waits for durability in Postgres or the journal.
+   */
+  flushWriteAhead(): void {
+    this.journal.flushWriteAhead();
+  }
+
   /** Resolves when everything recorded so far is durable: in Postgres or in the journal (fsynced). */
   flush(): Promise<void> {
     if (!this.started) return Promise.resolve();

@@ -46,6 +46,36 @@ describe('journal codec', () => {
     for (const item of items) expect(decodeItem(encodeItem(item))).toEqual(item);
   });
 
+  it('given events of every body kind, when encoded, then the line is the JSON of the same object, key for key (as the object-built encoding wrote it)', () => {
+    const event = { ...base('{"a":"ü \\"q\\""}', 'json'), meta: '{"status":200}', tick: 7, msgType: 'frame' };
+    const outbox = [{ sessionId: event.sessionId, queue: 'reward-handoff', jobName: 'reward', payload: { score: 3 }, dedupeKey: 'k' }];
+    const bin = base(Buffer.from([0, 255, 10]), 'binary');
+    const asObject = (e: typeof event | typeof bin, withOutbox: boolean): string => {
+      const b = Buffer.isBuffer(e.body);
+      return JSON.stringify({
+        t: 'event',
+        o: 9,
+        sessionId: e.sessionId,
+        seq: e.seq,
+        kind: e.kind,
+        direction: e.direction,
+        channel: e.channel,
+        recordedAtUs: e.recordedAtUs,
+        offsetUs: e.offsetUs,
+        format: e.format,
+        body: b ? (e.body as Buffer).toString('base64') : e.body,
+        ...(b ? { b64: true } : {}),
+        msgType: e.msgType ?? null,
+        tick: e.tick ?? null,
+        requestId: e.requestId ?? null,
+        ...(e.meta !== undefined && e.meta !== null ? { meta: e.meta } : {}),
+        ...(withOutbox ? { outbox } : {}),
+      });
+    };
+    expect(encodeItem({ ordinal: 9, type: 'event', event, outbox })).toBe(asObject(event, true));
+    expect(encodeItem({ ordinal: 9, type: 'event', event: bin })).toBe(asObject(bin, false));
+  });
+
   it('given a seal or release line without its sessionId, when decoded, then a JournalLineError says so', () => {
     expect(() => decodeItem('{"t":"release","o":3}')).toThrow(JournalLineError);
     expect(() => decodeItem('{"t":"seal","o":3}')).toThrow(/journal seal line without its sessionId/);

@@ -19,27 +19,23 @@ export function encodeItem(item: IngestItem): string {
     return JSON.stringify({ t: 'end', o: item.ordinal, sessionId: item.sessionId, endedAt: item.endedAt.toISOString(), ...(item.outcome !== undefined ? { outcome: item.outcome } : {}) });
   }
   if (item.type === 'seal' || item.type === 'release') return JSON.stringify({ t: item.type, o: item.ordinal, sessionId: item.sessionId });
+  // The hot path (one line per recorded event, on the recorder's event loop): the line is built as a string, no
+  // intermediate object; every value goes through JSON.stringify (bar numbers), so it is the same JSON.
   const e = item.event;
   const binary = Buffer.isBuffer(e.body);
-  return JSON.stringify({
-    t: 'event',
-    o: item.ordinal,
-    sessionId: e.sessionId,
-    seq: e.seq,
-    kind: e.kind,
-    direction: e.direction,
-    channel: e.channel,
-    recordedAtUs: e.recordedAtUs,
-    offsetUs: e.offsetUs,
-    format: e.format,
-    body: binary ? (e.body as Buffer).toString('base64') : e.body,
-    ...(binary ? { b64: true } : {}),
-    msgType: e.msgType ?? null,
-    tick: e.tick ?? null,
-    requestId: e.requestId ?? null,
-    ...(e.meta !== undefined && e.meta !== null ? { meta: e.meta } : {}),
-    ...(item.outbox && item.outbox.length > 0 ? { outbox: item.outbox } : {}),
-  });
+  const body = binary ? `"${(e.body as Buffer).toString('base64')}","b64":true` : JSON.stringify(e.body);
+  const meta = e.meta !== undefined && e.meta !== null ? `,"meta":${JSON.stringify(e.meta)}` : '';
+  const outbox = item.outbox && item.outbox.length > 0 ? `,"outbox":${JSON.stringify(item.outbox)}` : '';
+  return (
+    `{"t":"event","o":${num(item.ordinal)},"sessionId":${JSON.stringify(e.sessionId)},"seq":${num(e.seq)},"kind":${JSON.stringify(e.kind)},` +
+    `"direction":${JSON.stringify(e.direction)},"channel":${JSON.stringify(e.channel)},"recordedAtUs":${num(e.recordedAtUs)},"offsetUs":${num(e.offsetUs)},` +
+    `"format":${JSON.stringify(e.format)},"body":${body},"msgType":${JSON.stringify(e.msgType ?? null)},"tick":${num(e.tick ?? null)},"requestId":${JSON.stringify(e.requestId ?? null)}${meta}${outbox}}`
+  );
+}
+
+/** A number as JSON.stringify writes it (null for NaN / Infinity / null). */
+function num(n: number | null): string {
+  return n !== null && Number.isFinite(n) ? String(n) : 'null';
 }
 
 /** A journal line that is JSON but not a journal item: says which and why (the ingest logs and keeps it). */

@@ -78,6 +78,11 @@ export class OutageJournal {
     this.wal?.append(item);
   }
 
+  /** Writes the write-ahead log's pending lines of this turn now (see `WriteAheadLog.flush`). */
+  flushWriteAhead(): void {
+    this.wal?.flush();
+  }
+
   /** Everything below `minNotDurable` is in Postgres or the journal: the write-ahead log lets go of it. */
   release(minNotDurable: number): void {
     this.wal?.release(minNotDurable);

@@ -10,6 +10,8 @@ import { decideAndFold, initialState, refOf, safeId as safeIdOf } from './lifecy
 import type { LifecycleCommand, LifecycleEffect, LifecycleState, StreamKind, TaskOffer } from './lifecycle';
 
 export { captureStopped, safeId, taskId } from './lifecycle/decide';
+
+const OWNED = { owned: true } as const;
 export type { TaskOffer } from './lifecycle/types';
 
 export interface RecorderOptions {
@@ -119,6 +121,21 @@ export class Recorder implements CaptureSink {
     }
   }
 
+  /**
+   * The sink's `flush`: what was recorded in this event-loop turn is written to the Ingest's write-ahead log now
+   * (one synchronous write; nothing when nothing is pending). The proxy calls it before it relays a turn's
+   * messages, so a message is in the log before it is relayed, as when the log wrote each item on its own.
+   */
+  flush(): void {
+    try {
+      this.ingest.flushWriteAhead();
+    } catch (e) {
+      // The log says its own disk errors and goes on without itself; anything else must not break forwarding either.
+      this.counters.failures++;
+      this.log.error(`recorder: could not write the write-ahead log: ${(e as Error).message}`);
+    }
+  }
+
   stats(): { facts: number; events: number; failures: number; streamsOpened: number; runsEnded: number; openStreams: number; connections: number } {
     return { ...this.counters, openStreams: this.state.streams.size, connections: this.state.connections.size };
   }
@@ -218,7 +235,8 @@ export class Recorder implements CaptureSink {
 
   /** Decides, keeps the folded state, then carries the effects out (all of them; the first failure is thrown). */
   private run(command: LifecycleCommand): void {
-    const { events, effects, state } = decideAndFold(command, this.state, this.now());
+    // The state is this adapter's alone (nothing keeps an earlier one): the decider may fold into it in place.
+    const { events, effects, state } = decideAndFold(command, this.state, this.now(), OWNED);
     this.state = state;
     for (const e of events) {
       if (e.type === 'EventRecorded') this.counters.events++;

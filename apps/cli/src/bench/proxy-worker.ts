@@ -40,6 +40,8 @@ export type ProxyReport =
       dataBytes: number;
       kept: number;
       cpuUs: number;
+      /** When read: this process's monotonic clock, µs (process.hrtime, the clock of its CPU profiles' samples). */
+      hrUs: number;
       loop?: LoopStats;
       recorder?: { facts: number; events: number; failures: number; openStreams: number };
       ingest?: { appended: number; buffered: number; journaled: number; rejected: number; lagMs: number; outage: boolean };
@@ -74,6 +76,7 @@ export function summarize(values: Float64Array): RttSummary {
 const send = (msg: UpstreamReport | ProxyReport): void => {
   if (process.send) process.send(msg);
 };
+const hrUs = (): number => Number(process.hrtime.bigint() / 1000n);
 const cpuUs = (): number => {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -204,7 +207,7 @@ async function runUpstream(cfg: UpstreamConfig): Promise<void> {
 }
 
 /** What a recorder minimally does on the forwarding path: look at the fact, account for its payload, keep it. */
-export function createBenchSink(): { sink: CaptureSink; stats(): Omit<Extract<ProxyReport, { type: 'stats' }>, 'cpuUs'> } {
+export function createBenchSink(): { sink: CaptureSink; stats(): Omit<Extract<ProxyReport, { type: 'stats' }>, 'cpuUs' | 'hrUs'> } {
   const KEEP = 1024;
   const kept: CapturedFact[] = new Array(KEEP);
   let n = 0;
@@ -255,6 +258,7 @@ async function runRecorderProxy(upstreamPort: number, c: RecorderProxyConfig): P
         dataBytes: NaN,
         kept: 0,
         cpuUs: cpuUs(),
+        hrUs: hrUs(),
         loop: probe.read(msg.reset === true),
         recorder: { facts: s.recorder.facts, events: s.recorder.events, failures: s.recorder.failures, openStreams: s.recorder.openStreams },
         ingest: { appended: s.ingest.appended, buffered: s.ingest.buffered, journaled: s.ingest.journaled, rejected: s.ingest.rejected, lagMs: s.ingest.lagMs, outage: s.ingest.outage },
@@ -277,7 +281,7 @@ async function runProxy(upstreamPort: number): Promise<void> {
   const probe = loopProbe();
   process.on('message', (msg: ProxyCommand) => {
     if (msg.type === 'stats') {
-      send({ ...stats(), cpuUs: cpuUs(), loop: probe.read(msg.reset === true) });
+      send({ ...stats(), cpuUs: cpuUs(), hrUs: hrUs(), loop: probe.read(msg.reset === true) });
     } else if (msg.type === 'exit') void proxy.close().finally(() => process.exit(0));
   });
   send({ type: 'ready', port: proxy.port });

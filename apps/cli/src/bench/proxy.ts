@@ -12,6 +12,7 @@ import { progress } from '../progress';
 import { benchDatabase } from './scratch-db';
 import type { BenchDatabase } from './scratch-db';
 import { fmt, LoopStats, machineCpu, median } from './stats';
+import { formatBreakdown, profileBreakdown, type StageBreakdown, type Window } from './profile-stages';
 import type { ProxyCommand, ProxyKind, ProxyReport, RecorderProxyConfig, RttSummary, UpstreamCommand, UpstreamReport } from './proxy-worker';
 
 /**
@@ -43,6 +44,11 @@ export interface ProxyBenchOptions {
   seconds: number;
   frameBytes: number;
   runs: number;
+  /**
+   * Profile the recorder process (`--cpu-prof`, every thread) and print where its CPU went per relayed message,
+   * by stage (./profile-stages), over its measured phases.
+   */
+  profile?: boolean;
   out: (line: string) => void;
 }
 
@@ -115,6 +121,8 @@ export interface ProxyBenchResult {
   /** The goals, on the main (recorder) line. */
   goals: { p99: boolean; cpu: boolean };
   goalMet: boolean;
+  /** With `profile`: the recorder process's CPU per relayed message by stage, over its measured phases. */
+  stages?: StageBreakdown;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
@@ -153,8 +161,8 @@ const PIN = pinLayout();
 /** Sets the CPU affinity of every thread of `pid`. */
 const pinPid = (pid: number, cpus: string): void => void spawnSync(TASKSET, ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 
-function startWorker<C, R extends { type: string }>(args: string[]): Worker<C, R> {
-  const nodeArgs = args[0] === 'proxy' ? [...PROXY_NODE_ARGS, '-r', REGISTER] : ['-r', REGISTER];
+function startWorker<C, R extends { type: string }>(args: string[], extraNodeArgs: string[] = []): Worker<C, R> {
+  const nodeArgs = args[0] === 'proxy' ? [...PROXY_NODE_ARGS, ...extraNodeArgs, '-r', REGISTER] : ['-r', REGISTER];
   // Pinned: node is started through taskset, so every thread it creates inherits the mask.
   const pin = PIN ? (args[0] === 'proxy' ? PIN.proxy : PIN.others) : undefined;
   const child = fork(WORKER, args, {
@@ -171,11 +179,12 @@ function startWorker<C, R extends { type: string }>(args: string[]): Worker<C, R
   };
 }
 
-async function stopWorker(w: Worker<{ type: 'exit' }, unknown> | undefined): Promise<void> {
+/** Asks a worker to exit; SIGKILL after `graceMs` (a profiled recorder needs longer: it writes its profiles on exit). */
+async function stopWorker(w: Worker<{ type: 'exit' }, unknown> | undefined, graceMs = 3_000): Promise<void> {
   if (!w || w.child.exitCode !== null || w.child.signalCode !== null) return;
   const gone = new Promise<void>((r) => w.child.once('exit', () => r()));
   w.send({ type: 'exit' });
-  const t = setTimeout(() => w.child.kill('SIGKILL'), 3_000);
+  const t = setTimeout(() => w.child.kill('SIGKILL'), graceMs);
   await gone;
   clearTimeout(t);
 }
@@ -289,6 +298,9 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
   const proxies: Partial<Record<ProxyKind, Worker<ProxyCommand, ProxyReport>>> = {};
   let db: BenchDatabase | undefined;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-bench-proxy-'));
+  const profileDir = options.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-bench-proxy-profile-')) : undefined;
+  /** The recorder's measured phases, on its own clock, with its CPU and the messages relayed in them (profiling). */
+  const profiled = { windows: [] as Window[], cpuUs: 0, messages: 0, pid: 0 };
   const killAll = (): void => {
     for (const w of [upstream, ...Object.values(proxies)]) if (w && w.child.exitCode === null) w.child.kill('SIGKILL');
   };
@@ -304,7 +316,9 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
     const recorderConfig: RecorderProxyConfig = { databaseUrl: db.url, dataDir, keyHex: randomBytes(32).toString('hex') };
     const ports: Partial<Record<ProxyBenchPath, number>> = { direct: upReady.port };
     for (const kind of LINES) {
-      const w = (proxies[kind] = startWorker<ProxyCommand, ProxyReport>(['proxy', kind, String(upReady.port), ...(kind === 'recorder' ? [JSON.stringify(recorderConfig)] : [])]));
+      const profileArgs = kind === 'recorder' && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      const w = (proxies[kind] = startWorker<ProxyCommand, ProxyReport>(['proxy', kind, String(upReady.port), ...(kind === 'recorder' ? [JSON.stringify(recorderConfig)] : [])], profileArgs));
+      if (kind === 'recorder') profiled.pid = w.child.pid ?? 0;
       ports[kind] = (await w.next((m): m is Extract<ProxyReport, { type: 'ready' }> => m.type === 'ready', 60_000, `${kind} proxy ready`)).port;
     }
     const proxyStats = async (kind: ProxyKind, reset?: boolean): Promise<ProxyStats> => {
@@ -367,6 +381,11 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
         pgUs = relayed ? ((pg0.totals()['postgres backends']?.seconds ?? NaN) * 1e6) / relayed : NaN;
       }
       if (line === 'recorder') stored.relayed += relayed;
+      if (line === 'recorder' && run > 0 && before && after) {
+        profiled.windows.push({ fromUs: before.hrUs, toUs: after.hrUs });
+        profiled.cpuUs += after.cpuUs - before.cpuUs;
+        profiled.messages += relayed;
+      }
       const span = (clients.lastAt - clients.firstAt) / 1000;
       return {
         run,
@@ -439,7 +458,7 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
       if (!NOT_MESSAGES.includes(r.kind)) stored.messages += Number(r.n);
     }
   } finally {
-    await Promise.all([...Object.values(proxies), upstream].map((w) => stopWorker(w as Worker<{ type: 'exit' }, unknown> | undefined)));
+    await Promise.all([...Object.values(proxies), upstream].map((w) => stopWorker(w as Worker<{ type: 'exit' }, unknown> | undefined, profileDir ? 60_000 : 3_000)));
     process.off('exit', killAll);
     if (PIN) pinPid(process.pid, PIN.all);
     await db?.drop().catch((e: Error) => out(`(could not drop the scratch database: ${e.message})`));
@@ -515,5 +534,21 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
     `goal proxy CPU ≤ ${GOAL_CPU_US} µs per relayed message (real recorder line): ${goals.cpu ? 'met' : 'NOT met'} (${Number.isFinite(recorder.cpuUsPerMessage) ? recorder.cpuUsPerMessage.toFixed(1) : 'n/a'} µs)`,
   );
   if (!complete) out('(delivery incomplete: the goals count as not met)');
-  return { phases, direct, recorder, sink, stored, complete, problems, goals, goalMet };
+  let stages: StageBreakdown | undefined;
+  if (profileDir) {
+    try {
+      stages = profileBreakdown(profileDir, profiled.pid, profiled.windows, profiled.cpuUs, profiled.messages);
+      out('');
+      out(
+        `Where the recorder's CPU goes (--profile: V8 CPU profiles of the recorder process, ${stages.profiles} thread(s), its ${profiled.windows.length} measured phase(s), drains included; ${fmt(profiled.messages)} relayed messages). Each stage's share of the sampled non-idle time (main thread ${fmt(stages.sampledUs.main / 1000)} ms, writer thread ${fmt(stages.sampledUs.writer / 1000)} ms), scaled to the process's measured CPU: self time goes to the innermost frame of Rewind's own code on the stack (native and Node-internal work counts for the stage that called it). Samples are wall time of a running thread, so the shares, not the sampled ms, are what to read; kernel time of syscalls (socket and write-ahead-log writes) is in the CPU but shows as the frame that made the call.`,
+      );
+      out('');
+      for (const l of formatBreakdown(stages)) out(l);
+    } catch (e) {
+      out(`(no stage breakdown: ${(e as Error).message})`);
+    } finally {
+      fs.rmSync(profileDir, { recursive: true, force: true });
+    }
+  }
+  return { phases, direct, recorder, sink, stored, complete, problems, goals, goalMet, ...(stages ? { stages } : {}) };
 }

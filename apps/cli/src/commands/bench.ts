@@ -11,7 +11,7 @@ import { startRuntime } from '../runtime';
 export async function benchCommand(args: ParsedArgs): Promise<number> {
   const which = args.positionals[0];
   if (which === 'proxy') {
-    rejectUnknown(args, ['sessions', 'frames-per-sec', 'seconds', 'frame-bytes', 'runs']);
+    rejectUnknown(args, ['sessions', 'frames-per-sec', 'seconds', 'frame-bytes', 'runs', 'profile']);
     const sessions = intOption(args, 'sessions', 200, 1, 5000);
     const framesPerSec = intOption(args, 'frames-per-sec', 20, 1, 1000);
     const seconds = intOption(args, 'seconds', 20, 1, 3600);
@@ -20,7 +20,16 @@ export async function benchCommand(args: ParsedArgs): Promise<number> {
     // The real recorder line writes to Postgres (a scratch database on this server); no Redis (no live captures).
     const runtime = await startRuntime({ redis: false });
     try {
-      const result = await runProxyBench({ serverUrl: runtime.databaseUrl, sessions, framesPerSec, seconds, frameBytes, runs, out: (line) => process.stdout.write(line + '\n') });
+      const result = await runProxyBench({
+        serverUrl: runtime.databaseUrl,
+        sessions,
+        framesPerSec,
+        seconds,
+        frameBytes,
+        runs,
+        profile: args.options.get('profile') === true,
+        out: (line) => process.stdout.write(line + '\n'),
+      });
       return result.goalMet ? 0 : 1;
     } finally {
       await runtime.services.stop();

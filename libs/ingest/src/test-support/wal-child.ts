@@ -1,8 +1,10 @@
 /**
  * A recorder's Ingest killed mid-run (for ingest.int-spec.ts): records `n` events of one session with the
  * write-ahead log on and a flush interval too long for any of them to reach Postgres, says how many it
- * recorded, then SIGKILLs itself. Args: databaseUrl journalDir sessionId n.
+ * recorded, writes the turn's items to the log (`flushWriteAhead`, as the recording proxy does before it relays;
+ * the log otherwise writes a turn's items at the turn's end: see `WriteAheadLog`), then SIGKILLs itself. Args: databaseUrl journalDir sessionId n.
  */
+import { writeSync } from 'node:fs';
 import { createPgPool } from '@rewind/db';
 import { EventStore } from '@rewind/event-store';
 import { Ingest } from '../ingest';
@@ -24,7 +26,11 @@ async function main(): Promise<void> {
     });
   }
   ingest.endSession(sessionId, new Date('2026-11-23T12:00:00Z'), { score: Number(n) });
-  process.stdout.write(`recorded ${n}\n`, () => process.kill(process.pid, 'SIGKILL'));
+  // What the recording proxy does before relaying a turn's messages: the turn's items are in the log now.
+  ingest.flushWriteAhead();
+  // Killed in the same turn (a synchronous write of the line first): nothing but that flush wrote the log.
+  writeSync(1, `recorded ${n}\n`);
+  process.kill(process.pid, 'SIGKILL');
 }
 
 void main();

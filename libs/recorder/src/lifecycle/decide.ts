@@ -2,7 +2,7 @@ import type { NewOutboxMessage, NewSession, Platform } from '@rewind/event-store
 import { attributeHttp, attributeWs, platformOf, type CaptureTaskKind, type EndSignal, type StreamIdentity } from '@rewind/platforms';
 import type { CapturedFact, HttpRequestFact } from '@rewind/capture-facts';
 import type { RecordInput } from '@rewind/ingest';
-import { evolve, refOf } from './evolve';
+import { evolve, evolveOwned, refOf } from './evolve';
 import { recall } from './pmap';
 import type { CaptureFact, ConnectionState, Decision, Held, LifecycleCommand, LifecycleEffect, LifecycleEvent, LifecycleState, StreamKind, StreamState, TimerAction } from './types';
 
@@ -20,11 +20,16 @@ export function decide(command: LifecycleCommand, state: LifecycleState, now: nu
 /**
  * `decide`, and the state its events fold into (what `events.reduce(evolve, state)` gives: the decider folds
  * each event as it goes, to decide the next; the adapter takes that state rather than folding twice).
+ *
+ * With `owned`, the caller hands `state` over: it keeps no reference to it (nor to anything read from it) and
+ * takes the returned state instead. The fold may then update the state in place (`evolveOwned`: a recorded
+ * message's stream entry, without copying maps), which is what the Recorder does for every captured message.
+ * The events, effects and the state's content are the same as without it; only the given state is not kept.
  */
-export function decideAndFold(command: LifecycleCommand, state: LifecycleState, now: number): Decision & { state: LifecycleState } {
-  const d = new Draft(state, now);
+export function decideAndFold(command: LifecycleCommand, state: LifecycleState, now: number, options?: { owned?: boolean }): Decision & { state: LifecycleState } {
+  const d = new Draft(state, now, options?.owned === true ? evolveOwned : evolve);
   decideInto(d, command);
-  return { ...d.decision(), state: d.s };
+  return { events: d.events, effects: d.effects, state: d.s };
 }
 
 function decideInto(d: Draft, command: LifecycleCommand): void {
@@ -302,16 +307,14 @@ class Draft {
   constructor(
     public s: LifecycleState,
     readonly now: number,
+    /** `evolve`, or `evolveOwned` when the caller handed the state over (see `decideAndFold`). */
+    private readonly fold: (state: LifecycleState, event: LifecycleEvent) => LifecycleState,
   ) {}
-
-  decision(): Decision {
-    return { events: this.events, effects: this.effects };
-  }
 
   emit(event: LifecycleEvent, ...effects: LifecycleEffect[]): void {
     this.events.push(event);
-    this.s = evolve(this.s, event);
-    this.effects.push(...effects);
+    this.s = this.fold(this.s, event);
+    for (const e of effects) this.effects.push(e);
   }
 
   effect(effect: LifecycleEffect): void {

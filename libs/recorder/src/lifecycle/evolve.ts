@@ -113,6 +113,28 @@ export function evolve(state: LifecycleState, event: LifecycleEvent): LifecycleS
   }
 }
 
+/**
+ * `evolve` for a state its caller owns: nobody else holds it or anything read from it (the Recorder, which keeps
+ * one state and replaces it with each decision's). `EventRecorded` — the one event of nearly every captured
+ * message — then updates its stream's entry in place: no copy of the stream, of the streams map's root, node and
+ * bucket, or of the state, which were most of the decider's cost and garbage per message (docs/benchmarks.md,
+ * issue 18). A stream enters the state as a copy of its `StreamOpened` event's, so the events a decision returns
+ * are never changed afterwards. Every other event folds as `evolve` does. The result equals `evolve`'s (the
+ * lifecycle fixture checks it for every command of the decider's specs).
+ */
+export function evolveOwned(state: LifecycleState, event: LifecycleEvent): LifecycleState {
+  if (event.type === 'EventRecorded') {
+    const s = state.streams.get(event.ref);
+    if (!s) return state;
+    s.events += 1;
+    s.lastActivityMs = event.atMs;
+    if (event.due) s.due = event.due;
+    return state;
+  }
+  if (event.type === 'StreamOpened') return { ...state, streams: state.streams.set(event.stream.ref, { ...event.stream }) };
+  return evolve(state, event);
+}
+
 function patch(state: LifecycleState, ref: string, change: (s: StreamState) => Partial<StreamState>): LifecycleState {
   const s = state.streams.get(ref);
   return s ? { ...state, streams: state.streams.set(ref, { ...s, ...change(s) }) } : state;

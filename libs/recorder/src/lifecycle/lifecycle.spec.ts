@@ -1,4 +1,7 @@
-import { decide, fold, fp, sut, sut as sutOf, T0 } from './test-support/lifecycle.fixture';
+import { decideAndFold } from './decide';
+import { initialState } from './evolve';
+import type { CaptureFact } from './types';
+import { decide, fold, fp, snapshot, sut, sut as sutOf, T0 } from './test-support/lifecycle.fixture';
 
 const PLAY = '/ws/shellrunners/play?sessionId=ms-1';
 const finalFrame = { t: 'frame', frame: { phase: 'ended', tick: 420, score: { current: 1300 }, lives: 0, gameOverReason: 'crashed' } };
@@ -486,5 +489,30 @@ describe('run lifecycle decider — purity', () => {
     s.command(command);
     expect([...after.streams.values()]).toEqual([...s.state.streams.values()]);
     expect(after.streams.get(`spacemolt|session:ws-${ws}`)?.identity.agent).toBe('nova');
+  });
+
+  it("the owned fold (the Recorder's): a message on a bound socket updates the state it was handed in place — no new state, no copied stream — with the events, effects and stream the pure fold gives", () => {
+    const pure = sut();
+    const ws = pure.conn('ws');
+    pure.given(pure.wsOpen('moltstation', ws, PLAY), pure.wsFromPlatform('moltstation', ws, { t: 'welcome' }));
+    // A state of its own with the same history, folded with `owned`.
+    const ids = ['s1'];
+    let owned = initialState(pure.state.config);
+    for (const f of [pure.wsOpen('moltstation', ws, PLAY), pure.wsFromPlatform('moltstation', ws, { t: 'welcome' })])
+      owned = decideAndFold({ ...(pure.captureCommand(f) as CaptureFact), newId: () => ids.shift() as string }, owned, pure.now, { owned: true }).state;
+    expect(snapshot(owned)).toEqual(snapshot(pure.state));
+
+    pure.at(T0 + 1_000);
+    const command = pure.captureCommand(pure.wsFromPlatform('moltstation', ws, { t: 'frame', frame: { tick: 7 } }));
+    const streamBefore = owned.streams.get('moltstation|session:ms-1');
+    const o = decideAndFold(command, owned, pure.now, { owned: true });
+    const p = pure.command(command);
+    expect(o.state).toBe(owned);
+    expect(o.state.streams.get('moltstation|session:ms-1')).toBe(streamBefore);
+    expect(o.events).toEqual(p.events);
+    expect(o.effects).toEqual(p.effects);
+    expect(o.events.map((e) => e.type)).toEqual(['EventRecorded']);
+    expect(snapshot(o.state)).toEqual(snapshot(pure.state));
+    expect(streamBefore).toMatchObject({ events: 3, lastActivityMs: T0 + 1_000, due: { atMs: T0 + 1_000 + 30 * 60_000, action: 'idle' } });
   });
 });

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { inspect, isDeepStrictEqual } from 'node:util';
 import type { Platform } from '@rewind/event-store';
 import type { CapturedFact, WsCloseFact } from '@rewind/capture-facts';
 import type { EncodedEvent } from '../../encoder';
 import { inspectWsMessage } from '@rewind/platforms';
 import { decide, decideAndFold } from '../decide';
 import { evolve, initialState } from '../evolve';
+import type { Memory, PMap } from '../pmap';
 import type { Decision, LifecycleCommand, LifecycleConfig, LifecycleEffect, LifecycleEvent, LifecycleState, StreamState, TaskOffer } from '../types';
 
 /** A keyed fingerprint stand-in: deterministic, the Redactor's shape (`[redacted:<16 hex>]`). */
@@ -52,8 +54,12 @@ export class LifecycleSut {
   private conns = 0;
   readonly history: Decision[] = [];
 
+  /** The same commands folded with `owned` (see `checkOwned`): a state nothing else reads. */
+  private owned: LifecycleState;
+
   constructor(config: Partial<LifecycleConfig>) {
     this.state = initialState({ sealAfterMs: 10_000, accountIdleMs: 60_000, runIdleMs: 30 * 60_000, rgsTtlMs: 3_600_000, capturedBy: 'proxy', writer: 'w1', ...config });
+    this.owned = initialState(this.state.config);
   }
 
   readonly newId = (): string => `s${++this.ids}`;
@@ -72,10 +78,28 @@ export class LifecycleSut {
 
   command(c: LifecycleCommand): Then {
     const before = this.state;
-    const d = decideAndFold(c, before, this.now);
+    const drawn: string[] = [];
+    const d = decideAndFold('newId' in c ? { ...c, newId: () => (drawn.push(c.newId()), drawn.at(-1) as string) } : c, before, this.now);
     this.state = d.state;
     this.history.push(d);
+    this.checkOwned(c, drawn, d);
     return new Then(d.events, d.effects);
+  }
+
+  /**
+   * The Recorder folds with `owned` (its state updated in place); the specs read the pure fold. Every command of
+   * every spec also goes through the owned fold, on a state of its own, with the same ids: its events, effects
+   * and state must be what the pure fold gave, or the command throws.
+   */
+  private checkOwned(c: LifecycleCommand, drawn: string[], pure: Decision & { state: LifecycleState }): void {
+    let i = 0;
+    const o = decideAndFold('newId' in c ? { ...c, newId: () => drawn[i++] ?? 'owned-fold-drew-more-ids' } : c, this.owned, this.now, { owned: true });
+    this.owned = o.state;
+    const same = isDeepStrictEqual({ events: o.events, effects: o.effects }, { events: pure.events, effects: pure.effects }) && isDeepStrictEqual(snapshot(o.state), snapshot(pure.state));
+    if (!same)
+      throw new Error(
+        `the owned fold of ${c.type} differs from the pure fold: ${inspect({ owned: { ...o, state: snapshot(o.state) }, pure: { ...pure, state: snapshot(pure.state) } }, { depth: 8 })}`,
+      );
   }
 
   given(...facts: CapturedFact[]): this {
@@ -199,6 +223,23 @@ export class LifecycleSut {
 
 export function sut(config: Partial<LifecycleConfig> = {}): LifecycleSut {
   return new LifecycleSut(config);
+}
+
+/** A state's content as plain data (each map's entries in key order), to compare two states whatever their sharing. */
+export function snapshot(state: LifecycleState): Record<string, unknown> {
+  const entries = <V>(m: PMap<V>): [string, V][] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const mem = <V>(m: Memory<V>) => ({ young: entries(m.young), old: entries(m.old), max: m.max });
+  return {
+    config: state.config,
+    streams: entries(state.streams),
+    aliases: entries(state.aliases),
+    connections: entries(state.connections),
+    finished: mem(state.finished),
+    closedSockets: mem(state.closedSockets),
+    sealedRuns: mem(state.sealedRuns),
+    tasks: entries(state.tasks),
+    closed: state.closed,
+  };
 }
 
 /** Folds events one by one (what the adapter's state is, checked against `decideAndFold`). */
