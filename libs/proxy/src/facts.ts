@@ -1,5 +1,7 @@
 import type { CapturedFact, CaptureSink } from '@rewind/capture-facts';
+import type { Writable } from 'node:stream';
 import type { ProxiedPlatform } from './types';
+import { TurnGate } from './turn-gate';
 
 /** The per-fact fields every fact shares, minus platform/connectionId. */
 type Body<F> = F extends unknown ? Omit<F, 'platform' | 'connectionId' | 'atNs' | 'wallUs'> : never;
@@ -42,10 +44,14 @@ export class FactEmitter {
   private httpSeq = 0;
   private sinkFailed = false;
 
+  private readonly gate: TurnGate | undefined;
+
   constructor(
     private readonly sink: CaptureSink,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.gate = typeof sink.flush === 'function' ? new TurnGate(() => this.flush()) : undefined;
+  }
 
   nextId(kind: 'ws' | 'http'): string {
     return kind === 'ws' ? `ws-${++this.wsSeq}` : `http-${++this.httpSeq}`;
@@ -81,12 +87,35 @@ export class FactEmitter {
     }
   }
 
+  /**
+   * Every fact but a relayed message's (opens, closes, HTTP exchanges, errors: a few per connection): handed to the
+   * sink and written to its write-ahead log at once, so whatever the proxy does next (an answer relayed, a socket
+   * ended) comes after it is logged.
+   */
   emit<F extends CapturedFact>(platform: ProxiedPlatform, connectionId: string, at: Stamp, fact: Body<F>): void {
     try {
       this.sink.capture({ platform, connectionId, atNs: at.atNs, wallUs: at.wallUs, ...fact } as CapturedFact);
+      this.sink.flush?.();
     } catch (e) {
       this.sinkError(e);
     }
+  }
+
+  /** Writes what the sink holds for this turn to its write-ahead log now (a sink without a log: nothing). */
+  flush(): void {
+    try {
+      this.sink.flush?.();
+    } catch (e) {
+      this.sinkError(e);
+    }
+  }
+
+  /**
+   * Holds a socket's writes until the end of this event-loop turn, when the sink's log of the turn's messages is
+   * written first (one write for the whole turn, `TurnGate`). A sink without a log (`flush`) holds nothing.
+   */
+  holdUntilLogged(socket: Writable): void {
+    this.gate?.hold(socket);
   }
 }
 

@@ -13,6 +13,7 @@ import { waitFor } from '@rewind/testing';
 import { startRecordingProxy } from './server';
 import { RecordingSink } from './test-helpers';
 import type { RunningRecordingProxy } from './types';
+import type { CaptureSink, CapturedFact } from '@rewind/capture-facts';
 import { closePayload, encodeFrame } from './ws-frame-parser';
 
 const TEXT = 0x1;
@@ -243,6 +244,50 @@ describe('recording proxy: recorded before relayed', () => {
       expect(recordedWhenReceived.client.every((n, i) => n >= i + 1)).toBe(true);
       ws.close(1000);
       await waitFor('the close recorded', () => sink.of('ws-close').length > 0);
+    } finally {
+      await proxy.close();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+  it('with a sink that logs ahead a turn at a time (flush), the other side gets a message only once it is logged: one log write per turn, not per message', async () => {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server });
+    // The write-ahead log's shape: captured messages wait in the turn's pending lines until flush() writes them.
+    const pending: CapturedFact[] = [];
+    const logged: CapturedFact[] = [];
+    let flushesWithLines = 0;
+    const sink: CaptureSink = {
+      capture: (fact) => void pending.push(fact),
+      flush: () => {
+        if (pending.length > 0) flushesWithLines++;
+        logged.push(...pending.splice(0));
+      },
+    };
+    const loggedOf = (direction: string): number => logged.filter((f) => f.type === 'ws-message' && f.direction === direction).length;
+    const loggedWhenReceived: { upstream: number[]; client: number[] } = { upstream: [], client: [] };
+    wss.on('connection', (ws) => {
+      ws.on('message', (data: Buffer) => {
+        loggedWhenReceived.upstream.push(loggedOf('client_to_platform'));
+        ws.send(data);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const proxy = await startRecordingProxy({ port: 0, upstreams: { rgs: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, sink });
+    try {
+      const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/rgs/ws`);
+      ws.on('message', () => loggedWhenReceived.client.push(loggedOf('platform_to_client')));
+      await new Promise<void>((r) => ws.once('open', () => r()));
+      // Bursts of 10 in one write each: the proxy reads several messages in one turn.
+      for (let b = 0; b < 5; b++) for (let i = 0; i < 10; i++) ws.send(`message ${b}.${i}`);
+      await waitFor('the 50 echoes', () => loggedWhenReceived.client.length === 50);
+      expect(loggedWhenReceived.upstream.every((n, i) => n >= i + 1)).toBe(true);
+      expect(loggedWhenReceived.client.every((n, i) => n >= i + 1)).toBe(true);
+      // Fewer log writes than messages (100 relayed, both ways): the turn's messages share one.
+      expect(flushesWithLines).toBeLessThan(100);
+      ws.close(1000);
+      await waitFor('the close logged', () => logged.some((f) => f.type === 'ws-close'));
     } finally {
       await proxy.close();
       wss.close();

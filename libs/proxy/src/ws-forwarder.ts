@@ -391,6 +391,8 @@ function relay(
         forward: (bytes) => {
           const out = to.socket;
           if (!out.writable) return;
+          // Corked until the turn's end, when the messages these bytes complete are logged first (TurnGate).
+          emitter.holdUntilLogged(out);
           out.write(bytes);
           if (!from.paused && out.writableLength > HIGH_WATER) {
             from.paused = true;
@@ -453,6 +455,8 @@ function relay(
     });
     // Its FIN: it sends nothing more. Without a close frame first, that is a drop (1006), passed on as a FIN.
     from.socket.on('end', () => {
+      // Ending a held (corked) socket sends its bytes now: the turn's messages are logged first.
+      emitter.flush();
       from.gotEnd = true;
       if (!from.closeFrom) recordClose(from.side, 1006, EMPTY);
       stopRelaying();
@@ -462,6 +466,7 @@ function relay(
       armGrace(from);
     });
     from.socket.on('close', () => {
+      emitter.flush();
       from.closed = true;
       if (!from.closeFrom) recordClose(from.side, 1006, EMPTY);
       stopRelaying();
