@@ -8,7 +8,7 @@ import type { EvidenceEvent, EvidenceStream, OutboxEvidence, RunEvidence, Stream
  * name one of them as `runSessionId`, and the outbox rows they wrote. Any of the run's session ids finds it.
  */
 
-interface RunMembers {
+export interface RunMembers {
   runKey: string;
   anchor: SessionRecord;
   recorder: SessionRecord[];
@@ -111,9 +111,21 @@ async function loadStream(store: EventStore, first: SessionRecord): Promise<Evid
   }
 }
 
-/** Every stream of the run `sessionId` belongs to, read and chain-verified; null when it is no run. */
-export async function loadRunEvidence(db: Db, store: EventStore, sessionId: string): Promise<RunEvidence | null> {
-  const members = await findRun(db, sessionId);
+/**
+ * Only what says whether the run's pipeline jobs are done (`pipelinePending`): the outbox rows and the job
+ * streams, a handful of events each. An automatic audit checks this while it waits, before it reads the run's
+ * recorder streams (hundreds of events each, chain-verified): reading the whole run at every check made the
+ * waiting checks the largest part of a run's audit cost.
+ */
+export async function loadPipelineEvidence(store: EventStore, members: RunMembers): Promise<Pick<RunEvidence, 'streams' | 'outbox'>> {
+  const streams: EvidenceStream[] = [];
+  for (const s of members.pipeline) streams.push(await loadStream(store, s));
+  return { streams, outbox: members.outbox };
+}
+
+/** Every stream of the run `sessionId` belongs to, read and chain-verified; null when it is no run. `members`: the run as `findRun` found it just before (not read again). */
+export async function loadRunEvidence(db: Db, store: EventStore, sessionId: string, found?: RunMembers): Promise<RunEvidence | null> {
+  const members = found ?? (await findRun(db, sessionId));
   if (!members) return null;
   const { anchor, recorder, pipeline, outbox } = members;
   const streams: EvidenceStream[] = [];
