@@ -27,7 +27,11 @@ interface Head {
  */
 export class JobStream {
   readonly sessionId: string;
-  /** Read once and then kept (one writer per job); read again only after a conflict. */
+  /**
+   * Kept between flushes (one writer per job). Not read before the first flush: a job's first attempt finds no
+   * stream, so the first flush opens one and writes from seq 1; a re-run (retry, take-over) whose stream exists
+   * is refused by the store (that seq is taken by other events: a duplicate conflict) and reads the head then.
+   */
   private head: Head | null = null;
   private pending: { e: JobEvent; recordedAtUs: number }[] = [];
 
@@ -65,7 +69,7 @@ export class JobStream {
     if (this.pending.length === 0 && !end) return;
     const batch = this.pending;
     for (let attempt = 0; ; attempt++) {
-      const head = (this.head ??= await this.readHead(batch[0]?.recordedAtUs ?? Date.now() * 1000));
+      const head = (this.head ??= attempt === 0 ? this.newHead(batch[0]?.recordedAtUs ?? Date.now() * 1000) : await this.readHead());
       let seq = head.seq;
       let offsetUs = head.offsetUs;
       const events: NewEvent[] = batch.map(({ e, recordedAtUs }) => {
@@ -108,10 +112,15 @@ export class JobStream {
     };
   }
 
-  /** The stored head (a re-run continues the stream), or a new stream starting at `startsAtUs` (its first event). */
-  private async readHead(startsAtUs: number): Promise<Head> {
+  /** A new stream, starting at `startsAtUs` (its first event's time, in whole ms as the session row keeps it). */
+  private newHead(startsAtUs: number): Head {
+    return { exists: false, startedAtUs: Math.floor(startsAtUs / 1000) * 1000, seq: 0, offsetUs: 0 };
+  }
+
+  /** The stored head (a re-run continues the stream), or a new stream's if there is none. */
+  private async readHead(): Promise<Head> {
     const session = await this.store.getSession(this.sessionId);
-    if (!session) return { exists: false, startedAtUs: Math.floor(startsAtUs / 1000) * 1000, seq: 0, offsetUs: 0 };
+    if (!session) return this.newHead(this.pending[0]?.recordedAtUs ?? Date.now() * 1000);
     let offsetUs = 0;
     if (session.headSeq > 0) for await (const last of this.store.readSession(this.sessionId, { fromSeq: session.headSeq, toSeq: session.headSeq })) offsetUs = last.offsetUs;
     return { exists: true, startedAtUs: session.startedAt.getTime() * 1000, seq: session.headSeq, offsetUs };
