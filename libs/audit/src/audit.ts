@@ -20,7 +20,7 @@ export function auditRun(run: RunEvidence): AuditResult {
 }
 
 /** True while the run's pipeline jobs have not finished (no result or dead letter yet): an automatic audit waits. */
-export function pipelinePending(run: RunEvidence): boolean {
+export function pipelinePending(run: Pick<RunEvidence, 'streams' | 'outbox'>): boolean {
   if (run.outbox.length === 0) return false;
   const queues = new Set(run.outbox.map((o) => o.queue).filter((q) => q === 'snapshot-submission' || q === 'reward-handoff'));
   for (const q of queues) {

@@ -1,5 +1,5 @@
-import { Db } from '@rewind/db';
-import { ChainVerifier, EventStore, isUuid, OutboxRepository, SessionRecord, SessionsRepository, StoredEvent } from '@rewind/event-store';
+import { Db, PrismaService } from '@rewind/db';
+import { ChainVerifier, EventStore, isUuid, OutboxRepository, SessionRecord, sessionRecordOf, SessionsRepository, StoredEvent } from '@rewind/event-store';
 import type { EvidenceEvent, EvidenceStream, OutboxEvidence, RunEvidence, StreamRole } from './types';
 
 /**
@@ -8,7 +8,7 @@ import type { EvidenceEvent, EvidenceStream, OutboxEvidence, RunEvidence, Stream
  * name one of them as `runSessionId`, and the outbox rows they wrote. Any of the run's session ids finds it.
  */
 
-interface RunMembers {
+export interface RunMembers {
   runKey: string;
   anchor: SessionRecord;
   recorder: SessionRecord[];
@@ -33,6 +33,19 @@ export const runKeyOf = (s: Pick<SessionRecord, 'platform' | 'platformSessionId'
 /** The repositories a run is read through, on `db`'s PrismaService (a `pg` pool is borrowed, see PrismaService.of). */
 const reposOf = (db: Db) => ({ sessions: new SessionsRepository(db), outbox: new OutboxRepository(db) });
 
+/**
+ * The job streams of a run that has a platform session id: the pipeline gives its job streams the run's
+ * `platform_session_id` (JobStream, from the outbox payload), so they are found through that column's index,
+ * among the few streams of the run, and kept when they name one of `runSessionIds`. What
+ * `SessionsRepository.pipelineStreamsOf` returns, without its scan of every session's metadata — a scan that
+ * every audit check paid, and that grows with the store.
+ */
+async function pipelineStreamsOfRun(prisma: PrismaService, platform: SessionRecord['platform'], platformSessionId: string, runSessionIds: readonly string[]): Promise<SessionRecord[]> {
+  const runs = new Set(runSessionIds);
+  const rows = await prisma.session.findMany({ where: { platform, platformSessionId, metadata: { path: ['stream'], equals: 'pipeline' } }, orderBy: [{ startedAt: 'asc' }, { id: 'asc' }] });
+  return rows.map(sessionRecordOf).filter((s) => runs.has(String((s.metadata as Record<string, unknown>)['runSessionId'])));
+}
+
 /** The run a session belongs to, or null (unknown id, or an account stream that is no run). */
 export async function findRun(db: Db, sessionId: string): Promise<RunMembers | null> {
   if (!isUuid(sessionId)) return null;
@@ -49,7 +62,7 @@ export async function findRun(db: Db, sessionId: string): Promise<RunMembers | n
   if (streamOf(anchor) !== 'run') return null;
   const recorder = anchor.platformSessionId ? await repos.sessions.runStreams(anchor.platform, anchor.platformSessionId) : [anchor];
   const ids = recorder.map((s) => s.id);
-  const pipeline = await repos.sessions.pipelineStreamsOf(ids);
+  const pipeline = anchor.platformSessionId ? await pipelineStreamsOfRun(PrismaService.of(db), anchor.platform, anchor.platformSessionId, ids) : await repos.sessions.pipelineStreamsOf(ids);
   const outbox = await repos.outbox.ofSessions(ids);
   return { runKey: runKeyOf(anchor), anchor, recorder, pipeline, outbox };
 }
@@ -111,9 +124,21 @@ async function loadStream(store: EventStore, first: SessionRecord): Promise<Evid
   }
 }
 
-/** Every stream of the run `sessionId` belongs to, read and chain-verified; null when it is no run. */
-export async function loadRunEvidence(db: Db, store: EventStore, sessionId: string): Promise<RunEvidence | null> {
-  const members = await findRun(db, sessionId);
+/**
+ * Only what says whether the run's pipeline jobs are done (`pipelinePending`): the outbox rows and the job
+ * streams, a handful of events each. An automatic audit checks this while it waits, before it reads the run's
+ * recorder streams (hundreds of events each, chain-verified): reading the whole run at every check made the
+ * waiting checks the largest part of a run's audit cost.
+ */
+export async function loadPipelineEvidence(store: EventStore, members: RunMembers): Promise<Pick<RunEvidence, 'streams' | 'outbox'>> {
+  const streams: EvidenceStream[] = [];
+  for (const s of members.pipeline) streams.push(await loadStream(store, s));
+  return { streams, outbox: members.outbox };
+}
+
+/** Every stream of the run `sessionId` belongs to, read and chain-verified; null when it is no run. `members`: the run as `findRun` found it just before (not read again). */
+export async function loadRunEvidence(db: Db, store: EventStore, sessionId: string, found?: RunMembers): Promise<RunEvidence | null> {
+  const members = found ?? (await findRun(db, sessionId));
   if (!members) return null;
   const { anchor, recorder, pipeline, outbox } = members;
   const streams: EvidenceStream[] = [];

@@ -2,7 +2,7 @@ import { Db, PrismaService } from '@rewind/db';
 import type { EventStore } from '@rewind/event-store';
 import { auditRun, pipelinePending } from './audit';
 import { jsonObject } from './json';
-import { listRunAnchors, loadRunEvidence, findRun } from './load';
+import { findRun, listRunAnchors, loadPipelineEvidence, loadRunEvidence } from './load';
 import { summarizeRun } from './summary/summarize';
 import { rewindMetrics } from '@rewind/observability';
 import { AuditsRepository, StoredAudit } from './repositories/audits.repository';
@@ -52,9 +52,12 @@ export class AuditService {
    * `waitForPipeline`, resolves 'pending' instead while the run's snapshot/handoff jobs have not finished.
    */
   async auditSession(sessionId: string, trigger: StoredAudit['trigger'], waitForPipeline = false): Promise<StoredAudit | 'pending' | null> {
-    const run = await loadRunEvidence(this.prisma, this.store, sessionId);
+    const members = await findRun(this.prisma, sessionId);
+    if (!members) return null;
+    // While it waits, only the job streams are read (a few events): the run's own streams once, when it audits.
+    if (waitForPipeline && pipelinePending(await loadPipelineEvidence(this.store, members))) return 'pending';
+    const run = await loadRunEvidence(this.prisma, this.store, sessionId, members);
     if (!run) return null;
-    if (waitForPipeline && pipelinePending(run)) return 'pending';
     run.receipts = await this.receipts(run);
     const result = auditRun(run);
     const stored = await this.audits.add(run, result, trigger);

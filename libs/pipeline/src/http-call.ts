@@ -23,6 +23,7 @@ export async function recordedCall(
   const path = basePath && full.startsWith(basePath) ? full.slice(basePath.length) || '/' : full;
   const headers = Object.entries(req.headers) as [string, string][];
   const requestId = `${req.label}-${Date.now().toString(36)}`;
+  // Stored before the call is made (with what the job added before it); what follows, with the next flush.
   await stream.append({
     kind: 'request',
     direction: 'client_to_platform',
@@ -40,11 +41,11 @@ export async function recordedCall(
     const err = e as Error & { cause?: Error };
     const timedOut = err.name === 'TimeoutError' || err.cause?.name === 'TimeoutError' || /due to timeout/.test(err.message);
     const message = timedOut ? `no answer within ${req.timeoutMs} ms` : `unreachable (${err.cause?.message ?? err.message})`;
-    await stream.append({ kind: 'marker', direction: 'internal', channel: 'internal', format: 'text', body: `${req.label}: ${message}`, msgType: 'call-failed', requestId });
+    stream.add({ kind: 'marker', direction: 'internal', channel: 'internal', format: 'text', body: `${req.label}: ${message}`, msgType: 'call-failed', requestId });
     throw new Error(`${req.label}: ${message}`, { cause: e });
   }
   const body = await res.text();
-  await stream.append({
+  stream.add({
     kind: 'response',
     direction: 'platform_to_client',
     channel: 'http',

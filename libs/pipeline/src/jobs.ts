@@ -36,17 +36,23 @@ export class JobRecording {
 
   async run<T>(queue: PipelineQueue, job: Job<RunPayload>, work: (stream: JobStream) => Promise<T>): Promise<T> {
     const stream = new JobStream(this.store, String(job.id), queue, job.data);
-    await stream.append(marker('attempt', { attempt: job.attemptsMade + 1, of: job.opts.attempts ?? 1 }));
+    // Stored with the first flush: before the job's first outside call, or with its result.
+    stream.add(marker('attempt', { attempt: job.attemptsMade + 1, of: job.opts.attempts ?? 1 }));
+    let resultMarker: ReturnType<typeof marker> | undefined;
     try {
       const result = await work(stream);
-      await stream.append(marker('result', result));
+      resultMarker = marker('result', result);
+      stream.add(resultMarker);
+      // The result marker and the end in one transaction: the stream never shows a result while still open.
       await stream.end(result);
       return result;
     } catch (e) {
       const last = e instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      await stream.append(marker(last ? 'dead-letter' : 'attempt-failed', { error: (e as Error).message, attempt: job.attemptsMade + 1 })).catch(() => undefined);
+      // A result that could not be stored is no result: the attempt failed.
+      if (resultMarker) stream.retract(resultMarker);
+      stream.add(marker(last ? 'dead-letter' : 'attempt-failed', { error: (e as Error).message, attempt: job.attemptsMade + 1 }));
       // A dead letter's attempts are over until someone retries it: its stream is ended (a retry appends on).
-      if (last) await stream.end({ deadLetter: true, error: (e as Error).message }).catch(() => undefined);
+      await (last ? stream.end({ deadLetter: true, error: (e as Error).message }) : stream.flush()).catch(() => undefined);
       if (last) this.settings.log.error(`${queue} job ${job.id} (run ${job.data.sessionId}) is dead-lettered: ${(e as Error).message}`);
       throw e;
     }

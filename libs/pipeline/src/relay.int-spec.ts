@@ -96,6 +96,22 @@ describe('OutboxRelay (real Postgres, real Redis)', () => {
     expect((await rowsOf(run)).every((r) => r.relayed_at !== null && r.attempts === 2)).toBe(true);
   });
 
+  it('given nothing to relay, then a round is one probe and opens no transaction; a row written after is relayed by the next round', async () => {
+    const r = relay();
+    await r.drain(); // what earlier tests left
+    const transactions = jest.spyOn(prisma, '$transaction');
+    try {
+      expect(await r.relayOnce()).toBe(0);
+      expect(transactions).not.toHaveBeenCalled();
+      const run = await endRun();
+      expect(await r.relayOnce()).toBe(2);
+      expect(transactions).toHaveBeenCalledTimes(1);
+      expect((await rowsOf(run)).every((w) => w.relayed_at !== null && w.attempts === 1)).toBe(true);
+    } finally {
+      transactions.mockRestore();
+    }
+  });
+
   it('given two relays at once, then every row is relayed by exactly one of them', async () => {
     const runs = await Promise.all(Array.from({ length: 20 }, () => endRun()));
     const a = relay();
