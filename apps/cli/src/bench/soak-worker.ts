@@ -171,7 +171,8 @@ export const SIM_PLATFORM_OPTIONS = { spacemolt: { tickMs: 50 }, cloudplay: { ti
 async function runSim(): Promise<void> {
   const c = config<SimConfig>();
   const { startSimulator } = await import('@rewind/simulator');
-  const sim = await startSimulator({ port: c.port, seed: c.seed, platformOptions: SIM_PLATFORM_OPTIONS });
+  // The soak reaches every platform under its prefix; no port of its own per platform (only the one port was checked free).
+  const sim = await startSimulator({ port: c.port, seed: c.seed, platformOptions: SIM_PLATFORM_OPTIONS, rootPorts: false });
   process.on('message', (m: WorkerCommand) => {
     if (m.type === 'stats') send({ type: 'stats', cpuUs: cpuUs() });
     else if (m.type === 'exit') void sim.close().finally(() => process.exit(0));
