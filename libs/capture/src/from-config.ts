@@ -116,6 +116,7 @@ export function recordingModule(runtime: RecorderRuntime, o: RecordingOptions): 
         runIdleMs: config.runIdleMs,
         ...(o.rgsSessionTtlMs ? { rgsSessionTtlMs: o.rgsSessionTtlMs } : {}),
         ingestBatchSize: config.ingestBatchSize,
+        ingestFlushMs: config.ingestFlushMs,
         admission: {
           enabled: config.admission.enabled,
           maxLagMs: config.admission.maxLagMs,

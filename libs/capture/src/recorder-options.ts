@@ -53,6 +53,12 @@ export interface RecorderServiceOptions {
   rgsSessionTtlMs?: number;
   ingestBatchSize?: number;
   /**
+   * The least time between two of the Ingest's append batches under steady load (default 100 ms): a batch waits
+   * for company, so each session's per-batch work in the store (its head locked, read and updated) is shared by
+   * several events (docs/benchmarks.md, issue 18). The write-ahead log holds the events meanwhile.
+   */
+  ingestFlushMs?: number;
+  /**
    * `thread` (default): batches are written by a worker thread with its own pool, so a busy event loop does
    * not slow the writes; `inline`: on this thread through `store` (tests that intercept the store's calls).
    */

@@ -129,7 +129,16 @@ export class RecorderIngest implements OnApplicationShutdown {
     const writer = o.ingestWriter === 'inline' ? null : new WriterThread({ databaseUrl: o.databaseUrl, log: (l) => log.warn(l) });
     let ingest: Ingest;
     try {
-      ingest = await Ingest.open({ store, ...(writer ? { writer } : {}), writeAhead: true, writerToken: journal.writerToken, journalDir: journal.dir, batchSize: o.ingestBatchSize, log });
+      ingest = await Ingest.open({
+        store,
+        ...(writer ? { writer } : {}),
+        writeAhead: true,
+        writerToken: journal.writerToken,
+        journalDir: journal.dir,
+        batchSize: o.ingestBatchSize,
+        flushIntervalMs: o.ingestFlushMs ?? 100,
+        log,
+      });
     } catch (e) {
       await writer?.close();
       throw e;

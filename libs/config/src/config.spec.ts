@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       simulatorPort: 4100,
       dataDir: path.join(root, '.rewind'),
       ingestBatchSize: 2000,
+      ingestFlushMs: 100,
       logLevel: 'info',
       logFormat: 'auto',
       simulatorSeed: expect.stringMatching(/^rewind-[0-9a-f]{8}$/),

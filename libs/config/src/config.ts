@@ -20,6 +20,8 @@ export interface RewindConfig {
   dataDir: string;
   /** Events per append batch of the ingest path. */
   ingestBatchSize: number;
+  /** The recorder's ingest: the least time between two append batches under steady load (a batch waits for company). */
+  ingestFlushMs: number;
   logLevel: LogLevel;
   /** `json` (one object a line), `pretty` (coloured lines for a terminal) or `auto` (pretty on a TTY); CI set: `json`. */
   logFormat: LogFormat;
@@ -135,6 +137,7 @@ const envSchema = z
     SIMULATOR_PORT: intVar('SIMULATOR_PORT', 4100, 1, 65535),
     REWIND_DATA_DIR: optionalVar(),
     REWIND_INGEST_BATCH_SIZE: intVar('REWIND_INGEST_BATCH_SIZE', 2000, 1, 100_000),
+    REWIND_INGEST_FLUSH_MS: intVar('REWIND_INGEST_FLUSH_MS', 100, 0, 10_000),
     REWIND_LOG_LEVEL: oneOfVar('REWIND_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     REWIND_LOG_FORMAT: oneOfVar('REWIND_LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto'),
     CI: optionalVar(),
@@ -238,6 +241,7 @@ export function loadConfig(env: Env = process.env, repoRoot: string = findRepoRo
     simulatorPort,
     dataDir: path.resolve(repoRoot, e.REWIND_DATA_DIR ?? '.rewind'),
     ingestBatchSize: e.REWIND_INGEST_BATCH_SIZE,
+    ingestFlushMs: e.REWIND_INGEST_FLUSH_MS,
     logLevel: e.REWIND_LOG_LEVEL,
     // Pretty lines are for a person at a terminal; CI and log collectors get JSON whatever the terminal.
     logFormat: e.REWIND_LOG_FORMAT === 'auto' && e.CI !== undefined && e.CI !== '0' && e.CI !== 'false' ? 'json' : e.REWIND_LOG_FORMAT,

@@ -82,6 +82,33 @@ describe('Ingest (real Postgres)', () => {
     await pool.end();
   });
 
+  it('given a steady trickle of events, then batches go at most once per flush interval (each waits for company), not back to back, and every event is stored', async () => {
+    const ingest = await Ingest.open({ store, journalDir: tmp(), flushIntervalMs: 100, log: quietLog() });
+    const s = aSession();
+    ingest.openSession(s);
+    const bodies: string[] = [];
+    const t0 = Date.now();
+    // One event every ~2 ms for ~500 ms: a batch taken as soon as the last one returned would hold one or two.
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const input = frame(s.id, bodies.length + 1);
+        ingest.record(s.id, input);
+        bodies.push(input.body as string);
+        if (Date.now() - t0 < 500) setTimeout(tick, 2);
+        else resolve();
+      };
+      tick();
+    });
+    const elapsedMs = Date.now() - t0;
+    const callsWhileTrickling = ingest.stats().appendCalls;
+    await ingest.flush();
+    expect(bodies.length).toBeGreaterThan(50);
+    // One batch per 100 ms at most (the session's open goes with the first), and a margin for the timer's jitter.
+    expect(callsWhileTrickling).toBeLessThanOrEqual(Math.ceil(elapsedMs / 100) + 2);
+    await expectStoredExactly(store, s.id, bodies);
+    await ingest.close();
+  });
+
   it('given many record() calls, when flushed, then they are appended in few batches, in order, with their seqs and monotonic offsets', async () => {
     const log = quietLog();
     const ingest = await Ingest.open({ store, journalDir: tmp(), batchSize: 500, log });
