@@ -160,8 +160,18 @@ describe('the web viewer in headless Chromium', () => {
     // Paused, the inspector shows the event the replay stands on: its seq, its parsed body and the raw one.
     await page.click('#play');
     await waitFor('paused', async () => !(await state()).playing || undefined, 5_000, 50);
-    const here = await state();
-    const inspector = (await page.textContent('#inspector')) ?? '';
+    // An event the gateway sent before the pause reached it may still land just after: read the position and the
+    // inspector together until they agree (both then stay put).
+    const { here, inspector } = await waitFor(
+      'the inspector on the event the paused replay stands on',
+      async () => {
+        const at = await state();
+        const text = (await page.textContent('#inspector')) ?? '';
+        return text.includes(`#${at.seq} `) && { here: at, inspector: text };
+      },
+      10_000,
+      100,
+    );
     expect(inspector).toContain(`#${here.seq} `);
     expect(inspector).toMatch(/Parsed\s*[{[][\s\S]*Raw body/);
     expect(await page.textContent('#audit')).toMatch(/chain/);
