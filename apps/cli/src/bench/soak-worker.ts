@@ -209,7 +209,9 @@ async function runRecorder(): Promise<void> {
     signals,
     scheduler: bullmqScheduler({ redisUrl: c.redisUrl, holder: c.instance, concurrency: c.concurrency, queueName: c.queueName, ...SOAK_CAPTURE_LOCK, log }),
     ...(c.admission ? { admission: c.admission } : {}),
-    runners: taskRunners({ upstreams: c.upstreams, signals, pollIntervalMs: 250, rgsSessionTtlMs: 2500 }),
+    // A spectator whose session brings no frame for the run idle time ends `inactive` (a bot refused or failed
+    // between its session start and its play socket leaves the session `created` for ever on the simulator).
+    runners: taskRunners({ upstreams: c.upstreams, signals, pollIntervalMs: 250, rgsSessionTtlMs: 2500, spectateMaxSilenceMs: 45_000 }),
     discover: { slugs: MOLTSTATION_SLUGS, intervalMs: 500 },
     log,
   });
