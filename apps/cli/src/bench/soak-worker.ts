@@ -93,6 +93,8 @@ export interface BotsStats {
   runsFailed: number;
   /** Runs the recorder refused (503 capture_overloaded, graceful overload): the bot waited its Retry-After and played a new run. Counted in runsFailed too. */
   runsRefused: number;
+  /** Platform sessions of runs the bots gave up on, ended by them afterwards (`POST …/end`, straight to the simulator). */
+  abandonedEnded: number;
   inFlight: number;
   errors: Record<string, number>;
   latency: LatencyWindow;
@@ -394,7 +396,7 @@ async function runBots(): Promise<void> {
   // with a deadline here the bots had stopped before the last faults, which then hit an idle system.
   let stopping = false;
   const abort = new AbortController();
-  const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, runsRefused: 0, inFlight: 0, messages: 0 };
+  const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, runsRefused: 0, abandonedEnded: 0, inFlight: 0, messages: 0 };
   const errors: Record<string, number> = {};
   let latProxied: number[] = [];
   let latDirect: number[] = [];
@@ -455,6 +457,25 @@ async function runBots(): Promise<void> {
     }
   };
 
+  /**
+   * A MoltStation run the bot gave up on (a failure, or cut at the stop) ends its platform session, as a careful
+   * agent does (`POST …/sessions/{id}/end`, documented by the platform): a ShellRunners session here has 1,000
+   * lives and no hunger, and a session whose play socket was never opened stays `created`, both for ever on the
+   * simulator, and the spectator capturing it would record (or wait) past the drain. Sent straight to the
+   * simulator under the run's own wallet, not through the recorder: it is not part of the run's traffic.
+   */
+  const endAbandoned = async (kind: BotKind, slot: number, n: number, psid: string): Promise<void> => {
+    const slug = kind === 'flappy' ? 'flappybots' : 'shellrunners';
+    const client = new moltstation.MoltClient({ baseUrl: `${c.simUrl}/moltstation`, signal: AbortSignal.timeout(10_000) });
+    try {
+      await client.login(slug, moltstation.walletFor(`${c.seed}-${slot}-${n}`));
+      await client.request('POST', `/api/games/${slug}/sessions/${encodeURIComponent(psid)}/end`);
+      stats.abandonedEnded++;
+    } catch (e) {
+      line('bots')(`could not end the abandoned session ${psid}: ${(e as Error).message}`);
+    }
+  };
+
   /** Reduces a finished run's traffic to what the reconciliation needs (redacted as the recorder stores it). */
   const digestRun = (kind: BotKind, psid: string | undefined, traffic: InstanceType<typeof TrafficLog>): void => {
     const redactor = new Redactor(key);
@@ -509,6 +530,8 @@ async function runBots(): Promise<void> {
         stats.inFlight--;
       }
       if (!probe) digestRun(kind, psid ?? firstSessionId(traffic.entries), traffic);
+      const startedPsid = psid ?? firstSessionId(traffic.entries);
+      if (failed && !probe && (kind === 'flappy' || kind === 'shell') && startedPsid) await endAbandoned(kind, i, n, startedPsid);
       if (refused) await sleep(REFUSED_RETRY_MS + Math.random() * 1000);
       else if (failed) await sleep(250 + Math.random() * 500); // no hot loop while a platform or proxy is down
     }
@@ -587,7 +610,7 @@ async function reconcile(
 ): Promise<Reconciliation> {
   const t0 = Date.now();
   const { createPgPool } = await import('@rewind/db');
-  const { EventStore, verifySession } = await import('@rewind/event-store');
+  const { EventStore, ChainVerifier } = await import('@rewind/event-store');
   const { TrafficLog } = await import('@rewind/agents');
   const pool = createPgPool(c.databaseUrl, { max: 4 });
   const store = new EventStore(pool);
@@ -613,7 +636,7 @@ async function reconcile(
     const chainFailures: string[] = [];
     const diffs: string[] = [];
     for (const s of rows) {
-      const v = await verifySession(store, s.id);
+      const v = await verifyAtHead(store, s.id, ChainVerifier);
       if (v?.ok) chainsOk++;
       else chainFailures.push(`${s.id} (${s.platform}, ${s.captured}): ${JSON.stringify(v).slice(0, 200)}`);
       // A pipeline job's stream is ended, never sealed, by design: a retried job (a dead letter sent back) appends
@@ -783,6 +806,29 @@ async function reconcile(
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A stream's chain checked as of one moment: its head (and seal) first, then its events up to that head only.
+ * `verifySession` reads the head, then every event, not in one snapshot: a stream still written to while it is
+ * checked (one left open when the drain did not settle) showed a head behind its events (head_mismatch) though
+ * nothing was wrong. An append moves the events and the head in one transaction, so the events up to a head read
+ * earlier are exactly those that head covers; events cut at the end, edited or reordered are still caught.
+ */
+export async function verifyAtHead(
+  store: Pick<import('@rewind/event-store').EventStore, 'getSession' | 'readSession'>,
+  id: string,
+  Verifier: typeof import('@rewind/event-store').ChainVerifier,
+): Promise<import('@rewind/event-store').VerifyReport | null> {
+  const session = await store.getSession(id);
+  if (!session) return null;
+  const verifier = new Verifier(id);
+  if (session.headSeq > 0) {
+    for await (const event of store.readSession(id, { pageSize: 2000, toSeq: session.headSeq })) {
+      if (verifier.push(event)) break;
+    }
+  }
+  return verifier.finish(session);
+}
 
 /** The last few events of a stream as `kind/msgType` (diagnosis of a stream left open). */
 async function lastKinds(store: import('@rewind/event-store').EventStore, sessionId: string): Promise<string> {
