@@ -199,7 +199,12 @@ async function runRecorder(): Promise<void> {
     dataDir: c.dataDir,
     instance: c.instance,
     redactionKey: key,
-    sealAfterMs: 500,
+    // The production default (REWIND_SEAL_AFTER_MS, 10 s). An agent's input that crossed the platform's close (sent
+    // before it saw the close) joins its ended run until the run is sealed. At 0.5 s, shorter than this machine's
+    // stalls at 200 sessions, the proxy read such inputs after the seal (the bot's process and the proxy's loop both
+    // late by seconds) and they went to a stream of their own (`connection:ws-…`): 25 Flappy Bots runs lost their
+    // last inputs to such streams in one 200-session run.
+    sealAfterMs: 10_000,
     accountIdleMs: 1000,
     // The soak's platforms run fast (SpaceMolt ticks of 50 ms, cloud-play time ×1000, RGS tokens of 2.5 s) and
     // its runs last 5–20 s: a run stream silent for 45 s lost its end signal (its connection cut by a fault)
@@ -458,7 +463,7 @@ async function runBots(): Promise<void> {
   };
 
   /**
-   * A MoltStation run the bot gave up on (a failure, or cut at the stop) ends its platform session, as a careful
+   * A MoltStation run the bot gave up on (a failure, or cut 45 s after the stop) ends its platform session, as a careful
    * agent does (`POST …/sessions/{id}/end`, documented by the platform): a ShellRunners session here has 1,000
    * lives and no hunger, and a session whose play socket was never opened stays `created`, both for ever on the
    * simulator, and the spectator capturing it would record (or wait) past the drain. Sent straight to the
@@ -531,7 +536,8 @@ async function runBots(): Promise<void> {
       }
       if (!probe) digestRun(kind, psid ?? firstSessionId(traffic.entries), traffic);
       const startedPsid = psid ?? firstSessionId(traffic.entries);
-      if (failed && !probe && (kind === 'flappy' || kind === 'shell') && startedPsid) await endAbandoned(kind, i, n, startedPsid);
+      // Failed, or cut at the stop (a cut run returns normally, its socket closed 1000 by the bot).
+      if ((failed || abort.signal.aborted) && !probe && (kind === 'flappy' || kind === 'shell') && startedPsid) await endAbandoned(kind, i, n, startedPsid);
       if (refused) await sleep(REFUSED_RETRY_MS + Math.random() * 1000);
       else if (failed) await sleep(250 + Math.random() * 500); // no hot loop while a platform or proxy is down
     }
