@@ -128,7 +128,7 @@ export function recordingModule(runtime: RecorderRuntime, o: RecordingOptions): 
         },
         signals,
         scheduler: bullmqScheduler(capture),
-        runners: taskRunners({ upstreams: config.upstreams, signals, ...(o.rgsSessionTtlMs ? { rgsSessionTtlMs: o.rgsSessionTtlMs } : {}) }),
+        runners: taskRunners({ upstreams: config.upstreams, signals, spectateMaxSilenceMs: config.runIdleMs, ...(o.rgsSessionTtlMs ? { rgsSessionTtlMs: o.rgsSessionTtlMs } : {}) }),
         ...(config.spectateLive ? { discover: { slugs: MOLTSTATION_SLUGS } } : {}),
         log,
       };

@@ -23,6 +23,12 @@ export interface TaskRunnerOptions {
   pollIntervalMs?: number;
   /** RGS session inactivity TTL (default 1 h, the platform's). */
   rgsSessionTtlMs?: number;
+  /**
+   * A spectator with no frame for this long, on a session the platform still calls live or `created`, ends
+   * `inactive` (its stream is ended and sealed). Pass the run idle time: a run silent that long is ended idle too.
+   * Default: the spectator's (30 min).
+   */
+  spectateMaxSilenceMs?: number;
 }
 
 /** The capture task of each kind, bound to the configured upstreams and the runs' signals. */
@@ -42,7 +48,15 @@ export function taskRunners(o: TaskRunnerOptions): Record<TaskOffer['kind'], (of
   };
   return {
     'moltstation-spectate': (offer, ctx) =>
-      spectateMoltStation({ baseUrl: base('moltstation'), slug: String(offer.params['slug']), platformSessionId: String(offer.params['platformSessionId'] ?? offer.platformSessionId) }, ctx),
+      spectateMoltStation(
+        {
+          baseUrl: base('moltstation'),
+          slug: String(offer.params['slug']),
+          platformSessionId: String(offer.params['platformSessionId'] ?? offer.platformSessionId),
+          ...(o.spectateMaxSilenceMs !== undefined ? { maxSilenceMs: o.spectateMaxSilenceMs } : {}),
+        },
+        ctx,
+      ),
     'cloudplay-poll': (offer, ctx) =>
       following(offer.runKey, () =>
         pollCloudplaySession(

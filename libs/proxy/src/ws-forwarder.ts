@@ -357,8 +357,11 @@ function relay(
     client.parser.forwarding = false;
     upstream.parser.forwarding = false;
   };
+  // The cut waits for the I/O of the turn it falls in (setImmediate runs after the poll phase): when the loop was late
+  // by more than the grace, the timer fires before that turn reads what the other side sent before it saw the close
+  // (an agent's last inputs); destroying the socket then would drop them unread (proxy-close-grace.int-spec.ts).
   const armGrace = (l: Leg): void => {
-    l.grace ??= setTimeout(() => l.socket.destroy(), CLOSE_GRACE_MS).unref();
+    l.grace ??= setTimeout(() => setImmediate(() => l.socket.destroy()), CLOSE_GRACE_MS).unref();
   };
   /** Ends a leg whose close handshake is complete (both close frames went). */
   const endIfClosed = (l: Leg): void => {

@@ -93,6 +93,8 @@ export interface BotsStats {
   runsFailed: number;
   /** Runs the recorder refused (503 capture_overloaded, graceful overload): the bot waited its Retry-After and played a new run. Counted in runsFailed too. */
   runsRefused: number;
+  /** Platform sessions of runs the bots gave up on, ended by them afterwards (`POST …/end`, straight to the simulator). */
+  abandonedEnded: number;
   inFlight: number;
   errors: Record<string, number>;
   latency: LatencyWindow;
@@ -198,7 +200,12 @@ async function runRecorder(): Promise<void> {
     dataDir: c.dataDir,
     instance: c.instance,
     redactionKey: key,
-    sealAfterMs: 500,
+    // The production default (REWIND_SEAL_AFTER_MS, 10 s). An agent's input that crossed the platform's close (sent
+    // before it saw the close) joins its ended run until the run is sealed. At 0.5 s, shorter than this machine's
+    // stalls at 200 sessions, the proxy read such inputs after the seal (the bot's process and the proxy's loop both
+    // late by seconds) and they went to a stream of their own (`connection:ws-…`): 25 Flappy Bots runs lost their
+    // last inputs to such streams in one 200-session run.
+    sealAfterMs: 10_000,
     accountIdleMs: 1000,
     // The soak's platforms run fast (SpaceMolt ticks of 50 ms, cloud-play time ×1000, RGS tokens of 2.5 s) and
     // its runs last 5–20 s: a run stream silent for 45 s lost its end signal (its connection cut by a fault)
@@ -210,7 +217,9 @@ async function runRecorder(): Promise<void> {
     signals,
     scheduler: bullmqScheduler({ redisUrl: c.redisUrl, holder: c.instance, concurrency: c.concurrency, queueName: c.queueName, ...SOAK_CAPTURE_LOCK, log }),
     ...(c.admission ? { admission: c.admission } : {}),
-    runners: taskRunners({ upstreams: c.upstreams, signals, pollIntervalMs: 250, rgsSessionTtlMs: 2500 }),
+    // A spectator whose session brings no frame for the run idle time ends `inactive` (a bot refused or failed
+    // between its session start and its play socket leaves the session `created` for ever on the simulator).
+    runners: taskRunners({ upstreams: c.upstreams, signals, pollIntervalMs: 250, rgsSessionTtlMs: 2500, spectateMaxSilenceMs: 45_000 }),
     discover: { slugs: MOLTSTATION_SLUGS, intervalMs: 500 },
     log,
   });
@@ -393,7 +402,7 @@ async function runBots(): Promise<void> {
   // with a deadline here the bots had stopped before the last faults, which then hit an idle system.
   let stopping = false;
   const abort = new AbortController();
-  const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, runsRefused: 0, inFlight: 0, messages: 0 };
+  const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, runsRefused: 0, abandonedEnded: 0, inFlight: 0, messages: 0 };
   const errors: Record<string, number> = {};
   let latProxied: number[] = [];
   let latDirect: number[] = [];
@@ -454,6 +463,25 @@ async function runBots(): Promise<void> {
     }
   };
 
+  /**
+   * A MoltStation run the bot gave up on (a failure, or cut 45 s after the stop) ends its platform session, as a careful
+   * agent does (`POST …/sessions/{id}/end`, documented by the platform): a ShellRunners session here has 1,000
+   * lives and no hunger, and a session whose play socket was never opened stays `created`, both for ever on the
+   * simulator, and the spectator capturing it would record (or wait) past the drain. Sent straight to the
+   * simulator under the run's own wallet, not through the recorder: it is not part of the run's traffic.
+   */
+  const endAbandoned = async (kind: BotKind, slot: number, n: number, psid: string): Promise<void> => {
+    const slug = kind === 'flappy' ? 'flappybots' : 'shellrunners';
+    const client = new moltstation.MoltClient({ baseUrl: `${c.simUrl}/moltstation`, signal: AbortSignal.timeout(10_000) });
+    try {
+      await client.login(slug, moltstation.walletFor(`${c.seed}-${slot}-${n}`));
+      await client.request('POST', `/api/games/${slug}/sessions/${encodeURIComponent(psid)}/end`);
+      stats.abandonedEnded++;
+    } catch (e) {
+      line('bots')(`could not end the abandoned session ${psid}: ${(e as Error).message}`);
+    }
+  };
+
   /** Reduces a finished run's traffic to what the reconciliation needs (redacted as the recorder stores it). */
   const digestRun = (kind: BotKind, psid: string | undefined, traffic: InstanceType<typeof TrafficLog>): void => {
     const redactor = new Redactor(key);
@@ -508,6 +536,9 @@ async function runBots(): Promise<void> {
         stats.inFlight--;
       }
       if (!probe) digestRun(kind, psid ?? firstSessionId(traffic.entries), traffic);
+      const startedPsid = psid ?? firstSessionId(traffic.entries);
+      // Failed, or cut at the stop (a cut run returns normally, its socket closed 1000 by the bot).
+      if ((failed || abort.signal.aborted) && !probe && (kind === 'flappy' || kind === 'shell') && startedPsid) await endAbandoned(kind, i, n, startedPsid);
       if (refused) await sleep(REFUSED_RETRY_MS + Math.random() * 1000);
       else if (failed) await sleep(250 + Math.random() * 500); // no hot loop while a platform or proxy is down
     }
@@ -586,7 +617,7 @@ async function reconcile(
 ): Promise<Reconciliation> {
   const t0 = Date.now();
   const { createPgPool } = await import('@rewind/db');
-  const { EventStore, verifySession } = await import('@rewind/event-store');
+  const { EventStore, ChainVerifier } = await import('@rewind/event-store');
   const { TrafficLog } = await import('@rewind/agents');
   const pool = createPgPool(c.databaseUrl, { max: 4 });
   const store = new EventStore(pool);
@@ -612,7 +643,7 @@ async function reconcile(
     const chainFailures: string[] = [];
     const diffs: string[] = [];
     for (const s of rows) {
-      const v = await verifySession(store, s.id);
+      const v = await verifyAtHead(store, s.id, ChainVerifier);
       if (v?.ok) chainsOk++;
       else chainFailures.push(`${s.id} (${s.platform}, ${s.captured}): ${JSON.stringify(v).slice(0, 200)}`);
       // A pipeline job's stream is ended, never sealed, by design: a retried job (a dead letter sent back) appends
@@ -782,6 +813,29 @@ async function reconcile(
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A stream's chain checked as of one moment: its head (and seal) first, then its events up to that head only.
+ * `verifySession` reads the head, then every event, not in one snapshot: a stream still written to while it is
+ * checked (one left open when the drain did not settle) showed a head behind its events (head_mismatch) though
+ * nothing was wrong. An append moves the events and the head in one transaction, so the events up to a head read
+ * earlier are exactly those that head covers; events cut at the end, edited or reordered are still caught.
+ */
+export async function verifyAtHead(
+  store: Pick<import('@rewind/event-store').EventStore, 'getSession' | 'readSession'>,
+  id: string,
+  Verifier: typeof import('@rewind/event-store').ChainVerifier,
+): Promise<import('@rewind/event-store').VerifyReport | null> {
+  const session = await store.getSession(id);
+  if (!session) return null;
+  const verifier = new Verifier(id);
+  if (session.headSeq > 0) {
+    for await (const event of store.readSession(id, { pageSize: 2000, toSeq: session.headSeq })) {
+      if (verifier.push(event)) break;
+    }
+  }
+  return verifier.finish(session);
+}
 
 /** The last few events of a stream as `kind/msgType` (diagnosis of a stream left open). */
 async function lastKinds(store: import('@rewind/event-store').EventStore, sessionId: string): Promise<string> {

@@ -937,7 +937,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const r = reconciliation;
     const b = lastBots;
     out(
-      `Bots: ${fmt(r.runs)} runs (${fmt(b?.runsOk ?? 0)} completed, ${fmt(b?.runsFailed ?? 0)} failed, of which ${fmt(b?.runsRefused ?? 0)} refused by the recorder${
+      `Bots: ${fmt(r.runs)} runs (${fmt(b?.runsOk ?? 0)} completed, ${fmt(b?.runsFailed ?? 0)} failed, of which ${fmt(b?.runsRefused ?? 0)} refused by the recorder; ${fmt(b?.abandonedEnded ?? 0)} MoltStation sessions of failed runs ended by their bot${
         b && Object.keys(b.errors).length
           ? `: ${Object.entries(b.errors)
               .sort((x, y) => y[1] - x[1])

@@ -22,14 +22,32 @@ export interface SpectateMoltStationOptions {
   authStyle?: 'message' | 'query';
   /** After the final `phase:"ended"` frame, close the socket ourselves if the platform has not within this. Default 5000 ms. */
   finalCloseTimeoutMs?: number;
+  /**
+   * An open spectate socket that has brought no frame for this long asks the session's detail
+   * (`GET …/sessions/{id}`), and again at this interval while the silence lasts: a session the detail calls
+   * `ended` (or no longer knows) ends the task (`session_ended` / `not_found`, marker `session-ended` via
+   * `detail`) even if the socket never closes. The platform documents no end message for a spectator that
+   * attached around the run's end, and its cleanup of sessions never played is unknown. Default 10000 ms.
+   */
+  silenceCheckMs?: number;
+  /**
+   * No frame for this long (since the task started or since its last frame) while the detail still calls the
+   * session live or `created` (e.g. an agent that started a session and never opened its play socket): the task
+   * ends with reason `inactive` (marker `session-ended` via `silence`), so its stream is ended and sealed like
+   * every other. Tie it to the run idle time (a run silent that long is ended idle). Default 30 min.
+   */
+  maxSilenceMs?: number;
   /** HTTP request / WebSocket handshake timeout. Default 10000 ms. */
   requestTimeoutMs?: number;
   /** Jitter source (tests). Default Math.random. */
   random?: () => number;
 }
 
-/** How the task ended: `game_over` / `exit` (the wire said so), `session_ended` (detail / token refusal said so), `not_found`. */
-export type SpectateEndReason = 'game_over' | 'exit' | 'session_ended' | 'not_found';
+/**
+ * How the task ended: `game_over` / `exit` (the wire said so), `session_ended` (detail / token refusal said so),
+ * `not_found`, `inactive` (no frame for `maxSilenceMs` while the platform still calls the session live or created).
+ */
+export type SpectateEndReason = 'game_over' | 'exit' | 'session_ended' | 'not_found' | 'inactive';
 
 export interface SpectateSummary {
   /** Frames recorded (all sockets). */
@@ -63,7 +81,9 @@ type TokenOutcome =
   | { kind: 'error'; message: string; retryAfterMs?: number }
   | { kind: 'aborted' };
 
-type SocketOutcome = { kind: 'ended'; reason: SpectateEndReason } | { kind: 'aborted' } | { kind: 'retry'; reason: string; closeCode: number | null; gotFrames: boolean; full: boolean };
+type EndVia = 'wire' | 'token' | 'detail' | 'silence';
+
+type SocketOutcome = { kind: 'ended'; reason: SpectateEndReason; via: EndVia } | { kind: 'aborted' } | { kind: 'retry'; reason: string; closeCode: number | null; gotFrames: boolean; full: boolean };
 
 const TOKEN_PATH = (slug: string, id: string): string => `/api/games/${encodeURIComponent(slug)}/sessions/${encodeURIComponent(id)}/spectate-token-public`;
 
@@ -84,6 +104,8 @@ class SpectateTask {
   private pendingGap: PendingGap | undefined;
   private sinkFailed = false;
   private endMarked = false;
+  /** When the task started or last recorded a frame (ms since epoch): the silence bound counts from it. */
+  private lastFrameAtMs = Date.now();
 
   constructor(
     private readonly opts: SpectateMoltStationOptions,
@@ -126,7 +148,7 @@ class SpectateTask {
         } else {
           const out = await this.runSocket(tok.token);
           if (out.kind === 'aborted') return this.aborted();
-          if (out.kind === 'ended') return this.ended(out.reason, 'wire');
+          if (out.kind === 'ended') return this.ended(out.reason, out.via);
           if (out.gotFrames) {
             failStreak = 0;
             fullAttempt = 0;
@@ -158,6 +180,7 @@ class SpectateTask {
       if (state === 'aborted') return this.aborted();
       if (state === 'ended') return this.ended('session_ended', 'detail');
       if (state === 'not_found') return this.ended('not_found', 'detail');
+      if (this.silentForMs() >= this.maxSilenceMs) return this.ended('inactive', 'silence');
     }
   }
 
@@ -168,14 +191,22 @@ class SpectateTask {
     return { status: 'aborted' };
   }
 
-  private ended(reason: SpectateEndReason, via: 'wire' | 'token' | 'detail'): CaptureTaskResult {
+  private get maxSilenceMs(): number {
+    return this.opts.maxSilenceMs ?? 30 * 60_000;
+  }
+
+  private silentForMs(): number {
+    return Date.now() - this.lastFrameAtMs;
+  }
+
+  private ended(reason: SpectateEndReason, via: EndVia): CaptureTaskResult {
     if (this.pendingGap) {
       // Interrupted and the session ended before another frame came: state the gap anyway (no next tick).
       this.emitGap(taskConnectionId('spectate'), null);
     }
     if (via !== 'wire' && !this.endMarked) {
       this.endMarked = true;
-      this.note(taskConnectionId('spectate'), 'marker', 'session-ended', { reason, via, lastTick: this.summary.lastTick });
+      this.note(taskConnectionId('spectate'), 'marker', 'session-ended', { reason, via, lastTick: this.summary.lastTick, ...(via === 'silence' ? { silentMs: this.silentForMs() } : {}) });
     }
     this.log('info', `${this.label}: ended (${reason}) — ${this.summary.frames} frame(s), ${this.summary.reconnects} reconnect(s), ${this.summary.spectatorsFullRetries} SPECTATORS_FULL retr(ies)`);
     return { status: 'ended', reason, summary: { ...this.summary } };
@@ -274,6 +305,10 @@ class SpectateTask {
       let refusedStatus: number | undefined;
       let finalTimer: NodeJS.Timeout | undefined;
       let killTimer: NodeJS.Timeout | undefined;
+      let silenceTimer: NodeJS.Timeout | undefined;
+      let checking = false;
+      /** Set when the silence check ended the task: the close that follows resolves with it. */
+      let endedBySilence: { reason: SpectateEndReason; via: EndVia } | undefined;
       let binaryLogged = false;
 
       const ws = new WebSocket(`${this.wsBase}${path}`, {
@@ -296,6 +331,29 @@ class SpectateTask {
       };
       const onAbort = (): void => closeOurselves(1001);
       signal.addEventListener('abort', onAbort, { once: true });
+
+      // A socket that stays open with no frame (e.g. `hello` from a session that ended or never starts, and no
+      // close): ask the platform's session detail, and give up after the silence bound.
+      const checkMs = this.opts.silenceCheckMs ?? 10_000;
+      const checkSilence = async (): Promise<void> => {
+        if (checking || endedBySilence || ws.readyState !== WebSocket.OPEN || this.silentForMs() < checkMs) return;
+        checking = true;
+        try {
+          const state = await this.sessionState();
+          if (ws.readyState !== WebSocket.OPEN || endedBySilence) return;
+          if (state === 'ended') endedBySilence = { reason: 'session_ended', via: 'detail' };
+          else if (state === 'not_found') endedBySilence = { reason: 'not_found', via: 'detail' };
+          else if (this.silentForMs() >= this.maxSilenceMs) endedBySilence = { reason: 'inactive', via: 'silence' };
+          if (!endedBySilence) return;
+          this.log(
+            'info',
+            `${this.label}: no frame for ${this.silentForMs()} ms and the session is ${state === 'ended' || state === 'not_found' ? state : `still ${state}`}: closing (${endedBySilence.reason})`,
+          );
+          closeOurselves(1000);
+        } finally {
+          checking = false;
+        }
+      };
 
       // The platform refused the upgrade (an HTTP answer instead of 101): record that exchange.
       ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
@@ -322,6 +380,7 @@ class SpectateTask {
 
       ws.on('open', () => {
         opened = true;
+        silenceTimer = setInterval(() => void checkSilence(), Math.max(50, Math.min(checkMs, this.maxSilenceMs)));
         this.emitAt(connectionId, started, { type: 'ws-open', path, headers: requestHeaders });
         this.log('info', `${this.label}: socket open (${connectionId}, auth ${this.opts.authStyle ?? 'message'})`);
         if (this.opts.authStyle !== 'query') {
@@ -354,6 +413,7 @@ class SpectateTask {
         this.emit(connectionId, { type: 'ws-message', direction: 'platform_to_client', data: text, binary: false });
         if (!frame) return;
         gotFrames = true;
+        this.lastFrameAtMs = Date.now();
         this.summary.frames++;
         if (typeof frame.tick === 'number') this.summary.lastTick = frame.tick;
         if (frame.phase === 'ended' && !sawFinal) {
@@ -370,12 +430,14 @@ class SpectateTask {
         signal.removeEventListener('abort', onAbort);
         clearTimeout(finalTimer);
         clearTimeout(killTimer);
+        clearInterval(silenceTimer);
         const reason = reasonBuf.toString('utf8');
         if (opened) this.emit(connectionId, { type: 'ws-close', initiator: clientClosed ? 'client' : 'platform', code, reason });
         if (signal.aborted) return resolve({ kind: 'aborted' });
-        if (reason === 'GAME_OVER') return resolve({ kind: 'ended', reason: 'game_over' });
-        if (reason === 'EXIT') return resolve({ kind: 'ended', reason: 'exit' });
-        if (sawFinal) return resolve({ kind: 'ended', reason: 'game_over' });
+        if (reason === 'GAME_OVER') return resolve({ kind: 'ended', reason: 'game_over', via: 'wire' });
+        if (reason === 'EXIT') return resolve({ kind: 'ended', reason: 'exit', via: 'wire' });
+        if (sawFinal) return resolve({ kind: 'ended', reason: 'game_over', via: 'wire' });
+        if (endedBySilence) return resolve({ kind: 'ended', ...endedBySilence });
         const why = refusedStatus !== undefined ? `upgrade_refused_${refusedStatus}` : !opened ? 'connect_error' : code === 1006 ? 'abnormal_close' : reason || `close_${code}`;
         resolve({ kind: 'retry', reason: this.scrub(why), closeCode: opened ? code : null, gotFrames, full: code === 4429 || reason === 'SPECTATORS_FULL' });
       });

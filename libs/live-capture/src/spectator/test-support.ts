@@ -102,6 +102,29 @@ export class TcpRelay {
     return n;
   }
 
+  /**
+   * From now on the matching connections bring the client nothing more, not even the platform's close: what the
+   * platform sends is read and discarded, and its end of the connection going away is not passed on (the
+   * client's socket stays open, silent). What the client sends still goes upstream while upstream is there.
+   */
+  freeze(match: (firstLine: string) => boolean): number {
+    let n = 0;
+    for (const p of this.pairs) {
+      if (!match(p.firstLine)) continue;
+      p.upstream.unpipe(p.client);
+      p.upstream.removeAllListeners('close');
+      p.upstream.removeAllListeners('error');
+      p.upstream.on('error', () => undefined);
+      p.upstream.on('data', () => undefined);
+      p.client.unpipe(p.upstream);
+      p.client.on('data', (chunk: Buffer) => {
+        if (!p.upstream.destroyed) p.upstream.write(chunk);
+      });
+      n++;
+    }
+    return n;
+  }
+
   async close(): Promise<void> {
     this.drop(() => true);
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
