@@ -27,6 +27,8 @@ export interface IngestBenchResult {
   rawCopy: { eventsPerSec: number; mbPerSec: number };
   appendPath: { eventsPerSec: number; mbPerSec: number };
   ratio: number;
+  /** Bytes per stored event of the last append run: the events table with indexes and TOAST, and the WAL written. */
+  storage?: { tableBytes: number; walBytes: number };
 }
 
 const BENCH_DB = 'rewind_bench';
@@ -115,6 +117,20 @@ async function rawCopy(pool: Pool, events: NewEvent[], batchSize: number, writer
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+async function walLsn(pool: Pool): Promise<string> {
+  const { rows } = await pool.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+  return (rows[0] as { lsn: string }).lsn;
+}
+
+/** Bytes per stored event: the events table (indexes and TOAST included) and the WAL written since `walBefore`. */
+async function storagePerEvent(pool: Pool, walBefore: string, events: number): Promise<{ tableBytes: number; walBytes: number }> {
+  const { rows } = await pool.query<{ table: string; wal: string }>("SELECT pg_total_relation_size('events')::text AS table, pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text AS wal", [
+    walBefore,
+  ]);
+  const r = rows[0] as { table: string; wal: string };
+  return { tableBytes: Number(r.table) / events, walBytes: Number(r.wal) / events };
+}
+
 /** Splits the events by session into `writers` shares, as recorder instances own their sessions. */
 function shard(events: NewEvent[], writers: number): NewEvent[][] {
   const index = new Map<string, number>();
@@ -146,6 +162,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
   const raw: number[] = [];
   const append: number[] = [];
   let bytes = 0;
+  let storage: { tableBytes: number; walBytes: number } | undefined;
   // The long phase (runs × both paths) behind a cli-progress bar on stderr, drawn only on a terminal; cleared
   // around each result line so the two never share a line.
   const bar = progress('[{bar}] {value}/{total} measurements', 1);
@@ -156,7 +173,9 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
     for (const path of ['raw', 'append'] as const) {
       const pool = await freshDatabase(o.serverUrl);
       try {
+        const walBefore = path === 'append' ? await walLsn(pool) : '';
         const seconds = path === 'raw' ? await rawCopy(pool, generated.events, o.batchSize, o.writers) : await appendPath(pool, generated.events, o.batchSize, o.writers);
+        if (path === 'append') storage = await storagePerEvent(pool, walBefore, o.events);
         (path === 'raw' ? raw : append).push(seconds);
         const { rows } = await pool.query(path === 'raw' ? 'SELECT count(*)::int AS n FROM bench_raw' : 'SELECT count(*)::int AS n FROM events');
         if (rows[0].n !== o.events) throw new Error(`${path}: stored ${rows[0].n} rows, expected ${o.events}`);
@@ -185,6 +204,13 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestBench
   o.out(`| Rewind append path, ${o.writers} writer(s) | ${fmt(result.appendPath.eventsPerSec)} | ${fmt(result.appendPath.mbPerSec, 1)} |`);
   o.out('');
   o.out(`append path / raw COPY = ${fmt(result.ratio, 2)} (medians of ${o.runs}); goal ≥ 0.50: ${result.ratio >= 0.5 ? 'met' : 'NOT met'}`);
+  if (storage) {
+    result.storage = storage;
+    o.out(
+      `storage per event (last run's append path, bodies ~${fmt(bytes / o.events)} B): ${fmt(storage.tableBytes)} B in the events table with its indexes and TOAST, ` +
+        `${fmt(storage.walBytes)} B of Postgres WAL written (the server's whole WAL over the append: other databases' writes would count too) — for the capacity model (docs/benchmarks.md)`,
+    );
+  }
   // Leave nothing behind.
   const admin = new Client({ connectionString: withDatabase(o.serverUrl, 'postgres') });
   await admin.connect();
