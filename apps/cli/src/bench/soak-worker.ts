@@ -122,6 +122,8 @@ export interface Reconciliation {
   wsCut: number;
   /** The messages of those runs that nobody read. */
   wsUnread: number;
+  /** Platform messages the proxy recorded as undelivered (the bot's socket had closed): set aside, the bot never had them. */
+  wsUndeliveredToBot: number;
   wsBotOnly: number;
   wsStoreOnly: number;
   wsMessagesBot: number;
@@ -619,6 +621,7 @@ async function reconcile(
   const { createPgPool } = await import('@rewind/db');
   const { EventStore, ChainVerifier } = await import('@rewind/event-store');
   const { TrafficLog } = await import('@rewind/agents');
+  const { UNDELIVERED_META } = await import('@rewind/recorder');
   const pool = createPgPool(c.databaseUrl, { max: 4 });
   const store = new EventStore(pool);
   const redactor = new RedactorCtor(key);
@@ -639,6 +642,7 @@ async function reconcile(
     const storeWsByPsid = new Map<string, { lines: Uint32Array; sent: number; digest: string; hashes: DirectedHashes }>();
     const httpStored: string[] = [];
     let chainsOk = 0;
+    let wsUndeliveredToBot = 0;
     let unsealed = 0;
     const chainFailures: string[] = [];
     const diffs: string[] = [];
@@ -658,7 +662,12 @@ async function reconcile(
       const events = [];
       for await (const e of store.readSession(s.id)) events.push(e);
       const one = new Map([[s.id, events]]);
-      const ws = compare.wsSequences(one, empty, redactor).stored;
+      // A platform message that crossed the bot's close is stored, marked undelivered: the bot never had it, so the
+      // comparison with what the bot saw leaves it out (counted apart). An input of the bot's that crossed the
+      // platform's close stays in: the bot sent it.
+      const delivered = events.filter((e) => !(e.direction === 'platform_to_client' && e.meta !== null && e.meta === UNDELIVERED_META));
+      wsUndeliveredToBot += events.length - delivered.length;
+      const ws = compare.wsSequences(new Map([[s.id, delivered]]), empty, redactor).stored;
       if (ws.length) {
         streamInfo.set(s.id, `${s.id} (${s.kind ?? '?'}, key ${s.key ?? '?'}, ${ws.length} ws msgs)`);
         for (const h of ws.map(lineHash)) {
@@ -788,6 +797,7 @@ async function reconcile(
       wsMatched,
       wsCut,
       wsUnread,
+      wsUndeliveredToBot,
       wsBotOnly,
       wsStoreOnly,
       wsMessagesBot,

@@ -951,7 +951,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     out('| reconciliation | result |');
     out('|---|---|');
     out(
-      `| WebSocket traffic of each bot run stored exactly once, each direction in order, byte for byte (compare.ts) | ${fmt(r.wsMatched)} of ${fmt(r.wsRuns)} runs${r.wsCut ? ` (+ ${r.wsCut} cut under the bot with the last ${r.wsUnread} messages it sent unread by anyone)` : ''}; ${fmt(r.wsMessagesMatched)} of ${fmt(r.wsMessagesBot - r.wsUnread)} messages${r.wsStoreOnly ? `; ${r.wsStoreOnly} stored streams unmatched` : ''}; ${fmt(r.interleaved)} runs interleave the two directions differently (not an error) |`,
+      `| WebSocket traffic of each bot run stored exactly once, each direction in order, byte for byte (compare.ts) | ${fmt(r.wsMatched)} of ${fmt(r.wsRuns)} runs${r.wsCut ? ` (+ ${r.wsCut} cut under the bot with the last ${r.wsUnread} messages it sent unread by anyone)` : ''}; ${fmt(r.wsMessagesMatched)} of ${fmt(r.wsMessagesBot - r.wsUnread)} messages${r.wsStoreOnly ? `; ${r.wsStoreOnly} stored streams unmatched` : ''}; ${fmt(r.interleaved)} runs interleave the two directions differently (not an error)${r.wsUndeliveredToBot ? `; ${fmt(r.wsUndeliveredToBot)} platform messages recorded as undelivered (they crossed the bot's close) set aside` : ''} |`,
     );
     out(`| HTTP exchanges of every bot stored exactly once | ${fmt(r.httpMatched)} of ${fmt(r.httpBot)} (store holds ${fmt(r.httpStored)}) |`);
     out(`| hash chains verified | ${fmt(r.chainsOk)} of ${fmt(r.streams)} streams${r.unsealed ? `; ${r.unsealed} not sealed` : ''} |`);
