@@ -2,19 +2,9 @@ import type * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ProxyErrorFact } from '@rewind/capture-facts';
 import { BodyCollector, FactEmitter, headerPairs, stamp } from './facts';
-import type { ProxiedPlatform } from './types';
+import type { AdmissionDecision, AdmissionRequest, ProxiedPlatform } from './types';
 
-/** What the proxy asks its `admit` hook about, before it forwards a new WebSocket upgrade or HTTP request. */
-export interface AdmissionRequest {
-  kind: 'ws' | 'http';
-  platform: ProxiedPlatform;
-  method: string;
-  /** The platform's own path, with its query. */
-  path: string;
-}
-
-/** The hook's answer: forward it, or refuse it (503 + `Retry-After`) because the recorder cannot take more. */
-export type AdmissionDecision = { ok: true } | { ok: false; reason: string; retryAfterS: number };
+export type { AdmissionDecision, AdmissionRequest };
 
 /** The JSON body of a refusal (what the client reads, and what is recorded). */
 export function refusalBody(reason: string, retryAfterS: number): Record<string, unknown> {

@@ -1,10 +1,21 @@
 import { PLATFORMS, type SimulatedPlatform } from '@rewind/platforms';
 import type { CaptureSink } from '@rewind/capture-facts';
-import type { AdmissionDecision, AdmissionRequest } from './admission';
 
 export type ProxiedPlatform = SimulatedPlatform;
 /** Every registered platform is proxied (libs/platforms' registry). */
 export const PROXIED_PLATFORMS: readonly ProxiedPlatform[] = PLATFORMS.map((p) => p.id);
+
+/** What the proxy asks its `admit` hook about, before it forwards a new WebSocket upgrade or HTTP request. */
+export interface AdmissionRequest {
+  kind: 'ws' | 'http';
+  platform: ProxiedPlatform;
+  method: string;
+  /** The platform's own path, with its query. */
+  path: string;
+}
+
+/** The hook's answer: forward it, or refuse it (503 + `Retry-After`) because the recorder cannot take more. */
+export type AdmissionDecision = { ok: true } | { ok: false; reason: string; retryAfterS: number };
 
 export interface RecordingProxyOptions {
   /** 0 picks a free port. */
