@@ -218,42 +218,53 @@ describe('recording proxy: WebSocket byte relay', () => {
   });
 });
 
+/**
+ * An echoing upstream behind a proxy with `sink`; `sends` writes the client's 50 messages. For each message that
+ * reaches a side, `countAt(direction)` is noted then: how many of that direction the sink had recorded (or logged).
+ */
+async function echoThroughProxy(sink: CaptureSink, countAt: (direction: string) => number, sends: (ws: WebSocket) => void, after?: () => void): Promise<{ upstream: number[]; client: number[] }> {
+  const server = http.createServer();
+  const wss = new WebSocketServer({ server });
+  const seen: { upstream: number[]; client: number[] } = { upstream: [], client: [] };
+  wss.on('connection', (ws) => {
+    ws.on('message', (data: Buffer) => {
+      seen.upstream.push(countAt('client_to_platform'));
+      ws.send(data);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const proxy = await startRecordingProxy({ port: 0, upstreams: { rgs: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, sink });
+  try {
+    const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/rgs/ws`);
+    ws.on('message', () => seen.client.push(countAt('platform_to_client')));
+    await new Promise<void>((r) => ws.once('open', () => r()));
+    sends(ws);
+    await waitFor('the 50 echoes', () => seen.client.length === 50);
+    after?.();
+    ws.close(1000);
+    await waitFor('the close recorded', () => countAt('close') > 0);
+  } finally {
+    await proxy.close();
+    wss.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+  return seen;
+}
+
 describe('recording proxy: recorded before relayed', () => {
   it('each message is in the sink before the other side has it, both ways', async () => {
-    const server = http.createServer();
-    const wss = new WebSocketServer({ server });
     const sink = new RecordingSink();
-    const recordedWhenReceived: { upstream: number[]; client: number[] } = { upstream: [], client: [] };
-    const count = (direction: string): number => sink.of('ws-message').filter((m) => m.direction === direction).length;
-    wss.on('connection', (ws) => {
-      ws.on('message', (data: Buffer) => {
-        recordedWhenReceived.upstream.push(count('client_to_platform'));
-        ws.send(data);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const proxy = await startRecordingProxy({ port: 0, upstreams: { rgs: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, sink });
-    try {
-      const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/rgs/ws`);
-      ws.on('message', () => recordedWhenReceived.client.push(count('platform_to_client')));
-      await new Promise<void>((r) => ws.once('open', () => r()));
+    const count = (direction: string): number => (direction === 'close' ? sink.of('ws-close').length : sink.of('ws-message').filter((m) => m.direction === direction).length);
+    const seen = await echoThroughProxy(sink, count, (ws) => {
       for (let i = 0; i < 50; i++) ws.send(i % 2 ? randomBytes(2000) : `message ${i}`);
-      await waitFor('the 50 echoes', () => recordedWhenReceived.client.length === 50);
-      // The n-th message (from 1) was recorded when it arrived: at least n recorded by then.
-      expect(recordedWhenReceived.upstream.every((n, i) => n >= i + 1)).toBe(true);
-      expect(recordedWhenReceived.client.every((n, i) => n >= i + 1)).toBe(true);
-      ws.close(1000);
-      await waitFor('the close recorded', () => sink.of('ws-close').length > 0);
-    } finally {
-      await proxy.close();
-      wss.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+    });
+    // The n-th message (from 1) was recorded when it arrived: at least n recorded by then.
+    expect(seen.upstream.every((n, i) => n >= i + 1)).toBe(true);
+    expect(seen.client.every((n, i) => n >= i + 1)).toBe(true);
   });
+
   it('with a sink that logs ahead a turn at a time (flush), the other side gets a message only once it is logged: one log write per turn, not per message', async () => {
-    const server = http.createServer();
-    const wss = new WebSocketServer({ server });
     // The write-ahead log's shape: captured messages wait in the turn's pending lines until flush() writes them.
     const pending: CapturedFact[] = [];
     const logged: CapturedFact[] = [];
@@ -265,35 +276,22 @@ describe('recording proxy: recorded before relayed', () => {
         logged.push(...pending.splice(0));
       },
     };
-    const loggedOf = (direction: string): number => logged.filter((f) => f.type === 'ws-message' && f.direction === direction).length;
-    const loggedWhenReceived: { upstream: number[]; client: number[] } = { upstream: [], client: [] };
-    wss.on('connection', (ws) => {
-      ws.on('message', (data: Buffer) => {
-        loggedWhenReceived.upstream.push(loggedOf('client_to_platform'));
-        ws.send(data);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const proxy = await startRecordingProxy({ port: 0, upstreams: { rgs: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, sink });
-    try {
-      const ws = new WebSocket(`${proxy.url.replace('http', 'ws')}/rgs/ws`);
-      ws.on('message', () => loggedWhenReceived.client.push(loggedOf('platform_to_client')));
-      await new Promise<void>((r) => ws.once('open', () => r()));
+    const loggedOf = (direction: string): number =>
+      direction === 'close' ? logged.filter((f) => f.type === 'ws-close').length : logged.filter((f) => f.type === 'ws-message' && f.direction === direction).length;
+    let flushesAt50 = 0;
+    const seen = await echoThroughProxy(
+      sink,
+      loggedOf,
       // Bursts of 10 in one write each: the proxy reads several messages in one turn.
-      for (let b = 0; b < 5; b++) for (let i = 0; i < 10; i++) ws.send(`message ${b}.${i}`);
-      await waitFor('the 50 echoes', () => loggedWhenReceived.client.length === 50);
-      expect(loggedWhenReceived.upstream.every((n, i) => n >= i + 1)).toBe(true);
-      expect(loggedWhenReceived.client.every((n, i) => n >= i + 1)).toBe(true);
-      // Fewer log writes than messages (100 relayed, both ways): the turn's messages share one.
-      expect(flushesWithLines).toBeLessThan(100);
-      ws.close(1000);
-      await waitFor('the close logged', () => logged.some((f) => f.type === 'ws-close'));
-    } finally {
-      await proxy.close();
-      wss.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+      (ws) => {
+        for (let b = 0; b < 5; b++) for (let i = 0; i < 10; i++) ws.send(`message ${b}.${i}`);
+      },
+      () => (flushesAt50 = flushesWithLines),
+    );
+    expect(seen.upstream.every((n, i) => n >= i + 1)).toBe(true);
+    expect(seen.client.every((n, i) => n >= i + 1)).toBe(true);
+    // Fewer log writes than messages (100 relayed, both ways): the turn's messages share one.
+    expect(flushesAt50).toBeLessThan(100);
   });
 });
 
