@@ -7,11 +7,11 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import WebSocket, { WebSocketServer } from 'ws';
 import { waitFor } from '@rewind/testing';
 import { startRecordingProxy } from './server';
-import { RecordingSink } from './test-helpers';
+import { answerUpgradeByHand, RecordingSink, wsAccept } from './test-helpers';
 import type { RunningRecordingProxy } from './types';
 import type { CaptureSink, CapturedFact } from '@rewind/capture-facts';
 import { closePayload, encodeFrame } from './ws-frame-parser';
@@ -22,7 +22,6 @@ const CONT = 0x0;
 const CLOSE = 0x8;
 const PING = 0x9;
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-const accept = (key: string): string => createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 
 /** Client frames (masked with a random key) and server frames (unmasked). */
 const cf = (opcode: number, payload: Buffer | string, fin = true): Buffer => withFin(encodeFrame(opcode, Buffer.from(payload), true, randomBytes(4)), fin);
@@ -62,24 +61,14 @@ class RawUpstream {
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const up = new RawUpstream(server, (server.address() as AddressInfo).port);
-    server.on('connection', (s) => {
-      s.on('error', () => undefined);
-      const got: Buffer[] = [];
-      let head = Buffer.alloc(0);
-      const onHead = (c: Buffer): void => {
-        head = Buffer.concat([head, c]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        s.off('data', onHead);
-        const key = /sec-websocket-key: *(\S+)/i.exec(head.subarray(0, end).toString('latin1'))?.[1] ?? '';
-        s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(key)}\r\n\r\n`);
-        if (head.length > end + 4) got.push(head.subarray(end + 4));
+    server.on('connection', (s) =>
+      answerUpgradeByHand(s, (rest) => {
+        const got: Buffer[] = rest.length > 0 ? [rest] : [];
         s.on('data', (d: Buffer) => got.push(d));
         up.sockets.push(s);
         up.received.push(got);
-      };
-      s.on('data', onHead);
-    });
+      }),
+    );
     return up;
   }
   bytes(i = 0): Buffer {
@@ -101,7 +90,7 @@ async function rawClient(port: number, path: string): Promise<{ socket: net.Sock
   socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
   const all = (): Buffer => Buffer.concat(chunks);
   await waitFor('the 101', () => all().includes('\r\n\r\n'), { intervalMs: 5 });
-  expect(all().toString('latin1')).toMatch(new RegExp(`^HTTP/1.1 101 [^]*Sec-WebSocket-Accept: ${accept(KEY).replace(/[+/]/g, '\\$&')}\r\n`));
+  expect(all().toString('latin1')).toMatch(new RegExp(`^HTTP/1.1 101 [^]*Sec-WebSocket-Accept: ${wsAccept(KEY).replace(/[+/]/g, '\\$&')}\r\n`));
   return {
     socket,
     bytes: () => {

@@ -7,15 +7,14 @@
  */
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { waitFor } from '@rewind/testing';
 import { startRecordingProxy } from './server';
-import { RecordingSink } from './test-helpers';
+import { answerUpgradeByHand, RecordingSink } from './test-helpers';
 import type { RunningRecordingProxy } from './types';
 import { closePayload, encodeFrame } from './ws-frame-parser';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
-const accept = (key: string): string => createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
 
 describe('recording proxy: the close grace of a leg', () => {
   let server: net.Server;
@@ -25,21 +24,12 @@ describe('recording proxy: the close grace of a leg', () => {
 
   beforeAll(async () => {
     // A raw WebSocket upstream: the handshake by hand, then nothing but what the test writes.
-    server = net.createServer((s) => {
-      s.on('error', () => undefined);
-      let head = Buffer.alloc(0);
-      const onHead = (c: Buffer): void => {
-        head = Buffer.concat([head, c]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        s.off('data', onHead);
-        const key = /sec-websocket-key: *(\S+)/i.exec(head.subarray(0, end).toString('latin1'))?.[1] ?? '';
-        s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(key)}\r\n\r\n`);
+    server = net.createServer((s) =>
+      answerUpgradeByHand(s, () => {
         s.resume();
         upSockets.push(s);
-      };
-      s.on('data', onHead);
-    });
+      }),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     sink = new RecordingSink();
     proxy = await startRecordingProxy({ port: 0, upstreams: { rgs: `http://127.0.0.1:${(server.address() as AddressInfo).port}/base` }, sink });

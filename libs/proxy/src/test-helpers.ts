@@ -1,5 +1,6 @@
 /** Shared by the proxy's integration tests (not part of the public API). */
 import * as net from 'node:net';
+import { createHash } from 'node:crypto';
 import { startSimulator, RunningSimulator, SimulatedPlatform } from '@rewind/simulator';
 import type { TrafficEntry, TrafficLog } from '@rewind/agents';
 import type { CapturedFact, CaptureSink, HttpRequestFact, HttpResponseFact, WsCloseFact, WsMessageFact, WsOpenFact } from '@rewind/capture-facts';
@@ -137,3 +138,25 @@ export function rawExchange(port: number, data: string | Buffer, opts: { timeout
 
 /** The status code of a raw HTTP/1.1 answer (0 when there is none). */
 export const statusOf = (answer: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+
+/** The `Sec-WebSocket-Accept` value for a client's key (RFC 6455). */
+export const wsAccept = (key: string): string => createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+
+/**
+ * A raw WebSocket upstream's side of one connection: reads the upgrade request, answers 101 by hand, then hands over
+ * the bytes that came after the request head (`rest`); from then on the socket is the caller's.
+ */
+export function answerUpgradeByHand(s: net.Socket, opened: (rest: Buffer) => void): void {
+  s.on('error', () => undefined);
+  let head = Buffer.alloc(0);
+  const onHead = (c: Buffer): void => {
+    head = Buffer.concat([head, c]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    s.off('data', onHead);
+    const key = /sec-websocket-key: *(\S+)/i.exec(head.subarray(0, end).toString('latin1'))?.[1] ?? '';
+    s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${wsAccept(key)}\r\n\r\n`);
+    opened(head.subarray(end + 4));
+  };
+  s.on('data', onHead);
+}
