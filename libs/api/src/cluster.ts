@@ -1,7 +1,7 @@
 import cluster, { Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
-import { createLogger } from '@rewind/observability';
+import { createLogger, serveClusterMetrics } from '@rewind/observability';
 
 /** What a worker tells its primary (IPC), and what the primary asks of a worker. Kept apart from an embedder's own messages by `rewindApi`. */
 type WorkerReport = { rewindApi: 'ready'; port: number } | { rewindApi: 'failed'; message: string };
@@ -51,8 +51,9 @@ function portOf(app: INestApplication): number {
  * configuration, never generated per process), a replay's state (position, speed, pause, flow control) belongs to its
  * socket and so to one worker, a reconnect opens a new stream from the position the client names (`fromSeq`/`from`),
  * the pipeline's queues are only written to (BullMQ in Redis), and the gauges read Postgres and Redis when scraped.
- * What is per worker: `/metrics` (a scrape reaches one worker; each counts its own streams) and the logs (one line
- * per worker at start).
+ * `/metrics` answers for the whole cluster: the worker a scrape reaches asks the primary, which aggregates every
+ * worker's registries (prom-client's `AggregatorRegistry`: counters and histograms summed, the gauges that read shared
+ * state taken once). What is per worker: the logs (one line per worker at start).
  *
  * A worker that fails before it is ready fails the start (the others are closed, the promise rejects with its
  * reason); one that dies later is replaced.
@@ -124,8 +125,11 @@ async function startPrimary(o: ApiProcessesOptions): Promise<ApiProcess> {
     });
   };
 
+  // A scrape of /metrics reaching any worker answers for all of them (the primary aggregates).
+  const stopMetrics = serveClusterMetrics();
   const stop = async (): Promise<void> => {
     stopping = true;
+    stopMetrics();
     const workers = [...live];
     await Promise.all(
       workers.map(

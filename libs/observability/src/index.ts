@@ -6,3 +6,4 @@ export * from './metrics/rewind-metrics';
 export * from './metrics/metrics-server';
 export * from './metrics/metrics.module';
 export * from './metrics/fast-metrics';
+export * from './metrics/cluster-metrics';

@@ -25,6 +25,8 @@ export class PipelineGauges implements OnModuleInit {
       help: 'Jobs of the outcome pipeline by queue and state (completed: kept 7 days; failed: dead letters).',
       labelNames: ['queue', 'state'] as const,
       registers: [this.registry],
+      // Every worker of a clustered API reads the same queues: one reading, not their sum.
+      aggregator: 'max',
       async collect() {
         const depths = await queueDepths(p.queues);
         this.reset();
@@ -36,6 +38,7 @@ export class PipelineGauges implements OnModuleInit {
       help: 'Outbox rows not yet relayed to BullMQ.',
       labelNames: ['queue'] as const,
       registers: [this.registry],
+      aggregator: 'max',
       async collect() {
         const pending = await outbox.pendingByQueue();
         for (const q of PIPELINE_QUEUES) this.labels(q).set(pending.get(q) ?? 0);

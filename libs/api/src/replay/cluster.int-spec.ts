@@ -2,6 +2,8 @@ import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
+import { Queue } from 'bullmq';
+import { bullConnection } from '@rewind/pipeline';
 import { EventStore } from '@rewind/event-store';
 import { aSession, createTestPool, frames, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
 import { connectReplay, replayClosed, ReplayClient } from './test-support/replay-client';
@@ -28,6 +30,7 @@ describe('replay gateway in several processes sharing the port (REWIND_API_WORKE
   const apiKey = `key-${randomBytes(12).toString('hex')}`;
   const secret = randomBytes(32);
   const reports: ClusterReport[] = [];
+  const queuePrefix = `cl-${randomUUID().slice(0, 6)}`;
   let childOut = '';
 
   const command = (m: ClusterCommand): void => void child.send(m);
@@ -41,7 +44,7 @@ describe('replay gateway in several processes sharing the port (REWIND_API_WORKE
       await store.append(frames(s.id, 1, EVENTS));
       sessions.push(s.id);
     }
-    child = fork(CHILD, [testDatabaseUrl(), testRedisUrl(), apiKey, secret.toString('hex'), `cl-${randomUUID().slice(0, 6)}`, '2'], {
+    child = fork(CHILD, [testDatabaseUrl(), testRedisUrl(), apiKey, secret.toString('hex'), queuePrefix, '2'], {
       cwd: ROOT,
       execArgv: ['-r', join(ROOT, 'scripts', 'register.js')],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -116,6 +119,30 @@ describe('replay gateway in several processes sharing the port (REWIND_API_WORKE
       c.ws.close();
     }
   }, 120_000);
+
+  it('/metrics answers for every worker, whichever worker a scrape reaches (the primary aggregates)', async () => {
+    const auth = { authorization: `Bearer ${apiKey}` };
+    // Four streams at speed 1 (6 s each), spread over both workers.
+    const clients = await Promise.all(sessions.map((id) => connectReplay(`ws://127.0.0.1:${port}/replay/${id}?speed=1`, auth)));
+    await waitFor('every stream playing', () => clients.every((c) => c.texts.some((t) => t.includes('"type":"event"'))) || undefined, 30_000);
+    reports.length = 0;
+    command({ type: 'gateways' });
+    const gateways = await waitFor('the workers’ gateways', () => reports.find((r): r is Extract<ClusterReport, { type: 'gateways' }> => r.type === 'gateways'), 10_000);
+    expect(gateways.workers.every((w) => w.connections >= 1)).toBe(true);
+    // One job waiting in a queue every worker reads: the gauge says 1 (a sum over the workers would say 2).
+    const queue = new Queue('reward-handoff', { connection: bullConnection(testRedisUrl()), prefix: queuePrefix });
+    await queue.add('handoff', { probe: true });
+    await queue.close();
+    // Several scrapes in a row reach both workers in turn; each counts all four streams, once.
+    for (let i = 0; i < 4; i++) {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(text).toMatch(/^rewind_replay_streams 4$/m);
+      expect(text.match(/^# TYPE rewind_replay_streams gauge$/gm)).toHaveLength(1);
+      // A gauge of shared state (the queues all workers read) is one reading, not a sum per worker.
+      expect(text).toMatch(/^rewind_queue_jobs\{queue="reward-handoff",state="waiting"\} 1$/m);
+    }
+    for (const c of clients) c.ws.close();
+  }, 60_000);
 
   it('a replay token minted by one worker opens a stream on whichever worker takes the socket', async () => {
     const res = await fetch(`http://127.0.0.1:${port}/api/sessions/${sessions[2]}/replay-token`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` } });

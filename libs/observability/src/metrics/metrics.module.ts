@@ -1,6 +1,7 @@
 import { Controller, DynamicModule, Get, Header, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { enableDefaultMetrics, METRICS_CONTENT_TYPE, metricsText } from './registry';
+import { enableDefaultMetrics, METRICS_CONTENT_TYPE } from './registry';
+import { scrapeText, shareWithCluster } from './cluster-metrics';
 import { maybeStartMetricsServer, RunningMetricsServer } from './metrics-server';
 
 /**
@@ -11,15 +12,20 @@ import { maybeStartMetricsServer, RunningMetricsServer } from './metrics-server'
 @Injectable()
 export class AppMetricsRegistry extends Registry {}
 
-/** Prometheus text at `GET /metrics`: Node's process metrics, Rewind's, the application's own. */
+/**
+ * Prometheus text at `GET /metrics`: Node's process metrics, Rewind's, the application's own. In a worker of the
+ * API's cluster (REWIND_API_WORKERS > 1) the scrape answers for every worker, aggregated by the primary.
+ */
 @Controller()
 export class MetricsController {
-  constructor(@Inject(AppMetricsRegistry) private readonly app: AppMetricsRegistry) {}
+  constructor(@Inject(AppMetricsRegistry) private readonly app: AppMetricsRegistry) {
+    shareWithCluster(app);
+  }
 
   @Get('metrics')
   @Header('content-type', METRICS_CONTENT_TYPE)
   metrics(): Promise<string> {
-    return metricsText(this.app);
+    return scrapeText(this.app);
   }
 }
 
