@@ -7,10 +7,36 @@ import { type AdmissionDecision, refuseRequest, refuseUpgrade } from './admissio
 import { FactEmitter } from './facts';
 import { forwardHttp, sendProxyJson } from './http-forwarder';
 import { parseUpstreams, RouteResult, routeRequestTarget, routeRootTarget } from './path-safety';
-import { DEFAULT_MAX_HTTP_BODY_BYTES, DEFAULT_MAX_WS_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, ProxiedPlatform, RecordingProxyOptions, RunningRecordingProxy } from './types';
+import {
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_HTTP_BODY_BYTES,
+  DEFAULT_MAX_WS_MESSAGE_BYTES,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  ProxiedPlatform,
+  RecordingProxyOptions,
+  RunningRecordingProxy,
+} from './types';
 import { forwardUpgrade, rawHttpAnswer, validUpgradeRequest, WsContext } from './ws-forwarder';
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found' };
+
+/**
+ * The server's `timeout` handler: closes an idle keep-alive connection (the only socket timeout the listeners arm:
+ * `keepAliveTimeout`; no `server.timeout`), as node would, but only after the I/O of the event-loop turn in which it
+ * fell due. node closes it from a timer, and a turn runs its timers before its I/O: when the loop was late (a
+ * recorder seconds behind under overload), a request the client had sent on the connection in time, still unread in
+ * the socket, was reset with it: the client saw ECONNRESET and the proxy never saw the request, so nothing was
+ * recorded (reliability, open problem 10). Deferred to `setImmediate`, the turn's I/O is read first: a request that
+ * arrived is served (node re-arms the idle timeout after its answer), bytes of one still arriving re-arm it too.
+ */
+export function closeIdleAfterTurn(socket: Duplex): void {
+  const s = socket as Duplex & { bytesRead?: number; _httpMessage?: unknown; parser?: { incoming?: unknown } | null };
+  const readBefore = s.bytesRead;
+  setImmediate(() => {
+    if (s.destroyed || s.bytesRead !== readBefore || s._httpMessage || s.parser?.incoming) return;
+    s.destroy();
+  });
+}
 
 /**
  * The recording proxy: `http(s)/ws` under `/<platform>/…` with the platform's own paths beneath, forwarded to the
@@ -43,7 +69,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
 
   /** One listener: the prefixed one routes by `/<platform>/…`, a platform's own one takes every target as that platform's path. */
   const createListener = (routeOf: (target: string | undefined) => RouteResult): http.Server => {
-    const server = http.createServer((req, res) => {
+    const server = http.createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
       try {
         const route = routeOf(req.url);
         if (!route.ok) {
@@ -89,6 +115,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
         socket.destroy();
       }
     });
+    server.on('timeout', closeIdleAfterTurn);
     // Never a forward proxy: CONNECT tunnels are refused.
     server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
       socket.on('error', () => undefined);
