@@ -21,20 +21,21 @@ import { forwardUpgrade, rawHttpAnswer, validUpgradeRequest, WsContext } from '.
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found' };
 
 /**
- * The server's `timeout` handler: closes an idle keep-alive connection (the only socket timeout the listeners arm:
- * `keepAliveTimeout`; no `server.timeout`), as node would, but only after the I/O of the event-loop turn in which it
- * fell due. node closes it from a timer, and a turn runs its timers before its I/O: when the loop was late (a
- * recorder seconds behind under overload), a request the client had sent on the connection in time, still unread in
- * the socket, was reset with it: the client saw ECONNRESET and the proxy never saw the request, so nothing was
- * recorded (reliability, open problem 10). Deferred to `setImmediate`, the turn's I/O is read first: a request that
- * arrived is served (node re-arms the idle timeout after its answer), bytes of one still arriving re-arm it too.
+ * The server's `timeout` handler: the only socket timeout the listeners arm is node's `keepAliveTimeout` (no
+ * `server.timeout`), armed when an answer is complete. node then destroys the connection from the timer. A turn of
+ * the event loop runs its timers before its I/O: when the loop was late (a recorder seconds behind under overload), a
+ * request the client had sent on the idle connection in time, still unread in the socket, was reset with it; the
+ * client saw ECONNRESET and the proxy never saw the request, so nothing was recorded (reliability, open problem 10).
+ * Here the close waits for the turn's I/O (`setImmediate`): if bytes arrived (a new request: node serves it and
+ * re-arms the timeout after its answer; the rest of a request still being sent: reading it re-armed the timer), the
+ * connection stays; otherwise it is destroyed as node would have (an idle connection, or one whose client stopped
+ * sending the rest of a body after its answer was out).
  */
 export function closeIdleAfterTurn(socket: Duplex): void {
-  const s = socket as Duplex & { bytesRead?: number; _httpMessage?: unknown; parser?: { incoming?: unknown } | null };
+  const s = socket as Duplex & { bytesRead?: number };
   const readBefore = s.bytesRead;
   setImmediate(() => {
-    if (s.destroyed || s.bytesRead !== readBefore || s._httpMessage || s.parser?.incoming) return;
-    s.destroy();
+    if (!s.destroyed && s.bytesRead === readBefore) s.destroy();
   });
 }
 
