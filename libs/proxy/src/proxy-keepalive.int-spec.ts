@@ -86,3 +86,29 @@ describe('recording proxy: keep-alive reuse as the idle timeout falls due', () =
     expect(sink.of('http-response')).toHaveLength(1);
   });
 });
+
+describe('recording proxy: a refusal (admission) the client did not stay for', () => {
+  let up: FakeUpstream;
+  let proxy: RunningRecordingProxy;
+  beforeAll(async () => {
+    up = await startFakeUpstream();
+  });
+  afterEach(() => proxy.close());
+  afterAll(() => up.close());
+
+  it('is recorded with the request as the client going away, not as the 503 it never got', async () => {
+    const sink = new RecordingSink();
+    const lines: string[] = [];
+    proxy = await startRecordingProxy({ port: 0, upstreams: { rgs: up.base }, sink, log: (l) => lines.push(l), admit: () => ({ ok: false, reason: 'ingest_lag', retryAfterS: 5 }) });
+    const c = await connect(proxy.port);
+    c.socket.write('POST /rgs/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly-a-bit');
+    await waitFor('the refusal decided', () => lines.some((l) => l.includes('503 capture_overloaded')));
+    c.socket.destroy();
+    await waitFor('the exchange recorded', () => sink.of('proxy-error').length > 0);
+    expect(sink.of('http-request').map((f) => f.body.toString())).toEqual(['only-a-bit']);
+    expect(sink.of('proxy-error')).toEqual([expect.objectContaining({ stage: 'client', message: expect.stringContaining('client went away before the response') })]);
+    expect(sink.of('proxy-error')[0]).not.toHaveProperty('answer');
+    expect(c.received()).toBe('');
+    expect(up.seen).toEqual([]);
+  });
+});
