@@ -14,6 +14,7 @@
  *                digests with the store (libs/recorder's compare.ts) and verifies every stream's hash chain.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { TrafficEntry } from '@rewind/agents';
 import { byDirection } from '@rewind/recorder/test-support';
@@ -414,6 +415,10 @@ async function runBots(): Promise<void> {
   // with a deadline here the bots had stopped before the last faults, which then hit an idle system.
   let stopping = false;
   const abort = new AbortController();
+  // One signal for every bot of this process: each socket, wait and HTTP exchange in flight holds one listener on it,
+  // removed when it ends (fetch, which kept one per request until GC, gets a signal of its own: libs/agents'
+  // `httpExchange`). A slot has one or two in flight at a time, so this bound (node's default is 10) still flags a leak.
+  setMaxListeners(2 * (c.sessions + c.probes) + 10, abort.signal);
   const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, runsRefused: 0, abandonedEnded: 0, inFlight: 0, messages: 0 };
   const errors: Record<string, number> = {};
   let latProxied: number[] = [];
