@@ -5,6 +5,7 @@
  * connection, the client saw ECONNRESET and nothing was recorded (reliability open problem 10). Real proxy, real
  * upstream, a raw client; the stall is this process's own loop blocked while the request sits unread in the socket.
  */
+import { ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { waitFor } from '@rewind/testing';
 import { FakeUpstream, startFakeUpstream } from './fake-upstream';
@@ -111,4 +112,47 @@ describe('recording proxy: a refusal (admission) the client did not stay for', (
     expect(c.received()).toBe('');
     expect(up.seen).toEqual([]);
   });
+});
+
+/**
+ * The platform leg: the proxy reuses its idle connection to the platform as the platform closes it, while the proxy's
+ * loop is late. The platform runs in a child process (its idle close must not wait for this process's loop): node's
+ * default server, closing a connection idle for 6 s (`keepAliveTimeout` 5 s, advertised as `timeout=5`).
+ */
+describe('recording proxy: its idle connection to the platform as the platform closes it', () => {
+  let platform: ChildProcess;
+  let platformUrl: string;
+  let proxy: RunningRecordingProxy;
+  let sink: RecordingSink;
+  beforeAll(async () => {
+    const script =
+      "const http = require('node:http');" +
+      "const s = http.createServer((q, r) => { q.resume(); q.on('end', () => r.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' }).end('ok')); });" +
+      "s.listen(0, '127.0.0.1', () => process.stdout.write(s.address().port + '\\n'));";
+    platform = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<string>((resolve) => platform.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    platformUrl = `http://127.0.0.1:${port}/base`;
+  });
+  beforeEach(async () => {
+    sink = new RecordingSink();
+    proxy = await startRecordingProxy({ port: 0, upstreams: { rgs: platformUrl }, sink });
+  });
+  afterEach(() => proxy.close());
+  afterAll(() => void platform.kill());
+
+  it("a request taken up with the platform's close unread goes out on a new connection, not the closed one (no 502)", async () => {
+    const c = await connect(proxy.port);
+    c.socket.write(post('first'));
+    await waitFor('the first answer', () => c.received().endsWith('ok'));
+    // The next request is in the proxy's socket before its loop stalls past the platform's idle close (6 s): after the
+    // stall, the turn reads that request and the platform's FIN together.
+    c.socket.write(post('second'));
+    stallLoop(6_000 + 500);
+    await waitFor('the second answer', () => answers(c.received()) + c.received().split('HTTP/1.1 502').length - 1 === 2 || c.ended() !== undefined);
+    expect(c.received()).not.toContain('upstream_unreachable');
+    expect(answers(c.received())).toBe(2);
+    await waitFor('both exchanges recorded', () => sink.of('http-response').length === 2);
+    expect(sink.of('http-response').map((f) => f.status)).toEqual([200, 200]);
+    expect(sink.of('proxy-error')).toEqual([]);
+  }, 30_000);
 });

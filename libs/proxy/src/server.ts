@@ -21,6 +21,18 @@ import { forwardUpgrade, rawHttpAnswer, validUpgradeRequest, WsContext } from '.
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found' };
 
 /**
+ * How long an idle connection to a platform is kept for reuse (the upstream agents' `timeout`; a platform's shorter
+ * `Keep-Alive: timeout=…` hint, less 1 s, wins). Without it node's agent ignores the hint (it only lowers a timeout
+ * that is set) and keeps idle connections until the platform closes them: a platform closes one idle for 6 s (node's
+ * default) and the proxy learns it when it reads the FIN. With the proxy's loop seconds late (a recorder under
+ * overload), a request taken up in the same turn as that unread FIN went out on the closed connection, was reset, and
+ * the agent got a 502 `upstream_unreachable (ECONNRESET)` the platform never caused. With 1 s, an idle connection is
+ * destroyed by its timer, which runs before the turn's I/O, unless the loop was more than 5 s late. The cost: a new
+ * connection for a request after a second of quiet.
+ */
+export const UPSTREAM_IDLE_MS = 1000;
+
+/**
  * The server's `timeout` handler: the only socket timeout the listeners arm is node's `keepAliveTimeout` (no
  * `server.timeout`), armed when an answer is complete. node then destroys the connection from the timer. A turn of
  * the event loop runs its timers before its I/O: when the loop was late (a recorder seconds behind under overload), a
@@ -54,7 +66,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
   const maxWsMessageBytes = options.maxWsMessageBytes ?? DEFAULT_MAX_WS_MESSAGE_BYTES;
   const maxHttpBodyBytes = options.maxHttpBodyBytes ?? DEFAULT_MAX_HTTP_BODY_BYTES;
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
-  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  const agents = { http: new http.Agent({ keepAlive: true, timeout: UPSTREAM_IDLE_MS }), https: new https.Agent({ keepAlive: true, timeout: UPSTREAM_IDLE_MS }) };
   const chosenProtocol = new WeakMap<http.IncomingMessage, string>();
   const wss = new WebSocketServer({
     noServer: true,
