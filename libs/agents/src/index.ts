@@ -1,4 +1,5 @@
 export * from './traffic-log';
+export * from './http-exchange';
 export * from './demo-bots';
 export * from './registry';
 export * from './cloudplay';

@@ -64,10 +64,13 @@ export function refuseRequest(
     emitter.emit(platform, id, started, { type: 'http-request', method: req.method ?? 'GET', path: platformPath, headers: headerPairs(req.rawHeaders), body: body.body() });
     const text = JSON.stringify(refusalBody(reason, retryAfterS));
     const headers = refusalHeaders(text, retryAfterS);
-    if (!res.headersSent && !res.destroyed) {
-      res.writeHead(503, Object.fromEntries(headers));
-      res.end(text);
+    if (res.headersSent || res.destroyed) {
+      // The client went away before the refusal could be sent: recorded as such (no answer), not as an answer it got.
+      emitter.emit<ProxyErrorFact>(platform, id, stamp(), { type: 'proxy-error', stage: 'client', message: `client went away before the response (a new run refused: capture overloaded, ${reason})` });
+      return;
     }
+    res.writeHead(503, Object.fromEntries(headers));
+    res.end(text);
     emitter.emit<ProxyErrorFact>(platform, id, stamp(), {
       type: 'proxy-error',
       stage: 'admission',

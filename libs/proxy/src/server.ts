@@ -7,10 +7,49 @@ import { type AdmissionDecision, refuseRequest, refuseUpgrade } from './admissio
 import { FactEmitter } from './facts';
 import { forwardHttp, sendProxyJson } from './http-forwarder';
 import { parseUpstreams, RouteResult, routeRequestTarget, routeRootTarget } from './path-safety';
-import { DEFAULT_MAX_HTTP_BODY_BYTES, DEFAULT_MAX_WS_MESSAGE_BYTES, DEFAULT_UPSTREAM_TIMEOUT_MS, ProxiedPlatform, RecordingProxyOptions, RunningRecordingProxy } from './types';
+import {
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_HTTP_BODY_BYTES,
+  DEFAULT_MAX_WS_MESSAGE_BYTES,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  ProxiedPlatform,
+  RecordingProxyOptions,
+  RunningRecordingProxy,
+} from './types';
 import { forwardUpgrade, rawHttpAnswer, validUpgradeRequest, WsContext } from './ws-forwarder';
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found' };
+
+/**
+ * How long an idle connection to a platform is kept for reuse (the upstream agents' `timeout`; a platform's shorter
+ * `Keep-Alive: timeout=…` hint, less 1 s, wins). Without it node's agent ignores the hint (it only lowers a timeout
+ * that is set) and keeps idle connections until the platform closes them: a platform closes one idle for 6 s (node's
+ * default) and the proxy learns it when it reads the FIN. With the proxy's loop seconds late (a recorder under
+ * overload), a request taken up in the same turn as that unread FIN went out on the closed connection, was reset, and
+ * the agent got a 502 `upstream_unreachable (ECONNRESET)` the platform never caused. With 1 s, an idle connection is
+ * destroyed by its timer, which runs before the turn's I/O, unless the loop was more than 5 s late. The cost: a new
+ * connection for a request after a second of quiet.
+ */
+export const UPSTREAM_IDLE_MS = 1000;
+
+/**
+ * The server's `timeout` handler: the only socket timeout the listeners arm is node's `keepAliveTimeout` (no
+ * `server.timeout`), armed when an answer is complete. node then destroys the connection from the timer. A turn of
+ * the event loop runs its timers before its I/O: when the loop was late (a recorder seconds behind under overload), a
+ * request the client had sent on the idle connection in time, still unread in the socket, was reset with it; the
+ * client saw ECONNRESET and the proxy never saw the request, so nothing was recorded (reliability, open problem 10).
+ * Here the close waits for the turn's I/O (`setImmediate`): if bytes arrived (a new request: node serves it and
+ * re-arms the timeout after its answer; the rest of a request still being sent: reading it re-armed the timer), the
+ * connection stays; otherwise it is destroyed as node would have (an idle connection, or one whose client stopped
+ * sending the rest of a body after its answer was out).
+ */
+export function closeIdleAfterTurn(socket: Duplex): void {
+  const s = socket as Duplex & { bytesRead?: number };
+  const readBefore = s.bytesRead;
+  setImmediate(() => {
+    if (!s.destroyed && s.bytesRead === readBefore) s.destroy();
+  });
+}
 
 /**
  * The recording proxy: `http(s)/ws` under `/<platform>/…` with the platform's own paths beneath, forwarded to the
@@ -27,7 +66,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
   const maxWsMessageBytes = options.maxWsMessageBytes ?? DEFAULT_MAX_WS_MESSAGE_BYTES;
   const maxHttpBodyBytes = options.maxHttpBodyBytes ?? DEFAULT_MAX_HTTP_BODY_BYTES;
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
-  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  const agents = { http: new http.Agent({ keepAlive: true, timeout: UPSTREAM_IDLE_MS }), https: new https.Agent({ keepAlive: true, timeout: UPSTREAM_IDLE_MS }) };
   const chosenProtocol = new WeakMap<http.IncomingMessage, string>();
   const wss = new WebSocketServer({
     noServer: true,
@@ -43,7 +82,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
 
   /** One listener: the prefixed one routes by `/<platform>/…`, a platform's own one takes every target as that platform's path. */
   const createListener = (routeOf: (target: string | undefined) => RouteResult): http.Server => {
-    const server = http.createServer((req, res) => {
+    const server = http.createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
       try {
         const route = routeOf(req.url);
         if (!route.ok) {
@@ -89,6 +128,7 @@ export async function startRecordingProxy(options: RecordingProxyOptions): Promi
         socket.destroy();
       }
     });
+    server.on('timeout', closeIdleAfterTurn);
     // Never a forward proxy: CONNECT tunnels are refused.
     server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
       socket.on('error', () => undefined);

@@ -37,6 +37,12 @@ export interface RecordingProxyOptions {
   maxHttpBodyBytes?: number;
   /** No upstream response headers (or WS handshake) within this time → 504. Default 120 s. */
   upstreamTimeoutMs?: number;
+  /**
+   * How long an idle keep-alive connection from a client stays open (node's `keepAliveTimeout`, advertised to the
+   * client as `Keep-Alive: timeout=…`; node closes 1 s after it). Default 5 s (node's). The close itself waits for the
+   * I/O of the event-loop turn it fires in (`closeIdleAfterTurn`): a request already received is served, not reset.
+   */
+  keepAliveTimeoutMs?: number;
   /** One line per exchange / connection: method, platform, path without query, status, sizes. Never secrets. */
   log?: (line: string) => void;
   /**
@@ -61,3 +67,4 @@ export interface RunningRecordingProxy {
 export const DEFAULT_MAX_WS_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_HTTP_BODY_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;

@@ -14,6 +14,7 @@
  *                digests with the store (libs/recorder's compare.ts) and verifies every stream's hash chain.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { TrafficEntry } from '@rewind/agents';
 import { byDirection } from '@rewind/recorder/test-support';
@@ -131,6 +132,16 @@ export interface Reconciliation {
   httpBot: number;
   httpStored: number;
   httpMatched: number;
+  /** Exchanges a bot logged with no answer (a transport error: connection refused or reset, aborted), stored or not. */
+  httpNoAnswer: number;
+  /**
+   * Of those, the ones the store does not hold at all: the request never reached the proxy's handler (refused or reset
+   * at the connection, before the proxy read it), which records every exchange it received, answered or not. Not
+   * Rewind's loss; counted apart, with the bots' transport errors by cause ({@link httpTransportErrors}).
+   */
+  httpNeverReached: number;
+  /** The bots' transport errors (no answer), by message and cause (e.g. `fetch failed (ECONNRESET)`). */
+  httpTransportErrors: Record<string, number>;
   streams: number;
   chainsOk: number;
   chainFailures: string[];
@@ -404,12 +415,17 @@ async function runBots(): Promise<void> {
   // with a deadline here the bots had stopped before the last faults, which then hit an idle system.
   let stopping = false;
   const abort = new AbortController();
+  // One signal for every bot of this process: each socket, wait and HTTP exchange in flight holds one listener on it,
+  // removed when it ends (fetch, which kept one per request until GC, gets a signal of its own: libs/agents'
+  // `httpExchange`). A slot has one or two in flight at a time, so this bound (node's default is 10) still flags a leak.
+  setMaxListeners(2 * (c.sessions + c.probes) + 10, abort.signal);
   const stats = { runsStarted: 0, runsOk: 0, runsFailed: 0, runsRefused: 0, abandonedEnded: 0, inFlight: 0, messages: 0 };
   const errors: Record<string, number> = {};
   let latProxied: number[] = [];
   let latDirect: number[] = [];
   const runs: RunDigest[] = [];
   const httpBot: string[] = [];
+  const httpTransportErrors: Record<string, number> = {};
 
   /** A TrafficLog that also samples frame lateness as frames arrive. */
   class SampledLog extends TrafficLog {
@@ -498,6 +514,11 @@ async function runBots(): Promise<void> {
     const ws = compare.wsSequences(new Map(), traffic, redactor).bot;
     const http = compare.httpExchanges(new Map(), traffic, redactor).bot;
     httpBot.push(...http);
+    for (const e of traffic.entries) {
+      if (e.channel !== 'http' || e.direction !== 'received' || typeof e.meta?.['error'] !== 'string') continue;
+      const cause = (e.meta['error'] as string).replace(/[0-9a-f]{8,}|\d+/g, '#').slice(0, 120);
+      httpTransportErrors[cause] = (httpTransportErrors[cause] ?? 0) + 1;
+    }
     runs.push({
       kind,
       platformSessionId: psid,
@@ -570,7 +591,7 @@ async function runBots(): Promise<void> {
       void allDone.then(() => send({ type: 'stopped' }));
     } else if (m.type === 'reconcile') {
       void allDone
-        .then(() => reconcile(c, key, runs, httpBot, compare, Redactor))
+        .then(() => reconcile(c, key, runs, httpBot, httpTransportErrors, compare, Redactor))
         .then((r) => send(r))
         .catch((e: Error) => {
           line('bots')(`reconcile failed: ${e.stack ?? e.message}`);
@@ -588,6 +609,38 @@ const REFUSED_RETRY_MS = 5000;
 export function isRefusal(e: unknown): boolean {
   const m = (e as Error)?.message ?? String(e);
   return /\b503\b/.test(m) && /capture_overloaded|Unexpected server response: 503/.test(m);
+}
+
+/**
+ * The HTTP part of the reconciliation (pure; soak.spec.ts): the multiset of exchange lines (`METHOD path → status |
+ * request body | response body`, compare.ts) the bots logged against the stored one. An exchange a bot logged with no
+ * answer (`→ undefined`: a transport error) that the store does not hold at all never reached the proxy's handler:
+ * the proxy records every exchange it received, answered or not (the client went away, the platform dropped the
+ * answer: the request and its proxy-error, which compare.ts reads as `→ undefined` too). A connection refused or reset
+ * before the proxy read the request is the client's error, not Rewind's loss: counted apart (`neverReached`). Any
+ * other exchange of a bot's missing from the store is lost.
+ */
+export function reconcileHttp(
+  bot: readonly string[],
+  stored: readonly string[],
+): { matched: number; noAnswer: number; neverReached: number; lost: string[]; neverReachedLines: string[]; storeOnly: string[] } {
+  const count = (xs: readonly string[]): Map<string, number> => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
+  const hb = count(bot);
+  const hs = count(stored);
+  let matched = 0;
+  for (const [k, n] of hb) matched += Math.min(n, hs.get(k) ?? 0);
+  const unmatched = (a: Map<string, number>, b: Map<string, number>): string[] => [...a].filter(([k, n]) => n > (b.get(k) ?? 0)).map(([k]) => k);
+  const isNoAnswer = (k: string): boolean => k.includes(' → undefined | ');
+  const botOnly = unmatched(hb, hs);
+  const neverReachedLines = botOnly.filter(isNoAnswer);
+  return {
+    matched,
+    noAnswer: bot.filter(isNoAnswer).length,
+    neverReached: neverReachedLines.reduce((a, k) => a + (hb.get(k) ?? 0) - (hs.get(k) ?? 0), 0),
+    lost: botOnly.filter((k) => !isNoAnswer(k)),
+    neverReachedLines,
+    storeOnly: unmatched(hs, hb),
+  };
 }
 
 /** The code of the last WebSocket close a bot saw (undefined: none). */
@@ -614,6 +667,7 @@ async function reconcile(
   key: Buffer,
   runs: RunDigest[],
   httpBot: string[],
+  httpTransportErrors: Record<string, number>,
   compare: typeof import('@rewind/recorder/test-support'),
   RedactorCtor: typeof import('@rewind/redaction').Redactor,
 ): Promise<Reconciliation> {
@@ -773,15 +827,12 @@ async function reconcile(
     if (wsBotOnly) problems.push(`${wsBotOnly} of ${wsRuns} bot runs' WebSocket traffic is not stored exactly (once, in order)`);
     if (wsStoreOnly) problems.push(`${wsStoreOnly} stored proxy streams hold WebSocket traffic no bot run matches`);
     // HTTP: the multiset of exchanges (method, path, status, bodies) the bots made equals the stored one.
-    const count = (xs: string[]): Map<string, number> => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
-    const hb = count(httpBot);
-    const hs = count(httpStored);
-    let httpMatched = 0;
-    for (const [k, n] of hb) httpMatched += Math.min(n, hs.get(k) ?? 0);
-    const unmatched = (a: Map<string, number>, b: Map<string, number>): string[] => [...a].filter(([k, n]) => n > (b.get(k) ?? 0)).map(([k]) => k);
-    for (const k of unmatched(hb, hs).slice(0, 3)) diffs.push(`http exchange a bot made, not stored so: ${k.slice(0, 300)}`);
-    for (const k of unmatched(hs, hb).slice(0, 3)) diffs.push(`http exchange stored, no bot made it so: ${k.slice(0, 300)}`);
-    if (httpMatched !== httpBot.length) problems.push(`${httpBot.length - httpMatched} of ${httpBot.length} bot HTTP exchanges not stored exactly once`);
+    const http = reconcileHttp(httpBot, httpStored);
+    const { matched: httpMatched, noAnswer: httpNoAnswer, neverReached: httpNeverReached } = http;
+    for (const k of http.lost.slice(0, 3)) diffs.push(`http exchange a bot made, not stored so: ${k.slice(0, 300)}`);
+    for (const k of http.neverReachedLines.slice(0, 3)) diffs.push(`http exchange with no answer on the bot's side that never reached the proxy (not stored; counted apart): ${k.slice(0, 300)}`);
+    for (const k of http.storeOnly.slice(0, 3)) diffs.push(`http exchange stored, no bot made it so: ${k.slice(0, 300)}`);
+    if (httpMatched + httpNeverReached !== httpBot.length) problems.push(`${httpBot.length - httpMatched - httpNeverReached} of ${httpBot.length} bot HTTP exchanges not stored exactly once`);
     if (httpMatched !== httpStored.length) problems.push(`${httpStored.length - httpMatched} stored HTTP exchanges no bot made`);
     if (chainFailures.length) problems.push(`${chainFailures.length} streams fail hash-chain verification`);
     if (unsealed)
@@ -805,6 +856,9 @@ async function reconcile(
       httpBot: httpBot.length,
       httpStored: httpStored.length,
       httpMatched,
+      httpNoAnswer,
+      httpNeverReached,
+      httpTransportErrors,
       streams: rows.length,
       chainsOk,
       chainFailures: chainFailures.slice(0, 10),

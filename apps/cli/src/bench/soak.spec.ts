@@ -12,8 +12,9 @@ import {
   reconcileHandoffs,
   runsToRecover,
   SOAK_FAULTS,
+  transportErrors,
 } from './soak';
-import { botKindFor, conversationDigest, isRefusal, p50p99, TickLateness, unreadTail, wsCloseSummary } from './soak-worker';
+import { botKindFor, conversationDigest, isRefusal, p50p99, reconcileHttp, TickLateness, unreadTail, wsCloseSummary } from './soak-worker';
 
 describe('rewind bench soak: pure parts', () => {
   it('tells a run the recorder refused (503 capture_overloaded, at the first request or the socket) from other failures', () => {
@@ -95,6 +96,22 @@ describe('rewind bench soak: pure parts', () => {
         ],
       ),
     ).toMatchObject({ duplicates: 1, missing: 2, extra: 1 });
+  });
+
+  it('reconciles HTTP exchanges: one the bot got no answer to and the store lacks never reached the proxy (counted apart); any other missing one is lost', () => {
+    const launch = 'POST /api/game/launch → undefined | {"gameSlug":"g"} | ';
+    const ok = 'POST /api/game/launch → 202 | {"gameSlug":"g"} | {"sessionId":"s1"}';
+    const poll = 'GET /api/game/session-status?sessionId=s1 → 200 |  | {"status":"running"}';
+    // the bot's launch failed at the connection, it launched again (a new exchange, answered): both accounted for
+    expect(reconcileHttp([launch, ok, poll], [ok, poll])).toEqual({ matched: 2, noAnswer: 1, neverReached: 1, lost: [], neverReachedLines: [launch], storeOnly: [] });
+    // the proxy received it and recorded the client's going away: stored as unanswered, matched
+    expect(reconcileHttp([launch, ok], [launch, ok])).toMatchObject({ matched: 2, noAnswer: 1, neverReached: 0 });
+    // an answered exchange missing from the store is lost, never set aside
+    expect(reconcileHttp([ok, poll], [ok])).toMatchObject({ matched: 1, neverReached: 0, lost: [poll] });
+    // the bot saw no answer but the store holds an answer: both sides unmatched (the stored one is reported)
+    expect(reconcileHttp([launch], [ok])).toMatchObject({ matched: 0, neverReached: 1, storeOnly: [ok] });
+    expect(transportErrors({})).toBe('');
+    expect(transportErrors({ 'fetch failed (ECONNRESET)': 1, 'fetch failed (UND_ERR_SOCKET)': 2 })).toBe("; bots' transport errors: 2× fetch failed (UND_ERR_SOCKET), 1× fetch failed (ECONNRESET)");
   });
 
   it('mixes platforms: 80% MoltStation (half each game), the rest SpaceMolt, cloud-play and RGS', () => {

@@ -241,6 +241,17 @@ export function reconcileHandoffs(outboxSessions: string[], listed: { runSession
   };
 }
 
+/** The bots' transport errors for the HTTP reconciliation line: `; bots' transport errors: 2× fetch failed (ECONNRESET)` ('' when none). */
+export function transportErrors(errors: Record<string, number>): string {
+  const list = Object.entries(errors).sort((x, y) => y[1] - x[1]);
+  return list.length
+    ? `; bots' transport errors: ${list
+        .slice(0, 4)
+        .map(([k, v]) => `${v}× ${k}`)
+        .join(', ')}`
+    : '';
+}
+
 /** Resident set size of a process in MB (Linux /proc; NaN elsewhere or when gone). */
 export function rssMb(pid: number | undefined): number {
   if (!pid) return NaN;
@@ -953,12 +964,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     out(
       `| WebSocket traffic of each bot run stored exactly once, each direction in order, byte for byte (compare.ts) | ${fmt(r.wsMatched)} of ${fmt(r.wsRuns)} runs${r.wsCut ? ` (+ ${r.wsCut} cut under the bot with the last ${r.wsUnread} messages it sent unread by anyone)` : ''}; ${fmt(r.wsMessagesMatched)} of ${fmt(r.wsMessagesBot - r.wsUnread)} messages${r.wsStoreOnly ? `; ${r.wsStoreOnly} stored streams unmatched` : ''}; ${fmt(r.interleaved)} runs interleave the two directions differently (not an error)${r.wsUndeliveredToBot ? `; ${fmt(r.wsUndeliveredToBot)} platform messages recorded as undelivered (they crossed the bot's close) set aside` : ''} |`,
     );
-    out(`| HTTP exchanges of every bot stored exactly once | ${fmt(r.httpMatched)} of ${fmt(r.httpBot)} (store holds ${fmt(r.httpStored)}) |`);
+    out(
+      `| HTTP exchanges of every bot stored exactly once | ${fmt(r.httpMatched)} of ${fmt(r.httpBot)} (store holds ${fmt(r.httpStored)}); ${fmt(r.httpNoAnswer)} the bot got no answer to (${fmt(r.httpNoAnswer - r.httpNeverReached)} stored as unanswered), ${fmt(r.httpNeverReached)} that never reached the proxy (refused or reset at the connection: counted apart)${transportErrors(r.httpTransportErrors)} |`,
+    );
     out(`| hash chains verified | ${fmt(r.chainsOk)} of ${fmt(r.streams)} streams${r.unsealed ? `; ${r.unsealed} not sealed` : ''} |`);
     out(
       `| reward handoffs (one per ended run, rewards endpoint's list) | ${fmt(handoffs.listed)} listed for ${fmt(handoffs.outboxRows)} outbox rows; ${handoffs.missing} missing, ${handoffs.duplicates} duplicated, ${handoffs.extra} unknown; ${handoffs.redelivered} absorbed re-deliveries (max deliveries ${handoffs.maxDeliveries}) |`,
     );
-    out(`| events lost | ${fmt(r.wsMessagesBot - r.wsUnread - r.wsMessagesMatched + (r.httpBot - r.httpMatched))} |`);
+    out(`| events lost | ${fmt(r.wsMessagesBot - r.wsUnread - r.wsMessagesMatched + (r.httpBot - r.httpMatched - r.httpNeverReached))} |`);
     const cap = captureTotals();
     out(`| bot runs split over more than one stored stream | ${fmt(r.runsSplit)} |`);
     out(

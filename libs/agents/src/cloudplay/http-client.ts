@@ -1,3 +1,4 @@
+import { httpExchange, transportError } from '../http-exchange';
 import type { TrafficLog } from '../traffic-log';
 
 export interface HttpReply {
@@ -38,14 +39,15 @@ export class CloudplayHttpClient {
     this.traffic?.record({ stream, channel: 'http', direction: 'sent', data: text, meta: { method, path, seq } });
     this.log(`→ ${method} ${path}${text ? ` ${text}` : ''}`);
     let res: Response;
+    let reply: string;
     try {
-      res = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : text, signal: this.signal });
+      ({ res, body: reply } = await httpExchange(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : text }, this.signal, (r) => r.text()));
     } catch (e) {
-      this.traffic?.record({ stream, channel: 'http', direction: 'received', data: '', meta: { method, path, seq, error: (e as Error).message } });
-      this.log(`✗ ${method} ${path}: ${(e as Error).message}`);
+      // No answer (connection refused or reset, aborted…): recorded as the exchange's end, without a status.
+      this.traffic?.record({ stream, channel: 'http', direction: 'received', data: '', meta: { method, path, seq, error: transportError(e) } });
+      this.log(`✗ ${method} ${path}: ${transportError(e)}`);
       throw e;
     }
-    const reply = await res.text();
     this.traffic?.record({
       stream,
       channel: 'http',

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import WebSocket from 'ws';
+import { httpExchange, transportError } from '../http-exchange';
 import type { BotOptions, TrafficLog } from '../traffic-log';
 
 export type MoltSlug = 'shellrunners' | 'flappybots';
@@ -50,8 +51,15 @@ export class MoltClient {
     const headers: Record<string, string> = {};
     if (text) headers['content-type'] = 'application/json';
     if (auth && this.accessToken) headers.authorization = `Bearer ${this.accessToken}`;
-    const res = await fetch(`${this.base}${path}`, { method, headers, body: text || undefined, signal: this.opts.signal });
-    const resText = await res.text();
+    let res: Response;
+    let resText: string;
+    try {
+      ({ res, body: resText } = await httpExchange(`${this.base}${path}`, { method, headers, body: text || undefined }, this.opts.signal, (r) => r.text()));
+    } catch (e) {
+      // No answer (connection refused or reset, aborted…): recorded as the exchange's end, without a status.
+      traffic?.record({ stream, channel: 'http', direction: 'received', data: '', meta: { method, path, error: transportError(e) } });
+      throw e;
+    }
     traffic?.record({ stream, channel: 'http', direction: 'received', data: resText, meta: { method, path, status: res.status } });
     let json: any;
     try {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { httpExchange, transportError } from '../http-exchange';
 import type { BotOptions, TrafficLog } from '../traffic-log';
 
 /**
@@ -214,8 +215,17 @@ export class RgsBot {
     const stream = `${method} ${path}`;
     for (let attempt = 0; ; attempt++) {
       this.traffic?.record({ stream, channel: 'http', direction: 'sent', data: text, meta: { method, path } });
-      const res = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : text, signal: this.opts.signal });
-      const reply = Buffer.from(await res.arrayBuffer()).toString('utf8');
+      let res: Response;
+      let reply: string;
+      try {
+        ({ res, body: reply } = await httpExchange(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : text }, this.opts.signal, async (r) =>
+          Buffer.from(await r.arrayBuffer()).toString('utf8'),
+        ));
+      } catch (e) {
+        // No answer (connection refused or reset, aborted…): recorded as the exchange's end, without a status.
+        this.traffic?.record({ stream, channel: 'http', direction: 'received', data: '', meta: { method, path, error: transportError(e) } });
+        throw e;
+      }
       this.traffic?.record({ stream, channel: 'http', direction: 'received', data: reply, meta: { method, path, status: res.status } });
       // bodies can hold credentials (launchUrl, sessionToken): the log line shows sizes, the traffic log the bytes
       this.log(`http ${stream} (${Buffer.byteLength(text)} B) → ${res.status} (${Buffer.byteLength(reply)} B)`);

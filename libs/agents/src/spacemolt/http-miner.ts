@@ -1,3 +1,4 @@
+import { httpExchange, transportError } from '../http-exchange';
 import { TrafficLog } from '../traffic-log';
 import { checkAbort, defaultUsername, emptySummary, pickPois, SpaceMoltMinerOptions, SpaceMoltMinerSummary } from './common';
 
@@ -32,8 +33,15 @@ export async function runSpaceMoltHttpMiner(options: SpaceMoltMinerOptions): Pro
       traffic.record({ stream, channel: 'http', direction: 'sent', data: text, meta: { method, path } });
       summary.messagesSent++;
       const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-      const res = await fetch(`${base}${path}`, { method, headers, body: body ? text : undefined, signal });
-      const resText = await res.text();
+      let res: Response;
+      let resText: string;
+      try {
+        ({ res, body: resText } = await httpExchange(`${base}${path}`, { method, headers, body: body ? text : undefined }, signal, (r) => r.text()));
+      } catch (e) {
+        // No answer (connection refused or reset, timed out…): recorded as the exchange's end, without a status.
+        traffic.record({ stream, channel: 'http', direction: 'received', data: '', meta: { method, path, error: transportError(e) } });
+        throw e;
+      }
       traffic.record({ stream, channel: 'http', direction: 'received', data: resText, meta: { method, path, status: res.status } });
       summary.messagesReceived++;
       if (!(res.headers.get('content-type') ?? '').includes('json')) throw new Error(`${path}: unexpected content-type ${res.headers.get('content-type')} (HTTP ${res.status})`);

@@ -48,10 +48,12 @@ export function wsSequences(
 /**
  * HTTP exchanges as sorted `METHOD path → status | request body | response body` lines: stored vs bot (redacted).
  * An answer the proxy gave itself (the platform unreachable: a `proxy-error` marker with `answeredBy: proxy`)
- * counts as the exchange's response: it is what the bot received.
+ * counts as the exchange's response: it is what the bot received. A request with no answer at all counts as
+ * `→ undefined` with an empty response body, as the bot logs an exchange that failed without an answer.
  */
 export function httpExchanges(streams: Map<string, StoredEvent[]>, traffic: TrafficLog, redactor: Redactor): { stored: string[]; bot: string[] } {
   const requests = new Map<string, StoredEvent>();
+  const answered = new Set<StoredEvent>();
   const stored: string[] = [];
   for (const events of streams.values()) {
     for (const e of events) {
@@ -64,8 +66,17 @@ export function httpExchanges(streams: Map<string, StoredEvent[]>, traffic: Traf
         const rm = JSON.parse(req?.meta ?? '{}') as { method?: string; path?: string };
         const sm = JSON.parse(e.meta ?? '{}') as { status?: number };
         stored.push(`${rm.method} ${rm.path} → ${sm.status} | ${text(req?.body ?? null)} | ${text(e.body)}`);
+        if (req) answered.add(req);
       }
     }
+  }
+  // A request the proxy received that got no answer (the client went away before it, or the platform dropped the
+  // connection mid-answer: a proxy-error marker, no response) is an exchange too, with no status and no response body:
+  // what a bot logs of an exchange whose answer never came (a transport error, `meta.error`).
+  for (const req of requests.values()) {
+    if (answered.has(req)) continue;
+    const rm = JSON.parse(req.meta ?? '{}') as { method?: string; path?: string };
+    stored.push(`${rm.method} ${rm.path} → undefined | ${text(req.body)} | `);
   }
   const bot: string[] = [];
   const pending: TrafficEntry[] = [];
