@@ -6,7 +6,7 @@ import WebSocket from 'ws';
  * The gateway side of `rewind bench replay`'s lateness (installed in the API child and in each of its cluster
  * workers): when each replayed event left the gateway. It wraps `ws`'s `WebSocket.prototype.send` in the API
  * process (the bench's own child, never the application) and notes, per socket, the seq of each `/replay/{id}`
- * event and the time its `send` returned (the frame written to the socket or queued behind earlier ones), on the
+ * event and the time its `send` was called (the gateway handing the frame to the socket), on the
  * machine-wide monotonic clock (`monotonicMs`), so the bench can split its end-to-end figure
  * into the gateway's lateness (written vs the recorded schedule) and the delivery to the client (arrival − written:
  * the kernel's loopback and the client process's own event loop). The socket's session is read from its `hello`.
@@ -74,9 +74,11 @@ function wrap(proto: Proto): void {
   const origin = monotonicOffsetMs();
   const send = proto.send;
   proto.send = function (this: WebSocket, data: unknown, ...rest: unknown[]): void {
+    // The time the gateway hands the frame over (before the write: a process preempted after its write would
+    // otherwise note a time after the client's arrival).
+    const at = origin + performance.now();
     send.call(this, data, ...rest);
     if (typeof data !== 'string' || data.charCodeAt(2) !== 116 /* t of "type" */) return;
-    const at = origin + performance.now();
     let t = tracks.get(this);
     if (!t) tracks.set(this, (t = { id: null, seqs: [], at: [] }));
     const e = EVENT_RE.exec(data.length > 40 ? data.slice(0, 40) : data);

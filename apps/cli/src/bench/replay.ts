@@ -12,6 +12,7 @@ import { progress } from '../progress';
 import { fmt, LoopStats, machineCpu, median } from './stats';
 import type { ApiCommand, ApiReport } from './replay-worker';
 import { monotonicOffsetMs, type SentLog } from './replay-probe';
+import { rawReplaySocket } from './replay-raw-client';
 
 /**
  * The API child's node flags (REWIND_BENCH_API_NODE_ARGS, default none, as apps/api runs). The recorder's larger
@@ -51,6 +52,8 @@ export interface ReplayBenchOptions {
   runs: number;
   /** API processes (`runApiProcesses`, as REWIND_API_WORKERS): 1 is the API alone in its process. */
   workers: number;
+  /** The streams' clients: `ws` (default) or the lighter raw-socket reader (replay-raw-client.ts). */
+  client?: BenchClient;
   out: (line: string) => void;
 }
 
@@ -310,11 +313,44 @@ interface Stream {
 
 const auth = (apiKey: string) => ({ perMessageDeflate: false, headers: { authorization: `Bearer ${apiKey}` } });
 
+/** The bench's stream clients: `ws` (the library a viewer would use) or the lighter raw-socket client (replay-raw-client.ts). */
+export type BenchClient = 'ws' | 'raw';
+
+/** One stream's message: an event (seq, offset and arrival noted; parsed from its first bytes only), hello, end or error. */
+function onStreamMessage(st: Stream, data: Buffer, now: number, expected: number): void {
+  const m = EVENT_RE.exec(data.toString('latin1', 0, Math.min(data.length, 64)));
+  if (m) {
+    if (st.count >= expected) return void st.extra++;
+    st.seqs[st.count] = Number(m[1]);
+    st.offsets[st.count] = Number(m[2]);
+    st.arrivals[st.count] = now;
+    st.count++;
+    return;
+  }
+  let msg: { type?: string; emitted?: number; lastSeq?: number | null; stopped?: boolean; message?: string };
+  try {
+    msg = JSON.parse(data.toString('utf8')) as typeof msg;
+  } catch {
+    return void st.errors.push('unparsable message');
+  }
+  if (msg.type === 'hello') st.helloAt = now;
+  else if (msg.type === 'end') st.end = { emitted: msg.emitted ?? -1, lastSeq: msg.lastSeq ?? null, stopped: !!msg.stopped };
+  else if (msg.type === 'error') st.errors.push(String(msg.message));
+}
+
 /** Opens one replay socket per id at once and waits for every stream to end (or the deadline). */
-async function playStreams(port: number, apiKey: string, ids: string[], expected: number, query: string, deadlineMs: number): Promise<{ streams: Stream[]; t0: number; timedOut: boolean }> {
+async function playStreams(
+  port: number,
+  apiKey: string,
+  ids: string[],
+  expected: number,
+  query: string,
+  deadlineMs: number,
+  client: BenchClient = 'ws',
+): Promise<{ streams: Stream[]; t0: number; timedOut: boolean }> {
   const t0 = performance.now();
   const streams: Stream[] = [];
-  const sockets: WebSocket[] = [];
+  const sockets: { terminate(): void }[] = [];
   const closed = ids.map((id) => {
     const st: Stream = {
       seqs: new Int32Array(expected),
@@ -328,29 +364,28 @@ async function playStreams(port: number, apiKey: string, ids: string[], expected
       closeCode: null,
     };
     streams.push(st);
+    if (client === 'raw') {
+      return new Promise<void>((r) => {
+        sockets.push(
+          rawReplaySocket(
+            port,
+            `/replay/${id}?${query}`,
+            { authorization: `Bearer ${apiKey}` },
+            {
+              message: (data, now) => onStreamMessage(st, data, now, expected),
+              error: (e) => st.errors.push(e),
+              close: (code) => {
+                st.closeCode = code;
+                r();
+              },
+            },
+          ),
+        );
+      });
+    }
     const ws = new WebSocket(`ws://127.0.0.1:${port}/replay/${id}?${query}`, auth(apiKey));
     sockets.push(ws);
-    ws.on('message', (data: Buffer) => {
-      const now = performance.now();
-      const m = EVENT_RE.exec(data.toString('latin1', 0, Math.min(data.length, 64)));
-      if (m) {
-        if (st.count >= expected) return void st.extra++;
-        st.seqs[st.count] = Number(m[1]);
-        st.offsets[st.count] = Number(m[2]);
-        st.arrivals[st.count] = now;
-        st.count++;
-        return;
-      }
-      let msg: { type?: string; emitted?: number; lastSeq?: number | null; stopped?: boolean; message?: string };
-      try {
-        msg = JSON.parse(data.toString('utf8')) as typeof msg;
-      } catch {
-        return void st.errors.push('unparsable message');
-      }
-      if (msg.type === 'hello') st.helloAt = now;
-      else if (msg.type === 'end') st.end = { emitted: msg.emitted ?? -1, lastSeq: msg.lastSeq ?? null, stopped: !!msg.stopped };
-      else if (msg.type === 'error') st.errors.push(String(msg.message));
-    });
+    ws.on('message', (data: Buffer) => onStreamMessage(st, data, performance.now(), expected));
     ws.on('error', (e) => st.errors.push(e.message));
     return new Promise<void>((r) =>
       ws.once('close', (code) => {
@@ -441,6 +476,7 @@ const pct3 = (p: Percentiles): string => `${ms2(p.p50)} / ${ms2(p.p99)} / ${ms2(
 
 export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBenchResult> {
   const { sessions, seconds, seeks, runs, workers, out } = o;
+  const client = o.client ?? 'ws';
   for (const [k, v] of Object.entries({ sessions, seconds, seeks, runs, workers })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`runReplayBench: ${k} must be a positive integer (got ${v})`);
   }
@@ -453,7 +489,7 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
     `${sessions} concurrent streams at speed 1 of recorded 20 Hz sessions (${fmt(perSession)} frames each = ${seconds + LEAD_S} s, ~${BODY_BYTES}-byte JSON bodies; ${fmt(sessions * HZ)} events/s in all), ${runs} run(s) after a 2 s warm-up; ${seeks} seek(s) per run in a one-hour session (${fmt(HOUR_EVENTS)} frames), seed ${seed}.`,
   );
   out(
-    `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${os.platform()} ${os.release()}; loopback only. Processes: API + replay gateway (child, startApi) in ${workers === 1 ? '1 process' : `${workers} worker processes sharing its port (node cluster, as REWIND_API_WORKERS=${workers}; CPU and GC summed over them, loop delay the worst one's)`} → clients (this process); Postgres local.`,
+    `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${os.platform()} ${os.release()}; loopback only. Processes: API + replay gateway (child, startApi) in ${workers === 1 ? '1 process' : `${workers} worker processes sharing its port (node cluster, as REWIND_API_WORKERS=${workers}; CPU and GC summed over them, loop delay the worst one's)`} → clients (this process, ${client === 'raw' ? 'raw-socket readers' : '`ws`'}); Postgres local.`,
   );
   out(
     `Lateness = arrival − (stream anchor + (offset − offset₀)/speed), anchor = the earliest arrival the schedule allows (so ≥ 0; end to end, client clock). Goal figure: events arriving while all ${sessions} streams play (last stream's first event → first stream's last). Seek = send {type:'seek',offsetUs} on an open /replay socket → first event at/after the target arrives; the goal figure subtracts the recorded time from the target to that event, which the replay plays as recorded.`,
@@ -481,7 +517,7 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
     const rnd = prng(seed);
 
     // Warm-up: every stream plays its last 2 s (JIT, connection pool, page cache); not counted.
-    const warm = await playStreams(api.port, apiKey, ids, 2 * HZ, `speed=1&fromSeq=${perSession - 2 * HZ + 1}`, 60_000);
+    const warm = await playStreams(api.port, apiKey, ids, 2 * HZ, `speed=1&fromSeq=${perSession - 2 * HZ + 1}`, 60_000, client);
     const warmBad = warm.streams.filter((s) => s.count !== 2 * HZ || !s.end).length;
     out(`Warm-up: ${sessions} streams × 2 s${warmBad ? ` (${warmBad} incomplete)` : ''}.`);
     out('');
@@ -499,7 +535,7 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
       const a0 = (await api.stats()).cpuUs;
       await api.sends(); // the warm-up's and the previous run's seeks
       const w0 = performance.now();
-      const played = await playStreams(api.port, apiKey, ids, perSession, 'speed=1', (perSession / HZ) * 1000 + 60_000);
+      const played = await playStreams(api.port, apiKey, ids, perSession, 'speed=1', (perSession / HZ) * 1000 + 60_000, client);
       const wallUs = (performance.now() - w0) * 1000;
       const apiAfter = await api.stats(true);
       const sent = await api.sends();
@@ -617,7 +653,7 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
   const goals = { lateness: complete && latenessP99 <= GOAL_LATENESS_P99_MS, seek: complete && seekAdded.p99 <= GOAL_SEEK_P99_MS };
   out('');
   out(
-    `Where the lateness is (events in the all-streams window): the gateway's (when each event left the gateway, its \`send\` returned, against the recorded schedule anchored as the end-to-end figure) and the delivery (arrival − written: loopback and the clients' own event loop; one monotonic clock for both processes). Phase: of the ${sessions} streams, the most whose events fall due within 1 ms / 5 ms of each other, every ${1000 / HZ} ms.`,
+    `Where the lateness is (events in the all-streams window): the gateway's (when the gateway handed each event to its socket, \`send\` called, against the recorded schedule anchored as the end-to-end figure) and the delivery (arrival − written: loopback and the clients' own event loop; one monotonic clock for both processes). Phase: of the ${sessions} streams, the most whose events fall due within 1 ms / 5 ms of each other, every ${1000 / HZ} ms.`,
   );
   out('');
   out('| run | end to end p50 / p99 / max (ms) | gateway p50 / p99 / max (ms) | delivery p50 / p99 / max (ms) | delivery min (ms) | streams split | streams due within 1 / 5 ms |');
