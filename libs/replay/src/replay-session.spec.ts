@@ -209,6 +209,34 @@ describe('ReplaySession validation and lifecycle', () => {
     expect(replay.state).toBe('failed');
   });
 
+  it('reads the next page only after the task that emitted the due events (a timer turn sends first, then reads)', async () => {
+    // Pages of 3 events all due at once, and always below the prefetch mark: the pump emits a page's events in one go.
+    const { source, replay, emitted } = setup(evenly(1, 9, 0), { prefetchBelow: 100 }, 3);
+    const readsDuringEmission: number[] = [];
+    replay.on('event', () => readsDuringEmission.push(source.stats.pagesRead));
+    await replay.start();
+    await replay.done;
+    expect(emitted.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Page 2 was asked for only after events 1–3 had all gone out, page 3 after 4–6.
+    expect(readsDuringEmission).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
+  });
+
+  it('with prefetchAheadMs, reads ahead by replay time as well as by count (high speeds do not run dry)', async () => {
+    const reads = async (speed: number, prefetchAheadMs: number) => {
+      // Pages of 10 events 50 ms apart (450 ms of recording each); 2 left is the count mark.
+      const { clock, source, replay } = setup(evenly(1, 40, 50), { speed, prefetchBelow: 2, prefetchAheadMs }, 10);
+      await replay.start();
+      await clock.advance(1);
+      return source.stats.pagesRead;
+    };
+    // Speed 32: a page plays in 14 ms, under the 1 s asked: the next one is read at once.
+    expect(await reads(32, 1_000)).toBe(2);
+    // The count alone waits for the page to be nearly played out.
+    expect(await reads(32, 0)).toBe(1);
+    // Speed 1: the page holds 450 ms, more than the 100 ms asked: no early read.
+    expect(await reads(1, 100)).toBe(1);
+  });
+
   it('fails the replay when a later page cannot be read', async () => {
     let pages = 0;
     const flaky: EventSource = {
