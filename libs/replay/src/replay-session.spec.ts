@@ -221,22 +221,6 @@ describe('ReplaySession validation and lifecycle', () => {
     expect(readsDuringEmission).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
   });
 
-  it('with prefetchAheadMs, reads ahead by replay time as well as by count (high speeds do not run dry)', async () => {
-    const reads = async (speed: number, prefetchAheadMs: number) => {
-      // Pages of 10 events 50 ms apart (450 ms of recording each); 2 left is the count mark.
-      const { clock, source, replay } = setup(evenly(1, 40, 50), { speed, prefetchBelow: 2, prefetchAheadMs }, 10);
-      await replay.start();
-      await clock.advance(1);
-      return source.stats.pagesRead;
-    };
-    // Speed 32: a page plays in 14 ms, under the 1 s asked: the next one is read at once.
-    expect(await reads(32, 1_000)).toBe(2);
-    // The count alone waits for the page to be nearly played out.
-    expect(await reads(32, 0)).toBe(1);
-    // Speed 1: the page holds 450 ms, more than the 100 ms asked: no early read.
-    expect(await reads(1, 100)).toBe(1);
-  });
-
   it('fails the replay when a later page cannot be read', async () => {
     let pages = 0;
     const flaky: EventSource = {

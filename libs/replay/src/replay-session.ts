@@ -12,12 +12,6 @@ export interface ReplayOptions {
   clock?: ReplayClock;
   /** Fetch the next page when this few events are left buffered (default: 64). */
   prefetchBelow?: number;
-  /**
-   * Also fetch it when the buffered events play in less than this (ms of replay time at the current speed; default
-   * 0: the count alone). Lets a server keep few rows per stream at speed 1 (`prefetchBelow` low) without running
-   * dry at speed 32, where the same count plays 32 times faster.
-   */
-  prefetchAheadMs?: number;
 }
 
 /** One event as replayed, with its timing (ms on the replay clock). */
@@ -72,7 +66,6 @@ interface Cursor<E> {
 export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
   private readonly clock: ReplayClock;
   private readonly prefetchBelow: number;
-  private readonly prefetchAheadUs: number;
   private readonly skipIdleUs: number | null;
   private speedValue: number;
   private stateValue: ReplayState = 'idle';
@@ -112,7 +105,6 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
     }
     this.skipIdleUs = options.skipIdleMs === undefined ? null : Math.round(options.skipIdleMs * 1000);
     this.prefetchBelow = Math.max(1, options.prefetchBelow ?? 64);
-    this.prefetchAheadUs = Math.max(0, (options.prefetchAheadMs ?? 0) * 1000);
     this.done = new Promise<ReplaySummary>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -306,10 +298,8 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
    * order, and only then are the page queries written (the read is not urgent: `prefetchBelow` events remain).
    */
   private prefetch(cursor: Cursor<E>): void {
-    if (cursor.exhausted || cursor.fetching) return;
-    const buffer = cursor.buffer;
-    const n = buffer.length;
-    if (n >= this.prefetchBelow && (this.prefetchAheadUs === 0 || ((buffer[n - 1] as E).offsetUs - (buffer[0] as E).offsetUs) / this.speedValue >= this.prefetchAheadUs)) return;
+    const n = cursor.buffer.length;
+    if (cursor.exhausted || cursor.fetching || n >= this.prefetchBelow) return;
     const read = n === 0 ? cursor.iterator.next() : Promise.resolve().then(() => (this.cursor === cursor ? cursor.iterator.next() : { done: true as const, value: undefined }));
     cursor.fetching = read.then(
       (r) => {
