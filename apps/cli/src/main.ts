@@ -139,7 +139,8 @@ export function buildProgram(): Command {
       .option('--seconds <n>', 'seconds per run')
       .option('--seeks <n>', 'seeks')
       .option('--runs <n>', 'runs')
-      .option('--workers <n>', 'API processes sharing its port (default: the cores)'),
+      .option('--workers <n>', 'API processes sharing its port (default: the cores)')
+      .option('--client <ws|raw>', "the streams' clients: ws (default) or a lighter raw-socket reader"),
     benchCommand,
     'replay',
   );

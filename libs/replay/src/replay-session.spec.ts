@@ -209,6 +209,18 @@ describe('ReplaySession validation and lifecycle', () => {
     expect(replay.state).toBe('failed');
   });
 
+  it('reads the next page only after the task that emitted the due events (a timer turn sends first, then reads)', async () => {
+    // Pages of 3 events all due at once, and always below the prefetch mark: the pump emits a page's events in one go.
+    const { source, replay, emitted } = setup(evenly(1, 9, 0), { prefetchBelow: 100 }, 3);
+    const readsDuringEmission: number[] = [];
+    replay.on('event', () => readsDuringEmission.push(source.stats.pagesRead));
+    await replay.start();
+    await replay.done;
+    expect(emitted.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Page 2 was asked for only after events 1–3 had all gone out, page 3 after 4–6.
+    expect(readsDuringEmission).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
+  });
+
   it('fails the replay when a later page cannot be read', async () => {
     let pages = 0;
     const flaky: EventSource = {

@@ -292,9 +292,16 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
     this.timer = null;
   }
 
+  /**
+   * Reads the next page once few events are left. The read starts after the current task (a microtask): when a
+   * shared scheduler's timer serves many streams due in the same instant, every due event is sent first, in due
+   * order, and only then are the page queries written (the read is not urgent: `prefetchBelow` events remain).
+   */
   private prefetch(cursor: Cursor<E>): void {
-    if (cursor.exhausted || cursor.fetching || cursor.buffer.length >= this.prefetchBelow) return;
-    cursor.fetching = cursor.iterator.next().then(
+    const n = cursor.buffer.length;
+    if (cursor.exhausted || cursor.fetching || n >= this.prefetchBelow) return;
+    const read = n === 0 ? cursor.iterator.next() : Promise.resolve().then(() => (this.cursor === cursor ? cursor.iterator.next() : { done: true as const, value: undefined }));
+    cursor.fetching = read.then(
       (r) => {
         cursor.fetching = null;
         if (this.cursor !== cursor) return; // a seek or stop replaced this read

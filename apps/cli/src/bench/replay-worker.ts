@@ -10,12 +10,14 @@
  */
 import type { Worker } from 'node:cluster';
 import { loopProbe, type LoopStats } from './stats';
+import { installSendProbe, mergeSentLogs, takeSentLog, type SentLog } from './replay-probe';
 
 /** Parent → API child (and the primary → each worker). */
-export type ApiCommand = { type: 'stats'; /** Start a new measuring window. */ reset?: boolean } | { type: 'exit' };
-/** API child → parent (and a worker → the primary: its stats). */
-export type ApiReport = { type: 'ready'; port: number; workers: number; pids: number[] } | { type: 'stats'; cpuUs: number; loop: LoopStats };
+export type ApiCommand = { type: 'stats'; /** Start a new measuring window. */ reset?: boolean } | { type: 'sends' } | { type: 'exit' };
+/** API child → parent (and a worker → the primary: its stats, its send log). */
+export type ApiReport = { type: 'ready'; port: number; workers: number; pids: number[] } | { type: 'stats'; cpuUs: number; loop: LoopStats } | { type: 'sends'; log: SentLog };
 type StatsReport = Extract<ApiReport, { type: 'stats' }>;
+type SendsReport = Extract<ApiReport, { type: 'sends' }>;
 
 const cpuUs = (): number => {
   const u = process.cpuUsage();
@@ -46,6 +48,8 @@ async function main(): Promise<void> {
   const { configureLogging } = await import('@rewind/observability');
   configureLogging({ level: 'warn' });
   const probe = loopProbe();
+  // When each event left the gateway (replay-probe.ts): the bench splits its lateness into the gateway's and the delivery's.
+  installSendProbe();
   const api = await runApiProcesses({
     workers,
     start: () => startApi({ databaseUrl, redisUrl, port: 0, logger: false, shutdownHooks: false, replay: { apiKeys: [apiKey], secret: Buffer.from(secretHex, 'hex') } }),
@@ -63,23 +67,27 @@ async function main(): Promise<void> {
       clearTimeout(t);
       process.exit(0);
     };
-    const ask = (w: Worker, reset: boolean): Promise<StatsReport> =>
+    const ask = <T extends ApiReport['type']>(w: Worker, command: ApiCommand & { type: T }): Promise<Extract<ApiReport, { type: T }>> =>
       new Promise((resolve) => {
         const onMessage = (m: ApiReport): void => {
-          if (m?.type !== 'stats') return;
+          if (m?.type !== command.type) return;
           w.off('message', onMessage);
-          resolve(m);
+          resolve(m as Extract<ApiReport, { type: T }>);
         };
         w.on('message', onMessage);
-        w.send({ type: 'stats', reset } satisfies ApiCommand);
+        w.send(command);
       });
     process.on('message', (msg: ApiCommand) => {
       if (msg.type === 'exit') return void exit();
+      if (msg.type === 'sends') {
+        void Promise.all(api.workers().map((w) => ask(w, { type: 'sends' }))).then((all: SendsReport[]) => send({ type: 'sends', log: mergeSentLogs(all.map((r) => r.log)) }));
+        return;
+      }
       if (msg.type === 'stats') {
         const reset = msg.reset === true;
         const own: StatsReport = { type: 'stats', cpuUs: cpuUs(), loop: probe.read(reset) };
         // The primary's own CPU counts (it accepts the connections); its event loop is not on the send path.
-        void Promise.all(api.workers().map((w) => ask(w, reset))).then((all) => send(mergeStats([...all, { ...own, loop: { ...own.loop, delayP99: 0, delayMax: 0 } }])));
+        void Promise.all(api.workers().map((w) => ask(w, { type: 'stats', reset }))).then((all) => send(mergeStats([...all, { ...own, loop: { ...own.loop, delayP99: 0, delayMax: 0 } }])));
       }
     });
     process.on('disconnect', () => void exit());
@@ -100,6 +108,7 @@ async function main(): Promise<void> {
   process.on('message', (msg: ApiCommand) => {
     if (msg.type === 'exit') return void exit();
     if (msg.type === 'stats') send({ type: 'stats', cpuUs: cpuUs(), loop: probe.read(msg.reset === true) });
+    if (msg.type === 'sends') send({ type: 'sends', log: takeSentLog() });
   });
   // A worker's primary closes it (runApiProcesses); a single child goes when the parent does.
   if (api.role === 'single') {

@@ -1,4 +1,5 @@
-import { deliveryProblems, firstSeqAtOrAfter, percentiles, prng, streamLateness } from './replay';
+import { busiestPhase, deliveryProblems, firstSeqAtOrAfter, percentiles, prng, splitLateness, streamAnchor, streamLateness } from './replay';
+import { mergeSentLogs } from './replay-probe';
 import { mergeStats } from './replay-worker';
 
 describe('bench replay helpers', () => {
@@ -11,6 +12,34 @@ describe('bench replay helpers', () => {
   it('scales the schedule by speed', () => {
     const late = streamLateness([0, 25, 50], [0, 50_000, 100_000], 2);
     expect(Array.from(late)).toEqual([0, 0, 0]);
+  });
+
+  it("splits a stream's lateness into the gateway's and the delivery's", () => {
+    // Written at 100, 150 (best placed), 205, 250; each arrives 1 ms later, the third 4 ms later (the client was busy).
+    const written = [NaN, 100, 150, 205, 250];
+    const split = splitLateness([101, 151, 209, 251], [50_000, 100_000, 150_000, 200_000], [1, 2, 3, 4], written, 1);
+    expect(split).not.toBeNull();
+    expect(Array.from(split?.gateway ?? [])).toEqual([0, 0, 5, 0]);
+    expect(Array.from(split?.delivery ?? [])).toEqual([1, 1, 4, 1]);
+    expect(split?.anchorMs).toBe(100);
+    expect(streamAnchor([101, 151, 209, 251], [50_000, 100_000, 150_000, 200_000], 1)).toBe(101);
+    // An event the gateway's log does not have: no split for that stream.
+    expect(splitLateness([101, 151], [50_000, 100_000], [1, 2], [NaN, 100, NaN], 1)).toBeNull();
+  });
+
+  it('counts the streams whose schedules fall due together, across the period boundary', () => {
+    expect(busiestPhase([0, 10, 20, 30, 40], 50, 1)).toBe(1);
+    expect(busiestPhase([1000.2, 2000.5, 3000.9, 25, 30], 50, 1)).toBe(3);
+    // 49.5 and 0.2 are 0.7 ms apart across the wrap.
+    expect(busiestPhase([49.5, 100.2, 20], 50, 1)).toBe(2);
+    expect(busiestPhase([], 50, 1)).toBe(0);
+  });
+
+  it("merges the API processes' send logs by session", () => {
+    expect(mergeSentLogs([{ a: { seqs: [1, 2], at: [10, 20] } }, { a: { seqs: [3], at: [30] }, b: { seqs: [1], at: [5] } }])).toEqual({
+      a: { seqs: [1, 2, 3], at: [10, 20, 30] },
+      b: { seqs: [1], at: [5] },
+    });
   });
 
   it('gives nearest-rank percentiles', () => {

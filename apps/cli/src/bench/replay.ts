@@ -11,6 +11,8 @@ import { nextMessage } from './child-message';
 import { progress } from '../progress';
 import { fmt, LoopStats, machineCpu, median } from './stats';
 import type { ApiCommand, ApiReport } from './replay-worker';
+import { monotonicOffsetMs, type SentLog } from './replay-probe';
+import { rawReplaySocket } from './replay-raw-client';
 
 /**
  * The API child's node flags (REWIND_BENCH_API_NODE_ARGS, default none, as apps/api runs). The recorder's larger
@@ -50,6 +52,8 @@ export interface ReplayBenchOptions {
   runs: number;
   /** API processes (`runApiProcesses`, as REWIND_API_WORKERS): 1 is the API alone in its process. */
   workers: number;
+  /** The streams' clients: `ws` (default) or the lighter raw-socket reader (replay-raw-client.ts). */
+  client?: BenchClient;
   out: (line: string) => void;
 }
 
@@ -73,6 +77,13 @@ export interface ReplayBenchRun {
   /** Lateness (ms) of the events in the all-streams window (the goal figure) and of all events. */
   window: Percentiles;
   all: Percentiles;
+  /**
+   * The window's lateness split (replay-probe.ts): the gateway's (when each event left it, against the schedule) and
+   * the delivery (arrival − written: loopback and the clients' own loop); null when the probe's log was incomplete.
+   */
+  split: { gateway: Percentiles; delivery: Percentiles; deliveryMin: number; streams: number } | null;
+  /** The most streams due within 1 ms and within 5 ms of each other, every 50 ms (their schedules' phases). */
+  phase: { within1ms: number; within5ms: number };
   seek: Percentiles;
   /** Seek minus the recorded time from the target to its first event (the goal figure). */
   seekAdded: Percentiles;
@@ -130,10 +141,60 @@ export function streamLateness(arrivalsMs: ArrayLike<number>, offsetsUs: ArrayLi
   const out = new Float64Array(n);
   if (!n) return out;
   const o0 = offsetsUs[0] as number;
-  let anchor = Infinity;
-  for (let i = 0; i < n; i++) anchor = Math.min(anchor, (arrivalsMs[i] as number) - ((offsetsUs[i] as number) - o0) / 1000 / speed);
+  const anchor = streamAnchor(arrivalsMs, offsetsUs, speed);
   for (let i = 0; i < n; i++) out[i] = (arrivalsMs[i] as number) - anchor - ((offsetsUs[i] as number) - o0) / 1000 / speed;
   return out;
+}
+
+/** When a stream's first event is due on its best-fitting schedule: min over its events of (time − (offset − offset₀)/speed). */
+export function streamAnchor(timesMs: ArrayLike<number>, offsetsUs: ArrayLike<number>, speed: number): number {
+  const n = Math.min(timesMs.length, offsetsUs.length);
+  const o0 = offsetsUs[0] as number;
+  let anchor = Infinity;
+  for (let i = 0; i < n; i++) anchor = Math.min(anchor, (timesMs[i] as number) - ((offsetsUs[i] as number) - o0) / 1000 / speed);
+  return anchor;
+}
+
+/**
+ * Splits one stream's end-to-end lateness: `gateway` is the lateness of the times the events left the gateway
+ * (`writtenMs`, indexed by seq, on the same clock as the arrivals) against the recorded schedule, anchored as the
+ * end-to-end figure is; `delivery` is arrival − written per event (the kernel's loopback and the client's own event
+ * loop). Null when an event's write time is missing.
+ */
+export function splitLateness(
+  arrivalsMs: ArrayLike<number>,
+  offsetsUs: ArrayLike<number>,
+  seqs: ArrayLike<number>,
+  writtenMs: ArrayLike<number>,
+  speed: number,
+): { gateway: Float64Array; delivery: Float64Array; anchorMs: number } | null {
+  const n = Math.min(arrivalsMs.length, offsetsUs.length, seqs.length);
+  const written = new Float64Array(n);
+  const delivery = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const w = writtenMs[seqs[i] as number];
+    if (w === undefined || Number.isNaN(w)) return null;
+    written[i] = w;
+    delivery[i] = (arrivalsMs[i] as number) - w;
+  }
+  return { gateway: streamLateness(written, offsetsUs, speed), delivery, anchorMs: streamAnchor(written, offsetsUs, speed) };
+}
+
+/**
+ * How bunched the streams' schedules are: each stream plays an event every `periodMs` from its anchor, so its phase
+ * is anchor mod period; the most streams whose phases fall within any `windowMs` (circular) are due together every period.
+ */
+export function busiestPhase(anchorsMs: ArrayLike<number>, periodMs: number, windowMs: number): number {
+  const phases = Array.from(anchorsMs, (a) => ((a % periodMs) + periodMs) % periodMs).sort((a, b) => a - b);
+  const n = phases.length;
+  const ext = [...phases, ...phases.map((p) => p + periodMs)];
+  let best = 0;
+  for (let i = 0, j = 0; i < n; i++) {
+    if (j < i) j = i;
+    while (j + 1 < i + n && (ext[j + 1] as number) - (ext[i] as number) < windowMs) j++;
+    best = Math.max(best, j - i + 1);
+  }
+  return best;
 }
 
 /** Seq of the first event at/after `offsetUs` in a session whose event k (from 1) is at k × stepUs. */
@@ -184,6 +245,8 @@ interface ApiChild {
   workers: number;
   pids: number[];
   stats(reset?: boolean): Promise<Extract<ApiReport, { type: 'stats' }>>;
+  /** When each event left the gateway since the last call (replay-probe.ts). */
+  sends(): Promise<SentLog>;
   stop(): Promise<void>;
 }
 
@@ -204,6 +267,11 @@ async function startApiChild(databaseUrl: string, redisUrl: string, apiKey: stri
       const p = nextMessage(child, 'API child', (m: ApiReport): m is Extract<ApiReport, { type: 'stats' }> => m.type === 'stats', 10_000, 'stats');
       send({ type: 'stats', reset });
       return p;
+    },
+    sends: async () => {
+      const p = nextMessage(child, 'API child', (m: ApiReport): m is Extract<ApiReport, { type: 'sends' }> => m.type === 'sends', 30_000, 'send log');
+      send({ type: 'sends' });
+      return (await p).log;
     },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -245,11 +313,44 @@ interface Stream {
 
 const auth = (apiKey: string) => ({ perMessageDeflate: false, headers: { authorization: `Bearer ${apiKey}` } });
 
+/** The bench's stream clients: `ws` (the library a viewer would use) or the lighter raw-socket client (replay-raw-client.ts). */
+export type BenchClient = 'ws' | 'raw';
+
+/** One stream's message: an event (seq, offset and arrival noted; parsed from its first bytes only), hello, end or error. */
+function onStreamMessage(st: Stream, data: Buffer, now: number, expected: number): void {
+  const m = EVENT_RE.exec(data.toString('latin1', 0, Math.min(data.length, 64)));
+  if (m) {
+    if (st.count >= expected) return void st.extra++;
+    st.seqs[st.count] = Number(m[1]);
+    st.offsets[st.count] = Number(m[2]);
+    st.arrivals[st.count] = now;
+    st.count++;
+    return;
+  }
+  let msg: { type?: string; emitted?: number; lastSeq?: number | null; stopped?: boolean; message?: string };
+  try {
+    msg = JSON.parse(data.toString('utf8')) as typeof msg;
+  } catch {
+    return void st.errors.push('unparsable message');
+  }
+  if (msg.type === 'hello') st.helloAt = now;
+  else if (msg.type === 'end') st.end = { emitted: msg.emitted ?? -1, lastSeq: msg.lastSeq ?? null, stopped: !!msg.stopped };
+  else if (msg.type === 'error') st.errors.push(String(msg.message));
+}
+
 /** Opens one replay socket per id at once and waits for every stream to end (or the deadline). */
-async function playStreams(port: number, apiKey: string, ids: string[], expected: number, query: string, deadlineMs: number): Promise<{ streams: Stream[]; t0: number; timedOut: boolean }> {
+async function playStreams(
+  port: number,
+  apiKey: string,
+  ids: string[],
+  expected: number,
+  query: string,
+  deadlineMs: number,
+  client: BenchClient = 'ws',
+): Promise<{ streams: Stream[]; t0: number; timedOut: boolean }> {
   const t0 = performance.now();
   const streams: Stream[] = [];
-  const sockets: WebSocket[] = [];
+  const sockets: { terminate(): void }[] = [];
   const closed = ids.map((id) => {
     const st: Stream = {
       seqs: new Int32Array(expected),
@@ -263,29 +364,28 @@ async function playStreams(port: number, apiKey: string, ids: string[], expected
       closeCode: null,
     };
     streams.push(st);
+    if (client === 'raw') {
+      return new Promise<void>((r) => {
+        sockets.push(
+          rawReplaySocket(
+            port,
+            `/replay/${id}?${query}`,
+            { authorization: `Bearer ${apiKey}` },
+            {
+              message: (data, now) => onStreamMessage(st, data, now, expected),
+              error: (e) => st.errors.push(e),
+              close: (code) => {
+                st.closeCode = code;
+                r();
+              },
+            },
+          ),
+        );
+      });
+    }
     const ws = new WebSocket(`ws://127.0.0.1:${port}/replay/${id}?${query}`, auth(apiKey));
     sockets.push(ws);
-    ws.on('message', (data: Buffer) => {
-      const now = performance.now();
-      const m = EVENT_RE.exec(data.toString('latin1', 0, Math.min(data.length, 64)));
-      if (m) {
-        if (st.count >= expected) return void st.extra++;
-        st.seqs[st.count] = Number(m[1]);
-        st.offsets[st.count] = Number(m[2]);
-        st.arrivals[st.count] = now;
-        st.count++;
-        return;
-      }
-      let msg: { type?: string; emitted?: number; lastSeq?: number | null; stopped?: boolean; message?: string };
-      try {
-        msg = JSON.parse(data.toString('utf8')) as typeof msg;
-      } catch {
-        return void st.errors.push('unparsable message');
-      }
-      if (msg.type === 'hello') st.helloAt = now;
-      else if (msg.type === 'end') st.end = { emitted: msg.emitted ?? -1, lastSeq: msg.lastSeq ?? null, stopped: !!msg.stopped };
-      else if (msg.type === 'error') st.errors.push(String(msg.message));
-    });
+    ws.on('message', (data: Buffer) => onStreamMessage(st, data, performance.now(), expected));
     ws.on('error', (e) => st.errors.push(e.message));
     return new Promise<void>((r) =>
       ws.once('close', (code) => {
@@ -376,6 +476,7 @@ const pct3 = (p: Percentiles): string => `${ms2(p.p50)} / ${ms2(p.p99)} / ${ms2(
 
 export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBenchResult> {
   const { sessions, seconds, seeks, runs, workers, out } = o;
+  const client = o.client ?? 'ws';
   for (const [k, v] of Object.entries({ sessions, seconds, seeks, runs, workers })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`runReplayBench: ${k} must be a positive integer (got ${v})`);
   }
@@ -388,7 +489,7 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
     `${sessions} concurrent streams at speed 1 of recorded 20 Hz sessions (${fmt(perSession)} frames each = ${seconds + LEAD_S} s, ~${BODY_BYTES}-byte JSON bodies; ${fmt(sessions * HZ)} events/s in all), ${runs} run(s) after a 2 s warm-up; ${seeks} seek(s) per run in a one-hour session (${fmt(HOUR_EVENTS)} frames), seed ${seed}.`,
   );
   out(
-    `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${os.platform()} ${os.release()}; loopback only. Processes: API + replay gateway (child, startApi) in ${workers === 1 ? '1 process' : `${workers} worker processes sharing its port (node cluster, as REWIND_API_WORKERS=${workers}; CPU and GC summed over them, loop delay the worst one's)`} → clients (this process); Postgres local.`,
+    `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${os.platform()} ${os.release()}; loopback only. Processes: API + replay gateway (child, startApi) in ${workers === 1 ? '1 process' : `${workers} worker processes sharing its port (node cluster, as REWIND_API_WORKERS=${workers}; CPU and GC summed over them, loop delay the worst one's)`} → clients (this process, ${client === 'raw' ? 'raw-socket readers' : '`ws`'}); Postgres local.`,
   );
   out(
     `Lateness = arrival − (stream anchor + (offset − offset₀)/speed), anchor = the earliest arrival the schedule allows (so ≥ 0; end to end, client clock). Goal figure: events arriving while all ${sessions} streams play (last stream's first event → first stream's last). Seek = send {type:'seek',offsetUs} on an open /replay socket → first event at/after the target arrives; the goal figure subtracts the recorded time from the target to that event, which the replay plays as recorded.`,
@@ -416,7 +517,7 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
     const rnd = prng(seed);
 
     // Warm-up: every stream plays its last 2 s (JIT, connection pool, page cache); not counted.
-    const warm = await playStreams(api.port, apiKey, ids, 2 * HZ, `speed=1&fromSeq=${perSession - 2 * HZ + 1}`, 60_000);
+    const warm = await playStreams(api.port, apiKey, ids, 2 * HZ, `speed=1&fromSeq=${perSession - 2 * HZ + 1}`, 60_000, client);
     const warmBad = warm.streams.filter((s) => s.count !== 2 * HZ || !s.end).length;
     out(`Warm-up: ${sessions} streams × 2 s${warmBad ? ` (${warmBad} incomplete)` : ''}.`);
     out('');
@@ -432,10 +533,12 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
       const m0 = machineCpu();
       const c0 = process.cpuUsage();
       const a0 = (await api.stats()).cpuUs;
+      await api.sends(); // the warm-up's and the previous run's seeks
       const w0 = performance.now();
-      const played = await playStreams(api.port, apiKey, ids, perSession, 'speed=1', (perSession / HZ) * 1000 + 60_000);
+      const played = await playStreams(api.port, apiKey, ids, perSession, 'speed=1', (perSession / HZ) * 1000 + 60_000, client);
       const wallUs = (performance.now() - w0) * 1000;
       const apiAfter = await api.stats(true);
+      const sent = await api.sends();
       const c1 = process.cpuUsage(c0);
       const m1 = machineCpu();
       const cpu = { client: (100 * (c1.user + c1.system)) / wallUs, api: (100 * (apiAfter.cpuUs - a0)) / wallUs, machine: (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total) };
@@ -465,13 +568,39 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
         }
         return streamLateness(st.arrivals.subarray(0, st.count), st.offsets.subarray(0, st.count), 1);
       });
+      // The gateway's side (replay-probe.ts): write times on the machine's monotonic clock, moved to this process's.
+      const mono = monotonicOffsetMs();
+      const lateGateway: number[] = [];
+      const delivery: number[] = [];
+      const anchors: number[] = [];
+      let splitStreams = 0;
       played.streams.forEach((st, i) => {
         const late = perStream[i] as Float64Array;
+        const log = sent[ids[i] as string];
+        let split: ReturnType<typeof splitLateness> = null;
+        if (log && st.count) {
+          const writtenBySeq = new Float64Array(perSession + 1).fill(NaN);
+          for (let k = 0; k < log.seqs.length; k++) {
+            const seq = log.seqs[k] as number;
+            if (seq >= 1 && seq <= perSession) writtenBySeq[seq] = (log.at[k] as number) - mono;
+          }
+          split = splitLateness(st.arrivals.subarray(0, st.count), st.offsets.subarray(0, st.count), st.seqs.subarray(0, st.count), writtenBySeq, 1);
+        }
+        if (split) {
+          splitStreams++;
+          anchors.push(split.anchorMs);
+        } else if (st.count) anchors.push(streamAnchor(st.arrivals.subarray(0, st.count), st.offsets.subarray(0, st.count), 1));
         for (let k = 0; k < st.count; k++) {
           const v = late[k] as number;
           lateAll.push(v);
           const at = st.arrivals[k] as number;
-          if (at >= windowStart && at <= windowEnd) lateWindow.push(v);
+          if (at >= windowStart && at <= windowEnd) {
+            lateWindow.push(v);
+            if (split) {
+              lateGateway.push(split.gateway[k] as number);
+              delivery.push(split.delivery[k] as number);
+            }
+          }
         }
       });
       const eventsExpected = sessions * perSession;
@@ -491,6 +620,8 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
         windowS: Math.max(0, windowEnd - windowStart) / 1000,
         window: percentiles(lateWindow),
         all: percentiles(lateAll),
+        split: splitStreams ? { gateway: percentiles(lateGateway), delivery: percentiles(delivery), deliveryMin: delivery.reduce((a, b) => Math.min(a, b), Infinity), streams: splitStreams } : null,
+        phase: { within1ms: busiestPhase(anchors, 1000 / HZ, 1), within5ms: busiestPhase(anchors, 1000 / HZ, 5) },
         seek: percentiles(seek.ms),
         seekAdded: percentiles(seek.addedMs),
         seekFailures: seek.failures.length,
@@ -520,6 +651,18 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
   const seek = percentiles(allSeeks);
   const seekAdded = percentiles(allSeeksAdded);
   const goals = { lateness: complete && latenessP99 <= GOAL_LATENESS_P99_MS, seek: complete && seekAdded.p99 <= GOAL_SEEK_P99_MS };
+  out('');
+  out(
+    `Where the lateness is (events in the all-streams window): the gateway's (when the gateway handed each event to its socket, \`send\` called, against the recorded schedule anchored as the end-to-end figure) and the delivery (arrival − written: loopback and the clients' own event loop; one monotonic clock for both processes). Phase: of the ${sessions} streams, the most whose events fall due within 1 ms / 5 ms of each other, every ${1000 / HZ} ms.`,
+  );
+  out('');
+  out('| run | end to end p50 / p99 / max (ms) | gateway p50 / p99 / max (ms) | delivery p50 / p99 / max (ms) | delivery min (ms) | streams split | streams due within 1 / 5 ms |');
+  out('|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    out(
+      `| ${r.run} | ${pct3(r.window)} | ${r.split ? pct3(r.split.gateway) : 'n/a'} | ${r.split ? pct3(r.split.delivery) : 'n/a'} | ${r.split ? ms2(r.split.deliveryMin) : 'n/a'} | ${r.split?.streams ?? 0} | ${r.phase.within1ms} / ${r.phase.within5ms} |`,
+    );
+  }
   out('');
   out(`Summary (medians over ${runs} run(s)):`);
   out('');

@@ -36,7 +36,9 @@ export async function benchCommand(args: ParsedArgs): Promise<number> {
     }
   }
   if (which === 'replay') {
-    rejectUnknown(args, ['sessions', 'seconds', 'seeks', 'runs', 'workers']);
+    rejectUnknown(args, ['sessions', 'seconds', 'seeks', 'runs', 'workers', 'client']);
+    const clientOpt = args.options.get('client');
+    if (clientOpt !== undefined && clientOpt !== 'ws' && clientOpt !== 'raw') throw new UsageError(`--client must be ws or raw (got ${String(clientOpt)})`);
     const runtime = await startRuntime();
     try {
       const result = await runReplayBench({
@@ -48,6 +50,7 @@ export async function benchCommand(args: ParsedArgs): Promise<number> {
         runs: intOption(args, 'runs', 3, 1, 20),
         // The API on every core of the machine by default (REWIND_API_WORKERS in production).
         workers: intOption(args, 'workers', os.cpus().length, 1, 64),
+        ...(clientOpt !== undefined ? { client: clientOpt } : {}),
         out: (line) => process.stdout.write(line + '\n'),
       });
       return result.goalMet ? 0 : 1;
