@@ -410,7 +410,8 @@ class SpectateTask {
         }
         const frame = moltstation.frames.frameOf(msg);
         if (frame && this.pendingGap) this.emitGap(connectionId, typeof frame.tick === 'number' ? frame.tick : null);
-        this.emit(connectionId, { type: 'ws-message', direction: 'platform_to_client', data: text, binary: false });
+        // The parse goes with the fact: the recorder classifies the message from it instead of parsing the frame again.
+        this.emit(connectionId, { type: 'ws-message', direction: 'platform_to_client', data: text, binary: false, ...(msg !== undefined ? { parsed: msg } : {}) });
         if (!frame) return;
         gotFrames = true;
         this.lastFrameAtMs = Date.now();
