@@ -121,6 +121,13 @@ describe('FactEncoder', () => {
     expect(bin.body).toEqual(Buffer.from([0, 1, 255]));
     const bad = enc({ ...base, platform: 'cloudplay', connectionId: 'http-11', type: 'http-response', status: 200, headers: [['content-type', 'text/plain']], body: Buffer.from([0xc3, 0x28]) });
     expect(bad.format).toBe('binary');
+    // One decoder serves every body: a body cut mid-character leaves nothing behind for the next one.
+    const cut = enc({ ...base, platform: 'cloudplay', connectionId: 'http-14', type: 'http-response', status: 200, headers: [['content-type', 'text/plain']], body: Buffer.from([0x61, 0xe2, 0x82]) });
+    expect(cut.format).toBe('binary');
+    const next = enc({ ...base, platform: 'cloudplay', connectionId: 'http-15', type: 'http-response', status: 200, headers: [['content-type', 'text/plain']], body: Buffer.from([0xac, 0x21]) });
+    expect(next.format).toBe('binary');
+    const whole = enc({ ...base, platform: 'cloudplay', connectionId: 'http-16', type: 'http-response', status: 200, headers: [['content-type', 'text/plain']], body: Buffer.from('€ ok') });
+    expect(whole).toMatchObject({ format: 'text', body: '€ ok' });
   });
 
   it('records proxy errors as markers with their stage', () => {

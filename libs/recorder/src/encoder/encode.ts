@@ -101,8 +101,11 @@ export class FactEncoder {
   }
 
   private wsMessage(fact: WsMessageFact): EncodedEvent {
-    const conn = this.connections.get(fact.connectionId) ?? { channel: (fact.origin === 'spectator' ? 'spectate_ws' : 'play_ws') as Channel, lastTick: null };
-    this.connections.set(fact.connectionId, conn);
+    let conn = this.connections.get(fact.connectionId);
+    if (!conn) {
+      conn = { channel: (fact.origin === 'spectator' ? 'spectate_ws' : 'play_ws') as Channel, lastTick: null };
+      this.connections.set(fact.connectionId, conn);
+    }
     const fromClient = fact.direction === 'client_to_platform';
     const meta = fact.undelivered ? { meta: UNDELIVERED_META } : {};
     if (typeof fact.data !== 'string') {
@@ -207,10 +210,13 @@ function header(pairs: [string, string][], name: string): string | undefined {
   return pairs.find(([k]) => k.toLowerCase() === name)?.[1];
 }
 
+/** One strict decoder for every body (`decode` without `stream` keeps no state between calls). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Strict UTF-8 decoding: null when the bytes are not valid UTF-8 (then they are kept as binary). */
 function decodeUtf8(bytes: Buffer): string | null {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch {
     return null;
   }
