@@ -45,6 +45,12 @@ export interface WsMessageFact extends FactBase {
    * sent while the platform's close was on its way). Recorded all the same: the sender did send it.
    */
   undelivered?: boolean;
+  /**
+   * `JSON.parse(data)` of a text message, when whoever observed it parsed it already and it parsed (the
+   * MoltStation spectator reads every frame's tick and phase): the recorder takes it rather than parsing the
+   * same string again. Absent: not parsed, or not JSON. It must be exactly what `JSON.parse(data)` returned.
+   */
+  parsed?: unknown;
 }
 
 export interface WsCloseFact extends FactBase {

@@ -53,13 +53,16 @@ export class RunSignalBoard implements RunSignals {
     if (!this.vault) return () => undefined;
     const vault = this.vault;
     let stopped = false;
+    const names = ['bearer', 'sessionToken', 'activity', 'expires'] as const;
     const read = async (): Promise<void> => {
-      for (const name of ['bearer', 'sessionToken', 'activity', 'expires'] as const) {
-        const v = await vault.get(safeId(runKey), name).catch(() => undefined);
-        if (stopped || v === undefined) continue;
-        if (name === 'activity' && Number(v) < this.lastActivityAtMs(runKey)) continue;
+      // One round trip for the four (the vault's MGET), not one each.
+      const values = await vault.getMany(safeId(runKey), names).catch(() => undefined);
+      names.forEach((name, i) => {
+        const v = values?.[i];
+        if (stopped || v === undefined) return;
+        if (name === 'activity' && Number(v) < this.lastActivityAtMs(runKey)) return;
         this.values.set(this.key(runKey, name), v);
-      }
+      });
     };
     void read();
     const timer = setInterval(() => void read(), this.followIntervalMs);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NewEvent } from '@rewind/event-store';
 import { eventHash, genesisHash } from '@rewind/event-store';
-import { decodeItem, encodeItem, JournalLineError } from './journal-codec';
+import { decodeItem, encodeItem, JournalLineError, num } from './journal-codec';
 import { IngestItem } from './types';
 
 const base = (body: NewEvent['body'], format: NewEvent['format']): NewEvent => ({
@@ -74,6 +74,18 @@ describe('journal codec', () => {
     };
     expect(encodeItem({ ordinal: 9, type: 'event', event, outbox })).toBe(asObject(event, true));
     expect(encodeItem({ ordinal: 9, type: 'event', event: bin })).toBe(asObject(bin, false));
+  });
+
+  it('given numbers of every sort, when written for a line, then each is exactly what JSON.stringify writes', () => {
+    const edge = [0, -0, 1, -1, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 999_999, 1_000_000, 1_000_001, 1_795_000_000_000_000, 1_795_000_000_999_999, 1_795_000_001_000_000, 2_147_483_646_999_999];
+    const more = [2_147_483_647_000_000, 2_147_483_647_000_001, 2 ** 53 - 1, 2 ** 53, 1e21, 1.5, -2.25, 1e-7, Number.MAX_VALUE, NaN, Infinity, -Infinity];
+    let x = 0x2545f491;
+    const random = Array.from({ length: 20_000 }, (_, i) => {
+      x = (x * 1_103_515_245 + 12_345) >>> 0;
+      return i % 2 === 0 ? 1_700_000_000_000_000 + x * 97 + i : Math.floor((x / 2 ** 32) * 2 ** (i % 53));
+    });
+    for (const n of [...edge, ...more, ...random]) expect(num(n)).toBe(JSON.stringify(n));
+    expect(num(null)).toBe('null');
   });
 
   it('given a seal or release line without its sessionId, when decoded, then a JournalLineError says so', () => {

@@ -27,15 +27,46 @@ export function encodeItem(item: IngestItem): string {
   const meta = e.meta !== undefined && e.meta !== null ? `,"meta":${JSON.stringify(e.meta)}` : '';
   const outbox = item.outbox && item.outbox.length > 0 ? `,"outbox":${JSON.stringify(item.outbox)}` : '';
   return (
-    `{"t":"event","o":${num(item.ordinal)},"sessionId":${JSON.stringify(e.sessionId)},"seq":${num(e.seq)},"kind":${JSON.stringify(e.kind)},` +
-    `"direction":${JSON.stringify(e.direction)},"channel":${JSON.stringify(e.channel)},"recordedAtUs":${num(e.recordedAtUs)},"offsetUs":${num(e.offsetUs)},` +
-    `"format":${JSON.stringify(e.format)},"body":${body},"msgType":${JSON.stringify(e.msgType ?? null)},"tick":${num(e.tick ?? null)},"requestId":${JSON.stringify(e.requestId ?? null)}${meta}${outbox}}`
+    `{"t":"event","o":${num(item.ordinal)},"sessionId":${JSON.stringify(e.sessionId)},"seq":${num(e.seq)},"kind":${word(e.kind)},` +
+    `"direction":${word(e.direction)},"channel":${word(e.channel)},"recordedAtUs":${num(e.recordedAtUs)},"offsetUs":${num(e.offsetUs)},` +
+    `"format":${word(e.format)},"body":${body},"msgType":${e.msgType === null || e.msgType === undefined ? 'null' : word(e.msgType)},"tick":${num(e.tick ?? null)},"requestId":${JSON.stringify(e.requestId ?? null)}${meta}${outbox}}`
   );
 }
 
-/** A number as JSON.stringify writes it (null for NaN / Infinity / null). */
-function num(n: number | null): string {
-  return n !== null && Number.isFinite(n) ? String(n) : 'null';
+/**
+ * Short strings that recur on every line (kind, direction, channel, format, the message types), as JSON: each is
+ * quoted once and then looked up. Bounded: past 512 distinct strings (message types come from the wire) the rest
+ * are quoted each time.
+ */
+const words = new Map<string, string>();
+function word(s: string): string {
+  let q = words.get(s);
+  if (q === undefined) {
+    q = JSON.stringify(s);
+    if (words.size < 512 && s.length <= 64) words.set(s, q);
+  }
+  return q;
+}
+
+const ZEROS = ['', '0', '00', '000', '0000', '00000'];
+
+/** Below this, `n / 1e6` is exact enough that its floor is the integer's high digits (its high half stays below 2^31). */
+const SPLIT_BELOW = 2_147_483_647 * 1e6;
+
+/**
+ * A number as JSON.stringify writes it (null for NaN / Infinity / null). The wall-clock µs of every line
+ * (~1.8e15) is no small integer, and V8's general number-to-string of it costs ~250 ns: such an integer is
+ * written as its two halves, each a small integer, instead (~90 ns); the same digits.
+ */
+export function num(n: number | null): string {
+  if (n === null) return 'null';
+  if ((n | 0) === n) return `${n}`;
+  if (n > 0 && n < SPLIT_BELOW && Number.isInteger(n)) {
+    const hi = Math.floor(n / 1e6);
+    const lo = `${n - hi * 1e6}`;
+    return `${hi}${ZEROS[6 - lo.length] as string}${lo}`;
+  }
+  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 /** A journal line that is JSON but not a journal item: says which and why (the ingest logs and keeps it). */

@@ -47,6 +47,30 @@ describe('CredentialVault (real Redis)', () => {
     expect(log.lines.join('\n')).not.toContain(token);
   });
 
+  it('reads several credentials of a target in one round trip, each as get reads it (absent, unreadable: undefined)', async () => {
+    const log = new MemoryLog('many');
+    const writer = vault();
+    await writer.put('run:r1', 'bearer', token, 60_000);
+    await writer.put('run:r1', 'activity', '1765000000000', 60_000);
+    await writer.put('run:r1', 'expires', '1765000360000', 60_000);
+    await raw.set(writer.redisKey('run:r1', 'expires'), 'v1.dGFtcGVyZWQtbm90LWEtdmFsaWQtc2VhbGVkLXZhbHVl', 'PX', 60_000);
+    // The reader on a connection of its own, watched (not replaced): which commands reach Redis for the read.
+    const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const watched = new CredentialVault({ redis: conn, secret: Buffer.from(secret), prefix, log });
+    const mget = jest.spyOn(conn, 'mget');
+    const get = jest.spyOn(conn, 'get');
+    try {
+      expect(await watched.getMany('run:r1', ['bearer', 'sessionToken', 'activity', 'expires'])).toEqual([token, undefined, '1765000000000', undefined]);
+      expect(mget).toHaveBeenCalledTimes(1);
+      expect(get).not.toHaveBeenCalled();
+    } finally {
+      conn.disconnect();
+    }
+    expect(log.lines).toEqual([expect.stringMatching(/^warn credential vault: run:r1\/expires does not decrypt/)]);
+    expect(log.lines.join('\n')).not.toContain(token);
+    expect(await writer.getMany('run:r1', [])).toEqual([]);
+  });
+
   it('stores no clear text: the raw Redis value holds neither the value nor a base64 of it', async () => {
     const v = vault();
     await v.put('cloudplay:poll:c1', 'bearer', token, 60_000);

@@ -87,6 +87,24 @@ export class CredentialVault {
     return value;
   }
 
+  /**
+   * Several credentials of one target in one round trip (MGET): what `get` gives for each name, in order. A run's
+   * follower reads all four of its signals every half second; four GETs each were most of the vault's share of
+   * the recorder's time in the soak (issue 18).
+   */
+  async getMany(targetId: string, names: readonly string[]): Promise<(string | undefined)[]> {
+    if (names.length === 0) return [];
+    const keys = names.map((name) => this.redisKey(targetId, name));
+    const sealed = await this.call(`get ${targetId}/${names.join(',')}`, () => this.redis.mget(...keys));
+    return names.map((name, i) => {
+      const one = sealed[i];
+      if (one === null || one === undefined) return undefined;
+      const value = this.open(targetId, name, one);
+      if (value === undefined) this.opts.log.warn(`credential vault: ${targetId}/${name} does not decrypt (tampered, or sealed with another key); ignoring it`);
+      return value;
+    });
+  }
+
   async delete(targetId: string, name: string): Promise<void> {
     const key = this.redisKey(targetId, name);
     await this.call(`delete ${targetId}/${name}`, () => this.redis.del(key));

@@ -75,6 +75,8 @@ describe('spectateMoltStation (real simulator)', () => {
     expect(c2p.map((m) => m.data)).toEqual([JSON.stringify({ t: 'auth', token })]);
     expect(sink.of('ws-message').every((m) => m.connectionId === open.connectionId)).toBe(true);
     expect(sink.of('ws-message').find((m) => m.direction === 'platform_to_client')?.data).toBe('{"t":"hello","role":"spectate","tickHz":20}');
+    // Each platform message carries the spectator's own parse of it (the recorder does not parse it again).
+    for (const m of sink.of('ws-message').filter((f) => f.direction === 'platform_to_client')) expect(m.parsed).toEqual(JSON.parse(m.data as string));
     expect(sink.of('ws-close')).toEqual([expect.objectContaining({ initiator: 'platform', code: 1000, reason: 'GAME_OVER', connectionId: open.connectionId })]);
     expect(sink.notes()).toEqual([]);
     // Logs never carry token characters.

@@ -48,6 +48,25 @@ describe('FactEncoder', () => {
     expect(frame.channel).toBe('spectate_ws');
   });
 
+  it("takes the observer's own parse of a message (the spectator's) instead of parsing it again, to the same event", () => {
+    const spectator = { ...base, platform: 'moltstation' as const, origin: 'spectator' as const, type: 'ws-message' as const, direction: 'platform_to_client' as const, binary: false };
+    const data = '{"t":"frame","frame":{"tick":7,"phase":"running","token":"' + TOKEN + '"}}';
+    const parsedBefore = enc({ ...spectator, connectionId: 'ws-s1', data });
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      const handedOver = enc({ ...spectator, connectionId: 'ws-s2', data, parsed: JSON.parse(data) as unknown });
+      parse.mockClear();
+      const again = enc({ ...spectator, connectionId: 'ws-s3', data, parsed: JSON.parse(data) as unknown });
+      expect(parse).toHaveBeenCalledTimes(1); // the spec's own parse above, none in the encoder
+      expect(handedOver).toEqual(parsedBefore);
+      expect(again).toEqual(parsedBefore);
+      expect(again).toMatchObject({ kind: 'frame', msgType: 'frame', tick: 7, format: 'json', channel: 'spectate_ws' });
+      expect(again.body).not.toContain(TOKEN);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
   it('SpaceMolt: replies echoing request_id are responses, pushes are notifications, NDJSON batches stay whole', () => {
     const ws = { ...base, platform: 'spacemolt' as const, connectionId: 'ws-3' };
     enc({ ...ws, type: 'ws-open', path: '/ws', headers: [] });
@@ -102,6 +121,13 @@ describe('FactEncoder', () => {
     expect(bin.body).toEqual(Buffer.from([0, 1, 255]));
     const bad = enc({ ...base, platform: 'cloudplay', connectionId: 'http-11', type: 'http-response', status: 200, headers: [['content-type', 'text/plain']], body: Buffer.from([0xc3, 0x28]) });
     expect(bad.format).toBe('binary');
+    // One decoder serves every body: a body cut mid-character leaves nothing behind for the next one.
+    const cut = enc({ ...base, platform: 'cloudplay', connectionId: 'http-14', type: 'http-response', status: 200, headers: [['content-type', 'text/plain']], body: Buffer.from([0x61, 0xe2, 0x82]) });
+    expect(cut.format).toBe('binary');
+    const next = enc({ ...base, platform: 'cloudplay', connectionId: 'http-15', type: 'http-response', status: 200, headers: [['content-type', 'text/plain']], body: Buffer.from([0xac, 0x21]) });
+    expect(next.format).toBe('binary');
+    const whole = enc({ ...base, platform: 'cloudplay', connectionId: 'http-16', type: 'http-response', status: 200, headers: [['content-type', 'text/plain']], body: Buffer.from('€ ok') });
+    expect(whole).toMatchObject({ format: 'text', body: '€ ok' });
   });
 
   it('records proxy errors as markers with their stage', () => {

@@ -1,5 +1,5 @@
 import type { NewOutboxMessage, NewSession, Platform } from '@rewind/event-store';
-import { attributeHttp, attributeWs, platformOf, type CaptureTaskKind, type EndSignal, type StreamIdentity } from '@rewind/platforms';
+import { attributeHttp, attributeWs, platformOf, type CaptureTaskKind, type EndSignal, type StreamIdentity, type WsMessageSignal } from '@rewind/platforms';
 import type { CapturedFact, HttpRequestFact } from '@rewind/capture-facts';
 import type { RecordInput } from '@rewind/ingest';
 import { evolve, evolveOwned, refOf } from './evolve';
@@ -100,6 +100,31 @@ function decideInto(d: Draft, command: LifecycleCommand): void {
 
 // ——— facts ———
 
+/** What a message without a signal carries (one shared object rather than one per message). */
+const NO_SIGNAL: WsMessageSignal = Object.freeze({});
+
+/**
+ * A held event as the Ingest's input: its fields and its two times, as one literal of a fixed shape. (An object
+ * spread of the event plus the times was the decider's costliest line per message: issue 18.)
+ */
+function recordInput(h: Held): RecordInput {
+  const e = h.event;
+  const input: RecordInput = {
+    kind: e.kind,
+    direction: e.direction,
+    channel: e.channel,
+    format: e.format,
+    body: e.body,
+    msgType: e.msgType,
+    tick: e.tick,
+    requestId: e.requestId,
+    atNs: h.atNs,
+    wallUs: h.wallUs,
+  };
+  if (e.meta !== undefined) input.meta = e.meta;
+  return input;
+}
+
 function captureFact(d: Draft, c: CaptureFact): void {
   const { fact } = c;
   const held: Held = { event: c.event, atNs: fact.atNs, wallUs: fact.wallUs };
@@ -121,7 +146,7 @@ function captureFact(d: Draft, c: CaptureFact): void {
         return;
       }
       const conn = d.connection(fact.connectionId, fact.platform, c.newId);
-      const signal = c.signal ?? {};
+      const signal = c.signal ?? NO_SIGNAL;
       if (!conn.streamKey) {
         d.emit({ type: 'EventHeld', connectionId: fact.connectionId, held });
         if (signal.agent || conn.held.length + 1 >= d.s.config.holdLimit || fact.direction === 'client_to_platform') {
@@ -130,8 +155,10 @@ function captureFact(d: Draft, c: CaptureFact): void {
         }
       } else {
         // A login after other traffic (a SpaceMolt agent asking get_status first) still names the run's agent.
-        d.recordKey(conn.platform, conn.streamKey, held, { key: conn.streamKey, ...(signal.agent ? { agent: signal.agent } : {}) }, c.newId);
+        d.recordKey(conn.platform, conn.streamKey, held, signal.agent ? { key: conn.streamKey, agent: signal.agent } : { key: conn.streamKey }, c.newId);
       }
+      // Nearly every message signals nothing: no need to look its stream up again.
+      if (!signal.finalFrame && !signal.logout) return;
       const bound = d.s.connections.get(fact.connectionId)?.streamKey;
       const stream = bound ? d.stream(conn.platform, bound) : undefined;
       if (stream) {
@@ -375,7 +402,7 @@ class Draft {
   /** Records into a stream; its timer (not a task's: its runner says when it ends) moves with the activity. */
   recordInto(ref: string, held: Held): void {
     const stream = this.get(ref);
-    const record: LifecycleEffect = { type: 'record', sessionId: stream.id, input: { ...held.event, atNs: held.atNs, wallUs: held.wallUs } };
+    const record: LifecycleEffect = { type: 'record', sessionId: stream.id, input: recordInput(held) };
     const due = stream.kind !== 'task' && !this.s.closed ? this.dueOf(stream, this.now) : undefined;
     if (!due) return this.emit({ type: 'EventRecorded', ref, atMs: this.now }, record);
     this.emit({ type: 'EventRecorded', ref, atMs: this.now, due }, record, { type: 'setTimer', ref, atMs: due.atMs });
@@ -397,8 +424,9 @@ class Draft {
         this.emit({ type: 'IdentityLearned', ref: existing.ref, ...(agent ? { agent } : {}), ...(game ? { game } : {}) });
         const s = this.get(existing.ref);
         this.effect({ type: 'openSession', session: sessionRow(s, s.startedAtMs) });
+        return s;
       }
-      return this.get(existing.ref);
+      return existing;
     }
     // Traffic about a run this recorder already ended and sealed (an agent asking for its rewards snapshot or
     // polling a stopped session after the grace period) goes to an "after-run" stream: recorded, attributed to

@@ -1,5 +1,6 @@
 import { decideAndFold } from './decide';
 import { initialState } from './evolve';
+import type { EncodedEvent } from '../encoder';
 import type { CaptureFact } from './types';
 import { decide, fold, fp, snapshot, sut, sut as sutOf, T0 } from './test-support/lifecycle.fixture';
 
@@ -127,6 +128,23 @@ describe('run lifecycle decider — MoltStation', () => {
     const s = sut();
     const then = s.when(...s.exchange('moltstation', 'GET', '/api/games/shellrunners/sessions/ms-3/snapshot', 200, { tick: 5 }));
     expect(then.eventsOf('StreamOpened')[0]?.stream).toMatchObject({ key: 'session:ms-3', kind: 'run', identity: { game: 'shellrunners', platformSessionId: 'ms-3' } });
+  });
+
+  it("records each message's encoded event field for field with its two times (meta only when the event has one)", () => {
+    const s = sut();
+    const ws = s.conn('ws');
+    s.given(s.wsOpen('moltstation', ws, PLAY));
+    const frame: EncodedEvent = { kind: 'frame', direction: 'platform_to_client', channel: 'play_ws', format: 'json', body: '{"t":"frame"}', msgType: 'frame', tick: 9, requestId: null };
+    const undelivered: EncodedEvent = { ...frame, kind: 'input', direction: 'client_to_platform', body: '{"t":"input"}', msgType: 'input', meta: '{"undelivered":true}' };
+    const inputs = [frame, undelivered].map((event, i) => {
+      const fact = s.wsFromPlatform('moltstation', ws, JSON.parse(event.body as string));
+      const command: CaptureFact = { type: 'CaptureFact', fact: { ...fact, atNs: 100n + BigInt(i), wallUs: 7_000 + i }, event, fingerprint: fp, newId: () => 'unused' };
+      return s.command(command).effectsOf('record')[0]?.input;
+    });
+    expect(inputs).toStrictEqual([
+      { ...frame, atNs: 100n, wallUs: 7_000 },
+      { ...undelivered, atNs: 101n, wallUs: 7_001 },
+    ]);
   });
 });
 
