@@ -7,7 +7,7 @@
  * Each string is indexed by a Rabin–Karp hash of its first `width` code units (32-bit, `Math.imul`); a text
  * is scanned with the same hash rolled one code unit at a time. The hash picks a slot of an open table of
  * 2^bits slots (Fibonacci hashing: the high bits of hash × golden ratio); an empty slot, by far the most
- * common case, ends the position's work. A slot lists its strings longest first with their full hashes, so
+ * common case (read from a bitset of the slots, small enough to stay in cache), ends the position's work. A slot lists its strings longest first with their full hashes, so
  * a candidate is only confirmed (`startsWith`) when all 32 bits agree. Adding and removing a string touch
  * its slot only; the table doubles (amortised O(1) per string) when it is an eighth full.
  *
@@ -18,6 +18,8 @@
 export class PrefixIndex {
   /** Slots by hash; each lists its strings longest first (a slot holds few: the table is at most 1/8 full). */
   private slots: (IndexedString[] | undefined)[];
+  /** One bit per slot, set while the slot holds a string: the common empty case reads 1/256 of the table's memory. */
+  private occupied: Int32Array;
   private shift: number;
   private count = 0;
   /** B^(width-1) mod 2^32: the weight of the code unit that leaves the rolling window. */
@@ -30,6 +32,7 @@ export class PrefixIndex {
     this.outWeight = w;
     this.shift = 32 - MIN_BITS;
     this.slots = new Array<IndexedString[] | undefined>(1 << MIN_BITS).fill(undefined);
+    this.occupied = new Int32Array((1 << MIN_BITS) >>> 5);
   }
 
   get size(): number {
@@ -44,6 +47,7 @@ export class PrefixIndex {
     const list = this.slots[slot];
     if (!list) {
       this.slots[slot] = [{ s, hash }];
+      this.occupied[slot >>> 5] |= 1 << (slot & 31);
     } else {
       if (list.some((e) => e.s === s)) return;
       // Longest first: at one position the longest string that starts there wins.
@@ -63,8 +67,10 @@ export class PrefixIndex {
     if (!list) return;
     const at = list.findIndex((e) => e.s === s);
     if (at < 0) return;
-    if (list.length === 1) this.slots[slot] = undefined;
-    else list.splice(at, 1);
+    if (list.length === 1) {
+      this.slots[slot] = undefined;
+      this.occupied[slot >>> 5] &= ~(1 << (slot & 31));
+    } else list.splice(at, 1);
     this.count--;
   }
 
@@ -82,6 +88,7 @@ export class PrefixIndex {
     const last = text.length - width;
     if (last < 0 || this.count === 0) return;
     const slots = this.slots;
+    const occupied = this.occupied;
     const shift = this.shift;
     const outWeight = this.outWeight;
     const skipFirst = skip ? skip.first : -1;
@@ -93,7 +100,7 @@ export class PrefixIndex {
         const span = (skip as SkipRule).length(text, p);
         if (span > 0) {
           // A skipped span that is itself a held string is still reported (as the RegExp's replacer sees it).
-          const held = span >= width ? slots[Math.imul(hash, GOLDEN) >>> shift] : undefined;
+          const held = span >= width ? slots[Math.imul(hash, GOLDEN) >>> shift] : undefined; // rare: no filter
           if (held !== undefined) {
             for (let i = 0; i < held.length; i++) {
               const e = held[i] as IndexedString;
@@ -108,8 +115,9 @@ export class PrefixIndex {
           continue;
         }
       }
-      const list = slots[Math.imul(hash, GOLDEN) >>> shift];
-      if (list !== undefined) {
+      const slot = Math.imul(hash, GOLDEN) >>> shift;
+      if ((occupied[slot >>> 5] & (1 << (slot & 31))) !== 0) {
+        const list = slots[slot] as IndexedString[];
         let found: string | null = null;
         for (let i = 0; i < list.length; i++) {
           const e = list[i] as IndexedString;
@@ -145,14 +153,17 @@ export class PrefixIndex {
     const old = this.slots;
     this.shift--;
     this.slots = new Array<IndexedString[] | undefined>(old.length * 2).fill(undefined);
+    this.occupied = new Int32Array((old.length * 2) >>> 5);
     for (const list of old) {
       if (!list) continue;
       for (const e of list) {
         const slot = this.slotOf(e.hash);
         const into = this.slots[slot];
         // Lists stay longest first: each old list is, and entries of two old lists meet here in merge order.
-        if (!into) this.slots[slot] = [e];
-        else {
+        if (!into) {
+          this.slots[slot] = [e];
+          this.occupied[slot >>> 5] |= 1 << (slot & 31);
+        } else {
           let at = 0;
           while (at < into.length && (into[at] as IndexedString).s.length >= e.s.length) at++;
           into.splice(at, 0, e);
