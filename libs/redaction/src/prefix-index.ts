@@ -77,11 +77,10 @@ export class PrefixIndex {
   /**
    * Walks the text left to right. At each position starting with `skip.first`, `skip.length(text, p)` may
    * claim a span first (it returns its length, or 0: a fingerprint is kept whole; reported only if it is
-   * itself a held string); otherwise the longest
-   * held string starting at p, if any, is reported (`onMatch(p, s)`) and the walk resumes after it;
-   * otherwise it moves on one code unit. This is the leftmost-first match of a global RegExp whose
-   * alternatives are the skip pattern, then every string longest first. Positions closer than `width` to
-   * the end are not visited (no held string fits there).
+   * itself a held string); otherwise the longest held string starting at p, if any, is reported
+   * (`onMatch(p, s)`) and the walk resumes after it; otherwise it moves on one code unit. This is the
+   * leftmost-first match of a global RegExp whose alternatives are the skip pattern, then every string
+   * longest first. Positions closer than `width` to the end are not visited (no held string fits there).
    */
   scan(text: string, onMatch: (at: number, s: string) => void, skip?: SkipRule): void {
     const width = this.width;
