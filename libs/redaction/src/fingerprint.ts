@@ -17,7 +17,9 @@ export function fingerprintOf(key: Buffer, secret: string | Buffer): string {
   return `[redacted:${mac.slice(0, FINGERPRINT_HEX_LENGTH)}]`;
 }
 
-const PREFIX = '[redacted:';
+/** How every fingerprint starts. */
+export const FINGERPRINT_PREFIX = '[redacted:';
+const PREFIX = FINGERPRINT_PREFIX;
 /** Length of a fingerprint: `[redacted:`, the hex digits, `]`. */
 export const FINGERPRINT_LENGTH = PREFIX.length + FINGERPRINT_HEX_LENGTH + 1;
 

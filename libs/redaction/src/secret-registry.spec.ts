@@ -124,7 +124,7 @@ describe('SecretRegistry against the RegExp reference', () => {
     for (let seed = 1; seed <= 400; seed++) {
       const rnd = prng(seed);
       const alphabet = rnd.pick(ALPHABETS);
-      const options = { maxSecrets: 1 + rnd.int(12), minLength: rnd.pick([1, 2, 3, 4, 6, 8]) };
+      const options = { maxSecrets: 1 + rnd.int(12), minLength: rnd.pick([1, 2, 3, 4, 6, 7, 8, 10]) };
       const registry = new SecretRegistry(fp, options);
       const reference = new RegexRegistry(fp, options);
       const word = (min: number, max: number): string => Array.from({ length: min + rnd.int(max - min + 1) }, () => rnd.pick(alphabet)).join('');

@@ -1,4 +1,4 @@
-import { fingerprintLengthAt } from './fingerprint';
+import { FINGERPRINT_PREFIX, fingerprintLengthAt } from './fingerprint';
 import { PrefixIndex, SkipRule } from './prefix-index';
 
 export interface SecretRegistryOptions {
@@ -15,15 +15,15 @@ interface Entry {
 }
 
 /** Fingerprints already in a text are kept whole: no secret is "found" inside one, and redacting twice is a no-op. */
-const FINGERPRINTS: SkipRule = { first: 0x5b /* [ */, length: fingerprintLengthAt };
+const FINGERPRINTS: SkipRule = { prefix: FINGERPRINT_PREFIX, length: fingerprintLengthAt };
 
 /**
  * Secrets seen once (a token in a response body, a bearer header, a credential query parameter),
  * remembered so that any later occurrence anywhere is replaced by the same fingerprint. Bounded (LRU).
  *
- * Searching costs per character of the text, not per remembered secret: every variant is indexed by a
- * rolling hash of its first `minLength` code units (`PrefixIndex`), learning and forgetting a secret update
- * that index in place. The result is exactly a global RegExp of the fingerprint pattern then every variant
+ * Searching costs per character of the text, not per remembered secret: every variant is indexed by
+ * hashes of short grams within its first `minLength` code units, sampled at a stride (`PrefixIndex`);
+ * learning and forgetting a secret update that index in place. The result is exactly a global RegExp of the fingerprint pattern then every variant
  * longest first: at each position a fingerprint is kept whole, else the longest variant starting there is
  * replaced, else the search moves on one character (the spec checks this against such a RegExp).
  */
