@@ -34,16 +34,23 @@ export const runKeyOf = (s: Pick<SessionRecord, 'platform' | 'platformSessionId'
 const reposOf = (db: Db) => ({ sessions: new SessionsRepository(db), outbox: new OutboxRepository(db) });
 
 /**
- * The job streams of a run that has a platform session id: the pipeline gives its job streams the run's
- * `platform_session_id` (JobStream, from the outbox payload), so they are found through that column's index,
- * among the few streams of the run, and kept when they name one of `runSessionIds`. What
- * `SessionsRepository.pipelineStreamsOf` returns, without its scan of every session's metadata — a scan that
- * every audit check paid, and that grows with the store.
+ * The recorder streams (`metadata.stream = 'run'`) of a run that has a platform session id and its pipeline job
+ * streams, in one query through the `(platform, platform_session_id)` index: the pipeline gives its job streams
+ * the run's `platform_session_id` (JobStream, from the outbox payload), so they are among the few streams of the
+ * run, and are kept when they name one of the run's streams as `runSessionId`. What `SessionsRepository.runStreams`
+ * and `pipelineStreamsOf` return, in one round trip instead of two, and without the latter's scan of every
+ * session's metadata (a scan that every audit check paid, and that grows with the store).
  */
-async function pipelineStreamsOfRun(prisma: PrismaService, platform: SessionRecord['platform'], platformSessionId: string, runSessionIds: readonly string[]): Promise<SessionRecord[]> {
-  const runs = new Set(runSessionIds);
-  const rows = await prisma.session.findMany({ where: { platform, platformSessionId, metadata: { path: ['stream'], equals: 'pipeline' } }, orderBy: [{ startedAt: 'asc' }, { id: 'asc' }] });
-  return rows.map(sessionRecordOf).filter((s) => runs.has(String((s.metadata as Record<string, unknown>)['runSessionId'])));
+async function streamsOfRun(prisma: PrismaService, platform: SessionRecord['platform'], platformSessionId: string): Promise<{ recorder: SessionRecord[]; pipeline: SessionRecord[] }> {
+  const rows = await prisma.session.findMany({
+    where: { platform, platformSessionId, OR: [{ metadata: { path: ['stream'], equals: 'run' } }, { metadata: { path: ['stream'], equals: 'pipeline' } }] },
+    orderBy: [{ startedAt: 'asc' }, { id: 'asc' }],
+  });
+  const all = rows.map(sessionRecordOf);
+  const recorder = all.filter((s) => streamOf(s) === 'run');
+  const runs = new Set(recorder.map((s) => s.id));
+  const pipeline = all.filter((s) => streamOf(s) === 'pipeline' && runs.has(String((s.metadata as Record<string, unknown>)['runSessionId'])));
+  return { recorder, pipeline };
 }
 
 /** The run a session belongs to, or null (unknown id, or an account stream that is no run). */
@@ -60,10 +67,10 @@ export async function findRun(db: Db, sessionId: string): Promise<RunMembers | n
     anchor = run;
   }
   if (streamOf(anchor) !== 'run') return null;
-  const recorder = anchor.platformSessionId ? await repos.sessions.runStreams(anchor.platform, anchor.platformSessionId) : [anchor];
-  const ids = recorder.map((s) => s.id);
-  const pipeline = anchor.platformSessionId ? await pipelineStreamsOfRun(PrismaService.of(db), anchor.platform, anchor.platformSessionId, ids) : await repos.sessions.pipelineStreamsOf(ids);
-  const outbox = await repos.outbox.ofSessions(ids);
+  const { recorder, pipeline } = anchor.platformSessionId
+    ? await streamsOfRun(PrismaService.of(db), anchor.platform, anchor.platformSessionId)
+    : { recorder: [anchor], pipeline: await repos.sessions.pipelineStreamsOf([anchor.id]) };
+  const outbox = await repos.outbox.ofSessions(recorder.map((s) => s.id));
   return { runKey: runKeyOf(anchor), anchor, recorder, pipeline, outbox };
 }
 
@@ -87,27 +94,44 @@ function evidenceEvent(e: StoredEvent): EvidenceEvent {
   };
 }
 
+/** A stream's events read and its chain verified against the session row `s` it was read under. */
+async function readStream(store: EventStore, s: SessionRecord): Promise<{ events: EvidenceEvent[]; verifier: ChainVerifier }> {
+  const verifier = new ChainVerifier(s.id);
+  const events: EvidenceEvent[] = [];
+  for await (const e of store.readSession(s.id, { pageSize: 2000 })) {
+    verifier.push(e);
+    events.push(evidenceEvent(e));
+  }
+  return { events, verifier };
+}
+
+const moved = (before: SessionRecord, after: SessionRecord): boolean => after.headSeq !== before.headSeq || after.status !== before.status || !after.headHash.equals(before.headHash);
+
 /**
- * Reads a stream's events and verifies its chain on the way (the audit's `chain` findings come from here).
- * A stream still being written (a pipeline job's) can move while it is read: the session row is read
- * before and after the events, and the read is taken again until both agree, so an append in between is
- * not mistaken for tampering; events stored beyond the head (added behind Rewind's back) still break it.
+ * Reads streams' events and verifies their chains on the way (the audit's `chain` findings come from here).
+ * A stream still being written (a pipeline job's) can move while it is read: the session rows are read before
+ * (the caller's) and after the events (all of them in one query), and a stream that moved is read again until
+ * both agree, so an append in between is not mistaken for tampering; events stored beyond the head (added
+ * behind Rewind's back) still break it. Every stream's events are read once (one page query each) unless it moved.
  */
-async function loadStream(store: EventStore, first: SessionRecord): Promise<EvidenceStream> {
-  let s = first;
+async function loadStreams(db: Db, store: EventStore, sessions: readonly SessionRecord[]): Promise<EvidenceStream[]> {
+  if (sessions.length === 0) return [];
+  const prisma = PrismaService.of(db);
+  const current = [...sessions];
+  const reads: { events: EvidenceEvent[]; verifier: ChainVerifier }[] = [];
+  for (const s of current) reads.push(await readStream(store, s));
   for (let attempt = 1; ; attempt++) {
-    const verifier = new ChainVerifier(s.id);
-    const events: EvidenceEvent[] = [];
-    for await (const e of store.readSession(s.id, { pageSize: 2000 })) {
-      verifier.push(e);
-      events.push(evidenceEvent(e));
+    const rows = await prisma.session.findMany({ where: { id: { in: current.map((s) => s.id) } } });
+    const after = new Map(rows.map((r) => [r.id, sessionRecordOf(r)]));
+    const again = current.map((s, i) => ({ i, next: after.get(s.id) ?? s })).filter(({ i, next }) => moved(current[i] as SessionRecord, next));
+    if (again.length === 0 || attempt >= 5) break;
+    for (const { i, next } of again) {
+      current[i] = next;
+      reads[i] = await readStream(store, next);
     }
-    const after = (await store.getSession(s.id)) ?? s;
-    const moved = after.headSeq !== s.headSeq || after.status !== s.status || !after.headHash.equals(s.headHash);
-    if (moved && attempt < 5) {
-      s = after;
-      continue;
-    }
+  }
+  return current.map((s, i) => {
+    const { events, verifier } = reads[i] as { events: EvidenceEvent[]; verifier: ChainVerifier };
     const report = verifier.finish(s);
     return {
       sessionId: s.id,
@@ -121,28 +145,30 @@ async function loadStream(store: EventStore, first: SessionRecord): Promise<Evid
       events,
       chain: { ok: report.ok, eventsChecked: report.eventsChecked, headSeq: report.headSeq, sealed: report.sealed, firstBreak: report.firstBreak },
     };
-  }
+  });
 }
 
 /**
  * Only what says whether the run's pipeline jobs are done (`pipelinePending`): the outbox rows and the job
  * streams, a handful of events each. An automatic audit checks this while it waits, before it reads the run's
  * recorder streams (hundreds of events each, chain-verified): reading the whole run at every check made the
- * waiting checks the largest part of a run's audit cost.
+ * waiting checks the largest part of a run's audit cost. The job streams read here are the audit's own once
+ * they are done (`loadRunEvidence`'s `jobStreams`), not read again.
  */
-export async function loadPipelineEvidence(store: EventStore, members: RunMembers): Promise<Pick<RunEvidence, 'streams' | 'outbox'>> {
-  const streams: EvidenceStream[] = [];
-  for (const s of members.pipeline) streams.push(await loadStream(store, s));
-  return { streams, outbox: members.outbox };
+export async function loadPipelineEvidence(db: Db, store: EventStore, members: RunMembers): Promise<Pick<RunEvidence, 'streams' | 'outbox'>> {
+  return { streams: await loadStreams(db, store, members.pipeline), outbox: members.outbox };
 }
 
-/** Every stream of the run `sessionId` belongs to, read and chain-verified; null when it is no run. `members`: the run as `findRun` found it just before (not read again). */
-export async function loadRunEvidence(db: Db, store: EventStore, sessionId: string, found?: RunMembers): Promise<RunEvidence | null> {
+/**
+ * Every stream of the run `sessionId` belongs to, read and chain-verified; null when it is no run. `members`: the
+ * run as `findRun` found it just before (not read again); `jobStreams`: its job streams as `loadPipelineEvidence`
+ * read them just before (not read again).
+ */
+export async function loadRunEvidence(db: Db, store: EventStore, sessionId: string, found?: RunMembers, jobStreams?: EvidenceStream[]): Promise<RunEvidence | null> {
   const members = found ?? (await findRun(db, sessionId));
   if (!members) return null;
   const { anchor, recorder, pipeline, outbox } = members;
-  const streams: EvidenceStream[] = [];
-  for (const s of [...recorder, ...pipeline]) streams.push(await loadStream(store, s));
+  const streams = jobStreams ? [...(await loadStreams(db, store, recorder)), ...jobStreams] : await loadStreams(db, store, [...recorder, ...pipeline]);
   const fromOutbox = outbox.map((o) => o.payload['sessionId']).find((v): v is string => typeof v === 'string');
   const fromJobs = pipeline.map((p) => (p.metadata as Record<string, unknown>)['runSessionId']).find((v): v is string => typeof v === 'string');
   const first = (f: (s: SessionRecord) => string | null) => recorder.map(f).find((v) => v !== null) ?? null;
@@ -157,6 +183,16 @@ export async function loadRunEvidence(db: Db, store: EventStore, sessionId: stri
     streams,
     outbox,
   };
+}
+
+/**
+ * True when one of the run's snapshot or handoff jobs (an outbox row) has no job stream yet: it has not
+ * started, so `pipelinePending` would say pending whatever the other streams hold — known from the session rows
+ * `findRun` read, without reading any event.
+ */
+export function jobNotStarted(members: Pick<RunMembers, 'outbox' | 'pipeline'>): boolean {
+  const started = new Set(members.pipeline.map(roleOf));
+  return members.outbox.some((o) => (o.queue === 'snapshot-submission' || o.queue === 'reward-handoff') && !started.has(o.queue));
 }
 
 /** One session id per run (its earliest recorder stream), oldest first: what "audit all" walks. */

@@ -55,6 +55,23 @@ describe('AuditService: an automatic audit waiting for the pipeline reads only t
     return { sessionId, platformSessionId };
   }
 
+  const jobMetadata = (run: { sessionId: string }, queue: string, id: string) => ({ stream: 'pipeline', capturedBy: 'pipeline', queue, jobId: id, runSessionId: run.sessionId });
+
+  /** A job stream of the run that has started (its attempt marker stored) and has no result yet: the stream is open. */
+  async function startJob(run: { sessionId: string; platformSessionId: string }, queue: string): Promise<string> {
+    const id = randomUUID();
+    await store.writeBatch({
+      opens: [{ id, platform: 'rgs', game: 'dice', platformSessionId: run.platformSessionId, agent: 'agent-a', source: null, startedAt: new Date(), metadata: jobMetadata(run, queue, id) }],
+      events: [event(id, 1, 'marker', 'attempt', { attempt: 1 })],
+    });
+    return id;
+  }
+
+  /** The job's result stored and its stream ended in one transaction, as JobRecording does. */
+  async function endJob(id: string, result: unknown): Promise<void> {
+    await store.writeBatch({ events: [event(id, 2, 'marker', 'result', result)], ends: [{ sessionId: id, endedAt: new Date(), outcome: result }] });
+  }
+
   /** A finished job stream of the run, as the pipeline writes it (result marker, stream ended). */
   async function finishJob(run: { sessionId: string; platformSessionId: string }, queue: string, result: unknown): Promise<string> {
     const id = randomUUID();
@@ -84,16 +101,21 @@ describe('AuditService: an automatic audit waiting for the pipeline reads only t
     try {
       expect(await audits.auditSession(run.sessionId, 'pipeline', true)).toBe('pending');
       const snapshot = await finishJob(run, 'snapshot-submission', { status: 'skipped', reason: 'rgs' });
-      expect(await audits.auditSession(run.sessionId, 'pipeline', true)).toBe('pending'); // the handoff is still missing
-      expect(reads.mock.calls.map((c) => c[0])).toEqual([snapshot]);
+      // The handoff job has not started (no job stream): pending from the session rows alone, no stream read.
+      expect(await audits.auditSession(run.sessionId, 'pipeline', true)).toBe('pending');
+      expect(reads.mock.calls.map((c) => c[0])).toEqual([]);
+      // The handoff job has started and has no result yet: pending, from the job streams only.
+      const handoff = await startJob(run, 'reward-handoff');
+      expect(await audits.auditSession(run.sessionId, 'pipeline', true)).toBe('pending');
+      expect(reads.mock.calls.map((c) => c[0]).sort()).toEqual([snapshot, handoff].sort());
       expect((await db.pool.query('SELECT count(*)::int AS n FROM audits')).rows[0].n).toBe(0);
 
-      const handoff = await finishJob(run, 'reward-handoff', { status: 'handed-off', httpStatus: 201, receiptId: null, duplicate: false });
+      await endJob(handoff, { status: 'handed-off', httpStatus: 201, receiptId: null, duplicate: false });
       reads.mockClear();
       const audit = await audits.auditSession(run.sessionId, 'pipeline', true);
       expect(audit).toMatchObject({ runKey: `rgs:${run.platformSessionId}`, runSessionId: run.sessionId, trigger: 'pipeline' });
-      // The job streams for the pending check, then every stream of the run for the audit itself.
-      expect(new Set(reads.mock.calls.map((c) => c[0]))).toEqual(new Set([snapshot, handoff, run.sessionId]));
+      // The job streams for the pending check, then the run's own streams for the audit itself: each stream read once.
+      expect(reads.mock.calls.map((c) => c[0]).sort()).toEqual([snapshot, handoff, run.sessionId].sort());
       expect((await db.pool.query('SELECT count(*)::int AS n FROM audits')).rows[0].n).toBe(1);
     } finally {
       reads.mockRestore();
