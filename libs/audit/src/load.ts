@@ -1,5 +1,5 @@
 import { Db, PrismaService } from '@rewind/db';
-import { ChainVerifier, EventStore, isUuid, OutboxRepository, SessionRecord, sessionRecordOf, SessionsRepository, StoredEvent } from '@rewind/event-store';
+import { ChainedEvent, ChainVerifier, EventStore, isUuid, OutboxRepository, SessionRecord, sessionRecordOf, SessionsRepository } from '@rewind/event-store';
 import type { EvidenceEvent, EvidenceStream, OutboxEvidence, RunEvidence, StreamRole } from './types';
 
 /**
@@ -74,7 +74,7 @@ export async function findRun(db: Db, sessionId: string): Promise<RunMembers | n
   return { runKey: runKeyOf(anchor), anchor, recorder, pipeline, outbox };
 }
 
-function evidenceEvent(e: StoredEvent): EvidenceEvent {
+function evidenceEvent(e: ChainedEvent): EvidenceEvent {
   const binary = Buffer.isBuffer(e.body);
   return {
     sessionId: e.sessionId,
@@ -94,15 +94,30 @@ function evidenceEvent(e: StoredEvent): EvidenceEvent {
   };
 }
 
-/** A stream's events read and its chain verified against the session row `s` it was read under. */
-async function readStream(store: EventStore, s: SessionRecord): Promise<{ events: EvidenceEvent[]; verifier: ChainVerifier }> {
-  const verifier = new ChainVerifier(s.id);
-  const events: EvidenceEvent[] = [];
-  for await (const e of store.readSession(s.id, { pageSize: 2000 })) {
-    verifier.push(e);
-    events.push(evidenceEvent(e));
+interface StreamRead {
+  events: EvidenceEvent[];
+  verifier: ChainVerifier;
+}
+
+/**
+ * The events of the streams `sessions`, read together (one round trip per 2,000 events, not one per stream) and
+ * each stream's chain verified on the way, in the order of `sessions`.
+ */
+async function readStreams(store: EventStore, sessions: readonly SessionRecord[]): Promise<StreamRead[]> {
+  const byId = new Map<string, StreamRead>(sessions.map((s) => [s.id, { events: [], verifier: new ChainVerifier(s.id) }]));
+  const pageSize = 2000;
+  for (let after: { sessionId: string; seq: number } | null = null; ;) {
+    const page = await store.reads.sessionsPage([...byId.keys()], after, pageSize);
+    for (const e of page) {
+      const read = byId.get(e.sessionId) as StreamRead;
+      read.verifier.push(e);
+      read.events.push(evidenceEvent(e));
+    }
+    const last = page[page.length - 1];
+    if (!last || page.length < pageSize) break;
+    after = { sessionId: last.sessionId, seq: last.seq };
   }
-  return { events, verifier };
+  return sessions.map((s) => byId.get(s.id) as StreamRead);
 }
 
 const moved = (before: SessionRecord, after: SessionRecord): boolean => after.headSeq !== before.headSeq || after.status !== before.status || !after.headHash.equals(before.headHash);
@@ -112,26 +127,29 @@ const moved = (before: SessionRecord, after: SessionRecord): boolean => after.he
  * A stream still being written (a pipeline job's) can move while it is read: the session rows are read before
  * (the caller's) and after the events (all of them in one query), and a stream that moved is read again until
  * both agree, so an append in between is not mistaken for tampering; events stored beyond the head (added
- * behind Rewind's back) still break it. Every stream's events are read once (one page query each) unless it moved.
+ * behind Rewind's back) still break it. The streams' events are read together (one page query for a run's streams) and again only for a stream that moved.
  */
 async function loadStreams(db: Db, store: EventStore, sessions: readonly SessionRecord[]): Promise<EvidenceStream[]> {
   if (sessions.length === 0) return [];
   const prisma = PrismaService.of(db);
   const current = [...sessions];
-  const reads: { events: EvidenceEvent[]; verifier: ChainVerifier }[] = [];
-  for (const s of current) reads.push(await readStream(store, s));
+  const reads = await readStreams(store, current);
   for (let attempt = 1; ; attempt++) {
     const rows = await prisma.session.findMany({ where: { id: { in: current.map((s) => s.id) } } });
     const after = new Map(rows.map((r) => [r.id, sessionRecordOf(r)]));
     const again = current.map((s, i) => ({ i, next: after.get(s.id) ?? s })).filter(({ i, next }) => moved(current[i] as SessionRecord, next));
     if (again.length === 0 || attempt >= 5) break;
-    for (const { i, next } of again) {
+    const reread = await readStreams(
+      store,
+      again.map(({ next }) => next),
+    );
+    again.forEach(({ i, next }, k) => {
       current[i] = next;
-      reads[i] = await readStream(store, next);
-    }
+      reads[i] = reread[k] as StreamRead;
+    });
   }
   return current.map((s, i) => {
-    const { events, verifier } = reads[i] as { events: EvidenceEvent[]; verifier: ChainVerifier };
+    const { events, verifier } = reads[i] as StreamRead;
     const report = verifier.finish(s);
     return {
       sessionId: s.id,

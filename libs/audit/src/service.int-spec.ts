@@ -97,17 +97,19 @@ describe('AuditService: an automatic audit waiting for the pipeline reads only t
   it("given a run whose snapshot and handoff jobs have not finished, then the waiting audit is pending without reading the run's own stream; once they have, it audits the whole run", async () => {
     const audits = new AuditService(db.pool, store);
     const run = await endRun();
-    const reads = jest.spyOn(store, 'readSession');
+    // The audit reads a run's streams together (one page read for several streams): the streams each read named.
+    const reads = jest.spyOn(store.reads, 'sessionsPage');
+    const streamsRead = () => reads.mock.calls.flatMap((c) => [...c[0]]).sort();
     try {
       expect(await audits.auditSession(run.sessionId, 'pipeline', true)).toBe('pending');
       const snapshot = await finishJob(run, 'snapshot-submission', { status: 'skipped', reason: 'rgs' });
       // The handoff job has not started (no job stream): pending from the session rows alone, no stream read.
       expect(await audits.auditSession(run.sessionId, 'pipeline', true)).toBe('pending');
-      expect(reads.mock.calls.map((c) => c[0])).toEqual([]);
+      expect(streamsRead()).toEqual([]);
       // The handoff job has started and has no result yet: pending, from the job streams only.
       const handoff = await startJob(run, 'reward-handoff');
       expect(await audits.auditSession(run.sessionId, 'pipeline', true)).toBe('pending');
-      expect(reads.mock.calls.map((c) => c[0]).sort()).toEqual([snapshot, handoff].sort());
+      expect(streamsRead()).toEqual([snapshot, handoff].sort());
       expect((await db.pool.query('SELECT count(*)::int AS n FROM audits')).rows[0].n).toBe(0);
 
       await endJob(handoff, { status: 'handed-off', httpStatus: 201, receiptId: null, duplicate: false });
@@ -115,7 +117,7 @@ describe('AuditService: an automatic audit waiting for the pipeline reads only t
       const audit = await audits.auditSession(run.sessionId, 'pipeline', true);
       expect(audit).toMatchObject({ runKey: `rgs:${run.platformSessionId}`, runSessionId: run.sessionId, trigger: 'pipeline' });
       // The job streams for the pending check, then the run's own streams for the audit itself: each stream read once.
-      expect(reads.mock.calls.map((c) => c[0]).sort()).toEqual([snapshot, handoff, run.sessionId].sort());
+      expect(streamsRead()).toEqual([snapshot, handoff, run.sessionId].sort());
       expect((await db.pool.query('SELECT count(*)::int AS n FROM audits')).rows[0].n).toBe(1);
     } finally {
       reads.mockRestore();
