@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EventStore, NewEvent } from '@rewind/event-store';
 import { createMigratedScratchDatabase, ScratchDatabase } from '@rewind/testing';
 import { AuditService } from './service';
+import { findRun } from './load';
 
 describe('AuditService: an automatic audit waiting for the pipeline reads only the job streams (real Postgres)', () => {
   let db: ScratchDatabase;
@@ -122,5 +123,15 @@ describe('AuditService: an automatic audit waiting for the pipeline reads only t
     } finally {
       reads.mockRestore();
     }
+  });
+
+  it("given a run and a job stream of it, when found, then the session records read on the pool are the repository's (Prisma's), field by field", async () => {
+    const run = await endRun();
+    const job = await finishJob(run, 'reward-handoff', { status: 'handed-off', httpStatus: 201, receiptId: null, duplicate: false });
+    const found = await findRun(db.pool, job);
+    expect(found).not.toBeNull();
+    expect(found!.anchor).toEqual(await store.getSession(run.sessionId));
+    expect(found!.recorder).toEqual([await store.getSession(run.sessionId)]);
+    expect(found!.pipeline).toEqual([await store.getSession(job)]);
   });
 });
