@@ -2,7 +2,7 @@ import { Db, PrismaService } from '@rewind/db';
 import type { EventStore } from '@rewind/event-store';
 import { auditRun, pipelinePending } from './audit';
 import { jsonObject } from './json';
-import { findRun, listRunAnchors, loadPipelineEvidence, loadRunEvidence } from './load';
+import { findRun, jobNotStarted, listRunAnchors, loadPipelineEvidence, loadRunEvidence } from './load';
 import { summarizeRun } from './summary/summarize';
 import { rewindMetrics } from '@rewind/observability';
 import { AuditsRepository, StoredAudit } from './repositories/audits.repository';
@@ -55,8 +55,15 @@ export class AuditService {
     const members = await findRun(this.prisma, sessionId);
     if (!members) return null;
     // While it waits, only the job streams are read (a few events): the run's own streams once, when it audits.
-    if (waitForPipeline && pipelinePending(await loadPipelineEvidence(this.store, members))) return 'pending';
-    const run = await loadRunEvidence(this.prisma, this.store, sessionId, members);
+    let jobStreams: RunEvidence['streams'] | undefined;
+    if (waitForPipeline) {
+      // A snapshot or handoff job that has not started yet (no job stream) is pending whatever the others hold.
+      if (jobNotStarted(members)) return 'pending';
+      const jobs = await loadPipelineEvidence(this.prisma, this.store, members);
+      if (pipelinePending(jobs)) return 'pending';
+      jobStreams = jobs.streams;
+    }
+    const run = await loadRunEvidence(this.prisma, this.store, sessionId, members, jobStreams);
     if (!run) return null;
     run.receipts = await this.receipts(run);
     const result = auditRun(run);

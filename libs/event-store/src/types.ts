@@ -43,6 +43,9 @@ export interface StoredEvent extends Omit<NewEvent, 'msgType' | 'tick' | 'reques
   hash: Buffer;
 }
 
+/** An event as its chain is verified from it (ChainVerifier) and an audit reads it: without its place in the global order. */
+export type ChainedEvent = Omit<StoredEvent, 'globalPosition' | 'txId'>;
+
 /** An event as a replay needs it (EventStore.readReplayPage): its place, its kind and what it carried. */
 export type ReplayRow = Pick<StoredEvent, 'seq' | 'offsetUs' | 'kind' | 'direction' | 'channel' | 'format' | 'body' | 'msgType' | 'tick' | 'meta'>;
 

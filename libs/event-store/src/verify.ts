@@ -1,5 +1,5 @@
 import { eventHash, genesisHash } from './hash';
-import { SessionRecord, StoredEvent } from './types';
+import { ChainedEvent, SessionRecord } from './types';
 import { EventStore } from './event-store';
 
 export type ChainBreakReason =
@@ -41,7 +41,7 @@ export class ChainVerifier {
   }
 
   /** Returns the first break found so far (after which nothing more is checked). */
-  push(event: StoredEvent): ChainBreak | null {
+  push(event: ChainedEvent): ChainBreak | null {
     if (this.broken) return this.broken;
     this.count++;
     if (event.seq !== this.expectedSeq) {

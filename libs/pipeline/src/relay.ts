@@ -33,6 +33,13 @@ interface OutboxRow {
 }
 
 /**
+ * A run's audit job is relayed with its snapshot and handoff jobs, and its first check would come before they
+ * have run: it waits as long as its first re-check would (the retry policy's base back-off) before its first
+ * check. Measured: about one pending check per run less (its queries, its job stream reads, its BullMQ moves).
+ */
+const firstDelay = (queue: string, retry: PipelineRetryPolicy): { delay?: number } => (queue === 'run-audit' ? { delay: retry.backoffMs } : {});
+
+/**
  * Moves outbox rows to BullMQ, oldest first, with the outbox id as `jobId`: a row re-relayed after a crash
  * (added to Redis, not yet marked) is absorbed by BullMQ's job-id dedupe, and downstream by the idempotency
  * key (the same id). Rows are claimed with `FOR UPDATE SKIP LOCKED`, so several relays share the work.
@@ -115,7 +122,11 @@ export class OutboxRelay implements OnModuleInit, OnModuleDestroy {
             continue;
           }
           try {
-            await withTimeout(queue.add(row.job_name, row.payload, { ...jobOptions(this.o.retry), jobId: row.id }), addTimeoutMs, () => new Error(`Redis did not answer within ${addTimeoutMs} ms`));
+            await withTimeout(
+              queue.add(row.job_name, row.payload, { ...jobOptions(this.o.retry), ...firstDelay(row.queue, this.o.retry), jobId: row.id }),
+              addTimeoutMs,
+              () => new Error(`Redis did not answer within ${addTimeoutMs} ms`),
+            );
             done.push(row.id);
           } catch (e) {
             failure = e as Error;

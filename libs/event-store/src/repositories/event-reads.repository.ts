@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db, Prisma, PrismaService } from '@rewind/db';
-import type { BodyFormat, GlobalCheckpoint, ReplayRow, StoredEvent } from '../types';
+import type { BodyFormat, ChainedEvent, GlobalCheckpoint, ReplayRow, StoredEvent } from '../types';
 
 /**
  * The columns of a stored event. `recorded_at` is read as integer microseconds: the column keeps µs and a
@@ -9,6 +9,10 @@ import type { BodyFormat, GlobalCheckpoint, ReplayRow, StoredEvent } from '../ty
 export const EVENT_COLUMNS = `session_id, seq, global_position, tx_id, kind, direction, channel,
   (extract(epoch from recorded_at) * 1000000)::bigint AS recorded_at_us, offset_us, format,
   body_text, body_bytes, msg_type, tick, request_id, meta, hash`;
+
+/** The columns of a chained event (no global order: its `tx_id` and `global_position` are not parsed for nothing). */
+export const CHAINED_COLUMNS = `session_id, seq, kind, direction, channel, (extract(epoch from recorded_at) * 1000000)::bigint AS recorded_at_us,
+  offset_us, format, body_text, body_bytes, msg_type, tick, request_id, meta, hash`;
 
 /** The columns a replay sends (no hash, positions or wall clock). */
 export const REPLAY_COLUMNS = 'seq, offset_us, kind, direction, channel, format, body_text, body_bytes, msg_type, tick, meta';
@@ -49,6 +53,25 @@ export function toStoredEvent(r: EventRow): StoredEvent {
     seq: r.seq,
     globalPosition: BigInt(r.global_position),
     txId: BigInt(r.tx_id),
+    kind: r.kind,
+    direction: r.direction,
+    channel: r.channel,
+    recordedAtUs: Number(r.recorded_at_us),
+    offsetUs: Number(r.offset_us),
+    format: r.format,
+    body: bodyOf(r),
+    msgType: r.msg_type,
+    tick: r.tick,
+    requestId: r.request_id,
+    meta: r.meta,
+    hash: r.hash,
+  };
+}
+
+function toChainedEvent(r: Omit<EventRow, 'global_position' | 'tx_id'>): ChainedEvent {
+  return {
+    sessionId: r.session_id,
+    seq: r.seq,
     kind: r.kind,
     direction: r.direction,
     channel: r.channel,
@@ -110,6 +133,21 @@ export class EventReadsRepository {
       [sessionId, afterSeq, toSeq, toOffsetUs, limit],
     );
     return rows.map(toStoredEvent);
+  }
+
+  /**
+   * Up to `limit` events of several sessions, ordered by session then seq, after the `(sessionId, seq)` key (keyset
+   * paging over the primary key): a run's streams read in one round trip per page, not one per stream (the audit,
+   * libs/audit `load.ts`). Without the global order's columns (pg: see above).
+   */
+  async sessionsPage(sessionIds: readonly string[], after: { sessionId: string; seq: number } | null, limit: number): Promise<ChainedEvent[]> {
+    const { rows } = await this.prisma.pool.query<Omit<EventRow, 'global_position' | 'tx_id'>>(
+      `SELECT ${CHAINED_COLUMNS} FROM events
+        WHERE session_id = ANY($1::uuid[]) AND (session_id, seq) > ($2::uuid, $3::int)
+        ORDER BY session_id, seq LIMIT $4`,
+      [[...sessionIds], after?.sessionId ?? '00000000-0000-0000-0000-000000000000', after?.seq ?? 0, limit],
+    );
+    return rows.map(toChainedEvent);
   }
 
   /** One replay page (what a replay sends, nothing more), from after a seq or from an offset, in one round trip (pg: see above). */

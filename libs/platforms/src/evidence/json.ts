@@ -1,13 +1,27 @@
 import type { EvidenceEvent } from './types';
 
-/** The event's body parsed as one JSON value, or undefined (empty, binary, NDJSON, malformed). */
+/**
+ * Each event's parsed body, kept as long as the event object lives (an audit's evidence): the platform audits,
+ * the summaries and the common checks read the same frames again and again, and parsing every frame body
+ * several times per audit was the largest self time of an audit. Keyed by the event object (the cache goes
+ * with the evidence) and checked against the body it was parsed from, so an event whose body is replaced is
+ * parsed again. The parsed values are shared: readers only read them.
+ */
+const parsedBodies = new WeakMap<object, { body: string; value: unknown }>();
+
+/** The event's body parsed as one JSON value, or undefined (empty, binary, NDJSON, malformed); parsed once per event. */
 export function jsonBody(e: Pick<EvidenceEvent, 'body' | 'bodyEncoding'>): unknown {
   if (e.body === null || e.bodyEncoding !== 'utf8') return undefined;
+  const known = parsedBodies.get(e);
+  if (known && known.body === e.body) return known.value;
+  let value: unknown;
   try {
-    return JSON.parse(e.body) as unknown;
+    value = JSON.parse(e.body) as unknown;
   } catch {
-    return undefined;
+    value = undefined;
   }
+  parsedBodies.set(e, { body: e.body, value });
+  return value;
 }
 
 /** The event's body as a JSON object, or undefined. */
