@@ -126,14 +126,7 @@ export class SecretRegistry {
   /** A variant new to `byVariant` (called before it is set there, so byte owners keep its order). */
   private indexVariant(v: string): void {
     this.textIndex.add(v);
-    if (!this.bytes) return;
-    const key = Buffer.from(v, 'utf8').toString('latin1');
-    const owners = this.bytes.owners.get(key);
-    if (owners) owners.push(v);
-    else {
-      this.bytes.owners.set(key, [v]);
-      this.bytes.index.add(key);
-    }
+    if (this.bytes) addByteOwner(this.bytes, v);
   }
 
   private unindexVariant(v: string): void {
@@ -152,16 +145,19 @@ export class SecretRegistry {
 
   private indexBytes(): { index: PrefixIndex; owners: Map<string, string[]> } {
     this.bytes = { index: new PrefixIndex(this.minLength), owners: new Map() };
-    for (const v of this.byVariant.keys()) {
-      const key = Buffer.from(v, 'utf8').toString('latin1');
-      const owners = this.bytes.owners.get(key);
-      if (owners) owners.push(v);
-      else {
-        this.bytes.owners.set(key, [v]);
-        this.bytes.index.add(key);
-      }
-    }
+    for (const v of this.byVariant.keys()) addByteOwner(this.bytes, v);
     return this.bytes;
+  }
+}
+
+/** Indexes a variant's UTF-8 bytes (as latin1): the variants sharing those bytes are its owners, in learning order. */
+function addByteOwner(bytes: { index: PrefixIndex; owners: Map<string, string[]> }, v: string): void {
+  const key = Buffer.from(v, 'utf8').toString('latin1');
+  const owners = bytes.owners.get(key);
+  if (owners) owners.push(v);
+  else {
+    bytes.owners.set(key, [v]);
+    bytes.index.add(key);
   }
 }
 
