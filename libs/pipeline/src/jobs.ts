@@ -52,7 +52,9 @@ export class JobRecording {
       if (resultMarker) stream.retract(resultMarker);
       stream.add(marker(last ? 'dead-letter' : 'attempt-failed', { error: (e as Error).message, attempt: job.attemptsMade + 1 }));
       // A dead letter's attempts are over until someone retries it: its stream is ended (a retry appends on).
-      await (last ? stream.end({ deadLetter: true, error: (e as Error).message }) : stream.flush()).catch(() => undefined);
+      await (last ? stream.end({ deadLetter: true, error: (e as Error).message }) : stream.flush()).catch((err: unknown) =>
+        this.settings.log.warn(`${queue} job ${job.id}: its stream's ${last ? 'dead-letter end' : 'failed attempt'} was not stored: ${err instanceof Error ? err.message : String(err)}`),
+      );
       if (last) this.settings.log.error(`${queue} job ${job.id} (run ${job.data.sessionId}) is dead-lettered: ${(e as Error).message}`);
       throw e;
     }
