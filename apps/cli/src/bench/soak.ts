@@ -927,6 +927,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       return new Set(got.map((h) => h.runSessionId)).size >= new Set(want).size;
     }, 120_000);
     if (!Number.isFinite(delivered)) problems.push('not every reward handoff was delivered within 120 s');
+    // A pipeline job still retrying (a snapshot asked of a platform session not ended yet, its back-off growing) has
+    // its stream open until its last attempt ends it: the reconciliation reads the streams once they are all ended.
+    const jobsDone = await until(
+      async () => Number((await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM sessions WHERE metadata->>'capturedBy' = 'pipeline' AND status = 'open'`)).rows[0]?.n ?? 0) === 0,
+      120_000,
+    );
+    if (!Number.isFinite(jobsDone)) problems.push('pipeline jobs still open (their streams not ended) 120 s after the handoffs were delivered');
     await sleep(2000); // late duplicates, if any, get their chance to show
     await observeCpu();
     const cpuWindowS = (Date.now() - t0) / 1000;
@@ -934,7 +941,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     handoffs = reconcileHandoffs(await outboxRows(), await handoffList());
     out('');
     out(
-      `Drain: ${fmt((Date.now() - drainStart) / 1000, 1)} s after the bots stopped (${fmt(playedS, 1)} s of play) until every stream was sealed, every event stored and every handoff listed. ${fmt(Number(stored.rows[0]?.n ?? 0))} events in the store.`,
+      `Drain: ${fmt((Date.now() - drainStart) / 1000, 1)} s after the bots stopped (${fmt(playedS, 1)} s of play) until every stream was sealed, every event stored, every handoff listed and every pipeline job's stream ended. ${fmt(Number(stored.rows[0]?.n ?? 0))} events in the store.`,
     );
     cpu = cpuPerEvent(ledger.totals(), Number(stored.rows[0]?.n ?? 0));
     printCpuPerEvent(cpu, cpuWindowS, out);
