@@ -150,36 +150,57 @@ describe('audits of recorded runs (real simulator, recorder, pipeline, Postgres 
     return rows[0];
   }
 
+  /**
+   * Runs `edit`, which tampers with the named events, then puts those rows back exactly as they were (bytes,
+   * hashes and positions), even when an expectation failed: each test starts from the recorded truth.
+   */
+  async function restoringEvents(sessionId: string, seqs: number[], edit: () => Promise<void>): Promise<void> {
+    const { rows } = await pool.query<{ row: unknown }>(`SELECT to_json(e) AS row FROM events e WHERE session_id = $1 AND seq = ANY($2::int[])`, [sessionId, seqs]);
+    expect(rows).toHaveLength(seqs.length);
+    try {
+      await edit();
+    } finally {
+      await tamper(pool, 'DELETE FROM events WHERE session_id = $1 AND seq = ANY($2::int[])', [sessionId, seqs]);
+      await tamper(pool, 'INSERT INTO events SELECT * FROM json_populate_recordset(NULL::events, $1::json)', [JSON.stringify(rows.map((r) => r.row))]);
+    }
+  }
+
+  const chainMismatches = async (sessionId: string) => ((await audits.auditSession(sessionId, 'on-demand')) as StoredAudit).findings.filter((f) => f.check === 'chain' && f.status === 'mismatch');
+
   it('given a recorded frame edited in the database, when audited, then the chain finding names that exact event', async () => {
     const e = await eventWith('moltstation', '"phase":"running"', 'proxy');
-    expect(await tamper(pool, `UPDATE events SET body_text = replace(body_text, '"phase":"running"', '"phase":"paused"') WHERE session_id = $1 AND seq = $2`, [e.session_id, e.seq])).toBe(1);
-    const a = (await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit;
-    expect(a.status).toBe('mismatch');
-    expect(a.findings.find((f) => f.check === 'chain' && f.status === 'mismatch')).toMatchObject({ at: { sessionId: e.session_id, seq: e.seq }, found: 'hash_mismatch' });
-    await tamper(pool, 'UPDATE events SET body_text = $3 WHERE session_id = $1 AND seq = $2', [e.session_id, e.seq, e.body_text]);
-    expect(((await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit).findings.filter((f) => f.check === 'chain' && f.status === 'mismatch')).toEqual([]);
+    await restoringEvents(e.session_id, [e.seq], async () => {
+      expect(await tamper(pool, `UPDATE events SET body_text = replace(body_text, '"phase":"running"', '"phase":"paused"') WHERE session_id = $1 AND seq = $2`, [e.session_id, e.seq])).toBe(1);
+      const a = (await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit;
+      expect(a.status).toBe('mismatch');
+      expect(a.findings.find((f) => f.check === 'chain' && f.status === 'mismatch')).toMatchObject({ at: { sessionId: e.session_id, seq: e.seq }, found: 'hash_mismatch' });
+    });
+    expect(await chainMismatches(e.session_id)).toEqual([]);
   });
 
   it('given an event deleted, or two events swapped, when audited, then the first broken link is named', async () => {
     const e = await eventWith('spacemolt', '"type":"get_status"');
     const original = await pool.query(`SELECT * FROM events WHERE session_id = $1 AND seq IN ($2, $2 + 1) ORDER BY seq`, [e.session_id, e.seq]);
-    expect(await tamper(pool, 'DELETE FROM events WHERE session_id = $1 AND seq = $2', [e.session_id, e.seq])).toBe(1);
-    let a = (await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit;
-    expect(a.findings.find((f) => f.check === 'chain' && f.status === 'mismatch')).toMatchObject({ at: { sessionId: e.session_id, seq: e.seq }, found: 'seq_gap' });
+    await restoringEvents(e.session_id, [e.seq, e.seq + 1], async () => {
+      expect(await tamper(pool, 'DELETE FROM events WHERE session_id = $1 AND seq = $2', [e.session_id, e.seq])).toBe(1);
+      let a = (await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit;
+      expect(a.findings.find((f) => f.check === 'chain' && f.status === 'mismatch')).toMatchObject({ at: { sessionId: e.session_id, seq: e.seq }, found: 'seq_gap' });
 
-    // Put it back under the next event's seq and move that one here: a reorder.
-    const [mine, next] = original.rows as [Record<string, unknown>, Record<string, unknown>];
-    await tamper(pool, 'UPDATE events SET seq = $3 WHERE session_id = $1 AND seq = $2', [e.session_id, e.seq + 1, e.seq]);
-    await tamper(
-      pool,
-      `INSERT INTO events (session_id, seq, global_position, tx_id, kind, direction, channel, recorded_at, offset_us, format, body_text, body_bytes, msg_type, tick, request_id, meta, hash)
-       SELECT session_id, $2, global_position, tx_id, kind, direction, channel, recorded_at, offset_us, format, body_text, body_bytes, msg_type, tick, request_id, meta, hash
-         FROM json_populate_record(NULL::events, $1::json)`,
-      [JSON.stringify({ ...mine, hash: `\\x${(mine['hash'] as Buffer).toString('hex')}` }), e.seq + 1],
-    );
-    a = (await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit;
-    expect(a.findings.find((f) => f.check === 'chain' && f.status === 'mismatch')).toMatchObject({ at: { sessionId: e.session_id, seq: e.seq }, found: 'hash_mismatch' });
-    expect(next['seq']).toBe(e.seq + 1);
+      // Put it back under the next event's seq and move that one here: a reorder.
+      const [mine, next] = original.rows as [Record<string, unknown>, Record<string, unknown>];
+      await tamper(pool, 'UPDATE events SET seq = $3 WHERE session_id = $1 AND seq = $2', [e.session_id, e.seq + 1, e.seq]);
+      await tamper(
+        pool,
+        `INSERT INTO events (session_id, seq, global_position, tx_id, kind, direction, channel, recorded_at, offset_us, format, body_text, body_bytes, msg_type, tick, request_id, meta, hash)
+         SELECT session_id, $2, global_position, tx_id, kind, direction, channel, recorded_at, offset_us, format, body_text, body_bytes, msg_type, tick, request_id, meta, hash
+           FROM json_populate_record(NULL::events, $1::json)`,
+        [JSON.stringify({ ...mine, hash: `\\x${(mine['hash'] as Buffer).toString('hex')}` }), e.seq + 1],
+      );
+      a = (await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit;
+      expect(a.findings.find((f) => f.check === 'chain' && f.status === 'mismatch')).toMatchObject({ at: { sessionId: e.session_id, seq: e.seq }, found: 'hash_mismatch' });
+      expect(next['seq']).toBe(e.seq + 1);
+    });
+    expect(await chainMismatches(e.session_id)).toEqual([]);
   });
 
   it('given the stored outcome or the outbox payload altered, when audited, then the outcome and pipeline findings say what differs', async () => {
@@ -190,13 +211,25 @@ describe('audits of recorded runs (real simulator, recorder, pipeline, Postgres 
     ).rows as [{ id: string }];
     const run = await loadRunEvidence(pool, store, id);
     const runStream = run!.runSessionId!;
-    await tamper(pool, `UPDATE sessions SET outcome = jsonb_set(outcome, '{score}', '99999') WHERE id = $1`, [runStream]);
-    await tamper(pool, `UPDATE outbox SET payload = jsonb_set(payload, '{outcome,score}', '99999') WHERE session_id = $1 AND queue = 'reward-handoff'`, [runStream]);
-    const a = (await audits.auditSession(id, 'on-demand')) as StoredAudit;
-    expect(a.findings.find((f) => f.check === 'outcome.stored' && f.status === 'mismatch')).toMatchObject({ subject: runStream, found: expect.objectContaining({ score: 99999 }) });
-    expect(a.findings.find((f) => f.check === 'pipeline.outbox' && f.status === 'mismatch')).toMatchObject({ subject: 'reward-handoff', found: expect.objectContaining({ score: 99999 }) });
-    // The served audit is the newest one.
-    expect((await audits.latest(id))?.id).toBe(a.id);
+    const { rows: before } = await pool.query<{ outcome: unknown; payload: unknown }>(
+      `SELECT s.outcome, o.payload FROM sessions s JOIN outbox o ON o.session_id = s.id AND o.queue = 'reward-handoff' WHERE s.id = $1`,
+      [runStream],
+    );
+    expect(before).toHaveLength(1);
+    try {
+      await tamper(pool, `UPDATE sessions SET outcome = jsonb_set(outcome, '{score}', '99999') WHERE id = $1`, [runStream]);
+      await tamper(pool, `UPDATE outbox SET payload = jsonb_set(payload, '{outcome,score}', '99999') WHERE session_id = $1 AND queue = 'reward-handoff'`, [runStream]);
+      const a = (await audits.auditSession(id, 'on-demand')) as StoredAudit;
+      expect(a.findings.find((f) => f.check === 'outcome.stored' && f.status === 'mismatch')).toMatchObject({ subject: runStream, found: expect.objectContaining({ score: 99999 }) });
+      expect(a.findings.find((f) => f.check === 'pipeline.outbox' && f.status === 'mismatch')).toMatchObject({ subject: 'reward-handoff', found: expect.objectContaining({ score: 99999 }) });
+      // The served audit is the newest one.
+      expect((await audits.latest(id))?.id).toBe(a.id);
+    } finally {
+      await tamper(pool, 'UPDATE sessions SET outcome = $2::jsonb WHERE id = $1', [runStream, JSON.stringify(before[0]!.outcome)]);
+      await tamper(pool, `UPDATE outbox SET payload = $2::jsonb WHERE session_id = $1 AND queue = 'reward-handoff'`, [runStream, JSON.stringify(before[0]!.payload)]);
+    }
+    const again = (await audits.auditSession(id, 'on-demand')) as StoredAudit;
+    expect(again.findings.filter((f) => (f.check === 'outcome.stored' || f.check === 'pipeline.outbox') && f.status === 'mismatch')).toEqual([]);
   });
 
   it('given the rewards pipeline holding an altered reward, when audited, then the receipt finding is a mismatch', async () => {
@@ -224,28 +257,33 @@ describe('audits of recorded runs (real simulator, recorder, pipeline, Postgres 
   });
 
   it('given a handoff result marker overwritten with text that is not JSON, when audited, then the audit still completes and names that event', async () => {
-    const { rows } = await pool.query<{ session_id: string; seq: number; body_text: string }>(
-      `SELECT e.session_id, e.seq, e.body_text FROM events e JOIN sessions s ON s.id = e.session_id
+    const { rows } = await pool.query<{ session_id: string; seq: number }>(
+      `SELECT e.session_id, e.seq FROM events e JOIN sessions s ON s.id = e.session_id
         WHERE s.platform = 'spacemolt' AND s.metadata->>'queue' = 'reward-handoff' AND e.msg_type = 'result' ORDER BY s.started_at LIMIT 1`,
     );
     const e = rows[0]!;
-    expect(await tamper(pool, `UPDATE events SET body_text = 'not json {' WHERE session_id = $1 AND seq = $2`, [e.session_id, e.seq])).toBe(1);
-    const a = (await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit;
-    expect(a.status).toBe('mismatch');
-    expect(a.findings.find((f) => f.check === 'chain' && f.status === 'mismatch')).toMatchObject({ at: { sessionId: e.session_id, seq: e.seq }, found: 'hash_mismatch' });
-    await tamper(pool, 'UPDATE events SET body_text = $3 WHERE session_id = $1 AND seq = $2', [e.session_id, e.seq, e.body_text]);
+    await restoringEvents(e.session_id, [e.seq], async () => {
+      expect(await tamper(pool, `UPDATE events SET body_text = 'not json {' WHERE session_id = $1 AND seq = $2`, [e.session_id, e.seq])).toBe(1);
+      const a = (await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit;
+      expect(a.status).toBe('mismatch');
+      expect(a.findings.filter((f) => f.check === 'chain' && f.status === 'mismatch')).toEqual([expect.objectContaining({ at: { sessionId: e.session_id, seq: e.seq }, found: 'hash_mismatch' })]);
+    });
+    expect(await chainMismatches(e.session_id)).toEqual([]);
   });
 
   it('given a recorded RGS round whose revealed server seed is forged, when audited, then provably-fair fails naming the round', async () => {
     const e = await eventWith('rgs', '"serverSeed":"');
     const seed = /"serverSeed":"([0-9a-f]{64})"/.exec(e.body_text)![1]!;
     const forged = seed.slice(0, 63) + (seed[63] === '0' ? '1' : '0');
-    await tamper(pool, 'UPDATE events SET body_text = replace(body_text, $3, $4) WHERE session_id = $1 AND seq = $2', [e.session_id, e.seq, seed, forged]);
-    const a = (await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit;
-    const fair = a.findings.filter((f) => f.check.includes('provably-fair') && f.status === 'mismatch');
-    expect(fair.length).toBeGreaterThan(0);
-    expect(fair.every((f) => typeof f.subject === 'string' && f.subject.length > 0)).toBe(true);
-    expect(a.findings.find((f) => f.check === 'chain' && f.status === 'mismatch')).toMatchObject({ at: { sessionId: e.session_id, seq: e.seq } });
+    await restoringEvents(e.session_id, [e.seq], async () => {
+      await tamper(pool, 'UPDATE events SET body_text = replace(body_text, $3, $4) WHERE session_id = $1 AND seq = $2', [e.session_id, e.seq, seed, forged]);
+      const a = (await audits.auditSession(e.session_id, 'on-demand')) as StoredAudit;
+      const fair = a.findings.filter((f) => f.check.includes('provably-fair') && f.status === 'mismatch');
+      expect(fair.length).toBeGreaterThan(0);
+      expect(fair.every((f) => typeof f.subject === 'string' && f.subject.length > 0)).toBe(true);
+      expect(a.findings.find((f) => f.check === 'chain' && f.status === 'mismatch')).toMatchObject({ at: { sessionId: e.session_id, seq: e.seq } });
+    });
+    expect(await chainMismatches(e.session_id)).toEqual([]);
   });
 
   it('given every run, when summaries are rebuilt, then the figures equal what the raw events say', async () => {
