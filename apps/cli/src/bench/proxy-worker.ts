@@ -46,7 +46,12 @@ export type ProxyReport =
       recorder?: { facts: number; events: number; failures: number; openStreams: number };
       ingest?: { appended: number; buffered: number; journaled: number; rejected: number; lagMs: number; outage: boolean };
     };
-export type ProxyKind = 'sink' | 'recorder';
+/**
+ * `recorder` the main line, `sink` the recording proxy alone, `pipe` the floor: a bare TCP relay in Node (no
+ * WebSocket parsing, no facts, no recording), what any relay written in Node pays per message to read it from one
+ * socket and write it to another.
+ */
+export type ProxyKind = 'sink' | 'recorder' | 'pipe';
 /** What the `proxy recorder` role needs (third argument, JSON). */
 export interface RecorderProxyConfig {
   databaseUrl: string;
@@ -287,6 +292,39 @@ async function runProxy(upstreamPort: number): Promise<void> {
   send({ type: 'ready', port: proxy.port });
 }
 
+/**
+ * The floor line: every connection piped byte for byte to the upstream (the WebSocket handshake and frames pass
+ * through unread), with Nagle off on both legs as `ws` sets it. One read and one write per message each way: the
+ * least CPU a Node relay can spend per relayed message on this machine.
+ */
+async function runPipe(upstreamPort: number): Promise<void> {
+  const net = await import('node:net');
+  let connections = 0;
+  const server = net.createServer((client) => {
+    connections++;
+    const upstream = net.connect(upstreamPort, '127.0.0.1');
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) {
+      s.on('error', end);
+      s.on('close', end);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const probe = loopProbe();
+  process.on('message', (msg: ProxyCommand) => {
+    if (msg.type === 'stats') send({ type: 'stats', facts: { connections }, wsMessages: NaN, dataBytes: NaN, kept: 0, cpuUs: cpuUs(), hrUs: hrUs(), loop: probe.read(msg.reset === true) });
+    else if (msg.type === 'exit') server.close(() => process.exit(0));
+  });
+  send({ type: 'ready', port: (server.address() as AddressInfo).port });
+}
+
 if (require.main === module) {
   // The parent going away (crash, Ctrl-C) takes this process with it.
   process.on('disconnect', () => process.exit(0));
@@ -296,9 +334,11 @@ if (require.main === module) {
       ? runUpstream({ framesPerSec: Number(arg1), frameBytes: Number(arg2) })
       : role === 'proxy' && arg1 === 'sink'
         ? runProxy(Number(arg2))
-        : role === 'proxy' && arg1 === 'recorder'
-          ? runRecorderProxy(Number(arg2), JSON.parse(arg3 ?? '{}') as RecorderProxyConfig)
-          : Promise.reject(new Error(`unknown role ${role} ${arg1 ?? ''}`));
+        : role === 'proxy' && arg1 === 'pipe'
+          ? runPipe(Number(arg2))
+          : role === 'proxy' && arg1 === 'recorder'
+            ? runRecorderProxy(Number(arg2), JSON.parse(arg3 ?? '{}') as RecorderProxyConfig)
+            : Promise.reject(new Error(`unknown role ${role} ${arg1 ?? ''}`));
   started.catch((e: Error) => {
     process.stderr.write(`bench proxy worker ${role}: ${e.stack ?? e.message}\n`);
     process.exit(1);

@@ -53,8 +53,8 @@ export interface ProxyBenchOptions {
 }
 
 export type ProxyBenchPath = 'direct' | ProxyKind;
-const LINES: readonly ProxyKind[] = ['recorder', 'sink'];
-const LABEL: Record<ProxyBenchPath, string> = { direct: 'direct', recorder: 'via recorder (real)', sink: 'via proxy + sink' };
+const LINES: readonly ProxyKind[] = ['recorder', 'sink', 'pipe'];
+const LABEL: Record<ProxyBenchPath, string> = { direct: 'direct', recorder: 'via recorder (real)', sink: 'via proxy + sink', pipe: 'via a bare Node pipe' };
 
 export interface ProxyBenchPhase {
   run: number;
@@ -113,6 +113,8 @@ export interface ProxyBenchResult {
   direct: ProxyBenchPercentiles & { frames: number; framesPerSec: number };
   recorder: ProxyBenchLine;
   sink: ProxyBenchLine;
+  /** The floor: a bare TCP pipe in Node (no parsing, no recording). */
+  pipe: ProxyBenchLine;
   /** The recorder line's storage check: messages relayed in its phases (warm-up included), and what the database holds. */
   stored: { relayed: number; messages: number; events: number; byKind: Record<string, number> };
   /** Everything delivered both ways, every relayed message stored by the recorder, no session lost. */
@@ -277,7 +279,7 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
   out(`# rewind bench proxy`);
   out('');
   out(
-    `${sessions} sessions × ${framesPerSec} frames/s × ${seconds} s per phase (${fmt(sessions * framesPerSec)} frames/s down + as many inputs up), frames ≈ ${frameBytes} B JSON, inputs ≈ 60 B; ${runs} run(s) of direct + via the real recorder + via the proxy with a sink, order rotating, after a warm-up of each.`,
+    `${sessions} sessions × ${framesPerSec} frames/s × ${seconds} s per phase (${fmt(sessions * framesPerSec)} frames/s down + as many inputs up), frames ≈ ${frameBytes} B JSON, inputs ≈ 60 B; ${runs} run(s) of direct + via the real recorder + via the proxy with a sink + via a bare Node TCP pipe (the floor), order rotating, after a warm-up of each.`,
   );
   out(`Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, node ${process.version}, ${os.platform()} ${os.release()}; loopback 127.0.0.1 only.`);
   if (PIN) {
@@ -287,7 +289,7 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
     );
   }
   out(
-    `Processes: upstream platform (child) → either the recorder (child: a recorder process as \`rewind recorder\` runs one — recording proxy → Recorder with redaction → Ingest with its write-ahead log → writer thread → Postgres, a scratch database) or the recording proxy with a sink (child: counts facts, touches every payload, keeps the last 1024) → ${sessions} clients (this process). Separate event loops as in production; on ${cpus.length} cores they also compete for CPU (with Postgres too, on the recorder line), which is part of what is measured.`,
+    `Processes: upstream platform (child) → either the recorder (child: a recorder process as \`rewind recorder\` runs one — recording proxy → Recorder with redaction → Ingest with its write-ahead log → writer thread → Postgres, a scratch database) or the recording proxy with a sink (child: counts facts, touches every payload, keeps the last 1024) or a bare Node TCP pipe (child: \`socket.pipe\` both ways, nothing parsed) → ${sessions} clients (this process). Separate event loops as in production; on ${cpus.length} cores they also compete for CPU (with Postgres too, on the recorder line), which is part of what is measured.`,
   );
   out(
     `RTT = upstream sends a frame stamped with its own hrtime → client answers with an input carrying the stamp → upstream reads it: one clock, no cross-process skew. Added latency = via that proxy − direct per percentile within a run (the proxy sits in both directions, so this is the round-trip cost of two hops); medians over runs. Proxy CPU per relayed message = the proxy process's CPU (all its threads) over the phase, connection setup/teardown and, on the recorder line, the drain to Postgres included.`,
@@ -496,6 +498,7 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
   };
   const recorder = lineOf('recorder');
   const sink = lineOf('sink');
+  const pipe = lineOf('pipe');
   const pgMsg = median(of('recorder').map((p) => p.postgresCpuUsPerMessage ?? NaN));
   const complete = problems.length === 0;
   const goals = { p99: recorder.added.p99 <= GOAL_P99_MS, cpu: recorder.cpuUsPerMessage <= GOAL_CPU_US };
@@ -507,15 +510,16 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
   out('| path | frames | frames/s | RTT p50 (ms) | RTT p99 (ms) | RTT max (ms) | added p50 / p99 / max (ms, vs direct per run) | proxy CPU per relayed message (µs) |');
   out('|---|---:|---:|---:|---:|---:|---:|---:|');
   out(`| direct | ${fmt(direct.frames)} | ${fmt(direct.framesPerSec)} | ${ms3(direct.p50)} | ${ms3(direct.p99)} | ${ms3(direct.max)} | | |`);
-  for (const l of [recorder, sink]) {
+  const rowLabel: Record<ProxyKind, string> = { recorder: '**via the real recorder** (main line)', sink: 'via the proxy + sink (relay only)', pipe: 'via a bare Node TCP pipe (the floor)' };
+  for (const l of [recorder, sink, pipe]) {
     out(
-      `| ${l.path === 'recorder' ? '**via the real recorder** (main line)' : 'via the proxy + sink (relay only)'} | ${fmt(l.rtt.frames)} | ${fmt(l.rtt.framesPerSec)} | ${ms3(l.rtt.p50)} | ${ms3(l.rtt.p99)} | ${ms3(l.rtt.max)} | ${signed(l.added.p50)} / ${signed(l.added.p99)} / ${signed(l.added.max)} | ${Number.isFinite(l.cpuUsPerMessage) ? l.cpuUsPerMessage.toFixed(1) : 'n/a'} |`,
+      `| ${rowLabel[l.path]} | ${fmt(l.rtt.frames)} | ${fmt(l.rtt.framesPerSec)} | ${ms3(l.rtt.p50)} | ${ms3(l.rtt.p99)} | ${ms3(l.rtt.max)} | ${signed(l.added.p50)} / ${signed(l.added.p99)} / ${signed(l.added.max)} | ${Number.isFinite(l.cpuUsPerMessage) ? l.cpuUsPerMessage.toFixed(1) : 'n/a'} |`,
     );
   }
   out('');
   const busy = (which: ProxyBenchPath): string => `${median(of(which).map((p) => p.cpu.machine)).toFixed(0)}%`;
   out(
-    `Recorder line: ${Number.isFinite(recorder.cpuUsPerMessage) ? recorder.cpuUsPerMessage.toFixed(1) : 'n/a'} µs of recorder-process CPU per relayed message (proxy, Recorder, redaction, write-ahead log, Ingest and its writer thread), plus ${Number.isFinite(pgMsg) ? pgMsg.toFixed(1) : 'n/a'} µs in the Postgres backends of its database; the recorder drained in ${fmt(median(of('recorder').map((p) => p.drainMs ?? NaN)))} ms (median) after each phase's last message. Sink line: ${Number.isFinite(sink.cpuUsPerMessage) ? sink.cpuUsPerMessage.toFixed(1) : 'n/a'} µs per relayed message. Machine busy while frames flowed (median): direct ${busy('direct')}, recorder ${busy('recorder')}, sink ${busy('sink')} of ${cpus.length} cores (everything running on the machine, not only this benchmark) — near 100% means processes queue for CPU and the tail measures that queueing.`,
+    `Recorder line: ${Number.isFinite(recorder.cpuUsPerMessage) ? recorder.cpuUsPerMessage.toFixed(1) : 'n/a'} µs of recorder-process CPU per relayed message (proxy, Recorder, redaction, write-ahead log, Ingest and its writer thread), plus ${Number.isFinite(pgMsg) ? pgMsg.toFixed(1) : 'n/a'} µs in the Postgres backends of its database; the recorder drained in ${fmt(median(of('recorder').map((p) => p.drainMs ?? NaN)))} ms (median) after each phase's last message. Sink line: ${Number.isFinite(sink.cpuUsPerMessage) ? sink.cpuUsPerMessage.toFixed(1) : 'n/a'} µs per relayed message. Floor (a bare Node TCP pipe: one read and one write per message each way, nothing parsed or recorded): ${Number.isFinite(pipe.cpuUsPerMessage) ? pipe.cpuUsPerMessage.toFixed(1) : 'n/a'} µs per relayed message. Machine busy while frames flowed (median): direct ${busy('direct')}, recorder ${busy('recorder')}, sink ${busy('sink')}, pipe ${busy('pipe')} of ${cpus.length} cores (everything running on the machine, not only this benchmark) — near 100% means processes queue for CPU and the tail measures that queueing.`,
   );
   out(
     `Stored by the recorder line: ${fmt(stored.events)} events (${Object.entries(stored.byKind)
@@ -531,7 +535,7 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
   );
   out(`goal p99 added ≤ ${GOAL_P99_MS} ms (real recorder line): ${goals.p99 ? 'met' : 'NOT met'} (${signed(recorder.added.p99)} ms)`);
   out(
-    `goal proxy CPU ≤ ${GOAL_CPU_US} µs per relayed message (real recorder line): ${goals.cpu ? 'met' : 'NOT met'} (${Number.isFinite(recorder.cpuUsPerMessage) ? recorder.cpuUsPerMessage.toFixed(1) : 'n/a'} µs)`,
+    `goal proxy CPU ≤ ${GOAL_CPU_US} µs per relayed message (real recorder line): ${goals.cpu ? 'met' : 'NOT met'} (${Number.isFinite(recorder.cpuUsPerMessage) ? recorder.cpuUsPerMessage.toFixed(1) : 'n/a'} µs; a bare Node TCP pipe, the floor of any Node relay here: ${Number.isFinite(pipe.cpuUsPerMessage) ? pipe.cpuUsPerMessage.toFixed(1) : 'n/a'} µs)`,
   );
   if (!complete) out('(delivery incomplete: the goals count as not met)');
   let stages: StageBreakdown | undefined;
@@ -550,5 +554,5 @@ export async function runProxyBench(options: ProxyBenchOptions): Promise<ProxyBe
       fs.rmSync(profileDir, { recursive: true, force: true });
     }
   }
-  return { phases, direct, recorder, sink, stored, complete, problems, goals, goalMet, ...(stages ? { stages } : {}) };
+  return { phases, direct, recorder, sink, pipe, stored, complete, problems, goals, goalMet, ...(stages ? { stages } : {}) };
 }
