@@ -12,6 +12,8 @@ import type { LifecycleCommand, LifecycleEffect, LifecycleState, StreamKind, Tas
 export { captureStopped, safeId, taskId } from './lifecycle/decide';
 
 const OWNED = { owned: true } as const;
+/** Credential fingerprints remembered at most (see the constructor); past it the memory starts afresh. */
+const FINGERPRINTS_KEPT = 4096;
 export type { TaskOffer } from './lifecycle/types';
 
 export interface RecorderOptions {
@@ -90,7 +92,20 @@ export class Recorder implements CaptureSink {
     this.ingest = options.ingest;
     this.log = options.log;
     this.now = options.now ?? Date.now;
-    this.fingerprint = (secret) => options.redactor.fingerprint(secret);
+    // HTTP attribution fingerprints the agent's credential on every exchange (its account stream, its agent): the same
+    // bearer, exchange after exchange. An HMAC each time was most of the attribution's share of the recorder's time
+    // in the soak (issue 18); the fingerprint of a credential seen lately is remembered instead (pure: one secret,
+    // one value; bounded, held in memory as the secret registry holds secrets).
+    const fingerprints = new Map<string, string>();
+    this.fingerprint = (secret) => {
+      let f = fingerprints.get(secret);
+      if (f === undefined) {
+        if (fingerprints.size >= FINGERPRINTS_KEPT) fingerprints.clear();
+        f = options.redactor.fingerprint(secret);
+        fingerprints.set(secret, f);
+      }
+      return f;
+    };
     this.state = initialState({
       capturedBy: options.capturedBy ?? 'proxy',
       ...(options.sealAfterMs !== undefined ? { sealAfterMs: options.sealAfterMs } : {}),
