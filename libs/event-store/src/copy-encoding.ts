@@ -22,6 +22,8 @@ export function copyBytea(value: Buffer | null | undefined): string {
   return '\\\\x' + value.toString('hex');
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
 /** The second of the last timestamp written, and its `YYYY-MM-DDTHH:MM:SS` (a batch's events share a few seconds). */
 let cachedSecond = -1;
 let cachedSecondIso = '';
@@ -102,14 +104,14 @@ export class CopyBytes {
   /** The bytes written since the last `take`, as a Buffer of their own; the next writes go to a fresh buffer. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.at);
-    this.buf = Buffer.allocUnsafe(Math.max(this.capacity, this.at));
+    this.buf = NO_BYTES; // the next buffer is allocated by the next write (none after a batch's last chunk)
     this.at = 0;
     return out;
   }
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.capacity, this.at + n));
     this.buf.copy(next, 0, 0, this.at);
     this.buf = next;
   }
