@@ -68,7 +68,7 @@ const events: NewEvent[] = Array.from({ length: 20_000 }, (_, i) => {
     meta: null,
   };
 });
-const genesis = createHash('sha256').update('genesis').digest();
+const genesis: Buffer = createHash('sha256').update('genesis').digest();
 
 function strings(): number {
   let previous = genesis;
