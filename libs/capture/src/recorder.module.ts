@@ -127,6 +127,8 @@ export class RecorderIngest implements OnApplicationShutdown {
   static async open(o: RecorderServiceOptions, store: EventStore, journal: RecorderJournal, parts: RecorderParts): Promise<RecorderIngest> {
     const log = prefixed(o.log, 'ingest');
     const writer = o.ingestWriter === 'inline' ? null : new WriterThread({ databaseUrl: o.databaseUrl, log: (l) => log.warn(l) });
+    // Its modules load while the recorder boots, not under the first traffic.
+    writer?.warm();
     let ingest: Ingest;
     try {
       ingest = await Ingest.open({

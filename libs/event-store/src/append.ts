@@ -1,8 +1,8 @@
 import { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyBytea, copyText, COPY_NULL, usToTimestamp } from './copy-encoding';
+import { CopyBytes, writeEventRow } from './copy-encoding';
 import { duplicateConflict, EventStoreError, EventStoreErrorCode, offsetRegression, seqGap, sessionNotFound, sessionSealed, invalidEvent } from './errors';
-import { bodyBytes, eventHash, genesisHash } from './hash';
+import { eventHash, genesisHash } from './hash';
 import { isUuid, validateEvent } from './validate';
 import { NewEvent, NewOutboxMessage, NewSession } from './types';
 
@@ -126,12 +126,12 @@ async function appendLocked(client: PoolClient, bySession: Map<string, NewEvent[
 
   // 2. Chain and stream: Postgres parses one chunk while the next is hashed and encoded here.
   const moved: { id: string; seq: number; hash: Buffer }[] = [];
-  await copyStreaming(client, function* rows() {
+  await copyStreaming(client, function* rows(out) {
     for (const plan of plans) {
       let previous = plan.previous;
       for (const e of plan.fresh) {
-        previous = eventHash(previous, e);
-        yield copyRow(e, previous);
+        previous = writeEventRow(out, e, previous);
+        yield;
       }
       const last = plan.fresh[plan.fresh.length - 1] as NewEvent;
       moved.push({ id: plan.sessionId, seq: last.seq, hash: previous });
@@ -262,48 +262,10 @@ async function checkDuplicates(client: PoolClient, sessionId: string, overlap: N
   }
 }
 
-function copyRow(e: NewEvent, hash: Buffer): string {
-  // Postgres text cannot hold NUL: such text goes to body_bytes (read back as text by its format).
-  const text = typeof e.body === 'string' && e.body.length > 0 && !e.body.includes('\u0000') ? e.body : null;
-  const bytes = e.format === 'binary' || (typeof e.body === 'string' && text === null && e.body.length > 0) ? bodyBytes(e.body) : null;
-  return (
-    e.sessionId +
-    '\t' +
-    e.seq +
-    '\t' +
-    e.kind +
-    '\t' +
-    e.direction +
-    '\t' +
-    e.channel +
-    '\t' +
-    usToTimestamp(e.recordedAtUs) +
-    '\t' +
-    e.offsetUs +
-    '\t' +
-    e.format +
-    '\t' +
-    (e.format === 'empty' ? COPY_NULL : e.body === '' ? '' : copyText(text)) +
-    '\t' +
-    copyBytea(bytes) +
-    '\t' +
-    copyText(e.msgType) +
-    '\t' +
-    (e.tick == null ? COPY_NULL : String(e.tick)) +
-    '\t' +
-    copyText(e.requestId) +
-    '\t' +
-    copyText(e.meta) +
-    '\t' +
-    copyBytea(hash) +
-    '\n'
-  );
-}
-
 /** Rows per chunk written to the COPY stream before yielding, so the socket flushes while we compute. */
 const CHUNK_ROWS = 250;
 
-async function copyStreaming(client: PoolClient, rows: () => Generator<string>): Promise<void> {
+async function copyStreaming(client: PoolClient, rows: (out: CopyBytes) => Generator<void>): Promise<void> {
   const stream = client.query(copyFrom(`COPY events (${EVENT_COLUMNS}) FROM STDIN`));
   let failure: Error | null = null;
   const done = new Promise<void>((resolve, reject) => {
@@ -314,15 +276,14 @@ async function copyStreaming(client: PoolClient, rows: () => Generator<string>):
     stream.on('finish', resolve);
   });
   done.catch(() => undefined);
-  let chunk = '';
+  const out = new CopyBytes(512 * 1024);
   let n = 0;
   try {
-    for (const row of rows()) {
-      chunk += row;
+    const written = rows(out);
+    while (!written.next().done) {
       if (++n % CHUNK_ROWS === 0) {
         if (failure) throw failure;
-        if (!stream.write(chunk)) await drained(stream, done);
-        chunk = '';
+        if (!stream.write(out.take())) await drained(stream, done);
         await new Promise<void>((r) => setImmediate(r));
       }
     }
@@ -330,7 +291,8 @@ async function copyStreaming(client: PoolClient, rows: () => Generator<string>):
     stream.destroy(e as Error);
     throw e;
   }
-  stream.end(chunk);
+  if (out.length > 0) stream.end(out.take());
+  else stream.end();
   await done;
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { NewEvent } from './types';
 
 /**
@@ -60,4 +60,26 @@ export function eventHash(previous: Buffer, event: NewEvent, body?: Buffer): Buf
   }
   const bytes = body ?? bodyBytes(event.body);
   return h.update(canonicalHeader(event, bytes.length), 'utf8').update(NEWLINE).update(bytes).digest();
+}
+
+/** Above this many bytes an event's hash input is streamed piece by piece instead of assembled in the scratch buffer. */
+const SCRATCH_MAX = 1024 * 1024;
+/** Where `eventHashOfBody` assembles an event's hash input (one per thread: a module instance per thread). */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+/**
+ * The event's hash after `previous`, its body given as bytes already encoded (`bytes[start, end)`: where a COPY row
+ * holds them): previous ‖ header ‖ 0x0a ‖ body assembled in one scratch buffer and hashed in one call, the bytes
+ * `eventHash` feeds its hash piece by piece (a Hash object and four updates per event cost a third more).
+ */
+export function eventHashOfBody(previous: Buffer, event: NewEvent, bytes: Buffer, start: number, end: number): Buffer {
+  const header = canonicalHeader(event, end - start);
+  const need = previous.length + header.length * 3 + 1 + (end - start);
+  if (need > SCRATCH_MAX) return createHash('sha256').update(previous).update(header, 'utf8').update(NEWLINE).update(bytes.subarray(start, end)).digest();
+  if (need > scratch.length) scratch = Buffer.allocUnsafe(Math.max(need, scratch.length * 2));
+  let n = previous.copy(scratch, 0);
+  n += scratch.write(header, n, 'utf8');
+  scratch[n++] = 0x0a;
+  n += bytes.copy(scratch, n, start, end);
+  return hash('sha256', scratch.subarray(0, n), 'buffer');
 }

@@ -340,6 +340,22 @@ describe('Ingest (real Postgres)', () => {
       await ingest.close();
     });
 
+    it('given warm() at boot, then the thread runs before any write, and the first write goes to that thread', async () => {
+      const writer = new WriterThread({ databaseUrl: testDatabaseUrl() });
+      cleanups.push(() => writer.close());
+      expect(writer.threadId).toBeNull();
+      writer.warm();
+      const warmed = writer.threadId;
+      expect(warmed).not.toBeNull();
+      writer.warm(); // a thread already running is kept
+      expect(writer.threadId).toBe(warmed);
+      const s = aSession();
+      await expect(writer.writeBatch({ opens: [s], events: [{ ...frame(s.id, 1), sessionId: s.id, seq: 1, offsetUs: 0, recordedAtUs: Date.now() * 1000, requestId: null }] })).resolves.toMatchObject({
+        appended: 1,
+      });
+      expect(writer.threadId).toBe(warmed);
+    });
+
     it("given a refusal, then it comes back as the store's typed error naming the session; given the thread dies, then its pending write fails (transient) and the next write starts a new thread", async () => {
       const writer = new WriterThread({ databaseUrl: testDatabaseUrl() });
       cleanups.push(() => writer.close());

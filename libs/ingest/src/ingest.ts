@@ -178,8 +178,10 @@ export class Ingest {
     };
     validateEvent(event, 0);
     clock.advance(offsetUs);
-    const outbox = options.outbox?.map((m) => ({ ...m, sessionId: m.sessionId ?? sessionId }));
-    this.take({ ordinal: this.batcher.nextOrdinal(), type: 'event', event, ...(outbox && outbox.length > 0 ? { outbox } : {}) });
+    const ordinal = this.batcher.nextOrdinal();
+    // Nearly every event comes without outbox rows: its item is one literal, no spread of a conditional object.
+    if (options.outbox === undefined || options.outbox.length === 0) this.take({ ordinal, type: 'event', event });
+    else this.take({ ordinal, type: 'event', event, outbox: options.outbox.map((m) => ({ ...m, sessionId: m.sessionId ?? sessionId })) });
     const buffered = this.batcher.bufferedEvents;
     if (buffered > this.maxBufferedEvents) this.spill();
     else this.schedule(buffered >= this.batchSize ? 0 : this.flushIntervalMs);

@@ -39,12 +39,21 @@ export class WriterThread implements BatchWriter {
 
   writeBatch(batch: StoreBatch): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('the ingest writer thread is closed'));
-    const worker = this.worker ?? this.start();
+    const worker = this.worker ?? this.spawn();
     const id = this.nextId++;
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ id, batch } satisfies Request);
     });
+  }
+
+  /**
+   * Starts the thread now, when the process boots, rather than on the first write: loading its modules takes a CPU
+   * core for about a second (seconds on a busy machine), which otherwise fell on the first batches of the first
+   * traffic — the ingest's lag at a soak's start was that load (issue 18). A thread already running is kept.
+   */
+  warm(): void {
+    if (!this.closed && !this.worker) this.spawn();
   }
 
   /** Stops the thread (its pool ends); writes still pending fail. */
@@ -66,7 +75,7 @@ export class WriterThread implements BatchWriter {
     return this.worker?.threadId ?? null;
   }
 
-  private start(): Worker {
+  private spawn(): Worker {
     const worker = new Worker(bootstrap(), {
       eval: true,
       workerData: {

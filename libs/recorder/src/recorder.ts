@@ -12,6 +12,10 @@ import type { LifecycleCommand, LifecycleEffect, LifecycleState, StreamKind, Tas
 export { captureStopped, safeId, taskId } from './lifecycle/decide';
 
 const OWNED = { owned: true } as const;
+/** A recorded event's options when it has no outbox rows (one shared object, not one per message). */
+const NO_OUTBOX: { outbox?: never } = Object.freeze({});
+/** Credential fingerprints remembered at most (see the constructor); past it the memory starts afresh. */
+const FINGERPRINTS_KEPT = 4096;
 export type { TaskOffer } from './lifecycle/types';
 
 export interface RecorderOptions {
@@ -90,7 +94,20 @@ export class Recorder implements CaptureSink {
     this.ingest = options.ingest;
     this.log = options.log;
     this.now = options.now ?? Date.now;
-    this.fingerprint = (secret) => options.redactor.fingerprint(secret);
+    // HTTP attribution fingerprints the agent's credential on every exchange (its account stream, its agent): the same
+    // bearer, exchange after exchange. An HMAC each time was most of the attribution's share of the recorder's time
+    // in the soak (issue 18); the fingerprint of a credential seen lately is remembered instead (pure: one secret,
+    // one value; bounded, held in memory as the secret registry holds secrets).
+    const fingerprints = new Map<string, string>();
+    this.fingerprint = (secret) => {
+      let f = fingerprints.get(secret);
+      if (f === undefined) {
+        if (fingerprints.size >= FINGERPRINTS_KEPT) fingerprints.clear();
+        f = options.redactor.fingerprint(secret);
+        fingerprints.set(secret, f);
+      }
+      return f;
+    };
     this.state = initialState({
       capturedBy: options.capturedBy ?? 'proxy',
       ...(options.sealAfterMs !== undefined ? { sealAfterMs: options.sealAfterMs } : {}),
@@ -113,7 +130,12 @@ export class Recorder implements CaptureSink {
     try {
       const event = this.encoder.encode(fact);
       const signal = fact.type === 'ws-message' && typeof fact.data === 'string' ? inspectWsMessage(fact.platform, fact.direction === 'client_to_platform', fact.data) : undefined;
-      this.run({ type: 'CaptureFact', fact, event, ...(signal ? { signal } : {}), fingerprint: this.fingerprint, newId: this.newId });
+      // One literal per message either way (a spread of a conditional object was two more per message).
+      this.run(
+        signal
+          ? { type: 'CaptureFact', fact, event, signal, fingerprint: this.fingerprint, newId: this.newId }
+          : { type: 'CaptureFact', fact, event, fingerprint: this.fingerprint, newId: this.newId },
+      );
     } catch (e) {
       // A bug must not break forwarding: count it and say so (the message names no secret: facts are not printed).
       this.counters.failures++;
@@ -201,7 +223,8 @@ export class Recorder implements CaptureSink {
         try {
           const event = self.encoder.encode(fact);
           const signal = fact.type === 'ws-message' && typeof fact.data === 'string' && fact.direction === 'platform_to_client' ? inspectWsMessage(fact.platform, false, fact.data) : undefined;
-          self.run({ type: 'CaptureTaskFact', ref, attempt, held: { event, atNs: fact.atNs, wallUs: fact.wallUs }, ...(signal ? { signal } : {}) });
+          const held = { event, atNs: fact.atNs, wallUs: fact.wallUs };
+          self.run(signal ? { type: 'CaptureTaskFact', ref, attempt, held, signal } : { type: 'CaptureTaskFact', ref, attempt, held });
         } catch (e) {
           self.counters.failures++;
           self.log.error(`recorder: could not record a task fact (${offer.kind}): ${(e as Error).message}`);
@@ -260,7 +283,7 @@ export class Recorder implements CaptureSink {
         this.ingest.openSession(effect.session, effect.startNs !== undefined ? { startNs: effect.startNs } : {});
         return;
       case 'record':
-        this.ingest.record(effect.sessionId, effect.input, effect.outbox ? { outbox: effect.outbox } : {});
+        this.ingest.record(effect.sessionId, effect.input, effect.outbox ? { outbox: effect.outbox } : NO_OUTBOX);
         return;
       case 'endSession':
         if (effect.outcome !== undefined) this.ingest.endSession(effect.sessionId, effect.endedAt, effect.outcome);

@@ -189,8 +189,13 @@ interface GramEntry {
   offset: number;
 }
 
-/** Code units per gram (fewer when the width is smaller). */
-const GRAM = 5;
+/**
+ * Code units per gram (fewer when the width is smaller). With the registry's width of 8, 4 code units every 5th
+ * position hash 0.8 code units per character of the text (5 every 4th: 1.25), with no more hits on real text: a
+ * 1.4 KB frame scans in 2.6–3.1 µs against 3.8–4.7 µs with 30 to 4,000 secrets (3 every 6th is faster with few
+ * secrets but slower with thousands, whose 3-grams cover most of a frame's; issue 18).
+ */
+const GRAM = 4;
 /** Multiplier of the polynomial hash (odd, with well-mixed bits). */
 const BASE = 0x5bd1e995 | 0;
 /** 2^32 / golden ratio: spreads hashes over the table's slots by their high bits. */
