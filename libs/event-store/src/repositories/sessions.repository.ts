@@ -86,9 +86,12 @@ export interface SessionKey {
   id: string;
 }
 
-/** The columns of a SessionRecord, named (a prepared statement's result must not change with the table). */
-const SESSION_BY_ID = `SELECT id, platform, game, platform_session_id, agent, source, status, started_at, ended_at, head_seq, head_hash,
-       sealed_at, sealed_hash, sealed_count, outcome, metadata FROM sessions WHERE id = $1`;
+/**
+ * The columns of a `SessionRow`, for the named statements that read sessions on the pool (a named statement's
+ * result must not change under it: no `SELECT *`).
+ */
+export const SESSION_COLUMNS = 'id, platform, game, platform_session_id, agent, source, status, started_at, ended_at, head_seq, head_hash, sealed_at, sealed_hash, sealed_count, outcome, metadata';
+const SESSION_BY_ID = `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`;
 
 const NEWEST_FIRST: Prisma.SessionOrderByWithRelationInput[] = [{ startedAt: 'desc' }, { id: 'desc' }];
 const OLDEST_FIRST: Prisma.SessionOrderByWithRelationInput[] = [{ startedAt: 'asc' }, { id: 'asc' }];
