@@ -1,5 +1,5 @@
 import { Db, PrismaService } from '@rewind/db';
-import { ChainedEvent, ChainVerifier, EventStore, isUuid, OutboxRepository, SessionRecord, SessionRow, SessionsRepository, toSessionRecord } from '@rewind/event-store';
+import { ChainedEvent, ChainVerifier, EventStore, isUuid, OutboxRepository, SESSION_COLUMNS, SessionRecord, SessionRow, SessionsRepository, toSessionRecord } from '@rewind/event-store';
 import type { EvidenceEvent, EvidenceStream, OutboxEvidence, RunEvidence, StreamRole } from './types';
 
 /**
@@ -38,9 +38,11 @@ const reposOf = (db: Db) => ({ sessions: new SessionsRepository(db), outbox: new
  * the PrismaService's `pg` pool, as the event pages do: measured per call, Prisma's `findUnique`/`findMany` cost 3.4–4×
  * the CPU of the same `SELECT` on the pool (490 vs 118 µs for one row, 402 vs 120 µs for four by id, 423 vs 169 µs
  * for a run's streams), far above the data layer's 20 % rule, and they were most of the Prisma CPU of a pipeline
- * run. `toSessionRecord` gives the records Prisma's `sessionRecordOf` gives (compared field by field).
+ * run. `toSessionRecord` gives the records Prisma's `sessionRecordOf` gives (compared field by field). Named
+ * statements: each connection parses and plans them once.
  */
-const sessionRows = async (prisma: PrismaService, sql: string, params: unknown[]): Promise<SessionRecord[]> => (await prisma.pool.query<SessionRow>(sql, params)).rows.map(toSessionRecord);
+const sessionRows = async (prisma: PrismaService, name: string, sql: string, params: unknown[]): Promise<SessionRecord[]> =>
+  (await prisma.pool.query<SessionRow>({ name, text: sql, values: params })).rows.map(toSessionRecord);
 
 /**
  * The recorder streams (`metadata.stream = 'run'`) of a run that has a platform session id and its pipeline job
@@ -51,30 +53,29 @@ const sessionRows = async (prisma: PrismaService, sql: string, params: unknown[]
  * metadata (a scan that every audit check paid, and that grows with the store).
  */
 async function streamsOfRun(prisma: PrismaService, platform: SessionRecord['platform'], platformSessionId: string): Promise<{ recorder: SessionRecord[]; pipeline: SessionRecord[] }> {
-  const all = await sessionRows(prisma, `SELECT * FROM sessions WHERE platform = $1 AND platform_session_id = $2 AND metadata->>'stream' IN ('run', 'pipeline') ORDER BY started_at, id`, [
-    platform,
-    platformSessionId,
-  ]);
+  const all = await sessionRows(
+    prisma,
+    'rewind-audit-run-streams',
+    `SELECT ${SESSION_COLUMNS} FROM sessions WHERE platform = $1 AND platform_session_id = $2 AND metadata->>'stream' IN ('run', 'pipeline') ORDER BY started_at, id`,
+    [platform, platformSessionId],
+  );
   const recorder = all.filter((s) => streamOf(s) === 'run');
   const runs = new Set(recorder.map((s) => s.id));
   const pipeline = all.filter((s) => streamOf(s) === 'pipeline' && runs.has(String((s.metadata as Record<string, unknown>)['runSessionId'])));
   return { recorder, pipeline };
 }
 
-/** One session row by id, or null (on the pool, see `sessionRows`). */
-const sessionById = async (prisma: PrismaService, id: string): Promise<SessionRecord | null> => (await sessionRows(prisma, 'SELECT * FROM sessions WHERE id = $1', [id]))[0] ?? null;
-
 /** The run a session belongs to, or null (unknown id, or an account stream that is no run). */
 export async function findRun(db: Db, sessionId: string): Promise<RunMembers | null> {
   if (!isUuid(sessionId)) return null;
   const repos = reposOf(db);
   const prisma = PrismaService.of(db);
-  const first = await sessionById(prisma, sessionId);
+  const first = await repos.sessions.get(sessionId);
   if (!first) return null;
   let anchor = first;
   if (streamOf(first) === 'pipeline') {
     const runSessionId = (first.metadata as Record<string, unknown>)['runSessionId'];
-    const run = typeof runSessionId === 'string' && isUuid(runSessionId) ? await sessionById(prisma, runSessionId) : null;
+    const run = typeof runSessionId === 'string' && isUuid(runSessionId) ? await repos.sessions.get(runSessionId) : null;
     if (!run) return null;
     anchor = run;
   }
@@ -147,7 +148,7 @@ async function loadStreams(db: Db, store: EventStore, sessions: readonly Session
   const current = [...sessions];
   const reads = await readStreams(store, current);
   for (let attempt = 1; ; attempt++) {
-    const rows = await sessionRows(prisma, 'SELECT * FROM sessions WHERE id = ANY($1::uuid[])', [current.map((s) => s.id)]);
+    const rows = await sessionRows(prisma, 'rewind-audit-sessions-by-id', `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ANY($1::uuid[])`, [current.map((s) => s.id)]);
     const after = new Map(rows.map((r) => [r.id, r]));
     const again = current.map((s, i) => ({ i, next: after.get(s.id) ?? s })).filter(({ i, next }) => moved(current[i] as SessionRecord, next));
     if (again.length === 0 || attempt >= 5) break;

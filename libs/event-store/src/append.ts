@@ -1,8 +1,8 @@
 import { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { CopyBytes, writeEventRow } from './copy-encoding';
+import { CopyBytes, usToTimestamp, writeEventRow } from './copy-encoding';
 import { duplicateConflict, EventStoreError, EventStoreErrorCode, offsetRegression, seqGap, sessionNotFound, sessionSealed, invalidEvent } from './errors';
-import { eventHash, genesisHash } from './hash';
+import { bodyBytes, eventHash, genesisHash } from './hash';
 import { isUuid, validateEvent } from './validate';
 import { NewEvent, NewOutboxMessage, NewSession } from './types';
 
@@ -65,9 +65,15 @@ export async function writeBatchInTransaction(client: PoolClient, batch: StoreBa
   const ends = batch.ends ?? [];
   const seals = batch.seals ?? [];
   const bySession = groupBySession(events);
-  if (opens.length > 0) await insertSessions(client, opens);
+  // A session this batch creates needs no head read: its row is new (head 0, its genesis hash) and locked by the
+  // insert. A new stream's first write (a pipeline job's first flush) is one round trip shorter.
+  const created = opens.length > 0 ? await insertSessions(client, opens) : new Map<string, Head>();
   const touched = new Set<string>([...bySession.keys(), ...opens.map((o) => o.id), ...ends.map((e) => e.sessionId), ...seals]);
-  const heads = await lockHeads(client, [...touched]);
+  const heads = await lockHeads(
+    client,
+    [...touched].filter((id) => !created.has(id)),
+  );
+  for (const [id, head] of created) heads.set(id, head);
   for (const o of opens) {
     const head = heads.get(o.id);
     if (!head) throw sessionNotFound(o.id);
@@ -76,8 +82,7 @@ export async function writeBatchInTransaction(client: PoolClient, batch: StoreBa
     }
   }
   for (const id of [...ends.map((e) => e.sessionId), ...seals]) if (!heads.has(id)) throw sessionNotFound(id);
-  const result = await appendLocked(client, bySession, heads, outbox);
-  if (ends.length > 0) await endSessions(client, ends);
+  const result = await appendLocked(client, bySession, heads, outbox, ends);
   if (seals.length > 0) {
     await client.query(
       `UPDATE sessions SET status = 'sealed', ended_at = COALESCE(ended_at, now()), sealed_at = now(),
@@ -89,7 +94,17 @@ export async function writeBatchInTransaction(client: PoolClient, batch: StoreBa
   return result;
 }
 
-async function appendLocked(client: PoolClient, bySession: Map<string, NewEvent[]>, heads: Map<string, Head>, outbox: readonly NewOutboxMessage[]): Promise<AppendResult> {
+/**
+ * Up to this many new events in a batch are written with one `INSERT … SELECT FROM unnest` that also moves the
+ * heads (and writes the outbox rows and the ends): one round trip where a COPY takes two (its start, then its
+ * data) and the head update a third. A pipeline job's flush holds 1–3 events. Measured (docs/pipeline.md, "What a
+ * job stream's flush costs"): below this size the statement costs less CPU in node and in the Postgres backend
+ * than the COPY; from ~40 rows on, the COPY's rows written as bytes (and each body hashed from those bytes) cost
+ * as little in node and less in the backend.
+ */
+export const SMALL_BATCH_ROWS = 32;
+
+async function appendLocked(client: PoolClient, bySession: Map<string, NewEvent[]>, heads: Map<string, Head>, outbox: readonly NewOutboxMessage[], ends: readonly BatchEnd[]): Promise<AppendResult> {
   const result: AppendResult = { appended: 0, duplicates: 0, heads: new Map() };
 
   // 1. Check everything that can refuse the batch before any row is written.
@@ -119,35 +134,176 @@ async function appendLocked(client: PoolClient, bySession: Map<string, NewEvent[
     plans.push({ sessionId, fresh, previous: head.hash });
     result.appended += fresh.length;
   }
-  if (plans.length === 0) {
-    if (outbox.length > 0) await insertOutbox(client, outbox);
-    return result;
-  }
 
-  // 2. Chain and stream: Postgres parses one chunk while the next is hashed and encoded here.
+  // 2. Chain, then write: a small batch as one statement with its heads, outbox rows and ends; a large one
+  // streamed by COPY (Postgres parses one chunk while the next is hashed and encoded here), then the rest.
   const moved: { id: string; seq: number; hash: Buffer }[] = [];
-  await copyStreaming(client, function* rows(out) {
+  if (result.appended > 0 && result.appended <= SMALL_BATCH_ROWS) {
+    const rows = new EventColumns(result.appended);
     for (const plan of plans) {
       let previous = plan.previous;
       for (const e of plan.fresh) {
-        previous = writeEventRow(out, e, previous);
-        yield;
+        previous = eventHash(previous, e);
+        rows.push(e, previous);
       }
-      const last = plan.fresh[plan.fresh.length - 1] as NewEvent;
-      moved.push({ id: plan.sessionId, seq: last.seq, hash: previous });
-      result.heads.set(plan.sessionId, { seq: last.seq, hash: previous });
+      moved.push({ id: plan.sessionId, seq: (plan.fresh[plan.fresh.length - 1] as NewEvent).seq, hash: previous });
     }
-  });
-  {
-    await client.query(
-      `UPDATE sessions s SET head_seq = v.seq, head_hash = v.hash
-         FROM unnest($1::uuid[], $2::int[], $3::bytea[]) AS v(id, seq, hash)
-        WHERE s.id = v.id`,
-      [moved.map((m) => m.id), moved.map((m) => m.seq), moved.map((m) => m.hash)],
+    await writeSmall(client, rows, moved, outbox, ends);
+  } else {
+    if (plans.length > 0) {
+      await copyStreaming(client, function* rows(out) {
+        for (const plan of plans) {
+          let previous = plan.previous;
+          for (const e of plan.fresh) {
+            previous = writeEventRow(out, e, previous);
+            yield;
+          }
+          moved.push({ id: plan.sessionId, seq: (plan.fresh[plan.fresh.length - 1] as NewEvent).seq, hash: previous });
+        }
+      });
+    }
+    await writeSmall(client, null, moved, outbox, ends);
+  }
+  for (const m of moved) result.heads.set(m.id, { seq: m.seq, hash: m.hash });
+  return result;
+}
+
+/** A batch's events as the column arrays of `INSERT INTO events … SELECT FROM unnest(…)` (the COPY row's values). */
+class EventColumns {
+  readonly sessionId: string[] = [];
+  readonly seq: number[] = [];
+  readonly kind: string[] = [];
+  readonly direction: string[] = [];
+  readonly channel: string[] = [];
+  readonly recordedAt: string[] = [];
+  readonly offsetUs: number[] = [];
+  readonly format: string[] = [];
+  readonly bodyText: (string | null)[] = [];
+  readonly bodyBytes: (Buffer | null)[] = [];
+  readonly msgType: (string | null)[] = [];
+  readonly tick: (number | null)[] = [];
+  readonly requestId: (string | null)[] = [];
+  readonly meta: (string | null)[] = [];
+  readonly hash: Buffer[] = [];
+
+  constructor(readonly size: number) {}
+
+  push(e: NewEvent, hash: Buffer): void {
+    const { text, bytes } = bodyColumns(e);
+    this.sessionId.push(e.sessionId);
+    this.seq.push(e.seq);
+    this.kind.push(e.kind);
+    this.direction.push(e.direction);
+    this.channel.push(e.channel);
+    this.recordedAt.push(usToTimestamp(e.recordedAtUs));
+    this.offsetUs.push(e.offsetUs);
+    this.format.push(e.format);
+    this.bodyText.push(e.format === 'empty' ? null : e.body === '' ? '' : text);
+    this.bodyBytes.push(bytes);
+    this.msgType.push(e.msgType ?? null);
+    this.tick.push(e.tick ?? null);
+    this.requestId.push(e.requestId ?? null);
+    this.meta.push(e.meta ?? null);
+    this.hash.push(hash);
+  }
+}
+
+/** Where a body is stored: text (Postgres text cannot hold NUL: such text goes to body_bytes, read back as text by its format) or bytes. */
+function bodyColumns(e: NewEvent): { text: string | null; bytes: Buffer | null } {
+  const text = typeof e.body === 'string' && e.body.length > 0 && !e.body.includes('\u0000') ? e.body : null;
+  const bytes = e.format === 'binary' || (typeof e.body === 'string' && text === null && e.body.length > 0) ? bodyBytes(e.body) : null;
+  return { text, bytes };
+}
+
+const INSERT_EVENTS = `INSERT INTO events (${EVENT_COLUMNS})
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::"EventKind"[], $4::"Direction"[], $5::"Channel"[], $6::timestamptz[], $7::bigint[],
+                       $8::"BodyFormat"[], $9::text[], $10::bytea[], $11::text[], $12::int[], $13::text[], $14::text[], $15::bytea[])`;
+const INSERT_OUTBOX = `INSERT INTO outbox (session_id, queue, job_name, payload, dedupe_key)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
+  ON CONFLICT (dedupe_key) DO NOTHING`;
+/**
+ * The heads moved and the sessions ended, in one UPDATE (a row can be updated once per statement): a session
+ * ended is `ended` unless sealed, keeps its first end time, and takes the outcome given (or keeps its own).
+ */
+const UPDATE_SESSIONS = `UPDATE sessions s SET head_seq = COALESCE(v.seq, s.head_seq), head_hash = COALESCE(v.hash, s.head_hash),
+         status = CASE WHEN v.ended_at IS NULL OR s.status = 'sealed' THEN s.status ELSE 'ended'::"SessionStatus" END,
+         ended_at = COALESCE(s.ended_at, v.ended_at), outcome = COALESCE(v.outcome, s.outcome)
+    FROM unnest($1::uuid[], $2::int[], $3::bytea[], $4::timestamptz[], $5::jsonb[]) AS v(id, seq, hash, ended_at, outcome)
+   WHERE s.id = v.id`;
+
+/**
+ * Writes what follows the checks in one statement: the events of a small batch (`rows`; null when a COPY wrote
+ * them), the heads they moved, the outbox rows and the ends (several ends of one session in a batch: the first end
+ * time and the last outcome given win, as one call each would). Nothing to write: no statement.
+ */
+async function writeSmall(
+  client: PoolClient,
+  rows: EventColumns | null,
+  moved: readonly { id: string; seq: number; hash: Buffer }[],
+  outbox: readonly NewOutboxMessage[],
+  ends: readonly BatchEnd[],
+): Promise<void> {
+  const sessions = new Map<string, { seq: number | null; hash: Buffer | null; endedAt: Date | null; outcome: string | null }>();
+  for (const m of moved) sessions.set(m.id, { seq: m.seq, hash: m.hash, endedAt: null, outcome: null });
+  for (const e of ends) {
+    const outcome = e.outcome === undefined ? null : JSON.stringify(e.outcome);
+    const s = sessions.get(e.sessionId);
+    if (!s) sessions.set(e.sessionId, { seq: null, hash: null, endedAt: e.endedAt, outcome });
+    else {
+      s.endedAt ??= e.endedAt;
+      if (outcome !== null) s.outcome = outcome;
+    }
+  }
+  const ctes: string[] = [];
+  const params: unknown[] = [];
+  const shape = `${rows ? 'e' : ''}${outbox.length > 0 ? 'o' : ''}${sessions.size > 0 ? 's' : ''}`;
+  const shift = (sql: string, values: unknown[]): string => {
+    const at = params.length;
+    params.push(...values);
+    return at === 0 ? sql : sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + at}`);
+  };
+  if (rows) {
+    ctes.push(
+      shift(INSERT_EVENTS, [
+        rows.sessionId,
+        rows.seq,
+        rows.kind,
+        rows.direction,
+        rows.channel,
+        rows.recordedAt,
+        rows.offsetUs,
+        rows.format,
+        rows.bodyText,
+        rows.bodyBytes,
+        rows.msgType,
+        rows.tick,
+        rows.requestId,
+        rows.meta,
+        rows.hash,
+      ]),
     );
   }
-  if (outbox.length > 0) await insertOutbox(client, outbox);
-  return result;
+  if (outbox.length > 0) {
+    ctes.push(
+      shift(INSERT_OUTBOX, [
+        outbox.map((m) => m.sessionId ?? null),
+        outbox.map((m) => m.queue),
+        outbox.map((m) => m.jobName),
+        outbox.map((m) => JSON.stringify(m.payload)),
+        outbox.map((m) => m.dedupeKey ?? null),
+      ]),
+    );
+  }
+  const statements = [...ctes];
+  if (sessions.size > 0) {
+    const ids = [...sessions.keys()];
+    const v = [...sessions.values()];
+    statements.push(shift(UPDATE_SESSIONS, [ids, v.map((s) => s.seq), v.map((s) => s.hash), v.map((s) => s.endedAt), v.map((s) => s.outcome)]));
+  }
+  if (statements.length === 0) return;
+  const last = statements.pop() as string;
+  const sql = statements.length === 0 ? last : `WITH ${statements.map((q, i) => `w${i} AS (${q})`).join(', ')} ${last}`;
+  await client.query({ name: `rewind-write-${shape}`, text: sql, values: params });
 }
 
 /** Validates and groups the batch; within a session, seqs must be contiguous and ascending. */
@@ -169,7 +325,8 @@ function groupBySession(events: readonly NewEvent[]): Map<string, NewEvent[]> {
   return bySession;
 }
 
-async function insertSessions(client: PoolClient, all: readonly NewSession[]): Promise<void> {
+/** Opens the sessions (see below); the heads of those it created, which the caller need not read or lock again. */
+async function insertSessions(client: PoolClient, all: readonly NewSession[]): Promise<Map<string, Head>> {
   const byId = new Map<string, NewSession>();
   for (const o of all) {
     if (!isUuid(o.id)) throw new EventStoreError(EventStoreErrorCode.InvalidEvent, `session id must be a uuid (got ${JSON.stringify(o.id)})`, { sessionId: o.id });
@@ -189,15 +346,18 @@ async function insertSessions(client: PoolClient, all: readonly NewSession[]): P
   const opens = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   // Opening a session that exists fills in what its row did not know yet (the agent named after the start,
   // the game) and changes nothing else; a row that already knows is not written at all.
-  await client.query(
-    `INSERT INTO sessions AS s (id, platform, game, platform_session_id, agent, source, started_at, head_hash, metadata)
+  // `xmax = 0`: the row was inserted by this statement (a row updated on conflict has the updating transaction's id).
+  const { rows } = await client.query<{ id: string; platform: string; head_hash: Buffer; inserted: boolean }>({
+    name: 'rewind-open-sessions',
+    text: `INSERT INTO sessions AS s (id, platform, game, platform_session_id, agent, source, started_at, head_hash, metadata)
      SELECT * FROM unnest($1::uuid[], $2::"Platform"[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[], $9::jsonb[])
      ON CONFLICT (id) DO UPDATE SET
        agent = COALESCE(s.agent, EXCLUDED.agent), game = COALESCE(s.game, EXCLUDED.game),
        platform_session_id = COALESCE(s.platform_session_id, EXCLUDED.platform_session_id), source = COALESCE(s.source, EXCLUDED.source)
      WHERE (s.agent IS NULL AND EXCLUDED.agent IS NOT NULL) OR (s.game IS NULL AND EXCLUDED.game IS NOT NULL)
-        OR (s.platform_session_id IS NULL AND EXCLUDED.platform_session_id IS NOT NULL) OR (s.source IS NULL AND EXCLUDED.source IS NOT NULL)`,
-    [
+        OR (s.platform_session_id IS NULL AND EXCLUDED.platform_session_id IS NOT NULL) OR (s.source IS NULL AND EXCLUDED.source IS NOT NULL)
+     RETURNING s.id, s.platform, s.head_hash, (s.xmax = 0) AS inserted`,
+    values: [
       opens.map((o) => o.id),
       opens.map((o) => o.platform),
       opens.map((o) => o.game ?? null),
@@ -208,37 +368,20 @@ async function insertSessions(client: PoolClient, all: readonly NewSession[]): P
       opens.map((o) => genesisHash(o.id)),
       opens.map((o) => JSON.stringify(o.metadata ?? {})),
     ],
-  );
-}
-
-/** Several ends of one session in a batch: the first end time and the last outcome given win (as one call each would). */
-async function endSessions(client: PoolClient, ends: readonly BatchEnd[]): Promise<void> {
-  const merged = new Map<string, { endedAt: Date; outcome: string | null }>();
-  for (const e of ends) {
-    const outcome = e.outcome === undefined ? null : JSON.stringify(e.outcome);
-    const m = merged.get(e.sessionId);
-    if (!m) merged.set(e.sessionId, { endedAt: e.endedAt, outcome });
-    else if (outcome !== null) m.outcome = outcome;
-  }
-  const ids = [...merged.keys()];
-  await client.query(
-    `UPDATE sessions s SET status = CASE WHEN s.status = 'sealed' THEN s.status ELSE 'ended'::"SessionStatus" END,
-            ended_at = COALESCE(s.ended_at, v.ended_at), outcome = COALESCE(v.outcome, s.outcome)
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::jsonb[]) AS v(id, ended_at, outcome)
-      WHERE s.id = v.id`,
-    [ids, ids.map((id) => (merged.get(id) as { endedAt: Date }).endedAt), ids.map((id) => (merged.get(id) as { outcome: string | null }).outcome)],
-  );
+  });
+  return new Map(rows.filter((r) => r.inserted).map((r) => [r.id, { seq: 0, hash: r.head_hash, sealed: false, offsetUs: 0, platform: r.platform }]));
 }
 
 async function lockHeads(client: PoolClient, ids: string[]): Promise<Map<string, Head>> {
   if (ids.length === 0) return new Map();
   // Ordered locking keeps two writers of overlapping session sets from deadlocking.
-  const { rows } = await client.query<{ id: string; platform: string; head_seq: number; head_hash: Buffer; status: string; offset_us: string | null }>(
-    `SELECT s.id, s.platform, s.head_seq, s.head_hash, s.status,
+  const { rows } = await client.query<{ id: string; platform: string; head_seq: number; head_hash: Buffer; status: string; offset_us: string | null }>({
+    name: 'rewind-lock-heads',
+    text: `SELECT s.id, s.platform, s.head_seq, s.head_hash, s.status,
             (SELECT e.offset_us FROM events e WHERE e.session_id = s.id AND e.seq = s.head_seq) AS offset_us
        FROM sessions s WHERE s.id = ANY($1::uuid[]) ORDER BY s.id FOR UPDATE OF s`,
-    [ids],
-  );
+    values: [ids],
+  });
   return new Map(rows.map((r) => [r.id, { seq: r.head_seq, hash: r.head_hash, sealed: r.status === 'sealed', offsetUs: r.offset_us === null ? 0 : Number(r.offset_us), platform: r.platform }]));
 }
 
@@ -304,13 +447,4 @@ async function copyStreaming(client: PoolClient, rows: (out: CopyBytes) => Gener
 function drained(stream: NodeJS.WritableStream, failed: Promise<void>): Promise<void> {
   let onDrain: () => void = () => undefined;
   return Promise.race([new Promise<void>((resolve) => stream.once('drain', (onDrain = resolve))), failed.then(() => undefined)]).finally(() => stream.removeListener('drain', onDrain));
-}
-
-async function insertOutbox(client: PoolClient, outbox: readonly NewOutboxMessage[]): Promise<void> {
-  await client.query(
-    `INSERT INTO outbox (session_id, queue, job_name, payload, dedupe_key)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[])
-     ON CONFLICT (dedupe_key) DO NOTHING`,
-    [outbox.map((m) => m.sessionId ?? null), outbox.map((m) => m.queue), outbox.map((m) => m.jobName), outbox.map((m) => JSON.stringify(m.payload)), outbox.map((m) => m.dedupeKey ?? null)],
-  );
 }

@@ -3,6 +3,8 @@ import { Pool } from 'pg';
 import { createTestPool } from '@rewind/db/test-support';
 import { aFrame, aSession, frames } from './test-support';
 import { EventStore } from './event-store';
+import { SMALL_BATCH_ROWS } from './append';
+import { verifySession } from './verify';
 import { EventStoreError, EventStoreErrorCode } from './errors';
 import { NewEvent, StoredEvent } from './types';
 
@@ -288,6 +290,64 @@ describe('EventStore (Postgres)', () => {
         ],
       });
       expect(await sut.getSession(a.id)).toMatchObject({ status: 'ended', endedAt: new Date('2026-11-23T10:00:00Z'), outcome: { n: 2 } });
+    });
+    it('given the same events written as small batches (one INSERT with the heads) and as one large batch (COPY), then every stored column is identical and both chains verify', async () => {
+      // Every encoding edge of both writers: tabs, newlines, backslashes and quotes in text and meta, unicode, NUL
+      // (stored as bytes), an empty body, no body, binary bytes, nulls in every optional column.
+      const tricky = (id: string): NewEvent[] => [
+        aFrame(id, 1, { body: 'tab\there\nnewline\r\nbackslash \\ and \\N and "quotes" {braces,} unicode ✓ 🦀', format: 'text', msgType: 'odd\t"type"', requestId: 'a,b' }),
+        aFrame(id, 2, { body: '{"a":1}\n{"b":"\\"q\\""}\n', format: 'ndjson', tick: null }),
+        aFrame(id, 3, { body: Buffer.from([0, 1, 2, 255, 10, 9, 92, 34]), format: 'binary', kind: 'input', direction: 'client_to_platform' }),
+        aFrame(id, 4, { body: null, format: 'empty', kind: 'lifecycle', channel: 'internal', direction: 'internal', msgType: null, tick: null }),
+        aFrame(id, 5, { body: 'text with a NUL \u0000 inside', format: 'text' }),
+        aFrame(id, 6, { body: '', format: 'text', requestId: 'req-1' }),
+        aFrame(id, 7, { kind: 'response', channel: 'http', format: 'empty', body: null, meta: JSON.stringify({ status: 204, headers: [['x-a', '1\t2']], path: '/a\\b\nc', q: 'NULL' }) }),
+        aFrame(id, 8, { body: 'NULL', format: 'text', msgType: 'NULL', meta: '{"v":"NULL","e":""}' }),
+        ...frames(id, 9, SMALL_BATCH_ROWS + 3),
+      ];
+      const small = aSession();
+      const large = aSession();
+      const outcome = { score: 3, reason: 'tab\there "quoted"' };
+      const smallEvents = tricky(small.id);
+      for (let i = 0; i < smallEvents.length; i += SMALL_BATCH_ROWS) {
+        const last = i + SMALL_BATCH_ROWS >= smallEvents.length;
+        await sut.writeBatch({
+          opens: [small],
+          events: smallEvents.slice(i, i + SMALL_BATCH_ROWS),
+          ...(last
+            ? {
+                outbox: [{ sessionId: small.id, queue: 'reward-handoff', jobName: 'reward', payload: outcome, dedupeKey: `paths:${small.id}` }],
+                ends: [{ sessionId: small.id, endedAt: new Date('2026-11-23T10:00:00Z'), outcome }],
+              }
+            : {}),
+        });
+      }
+      const largeEvents = tricky(large.id);
+      expect(largeEvents.length).toBeGreaterThan(SMALL_BATCH_ROWS);
+      await sut.writeBatch({
+        opens: [large],
+        events: largeEvents,
+        outbox: [{ sessionId: large.id, queue: 'reward-handoff', jobName: 'reward', payload: outcome, dedupeKey: `paths:${large.id}` }],
+        ends: [{ sessionId: large.id, endedAt: new Date('2026-11-23T10:00:00Z'), outcome }],
+      });
+      const stored = async (id: string): Promise<unknown[]> =>
+        (
+          await pool.query(
+            `SELECT seq, kind, direction, channel, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS recorded_at, offset_us, format,
+                    body_text, body_bytes, msg_type, tick, request_id, meta FROM events WHERE session_id = $1 ORDER BY seq`,
+            [id],
+          )
+        ).rows;
+      const viaSmall = await stored(small.id);
+      expect(viaSmall).toHaveLength(smallEvents.length);
+      expect(viaSmall).toEqual(await stored(large.id));
+      for (const id of [small.id, large.id]) {
+        expect((await verifySession(sut, id))?.ok).toBe(true);
+        expect(await sut.getSession(id)).toMatchObject({ status: 'ended', headSeq: smallEvents.length, outcome, endedAt: new Date('2026-11-23T10:00:00Z') });
+        expect((await pool.query('SELECT payload FROM outbox WHERE session_id = $1', [id])).rows).toEqual([{ payload: outcome }]);
+      }
+      const read = await collect(sut.readSession(small.id));
+      read.forEach((e, i) => expect(e.body).toEqual((smallEvents[i] as NewEvent).body));
     });
   });
 

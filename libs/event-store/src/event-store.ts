@@ -7,7 +7,7 @@ import { SessionsRepository } from './repositories/sessions.repository';
 import { isUuid } from './validate';
 import { GlobalCheckpoint, GLOBAL_START, NewEvent, NewOutboxMessage, NewSession, ReplayRow, SessionRecord, StoredEvent } from './types';
 
-export { SessionRow, toSessionRecord, sessionRecordOf } from './repositories/sessions.repository';
+export { SessionRow, toSessionRecord, sessionRecordOf, SESSION_COLUMNS } from './repositories/sessions.repository';
 export { EventRow, toStoredEvent } from './repositories/event-reads.repository';
 
 export interface ReadSessionOptions {

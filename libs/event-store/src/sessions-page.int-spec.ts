@@ -3,6 +3,8 @@ import { createTestPool } from '@rewind/db/test-support';
 import { aSession, frames } from './test-support';
 import { EventStore } from './event-store';
 import { ChainVerifier } from './verify';
+import { PrismaService } from '@rewind/db';
+import { sessionRecordOf } from './repositories/sessions.repository';
 
 describe('EventReadsRepository.sessionsPage: several streams read together (real Postgres)', () => {
   let pool: Pool;
@@ -44,5 +46,27 @@ describe('EventReadsRepository.sessionsPage: several streams read together (real
     const page = await store.reads.sessionsPage([a], null, 100);
     expect(page.map((e) => e.sessionId)).toEqual([a, a]);
     expect(page.some((e) => e.sessionId === b)).toBe(false);
+  });
+
+  it('given a session with every column set, when read by id on the pool (SessionsRepository.get), then the record equals what Prisma findUnique gives', async () => {
+    const session = { ...aSession(), platformSessionId: 'ps-1', metadata: { stream: 'run', nested: { a: [1, 'x\ty'] }, 'quote"key': null } };
+    await store.writeBatch({
+      opens: [session],
+      events: frames(session.id, 1, 3),
+      ends: [{ sessionId: session.id, endedAt: new Date('2026-11-23T10:00:00.123Z'), outcome: { score: 7, nested: { ok: true } } }],
+      seals: [session.id],
+    });
+    const prisma = PrismaService.of(pool);
+    const viaPrisma = await prisma.session.findUnique({ where: { id: session.id } });
+    const viaPool = await store.sessions.get(session.id);
+    expect(viaPool).toEqual(sessionRecordOf(viaPrisma!));
+    expect(viaPool).toMatchObject({ status: 'sealed', headSeq: 3, sealedCount: 3, outcome: { score: 7, nested: { ok: true } }, metadata: session.metadata });
+    expect(Buffer.isBuffer(viaPool!.headHash) && viaPool!.sealedHash!.equals(viaPool!.headHash)).toBe(true);
+    // An open session: the nullable columns come back null the same way.
+    const open = aSession({ game: null, agent: null, source: null });
+    await store.openSession(open);
+    expect(await store.sessions.get(open.id)).toEqual(sessionRecordOf((await prisma.session.findUnique({ where: { id: open.id } }))!));
+    expect(await store.sessions.get('00000000-0000-4000-8000-000000000000')).toBeNull();
+    expect(await store.sessions.get('not-a-uuid')).toBeNull();
   });
 });

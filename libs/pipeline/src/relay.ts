@@ -96,13 +96,14 @@ export class OutboxRelay implements OnModuleInit, OnModuleDestroy {
 
   /**
    * One round: claim up to `batchSize` unrelayed rows, add them to their queues, mark them relayed. An idle
-   * round (nothing unrelayed: most rounds, the relay polls every `intervalMs`) is one indexed probe on the pool,
-   * not an interactive Prisma transaction, whose cost made idle polling a visible part of the pipeline's CPU.
+   * round (nothing unrelayed: most rounds, the relay polls every `intervalMs`) is one indexed probe on the pool (a
+   * named statement: planned once per connection), not an interactive Prisma transaction, whose cost made idle
+   * polling a visible part of the pipeline's CPU.
    */
   async relayOnce(): Promise<number> {
     let failure: Error | null = null;
     const batch = this.o.batchSize ?? 100;
-    const { rows: waiting } = await this.o.prisma.pool.query('SELECT 1 FROM outbox WHERE relayed_at IS NULL LIMIT 1');
+    const { rows: waiting } = await this.o.prisma.pool.query({ name: 'rewind-outbox-waiting', text: 'SELECT 1 FROM outbox WHERE relayed_at IS NULL LIMIT 1' });
     if (waiting.length === 0) {
       this.counters.rounds++;
       return 0;

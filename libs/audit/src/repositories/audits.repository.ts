@@ -34,12 +34,20 @@ export class AuditsRepository {
     this.prisma = PrismaService.of(db);
   }
 
+  /**
+   * Stores one audit. On the PrismaService's `pg` pool, a named statement: once per ended run in the pipeline, and
+   * Prisma's `create` measured 7× the CPU of this INSERT (660–780 vs ~95 µs per call with a run's dozen findings,
+   * libs/audit/bench/prisma-writes.ts; docs/data-layer.md). The row is the one `create` wrote (its `audited_at` the
+   * database's `now()`, the column's default).
+   */
   async add(run: Pick<RunEvidence, 'runKey' | 'platform' | 'runSessionId'>, result: AuditResult, trigger: StoredAudit['trigger']): Promise<StoredAudit> {
-    const row = await this.prisma.audit.create({
-      data: { runKey: run.runKey, platform: run.platform, runSessionId: run.runSessionId, trigger, status: result.status, findings: result.findings as unknown as Prisma.InputJsonArray },
-      select: { id: true, auditedAt: true },
+    const { rows } = await this.prisma.pool.query<{ id: string; audited_at: Date }>({
+      name: 'rewind-audit-add',
+      text: `INSERT INTO audits (run_key, platform, run_session_id, trigger, status, findings) VALUES ($1, $2::"Platform", $3::uuid, $4, $5, $6::jsonb) RETURNING id, audited_at`,
+      values: [run.runKey, run.platform, run.runSessionId, trigger, result.status, JSON.stringify(result.findings)],
     });
-    return { ...result, id: row.id, platform: run.platform, runSessionId: run.runSessionId, auditedAt: row.auditedAt, trigger };
+    const row = rows[0] as { id: string; audited_at: Date };
+    return { ...result, id: row.id, platform: run.platform, runSessionId: run.runSessionId, auditedAt: row.audited_at, trigger };
   }
 
   /** The newest audit of a run, or null. */

@@ -23,15 +23,19 @@ export class OutboxRepository {
     this.prisma = PrismaService.of(db);
   }
 
-  /** The messages the given sessions wrote, oldest first. */
+  /**
+   * The messages the given sessions wrote, oldest first. On the PrismaService's `pg` pool, a named statement: read by
+   * every audit of a run (the pipeline's, once per ended run), and Prisma's `findMany` measured ~4× the CPU of this
+   * SELECT (380–445 vs 80–130 µs for a run's rows, libs/audit/bench/prisma-writes.ts; docs/data-layer.md).
+   */
   async ofSessions(sessionIds: readonly string[]): Promise<OutboxRecord[]> {
     if (sessionIds.length === 0) return [];
-    const rows = await this.prisma.outboxMessage.findMany({
-      where: { sessionId: { in: [...sessionIds] } },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      select: { id: true, queue: true, sessionId: true, payload: true, createdAt: true, relayedAt: true },
+    const { rows } = await this.prisma.pool.query<{ id: string; queue: string; session_id: string | null; payload: Record<string, unknown>; created_at: Date; relayed_at: Date | null }>({
+      name: 'rewind-outbox-of-sessions',
+      text: 'SELECT id, queue, session_id, payload, created_at, relayed_at FROM outbox WHERE session_id = ANY($1::uuid[]) ORDER BY created_at, id',
+      values: [[...sessionIds]],
     });
-    return rows.map((r) => ({ ...r, payload: r.payload as Record<string, unknown> }));
+    return rows.map((r) => ({ id: r.id, queue: r.queue, sessionId: r.session_id, payload: r.payload, createdAt: r.created_at, relayedAt: r.relayed_at }));
   }
 
   /** Messages not yet relayed, per queue (the /metrics gauge). */

@@ -86,6 +86,13 @@ export interface SessionKey {
   id: string;
 }
 
+/**
+ * The columns of a `SessionRow`, for the named statements that read sessions on the pool (a named statement's
+ * result must not change under it: no `SELECT *`).
+ */
+export const SESSION_COLUMNS = 'id, platform, game, platform_session_id, agent, source, status, started_at, ended_at, head_seq, head_hash, sealed_at, sealed_hash, sealed_count, outcome, metadata';
+const SESSION_BY_ID = `SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = $1`;
+
 const NEWEST_FIRST: Prisma.SessionOrderByWithRelationInput[] = [{ startedAt: 'desc' }, { id: 'desc' }];
 const OLDEST_FIRST: Prisma.SessionOrderByWithRelationInput[] = [{ startedAt: 'asc' }, { id: 'asc' }];
 
@@ -123,10 +130,17 @@ export class SessionsRepository {
     });
   }
 
+  /**
+   * One session by id, or null. On the PrismaService's `pg` pool as a named statement, like the audit's session
+   * rows: the most frequent read of Rewind (every replay's start and a following replay's poll, the ingest's
+   * re-opens, a job stream's re-run) and measured at ~5× the CPU through Prisma's `findUnique` (about 400 vs 70–90
+   * µs per call, libs/event-store/bench/prisma-call.ts; docs/data-layer.md). `toSessionRecord` gives the record
+   * `sessionRecordOf` gives (compared in sessions-page.int-spec.ts).
+   */
   async get(sessionId: string): Promise<SessionRecord | null> {
     if (!isUuid(sessionId)) return null;
-    const s = await this.prisma.session.findUnique({ where: { id: sessionId } });
-    return s ? sessionRecordOf(s) : null;
+    const { rows } = await this.prisma.pool.query<SessionRow>({ name: 'rewind-session-by-id', text: SESSION_BY_ID, values: [sessionId] });
+    return rows[0] ? toSessionRecord(rows[0]) : null;
   }
 
   /** Ends the session (status ended unless sealed; the first end time and a given outcome kept). False: no such session. */
