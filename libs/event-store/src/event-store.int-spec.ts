@@ -173,14 +173,14 @@ describe('EventStore (Postgres)', () => {
     ];
     await sut.append(sent);
     const full = await collect(sut.readSession(id));
-    const lean = [...(await sut.readReplayPage(id, { afterSeq: 0 }, 30)), ...(await sut.readReplayPage(id, { afterSeq: 30 }, 30))];
+    const lean = [...(await sut.readReplayPage(id, { afterSeq: 0 }, 30)).rows(), ...(await sut.readReplayPage(id, { afterSeq: 30 }, 30)).rows()];
     expect(lean).toEqual(
       full.map(({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta }) => ({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta })),
     );
-    expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 }, 3)).map((e) => e.seq)).toEqual([20, 21, 22]);
-    expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 + 8 }, 1)).map((e) => e.seq)).toEqual([21]);
-    expect(await sut.readReplayPage(id, { fromOffsetUs: 10_000_000 }, 5)).toEqual([]);
-    expect(await sut.readReplayPage(id, { afterSeq: 40 }, 5)).toEqual([]);
+    expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 }, 3)).rows().map((e) => e.seq)).toEqual([20, 21, 22]);
+    expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 + 8 }, 1)).rows().map((e) => e.seq)).toEqual([21]);
+    expect((await sut.readReplayPage(id, { fromOffsetUs: 10_000_000 }, 5)).rows()).toEqual([]);
+    expect((await sut.readReplayPage(id, { afterSeq: 40 }, 5)).rows()).toEqual([]);
   });
 
   it('writes outbox rows in the same transaction as the events', async () => {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db, Prisma, PrismaService } from '@rewind/db';
-import type { BodyFormat, ChainedEvent, GlobalCheckpoint, ReplayRow, StoredEvent } from '../types';
+import type { BodyFormat, ChainedEvent, GlobalCheckpoint, StoredEvent } from '../types';
+import { ReplayPage, type ReplayRowArray } from '../replay-page';
 
 /**
  * The columns of a stored event. `recorded_at` is read as integer microseconds: the column keeps µs and a
@@ -14,7 +15,7 @@ export const EVENT_COLUMNS = `session_id, seq, global_position, tx_id, kind, dir
 export const CHAINED_COLUMNS = `session_id, seq, kind, direction, channel, (extract(epoch from recorded_at) * 1000000)::bigint AS recorded_at_us,
   offset_us, format, body_text, body_bytes, msg_type, tick, request_id, meta, hash`;
 
-/** The columns a replay sends (no hash, positions or wall clock). */
+/** The columns a replay sends (no hash, positions or wall clock); `ReplayRowArray` is their order. */
 export const REPLAY_COLUMNS = 'seq, offset_us, kind, direction, channel, format, body_text, body_bytes, msg_type, tick, meta';
 
 /** An `events` row as `pg` returns it (bigint as string, bytea as Buffer). */
@@ -37,8 +38,6 @@ export interface EventRow {
   meta: string | null;
   hash: Buffer;
 }
-
-type ReplayRowWire = Pick<EventRow, 'seq' | 'offset_us' | 'kind' | 'direction' | 'channel' | 'format' | 'body_text' | 'body_bytes' | 'msg_type' | 'tick' | 'meta'>;
 
 /** The body as it was on the wire: bytes for binary, the exact text otherwise, null when empty. */
 function bodyOf(r: Pick<EventRow, 'format' | 'body_text' | 'body_bytes'>): string | Buffer | null {
@@ -84,21 +83,6 @@ function toChainedEvent(r: Omit<EventRow, 'global_position' | 'tx_id'>): Chained
     requestId: r.request_id,
     meta: r.meta,
     hash: r.hash,
-  };
-}
-
-function toReplayRow(r: ReplayRowWire): ReplayRow {
-  return {
-    seq: r.seq,
-    offsetUs: Number(r.offset_us),
-    kind: r.kind,
-    direction: r.direction,
-    channel: r.channel,
-    format: r.format,
-    body: bodyOf(r),
-    msgType: r.msg_type,
-    tick: r.tick,
-    meta: r.meta,
   };
 }
 
@@ -150,14 +134,22 @@ export class EventReadsRepository {
     return rows.map(toChainedEvent);
   }
 
-  /** One replay page (what a replay sends, nothing more), from after a seq or from an offset, in one round trip (pg: see above). */
-  async replayPage(sessionId: string, from: { afterSeq: number } | { fromOffsetUs: number }, limit: number): Promise<ReplayRow[]> {
+  /**
+   * One replay page (what a replay sends, nothing more), from after a seq or from an offset, in one round trip (pg: see
+   * above), as a `ReplayPage`: typed arrays and one buffer of bodies, not an object per row (the gateway buffers a page
+   * per stream: replay-page.ts says why). `pg` returns the rows as arrays, garbage once the page is built.
+   */
+  async replayPage(sessionId: string, from: { afterSeq: number } | { fromOffsetUs: number }, limit: number): Promise<ReplayPage> {
     const start =
       'afterSeq' in from
         ? { sql: 'seq > $2', arg: from.afterSeq }
         : { sql: 'seq >= (SELECT seq FROM events WHERE session_id = $1 AND offset_us >= $2 ORDER BY offset_us, seq LIMIT 1)', arg: from.fromOffsetUs };
-    const { rows } = await this.prisma.pool.query<ReplayRowWire>(`SELECT ${REPLAY_COLUMNS} FROM events WHERE session_id = $1 AND ${start.sql} ORDER BY seq LIMIT $3`, [sessionId, start.arg, limit]);
-    return rows.map(toReplayRow);
+    const { rows } = await this.prisma.pool.query<ReplayRowArray>({
+      text: `SELECT ${REPLAY_COLUMNS} FROM events WHERE session_id = $1 AND ${start.sql} ORDER BY seq LIMIT $3`,
+      values: [sessionId, start.arg, limit],
+      rowMode: 'array',
+    });
+    return ReplayPage.fromRows(rows);
   }
 
   /** The next page of the global order: committed transactions only, below the oldest one still open (pg: see above). */
