@@ -30,20 +30,66 @@ const BODY_NULL = 0;
 const BODY_TEXT = 1;
 const BODY_BYTES = 2;
 
-/** A row of `EventReadsRepository.replayPage`'s query, as `pg` returns it with `rowMode: 'array'` (the order of `REPLAY_COLUMNS`). */
-export type ReplayRowArray = [
-  seq: number,
-  offsetUs: string,
-  kind: string,
-  direction: string,
-  channel: string,
-  format: string,
-  bodyText: string | null,
-  bodyBytes: Buffer | null,
-  msgType: string | null,
-  tick: number | null,
-  meta: string | null,
-];
+/**
+ * A page as `EventReadsRepository.replayPage` reads it: ONE row per page, each column aggregated over the page's events
+ * in seq order (so `pg` parses one message of a few strings, not a row of eleven strings per event: `ReplayPage` says why).
+ * Lists of numbers and of enum labels are comma-separated text (no per-event string made to parse them); a null tick or
+ * text body is an empty entry. The text bodies come concatenated, with their UTF-8 lengths.
+ */
+export interface ReplayPageColumns {
+  n: number;
+  seqs: string | null;
+  offsets: string | null;
+  /** Per event `kind direction channel format`. */
+  labels: string | null;
+  ticks: string | null;
+  /** The `body_text`s concatenated (null ones left out), and each one's length in UTF-8 bytes (empty: null). */
+  body_text: string | null;
+  body_text_bytes: string | null;
+  /** `body_bytes` per event, or null when no event of the page has one. */
+  body_bytes: (Buffer | null)[] | null;
+  msg_types: (string | null)[] | null;
+  /** `meta` per event, or null when no event of the page has one. */
+  metas: (string | null)[] | null;
+}
+
+/** The SQL of a page's columns (`ReplayPageColumns`) over `page`, a subquery of the page's `events` rows. */
+export const REPLAY_PAGE_AGGREGATES = `count(*)::int AS n,
+  string_agg(seq::text, ',' ORDER BY seq) AS seqs,
+  string_agg(offset_us::text, ',' ORDER BY seq) AS offsets,
+  string_agg(kind::text || ' ' || direction::text || ' ' || channel::text || ' ' || format::text, ',' ORDER BY seq) AS labels,
+  string_agg(coalesce(tick::text, ''), ',' ORDER BY seq) AS ticks,
+  string_agg(body_text, '' ORDER BY seq) AS body_text,
+  string_agg(coalesce(octet_length(body_text)::text, ''), ',' ORDER BY seq) AS body_text_bytes,
+  CASE WHEN bool_or(body_bytes IS NOT NULL) THEN array_agg(body_bytes ORDER BY seq) END AS body_bytes,
+  array_agg(msg_type ORDER BY seq) AS msg_types,
+  CASE WHEN bool_or(meta IS NOT NULL) THEN array_agg(meta ORDER BY seq) END AS metas`;
+
+/** The `n` comma-separated integers of `text` into `out` (an empty entry: NaN). No string per entry. */
+function parseIntegers(text: string | null, out: Int32Array | Float64Array, what: string): void {
+  const n = out.length;
+  if (n === 0) return;
+  let i = 0;
+  let value = 0;
+  let digits = 0;
+  let negative = false;
+  const len = text === null ? 0 : text.length;
+  for (let p = 0; p <= len; p++) {
+    const c = p === len ? 44 : (text as string).charCodeAt(p);
+    if (c === 44 /* , */) {
+      if (i >= n) throw new Error(`replay page: more ${what} than events`);
+      out[i++] = digits === 0 ? NaN : negative ? -value : value;
+      value = 0;
+      digits = 0;
+      negative = false;
+    } else if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else if (c === 45 /* - */ && digits === 0) negative = true;
+    else throw new Error(`replay page: not an integer in ${what}`);
+  }
+  if (i !== n) throw new Error(`replay page: ${i} ${what} for ${n} events`);
+}
 
 /**
  * One page of a session's events as a replay reads it (`EventStore.readReplayPage`), held in a few typed arrays
@@ -54,7 +100,9 @@ export type ReplayRowArray = [
  * pauses were most of the gateway's lateness tail, docs/benchmarks.md). Here a page is ~12 heap objects whatever
  * its length: the bodies' bytes live outside the JavaScript heap (a `Buffer`, never copied by a scavenge), the
  * short strings are codes into one per-process table, and `at(i)` builds a row only when it is sent (an object
- * that dies young, which costs a scavenge nothing).
+ * that dies young, which costs a scavenge nothing). The page is read as one row of aggregates (`ReplayPageColumns`):
+ * a result of a hundred rows is parsed as its packets arrive, and its rows' strings, held by the query until its last
+ * packet, were the largest part of what survived the gateway's scavenges (a sampling heap profile, 500 streams).
  *
  * `at(i)` is the same `ReplayRow` the row reader returned (the same strings, a text body decoded from the UTF-8
  * Postgres sent, a copy of a binary body): the wire stays byte-identical.
@@ -76,13 +124,27 @@ export class ReplayPage implements Iterable<ReplayRow> {
   /** Message types the interned table could not take (`OWN`), by row. */
   private readonly ownMsgTypes: (string | null)[] | null;
 
-  /** Builds a page from `pg`'s rows (array mode); the rows are garbage once this returns. */
-  static fromRows(rows: readonly ReplayRowArray[]): ReplayPage {
-    return new ReplayPage(rows);
+  /** An empty page. */
+  static readonly EMPTY: ReplayPage = ReplayPage.fromColumns({
+    n: 0,
+    seqs: null,
+    offsets: null,
+    labels: null,
+    ticks: null,
+    body_text: null,
+    body_text_bytes: null,
+    body_bytes: null,
+    msg_types: null,
+    metas: null,
+  });
+
+  /** Builds a page from its aggregated row (`REPLAY_PAGE_AGGREGATES`); the row is garbage once this returns. */
+  static fromColumns(c: ReplayPageColumns): ReplayPage {
+    return new ReplayPage(c);
   }
 
-  private constructor(rows: readonly ReplayRowArray[]) {
-    const n = rows.length;
+  private constructor(c: ReplayPageColumns) {
+    const n = c.n;
     this.length = n;
     this.seqs = new Int32Array(n);
     this.offsets = new Float64Array(n);
@@ -90,50 +152,78 @@ export class ReplayPage implements Iterable<ReplayRow> {
     this.ticks = new Float64Array(n);
     this.bodyKinds = new Uint8Array(n);
     this.bodyEnds = new Uint32Array(n);
-    let metas: (string | null)[] | null = null;
+    parseIntegers(c.seqs, this.seqs, 'seqs');
+    parseIntegers(c.offsets, this.offsets, 'offsets');
+    parseIntegers(c.ticks, this.ticks, 'ticks');
+    const textBytes = new Float64Array(n);
+    parseIntegers(c.body_text_bytes, textBytes, 'body lengths');
+    const labels = n === 0 ? [] : (c.labels as string).split(',');
+    if (labels.length !== n) throw new Error(`replay page: ${labels.length} labels for ${n} events`);
+    const bytes = c.body_bytes;
+    const msgTypes = c.msg_types;
     let ownMsgTypes: (string | null)[] | null = null;
-    // The bodies' text as the row reader gives it (bodyOf): the exact text; bytes of a text format decoded as UTF-8.
-    const texts: (string | null)[] = new Array<string | null>(n);
+    // Where each text body starts in the concatenated text's UTF-8 (the order of the rows), and the page's size.
+    const formats = new Uint16Array(n);
     let total = 0;
     for (let i = 0; i < n; i++) {
-      const r = rows[i] as ReplayRowArray;
-      this.seqs[i] = r[0];
-      this.offsets[i] = Number(r[1]);
-      const format = r[5];
-      const c = i * 5;
-      this.codes[c] = intern(r[2]);
-      this.codes[c + 1] = intern(r[3]);
-      this.codes[c + 2] = intern(r[4]);
-      this.codes[c + 3] = intern(format);
-      const msgType = intern(r[8]);
-      this.codes[c + 4] = msgType;
-      if (msgType === OWN) (ownMsgTypes ??= new Array<string | null>(n).fill(null))[i] = r[8];
-      this.ticks[i] = r[9] ?? NaN;
-      if (r[10] !== null) (metas ??= new Array<string | null>(n).fill(null))[i] = r[10];
-      texts[i] = null;
+      const [kind, direction, channel, format] = (labels[i] as string).split(' ') as [string, string, string, string];
+      const k = i * 5;
+      this.codes[k] = intern(kind);
+      this.codes[k + 1] = intern(direction);
+      this.codes[k + 2] = intern(channel);
+      const f = intern(format);
+      this.codes[k + 3] = f;
+      formats[i] = f;
+      const msgType = msgTypes ? (msgTypes[i] ?? null) : null;
+      const m = intern(msgType);
+      this.codes[k + 4] = m;
+      if (m === OWN) (ownMsgTypes ??= new Array<string | null>(n).fill(null))[i] = msgType;
+    }
+    // The bodies (bodyOf of the row reader): empty → null; binary → its bytes (null if none); a text format → its
+    // text, else its bytes read as UTF-8, else ''. One buffer of its own memory (never a slice of the shared pool).
+    const text = c.body_text ?? '';
+    const decoded: (string | null)[] | null = bytes ? new Array<string | null>(n).fill(null) : null;
+    let interleaved = false;
+    for (let i = 0; i < n; i++) {
+      const format = internedStrings[formats[i] as number];
+      const own = bytes ? (bytes[i] ?? null) : null;
       if (format === 'empty') this.bodyKinds[i] = BODY_NULL;
       else if (format === 'binary') {
-        const bytes = r[7];
-        this.bodyKinds[i] = bytes ? BODY_BYTES : BODY_NULL;
-        if (bytes) total += bytes.length;
+        this.bodyKinds[i] = own ? BODY_BYTES : BODY_NULL;
+        if (own) total += own.length;
+        interleaved ||= !!own;
       } else {
-        const text = r[6] ?? (r[7] ? r[7].toString('utf8') : '');
         this.bodyKinds[i] = BODY_TEXT;
-        texts[i] = text;
-        total += Buffer.byteLength(text, 'utf8');
+        const t = textBytes[i] as number;
+        if (!isNaN(t)) total += t;
+        else if (own && decoded) {
+          total += Buffer.byteLength((decoded[i] = own.toString('utf8')), 'utf8');
+          interleaved = true;
+        }
       }
     }
-    // Its own memory (never a slice of the shared pool: a page must not keep other buffers' slab alive, nor they it).
     const bodies = Buffer.allocUnsafeSlow(total);
+    // The text bodies are the concatenated text's bytes, in order: written at once when nothing sits between them
+    // (a page of frames), else copied piece by piece with the other bodies between them.
+    const textTotal = interleaved ? null : bodies.write(text, 0, 'utf8');
+    const textBuffer = interleaved && text.length > 0 ? Buffer.from(text, 'utf8') : null;
     let at = 0;
+    let textAt = 0;
     for (let i = 0; i < n; i++) {
       const kind = this.bodyKinds[i];
-      if (kind === BODY_TEXT) at += bodies.write(texts[i] as string, at, 'utf8');
-      else if (kind === BODY_BYTES) at += ((rows[i] as ReplayRowArray)[7] as Buffer).copy(bodies, at);
+      if (kind === BODY_TEXT) {
+        const t = textBytes[i] as number;
+        if (!isNaN(t)) {
+          if (textBuffer && t > 0) textBuffer.copy(bodies, at, textAt, textAt + t);
+          textAt += t;
+          at += t;
+        } else if (decoded && decoded[i] !== null) at += bodies.write(decoded[i] as string, at, 'utf8');
+      } else if (kind === BODY_BYTES) at += ((bytes as (Buffer | null)[])[i] as Buffer).copy(bodies, at);
       this.bodyEnds[i] = at;
     }
+    if (textAt !== (textTotal ?? textBuffer?.length ?? 0)) throw new Error(`replay page: text bodies of ${textAt} bytes, ${textTotal ?? textBuffer?.length ?? 0} read`);
     this.bodies = bodies;
-    this.metas = metas;
+    this.metas = c.metas;
     this.ownMsgTypes = ownMsgTypes;
   }
 

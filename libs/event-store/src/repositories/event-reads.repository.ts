@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db, Prisma, PrismaService } from '@rewind/db';
 import type { BodyFormat, ChainedEvent, GlobalCheckpoint, StoredEvent } from '../types';
-import { ReplayPage, type ReplayRowArray } from '../replay-page';
+import { REPLAY_PAGE_AGGREGATES, ReplayPage, type ReplayPageColumns } from '../replay-page';
 
 /**
  * The columns of a stored event. `recorded_at` is read as integer microseconds: the column keeps µs and a
@@ -15,7 +15,7 @@ export const EVENT_COLUMNS = `session_id, seq, global_position, tx_id, kind, dir
 export const CHAINED_COLUMNS = `session_id, seq, kind, direction, channel, (extract(epoch from recorded_at) * 1000000)::bigint AS recorded_at_us,
   offset_us, format, body_text, body_bytes, msg_type, tick, request_id, meta, hash`;
 
-/** The columns a replay sends (no hash, positions or wall clock); `ReplayRowArray` is their order. */
+/** The columns a replay sends (no hash, positions or wall clock). */
 export const REPLAY_COLUMNS = 'seq, offset_us, kind, direction, channel, format, body_text, body_bytes, msg_type, tick, meta';
 
 /** An `events` row as `pg` returns it (bigint as string, bytea as Buffer). */
@@ -137,19 +137,26 @@ export class EventReadsRepository {
   /**
    * One replay page (what a replay sends, nothing more), from after a seq or from an offset, in one round trip (pg: see
    * above), as a `ReplayPage`: typed arrays and one buffer of bodies, not an object per row (the gateway buffers a page
-   * per stream: replay-page.ts says why). `pg` returns the rows as arrays, garbage once the page is built.
+   * per stream: replay-page.ts says why). Postgres sends the page as one row of aggregates, garbage once the page is built.
    */
   async replayPage(sessionId: string, from: { afterSeq: number } | { fromOffsetUs: number }, limit: number): Promise<ReplayPage> {
     const start =
       'afterSeq' in from
         ? { sql: 'seq > $2', arg: from.afterSeq }
         : { sql: 'seq >= (SELECT seq FROM events WHERE session_id = $1 AND offset_us >= $2 ORDER BY offset_us, seq LIMIT 1)', arg: from.fromOffsetUs };
-    const { rows } = await this.prisma.pool.query<ReplayRowArray>({
-      text: `SELECT ${REPLAY_COLUMNS} FROM events WHERE session_id = $1 AND ${start.sql} ORDER BY seq LIMIT $3`,
-      values: [sessionId, start.arg, limit],
-      rowMode: 'array',
-    });
-    return ReplayPage.fromRows(rows);
+    const result = await this.prisma.pool.query<ReplayPageColumns>(
+      `SELECT ${REPLAY_PAGE_AGGREGATES} FROM (SELECT ${REPLAY_COLUMNS} FROM events WHERE session_id = $1 AND ${start.sql} ORDER BY seq LIMIT $3) page`,
+      [sessionId, start.arg, limit],
+    );
+    const columns = result.rows[0];
+    const page = columns && columns.n > 0 ? ReplayPage.fromColumns(columns) : ReplayPage.EMPTY;
+    // Emptied, not just dropped: V8 soon allocates `pg`'s result arrays in the old generation (allocation-site
+    // pretenuring: a result lives as long as its query), and a young-generation collection keeps whatever a dead
+    // old-generation array still points to, until the next full collection. Every page's strings were copied and
+    // promoted that way (most of what survived the gateway's scavenges); emptied, they die young.
+    result.rows.length = 0;
+    result.fields.length = 0;
+    return page;
   }
 
   /** The next page of the global order: committed transactions only, below the oldest one still open (pg: see above). */
