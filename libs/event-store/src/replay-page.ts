@@ -183,18 +183,21 @@ export class ReplayPage implements Iterable<ReplayRow> {
     // text, else its bytes read as UTF-8, else ''. One buffer of its own memory (never a slice of the shared pool).
     const text = c.body_text ?? '';
     const decoded: (string | null)[] | null = bytes ? new Array<string | null>(n).fill(null) : null;
+    // Whether anything sits between the text bodies in the page's buffer (a binary body, a text read from bytes, a
+    // text a row of another format does not use): then the concatenated text is copied piece by piece.
     let interleaved = false;
+    let textSum = 0;
     for (let i = 0; i < n; i++) {
       const format = internedStrings[formats[i] as number];
       const own = bytes ? (bytes[i] ?? null) : null;
-      if (format === 'empty') this.bodyKinds[i] = BODY_NULL;
-      else if (format === 'binary') {
-        this.bodyKinds[i] = own ? BODY_BYTES : BODY_NULL;
-        if (own) total += own.length;
-        interleaved ||= !!own;
+      const t = textBytes[i] as number;
+      if (!isNaN(t)) textSum += t;
+      if (format === 'empty' || format === 'binary') {
+        this.bodyKinds[i] = format === 'binary' && own ? BODY_BYTES : BODY_NULL;
+        if (format === 'binary' && own) total += own.length;
+        interleaved ||= (format === 'binary' && own !== null && own.length > 0) || t > 0;
       } else {
         this.bodyKinds[i] = BODY_TEXT;
-        const t = textBytes[i] as number;
         if (!isNaN(t)) total += t;
         else if (own && decoded) {
           total += Buffer.byteLength((decoded[i] = own.toString('utf8')), 'utf8');
@@ -202,26 +205,27 @@ export class ReplayPage implements Iterable<ReplayRow> {
         }
       }
     }
+    const textTotal = Buffer.byteLength(text, 'utf8');
+    if (textSum !== textTotal) throw new Error(`replay page: text bodies of ${textSum} bytes, ${textTotal} read`);
     const bodies = Buffer.allocUnsafeSlow(total);
     // The text bodies are the concatenated text's bytes, in order: written at once when nothing sits between them
     // (a page of frames), else copied piece by piece with the other bodies between them.
-    const textTotal = interleaved ? null : bodies.write(text, 0, 'utf8');
-    const textBuffer = interleaved && text.length > 0 ? Buffer.from(text, 'utf8') : null;
+    if (!interleaved) bodies.write(text, 0, 'utf8');
+    const textBuffer = interleaved && textTotal > 0 ? Buffer.from(text, 'utf8') : null;
     let at = 0;
     let textAt = 0;
     for (let i = 0; i < n; i++) {
       const kind = this.bodyKinds[i];
+      const t = textBytes[i] as number;
       if (kind === BODY_TEXT) {
-        const t = textBytes[i] as number;
         if (!isNaN(t)) {
           if (textBuffer && t > 0) textBuffer.copy(bodies, at, textAt, textAt + t);
-          textAt += t;
           at += t;
         } else if (decoded && decoded[i] !== null) at += bodies.write(decoded[i] as string, at, 'utf8');
       } else if (kind === BODY_BYTES) at += ((bytes as (Buffer | null)[])[i] as Buffer).copy(bodies, at);
+      if (!isNaN(t)) textAt += t;
       this.bodyEnds[i] = at;
     }
-    if (textAt !== (textTotal ?? textBuffer?.length ?? 0)) throw new Error(`replay page: text bodies of ${textAt} bytes, ${textTotal ?? textBuffer?.length ?? 0} read`);
     this.bodies = bodies;
     this.metas = c.metas;
     this.ownMsgTypes = ownMsgTypes;
