@@ -175,39 +175,14 @@ describe('EventStore (Postgres)', () => {
     ];
     await sut.append(sent);
     const full = await collect(sut.readSession(id));
-    const lean = [...(await sut.readReplayPage(id, { afterSeq: 0 }, 30)).rows(), ...(await sut.readReplayPage(id, { afterSeq: 30 }, 30)).rows()];
+    const lean = [...(await sut.readReplayPage(id, { afterSeq: 0 }, 30)), ...(await sut.readReplayPage(id, { afterSeq: 30 }, 30))];
     expect(lean).toEqual(
       full.map(({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta }) => ({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta })),
     );
-    expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 }, 3)).rows().map((e) => e.seq)).toEqual([20, 21, 22]);
-    expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 + 8 }, 1)).rows().map((e) => e.seq)).toEqual([21]);
-    expect((await sut.readReplayPage(id, { fromOffsetUs: 10_000_000 }, 5)).rows()).toEqual([]);
-    expect((await sut.readReplayPage(id, { afterSeq: 40 }, 5)).rows()).toEqual([]);
-  });
-
-  it('serves replay pages of awkward events exactly as readSession reads them (one aggregated row per page)', async () => {
-    const id = await newSession();
-    const odd: NewEvent[] = [
-      aFrame(id, 1, { body: 'tab\there\nnewline\r\nbackslash \\ and \\N and unicode ✓ 🦀 é', format: 'text', msgType: 'odd\ttype, with "quotes" and {braces}', tick: null }),
-      aFrame(id, 2, { body: Buffer.from([0, 1, 2, 255, 10, 9, 92, 44]), format: 'binary', kind: 'input', direction: 'client_to_platform', msgType: 'NULL' }),
-      aFrame(id, 3, { body: 'text with a NUL \u0000 inside', format: 'text', msgType: '' }),
-      aFrame(id, 4, { body: '', format: 'text', tick: -3 }),
-      aFrame(id, 5, { kind: 'response', channel: 'http', format: 'empty', body: null, meta: JSON.stringify({ status: 204, headers: [['x-a', '1\t2']], path: '/a\\b\nc', q: '"NULL"' }) }),
-      aFrame(id, 6, { body: '{"events":[{"t":"death"}],"s":"🦀🦀"}', format: 'json', tick: 2_000_000_000 }),
-      aFrame(id, 7, { body: Buffer.alloc(0), format: 'binary' }),
-      aFrame(id, 8, { body: '{"a":1}\n{"b":"ü"}\n', format: 'ndjson', msgType: 'ünïcode ✓' }),
-    ];
-    odd.forEach((e, i) => (e.offsetUs = 2 ** 40 + i * 3)); // past 32 bits
-    await sut.append(odd);
-    const full = await collect(sut.readSession(id));
-    const expected = full.map(({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta }) => ({ seq, offsetUs, kind, direction, channel, format, body, msgType, tick, meta }));
-    for (const size of [1, 3, 8]) {
-      const lean = [];
-      for (let after = 0; after < odd.length; after += size) lean.push(...(await sut.readReplayPage(id, { afterSeq: after }, size)).rows());
-      expect(lean).toEqual(expected);
-    }
-    const page = await sut.readReplayPage(id, { afterSeq: 0 }, 8);
-    expect(Array.from({ length: page.length }, (_, i) => [page.seqAt(i), page.offsetUsAt(i)])).toEqual(expected.map((e) => [e.seq, e.offsetUs]));
+    expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 }, 3)).map((e) => e.seq)).toEqual([20, 21, 22]);
+    expect((await sut.readReplayPage(id, { fromOffsetUs: 20 * 50_000 + 8 }, 1)).map((e) => e.seq)).toEqual([21]);
+    expect(await sut.readReplayPage(id, { fromOffsetUs: 10_000_000 }, 5)).toEqual([]);
+    expect(await sut.readReplayPage(id, { afterSeq: 40 }, 5)).toEqual([]);
   });
 
   it('writes outbox rows in the same transaction as the events', async () => {

@@ -5,8 +5,7 @@ import { genesisHash } from './hash';
 import { EventReadsRepository } from './repositories/event-reads.repository';
 import { SessionsRepository } from './repositories/sessions.repository';
 import { isUuid } from './validate';
-import { GlobalCheckpoint, GLOBAL_START, NewEvent, NewOutboxMessage, NewSession, SessionRecord, StoredEvent } from './types';
-import type { ReplayPage } from './replay-page';
+import { GlobalCheckpoint, GLOBAL_START, NewEvent, NewOutboxMessage, NewSession, ReplayRow, SessionRecord, StoredEvent } from './types';
 
 export { SessionRow, toSessionRecord, sessionRecordOf, SESSION_COLUMNS } from './repositories/sessions.repository';
 export { EventRow, toStoredEvent } from './repositories/event-reads.repository';
@@ -147,10 +146,9 @@ export class EventStore {
    * One page of a session's events with only what a replay sends: no hash, global position, transaction id
    * or recorded time to parse and keep (a replay gateway holds pages of hundreds of streams at once, and
    * every object it keeps is garbage-collector work). From the seq after `afterSeq`, or from the first
-   * event at/after `fromOffsetUs` through the (session_id, offset_us) index, in one round trip. A `ReplayPage`:
-   * a few typed arrays and one buffer of bodies, each row built by `at(i)` when it is sent (`rows()` builds them all).
+   * event at/after `fromOffsetUs` through the (session_id, offset_us) index, in one round trip.
    */
-  async readReplayPage(sessionId: string, from: { afterSeq: number } | { fromOffsetUs: number }, limit: number): Promise<ReplayPage> {
+  async readReplayPage(sessionId: string, from: { afterSeq: number } | { fromOffsetUs: number }, limit: number): Promise<ReplayRow[]> {
     return this.reads.replayPage(sessionId, from, limit);
   }
 

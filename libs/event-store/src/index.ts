@@ -3,7 +3,6 @@ export * from './errors';
 export * from './hash';
 export * from './append';
 export * from './event-store';
-export { ReplayPage } from './replay-page';
 export { SessionsRepository, SessionFilters, SessionKey, EventReadsRepository, OutboxRepository, OutboxRecord } from './repositories';
 export * from './verify';
 export { validateEvent, isUuid } from './validate';

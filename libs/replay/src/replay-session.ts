@@ -1,6 +1,6 @@
 import { ReplayClock, systemClock } from './clock';
 import { markersOf, ReplayMarker } from './markers';
-import { batchAt, batchOffsetUsAt, describeTarget, EventBatch, EventSource, ReplayableEvent, ReplayError, ReplayErrorCode, SeekTarget, validateSpeed } from './types';
+import { describeTarget, EventSource, ReplayableEvent, ReplayError, ReplayErrorCode, SeekTarget, validateSpeed } from './types';
 
 export interface ReplayOptions {
   /** 0.25–32; default 1. */
@@ -43,27 +43,16 @@ export interface ReplaySummary {
 
 export type ReplayState = 'idle' | 'playing' | 'paused' | 'ended' | 'stopped' | 'failed';
 
-/** A listener of `onEvent`: the event and how late it is (ms), without a `ReplayEmission` built for it. */
-export type EventSender<E> = (event: E, latenessMs: number) => void;
-
 interface Listeners<E extends ReplayableEvent> {
   event: ((e: ReplayEmission<E>) => void)[];
-  send: EventSender<E>[];
   marker: ((m: ReplayMarker) => void)[];
   end: ((s: ReplaySummary) => void)[];
   error: ((e: unknown) => void)[];
 }
 
-/**
- * A read of the source: the pages fetched and not yet played, in order (`pages[0]` plays, from `index`), never
- * copied nor spliced (a page may be a lean `EventPage`: its events are built one at a time as they play).
- */
 interface Cursor<E> {
-  iterator: AsyncIterator<EventBatch<E>>;
-  pages: EventBatch<E>[];
-  index: number;
-  /** Events left in `pages` from `index`. */
-  buffered: number;
+  iterator: AsyncIterator<E[]>;
+  buffer: E[];
   exhausted: boolean;
   fetching: Promise<void> | null;
 }
@@ -99,7 +88,7 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
   private firstSeq: number | null = null;
   private lastSeq: number | null = null;
   private readonly markerLog: ReplayMarker[] = [];
-  private readonly listeners: Listeners<E> = { event: [], send: [], marker: [], end: [], error: [] };
+  private readonly listeners: Listeners<E> = { event: [], marker: [], end: [], error: [] };
   private resolveDone!: (s: ReplaySummary) => void;
   private rejectDone!: (e: unknown) => void;
   /** Settles when the source is exhausted (or `stop()`), or rejects on a source error. */
@@ -146,15 +135,6 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
   }
 
   /**
-   * Like `on('event')` without the `ReplayEmission` object: `fn(event, latenessMs)` for each event as it plays, before
-   * the 'event' listeners. For a sender that needs nothing else (the replay gateway: 10,000 events a second).
-   */
-  onEvent(fn: EventSender<E>): this {
-    this.listeners.send.push(fn);
-    return this;
-  }
-
-  /**
    * Opens the source (at `options.from`) and starts playing; resolves once the first page is there
    * (rejects for an unknown session or a start past the end). `done` settles at the end.
    */
@@ -170,7 +150,7 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
       this.rejectDone(e);
       throw e;
     }
-    this.positionAt(from, headOffsetUs(this.cursor));
+    this.positionAt(from, this.cursor.buffer[0] as E);
     this.stateValue = 'playing';
     this.pump();
   }
@@ -226,7 +206,7 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
     const old = this.cursor;
     this.cursor = cursor;
     if (old) void old.iterator.return?.().catch(() => undefined);
-    this.positionAt(target, headOffsetUs(cursor));
+    this.positionAt(target, cursor.buffer[0] as E);
     if (this.stateValue === 'paused') this.pausedAtUs = this.anchorUs;
     else this.pump();
   }
@@ -245,50 +225,50 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
 
   private async openAt(target: SeekTarget | undefined): Promise<Cursor<E>> {
     const iterator = this.source.open(target);
-    let first: IteratorResult<EventBatch<E>>;
+    let first: IteratorResult<E[]>;
     try {
       first = await iterator.next();
     } catch (e) {
       void iterator.return?.().catch(() => undefined);
       throw e;
     }
-    const page = first.done ? null : first.value;
-    if (!page || page.length === 0) {
+    const buffer = first.done ? [] : [...first.value];
+    if (buffer.length === 0) {
       void iterator.return?.().catch(() => undefined);
       const last = this.source.last ? await this.source.last() : null;
       const what = target ? describeTarget(target) : 'the start';
       const end = last ? `the session ends at seq ${last.seq}, offset ${(last.offsetUs / 1e6).toFixed(6)} s` : 'the session has no events';
       throw new ReplayError(ReplayErrorCode.SeekPastEnd, `cannot seek to ${what}: past the end (${end})`, { target, last });
     }
-    return { iterator, pages: [page], index: 0, buffered: page.length, exhausted: false, fetching: null };
+    return { iterator, buffer, exhausted: !!first.done, fetching: null };
   }
 
-  /** Re-anchors the timeline so that the target (or the first event, at `firstOffsetUs`) plays now. */
-  private positionAt(target: SeekTarget | undefined, firstOffsetUs: number): void {
-    const startOffset = target && 'offsetUs' in target ? Math.min(target.offsetUs, firstOffsetUs) : firstOffsetUs;
+  /** Re-anchors the timeline so that the target (or the first event) plays now. */
+  private positionAt(target: SeekTarget | undefined, firstEvent: E): void {
+    const startOffset = target && 'offsetUs' in target ? Math.min(target.offsetUs, firstEvent.offsetUs) : firstEvent.offsetUs;
     this.prevOffsetUs = startOffset;
     this.idleRemovedUs = 0;
     this.anchorUs = startOffset;
     this.anchorWallMs = this.clock.now();
   }
 
-  /** Compressed recorded position of an event at `offsetUs` (skip-idle applied); advances the idle bookkeeping. */
-  private compressedUs(offsetUs: number): number {
+  /** Compressed recorded position of an event (skip-idle applied); advances the idle bookkeeping. */
+  private compressedUs(event: E): number {
     if (this.prevOffsetUs !== null && this.skipIdleUs !== null) {
-      const gap = offsetUs - this.prevOffsetUs;
+      const gap = event.offsetUs - this.prevOffsetUs;
       if (gap > this.skipIdleUs) this.idleRemovedUs += gap - this.skipIdleUs;
     }
-    return offsetUs - this.idleRemovedUs;
+    return event.offsetUs - this.idleRemovedUs;
   }
 
   /** Compressed position without consuming (for scheduling the head of the buffer). */
-  private peekCompressedUs(offsetUs: number): number {
+  private peekCompressedUs(event: E): number {
     let removed = this.idleRemovedUs;
     if (this.prevOffsetUs !== null && this.skipIdleUs !== null) {
-      const gap = offsetUs - this.prevOffsetUs;
+      const gap = event.offsetUs - this.prevOffsetUs;
       if (gap > this.skipIdleUs) removed += gap - this.skipIdleUs;
     }
-    return offsetUs - removed;
+    return event.offsetUs - removed;
   }
 
   private positionUs(nowMs: number): number {
@@ -318,7 +298,7 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
    * order, and only then are the page queries written (the read is not urgent: `prefetchBelow` events remain).
    */
   private prefetch(cursor: Cursor<E>): void {
-    const n = cursor.buffered;
+    const n = cursor.buffer.length;
     if (cursor.exhausted || cursor.fetching || n >= this.prefetchBelow) return;
     const read = n === 0 ? cursor.iterator.next() : Promise.resolve().then(() => (this.cursor === cursor ? cursor.iterator.next() : { done: true as const, value: undefined }));
     cursor.fetching = read.then(
@@ -326,11 +306,8 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
         cursor.fetching = null;
         if (this.cursor !== cursor) return; // a seek or stop replaced this read
         if (r.done) cursor.exhausted = true;
-        else if (r.value.length > 0) {
-          cursor.pages.push(r.value);
-          cursor.buffered += r.value.length;
-        }
-        if (cursor.buffered === 0 && !cursor.exhausted) this.prefetch(cursor);
+        else cursor.buffer.push(...r.value);
+        if (cursor.buffer.length === 0 && !cursor.exhausted) this.prefetch(cursor);
         if (this.stateValue === 'playing' && !this.timerSet) this.pump();
       },
       (e: unknown) => {
@@ -348,8 +325,8 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
     if (!cursor) return;
     for (;;) {
       this.prefetch(cursor);
-      const page = cursor.pages[0];
-      if (!page) {
+      const next = cursor.buffer[0];
+      if (!next) {
         if (cursor.exhausted) {
           this.stateValue = 'ended';
           this.cursor = null;
@@ -357,24 +334,16 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
         }
         return; // else: the page being fetched calls pump() again
       }
-      const i = cursor.index;
-      const offsetUs = batchOffsetUsAt(page, i);
-      const due = this.scheduledAt(this.peekCompressedUs(offsetUs));
+      const due = this.scheduledAt(this.peekCompressedUs(next));
       const now = this.clock.now();
       if (due > now) {
         this.timerSet = true;
         this.timer = this.clock.setTimer(this.onTimer, due - now);
         return;
       }
-      const next = batchAt(page, i);
-      if (i + 1 < page.length) cursor.index = i + 1;
-      else {
-        cursor.pages.shift();
-        cursor.index = 0;
-      }
-      cursor.buffered--;
-      this.compressedUs(offsetUs);
-      this.prevOffsetUs = offsetUs;
+      cursor.buffer.shift();
+      this.compressedUs(next);
+      this.prevOffsetUs = next.offsetUs;
       this.emit(next, due, now);
       if (this.stateValue !== 'playing' || this.cursor !== cursor || this.timerSet) return; // a listener paused, stopped or sought
     }
@@ -386,15 +355,6 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
     this.lastSeq = event.seq;
     const markers = markersOf(event);
     if (markers.length) this.markerLog.push(...markers);
-    const latenessMs = emittedAtMs - scheduledAtMs;
-    const send = this.listeners.send;
-    for (let i = 0; i < send.length; i++) (send[i] as EventSender<E>)(event, latenessMs);
-    const onEvent = this.listeners.event;
-    if (onEvent.length > 0) this.emitEvent(event, scheduledAtMs, emittedAtMs, markers);
-    for (const m of markers) for (const fn of this.listeners.marker) fn(m);
-  }
-
-  private emitEvent(event: E, scheduledAtMs: number, emittedAtMs: number, markers: readonly ReplayMarker[]): void {
     const emission: ReplayEmission<E> = {
       event,
       seq: event.seq,
@@ -407,6 +367,7 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
     };
     const onEvent = this.listeners.event;
     for (let i = 0; i < onEvent.length; i++) (onEvent[i] as (e: ReplayEmission<E>) => void)(emission);
+    for (const m of markers) for (const fn of this.listeners.marker) fn(m);
   }
 
   private finish(stopped: boolean): void {
@@ -431,11 +392,6 @@ export class ReplaySession<E extends ReplayableEvent = ReplayableEvent> {
     for (const fn of this.listeners.error) fn(e);
     this.rejectDone(e);
   }
-}
-
-/** The recorded offset of the cursor's next event (it has one: `openAt` refuses an empty first page). */
-function headOffsetUs<E extends ReplayableEvent>(cursor: Cursor<E>): number {
-  return batchOffsetUsAt(cursor.pages[0] as EventBatch<E>, cursor.index);
 }
 
 function validateTarget(target: SeekTarget): void {

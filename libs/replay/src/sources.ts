@@ -1,5 +1,5 @@
 import type { EventStore, ReadSessionOptions, ReplayRow, StoredEvent } from '@rewind/event-store';
-import { batchOffsetUsAt, batchSeqAt, EventBatch, ReplayableEvent, ReplayError, ReplayErrorCode, SeekTarget, EventSource } from './types';
+import { ReplayableEvent, ReplayError, ReplayErrorCode, SeekTarget, EventSource } from './types';
 
 /** Counters of what a source read: lets tests prove a seek did not read from the start. */
 export interface SourceStats {
@@ -95,9 +95,8 @@ export function storeSource(store: EventStore, sessionId: string, options: Store
 }
 
 /**
- * Like `storeSource`, with lean pages (`EventStore.readReplayPage`: no hash, positions or recorded time to
- * parse and keep, and no object per row until it plays: a `ReplayPage`): what the replay gateway streams. Each page
- * is one round trip, a seek's included.
+ * Like `storeSource`, with lean rows (`EventStore.readReplayPage`: no hash, positions or recorded time to
+ * parse and keep): what the replay gateway streams. Each page is one round trip, a seek's included.
  */
 export function replayRowSource(store: EventStore, sessionId: string, options: StoreSourceOptions = {}): CountingSource<ReplayRow> {
   return pagedStoreSource(store, sessionId, options, (start, size) => store.readReplayPage(sessionId, start, size));
@@ -107,7 +106,7 @@ function pagedStoreSource<E extends ReplayableEvent>(
   store: EventStore,
   sessionId: string,
   options: StoreSourceOptions,
-  fetchPage: (start: PageStart, size: number) => Promise<EventBatch<E>>,
+  fetchPage: (start: PageStart, size: number) => Promise<E[]>,
 ): CountingSource<E> {
   const pageSize = options.pageSize ?? 500;
   const firstPageSize = options.firstPageSize ?? 100;
@@ -123,7 +122,7 @@ function pagedStoreSource<E extends ReplayableEvent>(
     }));
   return {
     stats,
-    open(from?: SeekTarget): AsyncIterator<EventBatch<E>> {
+    open(from?: SeekTarget): AsyncIterator<E[]> {
       stats.opens++;
       stats.firstSeqOfLastOpen = null;
       return (async function* () {
@@ -137,10 +136,10 @@ function pagedStoreSource<E extends ReplayableEvent>(
           stats.pagesRead++;
           if (page.length === 0) return;
           stats.eventsRead += page.length;
-          stats.firstSeqOfLastOpen ??= batchSeqAt(page, 0);
+          stats.firstSeqOfLastOpen ??= (page[0] as E).seq;
           yield page;
           if (page.length < size) return;
-          start = { afterSeq: batchSeqAt(page, page.length - 1) };
+          start = { afterSeq: (page[page.length - 1] as E).seq };
           size = pageSize;
         }
       })();
@@ -149,8 +148,8 @@ function pagedStoreSource<E extends ReplayableEvent>(
       await ensureSession();
       const session = await store.getSession(sessionId);
       if (!session || session.headSeq < 1) return null;
-      const page = await fetchPage({ afterSeq: session.headSeq - 1 }, 1);
-      return page.length ? { seq: batchSeqAt(page, 0), offsetUs: batchOffsetUsAt(page, 0) } : null;
+      const [e] = await fetchPage({ afterSeq: session.headSeq - 1 }, 1);
+      return e ? { seq: e.seq, offsetUs: e.offsetUs } : null;
     },
   };
 }
@@ -183,13 +182,13 @@ export function followSource<E extends ReplayableEvent>(inner: EventSource<E>, i
   const signal = options.signal;
   return {
     ...(inner.last ? { last: () => (inner.last as NonNullable<EventSource<E>['last']>)() } : {}),
-    open(from?: SeekTarget): AsyncIterator<EventBatch<E>> {
+    open(from?: SeekTarget): AsyncIterator<E[]> {
       return (async function* () {
         let lastSeq: number | null = null;
         let pages = inner.open(from);
         for (;;) {
           for (let r = await pages.next(); !r.done; r = await pages.next()) {
-            if (r.value.length > 0) lastSeq = batchSeqAt(r.value, r.value.length - 1);
+            if (r.value.length > 0) lastSeq = (r.value[r.value.length - 1] as E).seq;
             yield r.value;
           }
           // The stored events are played: wait for more while the session is open.
@@ -199,7 +198,7 @@ export function followSource<E extends ReplayableEvent>(inner: EventSource<E>, i
             pages = inner.open(lastSeq === null ? from : { seq: lastSeq + 1 });
             const r = await pages.next();
             if (!r.done && r.value.length > 0) {
-              lastSeq = batchSeqAt(r.value, r.value.length - 1);
+              lastSeq = (r.value[r.value.length - 1] as E).seq;
               yield r.value;
               break; // read on from this new page
             }

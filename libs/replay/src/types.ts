@@ -7,44 +7,11 @@ export type ReplayableEvent = Pick<StoredEvent, 'seq' | 'offsetUs' | 'kind'> & P
 export type SeekTarget = { seq: number } | { offsetUs: number };
 
 /**
- * A page of events held without an object per event (e.g. typed arrays and one buffer of bodies: the event store's
- * `ReplayPage`): the place of each event, and the event itself built only when it is played. A replay gateway buffers
- * a page ahead for each of hundreds of streams, and every object kept across young-generation collections lengthens
- * each scavenge's pause; an event built when it plays dies young.
- */
-export interface EventPage<E> {
-  readonly length: number;
-  seqAt(i: number): number;
-  offsetUsAt(i: number): number;
-  /** Event i, built now. */
-  at(i: number): E;
-}
-
-/** One step of an `EventSource`: an array of events, or an `EventPage`. */
-export type EventBatch<E> = readonly E[] | EventPage<E>;
-
-export function batchSeqAt<E extends ReplayableEvent>(batch: EventBatch<E>, i: number): number {
-  return isEventArray(batch) ? (batch[i] as E).seq : batch.seqAt(i);
-}
-
-export function batchOffsetUsAt<E extends ReplayableEvent>(batch: EventBatch<E>, i: number): number {
-  return isEventArray(batch) ? (batch[i] as E).offsetUs : batch.offsetUsAt(i);
-}
-
-export function batchAt<E extends ReplayableEvent>(batch: EventBatch<E>, i: number): E {
-  return isEventArray(batch) ? (batch[i] as E) : batch.at(i);
-}
-
-function isEventArray<E>(batch: EventBatch<E>): batch is readonly E[] {
-  return Array.isArray(batch);
-}
-
-/**
  * An async, paged source of one session's events in seq order. `open(from)` starts a new read at the
  * target (never by reading from the start); each iteration step yields one page.
  */
 export interface EventSource<E extends ReplayableEvent = ReplayableEvent> {
-  open(from?: SeekTarget): AsyncIterator<EventBatch<E>>;
+  open(from?: SeekTarget): AsyncIterator<E[]>;
   /** The last event (for clear "past the end" messages); null when the session is empty. */
   last?(): Promise<Pick<ReplayableEvent, 'seq' | 'offsetUs'> | null>;
 }

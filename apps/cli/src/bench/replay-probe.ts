@@ -91,23 +91,6 @@ export function monotonicOffsetMs(): number {
   return offset;
 }
 
-const EVENT_PREFIX = Buffer.from('{"type":"event","seq":');
-
-/** The seq of an envelope `{"type":"event","seq":N,…}` given as bytes, or −1 for any other message. */
-export function eventSeqOf(data: Uint8Array): number {
-  const n = EVENT_PREFIX.length;
-  if (data.length <= n) return -1;
-  for (let i = 0; i < n; i++) if (data[i] !== EVENT_PREFIX[i]) return -1;
-  let seq = 0;
-  let i = n;
-  for (; i < data.length; i++) {
-    const c = data[i] as number;
-    if (c < 48 || c > 57) break;
-    seq = seq * 10 + (c - 48);
-  }
-  return i > n ? seq : -1;
-}
-
 function wrap(proto: Proto): void {
   const origin = monotonicOffsetMs();
   const send = proto.send;
@@ -116,15 +99,6 @@ function wrap(proto: Proto): void {
     // otherwise note a time after the client's arrival).
     const at = origin + performance.now();
     send.call(this, data, ...rest);
-    if (data instanceof Uint8Array) {
-      // `/replay/{id}`'s envelope sent as its UTF-8 bytes (gateway envelopeFrame): the seq read from them.
-      const seq = eventSeqOf(data);
-      if (seq < 0) return;
-      let t = tracks.get(this);
-      if (!t) tracks.set(this, (t = newTrack(null)));
-      note(t, seq, at);
-      return;
-    }
     if (typeof data !== 'string' || data.charCodeAt(2) !== 116 /* t of "type" */) return;
     let t = tracks.get(this);
     if (!t) tracks.set(this, (t = newTrack(null)));

@@ -9,16 +9,11 @@ import { EventSource, followSource, ReplayMarker, ReplayOptions, replayRowSource
 import type { WsCloseFrame } from '@rewind/platforms';
 import { findRunRecording } from './recordings';
 import { ReplayAuth } from './replay-auth';
-import { envelopeFrame } from './envelope';
 import { ControlMessage, REPLAY_EVENTS, REPLAY_PATH, replayRoute, ReplayRoute, requestUrl } from './routes';
 import { REPLAY_FLOW_DEFAULTS, ReplayFlowOptions, SendFlow, SLOW_READER_CLOSE } from './send-flow';
 import { replayStreamSources, rewindMetrics } from '@rewind/observability';
 
 export { REPLAY_FLOW_DEFAULTS, ReplayFlowOptions, SLOW_READER_CLOSE } from './send-flow';
-export { envelope, envelopeFrame } from './envelope';
-
-/** `ws.send`'s options for a text message given as bytes (`/replay/:id`'s envelope); one object, not one per send. */
-const TEXT_FRAME = { binary: false } as const;
 
 /** rewind_replay_lateness_seconds, bound once: the send path only adds to numbers. */
 const replayLateness = rewindMetrics.replayLateness.labels();
@@ -81,6 +76,24 @@ function flagOf(raw: string | null, name: string): boolean {
   throw new BadRequest(REPLAY_CLOSE.badRequest, `${name} must be 1, true, 0 or false`);
 }
 
+/** The documented envelope of `/replay/:sessionId`. */
+export function envelope(e: ReplayRow) {
+  const binary = Buffer.isBuffer(e.body);
+  return {
+    type: 'event',
+    seq: e.seq,
+    offsetUs: e.offsetUs,
+    kind: e.kind,
+    direction: e.direction,
+    channel: e.channel,
+    msgType: e.msgType,
+    tick: e.tick,
+    format: e.format,
+    encoding: binary ? 'base64' : 'utf8',
+    data: binary ? (e.body as Buffer).toString('base64') : e.body,
+  };
+}
+
 /** A replay being played on a socket: what its controls act on. */
 interface Playing {
   replay: ReplaySession<ReplayRow>;
@@ -138,8 +151,6 @@ class Conn {
 interface StreamProtocol {
   /** The frame to send for a replayed row, or undefined to send none (checked: the socket is open). */
   event(row: ReplayRow): string | Buffer | undefined;
-  /** `event`'s Buffers are text messages (UTF-8 JSON), not binary ones (a platform's recorded binary frames). */
-  textBytes?: boolean;
   /** The recorded close that ends the stream when `row` is it (a platform stream): the socket closes with it then, nothing more is played. */
   close?(row: ReplayRow): WsCloseFrame | undefined;
   marker?(m: ReplayMarker): string;
@@ -348,9 +359,7 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     this.sessions.add(replay);
     conn.playing = playing;
     const recordedClose = protocol.close;
-    const textBytes = protocol.textBytes === true;
-    // `onEvent`: no emission object per event (the send path runs 10,000 times a second at 500 streams).
-    replay.onEvent((event, latenessMs) => {
+    replay.on('event', ({ event, latenessMs }) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       const close = recordedClose?.(event);
       if (close) {
@@ -361,8 +370,7 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       }
       const frame = protocol.event(event);
       if (frame === undefined) return;
-      if (textBytes) ws.send(frame, TEXT_FRAME);
-      else ws.send(frame);
+      ws.send(frame);
       flow.sent();
       replayLateness.observe(latenessMs > 0 ? latenessMs / 1000 : 0);
     });
@@ -428,9 +436,7 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       source,
       { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) },
       {
-        // JSON.stringify(envelope(e))'s bytes, built without the JSON string (envelope.ts).
-        event: envelopeFrame,
-        textBytes: true,
+        event: (e) => JSON.stringify(envelope(e)),
         marker: (m) => JSON.stringify({ type: 'marker', ...m }),
         end: (summary) => {
           ws.send(JSON.stringify({ type: 'end', emitted: summary.emitted, lastSeq: summary.lastSeq, stopped: summary.stopped }));

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Db, Prisma, PrismaService } from '@rewind/db';
-import type { BodyFormat, ChainedEvent, GlobalCheckpoint, StoredEvent } from '../types';
-import { REPLAY_PAGE_AGGREGATES, ReplayPage, type ReplayPageColumns } from '../replay-page';
+import type { BodyFormat, ChainedEvent, GlobalCheckpoint, ReplayRow, StoredEvent } from '../types';
 
 /**
  * The columns of a stored event. `recorded_at` is read as integer microseconds: the column keeps µs and a
@@ -38,6 +37,8 @@ export interface EventRow {
   meta: string | null;
   hash: Buffer;
 }
+
+type ReplayRowWire = Pick<EventRow, 'seq' | 'offset_us' | 'kind' | 'direction' | 'channel' | 'format' | 'body_text' | 'body_bytes' | 'msg_type' | 'tick' | 'meta'>;
 
 /** The body as it was on the wire: bytes for binary, the exact text otherwise, null when empty. */
 function bodyOf(r: Pick<EventRow, 'format' | 'body_text' | 'body_bytes'>): string | Buffer | null {
@@ -83,6 +84,21 @@ function toChainedEvent(r: Omit<EventRow, 'global_position' | 'tx_id'>): Chained
     requestId: r.request_id,
     meta: r.meta,
     hash: r.hash,
+  };
+}
+
+function toReplayRow(r: ReplayRowWire): ReplayRow {
+  return {
+    seq: r.seq,
+    offsetUs: Number(r.offset_us),
+    kind: r.kind,
+    direction: r.direction,
+    channel: r.channel,
+    format: r.format,
+    body: bodyOf(r),
+    msgType: r.msg_type,
+    tick: r.tick,
+    meta: r.meta,
   };
 }
 
@@ -134,29 +150,14 @@ export class EventReadsRepository {
     return rows.map(toChainedEvent);
   }
 
-  /**
-   * One replay page (what a replay sends, nothing more), from after a seq or from an offset, in one round trip (pg: see
-   * above), as a `ReplayPage`: typed arrays and one buffer of bodies, not an object per row (the gateway buffers a page
-   * per stream: replay-page.ts says why). Postgres sends the page as one row of aggregates, garbage once the page is built.
-   */
-  async replayPage(sessionId: string, from: { afterSeq: number } | { fromOffsetUs: number }, limit: number): Promise<ReplayPage> {
+  /** One replay page (what a replay sends, nothing more), from after a seq or from an offset, in one round trip (pg: see above). */
+  async replayPage(sessionId: string, from: { afterSeq: number } | { fromOffsetUs: number }, limit: number): Promise<ReplayRow[]> {
     const start =
       'afterSeq' in from
         ? { sql: 'seq > $2', arg: from.afterSeq }
         : { sql: 'seq >= (SELECT seq FROM events WHERE session_id = $1 AND offset_us >= $2 ORDER BY offset_us, seq LIMIT 1)', arg: from.fromOffsetUs };
-    const result = await this.prisma.pool.query<ReplayPageColumns>(
-      `SELECT ${REPLAY_PAGE_AGGREGATES} FROM (SELECT ${REPLAY_COLUMNS} FROM events WHERE session_id = $1 AND ${start.sql} ORDER BY seq LIMIT $3) page`,
-      [sessionId, start.arg, limit],
-    );
-    const columns = result.rows[0];
-    const page = columns && columns.n > 0 ? ReplayPage.fromColumns(columns) : ReplayPage.EMPTY;
-    // Emptied, not just dropped: V8 soon allocates `pg`'s result arrays in the old generation (allocation-site
-    // pretenuring: a result lives as long as its query), and a young-generation collection keeps whatever a dead
-    // old-generation array still points to, until the next full collection. Every page's strings were copied and
-    // promoted that way (most of what survived the gateway's scavenges); emptied, they die young.
-    result.rows.length = 0;
-    result.fields.length = 0;
-    return page;
+    const { rows } = await this.prisma.pool.query<ReplayRowWire>(`SELECT ${REPLAY_COLUMNS} FROM events WHERE session_id = $1 AND ${start.sql} ORDER BY seq LIMIT $3`, [sessionId, start.arg, limit]);
+    return rows.map(toReplayRow);
   }
 
   /** The next page of the global order: committed transactions only, below the oldest one still open (pg: see above). */
