@@ -72,26 +72,35 @@ async function main(): Promise<void> {
     ['snapshot-submission', 'reward-handoff', 'run-audit'],
     JSON.stringify({ sessionId: sessionIds[0], platform: 'moltstation', game: 'shellrunners', outcome: { score: 120 } }),
   ]);
+  // Each way on Prisma (what the repositories did before issue 18's third pass) against the repository's pool path.
   const ways: [string, (i: number) => Promise<unknown>][] = [
-    ['outbox of a run: Prisma findMany (OutboxRepository.ofSessions)', () => outbox.ofSessions(sessionIds)],
     [
-      'outbox of a run: pool SELECT',
-      () => pool.query(`SELECT id::text, queue, session_id, payload, created_at, relayed_at FROM outbox WHERE session_id = ANY($1::uuid[]) ORDER BY created_at, id`, [sessionIds]),
-    ],
-    ['audits row: Prisma create (AuditsRepository.add)', () => audits.add(run, { runKey: run.runKey, status: 'ok', findings }, 'pipeline')],
-    [
-      'audits row: pool INSERT … RETURNING',
+      'outbox of a run: Prisma findMany',
       () =>
-        pool.query(`INSERT INTO audits (run_key, platform, run_session_id, trigger, status, findings) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, audited_at`, [
-          run.runKey,
-          run.platform,
-          run.runSessionId,
-          'pipeline',
-          'ok',
-          JSON.stringify(findings),
-        ]),
+        prisma.outboxMessage.findMany({
+          where: { sessionId: { in: sessionIds } },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          select: { id: true, queue: true, sessionId: true, payload: true, createdAt: true, relayedAt: true },
+        }),
     ],
-    ['run_summaries row: Prisma upsert (RunSummariesRepository.save)', (i) => summaries.save(summary(`${run.runKey}:${i % 50}`), 'ok')],
+    ['outbox of a run: pool (OutboxRepository.ofSessions)', () => outbox.ofSessions(sessionIds)],
+    [
+      'audits row: Prisma create',
+      () =>
+        prisma.audit.create({
+          data: { runKey: run.runKey, platform: run.platform, runSessionId: run.runSessionId, trigger: 'pipeline', status: 'ok', findings: findings as unknown as Prisma.InputJsonArray },
+          select: { id: true, auditedAt: true },
+        }),
+    ],
+    ['audits row: pool (AuditsRepository.add)', () => audits.add(run, { runKey: run.runKey, status: 'ok', findings }, 'pipeline')],
+    [
+      'run_summaries row: Prisma upsert',
+      (i) => {
+        const { runKey, ...data } = summary(`${run.runKey}:${i % 50}`);
+        const row = { ...data, extra: data.extra as Prisma.InputJsonObject, updatedAt: new Date() };
+        return prisma.runSummary.upsert({ where: { runKey }, create: { runKey, ...row, auditStatus: 'ok' }, update: { ...row, auditStatus: 'ok' } });
+      },
+    ],
     [
       'run_summaries row: Prisma upsert, select: { runKey }',
       (i) => {
@@ -100,47 +109,7 @@ async function main(): Promise<void> {
         return prisma.runSummary.upsert({ where: { runKey }, create: { runKey, ...row, auditStatus: 'ok' }, update: { ...row, auditStatus: 'ok' }, select: { runKey: true } });
       },
     ],
-    [
-      'run_summaries row: pool INSERT … ON CONFLICT DO UPDATE',
-      (i) => {
-        const s = summary(`${run.runKey}:${i % 50}`);
-        return pool.query(
-          `INSERT INTO run_summaries (run_key, platform, game, agent, source, platform_session_id, run_session_id, streams, started_at, ended_at, duration_ms, score, lives_lost,
-                  inputs, inputs_per_minute, reaction_p50_ms, reaction_p95_ms, gaps, snapshot_status, reward_status, audit_status, extra, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, now())
-           ON CONFLICT (run_key) DO UPDATE SET platform = EXCLUDED.platform, game = EXCLUDED.game, agent = EXCLUDED.agent, source = EXCLUDED.source,
-             platform_session_id = EXCLUDED.platform_session_id, run_session_id = EXCLUDED.run_session_id, streams = EXCLUDED.streams, started_at = EXCLUDED.started_at,
-             ended_at = EXCLUDED.ended_at, duration_ms = EXCLUDED.duration_ms, score = EXCLUDED.score, lives_lost = EXCLUDED.lives_lost, inputs = EXCLUDED.inputs,
-             inputs_per_minute = EXCLUDED.inputs_per_minute, reaction_p50_ms = EXCLUDED.reaction_p50_ms, reaction_p95_ms = EXCLUDED.reaction_p95_ms, gaps = EXCLUDED.gaps,
-             snapshot_status = EXCLUDED.snapshot_status, reward_status = EXCLUDED.reward_status, audit_status = COALESCE(EXCLUDED.audit_status, run_summaries.audit_status),
-             extra = EXCLUDED.extra, updated_at = EXCLUDED.updated_at`,
-          [
-            s.runKey,
-            s.platform,
-            s.game,
-            s.agent,
-            s.source,
-            s.platformSessionId,
-            s.runSessionId,
-            s.streams,
-            s.startedAt,
-            s.endedAt,
-            s.durationMs,
-            s.score,
-            s.livesLost,
-            s.inputs,
-            s.inputsPerMinute,
-            s.reactionP50Ms,
-            s.reactionP95Ms,
-            s.gaps,
-            s.snapshotStatus,
-            s.rewardStatus,
-            'ok',
-            JSON.stringify(s.extra),
-          ],
-        );
-      },
-    ],
+    ['run_summaries row: pool (RunSummariesRepository.save)', (i) => summaries.save(summary(`${run.runKey}:${i % 50}`), 'ok')],
   ];
   for (const [, call] of ways) await cpuPerCall(100, call);
   const results = new Map<string, number[]>();
