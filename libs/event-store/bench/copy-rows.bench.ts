@@ -7,35 +7,12 @@
  * per event, `eventHash` converting the body to UTF-8 twice more, each chunk converted to a Buffer as a whole).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { COPY_NULL, CopyBytes, copyBytea, copyText, writeEventRow } from '../src/copy-encoding';
-import { bodyBytes, eventHash } from '../src/hash';
+import { CopyBytes, writeEventRow } from '../src/copy-encoding';
+import { eventHash } from '../src/hash';
 import type { NewEvent } from '../src/types';
+import { referenceRow } from './reference-row';
 
 /** The former row encoder (a Date per row, one string per row). */
-function stringRow(e: NewEvent, hash: Buffer): string {
-  const text = typeof e.body === 'string' && e.body.length > 0 && !e.body.includes('\u0000') ? e.body : null;
-  const bytes = e.format === 'binary' || (typeof e.body === 'string' && text === null && e.body.length > 0) ? bodyBytes(e.body) : null;
-  const iso = new Date(Math.floor(e.recordedAtUs / 1000)).toISOString();
-  const ts = `${iso.slice(0, 19)}.${String(e.recordedAtUs % 1_000_000).padStart(6, '0')}+00`;
-  return [
-    e.sessionId,
-    e.seq,
-    e.kind,
-    e.direction,
-    e.channel,
-    ts,
-    e.offsetUs,
-    e.format,
-    e.format === 'empty' ? COPY_NULL : e.body === '' ? '' : copyText(text),
-    copyBytea(bytes),
-    copyText(e.msgType),
-    e.tick == null ? COPY_NULL : String(e.tick),
-    copyText(e.requestId),
-    copyText(e.meta),
-    `${copyBytea(hash)}\n`,
-  ].join('\t');
-}
-
 const sessionId = randomUUID();
 let us = Date.UTC(2026, 11, 7) * 1000;
 const events: NewEvent[] = Array.from({ length: 20_000 }, (_, i) => {
@@ -76,7 +53,7 @@ function strings(): number {
   let bytes = 0;
   events.forEach((e, i) => {
     previous = eventHash(previous, e);
-    chunk += stringRow(e, previous);
+    chunk += referenceRow(e, previous);
     if ((i + 1) % 250 === 0) {
       bytes += Buffer.from(chunk, 'utf8').length;
       chunk = '';

@@ -1,39 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { fuzz } from '@rewind/fuzz';
 import { aFrame } from './test-support';
-import { copyBytea, copyText, COPY_NULL, CopyBytes, usToTimestamp, writeEventRow } from './copy-encoding';
-import { bodyBytes, eventHash, eventHashOfBody } from './hash';
+import { referenceRow, referenceTimestamp } from '../bench/reference-row';
+import { CopyBytes, usToTimestamp, writeEventRow } from './copy-encoding';
+import { eventHash, eventHashOfBody } from './hash';
 import { BODY_FORMATS, CHANNELS, DIRECTIONS, EVENT_KINDS, NewEvent } from './types';
-
-/** The row as the store encoded it before rows were written as bytes: one string per row, UTF-8 as a whole. */
-function referenceRow(e: NewEvent, hash: Buffer): Buffer {
-  const text = typeof e.body === 'string' && e.body.length > 0 && !e.body.includes('\u0000') ? e.body : null;
-  const bytes = e.format === 'binary' || (typeof e.body === 'string' && text === null && e.body.length > 0) ? bodyBytes(e.body) : null;
-  const row = [
-    e.sessionId,
-    e.seq,
-    e.kind,
-    e.direction,
-    e.channel,
-    referenceTimestamp(e.recordedAtUs),
-    e.offsetUs,
-    e.format,
-    e.format === 'empty' ? COPY_NULL : e.body === '' ? '' : copyText(text),
-    copyBytea(bytes),
-    copyText(e.msgType),
-    e.tick == null ? COPY_NULL : String(e.tick),
-    copyText(e.requestId),
-    copyText(e.meta),
-    copyBytea(hash),
-  ].join('\t');
-  return Buffer.from(`${row}\n`, 'utf8');
-}
-
-/** The timestamp literal as it was formatted per row (a Date per row). */
-function referenceTimestamp(us: number): string {
-  const iso = new Date(Math.floor(us / 1000)).toISOString();
-  return `${iso.slice(0, 19)}.${String(us % 1_000_000).padStart(6, '0')}+00`;
-}
 
 /** Bodies of every shape the row encoder distinguishes: as-is text, escapes, NUL, lone surrogates, empty, binary. */
 function randomEvent(f: ReturnType<typeof fuzz>, sessionId: string, seq: number): NewEvent {
@@ -76,7 +47,7 @@ describe('COPY rows written as bytes (writeEventRow)', () => {
       const hash = writeEventRow(out, e, previous);
       const reference = eventHash(previous, e);
       if (!hash.equals(reference)) throw new Error(`case ${i} (seed ${root.seed}): hash differs`);
-      expected.push(referenceRow(e, reference));
+      expected.push(Buffer.from(referenceRow(e, reference), 'utf8'));
       previous = hash;
       if (i % 97 === 0) expect(out.take().equals(Buffer.concat(expected.splice(0)))).toBe(true);
     }
