@@ -1,8 +1,8 @@
 import { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { CopyBytes, usToTimestamp, writeEventRow } from './copy-encoding';
+import { bodyColumns, CopyBytes, usToTimestamp, writeEventRow } from './copy-encoding';
 import { duplicateConflict, EventStoreError, EventStoreErrorCode, offsetRegression, seqGap, sessionNotFound, sessionSealed, invalidEvent } from './errors';
-import { bodyBytes, eventHash, genesisHash } from './hash';
+import { eventHash, genesisHash } from './hash';
 import { isUuid, validateEvent } from './validate';
 import { NewEvent, NewOutboxMessage, NewSession } from './types';
 
@@ -206,13 +206,6 @@ class EventColumns {
     this.meta.push(e.meta ?? null);
     this.hash.push(hash);
   }
-}
-
-/** Where a body is stored: text (Postgres text cannot hold NUL: such text goes to body_bytes, read back as text by its format) or bytes. */
-function bodyColumns(e: NewEvent): { text: string | null; bytes: Buffer | null } {
-  const text = typeof e.body === 'string' && e.body.length > 0 && !e.body.includes('\u0000') ? e.body : null;
-  const bytes = e.format === 'binary' || (typeof e.body === 'string' && text === null && e.body.length > 0) ? bodyBytes(e.body) : null;
-  return { text, bytes };
 }
 
 const INSERT_EVENTS = `INSERT INTO events (${EVENT_COLUMNS})

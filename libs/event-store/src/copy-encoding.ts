@@ -126,6 +126,18 @@ const TAB = 0x09;
 const NEWLINE = 0x0a;
 
 /**
+ * Where an event's body is stored, as COPY and the one-statement append both write it: text in `body_text`, except
+ * text holding NUL (Postgres text cannot), which goes to `body_bytes` and is read back as text by its format;
+ * binary in `body_bytes`.
+ */
+export function bodyColumns(e: NewEvent): { text: string | null; bytes: Buffer | null } {
+  const body = e.body;
+  const text = typeof body === 'string' && body.length > 0 && !body.includes('\u0000') ? body : null;
+  const bytes = e.format === 'binary' || (typeof body === 'string' && text === null && body.length > 0) ? bodyBytes(body) : null;
+  return { text, bytes };
+}
+
+/**
  * Writes one event's COPY row into `out` and returns the event's hash after `previous`. A text body that COPY takes as
  * it is (nearly every one: no backslash, tab, newline, carriage return or NUL) is encoded to UTF-8 once, into the row,
  * and hashed from those very bytes (`eventHashOfBody`); any other body is escaped and hashed as it always was
@@ -143,9 +155,7 @@ export function writeEventRow(out: CopyBytes, e: NewEvent, previous: Buffer): Bu
     out.latin1('\t\\N\t');
   } else {
     hash = eventHash(previous, e);
-    // Postgres text cannot hold NUL: such text goes to body_bytes (read back as text by its format).
-    const text = typeof body === 'string' && body.length > 0 && !body.includes('\u0000') ? body : null;
-    const bytes = e.format === 'binary' || (typeof body === 'string' && text === null && body.length > 0) ? bodyBytes(body) : null;
+    const { text, bytes } = bodyColumns(e);
     if (e.format === 'empty') out.latin1(COPY_NULL);
     else if (body !== '') out.text(text);
     out.byte(TAB);
