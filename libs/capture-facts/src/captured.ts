@@ -59,6 +59,12 @@ export interface WsCloseFact extends FactBase {
   initiator: 'client' | 'platform' | 'proxy';
   code: number;
   reason: string;
+  /**
+   * A leg was still open when the close was recorded: the proxy may still read that side's last messages (an agent's
+   * input that crossed the platform's close, recorded `undelivered`). The proxy then calls the sink's `released` once
+   * both legs are done; until then the socket still counts as open for its run (whose seal waits).
+   */
+  draining?: boolean;
 }
 
 export interface HttpRequestFact extends FactBase {
@@ -121,4 +127,9 @@ export interface CaptureSink {
    * writes of the turn. Optional: a sink without a log has nothing to write.
    */
   flush?(): void;
+  /**
+   * Both legs of the proxied WebSocket `connectionId` are finished: no more fact will come on it. Called once, only
+   * after its `ws-close` fact said `draining`. Optional: a sink that holds nothing open per socket has nothing to do.
+   */
+  released?(connectionId: string): void;
 }

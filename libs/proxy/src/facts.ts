@@ -110,6 +110,15 @@ export class FactEmitter {
     }
   }
 
+  /** Both legs of a WebSocket whose close said `draining` are done: the sink is told (see `CaptureSink.released`). */
+  released(connectionId: string): void {
+    try {
+      this.sink.released?.(connectionId);
+    } catch (e) {
+      this.sinkError(e);
+    }
+  }
+
   /**
    * Holds a socket's writes until the end of this event-loop turn, when the sink's log of the turn's messages is
    * written first (one write for the whole turn, `TurnGate`). A sink without a log (`flush`) holds nothing.

@@ -62,9 +62,15 @@ describe('recording proxy: the close grace of a leg', () => {
 
     await waitFor('the input recorded', () => sink.of('ws-message').some((m) => m.direction === 'client_to_platform'), { timeoutMs: 3000 });
     expect(sink.of('ws-message').filter((m) => m.direction === 'client_to_platform')).toEqual([expect.objectContaining({ data: '{"t":"action","action":"FLAP"}', undelivered: true })]);
-    expect(sink.of('ws-close')).toEqual([expect.objectContaining({ initiator: 'platform', code: 1000, reason: 'GAME_OVER' })]);
+    // The close said the client's leg was still read (draining): the recorder holds the run's seal for that input.
+    expect(sink.of('ws-close')).toEqual([expect.objectContaining({ initiator: 'platform', code: 1000, reason: 'GAME_OVER', draining: true })]);
     // The leg is still cut: the client's connection ends without its close answer.
     await waitFor('the client leg cut', () => client.destroyed || client.readableEnded, { timeoutMs: 3000 });
     client.destroy();
+    // Both legs done: the sink is told once, after every fact of the socket (the late input included).
+    await waitFor('the socket released', () => sink.releases.length > 0, { timeoutMs: 3000 });
+    const id = sink.of('ws-close')[0]!.connectionId;
+    expect(sink.releases).toEqual([{ connectionId: id, afterFacts: sink.facts.length }]);
+    expect(sink.facts.filter((f) => f.connectionId === id).map((f) => f.type)).toEqual(['ws-open', 'ws-close', 'ws-message']);
   }, 20_000);
 });

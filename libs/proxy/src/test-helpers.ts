@@ -9,8 +9,13 @@ import type { RunningRecordingProxy } from './types';
 
 export class RecordingSink implements CaptureSink {
   readonly facts: CapturedFact[] = [];
+  /** Each `released` call: the socket, and how many facts had come before it. */
+  readonly releases: { connectionId: string; afterFacts: number }[] = [];
   capture(fact: CapturedFact): void {
     this.facts.push(fact);
+  }
+  released(connectionId: string): void {
+    this.releases.push({ connectionId, afterFacts: this.facts.length });
   }
   of<T extends CapturedFact['type']>(type: T): Extract<CapturedFact, { type: T }>[] {
     return this.facts.filter((f) => f.type === type) as Extract<CapturedFact, { type: T }>[];

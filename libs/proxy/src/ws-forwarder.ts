@@ -313,6 +313,8 @@ function relay(
   ctx.log(`ws ${platform} ${pathOnly} open (${id})`);
   const counts = { c2p: 0, p2c: 0, c2pBytes: 0, p2cBytes: 0 };
   let closeRecorded = false;
+  /** The close was recorded with a leg still open: the sink hears when both are done (`released`). */
+  let releaseOwed = false;
   let proxyErrorRecorded = false;
   let closing = false;
   let resolveDone!: () => void;
@@ -347,7 +349,10 @@ function relay(
   const recordClose = (initiator: WsCloseFact['initiator'], code: number, reason: Buffer): void => {
     if (closeRecorded) return;
     closeRecorded = true;
-    emitter.emit<WsCloseFact>(platform, id, stamp(), { type: 'ws-close', initiator, code, reason: reason.toString('utf8') });
+    // Until both legs are done the other side's last messages may still be read (recorded undelivered): the run's
+    // seal waits for them (reliability.md, open problem 8).
+    releaseOwed = !(client.closed && upstream.closed);
+    emitter.emit<WsCloseFact>(platform, id, stamp(), { type: 'ws-close', initiator, code, reason: reason.toString('utf8'), ...(releaseOwed ? { draining: true } : {}) });
     ctx.log(`ws ${platform} ${pathOnly} closed ${code} by ${initiator} (${id}; in ${counts.c2p} msgs/${counts.c2pBytes} B, out ${counts.p2c} msgs/${counts.p2cBytes} B)`);
   };
   /** From the first close on, no raw bytes are relayed: only close frames, written by the proxy. */
@@ -488,6 +493,7 @@ function relay(
     clearTimeout(upstream.grace);
     openConnections.dec();
     ctx.live.delete(handle);
+    if (releaseOwed) emitter.released(id);
     resolveDone();
   };
   wire(client);

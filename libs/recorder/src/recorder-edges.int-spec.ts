@@ -98,6 +98,26 @@ describe('Recorder: closes, replacements and bad input are forwarded as the plat
     expect(events.at(-1)).toMatchObject({ direction: 'client_to_platform', meta: JSON.stringify({ undelivered: true }) });
   });
 
+  it("MoltStation: an input the proxy reads later than the seal delay after the platform's close (its loop stalled) still joins its run while the socket is draining; the release lets the run seal", async () => {
+    const at = () => ({ atNs: process.hrtime.bigint(), wallUs: Date.now() * 1000 });
+    const base = { platform: 'moltstation' as const, connectionId: 'ws-late-2' };
+    recorder.capture({ ...base, ...at(), type: 'ws-open', path: '/ws/flappybots/play?sessionId=ms_latedraining0000001', headers: [] });
+    recorder.capture({ ...base, ...at(), type: 'ws-message', direction: 'platform_to_client', data: '{"t":"frame","frame":{"tick":7,"phase":"over","score":2}}', binary: false });
+    // The proxy relayed the close with the agent's leg still open: it may still read that leg.
+    recorder.capture({ ...base, ...at(), type: 'ws-close', initiator: 'platform', code: 1000, reason: 'GAME_OVER', draining: true });
+    const closedAt = Date.now();
+    // The time that passes in this scenario: five seal delays (the stack seals after 100 ms), then the late input.
+    await waitFor('five seal delays after the close', () => Date.now() - closedAt >= 500, { intervalMs: 20 });
+    expect(recorder.stats().openStreams).toBe(1);
+    recorder.capture({ ...base, ...at(), type: 'ws-message', direction: 'client_to_platform', data: '{"t":"action","action":"FLAP"}', binary: false, undelivered: true });
+    recorder.released('ws-late-2');
+    const streams = await settle();
+    expect(recorder.openedStreams().map((s) => s.key)).toEqual(['session:ms_latedraining0000001']);
+    const events = [...streams.values()][0] as StoredEvent[];
+    expect(events.map((e) => e.msgType ?? e.kind)).toEqual(['ws-open', 'frame', 'ws-close', 'outcome', 'action']);
+    expect((await store.getSession(events[0]!.sessionId))?.sealedAt).toBeInstanceOf(Date);
+  });
+
   it('MoltStation: a rewards snapshot asked after the run was sealed goes to an after-run stream (attributed, sealed once quiet), never re-ending the run', async () => {
     const at = (ms: number) => ({ atNs: BigInt(Date.now() + ms) * 1_000_000n, wallUs: (Date.now() + ms) * 1000 });
     const psid = 'ms_afterrun0000000000000001';

@@ -143,6 +143,17 @@ export class Recorder implements CaptureSink {
     }
   }
 
+  /** The sink's `released`: both legs of a proxied socket whose close said `draining` are done (its run may seal). */
+  released(connectionId: string): void {
+    if (this.state.closed) return;
+    try {
+      this.run({ type: 'SocketReleased', connectionId });
+    } catch (e) {
+      this.counters.failures++;
+      this.log.error(`recorder: could not release socket ${connectionId}: ${(e as Error).message}`);
+    }
+  }
+
   /**
    * The sink's `flush`: what was recorded in this event-loop turn is written to the Ingest's write-ahead log now
    * (one synchronous write; nothing when nothing is pending). The proxy calls it before it relays a turn's

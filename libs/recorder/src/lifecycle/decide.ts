@@ -41,6 +41,9 @@ function decideInto(d: Draft, command: LifecycleCommand): void {
     case 'CaptureFact':
       captureFact(d, command);
       break;
+    case 'SocketReleased':
+      if (d.s.draining.has(command.connectionId)) d.emit({ type: 'SocketReleased', connectionId: command.connectionId });
+      break;
     case 'TimerDue':
       timerDue(d, command.ref);
       break;
@@ -170,7 +173,7 @@ function captureFact(d: Draft, c: CaptureFact): void {
     case 'ws-close': {
       const conn = d.connection(fact.connectionId, fact.platform, c.newId);
       const key = conn.streamKey ?? d.fallbackKey(fact.connectionId, conn);
-      d.emit({ type: 'SocketClosed', connectionId: fact.connectionId, platform: conn.platform, key });
+      d.emit({ type: 'SocketClosed', connectionId: fact.connectionId, platform: conn.platform, key, ...(fact.draining ? { drainingSinceMs: d.now } : {}) });
       for (const h of [...conn.held, held]) d.recordKey(conn.platform, key, h, { key }, c.newId);
       const stream = d.stream(conn.platform, key);
       if (!stream || stream.status === 'ended') return;
@@ -278,7 +281,7 @@ function timerDue(d: Draft, ref: string): void {
   // whose close starts the clock again. Under overload a silent stretch — the platform's or the agent's process
   // starved for seconds — ended and sealed such streams while they played; the socket's next messages then went to a
   // stream of their own (`connection:…`), the run split in two (issue 18). Idle ends, account ends and seals wait.
-  if (action !== 'expire' && openSocketOf(d.s, stream)) {
+  if (action !== 'expire' && (openSocketOf(d.s, stream) || drainingSocketOf(d, stream))) {
     const next = d.now + (action === 'seal' ? d.s.config.sealAfterMs : action === 'idle' ? d.s.config.runIdleMs : d.s.config.accountIdleMs);
     d.emit({ type: 'TimerArmed', ref, atMs: next, action }, { type: 'setTimer', ref, atMs: next });
     return;
@@ -307,6 +310,21 @@ function openSocketOf(s: LifecycleState, stream: StreamState): boolean {
     if ((s.aliases.get(refOf(c.platform, c.streamKey)) ?? c.streamKey) === stream.key) return true;
   }
   return false;
+}
+
+/**
+ * Whether a socket of this stream closed with its other leg still read by the proxy (`draining`): an agent's input that
+ * crossed the platform's close may still come, and it belongs to this run, so the seal waits (open problem 8). A
+ * socket not released within `drainHoldMs` of its close no longer holds it (and is forgotten).
+ */
+function drainingSocketOf(d: Draft, stream: StreamState): boolean {
+  let holds = false;
+  for (const [id, socket] of d.s.draining.entries()) {
+    if (socket.platform !== stream.platform || (d.s.aliases.get(refOf(socket.platform, socket.key)) ?? socket.key) !== stream.key) continue;
+    if (d.now - socket.sinceMs < d.s.config.drainHoldMs) holds = true;
+    else d.emit({ type: 'SocketReleased', connectionId: id });
+  }
+  return holds;
 }
 
 function close(d: Draft, newId: () => string): void {

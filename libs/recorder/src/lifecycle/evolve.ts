@@ -7,6 +7,7 @@ export const DEFAULT_CONFIG: LifecycleConfig = {
   runIdleMs: 30 * 60_000,
   rgsTtlMs: 3_600_000,
   holdLimit: 64,
+  drainHoldMs: 60_000,
   capturedBy: 'proxy',
 };
 
@@ -18,6 +19,7 @@ export function initialState(config: Partial<LifecycleConfig> = {}): LifecycleSt
     connections: PMap.empty(),
     finished: memory(2000),
     closedSockets: memory(2000),
+    draining: PMap.empty(),
     sealedRuns: memory(20_000),
     tasks: PMap.empty(),
     closed: false,
@@ -53,7 +55,10 @@ export function evolve(state: LifecycleState, event: LifecycleEvent): LifecycleS
         ...state,
         connections: state.connections.delete(event.connectionId),
         closedSockets: remember(state.closedSockets, event.connectionId, { platform: event.platform, key: event.key }),
+        ...(event.drainingSinceMs !== undefined ? { draining: state.draining.set(event.connectionId, { platform: event.platform, key: event.key, sinceMs: event.drainingSinceMs }) } : {}),
       };
+    case 'SocketReleased':
+      return { ...state, draining: state.draining.delete(event.connectionId) };
     case 'ExchangeAttributed':
       return { ...state, finished: remember(state.finished, event.connectionId, event.key) };
     case 'StreamOpened':

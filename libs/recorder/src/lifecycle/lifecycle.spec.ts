@@ -2,6 +2,7 @@ import { decideAndFold } from './decide';
 import { initialState } from './evolve';
 import type { EncodedEvent } from '../encoder';
 import type { CaptureFact } from './types';
+import type { CapturedFact } from '@rewind/capture-facts';
 import { decide, fold, fp, snapshot, sut, sut as sutOf, T0 } from './test-support/lifecycle.fixture';
 
 const PLAY = '/ws/shellrunners/play?sessionId=ms-1';
@@ -104,6 +105,39 @@ describe('run lifecycle decider — MoltStation', () => {
     const ws = s.conn('ws');
     s.given(s.wsOpen('moltstation', ws, PLAY), s.wsClose('moltstation', ws, 4000, 'GAME_OVER'));
     expect(s.when(s.wsFromClient('moltstation', ws, { t: 'input', dir: 'R' })).recordedInto('s1')).toEqual(['>{"t":"input","dir":"R"}']);
+  });
+
+  it('a socket closed with its other leg still read (draining) holds the seal: an input later than the seal delay still joins its run; the release lets it seal', () => {
+    const s = sut({ sealAfterMs: 1_000 });
+    const ws = s.conn('ws');
+    s.given(s.wsOpen('moltstation', ws, PLAY), s.wsFromPlatform('moltstation', ws, finalFrame), { ...s.wsClose('moltstation', ws, 4000, 'GAME_OVER'), draining: true } as CapturedFact);
+    // The seal is due, but the proxy may still read the agent's side: it waits.
+    expect(s.advance(1_000).eventTypes()).toEqual(['TimerArmed']);
+    expect(s.streamOf('moltstation', 'session:ms-1').status).toBe('ended');
+    // The agent's input, read 2.5 s after the close (a stalled loop): the run's, not a `connection:` stream of its own.
+    const late = s.at(T0 + 2_500).when({ ...s.wsFromClient('moltstation', ws, { t: 'input', dir: 'R' }), undelivered: true } as CapturedFact);
+    expect(late.recordedInto('s1')).toEqual(['>{"t":"input","dir":"R"}']);
+    expect(late.eventsOf('StreamOpened')).toEqual([]);
+    expect(s.command({ type: 'SocketReleased', connectionId: ws }).eventTypes()).toEqual(['SocketReleased']);
+    // Released: the seal comes the grace after the last event.
+    const sealed = s.advance(2_000);
+    expect(sealed.eventTypes()).toContain('StreamSealed');
+    expect(sealed.effectsOf('sealSession')).toEqual([{ type: 'sealSession', sessionId: 's1' }]);
+  });
+
+  it('a draining socket the proxy never releases holds the seal no longer than drainHoldMs after its close; a close without draining does not hold it', () => {
+    const s = sut({ sealAfterMs: 1_000, drainHoldMs: 5_000 });
+    const held = s.conn('ws');
+    s.given(s.wsOpen('moltstation', held, PLAY), s.wsFromPlatform('moltstation', held, finalFrame), { ...s.wsClose('moltstation', held, 4000, 'GAME_OVER'), draining: true } as CapturedFact);
+    expect(s.advance(4_000).eventsOf('StreamSealed')).toEqual([]);
+    const due = s.advance(2_000);
+    expect(due.eventTypes()).toEqual(expect.arrayContaining(['SocketReleased', 'StreamSealed']));
+    expect(s.command({ type: 'SocketReleased', connectionId: held }).events).toEqual([]);
+
+    const t = sut({ sealAfterMs: 1_000 });
+    const ws = t.conn('ws');
+    t.given(t.wsOpen('moltstation', ws, PLAY), t.wsFromPlatform('moltstation', ws, finalFrame), t.wsClose('moltstation', ws, 4000, 'GAME_OVER'));
+    expect(t.advance(1_000).eventTypes()).toEqual(['StreamSealed']);
   });
 
   it('HTTP start (agent_api): opens the run with the agent and source, offers the spectator, keeps the owner bearer as a credential', () => {

@@ -31,6 +31,11 @@ export interface LifecycleConfig {
   rgsTtlMs: number;
   /** A connection's events held waiting for its stream (a SpaceMolt socket before its login) at most. */
   holdLimit: number;
+  /**
+   * A proxied socket closed with a leg still open (`draining`) holds its run's seal until the proxy releases it, at
+   * most this long after its close (should the release never come).
+   */
+  drainHoldMs: number;
   /** `metadata.capturedBy` of the streams the proxy's facts open. */
   capturedBy: string;
   /** `metadata.writer` of every stream opened (see `sealStreamsOfDeadWriter`). */
@@ -110,6 +115,8 @@ export interface LifecycleState {
   finished: Memory<string>;
   /** WebSockets recently closed → their stream: a message that crossed the close joins its run. */
   closedSockets: Memory<{ platform: Platform; key: string }>;
+  /** WebSockets closed whose other leg the proxy may still read (by connection id): their run is not sealed yet. */
+  draining: PMap<{ platform: Platform; key: string; sinceMs: number }>;
   /** Runs sealed here recently (by every key and alias) → their stream id, for after-run traffic. */
   sealedRuns: Memory<string>;
   /** The attempt of each capture task that owns its stream (by ref). */
@@ -183,6 +190,12 @@ export interface ReleaseTaskStream {
   attempt: number;
 }
 
+/** The proxy is done with both legs of a socket whose close said `draining`: its run's seal need not wait for it. */
+export interface SocketReleased {
+  type: 'SocketReleased';
+  connectionId: string;
+}
+
 /** The recorder stops: what is held is recorded, open runs get a `capture-stopped` marker. */
 export interface CloseRecorder {
   type: 'CloseRecorder';
@@ -190,7 +203,7 @@ export interface CloseRecorder {
   newId: () => string;
 }
 
-export type LifecycleCommand = CaptureFact | TimerDue | ClaimTaskStream | AbandonTaskClaim | OpenTaskStream | CaptureTaskFact | EndTaskStream | ReleaseTaskStream | CloseRecorder;
+export type LifecycleCommand = CaptureFact | SocketReleased | TimerDue | ClaimTaskStream | AbandonTaskClaim | OpenTaskStream | CaptureTaskFact | EndTaskStream | ReleaseTaskStream | CloseRecorder;
 
 // ——— events ———
 
@@ -200,7 +213,9 @@ export type LifecycleEvent =
   | { type: 'ConnectionBound'; connectionId: string; streamKey: string }
   | { type: 'HeldFlushed'; connectionId: string }
   | { type: 'ConnectionClosed'; connectionId: string }
-  | { type: 'SocketClosed'; connectionId: string; platform: Platform; key: string }
+  /** `drainingSinceMs`: the proxy may still read the socket's other leg (its seal waits for `SocketReleased`). */
+  | { type: 'SocketClosed'; connectionId: string; platform: Platform; key: string; drainingSinceMs?: number }
+  | { type: 'SocketReleased'; connectionId: string }
   | { type: 'ExchangeAttributed'; connectionId: string; key: string }
   | { type: 'StreamOpened'; stream: StreamState; startNs: bigint | null; startedAt: number }
   | { type: 'IdentityLearned'; ref: string; agent?: string; game?: string }

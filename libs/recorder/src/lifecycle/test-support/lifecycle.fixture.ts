@@ -236,6 +236,7 @@ export function snapshot(state: LifecycleState): Record<string, unknown> {
     connections: entries(state.connections),
     finished: mem(state.finished),
     closedSockets: mem(state.closedSockets),
+    draining: entries(state.draining),
     sealedRuns: mem(state.sealedRuns),
     tasks: entries(state.tasks),
     closed: state.closed,
