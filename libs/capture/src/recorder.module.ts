@@ -579,7 +579,11 @@ export class RecorderModule {
               ...(o.runIdleMs !== undefined ? { runIdleMs: o.runIdleMs } : {}),
               ...(o.accountIdleMs !== undefined ? { accountIdleMs: o.accountIdleMs } : {}),
               ...(o.rgsSessionTtlMs !== undefined ? { rgsSessionTtlMs: o.rgsSessionTtlMs } : {}),
-              onTask: (offer) => offers.offer(offer),
+              // The signals a run's task reads are mirrored to the vault from its offer on (RunSignalBoard.want).
+              onTask: (offer) => {
+                signals.want(offer);
+                offers.offer(offer);
+              },
               onCredential: (runKey, c) => signals.putCredential(runKey, c.name, c.value, c.expiresAtMs),
               onActivity: (runKey, atMs) => signals.touch(runKey, atMs),
             }),

@@ -65,17 +65,39 @@ export function captureCoordinator(o: BullmqSchedulerOptions, startTask: StartTa
 }
 
 /**
- * Offers to a coordinator's queue. An offer that cannot reach Redis is retried with back-off for up to
- * `offerRetryMs`, then dropped with an error line (the proxy's own capture of the run goes on). `close()`
- * closes the coordinator (its tasks handed back).
+ * How long a process remembers a target it offered (the queue answered `added` or `exists`) and does not offer it
+ * again. A MoltStation session is offered three times: by the proxy that saw its start and by the live-list
+ * discovery of every recorder, each offer two Redis round trips (the add, and the read that tells whose add won);
+ * the proxy's and its own discovery's offers of one process came seconds apart. Well within the hour a finished job
+ * is kept (`keepFinishedMs`), during which a second offer says `exists` and changes nothing anyway.
  */
-export function offeringScheduler(coordinator: CaptureCoordinator, o: { log: CaptureTaskLogger; offerRetryMs?: number }): TaskScheduler {
+export const OFFER_MEMO_MS = 60_000;
+
+/**
+ * Offers to a coordinator's queue. An offer that cannot reach Redis is retried with back-off for up to
+ * `offerRetryMs`, then dropped with an error line (the proxy's own capture of the run goes on). A target offered
+ * (or being offered) by this process in the last `offerMemoMs` is not offered again. `close()` closes the
+ * coordinator (its tasks handed back).
+ */
+export function offeringScheduler(coordinator: CaptureCoordinator, o: { log: CaptureTaskLogger; offerRetryMs?: number; offerMemoMs?: number }): TaskScheduler {
   const timers = new Set<NodeJS.Timeout>();
   let closing = false;
   /** 250 ms after the first failed offer, doubling, capped at 5 s. */
   const retryDelay = backoff({ baseMs: 250, maxMs: 5000 });
+  const memoMs = o.offerMemoMs ?? OFFER_MEMO_MS;
+  /** Target id → when this process offered it (in insertion order: the oldest first, pruned from the front). */
+  const offered = new Map<string, number>();
+  const remembered = (id: string, now: number): boolean => {
+    for (const [k, at] of offered) {
+      if (now - at < memoMs) break;
+      offered.delete(k);
+    }
+    return offered.has(id);
+  };
   const offer = (target: CaptureTarget, attempt: number, firstAt: number): void => {
     coordinator.offer(target).catch((e: unknown) => {
+      // Not offered (yet): the next offer of it (discovery's, a proxy's) is not held back.
+      offered.delete(target.id);
       if (closing) return;
       if (attempt === 0) o.log.warn(`capture task ${target.id} not scheduled yet (${(e as Error).message}); retrying`);
       if (Date.now() - firstAt > (o.offerRetryMs ?? 60_000)) {
@@ -87,7 +109,12 @@ export function offeringScheduler(coordinator: CaptureCoordinator, o: { log: Cap
     });
   };
   return {
-    offer: (x) => offer(toTarget(x), 0, Date.now()),
+    offer: (x) => {
+      const now = Date.now();
+      if (remembered(x.id, now)) return;
+      offered.set(x.id, now);
+      offer(toTarget(x), 0, now);
+    },
     stats: () => ({ ...coordinator.stats() }),
     intake: (open) => coordinator.intake(open),
     async close() {

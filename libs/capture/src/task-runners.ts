@@ -3,6 +3,21 @@ import { pollCloudplaySession, pollRgsSession, spectateMoltStation } from '@rewi
 import type { TaskOffer } from '@rewind/recorder';
 import type { CaptureTaskContext, CaptureTaskResult } from '@rewind/capture-facts';
 
+/** A run's signals: its latest credentials, when the agent was last active, and when its platform session expires. */
+export type SignalName = 'bearer' | 'sessionToken' | 'activity' | 'expires';
+
+/**
+ * The signals each kind of capture task reads (the runners below): a cloud-play poller polls with the run's bearer; an
+ * RGS poller with its session token, and it gates its polls on the agent's activity and the session's expiry; a
+ * MoltStation spectator reads none (it watches public endpoints). A follower reads only these; the agent's activity
+ * is mirrored to the vault only for runs with a task that reads it (RunSignalBoard.want).
+ */
+export const SIGNALS_READ: Readonly<Record<TaskOffer['kind'], readonly SignalName[]>> = {
+  'moltstation-spectate': [],
+  'cloudplay-poll': ['bearer'],
+  'rgs-poll': ['sessionToken', 'activity', 'expires'],
+};
+
 /**
  * What a run's tasks need to know that only the proxy saw: the latest credential of the run (a cloud-play
  * bearer, an RGS session token) and when the agent was last active. Synchronous reads of a cache the
@@ -12,8 +27,8 @@ export interface RunSignals {
   credential(runKey: string, name: 'bearer' | 'sessionToken'): string | undefined;
   lastActivityAtMs(runKey: string): number;
   expiresAtMs(runKey: string): number | undefined;
-  /** Starts following a run proxied by another process (vault reads) until the returned function is called. */
-  follow(runKey: string): () => void;
+  /** Starts following `names` of a run proxied by another process (vault reads) until the returned function is called. */
+  follow(runKey: string, names: readonly SignalName[]): () => void;
 }
 
 export interface TaskRunnerOptions {
@@ -38,8 +53,8 @@ export function taskRunners(o: TaskRunnerOptions): Record<TaskOffer['kind'], (of
     if (!url) throw new Error(`no upstream configured for ${p}`);
     return url;
   };
-  const following = async <T>(runKey: string, work: () => Promise<T>): Promise<T> => {
-    const stop = o.signals.follow(runKey);
+  const following = async <T>(offer: TaskOffer, work: () => Promise<T>): Promise<T> => {
+    const stop = o.signals.follow(offer.runKey, SIGNALS_READ[offer.kind]);
     try {
       return await work();
     } finally {
@@ -58,7 +73,7 @@ export function taskRunners(o: TaskRunnerOptions): Record<TaskOffer['kind'], (of
         ctx,
       ),
     'cloudplay-poll': (offer, ctx) =>
-      following(offer.runKey, () =>
+      following(offer, () =>
         pollCloudplaySession(
           {
             baseUrl: base('cloudplay'),
@@ -70,7 +85,7 @@ export function taskRunners(o: TaskRunnerOptions): Record<TaskOffer['kind'], (of
         ),
       ),
     'rgs-poll': (offer, ctx) =>
-      following(offer.runKey, () =>
+      following(offer, () =>
         pollRgsSession(
           {
             baseUrl: base('rgs'),

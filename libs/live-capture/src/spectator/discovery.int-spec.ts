@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { moltstation } from '@rewind/agents';
 import { RunningSimulator, startSimulator } from '@rewind/simulator';
 import { LiveMoltStationSession, listLiveMoltStationSessions, MoltStationApiError, MoltStationDiscovery } from './live-list';
@@ -87,5 +89,41 @@ describe('MoltStation live list and discovery (real simulator)', () => {
     await waitFor(async () => (await listLiveMoltStationSessions(base, 'shellrunners')).some((s) => s.sessionId === probe.id), 'the probe on the list');
     expect(discovery.stats.rounds).toBe(afterStop);
     expect(seen.some((s) => s.sessionId === probe.id)).toBe(false);
+  });
+
+  it('reads the live lists on kept connections, not one per read; closes them when stopped', async () => {
+    // A platform that answers the live list and counts the connections it is asked on.
+    let connections = 0;
+    let requests = 0;
+    const open = new Set<Socket>();
+    const server = http.createServer((_req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ sessions: [] }));
+    });
+    server.on('connection', (socket) => {
+      connections++;
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const discovery = new MoltStationDiscovery({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/moltstation`,
+      slugs: ['flappybots', 'shellrunners'],
+      intervalMs: 10,
+      onLive: () => undefined,
+    });
+    discovery.start();
+    try {
+      await waitFor(() => discovery.stats.rounds >= 20, '20 rounds of the two lists');
+      expect(discovery.stats.errors).toBe(0);
+      expect(requests).toBeGreaterThanOrEqual(40);
+      // One kept connection per game at most (before: one per read, 40 and more).
+      expect(connections).toBeLessThanOrEqual(2);
+    } finally {
+      await discovery.stop();
+    }
+    await waitFor(() => open.size === 0, 'the kept connections closed by the stop');
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });

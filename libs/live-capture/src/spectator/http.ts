@@ -27,11 +27,17 @@ export interface HttpExchangeOptions {
   maxBodyBytes?: number;
   /** Called with the request headers just before the request is sent (to stamp the request fact). */
   onSend?: (headers: [string, string][]) => void;
+  /**
+   * A keep-alive agent (of the URL's protocol) for a read that is repeated and never recorded (the discovery's live
+   * list): the connection is kept (`connection: keep-alive`) instead of one connection per request. Default: a
+   * connection of its own, closed after the answer (`connection: close`).
+   */
+  agent?: http.Agent;
 }
 
 export const SPECTATOR_USER_AGENT = 'rewind-spectator/1';
 
-export function requestHeadersFor(url: URL, method: string, body: Buffer | undefined): [string, string][] {
+export function requestHeadersFor(url: URL, method: string, body: Buffer | undefined, keepAlive = false): [string, string][] {
   const headers: [string, string][] = [
     ['host', url.host],
     ['accept', 'application/json'],
@@ -39,13 +45,13 @@ export function requestHeadersFor(url: URL, method: string, body: Buffer | undef
   ];
   if (method !== 'GET' || (body && body.length > 0)) headers.push(['content-length', String(body?.length ?? 0)]);
   if (body && body.length > 0) headers.push(['content-type', 'application/json']);
-  headers.push(['connection', 'close']);
+  headers.push(['connection', keepAlive ? 'keep-alive' : 'close']);
   return headers;
 }
 
 /** Rejects on network errors, timeouts and abort (the error of an abort has name `AbortError`). */
 export function httpExchange(opts: HttpExchangeOptions): Promise<HttpExchange> {
-  const requestHeaders = requestHeadersFor(opts.url, opts.method, opts.body);
+  const requestHeaders = requestHeadersFor(opts.url, opts.method, opts.body, opts.agent !== undefined);
   const maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024;
   const lib = opts.url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -61,7 +67,7 @@ export function httpExchange(opts: HttpExchangeOptions): Promise<HttpExchange> {
     const req = lib.request(opts.url, {
       method: opts.method,
       headers: Object.fromEntries(requestHeaders),
-      agent: false,
+      agent: opts.agent ?? false,
     });
     const onAbort = (): void => {
       finish(() => reject(abortError()));
