@@ -41,9 +41,23 @@ describe('bench replay floor: the shared timer', () => {
 
   it("encodes an event as the gateway's /replay envelope", () => {
     const text = envelopeText({ seq: 7, offsetUs: 350_000, kind: 'ws_frame', direction: 'in', channel: 'ws', format: 'json', body: '{"t":1}', msgType: 'frame', tick: 3, meta: null } as never);
-    expect(JSON.parse(text)).toEqual({ type: 'event', seq: 7, offsetUs: 350_000, kind: 'ws_frame', direction: 'in', channel: 'ws', msgType: 'frame', tick: 3, format: 'json', encoding: 'utf8', data: '{"t":1}' });
+    expect(JSON.parse(text)).toEqual({
+      type: 'event',
+      seq: 7,
+      offsetUs: 350_000,
+      kind: 'ws_frame',
+      direction: 'in',
+      channel: 'ws',
+      msgType: 'frame',
+      tick: 3,
+      format: 'json',
+      encoding: 'utf8',
+      data: '{"t":1}',
+    });
     // The bench's clients read seq and offset from the first bytes, as they do from the gateway's frames.
     expect(text.startsWith('{"type":"event","seq":7,"offsetUs":350000')).toBe(true);
-    expect(JSON.parse(envelopeText({ seq: 1, offsetUs: 0, kind: 'ws_frame', direction: 'in', channel: null, format: 'binary', body: Buffer.from([1, 2]), msgType: null, tick: null, meta: null } as never))).toMatchObject({ encoding: 'base64', data: 'AQI=' });
+    expect(
+      JSON.parse(envelopeText({ seq: 1, offsetUs: 0, kind: 'ws_frame', direction: 'in', channel: null, format: 'binary', body: Buffer.from([1, 2]), msgType: null, tick: null, meta: null } as never)),
+    ).toMatchObject({ encoding: 'base64', data: 'AQI=' });
   });
 });

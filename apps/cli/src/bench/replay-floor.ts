@@ -165,7 +165,10 @@ async function main(): Promise<void> {
     const session = sessions.get(decodeURIComponent(url.pathname.replace(/^\/replay\//, '')));
     if (!session) return void ws.close(4404, 'unknown session');
     const fromSeq = Number(url.searchParams.get('fromSeq') ?? '1');
-    const start = Math.max(0, session.seqs.findIndex((q) => q >= fromSeq));
+    const start = Math.max(
+      0,
+      session.seqs.findIndex((q) => q >= fromSeq),
+    );
     ws.send(session.hello);
     if (!logs.has(session.id)) logs.set(session.id, { seqs: new Int32Array(session.frames.length * 2), at: new Float64Array(session.frames.length * 2), n: 0 });
     const s: FloorStream = { session, start, next: start, anchorMs: performance.now(), speed: Number(url.searchParams.get('speed') ?? '1') || 1 };

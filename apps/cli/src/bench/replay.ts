@@ -717,7 +717,18 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
       results.push(r);
       if (floor) {
         const f = await playLine(floor, apiKey, ids, perSession, client);
-        floorRuns.push({ run, eventsReceived: f.received, window: f.window, all: f.all, split: f.split, phase: f.phase, cpuUsPerEvent: f.cpuUsPerEvent, problems: f.problems, cpu: f.cpu, loop: f.loop });
+        floorRuns.push({
+          run,
+          eventsReceived: f.received,
+          window: f.window,
+          all: f.all,
+          split: f.split,
+          phase: f.phase,
+          cpuUsPerEvent: f.cpuUsPerEvent,
+          problems: f.problems,
+          cpu: f.cpu,
+          loop: f.loop,
+        });
       }
       const shown = problems.length ? `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; … ${problems.length - 3} more` : ''}` : 'none';
       bar.clear();
@@ -806,5 +817,15 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
     ...(goals.seek ? [] : [`seek p99 ${ms2(seekAdded.p99)} ms (goal ≤ ${GOAL_SEEK_P99_MS} ms)`]),
   ];
   out(`goals: ${missed.length === 0 ? 'met' : `NOT met (${complete ? '' : 'delivery incomplete; '}${missed.join('; ')})`}`);
-  return { runs: results, ...(floorP99 !== undefined ? { floor: { runs: floorRuns, latenessP99: floorP99 } } : {}), latenessP99, seek, seekAdded, complete, problems, goals, goalMet: goals.lateness && goals.seek };
+  return {
+    runs: results,
+    ...(floorP99 !== undefined ? { floor: { runs: floorRuns, latenessP99: floorP99 } } : {}),
+    latenessP99,
+    seek,
+    seekAdded,
+    complete,
+    problems,
+    goals,
+    goalMet: goals.lateness && goals.seek,
+  };
 }
