@@ -1,4 +1,4 @@
-import { dueAt, envelopeText, serveDue, type FloorSession, type FloorStream } from './replay-floor';
+import { dueAt, envelopeText, serveDue, serverFrame, type FloorSession, type FloorStream } from './replay-floor';
 
 const session = (id: string, n: number, stepUs = 50_000): FloorSession => ({
   id,
@@ -59,5 +59,16 @@ describe('bench replay floor: the shared timer', () => {
     expect(
       JSON.parse(envelopeText({ seq: 1, offsetUs: 0, kind: 'ws_frame', direction: 'in', channel: null, format: 'binary', body: Buffer.from([1, 2]), msgType: null, tick: null, meta: null } as never)),
     ).toMatchObject({ encoding: 'base64', data: 'AQI=' });
+  });
+
+  it('frames each event as a server text frame (FIN, opcode 1, unmasked, 7- / 16- / 64-bit length) in one buffer', () => {
+    const small = serverFrame(1, Buffer.from('hi'));
+    expect([...small]).toEqual([0x81, 2, 0x68, 0x69]);
+    const mid = serverFrame(1, Buffer.alloc(600, 0x61));
+    expect([mid[0], mid[1], mid.readUInt16BE(2), mid.length]).toEqual([0x81, 126, 600, 604]);
+    expect(mid.subarray(4).equals(Buffer.alloc(600, 0x61))).toBe(true);
+    const big = serverFrame(1, Buffer.alloc(70_000));
+    expect([big[1], Number(big.readBigUInt64BE(2)), big.length]).toEqual([127, 70_000, 70_010]);
+    expect([...serverFrame(8, Buffer.from([0x03, 0xe8]))]).toEqual([0x88, 2, 0x03, 0xe8]);
   });
 });

@@ -1,13 +1,14 @@
 /**
  * Child process of `rewind bench replay` (forked by ./replay.ts with the repo's register hook): **the floor**, the
  * cheapest replay server Node can be on this machine, for the same clients and the same lateness arithmetic as the
- * gateway's line. A plain `ws` server (no Nest, no Postgres while it plays, no flow control, no controls) that holds
- * every stream's events in memory, each already encoded as the gateway's `/replay/{id}` envelope (one Buffer per
- * event, read from the scratch database once at start), and sends them on one shared timer at the recorded schedule:
- * a socket's `hello`, then event k at anchor + (offset_k − offset_first)/speed (the anchor: the connection's
- * arrival), then `end` and the close `1000 end of session`, as the gateway does. It notes when each event left (the
- * time its `send` was called, on the machine's monotonic clock, as replay-probe.ts does in the API child), so the
- * bench splits the floor's lateness into the server's part and the delivery's as it does the gateway's.
+ * gateway's line. Raw sockets speaking the same framing (the WebSocket handshake by hand on a plain HTTP server; no
+ * Nest, no `ws`, no Postgres while it plays, no flow control, no controls): every stream's events are held in memory,
+ * each already a complete WebSocket text frame of the gateway's `/replay/{id}` envelope (one Buffer per event, read
+ * from the scratch database once at start), and sent with one `socket.write` on one shared timer at the recorded
+ * schedule: a socket's `hello`, then event k at anchor + (offset_k − offset_first)/speed (the anchor: the
+ * connection's arrival), then `end` and the close `1000 end of session`, as the gateway does. It notes when each
+ * event left (the time its write was called, on the machine's monotonic clock, as replay-probe.ts does in the API
+ * child), so the bench splits the floor's lateness into the server's part and the delivery's as it does the gateway's.
  *
  * What it leaves out is everything the gateway does on top of "a timer and a socket write": the database (page
  * reads and their parse), the replay engine's per-event objects, Nest, metrics and flow control. What the gateway
@@ -16,9 +17,10 @@
  *
  * argv: databaseUrl; IPC: the same commands and reports as the API child (replay-worker.ts): ready, stats, sends, exit.
  */
-import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { createPgPool } from '@rewind/db';
 import { EventStore, type ReplayRow } from '@rewind/event-store';
 import { loopProbe } from './stats';
@@ -71,6 +73,36 @@ export function serveDue(streams: FloorStream[], now: number, send: (s: FloorStr
   return earliest;
 }
 
+/**
+ * A server's unmasked WebSocket frame (RFC 6455 §5.2: FIN, the opcode, the 7-, 16- or 64-bit length) around
+ * `payload`, in one Buffer: what `ws` writes as a header and a payload, written here with one `socket.write`.
+ */
+export function serverFrame(opcode: number, payload: Buffer): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(head + n);
+  out[0] = 0x80 | opcode;
+  if (n < 126) out[1] = n;
+  else if (n < 65_536) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeBigUInt64BE(BigInt(n), 2);
+  }
+  payload.copy(out, head);
+  return out;
+}
+
+/** A close frame's payload: the code and the reason. */
+function closePayload(code: number, reason: string): Buffer {
+  const r = Buffer.from(reason);
+  const out = Buffer.allocUnsafe(2 + r.length);
+  out.writeUInt16BE(code, 0);
+  r.copy(out, 2);
+  return out;
+}
+
 /** The gateway's envelope of a stored event, as `JSON.stringify(envelope(row))` writes it (libs/api/src/replay/gateway.ts). */
 export function envelopeText(e: ReplayRow): string {
   const binary = Buffer.isBuffer(e.body);
@@ -100,7 +132,7 @@ async function load(databaseUrl: string, ids: string[]): Promise<Map<string, Flo
       const rows = await store.readReplayPage(id, { afterSeq: 0 }, 10_000_000);
       out.set(id, {
         id,
-        frames: rows.map((r) => Buffer.from(envelopeText(r))),
+        frames: rows.map((r) => serverFrame(1, Buffer.from(envelopeText(r)))),
         offsetsUs: Float64Array.from(rows, (r) => r.offsetUs),
         seqs: Int32Array.from(rows, (r) => r.seq),
         hello: JSON.stringify({ type: 'hello', session: { id, platform: record?.platform, game: record?.game, events: record?.headSeq, status: record?.status }, speed: 1 }),
@@ -127,24 +159,28 @@ async function main(): Promise<void> {
   // When each event left, per session (typed arrays, as the API child's probe): the bench's lateness split.
   const logs = new Map<string, { seqs: Int32Array; at: Float64Array; n: number }>();
   const active: FloorStream[] = [];
-  const sockets = new Map<FloorStream, WebSocket>();
+  const sockets = new Map<FloorStream, Socket>();
   let timer: NodeJS.Timeout | null = null;
   let armedFor = Infinity;
   const send = (s: FloorStream, i: number): void => {
-    const ws = sockets.get(s) as WebSocket;
+    const socket = sockets.get(s) as Socket;
     const log = logs.get(s.session.id) as { seqs: Int32Array; at: Float64Array; n: number };
     if (log.n < log.seqs.length) {
       log.seqs[log.n] = s.session.seqs[i] as number;
       log.at[log.n++] = origin + performance.now();
     }
-    ws.send(s.session.frames[i] as Buffer, { binary: false });
+    socket.write(s.session.frames[i] as Buffer);
   };
   const ended = (s: FloorStream): void => {
-    const ws = sockets.get(s) as WebSocket;
+    const socket = sockets.get(s) as Socket;
     sockets.delete(s);
     const emitted = s.session.frames.length - s.start;
-    ws.send(JSON.stringify({ type: 'end', emitted, lastSeq: s.session.seqs[s.session.frames.length - 1] ?? null, stopped: false }));
-    ws.close(1000, 'end of session');
+    socket.write(serverFrame(1, Buffer.from(JSON.stringify({ type: 'end', emitted, lastSeq: s.session.seqs[s.session.frames.length - 1] ?? null, stopped: false }))));
+    // The close handshake's server half: the close frame, then the end of the connection once the client answered (or 1 s).
+    socket.write(serverFrame(8, closePayload(1000, 'end of session')));
+    const cut = setTimeout(() => socket.destroy(), 1_000);
+    socket.once('close', () => clearTimeout(cut));
+    socket.once('data', () => socket.end());
   };
   const fire = (): void => {
     timer = null;
@@ -158,22 +194,30 @@ async function main(): Promise<void> {
     timer = setTimeout(fire, Math.max(0, due - performance.now()));
   };
 
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
-  wss.on('connection', (ws, req) => {
+  // The WebSocket handshake by hand (RFC 6455 §4.2.2) on a plain HTTP server; then the socket is the floor's.
+  const server = createServer((_req, res) => res.writeHead(426).end());
+  const open = new Set<Socket>();
+  server.on('upgrade', (req, socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://floor');
     const session = sessions.get(decodeURIComponent(url.pathname.replace(/^\/replay\//, '')));
-    if (!session) return void ws.close(4404, 'unknown session');
+    const key = req.headers['sec-websocket-key'];
+    if (!session || typeof key !== 'string') return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.setNoDelay(true);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.write(serverFrame(1, Buffer.from(session.hello)));
     const fromSeq = Number(url.searchParams.get('fromSeq') ?? '1');
     const start = Math.max(
       0,
       session.seqs.findIndex((q) => q >= fromSeq),
     );
-    ws.send(session.hello);
     if (!logs.has(session.id)) logs.set(session.id, { seqs: new Int32Array(session.frames.length * 2), at: new Float64Array(session.frames.length * 2), n: 0 });
     const s: FloorStream = { session, start, next: start, anchorMs: performance.now(), speed: Number(url.searchParams.get('speed') ?? '1') || 1 };
-    sockets.set(s, ws);
-    ws.on('close', () => {
+    sockets.set(s, socket);
+    socket.once('close', () => {
       const i = active.indexOf(s);
       if (i >= 0) active.splice(i, 1);
       sockets.delete(s);
@@ -181,11 +225,12 @@ async function main(): Promise<void> {
     active.push(s);
     arm(dueAt(s, s.next));
   });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
 
   const report = (m: ApiReport): void => void (process.connected && process.send?.(m));
   const exit = (): void => {
-    for (const c of wss.clients) c.terminate();
-    wss.close();
+    for (const c of open) c.destroy();
+    server.close();
     process.exit(0);
   };
   process.on('message', (msg: ApiCommand) => {
@@ -201,7 +246,7 @@ async function main(): Promise<void> {
     }
   });
   process.on('disconnect', exit);
-  report({ type: 'ready', port: (wss.address() as AddressInfo).port, workers: 1, pids: [process.pid] });
+  report({ type: 'ready', port: (server.address() as AddressInfo).port, workers: 1, pids: [process.pid] });
 }
 
 if (require.main === module) {
