@@ -130,24 +130,36 @@ function pagedStoreSource<E extends ReplayableEvent>(
     open(from?: SeekTarget): AsyncIterator<E[]> {
       stats.opens++;
       stats.firstSeqOfLastOpen = null;
-      return (async function* () {
-        await ensureSession();
-        // The first page is small (a seek needs one event to play, fast); then full keyset pages from the
-        // seq after it. Each fetchPage is one round trip.
-        let start: PageStart = from === undefined ? { afterSeq: 0 } : 'seq' in from ? { afterSeq: from.seq - 1 } : { fromOffsetUs: from.offsetUs };
-        let size = Math.min(from === undefined ? firstPageSize : seekPageSize, pageSize);
-        for (;;) {
+      let start: PageStart = from === undefined ? { afterSeq: 0 } : 'seq' in from ? { afterSeq: from.seq - 1 } : { fromOffsetUs: from.offsetUs };
+      let size = Math.min(from === undefined ? firstPageSize : seekPageSize, pageSize);
+      let done = false;
+      // A plain iterator rather than an async generator: a generator suspended at `yield page` keeps that page (every
+      // row of it, bodies included) alive while it plays, seconds in which each young-generation collection copies it.
+      // Here nothing but the replay's own buffer holds a page once it is handed over.
+      return {
+        async next(): Promise<IteratorResult<E[]>> {
+          if (done) return { done: true, value: undefined };
+          await ensureSession();
           const page = await fetchPage(start, size);
           stats.pagesRead++;
-          if (page.length === 0) return;
+          if (done || page.length === 0) {
+            done = true;
+            return { done: true, value: undefined };
+          }
           stats.eventsRead += page.length;
           stats.firstSeqOfLastOpen ??= (page[0] as E).seq;
-          yield page;
-          if (page.length < size) return;
-          start = { afterSeq: (page[page.length - 1] as E).seq };
-          size = pageSize;
-        }
-      })();
+          if (page.length < size) done = true;
+          else {
+            start = { afterSeq: (page[page.length - 1] as E).seq };
+            size = pageSize;
+          }
+          return { done: false, value: page };
+        },
+        async return(): Promise<IteratorResult<E[]>> {
+          done = true;
+          return { done: true, value: undefined };
+        },
+      };
     },
     async last() {
       // One read of the session: it says whether it exists (as ensureSession would) and where its head is.
