@@ -1,5 +1,5 @@
 import { FakeClock } from './clock';
-import { mapSource, memorySource } from './sources';
+import { memorySource } from './sources';
 import { ReplayEmission, ReplaySession, ReplayOptions } from './replay-session';
 import { ev, evenly } from './test-support/events';
 import { EventSource, ReplayableEvent, ReplayError, ReplayErrorCode } from './types';
@@ -263,33 +263,5 @@ describe('ReplaySession validation and lifecycle', () => {
     expect(summary.markers.map((m) => m.name)).toEqual(['gap:takeover', 'death']);
     expect(ends).toHaveLength(1);
     expect(clock.pendingTimers).toBe(0);
-  });
-});
-
-describe('mapSource', () => {
-  it('maps every row of every page once, in order, passes last() through, and closing it closes the inner read', async () => {
-    const inner = memorySource(
-      Array.from({ length: 5 }, (_, i) => ({ seq: i + 1, offsetUs: i * 1000, kind: 'frame' as const })),
-      2,
-    );
-    const seen: number[] = [];
-    const mapped = mapSource(inner, (e) => {
-      seen.push(e.seq);
-      return { ...e, offsetUs: e.offsetUs + 1 };
-    });
-    const pages: number[][] = [];
-    const it = mapped.open({ seq: 2 });
-    for (let r = await it.next(); !r.done; r = await it.next()) pages.push(r.value.map((e) => e.offsetUs));
-    expect(pages).toEqual([
-      [1001, 2001],
-      [3001, 4001],
-    ]);
-    expect(seen).toEqual([2, 3, 4, 5]);
-    expect(await mapped.last?.()).toEqual({ seq: 5, offsetUs: 4000 });
-    const early = mapped.open();
-    expect((await early.next()).value).toHaveLength(2);
-    await early.return?.();
-    expect(inner.stats.pagesRead).toBe(3); // 2 + 1 for the early one: nothing read after it was closed
-    expect(await early.next()).toEqual({ done: true, value: undefined });
   });
 });

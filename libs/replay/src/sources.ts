@@ -130,36 +130,24 @@ function pagedStoreSource<E extends ReplayableEvent>(
     open(from?: SeekTarget): AsyncIterator<E[]> {
       stats.opens++;
       stats.firstSeqOfLastOpen = null;
-      let start: PageStart = from === undefined ? { afterSeq: 0 } : 'seq' in from ? { afterSeq: from.seq - 1 } : { fromOffsetUs: from.offsetUs };
-      let size = Math.min(from === undefined ? firstPageSize : seekPageSize, pageSize);
-      let done = false;
-      // A plain iterator rather than an async generator: a generator suspended at `yield page` keeps that page (every
-      // row of it, bodies included) alive while it plays, seconds in which each young-generation collection copies it.
-      // Here nothing but the replay's own buffer holds a page once it is handed over.
-      return {
-        async next(): Promise<IteratorResult<E[]>> {
-          if (done) return { done: true, value: undefined };
-          await ensureSession();
+      return (async function* () {
+        await ensureSession();
+        // The first page is small (a seek needs one event to play, fast); then full keyset pages from the
+        // seq after it. Each fetchPage is one round trip.
+        let start: PageStart = from === undefined ? { afterSeq: 0 } : 'seq' in from ? { afterSeq: from.seq - 1 } : { fromOffsetUs: from.offsetUs };
+        let size = Math.min(from === undefined ? firstPageSize : seekPageSize, pageSize);
+        for (;;) {
           const page = await fetchPage(start, size);
           stats.pagesRead++;
-          if (done || page.length === 0) {
-            done = true;
-            return { done: true, value: undefined };
-          }
+          if (page.length === 0) return;
           stats.eventsRead += page.length;
           stats.firstSeqOfLastOpen ??= (page[0] as E).seq;
-          if (page.length < size) done = true;
-          else {
-            start = { afterSeq: (page[page.length - 1] as E).seq };
-            size = pageSize;
-          }
-          return { done: false, value: page };
-        },
-        async return(): Promise<IteratorResult<E[]>> {
-          done = true;
-          return { done: true, value: undefined };
-        },
-      };
+          yield page;
+          if (page.length < size) return;
+          start = { afterSeq: (page[page.length - 1] as E).seq };
+          size = pageSize;
+        }
+      })();
     },
     async last() {
       // One read of the session: it says whether it exists (as ensureSession would) and where its head is.
@@ -225,33 +213,6 @@ export function followSource<E extends ReplayableEvent>(inner: EventSource<E>, i
           }
         }
       })();
-    },
-  };
-}
-
-/**
- * The same source with each row turned into another as its page arrives (`map`, called once per row, in order):
- * what the gateway uses to encode a stream's frames while the page waits to play, rather than at each event's due
- * time. Closing the mapped iterator closes the inner one (a seek or stop releases the read).
- */
-export function mapSource<E extends ReplayableEvent, F extends ReplayableEvent>(inner: EventSource<E>, map: (row: E) => F): EventSource<F> {
-  return {
-    ...(inner.last ? { last: () => (inner.last as NonNullable<EventSource<E>['last']>)() } : {}),
-    open(from?: SeekTarget): AsyncIterator<F[]> {
-      const pages = inner.open(from);
-      return {
-        async next(): Promise<IteratorResult<F[]>> {
-          const r = await pages.next();
-          if (r.done) return { done: true, value: undefined };
-          const out = new Array<F>(r.value.length);
-          for (let i = 0; i < r.value.length; i++) out[i] = map(r.value[i] as E);
-          return { done: false, value: out };
-        },
-        async return(): Promise<IteratorResult<F[]>> {
-          await pages.return?.();
-          return { done: true, value: undefined };
-        },
-      };
     },
   };
 }

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
  * The gateway side of `rewind bench replay`'s lateness (installed in the API child and in each of its cluster
  * workers): when each replayed event left the gateway. It wraps `ws`'s `WebSocket.prototype.send` in the API
  * process (the bench's own child, never the application) and notes, per socket, the seq of each `/replay/{id}`
- * event (sent as a string or as its encoded bytes) and the time its `send` was called (the gateway handing the frame to the socket), on the
+ * event and the time its `send` was called (the gateway handing the frame to the socket), on the
  * machine-wide monotonic clock (`monotonicMs`), so the bench can split its end-to-end figure
  * into the gateway's lateness (written vs the recorded schedule) and the delivery to the client (arrival − written:
  * the kernel's loopback and the client process's own event loop). The socket's session is read from its `hello`.
@@ -99,23 +99,15 @@ function wrap(proto: Proto): void {
     // otherwise note a time after the client's arrival).
     const at = origin + performance.now();
     send.call(this, data, ...rest);
-    // The gateway sends `/replay/{id}`'s events as their encoded bytes, and its other messages as strings.
-    let head: string;
-    if (typeof data === 'string') {
-      if (data.charCodeAt(2) !== 116 /* t of "type" */) return;
-      head = data.length > 80 ? data.slice(0, 80) : data;
-    } else if (Buffer.isBuffer(data)) {
-      if (data[2] !== 116) return;
-      head = data.toString('latin1', 0, Math.min(data.length, 40));
-    } else return;
+    if (typeof data !== 'string' || data.charCodeAt(2) !== 116 /* t of "type" */) return;
     let t = tracks.get(this);
     if (!t) tracks.set(this, (t = newTrack(null)));
-    const e = EVENT_RE.exec(head);
+    const e = EVENT_RE.exec(data.length > 40 ? data.slice(0, 40) : data);
     if (e) {
       note(t, Number(e[1]), at);
       return;
     }
-    const h = HELLO_RE.exec(head);
+    const h = HELLO_RE.exec(data.length > 80 ? data.slice(0, 80) : data);
     if (h) t.id = h[1] as string;
   };
 }

@@ -5,21 +5,7 @@ import WebSocket, { WebSocketServer as WsServer } from 'ws';
 import type { Pool } from '@rewind/db';
 import { PG_POOL } from '@rewind/db';
 import { EventStore, ReplayRow, SessionRecord } from '@rewind/event-store';
-import {
-  EventSource,
-  followSource,
-  mapSource,
-  markersOf,
-  ReplayMarker,
-  ReplayOptions,
-  replayRowSource,
-  ReplayError,
-  ReplaySession,
-  ReplaySummary,
-  SeekTarget,
-  SharedTimers,
-  validateSpeed,
-} from '@rewind/replay';
+import { EventSource, followSource, ReplayMarker, ReplayOptions, replayRowSource, ReplayError, ReplaySession, ReplaySummary, SeekTarget, SharedTimers, validateSpeed } from '@rewind/replay';
 import type { WsCloseFrame } from '@rewind/platforms';
 import { findRunRecording } from './recordings';
 import { ReplayAuth } from './replay-auth';
@@ -31,9 +17,6 @@ export { REPLAY_FLOW_DEFAULTS, ReplayFlowOptions, SLOW_READER_CLOSE } from './se
 
 /** rewind_replay_lateness_seconds, bound once: the send path only adds to numbers. */
 const replayLateness = rewindMetrics.replayLateness.labels();
-
-/** `ws.send`'s options for a text frame given as bytes. */
-const TEXT_FRAME = { binary: false } as const;
 
 /** Close codes of the replay gateway (4xxx: the request was wrong; the reason says what). */
 export const REPLAY_CLOSE = { badRequest: 4400, unauthorized: 4401, notFound: 4404, done: 1000, server: 1011 } as const;
@@ -111,36 +94,6 @@ export function envelope(e: ReplayRow) {
   };
 }
 
-/**
- * A `/replay/{id}` row as it waits in a stream's buffer: its envelope already encoded (`frame`, UTF-8 bytes of
- * `JSON.stringify(envelope(row))`, held outside the JavaScript heap) and only what the engine reads to schedule it
- * and find its markers. The stored body is dropped unless the row is a marker (`markersOf` needs it then: a frame
- * naming `death`/`game_over`); every other field the envelope carries is in `frame`.
- */
-export type EncodedRow = ReplayRow & { frame: Buffer };
-
-/**
- * Encodes a row as its page arrives (mapSource). Why then and not at its due time: the buffered rows are what a
- * stream keeps alive for seconds (up to ~160 per stream), so they are what each young-generation collection copies
- * and promotes; a row kept as one small object and its envelope's bytes leaves ~¼ of the heap data of the parsed row
- * with its body text, and the envelope's string dies at once. At the due time only the write is left.
- */
-export function encodeRow(row: ReplayRow): EncodedRow {
-  return {
-    seq: row.seq,
-    offsetUs: row.offsetUs,
-    kind: row.kind,
-    direction: row.direction,
-    channel: row.channel,
-    format: row.format,
-    body: markersOf(row).length ? row.body : '',
-    msgType: row.msgType,
-    tick: null,
-    meta: null,
-    frame: Buffer.from(JSON.stringify(envelope(row))),
-  };
-}
-
 /** A replay being played on a socket: what its controls act on. */
 interface Playing {
   replay: ReplaySession<ReplayRow>;
@@ -198,8 +151,6 @@ class Conn {
 interface StreamProtocol {
   /** The frame to send for a replayed row, or undefined to send none (checked: the socket is open). */
   event(row: ReplayRow): string | Buffer | undefined;
-  /** The Buffers `event` returns are UTF-8 text (sent as text frames); otherwise a Buffer is a binary frame. */
-  textBytes?: boolean;
   /** The recorded close that ends the stream when `row` is it (a platform stream): the socket closes with it then, nothing more is played. */
   close?(row: ReplayRow): WsCloseFrame | undefined;
   marker?(m: ReplayMarker): string;
@@ -374,8 +325,9 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   }
 
   /**
-   * A stream's source (of a session the caller has just read): pages of 100 rows, the first page 40–160 rows at random, so that streams started
-   * together do not all refill in the same instant (hundreds of page reads at once stall the event loop).
+   * A stream's source (of a session the caller has just read): pages of 100 rows, the first page 40–160 rows at
+   * random, so that streams started together do not all refill in the same instant (hundreds of page reads at once
+   * stall the event loop).
    * A seek (or a start at a position) reads 16 rows first: its first event is what the viewer waits for.
    */
   private source(sessionId: string) {
@@ -409,7 +361,6 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     this.sessions.add(replay);
     conn.playing = playing;
     const recordedClose = protocol.close;
-    const textBytes = protocol.textBytes === true;
     replay.on('event', ({ event, latenessMs }) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       const close = recordedClose?.(event);
@@ -421,8 +372,7 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       }
       const frame = protocol.event(event);
       if (frame === undefined) return;
-      if (textBytes) ws.send(frame, TEXT_FRAME);
-      else ws.send(frame);
+      ws.send(frame);
       flow.sent();
       replayLateness.observe(latenessMs > 0 ? latenessMs / 1000 : 0);
     });
@@ -480,9 +430,7 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     const skipIdleMs = skipIdleOf(url.searchParams.get('skipIdle'));
     // follow=1: a session still being recorded plays on as events are stored (live view), until it ends.
     const follow = flagOf(url.searchParams.get('follow'), 'follow');
-    const rows = follow ? followSource(this.source(record.id), async () => (await this.store.getSession(record.id))?.status === 'open', { signal: conn.closed.signal }) : this.source(record.id);
-    // Each row's envelope is encoded as its page arrives (encodeRow): at its due time only the write is left.
-    const source = mapSource(rows, encodeRow);
+    const source = follow ? followSource(this.source(record.id), async () => (await this.store.getSession(record.id))?.status === 'open', { signal: conn.closed.signal }) : this.source(record.id);
     if (ws.readyState === WebSocket.OPEN)
       ws.send(JSON.stringify({ type: 'hello', session: { id: record.id, platform: record.platform, game: record.game, events: record.headSeq, status: record.status }, speed }));
     return this.play(
@@ -490,8 +438,7 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       source,
       { speed, ...(from ? { from } : {}), ...(skipIdleMs !== undefined ? { skipIdleMs } : {}) },
       {
-        event: (e) => (e as EncodedRow).frame,
-        textBytes: true,
+        event: (e) => JSON.stringify(envelope(e)),
         marker: (m) => JSON.stringify({ type: 'marker', ...m }),
         end: (summary) => {
           ws.send(JSON.stringify({ type: 'end', emitted: summary.emitted, lastSeq: summary.lastSeq, stopped: summary.stopped }));

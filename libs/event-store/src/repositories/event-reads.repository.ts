@@ -157,11 +157,7 @@ export class EventReadsRepository {
         ? { sql: 'seq > $2', arg: from.afterSeq }
         : { sql: 'seq >= (SELECT seq FROM events WHERE session_id = $1 AND offset_us >= $2 ORDER BY offset_us, seq LIMIT 1)', arg: from.fromOffsetUs };
     const { rows } = await this.prisma.pool.query<ReplayRowWire>(`SELECT ${REPLAY_COLUMNS} FROM events WHERE session_id = $1 AND ${start.sql} ORDER BY seq LIMIT $3`, [sessionId, start.arg, limit]);
-    const page = rows.map(toReplayRow);
-    // pg's result array is dead from here, but V8 may have allocated it in the old generation (pretenured): until the
-    // next full collection it would keep every wire row (each body twice) alive through the young collections.
-    rows.length = 0;
-    return page;
+    return rows.map(toReplayRow);
   }
 
   /** The next page of the global order: committed transactions only, below the oldest one still open (pg: see above). */
