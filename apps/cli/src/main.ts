@@ -141,7 +141,10 @@ export function buildProgram(): Command {
       .option('--runs <n>', 'runs')
       .option('--workers <n>', 'API processes sharing its port (default: the cores)')
       .option('--client <ws|raw>', "the streams' clients: ws (default) or a lighter raw-socket reader")
-      .option('--skip-floor', 'skip the floor line (the same clients against a bare ws server holding the events in memory, one timer: what any Node server achieves here)'),
+      .option(
+        '--skip-floor',
+        'skip the floor line (the same clients against a bare Node server on raw sockets holding every event as a pre-built frame, one timer: what any Node server achieves here)',
+      ),
     benchCommand,
     'replay',
   );

@@ -54,7 +54,7 @@ export interface ReplayBenchOptions {
   workers: number;
   /** The streams' clients: `ws` (default) or the lighter raw-socket reader (replay-raw-client.ts). */
   client?: BenchClient;
-  /** Also measure the floor (replay-floor.ts: a bare `ws` server, events in memory, one timer) with the same clients; default true. */
+  /** Also measure the floor (replay-floor.ts: a bare Node server on raw sockets, every event a pre-built frame in memory, one timer) with the same clients; default true. */
   floor?: boolean;
   out: (line: string) => void;
 }
@@ -676,7 +676,7 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
       const fw = await playStreams(floor.port, apiKey, ids, 2 * HZ, `speed=1&fromSeq=${perSession - 2 * HZ + 1}`, 60_000, client);
       const fwBad = fw.streams.filter((s) => s.count !== 2 * HZ || !s.end).length;
       out(
-        `Floor: a bare \`ws\` server (pid ${floor.pids.join(', ')}, port ${floor.port}) holding the ${sessions} sessions' events in memory as encoded envelopes (loaded in ${fmt((performance.now() - loadStart) / 1000, 1)} s), one shared timer; warmed up the same way${fwBad ? ` (${fwBad} incomplete)` : ''}. Each run plays the gateway's line, its seeks, then the floor's line.`,
+        `Floor: a bare Node server on raw sockets (pid ${floor.pids.join(', ')}, port ${floor.port}) holding the ${sessions} sessions' events in memory as complete frames of the envelope (loaded in ${fmt((performance.now() - loadStart) / 1000, 1)} s), one shared timer; warmed up the same way${fwBad ? ` (${fwBad} incomplete)` : ''}. Each run plays the gateway's line, its seeks, then the floor's line.`,
       );
     }
     out('');
@@ -767,7 +767,7 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
   if (floorRuns.length) {
     out('');
     out(
-      `The floor (the same ${sessions} clients against a bare \`ws\` server with every event in memory, pre-encoded, sent on one shared timer at the recorded schedule: no Postgres, no Nest, no replay engine): what any Node server achieves here with these clients; the gateway's line minus this is what the gateway's own code adds.`,
+      `The floor (the same ${sessions} clients against a bare Node server on raw sockets with every event in memory as a pre-built WebSocket frame, one write each on one shared timer at the recorded schedule: no Postgres, no Nest, no \`ws\`, no replay engine): what any Node server achieves here with these clients; the gateway's line minus this is what the gateway's own code adds.`,
     );
     out('');
     out(
@@ -800,7 +800,7 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
   );
   if (floorP99 !== undefined)
     out(
-      `| the floor: lateness, all ${sessions} streams playing, against a bare \`ws\` server (events in memory, one timer) | ${ms2(median(floorRuns.map((f) => f.window.p50)))} | ${ms2(floorP99)} | ${ms2(median(floorRuns.map((f) => f.window.max)))} | ${floorP99 <= GOAL_LATENESS_P99_MS ? 'within the goal: 5 ms is reachable here' : 'NOT within the goal: 5 ms is out of reach of any Node server with these clients on this machine'} |`,
+      `| the floor: lateness, all ${sessions} streams playing, against a bare Node server (raw sockets, pre-built frames in memory, one timer) | ${ms2(median(floorRuns.map((f) => f.window.p50)))} | ${ms2(floorP99)} | ${ms2(median(floorRuns.map((f) => f.window.max)))} | ${floorP99 <= GOAL_LATENESS_P99_MS ? 'within the goal: 5 ms is reachable here' : 'NOT within the goal: 5 ms is out of reach of any Node server with these clients on this machine'} |`,
     );
   out(`| API CPU per event delivered, all ${workers} process(es) (µs) | ${ms2(median(results.map((r) => r.apiCpuUsPerEvent)))} | | | (not a goal) |`);
   out('');
