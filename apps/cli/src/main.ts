@@ -134,13 +134,17 @@ export function buildProgram(): Command {
   action(
     bench
       .command('replay')
-      .description('the replay gateway: lateness of concurrent 20 Hz streams, seek in a one-hour session')
+      .description('the replay gateway: lateness of concurrent 20 Hz streams (and the floor: a bare ws server), seek in a one-hour session')
       .option('--sessions <n>', 'concurrent streams')
       .option('--seconds <n>', 'seconds per run')
       .option('--seeks <n>', 'seeks')
       .option('--runs <n>', 'runs')
       .option('--workers <n>', 'API processes sharing its port (default: the cores)')
-      .option('--client <ws|raw>', "the streams' clients: ws (default) or a lighter raw-socket reader"),
+      .option('--client <ws|raw>', "the streams' clients: ws (default) or a lighter raw-socket reader")
+      .option(
+        '--skip-floor',
+        'skip the floor line (the same clients against a bare Node server on raw sockets holding every event as a pre-built frame, one timer: what any Node server achieves here)',
+      ),
     benchCommand,
     'replay',
   );

@@ -228,5 +228,34 @@ describe('replay from the event store (real clock, real database)', () => {
     const { id } = await store.openSession(aSession());
     const replay = new ReplaySession(storeSource(store, id));
     await expect(replay.start()).rejects.toThrow('cannot seek to the start: past the end (the session has no events)');
+    // The same when the caller said it read the session (sessionKnown: no check before the first page).
+    const known = new ReplaySession(replayRowSource(store, id, { sessionKnown: true }));
+    await expect(known.start()).rejects.toThrow('cannot seek to the start: past the end (the session has no events)');
+  });
+
+  it('with sessionKnown, reads no session before the first page, and a session that is gone is still refused (SESSION_NOT_FOUND)', async () => {
+    const { id } = await store.openSession(aSession());
+    await store.append(Array.from({ length: 3 }, (_, i) => aFrame(id, i + 1)));
+    const counted = (): { store: EventStore; reads: () => number } => {
+      let reads = 0;
+      const s = Object.create(store) as EventStore;
+      s.getSession = (sid: string) => {
+        reads++;
+        return store.getSession(sid);
+      };
+      return { store: s, reads: () => reads };
+    };
+    const plain = counted();
+    const checked = new ReplaySession(replayRowSource(plain.store, id), { speed: 32 });
+    await checked.start();
+    expect(plain.reads()).toBe(1);
+    await checked.done;
+    const known = counted();
+    const replay = new ReplaySession(replayRowSource(known.store, id, { sessionKnown: true }), { speed: 32 });
+    await replay.start();
+    expect(known.reads()).toBe(0);
+    expect((await replay.done).emitted).toBe(3);
+    const gone = '00000000-0000-4000-8000-000000000000';
+    await expect(new ReplaySession(replayRowSource(store, gone, { sessionKnown: true })).start()).rejects.toMatchObject({ code: ReplayErrorCode.SessionNotFound });
   });
 });

@@ -67,6 +67,11 @@ export interface StoreSourceOptions {
    * `firstPageSize`): the first event plays as soon as it is there, the next page is read while it plays.
    */
   seekPageSize?: number;
+  /**
+   * The caller has just read the session and knows it exists (the replay gateway looks it up to authorise the
+   * socket): the first open does not read it again. Default false: the first open checks it (SESSION_NOT_FOUND).
+   */
+  sessionKnown?: boolean;
 }
 
 type PageStart = { afterSeq: number } | { fromOffsetUs: number };
@@ -112,7 +117,7 @@ function pagedStoreSource<E extends ReplayableEvent>(
   const firstPageSize = options.firstPageSize ?? 100;
   const seekPageSize = options.seekPageSize ?? firstPageSize;
   const stats = freshStats();
-  let checked: Promise<void> | null = null;
+  let checked: Promise<void> | null = options.sessionKnown ? Promise.resolve() : null;
   const ensureSession = (): Promise<void> =>
     (checked ??= store.getSession(sessionId).then((s) => {
       if (!s) {
@@ -145,9 +150,10 @@ function pagedStoreSource<E extends ReplayableEvent>(
       })();
     },
     async last() {
-      await ensureSession();
+      // One read of the session: it says whether it exists (as ensureSession would) and where its head is.
       const session = await store.getSession(sessionId);
-      if (!session || session.headSeq < 1) return null;
+      if (!session) throw new ReplayError(ReplayErrorCode.SessionNotFound, `session ${sessionId} not found`, { sessionId });
+      if (session.headSeq < 1) return null;
       const [e] = await fetchPage({ afterSeq: session.headSeq - 1 }, 1);
       return e ? { seq: e.seq, offsetUs: e.offsetUs } : null;
     },

@@ -54,6 +54,8 @@ export interface ReplayBenchOptions {
   workers: number;
   /** The streams' clients: `ws` (default) or the lighter raw-socket reader (replay-raw-client.ts). */
   client?: BenchClient;
+  /** Also measure the floor (replay-floor.ts: a bare Node server on raw sockets, every event a pre-built frame in memory, one timer) with the same clients; default true. */
+  floor?: boolean;
   out: (line: string) => void;
 }
 
@@ -95,8 +97,25 @@ export interface ReplayBenchRun {
   apiLoop: LoopStats;
 }
 
+/** One run of the floor (replay-floor.ts): the same streams, clients and lateness arithmetic, no gateway. */
+export interface ReplayFloorRun {
+  run: number;
+  eventsReceived: number;
+  window: Percentiles;
+  all: Percentiles;
+  split: ReplayBenchRun['split'];
+  phase: ReplayBenchRun['phase'];
+  /** The floor server's CPU per event delivered, µs. */
+  cpuUsPerEvent: number;
+  problems: string[];
+  cpu: { client: number; api: number; machine: number };
+  loop: LoopStats;
+}
+
 export interface ReplayBenchResult {
   runs: ReplayBenchRun[];
+  /** The floor's runs and the median of their window p99 (ms); absent when not measured. */
+  floor?: { runs: ReplayFloorRun[]; latenessP99: number };
   /** Median over runs of the window p99 (ms). */
   latenessP99: number;
   /** All seeks of all runs (ms): end to end, and what the seek added (the goal figure). */
@@ -111,6 +130,7 @@ export interface ReplayBenchResult {
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
 const REGISTER = path.join(REPO_ROOT, 'scripts/register.js');
 const WORKER = path.join(__dirname, 'replay-worker.ts');
+const FLOOR = path.join(__dirname, 'replay-floor.ts');
 const HZ = 20;
 const STEP_US = 1_000_000 / HZ;
 const BODY_BYTES = 400;
@@ -251,25 +271,36 @@ interface ApiChild {
 }
 
 async function startApiChild(databaseUrl: string, redisUrl: string, apiKey: string, secret: Buffer, workers: number): Promise<ApiChild> {
-  const child = fork(WORKER, [databaseUrl, redisUrl, apiKey, secret.toString('hex'), String(workers)], {
+  return startChild(WORKER, [databaseUrl, redisUrl, apiKey, secret.toString('hex'), String(workers)], API_NODE_ARGS, 'API child', null);
+}
+
+/** The floor (replay-floor.ts) on the scratch database: it reads `ids` whole, then answers as the API child does. */
+async function startFloorChild(databaseUrl: string, ids: string[]): Promise<ApiChild> {
+  return startChild(FLOOR, [databaseUrl], [], 'floor child', { type: 'load', ids });
+}
+
+async function startChild(script: string, args: string[], nodeArgs: string[], label: string, first: unknown): Promise<ApiChild> {
+  const child = fork(script, args, {
     cwd: REPO_ROOT,
-    execArgv: [...API_NODE_ARGS, '-r', REGISTER],
+    execArgv: [...nodeArgs, '-r', REGISTER],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const send = (m: ApiCommand): void => void (child.connected && child.send(m));
-  const ready = await nextMessage(child, 'API child', (m: ApiReport): m is Extract<ApiReport, { type: 'ready' }> => m.type === 'ready', 60_000, 'ready');
+  const readyP = nextMessage(child, label, (m: ApiReport): m is Extract<ApiReport, { type: 'ready' }> => m.type === 'ready', 180_000, 'ready');
+  if (first !== null) child.send(first as ApiCommand);
+  const ready = await readyP;
   return {
     child,
     port: ready.port,
     workers: ready.workers,
     pids: ready.pids,
     stats: (reset) => {
-      const p = nextMessage(child, 'API child', (m: ApiReport): m is Extract<ApiReport, { type: 'stats' }> => m.type === 'stats', 10_000, 'stats');
+      const p = nextMessage(child, label, (m: ApiReport): m is Extract<ApiReport, { type: 'stats' }> => m.type === 'stats', 10_000, 'stats');
       send({ type: 'stats', reset });
       return p;
     },
     sends: async () => {
-      const p = nextMessage(child, 'API child', (m: ApiReport): m is Extract<ApiReport, { type: 'sends' }> => m.type === 'sends', 30_000, 'send log');
+      const p = nextMessage(child, label, (m: ApiReport): m is Extract<ApiReport, { type: 'sends' }> => m.type === 'sends', 30_000, 'send log');
       send({ type: 'sends' });
       return (await p).log;
     },
@@ -472,11 +503,126 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const ms2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 const pct3 = (p: Percentiles): string => `${ms2(p.p50)} / ${ms2(p.p99)} / ${ms2(p.max)}`;
 
+/** What one line's play of every stream measured (the gateway's or the floor's): lateness, its split, CPU, problems. */
+interface LinePlay {
+  received: number;
+  eventsExpected: number;
+  eventsPerSec: number;
+  startSpreadS: number;
+  windowS: number;
+  window: Percentiles;
+  all: Percentiles;
+  split: ReplayBenchRun['split'];
+  phase: ReplayBenchRun['phase'];
+  cpuUsPerEvent: number;
+  problems: string[];
+  cpu: { client: number; api: number; machine: number };
+  loop: LoopStats;
+}
+
+/** Every stream played once against `target` (the API child or the floor), measured and checked. */
+async function playLine(target: ApiChild, apiKey: string, ids: string[], perSession: number, client: BenchClient): Promise<LinePlay> {
+  const sessions = ids.length;
+  await target.stats(true);
+  const m0 = machineCpu();
+  const c0 = process.cpuUsage();
+  const a0 = (await target.stats()).cpuUs;
+  await target.sends(); // the warm-up's and the previous run's seeks
+  const w0 = performance.now();
+  const played = await playStreams(target.port, apiKey, ids, perSession, 'speed=1', (perSession / HZ) * 1000 + 60_000, client);
+  const wallUs = (performance.now() - w0) * 1000;
+  const apiAfter = await target.stats(true);
+  const sent = await target.sends();
+  const c1 = process.cpuUsage(c0);
+  const m1 = machineCpu();
+  const cpu = { client: (100 * (c1.user + c1.system)) / wallUs, api: (100 * (apiAfter.cpuUs - a0)) / wallUs, machine: (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total) };
+
+  const problems: string[] = [];
+  if (played.timedOut) problems.push('timed out');
+  let firstAll = Infinity;
+  let lastAll = -Infinity;
+  let windowStart = -Infinity;
+  let windowEnd = Infinity;
+  let received = 0;
+  const lateAll: number[] = [];
+  const lateWindow: number[] = [];
+  const perStream = played.streams.map((st, i) => {
+    received += st.count;
+    const bad = deliveryProblems(st.seqs.subarray(0, st.count), perSession);
+    if (st.extra) bad.push(`${st.extra} extra`);
+    if (!st.end) bad.push(`no end (closed ${st.closeCode ?? 'never'})`);
+    else if (st.end.emitted !== perSession || st.end.stopped) bad.push(`end says emitted ${st.end.emitted}${st.end.stopped ? ', stopped' : ''}`);
+    if (st.errors.length) bad.push(`errors: ${st.errors.slice(0, 2).join('; ')}`);
+    if (bad.length) problems.push(`stream ${i + 1}: ${bad.join(', ')}`);
+    if (st.count) {
+      firstAll = Math.min(firstAll, st.arrivals[0] as number);
+      lastAll = Math.max(lastAll, st.arrivals[st.count - 1] as number);
+      windowStart = Math.max(windowStart, st.arrivals[0] as number);
+      windowEnd = Math.min(windowEnd, st.arrivals[st.count - 1] as number);
+    }
+    return streamLateness(st.arrivals.subarray(0, st.count), st.offsets.subarray(0, st.count), 1);
+  });
+  // The gateway's side (replay-probe.ts): write times on the machine's monotonic clock, moved to this process's.
+  const mono = monotonicOffsetMs();
+  const lateGateway: number[] = [];
+  const delivery: number[] = [];
+  const anchors: number[] = [];
+  let splitStreams = 0;
+  played.streams.forEach((st, i) => {
+    const late = perStream[i] as Float64Array;
+    const log = sent[ids[i] as string];
+    let split: ReturnType<typeof splitLateness> = null;
+    if (log && st.count) {
+      const writtenBySeq = new Float64Array(perSession + 1).fill(NaN);
+      for (let k = 0; k < log.seqs.length; k++) {
+        const seq = log.seqs[k] as number;
+        if (seq >= 1 && seq <= perSession) writtenBySeq[seq] = (log.at[k] as number) - mono;
+      }
+      split = splitLateness(st.arrivals.subarray(0, st.count), st.offsets.subarray(0, st.count), st.seqs.subarray(0, st.count), writtenBySeq, 1);
+    }
+    if (split) {
+      splitStreams++;
+      anchors.push(split.anchorMs);
+    } else if (st.count) anchors.push(streamAnchor(st.arrivals.subarray(0, st.count), st.offsets.subarray(0, st.count), 1));
+    for (let k = 0; k < st.count; k++) {
+      const v = late[k] as number;
+      lateAll.push(v);
+      const at = st.arrivals[k] as number;
+      if (at >= windowStart && at <= windowEnd) {
+        lateWindow.push(v);
+        if (split) {
+          lateGateway.push(split.gateway[k] as number);
+          delivery.push(split.delivery[k] as number);
+        }
+      }
+    }
+  });
+  const eventsExpected = sessions * perSession;
+  if (received !== eventsExpected && !problems.some((p) => p.startsWith('stream'))) problems.push(`${received} of ${eventsExpected} events received`);
+
+  return {
+    received,
+    eventsExpected,
+    eventsPerSec: lastAll > firstAll ? received / ((lastAll - firstAll) / 1000) : NaN,
+    startSpreadS: (windowStart - played.t0) / 1000,
+    windowS: Math.max(0, windowEnd - windowStart) / 1000,
+    window: percentiles(lateWindow),
+    all: percentiles(lateAll),
+    split: splitStreams ? { gateway: percentiles(lateGateway), delivery: percentiles(delivery), deliveryMin: delivery.reduce((x, y) => Math.min(x, y), Infinity), streams: splitStreams } : null,
+    phase: { within1ms: busiestPhase(anchors, 1000 / HZ, 1), within5ms: busiestPhase(anchors, 1000 / HZ, 5) },
+    cpuUsPerEvent: received ? (apiAfter.cpuUs - a0) / received : NaN,
+    problems,
+    cpu,
+    loop: apiAfter.loop,
+  };
+}
+
 // ---- the benchmark -----------------------------------------------------------------------------------------
 
 export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBenchResult> {
   const { sessions, seconds, seeks, runs, workers, out } = o;
   const client = o.client ?? 'ws';
+  const withFloor = o.floor ?? true;
   for (const [k, v] of Object.entries({ sessions, seconds, seeks, runs, workers })) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`runReplayBench: ${k} must be a positive integer (got ${v})`);
   }
@@ -498,9 +644,13 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
 
   const db = await benchDatabase(o.serverUrl, 'replay');
   let api: ApiChild | undefined;
-  const killApi = (): void => void (api && api.child.exitCode === null && api.child.kill('SIGKILL'));
+  let floor: ApiChild | undefined;
+  const killApi = (): void => {
+    for (const c of [api, floor]) if (c && c.child.exitCode === null) c.child.kill('SIGKILL');
+  };
   process.once('exit', killApi);
   const results: ReplayBenchRun[] = [];
+  const floorRuns: ReplayFloorRun[] = [];
   const allSeeks: number[] = [];
   const allSeeksAdded: number[] = [];
   try {
@@ -520,6 +670,15 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
     const warm = await playStreams(api.port, apiKey, ids, 2 * HZ, `speed=1&fromSeq=${perSession - 2 * HZ + 1}`, 60_000, client);
     const warmBad = warm.streams.filter((s) => s.count !== 2 * HZ || !s.end).length;
     out(`Warm-up: ${sessions} streams × 2 s${warmBad ? ` (${warmBad} incomplete)` : ''}.`);
+    if (withFloor) {
+      const loadStart = performance.now();
+      floor = await startFloorChild(db.url, ids);
+      const fw = await playStreams(floor.port, apiKey, ids, 2 * HZ, `speed=1&fromSeq=${perSession - 2 * HZ + 1}`, 60_000, client);
+      const fwBad = fw.streams.filter((s) => s.count !== 2 * HZ || !s.end).length;
+      out(
+        `Floor: a bare Node server on raw sockets (pid ${floor.pids.join(', ')}, port ${floor.port}) holding the ${sessions} sessions' events in memory as complete frames of the envelope (loaded in ${fmt((performance.now() - loadStart) / 1000, 1)} s), one shared timer; warmed up the same way${fwBad ? ` (${fwBad} incomplete)` : ''}. Each run plays the gateway's line, its seeks, then the floor's line.`,
+      );
+    }
     out('');
     out(
       `| run | events recv / expected | events/s | start spread (s) | all-streams window (s) | lateness in window p50 / p99 / max (ms) | lateness all events p50 / p99 / max (ms) | seek p50 / p99 / max (ms) | seek added p50 / p99 / max (ms) | CPU % of 1 core: clients / API | API CPU per event (µs) | machine busy (% of ${cpus.length} cores) | API loop delay p99 / max (ms) | API GC: pauses, total / max (ms) | problems |`,
@@ -529,83 +688,8 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
     const bar = progress('[{bar}] {value}/{total} runs', 1);
     bar.update(0, runs);
     for (let run = 1; run <= runs; run++) {
-      await api.stats(true);
-      const m0 = machineCpu();
-      const c0 = process.cpuUsage();
-      const a0 = (await api.stats()).cpuUs;
-      await api.sends(); // the warm-up's and the previous run's seeks
-      const w0 = performance.now();
-      const played = await playStreams(api.port, apiKey, ids, perSession, 'speed=1', (perSession / HZ) * 1000 + 60_000, client);
-      const wallUs = (performance.now() - w0) * 1000;
-      const apiAfter = await api.stats(true);
-      const sent = await api.sends();
-      const c1 = process.cpuUsage(c0);
-      const m1 = machineCpu();
-      const cpu = { client: (100 * (c1.user + c1.system)) / wallUs, api: (100 * (apiAfter.cpuUs - a0)) / wallUs, machine: (100 * (m1.busy - m0.busy)) / Math.max(1, m1.total - m0.total) };
-
-      const problems: string[] = [];
-      if (played.timedOut) problems.push('timed out');
-      let firstAll = Infinity;
-      let lastAll = -Infinity;
-      let windowStart = -Infinity;
-      let windowEnd = Infinity;
-      let received = 0;
-      const lateAll: number[] = [];
-      const lateWindow: number[] = [];
-      const perStream = played.streams.map((st, i) => {
-        received += st.count;
-        const bad = deliveryProblems(st.seqs.subarray(0, st.count), perSession);
-        if (st.extra) bad.push(`${st.extra} extra`);
-        if (!st.end) bad.push(`no end (closed ${st.closeCode ?? 'never'})`);
-        else if (st.end.emitted !== perSession || st.end.stopped) bad.push(`end says emitted ${st.end.emitted}${st.end.stopped ? ', stopped' : ''}`);
-        if (st.errors.length) bad.push(`errors: ${st.errors.slice(0, 2).join('; ')}`);
-        if (bad.length) problems.push(`stream ${i + 1}: ${bad.join(', ')}`);
-        if (st.count) {
-          firstAll = Math.min(firstAll, st.arrivals[0] as number);
-          lastAll = Math.max(lastAll, st.arrivals[st.count - 1] as number);
-          windowStart = Math.max(windowStart, st.arrivals[0] as number);
-          windowEnd = Math.min(windowEnd, st.arrivals[st.count - 1] as number);
-        }
-        return streamLateness(st.arrivals.subarray(0, st.count), st.offsets.subarray(0, st.count), 1);
-      });
-      // The gateway's side (replay-probe.ts): write times on the machine's monotonic clock, moved to this process's.
-      const mono = monotonicOffsetMs();
-      const lateGateway: number[] = [];
-      const delivery: number[] = [];
-      const anchors: number[] = [];
-      let splitStreams = 0;
-      played.streams.forEach((st, i) => {
-        const late = perStream[i] as Float64Array;
-        const log = sent[ids[i] as string];
-        let split: ReturnType<typeof splitLateness> = null;
-        if (log && st.count) {
-          const writtenBySeq = new Float64Array(perSession + 1).fill(NaN);
-          for (let k = 0; k < log.seqs.length; k++) {
-            const seq = log.seqs[k] as number;
-            if (seq >= 1 && seq <= perSession) writtenBySeq[seq] = (log.at[k] as number) - mono;
-          }
-          split = splitLateness(st.arrivals.subarray(0, st.count), st.offsets.subarray(0, st.count), st.seqs.subarray(0, st.count), writtenBySeq, 1);
-        }
-        if (split) {
-          splitStreams++;
-          anchors.push(split.anchorMs);
-        } else if (st.count) anchors.push(streamAnchor(st.arrivals.subarray(0, st.count), st.offsets.subarray(0, st.count), 1));
-        for (let k = 0; k < st.count; k++) {
-          const v = late[k] as number;
-          lateAll.push(v);
-          const at = st.arrivals[k] as number;
-          if (at >= windowStart && at <= windowEnd) {
-            lateWindow.push(v);
-            if (split) {
-              lateGateway.push(split.gateway[k] as number);
-              delivery.push(split.delivery[k] as number);
-            }
-          }
-        }
-      });
-      const eventsExpected = sessions * perSession;
-      if (received !== eventsExpected && !problems.some((p) => p.startsWith('stream'))) problems.push(`${received} of ${eventsExpected} events received`);
-
+      const line = await playLine(api, apiKey, ids, perSession, client);
+      const { problems, cpu } = line;
       const seek = await runSeeks(api.port, apiKey, hourId as string, seeks, rnd);
       problems.push(...seek.failures);
       allSeeks.push(...seek.ms);
@@ -613,33 +697,49 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
       const r: ReplayBenchRun = {
         run,
         streams: sessions,
-        eventsExpected,
-        eventsReceived: received,
-        eventsPerSec: lastAll > firstAll ? received / ((lastAll - firstAll) / 1000) : NaN,
-        startSpreadS: (windowStart - played.t0) / 1000,
-        windowS: Math.max(0, windowEnd - windowStart) / 1000,
-        window: percentiles(lateWindow),
-        all: percentiles(lateAll),
-        split: splitStreams ? { gateway: percentiles(lateGateway), delivery: percentiles(delivery), deliveryMin: delivery.reduce((a, b) => Math.min(a, b), Infinity), streams: splitStreams } : null,
-        phase: { within1ms: busiestPhase(anchors, 1000 / HZ, 1), within5ms: busiestPhase(anchors, 1000 / HZ, 5) },
+        eventsExpected: line.eventsExpected,
+        eventsReceived: line.received,
+        eventsPerSec: line.eventsPerSec,
+        startSpreadS: line.startSpreadS,
+        windowS: line.windowS,
+        window: line.window,
+        all: line.all,
+        split: line.split,
+        phase: line.phase,
         seek: percentiles(seek.ms),
         seekAdded: percentiles(seek.addedMs),
         seekFailures: seek.failures.length,
-        apiCpuUsPerEvent: received ? (apiAfter.cpuUs - a0) / received : NaN,
+        apiCpuUsPerEvent: line.cpuUsPerEvent,
         problems,
         cpu,
-        apiLoop: apiAfter.loop,
+        apiLoop: line.loop,
       };
       results.push(r);
+      if (floor) {
+        const f = await playLine(floor, apiKey, ids, perSession, client);
+        floorRuns.push({
+          run,
+          eventsReceived: f.received,
+          window: f.window,
+          all: f.all,
+          split: f.split,
+          phase: f.phase,
+          cpuUsPerEvent: f.cpuUsPerEvent,
+          problems: f.problems,
+          cpu: f.cpu,
+          loop: f.loop,
+        });
+      }
       const shown = problems.length ? `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; … ${problems.length - 3} more` : ''}` : 'none';
       bar.clear();
       out(
-        `| ${run} | ${fmt(received)} / ${fmt(eventsExpected)} | ${fmt(r.eventsPerSec)} | ${r.startSpreadS.toFixed(2)} | ${r.windowS.toFixed(1)} | ${pct3(r.window)} | ${pct3(r.all)} | ${pct3(r.seek)} | ${pct3(r.seekAdded)} | ${cpu.client.toFixed(0)} / ${cpu.api.toFixed(0)} | ${r.apiCpuUsPerEvent.toFixed(1)} | ${cpu.machine.toFixed(0)}% | ${r.apiLoop.delayP99.toFixed(1)} / ${r.apiLoop.delayMax.toFixed(1)} | ${r.apiLoop.gcCount}, ${r.apiLoop.gcTotalMs.toFixed(0)} / ${r.apiLoop.gcMaxMs.toFixed(1)} | ${shown} |`,
+        `| ${run} | ${fmt(r.eventsReceived)} / ${fmt(r.eventsExpected)} | ${fmt(r.eventsPerSec)} | ${r.startSpreadS.toFixed(2)} | ${r.windowS.toFixed(1)} | ${pct3(r.window)} | ${pct3(r.all)} | ${pct3(r.seek)} | ${pct3(r.seekAdded)} | ${cpu.client.toFixed(0)} / ${cpu.api.toFixed(0)} | ${r.apiCpuUsPerEvent.toFixed(1)} | ${cpu.machine.toFixed(0)}% | ${r.apiLoop.delayP99.toFixed(1)} / ${r.apiLoop.delayMax.toFixed(1)} | ${r.apiLoop.gcCount}, ${r.apiLoop.gcTotalMs.toFixed(0)} / ${r.apiLoop.gcMaxMs.toFixed(1)} | ${shown} |`,
       );
       bar.update(run, runs);
     }
     bar.clear();
   } finally {
+    await floor?.stop();
     await api?.stop();
     process.off('exit', killApi);
     await db.drop();
@@ -648,6 +748,7 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
   const problems = results.flatMap((r) => r.problems.map((p) => `run ${r.run}: ${p}`));
   const complete = problems.length === 0;
   const latenessP99 = median(results.map((r) => r.window.p99));
+  const floorP99 = floorRuns.length ? median(floorRuns.map((f) => f.window.p99)) : undefined;
   const seek = percentiles(allSeeks);
   const seekAdded = percentiles(allSeeksAdded);
   const goals = { lateness: complete && latenessP99 <= GOAL_LATENESS_P99_MS, seek: complete && seekAdded.p99 <= GOAL_SEEK_P99_MS };
@@ -662,6 +763,23 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
     out(
       `| ${r.run} | ${pct3(r.window)} | ${r.split ? pct3(r.split.gateway) : 'n/a'} | ${r.split ? pct3(r.split.delivery) : 'n/a'} | ${r.split ? ms2(r.split.deliveryMin) : 'n/a'} | ${r.split?.streams ?? 0} | ${r.phase.within1ms} / ${r.phase.within5ms} |`,
     );
+  }
+  if (floorRuns.length) {
+    out('');
+    out(
+      `The floor (the same ${sessions} clients against a bare Node server on raw sockets with every event in memory as a pre-built WebSocket frame, one write each on one shared timer at the recorded schedule: no Postgres, no Nest, no \`ws\`, no replay engine): what any Node server achieves here with these clients; the gateway's line minus this is what the gateway's own code adds.`,
+    );
+    out('');
+    out(
+      '| run | events recv | lateness in window p50 / p99 / max (ms) | lateness all events p50 / p99 / max (ms) | server part p50 / p99 / max (ms) | delivery p50 / p99 / max (ms) | CPU % of 1 core: clients / server | server CPU per event (µs) | machine busy | server loop delay p99 / max (ms) | server GC: pauses, total / max (ms) | problems |',
+    );
+    out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const f of floorRuns) {
+      const shown = f.problems.length ? `${f.problems.slice(0, 3).join('; ')}${f.problems.length > 3 ? `; … ${f.problems.length - 3} more` : ''}` : 'none';
+      out(
+        `| ${f.run} | ${fmt(f.eventsReceived)} | ${pct3(f.window)} | ${pct3(f.all)} | ${f.split ? pct3(f.split.gateway) : 'n/a'} | ${f.split ? pct3(f.split.delivery) : 'n/a'} | ${f.cpu.client.toFixed(0)} / ${f.cpu.api.toFixed(0)} | ${f.cpuUsPerEvent.toFixed(1)} | ${f.cpu.machine.toFixed(0)}% | ${f.loop.delayP99.toFixed(1)} / ${f.loop.delayMax.toFixed(1)} | ${f.loop.gcCount}, ${f.loop.gcTotalMs.toFixed(0)} / ${f.loop.gcMaxMs.toFixed(1)} | ${shown} |`,
+      );
+    }
   }
   out('');
   out(`Summary (medians over ${runs} run(s)):`);
@@ -680,6 +798,10 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
   out(
     `| the same seeks end to end (send → first event at/after the target arrives; the recorded 0–50 ms before that event included) | ${ms2(seek.p50)} | ${ms2(seek.p99)} | ${ms2(seek.max)} | (not a goal) |`,
   );
+  if (floorP99 !== undefined)
+    out(
+      `| the floor: lateness, all ${sessions} streams playing, against a bare Node server (raw sockets, pre-built frames in memory, one timer) | ${ms2(median(floorRuns.map((f) => f.window.p50)))} | ${ms2(floorP99)} | ${ms2(median(floorRuns.map((f) => f.window.max)))} | ${floorP99 <= GOAL_LATENESS_P99_MS ? 'within the goal: 5 ms is reachable here' : 'NOT within the goal: 5 ms is out of reach of any Node server with these clients on this machine'} |`,
+    );
   out(`| API CPU per event delivered, all ${workers} process(es) (µs) | ${ms2(median(results.map((r) => r.apiCpuUsPerEvent)))} | | | (not a goal) |`);
   out('');
   out(
@@ -695,5 +817,15 @@ export async function runReplayBench(o: ReplayBenchOptions): Promise<ReplayBench
     ...(goals.seek ? [] : [`seek p99 ${ms2(seekAdded.p99)} ms (goal ≤ ${GOAL_SEEK_P99_MS} ms)`]),
   ];
   out(`goals: ${missed.length === 0 ? 'met' : `NOT met (${complete ? '' : 'delivery incomplete; '}${missed.join('; ')})`}`);
-  return { runs: results, latenessP99, seek, seekAdded, complete, problems, goals, goalMet: goals.lateness && goals.seek };
+  return {
+    runs: results,
+    ...(floorP99 !== undefined ? { floor: { runs: floorRuns, latenessP99: floorP99 } } : {}),
+    latenessP99,
+    seek,
+    seekAdded,
+    complete,
+    problems,
+    goals,
+    goalMet: goals.lateness && goals.seek,
+  };
 }

@@ -36,7 +36,7 @@ export async function benchCommand(args: ParsedArgs): Promise<number> {
     }
   }
   if (which === 'replay') {
-    rejectUnknown(args, ['sessions', 'seconds', 'seeks', 'runs', 'workers', 'client']);
+    rejectUnknown(args, ['sessions', 'seconds', 'seeks', 'runs', 'workers', 'client', 'skip-floor']);
     const clientOpt = args.options.get('client');
     if (clientOpt !== undefined && clientOpt !== 'ws' && clientOpt !== 'raw') throw new UsageError(`--client must be ws or raw (got ${String(clientOpt)})`);
     const runtime = await startRuntime();
@@ -51,6 +51,8 @@ export async function benchCommand(args: ParsedArgs): Promise<number> {
         // The API on every core of the machine by default (REWIND_API_WORKERS in production).
         workers: intOption(args, 'workers', os.cpus().length, 1, 64),
         ...(clientOpt !== undefined ? { client: clientOpt } : {}),
+        // The floor line (a bare ws server with the events in memory) runs unless skipped.
+        floor: args.options.get('skip-floor') !== true,
         out: (line) => process.stdout.write(line + '\n'),
       });
       return result.goalMet ? 0 : 1;

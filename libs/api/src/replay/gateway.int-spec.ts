@@ -12,7 +12,9 @@ import { Redactor } from '@rewind/redaction';
 import { EventStore } from '@rewind/event-store';
 import { isFlappyFrameMessage, startSimulator } from '@rewind/simulator';
 import { createTestPool, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
+import { markersOf } from '@rewind/replay';
 import { startApi } from '../api';
+import { envelope } from './gateway';
 import { connectReplay, replayClosed } from './test-support/replay-client';
 
 describe('replay gateway (real Postgres, a run recorded from the simulator)', () => {
@@ -78,8 +80,17 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
     expect(msgs[msgs.length - 1]).toMatchObject({ type: 'end' });
     const events = msgs.map((m, i) => ({ m, at: r.at[i] as number })).filter((x) => x.m.type === 'event');
     const stored = [];
-    for await (const e of store.readSession(sessionId)) stored.push(e.seq);
+    const rows = [];
+    for await (const e of store.readSession(sessionId)) {
+      stored.push(e.seq);
+      rows.push(e);
+    }
     expect(events.map((x) => x.m.seq)).toEqual(stored);
+    // Each event is the stored row's envelope (encoded when its page arrived), and the markers are the stored rows' own.
+    expect(events.map((x) => x.m)).toEqual(rows.map((e) => JSON.parse(JSON.stringify(envelope(e)))));
+    const markers = rows.flatMap((e) => markersOf(e)).map((m) => ({ type: 'marker', ...m }));
+    expect(markers.length).toBeGreaterThan(0);
+    expect(msgs.filter((m) => m.type === 'marker')).toEqual(markers);
     // Lateness of each event (as received by the client) against the recorded schedule / speed, anchored at
     // the earliest arrival the schedule allows: every gap between events is the recorded one, within the bound.
     const o0 = events[0]!.m.offsetUs!;

@@ -325,12 +325,14 @@ export class ReplayGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   }
 
   /**
-   * A stream's source: pages of 100 rows, the first page 40–160 rows at random, so that streams started
-   * together do not all refill in the same instant (hundreds of page reads at once stall the event loop).
+   * A stream's source (of a session the caller has just read): pages of 100 rows, the first page 40–160 rows at
+   * random, so that streams started together do not all refill in the same instant (hundreds of page reads at once
+   * stall the event loop).
    * A seek (or a start at a position) reads 16 rows first: its first event is what the viewer waits for.
    */
   private source(sessionId: string) {
-    return replayRowSource(this.store, sessionId, { pageSize: 100, firstPageSize: 40 + Math.floor(Math.random() * 121), seekPageSize: 16 });
+    // Every caller has just read the session (`session()`): the source does not read it again before its first page.
+    return replayRowSource(this.store, sessionId, { pageSize: 100, firstPageSize: 40 + Math.floor(Math.random() * 121), seekPageSize: 16, sessionKnown: true });
   }
 
   private async session(id: string): Promise<SessionRecord> {
