@@ -70,7 +70,7 @@ export function frameView(text: string): Json | null | undefined {
   /** The root object's `frame` object is open (its members are at depth 2). */
   let inFrame = false;
   let rootIsObject = false;
-  let c = 0;
+  let c: number;
   /** Expecting a key (after `{` or an object's `,`) rather than a value. */
   let wantKey = false;
   for (;;) {
