@@ -400,7 +400,8 @@ describe('WriteAheadLog', () => {
     wal.close(false);
     const [name] = readdirSync(dir);
     const whole = readFileSync(join(dir, name as string), 'utf8');
-    const lastStart = whole.indexOf(`{"t":"event","o":11`);
+    const lastStart = whole.indexOf(`{"t":"event-raw","o":11`);
+    expect(lastStart).toBeGreaterThan(0);
     for (let cut = lastStart + 1; cut < whole.length; cut++) {
       await writeFile(join(dir, name as string), whole.slice(0, cut));
       const log = lines();

@@ -29,12 +29,12 @@ export function encodeItem(item: IngestItem): string {
  * event, on the recorder's event loop): the line is built as a string, no intermediate object; every value goes
  * through JSON.stringify (bar numbers), so it is the same JSON.
  */
-function eventLine(item: Extract<IngestItem, { type: 'event' }>, body: string): string {
+function eventLine(item: Extract<IngestItem, { type: 'event' }>, body: string, type: 'event' | 'event-raw' = 'event'): string {
   const e = item.event;
   const meta = e.meta !== undefined && e.meta !== null ? `,"meta":${JSON.stringify(e.meta)}` : '';
   const outbox = item.outbox && item.outbox.length > 0 ? `,"outbox":${JSON.stringify(item.outbox)}` : '';
   return (
-    `{"t":"event","o":${num(item.ordinal)},"sessionId":${JSON.stringify(e.sessionId)},"seq":${num(e.seq)},"kind":${word(e.kind)},` +
+    `{"t":"${type}","o":${num(item.ordinal)},"sessionId":${JSON.stringify(e.sessionId)},"seq":${num(e.seq)},"kind":${word(e.kind)},` +
     `"direction":${word(e.direction)},"channel":${word(e.channel)},"recordedAtUs":${num(e.recordedAtUs)},"offsetUs":${num(e.offsetUs)},` +
     `"format":${word(e.format)},"body":${body},"msgType":${e.msgType === null || e.msgType === undefined ? 'null' : word(e.msgType)},"tick":${num(e.tick ?? null)},"requestId":${JSON.stringify(e.requestId ?? null)}${meta}${outbox}}`
   );
@@ -81,15 +81,16 @@ const RAW_MIN = 64;
 
 /**
  * One item as the write-ahead log writes it. An event with a text body of 64 UTF-16 units or more, well-formed (no lone
- * surrogate: its UTF-8 decodes back to the very string), is two lines: its line with `"body":null,"raw":<length>`, then
- * the body as it is, then a newline: the body is not escaped into JSON (`JSON.stringify` of a 740-character frame was
- * most of the line's cost, issue 18). Everything else is its journal line (`encodeItem`). `decodeRecords` reads both,
+ * surrogate: its UTF-8 decodes back to the very string), is two lines: its line, of type `event-raw`, with
+ * `"body":null,"raw":<length>`, then the body as it is, then a newline: the body is not escaped into JSON
+ * (`JSON.stringify` of a 740-character frame was most of the line's cost, issue 18). A version that does not know
+ * `event-raw` refuses the line and sets the file aside (`*.corrupt`) rather than read the body's line as an item. Everything else is its journal line (`encodeItem`). `decodeRecords` reads both,
  * and so a log left by a version that wrote journal lines only.
  */
 export function encodeRecord(item: IngestItem): string {
   if (item.type === 'event') {
     const body = item.event.body;
-    if (typeof body === 'string' && body.length >= RAW_MIN && wellFormed(body)) return `${eventLine(item, `null,"raw":${body.length}`)}\n${body}\n`;
+    if (typeof body === 'string' && body.length >= RAW_MIN && wellFormed(body)) return `${eventLine(item, `null,"raw":${body.length}`, 'event-raw')}\n${body}\n`;
   }
   return `${encodeItem(item)}\n`;
 }
@@ -176,15 +177,17 @@ export function decodeItem(line: string, rawBody?: (length: number) => string): 
     need(typeof j['sessionId'] === 'string', 'its sessionId');
     return { ordinal: j['o'] as number, type: j['t'], sessionId: j['sessionId'] as string };
   }
-  if (j['t'] !== 'event') throw new Error(`unknown journal line type ${JSON.stringify(j['t'])}`);
+  if (j['t'] !== 'event' && j['t'] !== 'event-raw') throw new Error(`unknown journal line type ${JSON.stringify(j['t'])}`);
   if (j['b64'] === true) need(typeof j['body'] === 'string', 'its base64 body');
   let body = j['b64'] === true ? Buffer.from(j['body'] as string, 'base64') : (j['body'] as string | null);
-  if ('raw' in j) {
+  // An event whose body follows its line (the write-ahead log's `event-raw`: a type of its own, so a version that
+  // does not know it refuses the line, and sets its file aside, instead of taking the body's line for an item).
+  if (j['t'] === 'event-raw') {
     const length = j['raw'];
     need(typeof length === 'number' && Number.isSafeInteger(length) && length >= 0 && j['body'] === null, 'a raw body length (a whole number) and "body":null');
-    if (!rawBody) throw new JournalLineError('a line whose body follows it ("raw") outside a write-ahead log');
+    if (!rawBody) throw new JournalLineError('a line whose body follows it ("event-raw") outside a write-ahead log');
     body = rawBody(length as number);
-  }
+  } else if ('raw' in j) throw new JournalLineError('a line of type event with a raw body length (only event-raw has one)');
   const event: NewEvent = {
     sessionId: j['sessionId'] as string,
     seq: j['seq'] as number,
