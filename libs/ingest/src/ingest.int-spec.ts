@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { createPgPool } from '@rewind/db';
-import { EventStore, EventStoreError, EventStoreErrorCode, StoredEvent, verifySession } from '@rewind/event-store';
+import { EventStore, EventStoreError, EventStoreErrorCode, NewEvent, StoredEvent, verifySession } from '@rewind/event-store';
 import { aSession, createTestPool, testDatabaseUrl, waitFor } from '@rewind/testing';
 import { Ingest } from './ingest';
 import { WriterThread } from './writer-thread';
@@ -354,6 +354,31 @@ describe('Ingest (real Postgres)', () => {
         appended: 1,
       });
       expect(writer.threadId).toBe(warmed);
+    });
+
+    it('given a batch of every event form (bodies text, NUL-holding, binary and empty; meta; null and absent fields), when written through the thread (its events packed as columns), then its rows are those of the same batch written by the store itself, and its chain verifies', async () => {
+      const writer = new WriterThread({ databaseUrl: testDatabaseUrl() });
+      cleanups.push(() => writer.close());
+      const forms = (sessionId: string): NewEvent[] =>
+        [
+          { ...frame(sessionId, 1), body: '{"t":"frame","s":"ü \\"q\\""}', requestId: null },
+          { kind: 'input', direction: 'client_to_platform', channel: 'play_ws', format: 'text', body: `a NUL \u0000, a lone \ud800 and ${'x'.repeat(100)}`, tick: null, msgType: null },
+          { kind: 'notification', direction: 'platform_to_client', channel: 'play_ws', format: 'binary', body: Buffer.from([0, 10, 13, 255]), meta: '{"undelivered":true}' },
+          { kind: 'lifecycle', direction: 'internal', channel: 'play_ws', format: 'empty', body: null, msgType: 'ws-close', requestId: 'conn-1', meta: '{"code":1000}' },
+          { kind: 'response', direction: 'platform_to_client', channel: 'http', format: 'json', body: '{"ok":true}', msgType: 'GET /api', requestId: 'conn-1', meta: '{"status":200}' },
+        ].map((e, i) => ({ ...(e as RecordInput), sessionId, seq: i + 1, offsetUs: i * 10, recordedAtUs: 1_795_000_000_000_000 + i }) as NewEvent);
+      const viaThread = aSession();
+      const direct = aSession();
+      await writer.writeBatch({ opens: [viaThread], events: forms(viaThread.id) });
+      await store.writeBatch({ opens: [direct], events: forms(direct.id) });
+      const rows = async (id: string) => {
+        const out: Omit<StoredEvent, 'sessionId' | 'globalPosition' | 'txId' | 'hash'>[] = [];
+        for await (const { sessionId: _s, globalPosition: _g, txId: _t, hash: _h, ...e } of store.readSession(id)) out.push(e);
+        return out;
+      };
+      expect(await rows(viaThread.id)).toEqual(await rows(direct.id));
+      expect((await rows(viaThread.id)).length).toBe(5);
+      expect((await verifySession(store, viaThread.id))?.ok).toBe(true);
     });
 
     it("given a refusal, then it comes back as the store's typed error naming the session; given the thread dies, then its pending write fails (transient) and the next write starts a new thread", async () => {

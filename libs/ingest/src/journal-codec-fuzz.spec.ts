@@ -6,7 +6,7 @@
  */
 import type { NewEvent } from '@rewind/event-store';
 import { deepJsonArray, fuzz } from '@rewind/fuzz';
-import { decodeItem, encodeItem, JournalLineError } from './journal-codec';
+import { decodeItem, decodeRecords, encodeItem, encodeRecord, JournalLineError } from './journal-codec';
 import type { IngestItem } from './types';
 
 const SEED = 'journal-codec-fuzz-1';
@@ -81,6 +81,55 @@ describe(`journal codec fuzz (seed ${SEED})`, () => {
     expect(outcomes.syntax).toBeGreaterThan(100);
     expect(outcomes.unknownType).toBeGreaterThan(10);
     expect(outcomes.other).toEqual([]);
+  });
+
+  it(`given ${CASES} write-ahead log texts (records of every form, old journal lines mixed in) whole, cut or mutated, when read, then the items before any damage and a torn or bad verdict, never a throw or a hang`, () => {
+    const f = fuzz(`${SEED}-records`);
+    const started = Date.now();
+    // Long bodies too (a raw record: its body after its line), with newlines, quotes and records' look-alikes inside.
+    const long = (c: ReturnType<typeof f.fork>, seq: number): IngestItem => ({
+      ordinal: 100 + seq,
+      type: 'event',
+      event: event({ seq, body: `${c.pick(['{"a":"', 'x\n{"t":"event","o":1,"raw":5}\n', '"\\\n', 'ü🎮 '])}${'b'.repeat(c.int(40, 200))}${c.pick(['\n', '', '"}', '\ud800'])}` }),
+    });
+    const outcomes = { whole: 0, torn: 0, bad: 0, prefix: 0 };
+    for (let i = 0; i < CASES; i++) {
+      const c = f.fork(i);
+      const items = Array.from({ length: c.int(1, 6) }, (_, k) => (c.int(0, 1) === 0 ? long(c, k) : c.pick(VALID)));
+      // An upgraded log: a file may hold the journal lines an older version wrote, then this version's records.
+      const records = items.map((item) => (c.int(0, 4) === 0 ? `${encodeItem(item)}\n` : encodeRecord(item)));
+      const text = records.join('');
+      const mode = c.int(0, 2);
+      const input = mode === 0 ? text : mode === 1 ? text.slice(0, c.int(0, text.length - 1)) : c.mutate(Buffer.from(text), 6).toString('utf8');
+      const got = decodeRecords(input);
+      if (mode === 0) {
+        expect(got).toEqual({ items, torn: false, bad: null });
+        outcomes.whole++;
+        continue;
+      }
+      // Whatever was read is what was written, in order, up to the damage.
+      if (mode === 1) {
+        expect(got.bad).toBeNull();
+        expect(got.items).toEqual(items.slice(0, got.items.length));
+        // A cut text loses exactly the records it cut into (a one-line record that lost only its newline reads whole, as before).
+        let complete = 0;
+        let end = 0;
+        while (complete < records.length && end + (records[complete] as string).length <= input.length) end += (records[complete++] as string).length;
+        const next = records[complete];
+        if (next !== undefined && next.indexOf('\n') === next.length - 1 && input.length - end === next.length - 1) complete++;
+        expect(got.items.length).toBe(complete);
+        outcomes.prefix++;
+      }
+      if (got.torn) outcomes.torn++;
+      if (got.bad) {
+        expect(got.bad.record).toBeGreaterThan(0);
+        outcomes.bad++;
+      }
+    }
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(outcomes.whole).toBeGreaterThan(100);
+    expect(outcomes.torn).toBeGreaterThan(100);
+    expect(outcomes.bad).toBeGreaterThan(100);
   });
 
   it('given a 100k-deep JSON line, then a documented error (no stack overflow)', () => {

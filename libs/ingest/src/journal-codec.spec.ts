@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NewEvent } from '@rewind/event-store';
 import { eventHash, genesisHash } from '@rewind/event-store';
-import { decodeItem, encodeItem, JournalLineError, num } from './journal-codec';
+import { decodeItem, decodeRecords, encodeItem, encodeRecord, JournalLineError, num } from './journal-codec';
 import { IngestItem } from './types';
 
 const base = (body: NewEvent['body'], format: NewEvent['format']): NewEvent => ({
@@ -32,6 +32,19 @@ describe('journal codec', () => {
     expect(back).toEqual({ ordinal: 5, type: 'event', event });
     const g = genesisHash(event.sessionId);
     expect(eventHash(g, back.event).equals(eventHash(g, event))).toBe(true);
+  });
+
+  it('given a write-ahead record whose body follows its line, when its line is read as a journal line (the journal, or a version that does not know it), then it is refused, never an event without its body; its body line is never an item', () => {
+    const body = `{"t":"seal","o":1,"sessionId":"${randomUUID()}","pad":"${'x'.repeat(64)}"}`;
+    const event = base(body, 'json');
+    const record = encodeRecord({ ordinal: 5, type: 'event', event });
+    const [line, rest] = [record.slice(0, record.indexOf('\n')), record.slice(record.indexOf('\n') + 1)];
+    expect(rest).toBe(`${body}\n`);
+    expect(JSON.parse(line)).toMatchObject({ t: 'event-raw', body: null, raw: body.length });
+    expect(() => decodeItem(line)).toThrow(JournalLineError);
+    // What a version before wrote has no raw length; one on an `event` line is refused, not ignored.
+    expect(() => decodeItem(line.replace('"t":"event-raw"', '"t":"event"'))).toThrow(/only event-raw has one/);
+    expect(decodeRecords(record)).toEqual({ items: [{ ordinal: 5, type: 'event', event }], torn: false, bad: null });
   });
 
   it('given an event with meta and outbox rows, an end, a seal and a release, when round-tripped, then each is unchanged', () => {

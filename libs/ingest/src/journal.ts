@@ -133,7 +133,7 @@ export class Journal {
     return text
       .split('\n')
       .filter((line) => line.length > 0)
-      .map(decodeItem);
+      .map((line) => decodeItem(line));
   }
 
   async remove(name: string): Promise<void> {

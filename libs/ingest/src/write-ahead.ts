@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeItem, encodeItem } from './journal-codec';
+import { decodeRecords, encodeRecord } from './journal-codec';
 import type { IngestItem, IngestLogger } from './types';
 
 const FILE = /^wal-(\d+)\.ndjson$/;
@@ -32,6 +32,10 @@ interface WalFile {
  * nothing is pending): the recording proxy, before its socket writes of a turn (through `Ingest.flushWriteAhead`
  * and the capture sink's `flush`), so a message is in the log before it is relayed, as with one write per item.
  * That write per item was a third of the recorder's own work per message (docs/benchmarks.md, issue 18).
+ *
+ * Each item is one record (`encodeRecord`): its journal line, or for an event with a long text body its line and then
+ * the body as it is (length-prefixed, not escaped into JSON). `recover` reads both, and the journal lines of logs left
+ * by versions that wrote nothing else.
  *
  * Files are named after their first item's ordinal, rotated past `maxFileBytes` or `maxFileAgeMs`, and deleted
  * once everything in them is durable (in Postgres or the journal). A process that starts on a journal directory
@@ -76,24 +80,11 @@ export class WriteAheadLog {
     const items: IngestItem[] = [];
     const done: string[] = [];
     for (const name of names) {
-      const lines = readFileSync(join(this.dir, name), 'utf8').split('\n');
-      const complete = lines.at(-1) === '' ? lines.slice(0, -1) : lines;
-      const out: IngestItem[] = [];
-      let bad = false;
-      complete.forEach((line, i) => {
-        if (bad) return;
-        try {
-          out.push(decodeItem(line));
-        } catch (e) {
-          if (i === complete.length - 1 && lines.at(-1) !== '') {
-            this.log.warn(`write-ahead log ${name}: its last line was cut mid-write (the machine stopped?); dropped`);
-            return;
-          }
-          bad = true;
-          this.log.error(`write-ahead log ${name}: line ${i + 1} cannot be read (${(e as Error).message}); the file is kept as ${name}.corrupt`);
-        }
-      });
+      // Records as this version writes them, or the journal lines of an older one (an upgrade drains its log).
+      const { items: out, torn, bad } = decodeRecords(readFileSync(join(this.dir, name), 'utf8'));
+      if (torn) this.log.warn(`write-ahead log ${name}: its last line was cut mid-write (the machine stopped?); dropped`);
       if (bad) {
+        this.log.error(`write-ahead log ${name}: record ${bad.record} cannot be read (${bad.message}); the file is kept as ${name}.corrupt`);
         renameSync(join(this.dir, name), join(this.dir, `${name}.corrupt`));
         continue;
       }
@@ -118,7 +109,7 @@ export class WriteAheadLog {
         this.flush();
         f = this.rotate(item.ordinal);
       }
-      const line = `${encodeItem(item)}\n`;
+      const line = encodeRecord(item);
       this.pending.push(line);
       this.pendingChars += line.length;
       f.lastOrdinal = item.ordinal;

@@ -2,14 +2,22 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPgPool } from '@rewind/db';
 import { EventStore, EventStoreError, NewEvent, StoreBatch } from '@rewind/event-store';
+import { unpackEvents, WireBatch } from './packed-batch';
 
 const { databaseUrl, poolSize, connectionTimeoutMs } = workerData as { databaseUrl: string; poolSize: number; connectionTimeoutMs: number };
 const pool = createPgPool(databaseUrl, { max: poolSize, connectionTimeoutMillis: connectionTimeoutMs, application_name: 'rewind-ingest-writer' });
 const store = new EventStore(pool);
 const port = parentPort;
 
+/** The batch as the store takes it: its events unpacked (see packed-batch.ts), or revived when sent as objects. */
+function revive(wire: WireBatch): StoreBatch {
+  const { packed, ...batch } = wire;
+  if (packed) return { ...batch, events: unpackEvents(packed) };
+  return reviveObjects(batch);
+}
+
 /** A structured clone turns a Buffer into a plain Uint8Array: binary bodies become Buffers again. */
-function revive(batch: StoreBatch): StoreBatch {
+function reviveObjects(batch: StoreBatch): StoreBatch {
   const events = batch.events?.map((e): NewEvent => {
     const body = e.body as unknown;
     return body instanceof Uint8Array && !Buffer.isBuffer(body) ? { ...e, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) } : e;
@@ -17,7 +25,7 @@ function revive(batch: StoreBatch): StoreBatch {
   return { ...batch, ...(events ? { events } : {}) };
 }
 
-port?.on('message', (m: { id: number; batch: StoreBatch } | { type: 'close' }) => {
+port?.on('message', (m: { id: number; batch: WireBatch } | { type: 'close' }) => {
   if ('type' in m) {
     void pool.end().finally(() => process.exit(0));
     return;

@@ -3,13 +3,14 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AppendResult, StoreBatch } from '@rewind/event-store';
 import { EventStoreError, EventStoreErrorCode } from '@rewind/event-store';
+import { packEvents, WireBatch } from './packed-batch';
 
 /** What the Ingest needs to write: one batch, one transaction (`EventStore.writeBatch` satisfies it). */
 export interface BatchWriter {
   writeBatch(batch: StoreBatch): Promise<AppendResult>;
 }
 
-type Request = { id: number; batch: StoreBatch };
+type Request = { id: number; batch: WireBatch };
 type Reply = { id: number; ok: true; appended: number; duplicates: number } | { id: number; ok: false; error: { name: string; message: string; code?: string; details?: Record<string, unknown> } };
 
 export interface WriterThreadOptions {
@@ -41,9 +42,13 @@ export class WriterThread implements BatchWriter {
     if (this.closed) return Promise.reject(new Error('the ingest writer thread is closed'));
     const worker = this.worker ?? this.spawn();
     const id = this.nextId++;
+    // The events as columns (packed-batch.ts): a third of a structured clone of them as objects.
+    const { events, ...rest } = batch;
+    const packed = events && events.length > 0 ? packEvents(events) : null;
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, batch } satisfies Request);
+      if (packed) worker.postMessage({ id, batch: { ...rest, packed } } satisfies Request, [packed.refs.buffer as ArrayBuffer, packed.nums.buffer as ArrayBuffer]);
+      else worker.postMessage({ id, batch } satisfies Request);
     });
   }
 

@@ -7,6 +7,7 @@ export * from './platform';
 export * from './registry';
 export * from './attribution';
 export * from './frames';
+export * from './frame-view';
 export * from './redaction';
 export * from './replay';
 export * from './wire';

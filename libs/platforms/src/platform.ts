@@ -81,7 +81,11 @@ export interface ProvablyFair {
 }
 
 export interface PlatformFrames {
-  /** What one parsed WebSocket message is (the first object of an NDJSON batch stands for the batch). */
+  /**
+   * What one parsed WebSocket message is (the first object of an NDJSON batch stands for the batch). The recorder
+   * hands it the message's `frameView` (only `t`, `type`, `request_id` and `frame.tick`), not the whole parse: a
+   * classifier that reads another field adds it there (frame-view.spec.ts holds every classifier to the parse).
+   */
   classify(fromClient: boolean, msg: Json): WsClassification;
   /** The game frame a message carries (MoltStation `{t:"frame", frame}`), or undefined (also for platforms without frames). */
   frameOf(msg: unknown): Record<string, unknown> | undefined;

@@ -233,6 +233,20 @@ describe('SecretRegistry examples', () => {
     expect(registry.replaceInBytes(Buffer.from(`<${secret}>`))).toEqual(Buffer.from(`<${f}>`));
   });
 
+  it('given text whose code units share their low bytes with a secret’s (the scan hashes low bytes), then only true occurrences are replaced', () => {
+    const registry = new SecretRegistry(fp);
+    registry.remember('AbCdEfGh-Ł€');
+    const f = fp('AbCdEfGh-Ł€');
+    // Ł is U+0141, its low byte is A's (0x41); ţ (U+0163) and c (0x63); € (U+20AC) and ¬ (U+00AC): the same grams, no match.
+    const twins = ['ŁbCdEfGh-Ł€', 'AbţdEfGh-Ł€', 'AbCdEfGh-A€', 'AbCdEfGh-Ł¬'];
+    for (const t of twins) expect(registry.replaceIn(`<${t}>`)).toBe(`<${t}>`);
+    expect(registry.replaceIn(`${twins.join('')}AbCdEfGh-Ł€ŁAbCdEfGh-Ł€`)).toBe(`${twins.join('')}${f}Ł${f}`);
+    // A text longer than the scan's scratch buffer (1 MiB), and one with the secret at its very end.
+    const long = `${'Ł'.repeat(1024 * 1024 + 3)}AbCdEfGh-Ł€`;
+    expect(registry.replaceIn(long)).toBe(`${'Ł'.repeat(1024 * 1024 + 3)}${f}`);
+    expect(registry.replaceIn(`x${long}`)).toBe(`x${'Ł'.repeat(1024 * 1024 + 3)}${f}`);
+  });
+
   it('given two secrets whose UTF-8 bytes are the same (lone surrogates), then bytes get the first-learnt one’s fingerprint', () => {
     const registry = new SecretRegistry(fp, { minLength: 4 });
     registry.remember('ab\ud83dcd');

@@ -84,12 +84,13 @@ function ownStage(url: string, functionName: string): Own {
   if (has(url, '/libs/')) {
     if (has(url, '/libs/proxy/src/facts') || has(url, '/libs/capture-facts/')) return { strong: 'facts' };
     if (has(url, '/libs/proxy/')) return { strong: 'relay' };
-    if (has(url, '/libs/recorder/src/encoder/')) return { strong: 'encoding' };
+    // frameView is the encoder's read of a message (it replaced the encoder's JSON.parse); packed-batch is the hand-off's.
+    if (has(url, '/libs/recorder/src/encoder/') || has(url, '/libs/platforms/src/frame-view')) return { strong: 'encoding' };
     if (has(url, '/libs/recorder/src/lifecycle/') || has(url, '/libs/platforms/')) return { strong: 'lifecycle' };
     if (has(url, '/libs/recorder/')) return { strong: 'recorder' };
     if (has(url, '/libs/redaction/')) return { strong: 'redaction' };
     if (has(url, '/libs/ingest/src/write-ahead') || has(url, '/libs/ingest/src/journal') || has(url, '/libs/ingest/src/outage-journal')) return { strong: 'wal' };
-    if (has(url, '/libs/ingest/src/writer-thread')) return { strong: 'handoff' };
+    if (has(url, '/libs/ingest/src/writer-thread') || has(url, '/libs/ingest/src/packed-batch')) return { strong: 'handoff' };
     if (has(url, '/libs/ingest/')) return { strong: 'ingest' };
     if (has(url, '/libs/event-store/')) return { strong: 'copy' };
     if (has(url, '/libs/observability/')) return { strong: 'metrics' };
