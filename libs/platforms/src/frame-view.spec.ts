@@ -10,21 +10,15 @@ import { frameView } from './frame-view';
 import { platformOf } from './registry';
 import type { Json } from './frames';
 import type { PlatformId } from './platforms';
+import { fuzz } from '@rewind/fuzz';
 
 const PLATFORMS: PlatformId[] = ['moltstation', 'spacemolt', 'cloudplay', 'rgs'];
 const FIELDS = ['t', 'type', 'request_id', 'frame'];
 
-/** A seeded generator (mulberry32): a failing case is reproduced by its seed. */
+/** The seeded generator of the fuzz tests (`@rewind/fuzz`), as this spec draws: a failing case is reproduced by its seed. */
 function prng(seed: number): { int(n: number): number; pick<T>(xs: readonly T[]): T; chance(p: number): boolean } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { int: (n) => Math.floor(next() * n), pick: (xs) => xs[Math.floor(next() * xs.length)] as (typeof xs)[number], chance: (p) => next() < p };
+  const f = fuzz(`frame-view-${seed}`);
+  return { int: (n) => f.int(0, n - 1), pick: (xs) => f.pick(xs), chance: (p) => f.bool(p) };
 }
 type Rnd = ReturnType<typeof prng>;
 

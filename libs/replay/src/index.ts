@@ -5,3 +5,4 @@ export * from './lateness';
 export * from './sources';
 export * from './replay-session';
 export * from './timer-heap';
+export * from './envelope';

@@ -23,6 +23,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createPgPool } from '@rewind/db';
 import { EventStore, type ReplayRow } from '@rewind/event-store';
+import { envelope } from '@rewind/replay';
 import { loopProbe } from './stats';
 import { monotonicOffsetMs, type SentLog } from './replay-probe';
 import type { ApiCommand, ApiReport } from './replay-worker';
@@ -103,22 +104,9 @@ function closePayload(code: number, reason: string): Buffer {
   return out;
 }
 
-/** The gateway's envelope of a stored event, as `JSON.stringify(envelope(row))` writes it (libs/api/src/replay/gateway.ts). */
+/** The gateway's envelope of a stored event, as the gateway writes it (`JSON.stringify(envelope(row))`). */
 export function envelopeText(e: ReplayRow): string {
-  const binary = Buffer.isBuffer(e.body);
-  return JSON.stringify({
-    type: 'event',
-    seq: e.seq,
-    offsetUs: e.offsetUs,
-    kind: e.kind,
-    direction: e.direction,
-    channel: e.channel,
-    msgType: e.msgType,
-    tick: e.tick,
-    format: e.format,
-    encoding: binary ? 'base64' : 'utf8',
-    data: binary ? (e.body as Buffer).toString('base64') : e.body,
-  });
+  return JSON.stringify(envelope(e));
 }
 
 /** Reads every session whole, once (the store's replay rows, as the gateway reads them), and encodes each event. */

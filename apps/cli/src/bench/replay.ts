@@ -98,17 +98,9 @@ export interface ReplayBenchRun {
 }
 
 /** One run of the floor (replay-floor.ts): the same streams, clients and lateness arithmetic, no gateway. */
-export interface ReplayFloorRun {
-  run: number;
-  eventsReceived: number;
-  window: Percentiles;
-  all: Percentiles;
-  split: ReplayBenchRun['split'];
-  phase: ReplayBenchRun['phase'];
+export interface ReplayFloorRun extends Pick<ReplayBenchRun, 'run' | 'eventsReceived' | 'window' | 'all' | 'split' | 'phase' | 'problems' | 'cpu'> {
   /** The floor server's CPU per event delivered, µs. */
   cpuUsPerEvent: number;
-  problems: string[];
-  cpu: { client: number; api: number; machine: number };
   loop: LoopStats;
 }
 
@@ -504,20 +496,8 @@ const ms2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 const pct3 = (p: Percentiles): string => `${ms2(p.p50)} / ${ms2(p.p99)} / ${ms2(p.max)}`;
 
 /** What one line's play of every stream measured (the gateway's or the floor's): lateness, its split, CPU, problems. */
-interface LinePlay {
+interface LinePlay extends Pick<ReplayBenchRun, 'eventsExpected' | 'eventsPerSec' | 'startSpreadS' | 'windowS'>, Omit<ReplayFloorRun, 'run' | 'eventsReceived'> {
   received: number;
-  eventsExpected: number;
-  eventsPerSec: number;
-  startSpreadS: number;
-  windowS: number;
-  window: Percentiles;
-  all: Percentiles;
-  split: ReplayBenchRun['split'];
-  phase: ReplayBenchRun['phase'];
-  cpuUsPerEvent: number;
-  problems: string[];
-  cpu: { client: number; api: number; machine: number };
-  loop: LoopStats;
 }
 
 /** Every stream played once against `target` (the API child or the floor), measured and checked. */

@@ -12,9 +12,8 @@ import { Redactor } from '@rewind/redaction';
 import { EventStore } from '@rewind/event-store';
 import { isFlappyFrameMessage, startSimulator } from '@rewind/simulator';
 import { createTestPool, testDatabaseUrl, testRedisUrl, waitFor } from '@rewind/testing';
-import { markersOf } from '@rewind/replay';
+import { envelope, markersOf } from '@rewind/replay';
 import { startApi } from '../api';
-import { envelope } from './gateway';
 import { connectReplay, replayClosed } from './test-support/replay-client';
 
 describe('replay gateway (real Postgres, a run recorded from the simulator)', () => {
@@ -86,7 +85,7 @@ describe('replay gateway (real Postgres, a run recorded from the simulator)', ()
       rows.push(e);
     }
     expect(events.map((x) => x.m.seq)).toEqual(stored);
-    // Each event is the stored row's envelope (encoded when its page arrived), and the markers are the stored rows' own.
+    // Each event is the stored row's envelope, and the markers are the stored rows' own.
     expect(events.map((x) => x.m)).toEqual(rows.map((e) => JSON.parse(JSON.stringify(envelope(e)))));
     const markers = rows.flatMap((e) => markersOf(e)).map((m) => ({ type: 'marker', ...m }));
     expect(markers.length).toBeGreaterThan(0);

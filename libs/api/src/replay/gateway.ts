@@ -5,7 +5,7 @@ import WebSocket, { WebSocketServer as WsServer } from 'ws';
 import type { Pool } from '@rewind/db';
 import { PG_POOL } from '@rewind/db';
 import { EventStore, ReplayRow, SessionRecord } from '@rewind/event-store';
-import { EventSource, followSource, ReplayMarker, ReplayOptions, replayRowSource, ReplayError, ReplaySession, ReplaySummary, SeekTarget, SharedTimers, validateSpeed } from '@rewind/replay';
+import { envelope, EventSource, followSource, ReplayMarker, ReplayOptions, replayRowSource, ReplayError, ReplaySession, ReplaySummary, SeekTarget, SharedTimers, validateSpeed } from '@rewind/replay';
 import type { WsCloseFrame } from '@rewind/platforms';
 import { findRunRecording } from './recordings';
 import { ReplayAuth } from './replay-auth';
@@ -74,24 +74,6 @@ function flagOf(raw: string | null, name: string): boolean {
   if (raw === null || raw === '' || raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
   throw new BadRequest(REPLAY_CLOSE.badRequest, `${name} must be 1, true, 0 or false`);
-}
-
-/** The documented envelope of `/replay/:sessionId`. */
-export function envelope(e: ReplayRow) {
-  const binary = Buffer.isBuffer(e.body);
-  return {
-    type: 'event',
-    seq: e.seq,
-    offsetUs: e.offsetUs,
-    kind: e.kind,
-    direction: e.direction,
-    channel: e.channel,
-    msgType: e.msgType,
-    tick: e.tick,
-    format: e.format,
-    encoding: binary ? 'base64' : 'utf8',
-    data: binary ? (e.body as Buffer).toString('base64') : e.body,
-  };
 }
 
 /** A replay being played on a socket: what its controls act on. */
