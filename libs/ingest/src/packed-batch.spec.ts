@@ -1,6 +1,6 @@
 import { serialize, deserialize } from 'node:v8';
 import type { NewEvent } from '@rewind/event-store';
-import { packEvents, unpackEvents } from './packed-batch';
+import { PACKED_FIELDS, packEvents, unpackEvents } from './packed-batch';
 
 const SID = '6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f';
 const OTHER_SID = '0b6c5f0e-8a43-4a6e-9d9e-0f1d2a3b4c5d';
@@ -42,6 +42,14 @@ describe('packed batch (the events sent to the writer thread as columns)', () =>
       for (const k of ['msgType', 'tick', 'requestId', 'meta'] as const) expect(Object.is((back[i] as NewEvent)[k], (events[i] as NewEvent)[k])).toBe(true);
     }
     expect(Buffer.isBuffer((back[2] as NewEvent).body)).toBe(true);
+  });
+
+  it('given an event with every field of NewEvent set (PACKED_FIELDS, which the compiler holds to NewEvent), then every one comes back', () => {
+    const full = base({ msgType: 'frame', tick: 7, requestId: 'r-1', meta: '{"undelivered":true}' });
+    expect(Object.keys(full).sort()).toEqual(Object.keys(PACKED_FIELDS).sort());
+    const [back] = overTheWire([full]);
+    expect(Object.keys(back as NewEvent).sort()).toEqual(Object.keys(PACKED_FIELDS).sort());
+    expect(back).toEqual(full);
   });
 
   it('given a batch, then each short string is written once however many events repeat it', () => {

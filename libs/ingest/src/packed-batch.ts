@@ -21,6 +21,26 @@ export interface PackedEvents {
 /** A batch for the writer thread: its events packed, or as they are (a shape `packEvents` does not take). */
 export type WireBatch = Omit<StoreBatch, 'events'> & { events?: StoreBatch['events']; packed?: PackedEvents };
 
+/**
+ * Every field of NewEvent, each carried by the columns below: a field added to NewEvent fails to compile here until
+ * `packEvents` and `unpackEvents` carry it too (the columns would otherwise drop it without a word).
+ */
+export const PACKED_FIELDS: Record<keyof NewEvent, true> = {
+  sessionId: true,
+  seq: true,
+  kind: true,
+  direction: true,
+  channel: true,
+  recordedAtUs: true,
+  offsetUs: true,
+  format: true,
+  body: true,
+  msgType: true,
+  tick: true,
+  requestId: true,
+  meta: true,
+};
+
 const REFS = 9;
 const NUMS = 4;
 /** A field that is null. */
