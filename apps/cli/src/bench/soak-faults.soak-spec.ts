@@ -36,7 +36,7 @@ describe('rewind bench soak with every fault (small)', () => {
     expect(r!.wsRuns).toBeGreaterThan(5);
     expect(r).toMatchObject({ wsBotOnly: 0, wsStoreOnly: 0, chainFailures: [], unsealed: 0 });
     // Every message the bot sent or received is stored, but for what it sent into a connection being cut under it,
-    // which nobody read (soak-worker.ts `unreadTail`: only a tail, only on a 1006, the rest of the run exact).
+    // which nobody read (soak-worker.ts `cutTails`: only tails, only on a 1006, the rest of the run exact).
     expect(r!.wsMessagesMatched + r!.wsUnread).toBe(r!.wsMessagesBot);
     // Every HTTP exchange a bot made is stored once, answered or not, but for those that never reached a proxy (a
     // connection refused or reset under a killed recorder: the bot logged a transport error, the proxy read nothing).

@@ -118,11 +118,14 @@ export interface Reconciliation {
   /**
    * Runs whose connection was cut under the bot (it saw 1006) and whose stream holds everything but the last few
    * messages the bot sent: sent into a connection being cut, never read by the proxy, so never relayed to the
-   * platform either ({@link unreadTail}). Not counted as lost; reported.
+   * platform either, or whose stream holds the platform's last messages, written to the leg being cut and never read
+   * by the bot ({@link cutTails}). Not counted as lost; reported.
    */
   wsCut: number;
-  /** The messages of those runs that nobody read. */
+  /** The messages of those runs that nobody read: the bot's last sent ones, which the proxy never read. */
   wsUnread: number;
+  /** The platform's last messages of those runs, stored (recorded, then written to the leg being cut), which the bot never read. */
+  wsUnseen: number;
   /** Platform messages the proxy recorded as undelivered (the bot's socket had closed): set aside, the bot never had them. */
   wsUndeliveredToBot: number;
   wsBotOnly: number;
@@ -349,7 +352,7 @@ interface RunDigest {
   wsLines: Uint32Array;
   /** How many of wsLines the bot sent (the rest it received). */
   wsSent: number;
-  /** Each direction's message hashes, in order, and the code of the last WebSocket close the bot saw ({@link unreadTail}). */
+  /** Each direction's message hashes, in order, and the code of the last WebSocket close the bot saw ({@link cutTails}). */
   wsSentHashes: Uint32Array;
   wsReceivedHashes: Uint32Array;
   wsLastClose: number | undefined;
@@ -364,24 +367,29 @@ export interface DirectedHashes {
 }
 
 /**
- * How many messages at the end of what the bot sent were never read by the proxy, when that is the only
- * difference (pure; soak.spec.ts). A bot's "sent" means handed to its socket, not delivered: when a connection is
- * cut abruptly — the proxy SIGKILLed, or the platform gone and the proxy passing that on as 1006 by dropping the
- * client leg — what the bot sent in the last moments sits unread in a socket that is then destroyed. The proxy
- * records each message before relaying it, so those messages reached neither the store nor the platform; on a
- * loaded machine (event loops hundreds of ms late) that can be several. Counted only when the bot saw the
- * connection end with 1006, the received direction is stored exactly, and the stored sent direction is exactly
- * the bot's minus a tail; anything else is a mismatch (0).
+ * What was in flight when a connection was cut under the bot, when that is the only difference (pure; soak.spec.ts):
+ * `unread`, the messages at the end of what the bot sent that the proxy never read, and `unseen`, the platform's
+ * messages at the end of the stored stream that the bot never read. A bot's "sent" means handed to its socket, not
+ * delivered: when a connection is cut abruptly — the proxy SIGKILLed, or the platform gone and the proxy passing that
+ * on as 1006 by dropping the client leg — what the bot sent in the last moments sits unread in a socket that is then
+ * destroyed. The proxy records each message before relaying it, so those messages reached neither the store nor the
+ * platform; on a loaded machine (event loops hundreds of ms late) that can be several. The other way, the proxy
+ * records a platform message before it writes it to the client's leg, and the write can be lost with the leg it
+ * dropped in the same turn (the bot never reads it). Counted only when the bot saw the connection end with 1006,
+ * everything the bot received is stored in order with at most a tail after it, and the stored sent direction is
+ * exactly the bot's minus at most a tail; anything else, or nothing in flight, is null.
  */
-export function unreadTail(bot: DirectedHashes & { lastClose: number | undefined }, stored: DirectedHashes): number {
-  if (bot.lastClose !== 1006) return 0;
+export function cutTails(bot: DirectedHashes & { lastClose: number | undefined }, stored: DirectedHashes): { unread: number; unseen: number } | null {
+  if (bot.lastClose !== 1006) return null;
   const same = (a: ArrayLike<number>, b: ArrayLike<number>, n: number): boolean => {
     for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
     return true;
   };
-  if (bot.received.length !== stored.received.length || !same(bot.received, stored.received, bot.received.length)) return 0;
-  if (stored.sent.length >= bot.sent.length || !same(bot.sent, stored.sent, stored.sent.length)) return 0;
-  return bot.sent.length - stored.sent.length;
+  if (stored.received.length < bot.received.length || !same(bot.received, stored.received, bot.received.length)) return null;
+  if (stored.sent.length > bot.sent.length || !same(bot.sent, stored.sent, stored.sent.length)) return null;
+  const unread = bot.sent.length - stored.sent.length;
+  const unseen = stored.received.length - bot.received.length;
+  return unread + unseen > 0 ? { unread, unseen } : null;
 }
 
 /** The closes a bot saw on its WebSocket connections, each with how long after its last sent message on that connection it came (pure). */
@@ -756,6 +764,7 @@ async function reconcile(
     let wsMatched = 0;
     let wsCut = 0;
     let wsUnread = 0;
+    let wsUnseen = 0;
     let wsBotOnly = 0;
     let wsMessagesBot = 0;
     let wsMessagesMatched = 0;
@@ -774,14 +783,17 @@ async function reconcile(
         continue;
       }
       const storedRun = r.platformSessionId ? storeWsByPsid.get(r.platformSessionId) : undefined;
-      const unread = storedRun && (left.get(storedRun.digest) ?? 0) > 0 ? unreadTail({ sent: r.wsSentHashes, received: r.wsReceivedHashes, lastClose: r.wsLastClose }, storedRun.hashes) : 0;
-      if (storedRun && unread > 0) {
+      const cut = storedRun && (left.get(storedRun.digest) ?? 0) > 0 ? cutTails({ sent: r.wsSentHashes, received: r.wsReceivedHashes, lastClose: r.wsLastClose }, storedRun.hashes) : null;
+      if (storedRun && cut) {
         left.set(storedRun.digest, (left.get(storedRun.digest) ?? 0) - 1);
         wsCut++;
-        wsUnread += unread;
-        wsMessagesMatched += r.wsLines.length - unread;
+        wsUnread += cut.unread;
+        wsUnseen += cut.unseen;
+        wsMessagesMatched += r.wsLines.length - cut.unread;
         if (diffs.length < 20)
-          diffs.push(`${r.kind} ${r.platformSessionId}: cut (1006) with the last ${unread} of its ${r.wsSent} sent messages unread (closes the bot saw: ${r.wsCloses}); the rest stored exactly`);
+          diffs.push(
+            `${r.kind} ${r.platformSessionId}: cut (1006) with the last ${cut.unread} of its ${r.wsSent} sent messages unread and the platform's last ${cut.unseen} stored messages unseen by it (closes the bot saw: ${r.wsCloses}); the rest stored exactly`,
+          );
         continue;
       }
       wsBotOnly++;
@@ -848,6 +860,7 @@ async function reconcile(
       wsMatched,
       wsCut,
       wsUnread,
+      wsUnseen,
       wsUndeliveredToBot,
       wsBotOnly,
       wsStoreOnly,

@@ -14,7 +14,7 @@ import {
   SOAK_FAULTS,
   transportErrors,
 } from './soak';
-import { botKindFor, conversationDigest, isRefusal, p50p99, reconcileHttp, TickLateness, unreadTail, wsCloseSummary } from './soak-worker';
+import { botKindFor, conversationDigest, isRefusal, p50p99, reconcileHttp, TickLateness, cutTails, wsCloseSummary } from './soak-worker';
 
 describe('rewind bench soak: pure parts', () => {
   it('tells a run the recorder refused (503 capture_overloaded, at the first request or the socket) from other failures', () => {
@@ -188,19 +188,25 @@ describe('rewind bench soak: pure parts', () => {
     });
   });
 
-  describe('a run cut under the bot: what it sent into the dying connection was read by nobody', () => {
+  describe('a run cut under the bot: what was in flight either way when the connection died was read by nobody', () => {
     const bot = { sent: [1, 2, 3, 4], received: [10, 11, 12], lastClose: 1006 as number | undefined };
     it('given a 1006, every received message stored and the sent ones but a tail, then that tail is unread (not lost)', () => {
-      expect(unreadTail(bot, { sent: [1, 2, 3], received: [10, 11, 12] })).toBe(1);
-      expect(unreadTail(bot, { sent: [1], received: [10, 11, 12] })).toBe(3);
+      expect(cutTails(bot, { sent: [1, 2, 3], received: [10, 11, 12] })).toEqual({ unread: 1, unseen: 0 });
+      expect(cutTails(bot, { sent: [1], received: [10, 11, 12] })).toEqual({ unread: 3, unseen: 0 });
     });
-    it('anything else is a mismatch: no 1006, a received message missing, a sent one missing before the end, one extra, or nothing missing', () => {
-      expect(unreadTail({ ...bot, lastClose: 1000 }, { sent: [1, 2, 3], received: [10, 11, 12] })).toBe(0);
-      expect(unreadTail({ ...bot, lastClose: undefined }, { sent: [1, 2, 3], received: [10, 11, 12] })).toBe(0);
-      expect(unreadTail(bot, { sent: [1, 2, 3], received: [10, 11] })).toBe(0);
-      expect(unreadTail(bot, { sent: [1, 3, 4], received: [10, 11, 12] })).toBe(0);
-      expect(unreadTail(bot, { sent: [1, 2, 3, 4, 5], received: [10, 11, 12] })).toBe(0);
-      expect(unreadTail(bot, { sent: [1, 2, 3, 4], received: [10, 11, 12] })).toBe(0);
+    it("given a 1006 and the platform's last messages stored after all the bot received (written to the leg being cut), then they are unseen (not extra), alone or with an unread tail", () => {
+      expect(cutTails(bot, { sent: [1, 2, 3, 4], received: [10, 11, 12, 13] })).toEqual({ unread: 0, unseen: 1 });
+      expect(cutTails(bot, { sent: [1, 2, 3], received: [10, 11, 12, 13, 14] })).toEqual({ unread: 1, unseen: 2 });
+    });
+    it('anything else is a mismatch: no 1006, a received message missing or different, a sent one missing before the end, one extra, or nothing in flight', () => {
+      expect(cutTails({ ...bot, lastClose: 1000 }, { sent: [1, 2, 3], received: [10, 11, 12] })).toBeNull();
+      expect(cutTails({ ...bot, lastClose: undefined }, { sent: [1, 2, 3], received: [10, 11, 12] })).toBeNull();
+      expect(cutTails({ ...bot, lastClose: 1000 }, { sent: [1, 2, 3, 4], received: [10, 11, 12, 13] })).toBeNull();
+      expect(cutTails(bot, { sent: [1, 2, 3], received: [10, 11] })).toBeNull();
+      expect(cutTails(bot, { sent: [1, 2, 3], received: [10, 99, 12, 13] })).toBeNull();
+      expect(cutTails(bot, { sent: [1, 3, 4], received: [10, 11, 12] })).toBeNull();
+      expect(cutTails(bot, { sent: [1, 2, 3, 4, 5], received: [10, 11, 12] })).toBeNull();
+      expect(cutTails(bot, { sent: [1, 2, 3, 4], received: [10, 11, 12] })).toBeNull();
     });
     it('names each close the bot saw and how long after its last message sent on that connection', () => {
       const e = (stream: string, direction: 'sent' | 'received', atMs: number, meta?: Record<string, unknown>) => ({
