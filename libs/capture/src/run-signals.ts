@@ -67,7 +67,7 @@ export class RunSignalBoard implements RunSignals {
   }
 
   /** Reads `names` of the run from the vault every `followIntervalMs` (one MGET) until the returned function is called. */
-  follow(runKey: string, names: readonly SignalName[] = ['bearer', 'sessionToken', 'activity', 'expires']): () => void {
+  follow(runKey: string, names: readonly SignalName[]): () => void {
     if (!this.vault || names.length === 0) return () => undefined;
     const vault = this.vault;
     let stopped = false;
